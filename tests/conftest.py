@@ -1,0 +1,82 @@
+"""Shared fixtures: a private media root per test, starter presets, sample images."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+# A developer's own AWS configuration must never leak into the tests.
+os.environ["AWS_CONFIG_FILE"] = "/nonexistent/aws-config"
+os.environ["AWS_SHARED_CREDENTIALS_FILE"] = "/nonexistent/aws-credentials"
+
+SHARED_DIR = Path(
+    os.environ.get("MEDIAHUB_SHARED_DIR")
+    or Path(__file__).resolve().parents[2] / "shared"
+)
+TESTDATA = SHARED_DIR / "testdata"
+ORIENTATION_PHOTOS = sorted((TESTDATA / "photos" / "orientation").glob("*.jpg"))
+
+
+@pytest.fixture(autouse=True)
+def media_root(tmp_path, settings):
+    """Give every test its own local storage so nothing leaks between tests."""
+    root = tmp_path / "media"
+    local = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": root},
+    }
+    if settings.MEDIAHUB_STORAGE == "local":
+        settings.STORAGES = {**settings.STORAGES, "default": local, "renditions": local}
+        settings.MEDIAHUB_MEDIA_ROOT = root
+    return root
+
+
+@pytest.fixture
+def presets(db):
+    """Two small presets: a square cover crop in two formats, and a contained card."""
+    from transcoder import services
+    from transcoder.models import Preset
+
+    return [
+        services.preset_save(
+            preset=Preset(
+                slug="thumb",
+                name="Thumb",
+                fit="cover",
+                width=100,
+                height=100,
+                formats=["webp", "jpeg"],
+            )
+        ),
+        services.preset_save(
+            preset=Preset(
+                slug="card",
+                name="Card",
+                fit="contain",
+                width=300,
+                height=300,
+                formats=["jpeg"],
+            )
+        ),
+    ]
+
+
+@pytest.fixture
+def jpeg():
+    from tests.images import make_image
+
+    return make_image("JPEG", size=(640, 480))
+
+
+@pytest.fixture
+def stored_files(media_root):
+    """Return a function listing every file under the media root, relative to it."""
+
+    def files():
+        if not media_root.exists():
+            return []
+        return sorted(
+            str(p.relative_to(media_root)) for p in media_root.rglob("*") if p.is_file()
+        )
+
+    return files

@@ -1,0 +1,236 @@
+"""The admin, through Django's test client as a logged-in editor."""
+
+import pytest
+from django.contrib.auth.models import Permission, User
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from tests.images import make_image
+from transcoder import services
+from transcoder.models import Asset, Preset, Rendition, RenditionStatus
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+UPLOAD_URL = "/admin/transcoder/asset/upload/file/"
+
+
+def _upload(client, data, name="photo.jpg"):
+    return client.post(UPLOAD_URL, {"file": SimpleUploadedFile(name, data)})
+
+
+def test_upload_creates_asset_and_renditions(admin_client, presets, jpeg):
+    """Posting a file to the upload endpoint makes an asset with ready renditions."""
+    response = _upload(admin_client, jpeg)
+    assert response.status_code == 201
+    body = response.json()
+    asset = Asset.objects.get(pk=body["asset"]["id"])
+    assert body["asset"]["url"] == f"/admin/transcoder/asset/{asset.pk}/change/"
+    assert asset.renditions.filter(status=RenditionStatus.READY).count() == 3
+
+
+def test_refused_upload_answers_400_with_the_reason(admin_client, presets):
+    """A PDF is refused with a 400 and a message the editor can act on."""
+    response = _upload(admin_client, b"%PDF-1.7\n%%EOF\n", name="photo.jpg")
+    assert response.status_code == 400
+    assert response.json()["ok"] is False
+    assert "PDF" in response.json()["error"]
+    assert Asset.objects.count() == 0
+
+
+def test_upload_page_renders_the_multi_file_picker(admin_client):
+    """The upload page offers a multiple file input with progress handled by script."""
+    response = admin_client.get("/admin/transcoder/asset/add/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'type="file"' in html and "multiple" in html
+    assert "transcoder/upload.js" in html
+    assert 'data-mode="django"' in html
+
+
+def test_changelist_shows_thumbnails_without_building_any(
+    admin_client, presets, jpeg, django_assert_max_num_queries
+):
+    """The list shows existing renditions and never generates an image."""
+    for i in range(3):
+        services.asset_create(content=make_image("PNG", size=(200 + i, 150)), filename=f"{i}.png")
+    count = Rendition.objects.count()
+    with django_assert_max_num_queries(12):
+        response = admin_client.get("/admin/transcoder/asset/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert html.count('class="mh-thumb"') == 3
+    assert "/media/renditions/" in html
+    assert Rendition.objects.count() == count
+
+
+@pytest.mark.parametrize(
+    "query", ["?renditions=failed", "?renditions=ready", "?format=png", "?q=photo"]
+)
+def test_changelist_filters_and_search(admin_client, presets, jpeg, query):
+    """Filters by rendition status and format, and search, all answer."""
+    services.asset_create(content=jpeg, filename="photo.jpg")
+    response = admin_client.get("/admin/transcoder/asset/" + query)
+    assert response.status_code == 200
+
+
+def test_status_filter_finds_failed_assets(admin_client, presets, jpeg):
+    """The 'Some failed' filter lists exactly the assets with a failed rendition."""
+    good = services.asset_create(content=jpeg, filename="good.jpg")
+    bad = services.asset_create(content=jpeg, filename="bad.jpg")
+    Rendition.objects.filter(asset=bad).update(status=RenditionStatus.FAILED, error="x")
+    response = admin_client.get("/admin/transcoder/asset/?renditions=failed")
+    ids = [a.pk for a in response.context["cl"].result_list]
+    assert ids == [bad.pk]
+    response = admin_client.get("/admin/transcoder/asset/?renditions=ready")
+    assert [a.pk for a in response.context["cl"].result_list] == [good.pk]
+
+
+def test_change_page_shows_gallery_and_saves_focal_point(admin_client, presets, jpeg):
+    """The change page lists renditions; saving a focal point re-crops cover renditions."""
+    asset = services.asset_create(content=jpeg, filename="a.jpg")
+    url = f"/admin/transcoder/asset/{asset.pk}/change/"
+    html = admin_client.get(url).content.decode()
+    assert "mh-gallery" in html and "data-focal-picker" in html
+    assert html.count('class="mh-rendition mh-rendition--ready"') == 3
+    response = admin_client.post(
+        url, {"title": "New", "alt_text": "A cat", "focal_x": "0.2", "focal_y": "0.8"}
+    )
+    assert response.status_code == 302
+    asset.refresh_from_db()
+    assert (asset.title, asset.alt_text, asset.focal) == ("New", "A cat", (0.2, 0.8))
+    assert asset.renditions.filter(superseded_at__isnull=True).count() == 3
+    assert asset.renditions.count() == 5
+
+
+def test_failed_rendition_reason_is_shown(admin_client, presets, jpeg):
+    """A failed rendition shows its reason in the gallery."""
+    asset = services.asset_create(content=jpeg, filename="a.jpg")
+    asset.renditions.filter(format="webp").update(
+        status=RenditionStatus.FAILED, error="The file ends early"
+    )
+    html = admin_client.get(f"/admin/transcoder/asset/{asset.pk}/change/").content
+    assert b"The file ends early" in html
+
+
+def test_regenerate_action_rebuilds_failed_renditions(admin_client, presets, jpeg):
+    """The 'Regenerate renditions' action rebuilds what failed."""
+    asset = services.asset_create(content=jpeg, filename="a.jpg")
+    asset.renditions.update(status=RenditionStatus.FAILED, error="x")
+    response = admin_client.post(
+        "/admin/transcoder/asset/",
+        {"action": "regenerate_renditions", "_selected_action": [asset.pk]},
+    )
+    assert response.status_code == 302
+    assert set(asset.renditions.values_list("status", flat=True)) == {"ready"}
+
+
+def test_delete_through_admin_removes_files(admin_client, presets, jpeg, stored_files):
+    """Deleting from the admin removes the original and renditions from storage."""
+    asset = services.asset_create(content=jpeg, filename="a.jpg")
+    response = admin_client.post(
+        f"/admin/transcoder/asset/{asset.pk}/delete/", {"post": "yes"}
+    )
+    assert response.status_code == 302
+    assert stored_files() == []
+
+
+def test_original_view_streams_the_untouched_bytes(admin_client, presets, jpeg):
+    """Staff can open the original exactly as uploaded."""
+    asset = services.asset_create(content=jpeg, filename="a.jpg")
+    response = admin_client.get(f"/admin/transcoder/asset/{asset.pk}/original/")
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == jpeg
+    assert response["X-Content-Type-Options"] == "nosniff"
+
+
+def test_original_view_needs_login(client, presets, jpeg):
+    """Anonymous visitors are sent to the login page, never to the original."""
+    asset = services.asset_create(content=jpeg, filename="a.jpg")
+    response = client.get(f"/admin/transcoder/asset/{asset.pk}/original/")
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+@pytest.fixture
+def viewer(client):
+    user = User.objects.create_user("viewer", password="pw", is_staff=True)
+    user.user_permissions.add(
+        *Permission.objects.filter(codename__in=["view_asset", "view_preset"])
+    )
+    client.force_login(user)
+    return client
+
+
+def test_view_only_staff_cannot_upload_edit_or_delete(viewer, presets, jpeg):
+    """A view-only editor can look, but not upload, edit, regenerate or delete."""
+    asset = services.asset_create(content=jpeg, filename="a.jpg")
+    assert viewer.get("/admin/transcoder/asset/").status_code == 200
+    assert _upload(viewer, jpeg).status_code == 403
+    assert viewer.get("/admin/transcoder/asset/upload/").status_code == 403
+    url = f"/admin/transcoder/asset/{asset.pk}/change/"
+    viewer.post(url, {"title": "hacked", "alt_text": ""})
+    asset.refresh_from_db()
+    assert asset.title != "hacked"
+    assert viewer.post(f"/admin/transcoder/asset/{asset.pk}/delete/", {"post": "yes"}).status_code == 403
+    viewer.post(
+        "/admin/transcoder/asset/",
+        {"action": "regenerate_renditions", "_selected_action": [asset.pk]},
+    )
+    assert Asset.objects.count() == 1
+    assert set(asset.renditions.values_list("attempts", flat=True)) == {1}
+
+
+def test_upload_endpoint_keeps_csrf(presets, jpeg, admin_user):
+    """The upload endpoint refuses a POST without a CSRF token."""
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(admin_user)
+    assert _upload(client, jpeg).status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"fit": "cover", "width": "100", "formats": ["jpeg"]}, "cover crop needs both"),
+        ({"fit": "contain", "formats": ["jpeg"]}, "Give a width, a height or both"),
+        ({"fit": "contain", "width": "100", "widths": "1, two"}, "whole numbers"),
+        ({"fit": "contain", "width": "100000", "formats": ["jpeg"]}, "from 1 to"),
+        ({"fit": "contain", "width": "100", "formats": []}, "This field is required"),
+    ],
+)
+def test_preset_form_validates_up_front(admin_client, fields, message):
+    """An invalid preset is refused in the form with a clear message."""
+    data = {"name": "P", "slug": "p", "quality": "80", "background": "#ffffff"} | fields
+    response = admin_client.post("/admin/transcoder/preset/add/", data)
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not Preset.objects.exists()
+
+
+def test_preset_created_in_admin_builds_renditions_for_existing_assets(
+    admin_client, presets, jpeg
+):
+    """A new preset saved in the admin gets renditions for every existing asset."""
+    asset = services.asset_create(content=jpeg, filename="a.jpg")
+    response = admin_client.post(
+        "/admin/transcoder/preset/add/",
+        {
+            "name": "Hero",
+            "slug": "hero",
+            "fit": "cover",
+            "width": "400",
+            "height": "200",
+            "widths": "200, 400",
+            "formats": ["webp", "avif"],
+            "quality": "70",
+            "background": "#ffffff",
+            "active": "on",
+        },
+    )
+    assert response.status_code == 302, response.content
+    hero = asset.renditions.filter(preset__slug="hero")
+    assert sorted(hero.values_list("width", "height", "format")) == [
+        (200, 100, "avif"),
+        (200, 100, "webp"),
+        (400, 200, "avif"),
+        (400, 200, "webp"),
+    ]

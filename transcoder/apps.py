@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class TranscoderConfig(AppConfig):
+    name = "transcoder"
+    verbose_name = "Media library"
+
+    def ready(self):
+        from transcoder import checks  # noqa: F401  (registers system checks)

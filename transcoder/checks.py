@@ -1,0 +1,41 @@
+"""System checks for a deployment that would be unsafe or broken."""
+
+from django.conf import settings
+from django.core import checks
+
+from transcoder.conf import setting
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def check_signed_delivery(app_configs, **kwargs):
+    """Warn when S3 delivery falls back to S3 presigned URLs instead of CloudFront."""
+    if setting("STORAGE") != "s3":
+        return []
+    if getattr(settings, "AWS_CLOUDFRONT_KEY", None) and getattr(
+        settings, "AWS_CLOUDFRONT_KEY_ID", None
+    ):
+        return []
+    return [
+        checks.Warning(
+            "Renditions are delivered with S3 presigned URLs, not CloudFront.",
+            hint="Set AWS_CLOUDFRONT_KEY_ID, AWS_CLOUDFRONT_KEY and "
+            "AWS_S3_CUSTOM_DOMAIN so sites get cached CloudFront signed URLs.",
+            id="mediahub.W001",
+        )
+    ]
+
+
+@checks.register(checks.Tags.security)
+def check_limits(app_configs, **kwargs):
+    """Refuse limits that turn the decompression-bomb guard off."""
+    errors = []
+    for name in ("MAX_PIXELS", "MAX_UPLOAD_BYTES", "URL_TTL"):
+        value = setting(name)
+        if not isinstance(value, int) or value <= 0:
+            errors.append(
+                checks.Error(
+                    f"MEDIAHUB_{name} must be a positive whole number.",
+                    id="mediahub.E001",
+                )
+            )
+    return errors

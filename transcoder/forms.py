@@ -1,0 +1,89 @@
+"""Admin forms: validation lives here, writes go through services."""
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from transcoder.models import Asset, Preset
+from transcoder.specs import FORMATS
+
+
+class WidthsField(forms.CharField):
+    """A list of widths typed as "480, 800, 1200"."""
+
+    def prepare_value(self, value):
+        if isinstance(value, list | tuple):
+            return ", ".join(str(v) for v in value)
+        return value
+
+    def to_python(self, value):
+        text = super().to_python(value)
+        if not text:
+            return []
+        parts = [p for p in text.replace(",", " ").split() if p]
+        try:
+            return [int(p) for p in parts]
+        except ValueError:
+            raise ValidationError(
+                "Type widths as whole numbers separated by commas, e.g. 480, 800, 1200."
+            ) from None
+
+
+class PresetForm(forms.ModelForm):
+    widths = WidthsField(
+        required=False,
+        help_text="For a responsive preset: widths separated by commas. Each keeps "
+        "the width x height aspect ratio. Leave empty for one size.",
+    )
+    formats = forms.MultipleChoiceField(
+        choices=[(f.name, f.label) for f in FORMATS.values()],
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Several formats give a <picture> with the best one per browser.",
+    )
+
+    class Meta:
+        model = Preset
+        fields = [
+            "name",
+            "slug",
+            "fit",
+            "width",
+            "height",
+            "widths",
+            "formats",
+            "quality",
+            "background",
+            "active",
+        ]
+
+    def clean_formats(self):
+        chosen = self.cleaned_data["formats"]
+        return [name for name in FORMATS if name in chosen]
+
+
+class FocalPointWidget(forms.HiddenInput):
+    """A hidden coordinate set by clicking on the image (see the change form template)."""
+
+
+class AssetChangeForm(forms.ModelForm):
+    class Meta:
+        model = Asset
+        fields = ["title", "alt_text", "focal_x", "focal_y"]
+        widgets = {
+            "focal_x": FocalPointWidget(attrs={"data-focal": "x"}),
+            "focal_y": FocalPointWidget(attrs={"data-focal": "y"}),
+            "alt_text": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    def clean(self):
+        data = super().clean()
+        if (data.get("focal_x") is None) != (data.get("focal_y") is None):
+            raise ValidationError("Set both coordinates of the focal point, or neither.")
+        return data
+
+
+class UploadForm(forms.Form):
+    """One uploaded file (the upload page sends many, one request each)."""
+
+    file = forms.FileField()
+    title = forms.CharField(max_length=255, required=False)
+    alt_text = forms.CharField(max_length=500, required=False)

@@ -1,0 +1,199 @@
+"""Assets (originals), presets (named rendition specs) and renditions."""
+
+import uuid
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.urls import reverse
+
+from transcoder import specs
+
+
+class Asset(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    title = models.CharField(max_length=255, blank=True)
+    alt_text = models.CharField(
+        max_length=500,
+        blank=True,
+        help_text="Describe the image for people who cannot see it.",
+    )
+    # The storage name is made by the server; the uploaded file name is only
+    # kept as metadata and never becomes a key or a path.
+    original = models.CharField(max_length=255, editable=False)
+    original_filename = models.CharField(max_length=255, blank=True, editable=False)
+    content_hash = models.CharField(max_length=64, db_index=True, editable=False)
+    format = models.CharField(max_length=10, editable=False)
+    mime_type = models.CharField(max_length=50, editable=False)
+    width = models.PositiveIntegerField(editable=False)
+    height = models.PositiveIntegerField(editable=False)
+    bytes = models.PositiveBigIntegerField(editable=False)
+    frames = models.PositiveIntegerField(default=1, editable=False)
+    focal_x = models.FloatField(
+        null=True, blank=True, validators=[MinValueValidator(0), MaxValueValidator(1)]
+    )
+    focal_y = models.FloatField(
+        null=True, blank=True, validators=[MinValueValidator(0), MaxValueValidator(1)]
+    )
+    # The key of a direct upload this asset was made from; it makes finalizing
+    # the same upload twice (browser and S3 event racing) yield one asset.
+    upload_key = models.CharField(
+        max_length=255, unique=True, null=True, blank=True, editable=False
+    )
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(focal_x__isnull=True, focal_y__isnull=True)
+                    | models.Q(focal_x__isnull=False, focal_y__isnull=False)
+                ),
+                name="asset_focal_point_complete",
+            )
+        ]
+
+    def __str__(self):
+        return self.title or self.original_filename or str(self.id)
+
+    def get_absolute_url(self):
+        return reverse("admin:transcoder_asset_change", args=[self.pk])
+
+    @property
+    def focal(self):
+        if self.focal_x is None or self.focal_y is None:
+            return None
+        return (self.focal_x, self.focal_y)
+
+
+class Fit(models.TextChoices):
+    COVER = specs.Fit.COVER, "Cover: crop to fill the box"
+    CONTAIN = specs.Fit.CONTAIN, "Contain: fit inside the box"
+
+
+class Preset(models.Model):
+    slug = models.SlugField(max_length=50, unique=True)
+    name = models.CharField(max_length=100)
+    fit = models.CharField(max_length=10, choices=Fit.choices, default=Fit.CONTAIN)
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    widths = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Widths for a responsive preset (srcset); empty for one size.",
+    )
+    formats = models.JSONField(default=list)
+    quality = models.PositiveSmallIntegerField(
+        default=80, validators=[MinValueValidator(1), MaxValueValidator(100)]
+    )
+    background = models.CharField(
+        max_length=7,
+        default="#ffffff",
+        help_text="Colour behind transparent areas in JPEG output.",
+    )
+    active = models.BooleanField(default=True, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        try:
+            self.specs()
+        except specs.SpecError as e:
+            raise ValidationError(str(e)) from e
+
+    def specs(self, focal=None):
+        """Return this preset's rendition specs for an asset's focal point."""
+        return specs.build_specs(
+            fit=self.fit,
+            width=self.width,
+            height=self.height,
+            widths=self.widths,
+            formats=self.formats,
+            quality=self.quality,
+            focal=focal,
+            background=self.background,
+        )
+
+
+class RenditionStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    READY = "ready", "Ready"
+    FAILED = "failed", "Failed"
+
+
+class Rendition(models.Model):
+    asset = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="renditions")
+    preset = models.ForeignKey(
+        Preset, on_delete=models.CASCADE, related_name="renditions"
+    )
+    digest = models.CharField(max_length=16)
+    format = models.CharField(max_length=10)
+    # The box asked for; width/height are the actual output size once ready.
+    spec_width = models.PositiveIntegerField(null=True)
+    spec_height = models.PositiveIntegerField(null=True)
+    width = models.PositiveIntegerField(null=True)
+    height = models.PositiveIntegerField(null=True)
+    bytes = models.PositiveBigIntegerField(null=True)
+    name = models.CharField(max_length=255)
+    status = models.CharField(
+        max_length=10,
+        choices=RenditionStatus.choices,
+        default=RenditionStatus.PENDING,
+        db_index=True,
+    )
+    error = models.TextField(blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    # Set when a newer spec of the same preset is ready; the object keeps
+    # serving old signed URLs until purge_orphans removes it after the URL TTL.
+    superseded_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["preset__name", "spec_width", "format"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["asset", "preset", "digest"], name="rendition_unique_spec"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.preset.slug} {self.spec_width or ''}w {self.format}"
+
+    @property
+    def mime_type(self):
+        return specs.FORMATS[self.format].mime
+
+
+class ApiToken(models.Model):
+    """A key that lets a site read the JSON API; only its hash is stored."""
+
+    name = models.CharField(max_length=100, help_text="Which site or service uses it.")
+    prefix = models.CharField(max_length=8, editable=False)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = "API token"
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…)"

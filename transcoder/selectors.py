@@ -1,0 +1,111 @@
+"""Reads: rendition lookup with fallback, URLs and picture/srcset data.
+
+Nothing here builds an image: a page only looks up what exists.
+"""
+
+from transcoder.models import Preset, Rendition, RenditionStatus
+from transcoder.specs import FORMATS
+
+# The order browsers should try when several formats exist.
+FORMAT_PREFERENCE = ["avif", "webp", "jpeg", "png"]
+
+
+def ready_renditions(*, asset_id, preset_slug):
+    """Return the ready renditions of one preset, current ones before superseded ones."""
+    return (
+        Rendition.objects.filter(
+            asset_id=asset_id,
+            preset__slug=preset_slug,
+            status=RenditionStatus.READY,
+        )
+        .select_related("preset")
+        .order_by("superseded_at", "width")
+    )
+
+
+def _current(rows):
+    """Keep the current renditions, or the newest superseded set if none is ready."""
+    current = [r for r in rows if r.superseded_at is None]
+    if current:
+        return current
+    if not rows:
+        return []
+    newest = max(r.superseded_at for r in rows)
+    return [r for r in rows if r.superseded_at == newest]
+
+
+def rendition_best(*, asset_id, preset_slug, format=None, width=None):
+    """Return the best ready rendition: the asked format, the smallest width that covers ``width``."""
+    rows = _current(list(ready_renditions(asset_id=asset_id, preset_slug=preset_slug)))
+    if not rows:
+        return None
+    if format in FORMATS:
+        rows = [r for r in rows if r.format == format] or rows
+    else:
+        fallback = [r for r in rows if r.format in ("jpeg", "png")]
+        rows = fallback or rows
+    rows.sort(key=lambda r: r.width)
+    if width:
+        wide_enough = [r for r in rows if r.width >= width]
+        return wide_enough[0] if wide_enough else rows[-1]
+    return rows[-1]
+
+
+def picture_data(*, asset, preset_slug, url_for):
+    """Return what a <picture> needs: a source per format with a srcset, and a fallback image."""
+    rows = _current(list(ready_renditions(asset_id=asset.pk, preset_slug=preset_slug)))
+    if not rows:
+        return None
+    by_format = {}
+    for row in rows:
+        seen = by_format.setdefault(row.format, {})
+        # A small original makes several widths come out the same size.
+        seen.setdefault(row.width, row)
+    sources = []
+    for fmt in sorted(by_format, key=FORMAT_PREFERENCE.index):
+        widths = sorted(by_format[fmt].values(), key=lambda r: r.width)
+        sources.append(
+            {
+                "format": fmt,
+                "mime": FORMATS[fmt].mime,
+                "srcset": ", ".join(f"{url_for(r)} {r.width}w" for r in widths),
+                "renditions": widths,
+            }
+        )
+    fallback_format = next(
+        (f for f in ("jpeg", "png") if f in by_format), sources[-1]["format"]
+    )
+    fallback = sorted(by_format[fallback_format].values(), key=lambda r: r.width)[-1]
+    return {
+        "sources": sources,
+        "fallback": fallback,
+        "src": url_for(fallback),
+        "width": fallback.width,
+        "height": fallback.height,
+        "alt": asset.alt_text,
+    }
+
+
+def asset_rendition_summary(asset_ids):
+    """Return {asset id: {status: count}} for the current renditions of the given assets."""
+    summary = {}
+    rows = (
+        Rendition.objects.filter(asset_id__in=asset_ids, superseded_at__isnull=True)
+        .values_list("asset_id", "status")
+    )
+    for asset_id, status in rows:
+        counts = summary.setdefault(asset_id, {})
+        counts[status] = counts.get(status, 0) + 1
+    return summary
+
+
+def thumbnail_from(renditions, *, min_width=120):
+    """Pick a small ready still from prefetched renditions, or None; never build one."""
+    stills = [r for r in renditions if r.format in ("webp", "jpeg", "png")]
+    big_enough = [r for r in stills if r.width >= min_width]
+    pool = big_enough or stills
+    return min(pool, key=lambda r: r.width) if pool else None
+
+
+def active_presets():
+    return Preset.objects.filter(active=True)

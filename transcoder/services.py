@@ -1,0 +1,367 @@
+"""The only writers: every change to assets, presets and renditions goes through here."""
+
+import hashlib
+import logging
+import re
+import secrets
+import uuid
+
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import storages
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from transcoder import engine
+from transcoder.conf import image_limits
+from transcoder.models import Asset, Preset, Rendition, RenditionStatus
+
+logger = logging.getLogger(__name__)
+
+ORIGINAL_EXTENSIONS = {
+    "jpeg": "jpg",
+    "png": "png",
+    "webp": "webp",
+    "avif": "avif",
+    "gif": "gif",
+    "tiff": "tif",
+    "heif": "heic",
+}
+
+
+class AssetRefusedError(ValidationError):
+    """The upload is not an image that mediahub accepts."""
+
+
+def _read_limited(content, limit):
+    """Read bytes from a file or bytes, never more than one byte past ``limit``."""
+    if isinstance(content, bytes | bytearray):
+        return bytes(content)
+    if hasattr(content, "seek"):
+        content.seek(0)
+    return content.read(limit + 1)
+
+
+def original_name(asset_id, content_hash, fmt):
+    """Return the storage name of an original; nothing of the upload's name is in it."""
+    return f"originals/{asset_id}/{content_hash[:16]}.{ORIGINAL_EXTENSIONS[fmt]}"
+
+
+def rendition_name(*, asset_id, preset_slug, spec, width):
+    """Return the immutable, content-addressed storage name of a rendition."""
+    return f"renditions/{asset_id}/{preset_slug}/{spec.digest}-{width}.{spec.output.ext}"
+
+
+def validate_image(data):
+    """Return the engine's facts about ``data``, or raise AssetRefusedError."""
+    try:
+        return engine.inspect(data, image_limits())
+    except engine.ImageError as e:
+        raise AssetRefusedError(str(e), code=type(e).__name__) from e
+
+
+@transaction.atomic
+def _asset_insert(asset, preset_ids):
+    asset.save(force_insert=True)
+    renditions_enqueue(asset_id=asset.pk, preset_ids=preset_ids)
+    return asset
+
+
+def asset_create(
+    *,
+    content,
+    filename="",
+    title="",
+    alt_text="",
+    uploaded_by=None,
+    focal=None,
+    upload_key=None,
+    preset_ids=None,
+):
+    """Validate an upload, store the original untouched, and queue its renditions.
+
+    ``content`` is bytes or a file. A refused upload raises AssetRefusedError and
+    leaves nothing stored. With ``upload_key``, creating twice returns the
+    first asset.
+    """
+    if upload_key:
+        existing = Asset.objects.filter(upload_key=upload_key).first()
+        if existing:
+            return existing
+    data = _read_limited(content, image_limits().max_bytes)
+    info = validate_image(data)
+    content_hash = hashlib.sha256(data).hexdigest()
+    asset = Asset(
+        id=uuid.uuid4(),
+        title=title or _title_from_filename(filename),
+        alt_text=alt_text,
+        original_filename=(filename or "")[:255],
+        content_hash=content_hash,
+        format=info.format,
+        mime_type=info.mime,
+        width=info.width,
+        height=info.height,
+        frames=info.frames,
+        bytes=len(data),
+        upload_key=upload_key,
+        uploaded_by=uploaded_by,
+    )
+    if focal:
+        asset.focal_x, asset.focal_y = focal
+    storage = storages["default"]
+    asset.original = storage.save(
+        original_name(asset.id, content_hash, info.format), ContentFile(data)
+    )
+    try:
+        return _asset_insert(asset, preset_ids)
+    except IntegrityError:
+        storage.delete(asset.original)
+        if upload_key:
+            existing = Asset.objects.filter(upload_key=upload_key).first()
+            if existing:
+                return existing
+        raise
+    except BaseException:
+        storage.delete(asset.original)
+        raise
+
+
+# A direct upload's key is made by the server (see uploads.upload_key_new); anything
+# else under uploads/ is not ours to turn into an asset.
+UPLOAD_KEY = re.compile(r"^uploads/[A-Za-z0-9_-]{22,64}/upload$")
+
+
+class UploadNotFoundError(ValidationError):
+    """The direct upload is not (or no longer) in the bucket."""
+
+
+def asset_finalize_upload(*, key, filename="", uploaded_by=None):
+    """Turn a direct upload into an asset, treating the object as untrusted.
+
+    Checks size, sniffed format and pixels exactly as for any upload; a refused
+    object is deleted. Idempotent per key: the browser's finalize call and the
+    S3 event may race, and S3 may deliver an event twice; all yield one asset.
+    """
+    if not UPLOAD_KEY.match(key or ""):
+        raise UploadNotFoundError("That is not an upload key mediahub made.")
+    existing = Asset.objects.filter(upload_key=key).first()
+    if existing:
+        return existing
+    storage = storages["default"]
+    limit = image_limits().max_bytes
+    try:
+        size = storage.size(key)
+    except FileNotFoundError:
+        size = None
+    except Exception as e:
+        if _is_missing(e):
+            size = None
+        else:
+            raise
+    if size is None:
+        existing = Asset.objects.filter(upload_key=key).first()
+        if existing:
+            return existing
+        raise UploadNotFoundError(
+            "The upload was not found; it may have expired. Upload the file again."
+        )
+    try:
+        if size > limit:
+            raise AssetRefusedError(
+                f"The file is {size / 1e6:.1f} MB; the limit is {limit / 1e6:.0f} MB."
+            )
+        with storage.open(key, "rb") as f:
+            data = f.read(limit + 1)
+        asset = asset_create(
+            content=data, filename=filename, uploaded_by=uploaded_by, upload_key=key
+        )
+    except AssetRefusedError:
+        storage.delete(key)
+        raise
+    storage.delete(key)
+    return asset
+
+
+def _is_missing(error):
+    """Tell whether a storage error means the object does not exist (S3's 404)."""
+    response = getattr(error, "response", None) or {}
+    return str(response.get("Error", {}).get("Code")) in {"404", "NoSuchKey", "NotFound"}
+
+
+def _title_from_filename(filename):
+    stem = (filename or "").rsplit("/", 1)[-1].rsplit("\\", 1)[-1].rsplit(".", 1)[0]
+    return stem.replace("_", " ").replace("-", " ").strip()[:255]
+
+
+def asset_update(*, asset, title, alt_text, focal):
+    """Save an editor's changes; a moved focal point re-crops the cover renditions."""
+    old_focal = Asset.objects.filter(pk=asset.pk).values_list("focal_x", "focal_y")
+    old_focal = old_focal.first()
+    asset.title = title
+    asset.alt_text = alt_text
+    asset.focal_x, asset.focal_y = focal if focal else (None, None)
+    with transaction.atomic():
+        asset.full_clean()
+        asset.save()
+        if old_focal != (asset.focal_x, asset.focal_y):
+            renditions_enqueue(asset_id=asset.pk)
+    return asset
+
+
+def asset_delete(*, asset):
+    """Delete an asset, then its original and renditions once the deletion commits."""
+    names = [asset.original, *asset.renditions.exclude(name="").values_list("name", flat=True)]
+    with transaction.atomic():
+        asset.delete()
+        transaction.on_commit(lambda: _delete_objects(names))
+
+
+def _delete_objects(names):
+    for name in names:
+        alias = "default" if name.startswith("originals/") else "renditions"
+        try:
+            storages[alias].delete(name)
+        except Exception:
+            # purge_orphans removes what a failed delete leaves behind.
+            logger.exception("Could not delete %s", name)
+
+
+def renditions_enqueue(*, asset_id, preset_ids=None, force=False):
+    """Queue rendition generation for after the current transaction commits."""
+    from transcoder.tasks import generate_renditions
+
+    args = [str(asset_id), list(preset_ids) if preset_ids else None, force]
+    transaction.on_commit(lambda: generate_renditions.enqueue(*args))
+
+
+def preset_save(*, preset):
+    """Validate and save a preset, then build its renditions for every asset."""
+    preset.full_clean()
+    with transaction.atomic():
+        preset.save()
+        if preset.active:
+            _preset_enqueue(preset)
+    return preset
+
+
+def _preset_enqueue(preset):
+    for asset_id in Asset.objects.values_list("pk", flat=True).iterator():
+        renditions_enqueue(asset_id=asset_id, preset_ids=[preset.pk])
+
+
+def renditions_generate(*, asset_id, preset_ids=None, force=False):
+    """Build every missing rendition of an asset from one decode of its original.
+
+    Idempotent: what is ready is kept; running twice gives the same rows and
+    objects. A refused or failed build is recorded on its rows with the reason.
+    Returns the rendition rows of the current specs.
+    """
+    asset = Asset.objects.filter(pk=asset_id).first()
+    if asset is None:
+        return []  # Deleted while queued.
+    presets = Preset.objects.filter(active=True)
+    if preset_ids:
+        presets = presets.filter(pk__in=preset_ids)
+    plan = []
+    for preset in presets:
+        for spec in preset.specs(asset.focal):
+            row, _ = Rendition.objects.get_or_create(
+                asset=asset,
+                preset=preset,
+                digest=spec.digest,
+                defaults={
+                    "format": spec.format,
+                    "spec_width": spec.width,
+                    "spec_height": spec.height,
+                },
+            )
+            plan.append((preset, spec, row))
+    todo = [p for p in plan if force or p[2].status != RenditionStatus.READY]
+    if todo:
+        _build(asset, todo)
+    _supersede_stale(asset, plan)
+    fresh = Rendition.objects.select_related("preset").in_bulk([r.pk for _, _, r in plan])
+    return [fresh[row.pk] for _, _, row in plan if row.pk in fresh]
+
+
+def _mark(rows, **fields):
+    """Update rows in place without re-inserting any that were deleted meanwhile."""
+    return Rendition.objects.filter(pk__in=[r.pk for r in rows]).update(
+        updated_at=timezone.now(), **fields
+    )
+
+
+def _build(asset, todo):
+    rows = [row for _, _, row in todo]
+    Rendition.objects.filter(pk__in=[r.pk for r in rows]).update(
+        attempts=F("attempts") + 1
+    )
+    try:
+        with storages["default"].open(asset.original, "rb") as f:
+            data = f.read()
+        outputs = engine.render(data, [spec for _, spec, _ in todo], image_limits())
+    except engine.ImageError as e:
+        _mark(rows, status=RenditionStatus.FAILED, error=str(e))
+        logger.warning("Asset %s could not be transcoded: %s", asset.pk, e)
+        return
+    except Exception as e:
+        _mark(rows, status=RenditionStatus.FAILED, error=f"{type(e).__name__}: {e}")
+        raise
+    storage = storages["renditions"]
+    for (preset, spec, row), out in zip(todo, outputs, strict=True):
+        name = rendition_name(
+            asset_id=asset.pk, preset_slug=preset.slug, spec=spec, width=out.width
+        )
+        try:
+            _write_once(storage, name, out.data)
+        except Exception as e:
+            _mark([row], status=RenditionStatus.FAILED, error=f"Storage error: {e}")
+            raise
+        updated = _mark(
+            [row],
+            status=RenditionStatus.READY,
+            error="",
+            name=name,
+            width=out.width,
+            height=out.height,
+            bytes=len(out.data),
+        )
+        if not updated:
+            # The asset was deleted while we worked: do not bring it back.
+            storage.delete(name)
+
+
+def _write_once(storage, name, data):
+    """Write an immutable object unless it is already there."""
+    if storage.exists(name):
+        return
+    saved = storage.save(name, ContentFile(data))
+    if saved != name:
+        # Another worker wrote the same content-addressed name first.
+        storage.delete(saved)
+
+
+def _supersede_stale(asset, plan):
+    """Mark older specs of each fully ready preset superseded; they keep serving for a while."""
+    current = {}
+    for preset, spec, row in plan:
+        current.setdefault(preset.pk, []).append(row.pk)
+    for preset_id, row_ids in current.items():
+        ready = Rendition.objects.filter(pk__in=row_ids, status=RenditionStatus.READY)
+        if ready.count() != len(row_ids):
+            continue
+        Rendition.objects.filter(
+            asset=asset, preset_id=preset_id, superseded_at__isnull=True
+        ).exclude(pk__in=row_ids).update(superseded_at=timezone.now())
+
+
+def api_token_issue(*, token):
+    """Give a new API token its secret key, store only the hash, and return the key once."""
+    from transcoder.api import token_hash
+
+    key = secrets.token_urlsafe(32)
+    token.prefix = key[:8]
+    token.key_hash = token_hash(key)
+    token.save()
+    return key

@@ -1,0 +1,187 @@
+"""Rendition specs: what a preset asks for, validated up front, with a stable digest.
+
+This module imports no Django, so the engine and the tests can use it anywhere.
+"""
+
+import dataclasses
+import enum
+import hashlib
+import json
+import re
+
+# Bump when the engine's output for the same spec changes, so every rendition
+# gets a new content-addressed name instead of silently changing under an old one.
+ENGINE_VERSION = 1
+
+MAX_DIMENSION = 8192
+MAX_WIDTHS = 12
+
+
+class SpecError(ValueError):
+    """A preset asks for something the engine cannot or will not build."""
+
+
+class Fit(enum.StrEnum):
+    COVER = "cover"
+    CONTAIN = "contain"
+
+
+@dataclasses.dataclass(frozen=True)
+class OutputFormat:
+    name: str
+    ext: str
+    mime: str
+    label: str
+
+
+FORMATS = {
+    f.name: f
+    for f in (
+        OutputFormat("jpeg", "jpg", "image/jpeg", "JPEG"),
+        OutputFormat("png", "png", "image/png", "PNG"),
+        OutputFormat("webp", "webp", "image/webp", "WebP"),
+        OutputFormat("avif", "avif", "image/avif", "AVIF"),
+    )
+}
+
+_HEX_COLOUR = re.compile(r"^#[0-9a-f]{6}$")
+
+
+@dataclasses.dataclass(frozen=True)
+class RenditionSpec:
+    """One output image: a box, how to fit the source into it, and an encoding.
+
+    ``width``/``height`` bound the output; one may be ``None`` (free). ``cover``
+    needs both and crops around ``focal`` (fractions of the upright source,
+    0..1); ``contain`` fits inside the box. Neither ever upscales.
+    """
+
+    fit: Fit
+    width: int | None
+    height: int | None
+    format: str
+    quality: int = 80
+    focal: tuple[float, float] | None = None
+    background: str = "#ffffff"
+
+    def __post_init__(self):
+        try:
+            fit = Fit(self.fit)
+        except ValueError:
+            choices = ", ".join(Fit)
+            raise SpecError(f"Unknown fit {self.fit!r}; use one of {choices}.") from None
+        object.__setattr__(self, "fit", fit)
+        for side in ("width", "height"):
+            value = getattr(self, side)
+            if value is not None and not (
+                isinstance(value, int) and 1 <= value <= MAX_DIMENSION
+            ):
+                raise SpecError(
+                    f"The {side} must be a whole number of pixels "
+                    f"from 1 to {MAX_DIMENSION}."
+                )
+        if self.width is None and self.height is None:
+            raise SpecError("Give a width, a height or both.")
+        if fit is Fit.COVER and (self.width is None or self.height is None):
+            raise SpecError("A cover crop needs both a width and a height.")
+        if self.format not in FORMATS:
+            choices = ", ".join(FORMATS)
+            raise SpecError(f"Unknown format {self.format!r}; use one of {choices}.")
+        if not (isinstance(self.quality, int) and 1 <= self.quality <= 100):
+            raise SpecError("The quality must be a whole number from 1 to 100.")
+        if not _HEX_COLOUR.match(self.background):
+            raise SpecError("The background must be a colour like #ffffff.")
+        if fit is Fit.COVER and self.focal is not None:
+            x, y = (float(v) for v in self.focal)
+            if not (0 <= x <= 1 and 0 <= y <= 1):
+                raise SpecError("The focal point must lie inside the image.")
+            object.__setattr__(self, "focal", (round(x, 4), round(y, 4)))
+        else:
+            # Only a crop looks at the focal point; leaving it out of other specs
+            # keeps their digest (and so their stored name) when it moves.
+            object.__setattr__(self, "focal", None)
+
+    @property
+    def output(self) -> OutputFormat:
+        return FORMATS[self.format]
+
+    @property
+    def digest(self) -> str:
+        """Return a short stable hash of everything that shapes the output bytes."""
+        payload = dataclasses.asdict(self) | {"engine": ENGINE_VERSION}
+        payload["fit"] = str(self.fit)
+        blob = json.dumps(payload, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+    def target_size(self, src_width: int, src_height: int) -> tuple[int, int]:
+        """Return the output size for an upright source of the given size."""
+        if self.fit is Fit.COVER:
+            scale = min(1.0, max(self.width / src_width, self.height / src_height))
+            if scale == 1.0:
+                # Too small to fill the box: keep the box's shape, never upscale.
+                ratio = self.width / self.height
+                w = min(src_width, round(src_height * ratio))
+                h = min(src_height, round(w / ratio))
+                return max(1, w), max(1, h)
+            return self.width, self.height
+        scales = [1.0]
+        if self.width:
+            scales.append(self.width / src_width)
+        if self.height:
+            scales.append(self.height / src_height)
+        scale = min(scales)
+        return max(1, round(src_width * scale)), max(1, round(src_height * scale))
+
+
+def build_specs(
+    *,
+    fit,
+    width=None,
+    height=None,
+    widths=(),
+    formats=("jpeg",),
+    quality=80,
+    focal=None,
+    background="#ffffff",
+) -> list[RenditionSpec]:
+    """Expand a preset into its specs: one per width and output format.
+
+    ``widths`` makes a responsive preset: each width keeps the aspect ratio
+    of ``width`` x ``height`` when both are given.
+    """
+    widths = list(widths or ())
+    if len(widths) > MAX_WIDTHS:
+        raise SpecError(f"A preset can have at most {MAX_WIDTHS} widths.")
+    if len(set(widths)) != len(widths):
+        raise SpecError("The widths must not repeat.")
+    if not formats:
+        raise SpecError("Choose at least one output format.")
+    if len(set(formats)) != len(formats):
+        raise SpecError("The formats must not repeat.")
+    if widths:
+        for w in widths:
+            if not (isinstance(w, int) and 1 <= w <= MAX_DIMENSION):
+                raise SpecError(
+                    f"Each width must be a whole number of pixels from 1 to "
+                    f"{MAX_DIMENSION}."
+                )
+        base_width = width or max(widths)
+        sizes = [
+            (w, max(1, round(w * height / base_width)) if height else None)
+            for w in sorted(widths)
+        ]
+    else:
+        sizes = [(width, height)]
+    return [
+        RenditionSpec(
+            fit=fit,
+            width=w,
+            height=h,
+            format=fmt,
+            quality=quality,
+            focal=focal,
+            background=background,
+        )
+        for w, h in sizes
+        for fmt in formats
+    ]
