@@ -11,6 +11,8 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from mediahub.storages import local_storages, s3_storages
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("MEDIAHUB_VAR_DIR", BASE_DIR / "var"))
 
@@ -132,19 +134,11 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
 if MEDIAHUB_STORAGE == "local":
-    _local = {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {
-            "location": MEDIAHUB_MEDIA_ROOT,
-            "file_permissions_mode": 0o640,
-            "directory_permissions_mode": 0o750,
-        },
-    }
-    STORAGES = {"default": _local, "renditions": _local}
+    STORAGES = local_storages(MEDIAHUB_MEDIA_ROOT)
 elif MEDIAHUB_STORAGE == "s3":
-    from mediahub.s3 import s3_storages
-
-    STORAGES = s3_storages()
+    if not os.environ.get("AWS_STORAGE_BUCKET_NAME"):
+        raise ImproperlyConfigured("MEDIAHUB_STORAGE=s3 needs AWS_STORAGE_BUCKET_NAME.")
+    STORAGES = s3_storages(os.environ)
 else:
     raise ImproperlyConfigured("MEDIAHUB_STORAGE must be 'local' or 's3'.")
 

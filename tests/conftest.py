@@ -5,6 +5,8 @@ from pathlib import Path
 
 import pytest
 
+pytest_plugins = ["tests.fixtures_s3", "tests.fixtures_browser"]
+
 # A developer's own AWS configuration must never leak into the tests.
 os.environ["AWS_CONFIG_FILE"] = "/nonexistent/aws-config"
 os.environ["AWS_SHARED_CREDENTIALS_FILE"] = "/nonexistent/aws-credentials"
@@ -20,13 +22,11 @@ ORIENTATION_PHOTOS = sorted((TESTDATA / "photos" / "orientation").glob("*.jpg"))
 @pytest.fixture(autouse=True)
 def media_root(tmp_path, settings):
     """Give every test its own local storage so nothing leaks between tests."""
+    from mediahub.storages import local_storages
+
     root = tmp_path / "media"
-    local = {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": root},
-    }
     if settings.MEDIAHUB_STORAGE == "local":
-        settings.STORAGES = {**settings.STORAGES, "default": local, "renditions": local}
+        settings.STORAGES = {**settings.STORAGES, **local_storages(root)}
         settings.MEDIAHUB_MEDIA_ROOT = root
     return root
 

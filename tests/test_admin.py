@@ -51,7 +51,9 @@ def test_changelist_shows_thumbnails_without_building_any(
 ):
     """The list shows existing renditions and never generates an image."""
     for i in range(3):
-        services.asset_create(content=make_image("PNG", size=(200 + i, 150)), filename=f"{i}.png")
+        services.asset_create(
+            content=make_image("PNG", size=(200 + i, 150)), filename=f"{i}.png"
+        )
     count = Rendition.objects.count()
     with django_assert_max_num_queries(12):
         response = admin_client.get("/admin/transcoder/asset/")
@@ -169,7 +171,12 @@ def test_view_only_staff_cannot_upload_edit_or_delete(viewer, presets, jpeg):
     viewer.post(url, {"title": "hacked", "alt_text": ""})
     asset.refresh_from_db()
     assert asset.title != "hacked"
-    assert viewer.post(f"/admin/transcoder/asset/{asset.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert (
+        viewer.post(
+            f"/admin/transcoder/asset/{asset.pk}/delete/", {"post": "yes"}
+        ).status_code
+        == 403
+    )
     viewer.post(
         "/admin/transcoder/asset/",
         {"action": "regenerate_renditions", "_selected_action": [asset.pk]},
@@ -190,7 +197,10 @@ def test_upload_endpoint_keeps_csrf(presets, jpeg, admin_user):
 @pytest.mark.parametrize(
     ("fields", "message"),
     [
-        ({"fit": "cover", "width": "100", "formats": ["jpeg"]}, "cover crop needs both"),
+        (
+            {"fit": "cover", "width": "100", "formats": ["jpeg"]},
+            "cover crop needs both",
+        ),
         ({"fit": "contain", "formats": ["jpeg"]}, "Give a width, a height or both"),
         ({"fit": "contain", "width": "100", "widths": "1, two"}, "whole numbers"),
         ({"fit": "contain", "width": "100000", "formats": ["jpeg"]}, "from 1 to"),

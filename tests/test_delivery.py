@@ -120,7 +120,10 @@ def test_superseded_rendition_keeps_serving_until_new_one_is_ready(
     assert old.name in response["Location"]
     services.renditions_generate(asset_id=asset.pk)
     new = Rendition.objects.get(
-        asset=asset, preset=card, superseded_at__isnull=True, status=RenditionStatus.READY
+        asset=asset,
+        preset=card,
+        superseded_at__isnull=True,
+        status=RenditionStatus.READY,
     )
     response = client.get(f"/e/{asset.pk}/card/")
     assert new.name in response["Location"] and new.width == 120

@@ -95,7 +95,9 @@ def test_ingest_orientation_photos_come_out_upright_and_matching(
 ):
     """The nine EXIF-orientation photos give matching, upright renditions."""
     assert len(ORIENTATION_PHOTOS) == 9
-    code, out, err = _ingest("--json", "--preset", "card", *map(str, ORIENTATION_PHOTOS))
+    code, out, err = _ingest(
+        "--json", "--preset", "card", *map(str, ORIENTATION_PHOTOS)
+    )
     assert code == 0, err
     results = json.loads(out)
     images = {}

@@ -3,7 +3,6 @@
 import pytest
 from django.db import transaction
 
-from tests.images import make_image
 from transcoder import services
 from transcoder.models import Asset, Preset, Rendition, RenditionStatus
 
@@ -149,7 +148,9 @@ def test_upload_key_makes_create_idempotent(presets, jpeg, stored_files):
     assert len([f for f in stored_files() if f.startswith("originals/")]) == 1
 
 
-def test_asset_deleted_while_transcoding_is_not_brought_back(presets, jpeg, monkeypatch):
+def test_asset_deleted_while_transcoding_is_not_brought_back(
+    presets, jpeg, monkeypatch
+):
     """If the asset disappears mid-build, no rendition row or object survives."""
     from transcoder import engine
 

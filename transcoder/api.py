@@ -30,7 +30,9 @@ def token_required(view):
                 key_hash=token_hash(key.strip()), active=True
             ).first()
         if token is None:
-            response = JsonResponse({"error": "A valid API token is required."}, status=401)
+            response = JsonResponse(
+                {"error": "A valid API token is required."}, status=401
+            )
             response["WWW-Authenticate"] = 'Bearer realm="mediahub"'
             return response
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
@@ -72,7 +74,9 @@ def asset_json(request, asset):
                 "bytes": r.bytes,
                 "url": request.build_absolute_uri(delivery.rendition_url(r)),
             }
-            for r in sorted(renditions, key=lambda r: (r.preset.slug, r.width, r.format))
+            for r in sorted(
+                renditions, key=lambda r: (r.preset.slug, r.width, r.format)
+            )
         ],
     }
 

@@ -11,22 +11,23 @@ import time
 
 from django.core.files.storage import storages
 from django.core.signing import Signer
-from django.http import FileResponse, Http404, HttpResponseForbidden, HttpResponseRedirect
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpResponseForbidden,
+    HttpResponseRedirect,
+)
 from django.urls import reverse
 from django.utils.crypto import constant_time_compare
 from django.views.decorators.http import require_safe
 
 from transcoder import selectors
 from transcoder.conf import setting
-from transcoder.specs import FORMATS
+from transcoder.delivery_headers import IMMUTABLE, MIME_BY_EXT, SERVED_CSP
 
-IMMUTABLE = "public, max-age=31536000, immutable"
-# Served bytes are images only: nothing in them may run or be framed elsewhere.
-SERVED_CSP = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
 _RENDITION_NAME = re.compile(
     r"^renditions/[0-9a-f-]{36}/[-A-Za-z0-9_]{1,50}/[0-9a-f]{16}-\d{1,5}\.(jpg|png|webp|avif)$"
 )
-_MIME_BY_EXT = {f.ext: f.mime for f in FORMATS.values()}
 
 
 def _signer():
@@ -69,7 +70,7 @@ def serve(request, name):
         f = storage.open(name, "rb")
     except FileNotFoundError:
         raise Http404("No such rendition.") from None
-    response = FileResponse(f, content_type=_MIME_BY_EXT[name.rsplit(".", 1)[1]])
+    response = FileResponse(f, content_type=MIME_BY_EXT[name.rsplit(".", 1)[1]])
     response["Cache-Control"] = IMMUTABLE
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = SERVED_CSP
@@ -82,7 +83,9 @@ def original_response(asset):
     storage = storages["default"]
     if setting("STORAGE") != "local":
         return HttpResponseRedirect(storage.url(asset.original, expire=60))
-    response = FileResponse(storage.open(asset.original, "rb"), content_type=asset.mime_type)
+    response = FileResponse(
+        storage.open(asset.original, "rb"), content_type=asset.mime_type
+    )
     response["Cache-Control"] = "private, no-store"
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = SERVED_CSP

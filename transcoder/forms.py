@@ -77,7 +77,9 @@ class AssetChangeForm(forms.ModelForm):
     def clean(self):
         data = super().clean()
         if (data.get("focal_x") is None) != (data.get("focal_y") is None):
-            raise ValidationError("Set both coordinates of the focal point, or neither.")
+            raise ValidationError(
+                "Set both coordinates of the focal point, or neither."
+            )
         return data
 
 

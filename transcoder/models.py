@@ -139,7 +139,9 @@ class RenditionStatus(models.TextChoices):
 
 
 class Rendition(models.Model):
-    asset = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="renditions")
+    asset = models.ForeignKey(
+        Asset, on_delete=models.CASCADE, related_name="renditions"
+    )
     preset = models.ForeignKey(
         Preset, on_delete=models.CASCADE, related_name="renditions"
     )

@@ -89,10 +89,9 @@ def picture_data(*, asset, preset_slug, url_for):
 def asset_rendition_summary(asset_ids):
     """Return {asset id: {status: count}} for the current renditions of the given assets."""
     summary = {}
-    rows = (
-        Rendition.objects.filter(asset_id__in=asset_ids, superseded_at__isnull=True)
-        .values_list("asset_id", "status")
-    )
+    rows = Rendition.objects.filter(
+        asset_id__in=asset_ids, superseded_at__isnull=True
+    ).values_list("asset_id", "status")
     for asset_id, status in rows:
         counts = summary.setdefault(asset_id, {})
         counts[status] = counts.get(status, 0) + 1

@@ -50,7 +50,9 @@ def original_name(asset_id, content_hash, fmt):
 
 def rendition_name(*, asset_id, preset_slug, spec, width):
     """Return the immutable, content-addressed storage name of a rendition."""
-    return f"renditions/{asset_id}/{preset_slug}/{spec.digest}-{width}.{spec.output.ext}"
+    return (
+        f"renditions/{asset_id}/{preset_slug}/{spec.digest}-{width}.{spec.output.ext}"
+    )
 
 
 def validate_image(data):
@@ -186,7 +188,11 @@ def asset_finalize_upload(*, key, filename="", uploaded_by=None):
 def _is_missing(error):
     """Tell whether a storage error means the object does not exist (S3's 404)."""
     response = getattr(error, "response", None) or {}
-    return str(response.get("Error", {}).get("Code")) in {"404", "NoSuchKey", "NotFound"}
+    return str(response.get("Error", {}).get("Code")) in {
+        "404",
+        "NoSuchKey",
+        "NotFound",
+    }
 
 
 def _title_from_filename(filename):
@@ -211,7 +217,10 @@ def asset_update(*, asset, title, alt_text, focal):
 
 def asset_delete(*, asset):
     """Delete an asset, then its original and renditions once the deletion commits."""
-    names = [asset.original, *asset.renditions.exclude(name="").values_list("name", flat=True)]
+    names = [
+        asset.original,
+        *asset.renditions.exclude(name="").values_list("name", flat=True),
+    ]
     with transaction.atomic():
         asset.delete()
         transaction.on_commit(lambda: _delete_objects(names))
@@ -281,7 +290,9 @@ def renditions_generate(*, asset_id, preset_ids=None, force=False):
     if todo:
         _build(asset, todo)
     _supersede_stale(asset, plan)
-    fresh = Rendition.objects.select_related("preset").in_bulk([r.pk for _, _, r in plan])
+    fresh = Rendition.objects.select_related("preset").in_bulk(
+        [r.pk for _, _, r in plan]
+    )
     return [fresh[row.pk] for _, _, row in plan if row.pk in fresh]
 
 

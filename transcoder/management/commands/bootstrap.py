@@ -51,7 +51,9 @@ STARTER_PRESETS = [
 
 
 class Command(BaseCommand):
-    help = "Seed the starter presets (if there are none) and an admin (if there is none)."
+    help = (
+        "Seed the starter presets (if there are none) and an admin (if there is none)."
+    )
 
     def handle(self, **options):
         if not Preset.objects.exists():

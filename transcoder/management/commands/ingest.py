@@ -110,5 +110,3 @@ def _message(error):
     if isinstance(error, FileNotFoundError | IsADirectoryError | PermissionError):
         return f"The file could not be read: {error.strerror}."
     return str(error)
-
-

@@ -1,0 +1,122 @@
+"""S3 through moto's server mode: a real HTTP endpoint on 127.0.0.1, a fresh bucket per test."""
+
+import os
+import uuid
+from types import SimpleNamespace
+
+import pytest
+
+REGION = "eu-west-1"
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint():
+    """Start one moto S3 server for the session and return its URL."""
+    from moto.server import ThreadedMotoServer
+
+    # Dummy credentials: botocore signs every request, moto accepts any key.
+    os.environ.update(
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",  # noqa: S105
+        AWS_DEFAULT_REGION=REGION,
+    )
+    os.environ.pop("AWS_SESSION_TOKEN", None)
+    os.environ.pop("AWS_PROFILE", None)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def s3_env(moto_endpoint):
+    """Return the environment variables of an S3 deployment pointed at a fresh bucket."""
+    import boto3
+
+    bucket = f"media-{uuid.uuid4().hex[:12]}"
+    client = boto3.client("s3", endpoint_url=moto_endpoint, region_name=REGION)
+    client.create_bucket(
+        Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION}
+    )
+    client.put_public_access_block(
+        Bucket=bucket,
+        PublicAccessBlockConfiguration={
+            "BlockPublicAcls": True,
+            "IgnorePublicAcls": True,
+            "BlockPublicPolicy": True,
+            "RestrictPublicBuckets": True,
+        },
+    )
+    return {
+        "MEDIAHUB_STORAGE": "s3",
+        "AWS_STORAGE_BUCKET_NAME": bucket,
+        "AWS_S3_ENDPOINT_URL": moto_endpoint,
+        "AWS_S3_REGION_NAME": REGION,
+    }
+
+
+def _switch_to_s3(settings, env):
+    from mediahub.storages import s3_storages
+
+    settings.MEDIAHUB_STORAGE = "s3"
+    settings.STORAGES = {**settings.STORAGES, **s3_storages(env)}
+    for name in ("AWS_CLOUDFRONT_KEY", "AWS_CLOUDFRONT_KEY_ID", "AWS_S3_CUSTOM_DOMAIN"):
+        setattr(settings, name, env.get(name))
+
+
+@pytest.fixture
+def s3(s3_env, settings):
+    """Switch both storage aliases to S3 on moto, as MEDIAHUB_STORAGE=s3 would."""
+    import boto3
+
+    _switch_to_s3(settings, s3_env)
+    client = boto3.client(
+        "s3", endpoint_url=s3_env["AWS_S3_ENDPOINT_URL"], region_name=REGION
+    )
+    bucket = s3_env["AWS_STORAGE_BUCKET_NAME"]
+
+    def keys(prefix=""):
+        pages = client.get_paginator("list_objects_v2").paginate(
+            Bucket=bucket, Prefix=prefix
+        )
+        return sorted(o["Key"] for page in pages for o in page.get("Contents", []))
+
+    return SimpleNamespace(
+        client=client,
+        bucket=bucket,
+        env=s3_env,
+        endpoint=s3_env["AWS_S3_ENDPOINT_URL"],
+        keys=keys,
+    )
+
+
+@pytest.fixture
+def cloudfront_key():
+    """Return a fresh RSA key pair (PEM private key, public key object) for CloudFront."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.TraditionalOpenSSL,
+        serialization.NoEncryption(),
+    ).decode()
+    return SimpleNamespace(
+        pem=pem, public_key=key.public_key(), key_id="K2JCJMDEHXQW5F"
+    )
+
+
+@pytest.fixture
+def s3_cloudfront(s3, settings, cloudfront_key):
+    """S3 storage with CloudFront signed URLs on a custom domain."""
+    env = s3.env | {
+        "AWS_S3_CUSTOM_DOMAIN": "media.example.test",
+        "AWS_CLOUDFRONT_KEY_ID": cloudfront_key.key_id,
+        "AWS_CLOUDFRONT_KEY": cloudfront_key.pem,
+    }
+    _switch_to_s3(settings, env)
+    s3.env = env
+    s3.key = cloudfront_key
+    return s3

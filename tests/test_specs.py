@@ -1,0 +1,193 @@
+"""Rendition specs: validation up front, a stable digest, and output sizes."""
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from transcoder.specs import (
+    ENGINE_VERSION,
+    MAX_DIMENSION,
+    Fit,
+    RenditionSpec,
+    SpecError,
+    build_specs,
+)
+
+BASE = {"fit": "cover", "width": 300, "height": 200, "format": "jpeg"}
+
+VALID = [
+    ({}, {"fit": Fit.COVER, "quality": 80, "focal": None}),
+    ({"fit": Fit.CONTAIN, "height": None}, {"fit": Fit.CONTAIN, "height": None}),
+    ({"fit": "contain", "width": None}, {"width": None, "height": 200}),
+    ({"width": 1, "height": MAX_DIMENSION}, {"width": 1, "height": MAX_DIMENSION}),
+    ({"format": "avif", "quality": 1}, {"format": "avif", "quality": 1}),
+    ({"format": "png", "quality": 100}, {"quality": 100}),
+    ({"focal": (0.123456, 1)}, {"focal": (0.1235, 1.0)}),
+    ({"focal": ["0", "0.5"]}, {"focal": (0.0, 0.5)}),
+    ({"fit": "contain", "focal": (0.2, 0.2)}, {"focal": None}),
+    ({"background": "#A0b1C2"}, {"background": "#a0b1c2"}),
+]
+
+INVALID = [
+    ({"fit": "stretch"}, r"Unknown fit 'stretch'; use one of cover, contain\."),
+    ({"width": 0}, r"The width must be a whole number of pixels from 1 to 8192\."),
+    ({"height": MAX_DIMENSION + 1}, r"The height must be a whole number"),
+    ({"width": 10.5}, r"The width must be a whole number"),
+    ({"width": True}, r"The width must be a whole number"),
+    ({"width": "300"}, r"The width must be a whole number"),
+    ({"fit": "contain", "width": None, "height": None}, r"Give a width, a height"),
+    ({"height": None}, r"A cover crop needs both a width and a height\."),
+    ({"format": "gif"}, r"Unknown format 'gif'; use one of jpeg, png, webp, avif\."),
+    ({"format": "JPEG"}, r"Unknown format 'JPEG'"),
+    ({"format": ["jpeg"]}, r"Unknown format \['jpeg'\]"),
+    ({"quality": 0}, r"The quality must be a whole number from 1 to 100\."),
+    ({"quality": 101}, r"The quality must be a whole number"),
+    ({"quality": 80.0}, r"The quality must be a whole number"),
+    ({"background": "white"}, r"The background must be a colour like #ffffff\."),
+    ({"background": "#fff"}, r"The background must be a colour like"),
+    ({"background": None}, r"The background must be a colour like"),
+    ({"focal": (1.5, 0.5)}, r"The focal point must lie inside the image\."),
+    ({"focal": (0.5, -0.1)}, r"The focal point must lie inside the image\."),
+    ({"focal": (float("nan"), 0.5)}, r"The focal point must lie inside the image\."),
+    ({"focal": (0.5,)}, r"The focal point must be two fractions from 0 to 1\."),
+    ({"focal": (0.1, 0.2, 0.3)}, r"The focal point must be two fractions"),
+    ({"focal": ("left", "top")}, r"The focal point must be two fractions"),
+    ({"focal": (None, 0.5)}, r"The focal point must be two fractions"),
+]
+
+
+@pytest.mark.parametrize(("changes", "expected"), VALID)
+def test_valid_spec_is_normalised(changes, expected):
+    """A valid spec is accepted and its fields come out normalised."""
+    spec = RenditionSpec(**(BASE | changes))
+    for name, value in expected.items():
+        assert getattr(spec, name) == value
+
+
+@pytest.mark.parametrize(("changes", "message"), INVALID)
+def test_invalid_spec_is_refused_with_a_clear_message(changes, message):
+    """An invalid spec raises one SpecError (a ValueError) naming the problem."""
+    with pytest.raises(SpecError, match=message):
+        RenditionSpec(**(BASE | changes))
+    assert issubclass(SpecError, ValueError)
+
+
+def test_digest_is_stable():
+    """The digest of a given spec never changes, so stored names stay valid."""
+    spec = RenditionSpec(**BASE)
+    assert ENGINE_VERSION == 1
+    assert spec.digest == RenditionSpec(**BASE).digest
+    assert spec.digest == "9d957437c719b2f8"
+    assert len(spec.digest) == 16
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"fit": "contain"},
+        {"width": 301},
+        {"height": 201},
+        {"format": "webp"},
+        {"quality": 81},
+        {"focal": (0.25, 0.75)},
+        {"background": "#000000"},
+    ],
+)
+def test_digest_changes_with_anything_that_shapes_the_output(changes):
+    """Every field that changes the output bytes changes the digest."""
+    assert RenditionSpec(**(BASE | changes)).digest != RenditionSpec(**BASE).digest
+
+
+def test_digest_ignores_focal_for_contain():
+    """Moving the focal point keeps a contain spec's digest: it does not crop."""
+    contain = BASE | {"fit": "contain"}
+    moved = RenditionSpec(**contain, focal=(0.9, 0.1))
+    assert moved.digest == RenditionSpec(**contain).digest
+
+
+def test_digest_ignores_how_values_were_spelt():
+    """Equal specs written differently share a digest."""
+    a = RenditionSpec(**(BASE | {"fit": Fit.COVER, "focal": (0.5, 0.5)}))
+    b = RenditionSpec(**(BASE | {"focal": ["0.50000", 0.5], "background": "#FFFFFF"}))
+    assert a == b
+    assert a.digest == b.digest
+
+
+TARGETS = [
+    # fit, width, height, source size, output size
+    ("cover", 200, 200, (1800, 1200), (200, 200)),
+    ("cover", 1200, 630, (1800, 1200), (1200, 630)),
+    ("cover", 600, 400, (400, 300), (400, 267)),  # too small: box shape, no upscale
+    ("cover", 200, 200, (100, 50), (50, 50)),
+    ("cover", 200, 100, (150, 300), (150, 75)),
+    ("cover", 600, 400, (600, 400), (600, 400)),
+    ("contain", 600, None, (1800, 1200), (600, 400)),
+    ("contain", None, 400, (1800, 1200), (600, 400)),
+    ("contain", 600, 600, (1200, 1800), (400, 600)),
+    ("contain", 600, 600, (300, 200), (300, 200)),  # never upscales
+    ("contain", 100, None, (10000, 1), (100, 1)),  # never rounds to zero
+    ("contain", 640, None, (1200, 1800), (640, 960)),
+]
+
+
+@pytest.mark.parametrize(("fit", "width", "height", "source", "expected"), TARGETS)
+def test_target_size(fit, width, height, source, expected):
+    """The output size fits the box, keeps the shape and never upscales."""
+    spec = RenditionSpec(fit=fit, width=width, height=height, format="jpeg")
+    assert spec.target_size(*source) == expected
+
+
+@given(
+    fit=st.sampled_from(["cover", "contain"]),
+    box=st.tuples(st.integers(1, 3000), st.integers(1, 3000)),
+    source=st.tuples(st.integers(1, 6000), st.integers(1, 6000)),
+)
+def test_target_size_never_upscales_or_overflows(fit, box, source):
+    """Any output is at least 1x1, within the source and within the box."""
+    spec = RenditionSpec(fit=fit, width=box[0], height=box[1], format="png")
+    width, height = spec.target_size(*source)
+    assert 1 <= width <= min(box[0], source[0])
+    assert 1 <= height <= min(box[1], source[1])
+    if fit == "cover" and source[0] >= box[0] and source[1] >= box[1]:
+        assert (width, height) == box
+
+
+def test_build_specs_expands_widths_and_formats():
+    """A responsive preset gives one spec per width and format, ratio kept."""
+    specs = build_specs(
+        fit="cover",
+        width=1600,
+        height=900,
+        widths=[1600, 640],
+        formats=("webp", "jpeg"),
+    )
+    assert [(s.width, s.height, s.format) for s in specs] == [
+        (640, 360, "webp"),
+        (640, 360, "jpeg"),
+        (1600, 900, "webp"),
+        (1600, 900, "jpeg"),
+    ]
+
+
+def test_build_specs_without_widths_gives_one_size():
+    """A fixed preset gives one spec per format at its own size."""
+    specs = build_specs(fit="contain", width=300, formats=("png",), quality=90)
+    assert specs == [RenditionSpec("contain", 300, None, "png", quality=90)]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"widths": list(range(1, 14))}, r"at most 12 widths"),
+        ({"widths": [300, 300]}, r"The widths must not repeat\."),
+        ({"widths": [0]}, r"Each width must be a whole number of pixels from 1"),
+        ({"widths": [True]}, r"Each width must be a whole number"),
+        ({"formats": ()}, r"Choose at least one output format\."),
+        ({"formats": ("jpeg", "jpeg")}, r"The formats must not repeat\."),
+        ({"formats": ("bmp",)}, r"Unknown format 'bmp'"),
+    ],
+)
+def test_build_specs_refuses_bad_presets(kwargs, message):
+    """A bad preset raises SpecError with a message an editor can act on."""
+    with pytest.raises(SpecError, match=message):
+        build_specs(**({"fit": "contain", "width": 300} | kwargs))
