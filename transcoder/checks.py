@@ -11,9 +11,8 @@ def check_signed_delivery(app_configs, **kwargs):
     """Warn when S3 delivery falls back to S3 presigned URLs instead of CloudFront."""
     if setting("STORAGE") != "s3":
         return []
-    if getattr(settings, "AWS_CLOUDFRONT_KEY", None) and getattr(
-        settings, "AWS_CLOUDFRONT_KEY_ID", None
-    ):
+    options = settings.STORAGES.get("renditions", {}).get("OPTIONS", {})
+    if options.get("cloudfront_key") and options.get("cloudfront_key_id"):
         return []
     return [
         checks.Warning(
