@@ -1,0 +1,87 @@
+"""Settings come from the environment alone, and production settings pass check --deploy."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SECRET = "x" * 20 + "-a-real-looking-secret-key-for-tests-only-0123456789"
+
+
+def _manage(*args, **env):
+    base = {
+        "PATH": os.environ["PATH"],
+        "DJANGO_SETTINGS_MODULE": "mediahub.settings",
+        "AWS_CONFIG_FILE": "/nonexistent",
+    }
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        env=base | env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_check_deploy_is_clean_with_production_settings(tmp_path):
+    """DJANGO_DEBUG=0 with a real secret passes `check --deploy` with no issue."""
+    proc = _manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        DJANGO_DEBUG="0",
+        DJANGO_SECRET_KEY=SECRET,
+        MEDIAHUB_VAR_DIR=str(tmp_path),
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "no issues" in proc.stdout
+
+
+def test_check_deploy_warns_without_cloudfront_key(tmp_path):
+    """On S3 without a CloudFront key, check --deploy warns about presigned S3 URLs."""
+    proc = _manage(
+        "check",
+        "--deploy",
+        DJANGO_DEBUG="0",
+        DJANGO_SECRET_KEY=SECRET,
+        MEDIAHUB_VAR_DIR=str(tmp_path),
+        MEDIAHUB_STORAGE="s3",
+        AWS_STORAGE_BUCKET_NAME="media",
+        AWS_S3_REGION_NAME="eu-west-1",
+    )
+    assert "mediahub.W001" in proc.stdout + proc.stderr
+
+
+def test_check_deploy_flags_the_dev_secret(tmp_path):
+    """Without DJANGO_SECRET_KEY, check --deploy does not pass."""
+    proc = _manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        DJANGO_DEBUG="0",
+        MEDIAHUB_VAR_DIR=str(tmp_path),
+    )
+    assert proc.returncode != 0
+    assert "SECRET_KEY" in proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"MEDIAHUB_STORAGE": "ftp"}, "MEDIAHUB_STORAGE must be 'local' or 's3'"),
+        ({"MEDIAHUB_STORAGE": "s3"}, "needs AWS_STORAGE_BUCKET_NAME"),
+        ({"MEDIAHUB_URL_TTL": "soon"}, "MEDIAHUB_URL_TTL must be a whole number"),
+        ({"DJANGO_DEBUG": "maybe"}, "DJANGO_DEBUG must be true or false"),
+    ],
+)
+def test_bad_environment_is_a_clear_error(tmp_path, env, message):
+    """A wrong variable stops the app with a message naming it."""
+    proc = _manage("check", MEDIAHUB_VAR_DIR=str(tmp_path), **env)
+    assert proc.returncode != 0
+    assert message in proc.stderr
