@@ -47,6 +47,11 @@ FORMATS = {
 _HEX_COLOUR = re.compile(r"^#[0-9a-f]{6}$")
 
 
+def _is_int(value) -> bool:
+    """Tell whether ``value`` is a whole number; ``True`` is not a size."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 @dataclasses.dataclass(frozen=True)
 class RenditionSpec:
     """One output image: a box, how to fit the source into it, and an encoding.
@@ -69,12 +74,14 @@ class RenditionSpec:
             fit = Fit(self.fit)
         except ValueError:
             choices = ", ".join(Fit)
-            raise SpecError(f"Unknown fit {self.fit!r}; use one of {choices}.") from None
+            raise SpecError(
+                f"Unknown fit {self.fit!r}; use one of {choices}."
+            ) from None
         object.__setattr__(self, "fit", fit)
         for side in ("width", "height"):
             value = getattr(self, side)
             if value is not None and not (
-                isinstance(value, int) and 1 <= value <= MAX_DIMENSION
+                _is_int(value) and 1 <= value <= MAX_DIMENSION
             ):
                 raise SpecError(
                     f"The {side} must be a whole number of pixels "
@@ -84,15 +91,25 @@ class RenditionSpec:
             raise SpecError("Give a width, a height or both.")
         if fit is Fit.COVER and (self.width is None or self.height is None):
             raise SpecError("A cover crop needs both a width and a height.")
-        if self.format not in FORMATS:
+        if not isinstance(self.format, str) or self.format not in FORMATS:
             choices = ", ".join(FORMATS)
             raise SpecError(f"Unknown format {self.format!r}; use one of {choices}.")
-        if not (isinstance(self.quality, int) and 1 <= self.quality <= 100):
+        if not (_is_int(self.quality) and 1 <= self.quality <= 100):
             raise SpecError("The quality must be a whole number from 1 to 100.")
-        if not _HEX_COLOUR.match(self.background):
+        if not (
+            isinstance(self.background, str)
+            and _HEX_COLOUR.match(self.background.lower())
+        ):
             raise SpecError("The background must be a colour like #ffffff.")
+        # One colour, one digest: "#FFFFFF" and "#ffffff" are the same output.
+        object.__setattr__(self, "background", self.background.lower())
         if fit is Fit.COVER and self.focal is not None:
-            x, y = (float(v) for v in self.focal)
+            try:
+                x, y = (float(v) for v in self.focal)
+            except (TypeError, ValueError):
+                raise SpecError(
+                    "The focal point must be two fractions from 0 to 1."
+                ) from None
             if not (0 <= x <= 1 and 0 <= y <= 1):
                 raise SpecError("The focal point must lie inside the image.")
             object.__setattr__(self, "focal", (round(x, 4), round(y, 4)))
@@ -160,7 +177,7 @@ def build_specs(
         raise SpecError("The formats must not repeat.")
     if widths:
         for w in widths:
-            if not (isinstance(w, int) and 1 <= w <= MAX_DIMENSION):
+            if not (_is_int(w) and 1 <= w <= MAX_DIMENSION):
                 raise SpecError(
                     f"Each width must be a whole number of pixels from 1 to "
                     f"{MAX_DIMENSION}."
