@@ -119,6 +119,11 @@ USE_TZ = True
 
 STATIC_URL = os.environ.get("DJANGO_STATIC_URL", "static/")
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# Behind API Gateway the stage (/dev) is SCRIPT_NAME, so a stage sets an absolute
+# DJANGO_STATIC_URL (/dev/static/): Django caches STATIC_URL at first read, before
+# any request has set the script prefix. WhiteNoise matches path_info, which never
+# carries the stage, so its prefix stays /static/.
+WHITENOISE_STATIC_PREFIX = "/static/"
 WHITENOISE_USE_FINDERS = DEBUG
 
 # --- mediahub's own settings (read lazily through transcoder.conf) -------------
@@ -177,4 +182,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    # One line per task start and finish drowns what commands print; failures
+    # still show, and the rendition rows record every outcome.
+    "loggers": {"django.tasks": {"level": "WARNING"}},
 }
