@@ -1,4 +1,4 @@
-"""S3 through moto's server mode: a real HTTP endpoint on 127.0.0.1, a fresh bucket per test."""
+"""S3 through moto's server mode: real HTTP on 127.0.0.1, a fresh bucket per test."""
 
 import os
 import uuid
@@ -12,7 +12,13 @@ REGION = "eu-west-1"
 @pytest.fixture(scope="session")
 def moto_endpoint():
     """Start one moto S3 server for the session and return its URL."""
+    from moto.moto_server import werkzeug_app
     from moto.server import ThreadedMotoServer
+
+    # moto answers CORS for every origin unless told not to; the bucket's own
+    # CORS rules must decide, as on S3.
+    werkzeug_app.DISABLE_GLOBAL_CORS = True
+    _apply_bucket_cors_to_post_object()
 
     # Dummy credentials: botocore signs every request, moto accepts any key.
     os.environ.update(
@@ -29,9 +35,31 @@ def moto_endpoint():
     server.stop()
 
 
+def _apply_bucket_cors_to_post_object():
+    """Make moto answer a browser's POST Object with the bucket's CORS headers.
+
+    S3 applies the bucket's CORS rules to every response. moto 5.2 does so for
+    preflights, GET and PUT, but not for the form POST a presigned-POST upload
+    makes, so a browser could not read the status of an upload S3 would accept.
+    The rules themselves are still moto's own matching of the bucket's CORS.
+    """
+    from moto.s3.responses import S3Response
+
+    if getattr(S3Response, "_mediahub_post_cors", False):
+        return
+    post_object = S3Response._bucket_response_post
+
+    def with_cors(self, request, bucket_name):
+        status, headers, body = post_object(self, request, bucket_name)
+        return status, {**self._get_cors_headers_other(), **headers}, body
+
+    S3Response._bucket_response_post = with_cors
+    S3Response._mediahub_post_cors = True
+
+
 @pytest.fixture
 def s3_env(moto_endpoint):
-    """Return the environment variables of an S3 deployment pointed at a fresh bucket."""
+    """Return the environment of an S3 deployment pointed at a fresh bucket."""
     import boto3
 
     bucket = f"media-{uuid.uuid4().hex[:12]}"
@@ -60,9 +88,9 @@ def _switch_to_s3(settings, env):
     from mediahub.storages import s3_storages
 
     settings.MEDIAHUB_STORAGE = "s3"
+    # Only the storage options, as in production: AWS_* Django settings would
+    # also reach the originals' storage and hide a misconfiguration.
     settings.STORAGES = {**settings.STORAGES, **s3_storages(env)}
-    for name in ("AWS_CLOUDFRONT_KEY", "AWS_CLOUDFRONT_KEY_ID", "AWS_S3_CUSTOM_DOMAIN"):
-        setattr(settings, name, env.get(name))
 
 
 @pytest.fixture
@@ -93,7 +121,7 @@ def s3(s3_env, settings):
 
 @pytest.fixture
 def cloudfront_key():
-    """Return a fresh RSA key pair (PEM private key, public key object) for CloudFront."""
+    """Return a fresh RSA key pair (PEM private key, public key) for CloudFront."""
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
 

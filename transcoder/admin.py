@@ -1,5 +1,7 @@
 """Thin ModelAdmins: declarative options, with every write handed to a service."""
 
+from functools import partial
+
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
@@ -10,7 +12,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_POST
 
-from transcoder import delivery, selectors, services
+from transcoder import delivery, selectors, services, uploads
 from transcoder.conf import setting
 from transcoder.forms import AssetChangeForm, PresetForm, UploadForm
 from transcoder.models import ApiToken, Asset, Preset, Rendition, RenditionStatus
@@ -121,6 +123,16 @@ class AssetAdmin(admin.ModelAdmin):
                 "upload/file/",
                 wrap(require_POST(self.upload_file_view)),
                 name="transcoder_asset_upload_file",
+            ),
+            path(
+                "upload/presign/",
+                wrap(partial(uploads.presign_view, model_admin=self)),
+                name="transcoder_asset_upload_presign",
+            ),
+            path(
+                "upload/finalize/",
+                wrap(partial(uploads.finalize_view, model_admin=self)),
+                name="transcoder_asset_upload_finalize",
             ),
             path(
                 "<uuid:object_id>/original/",

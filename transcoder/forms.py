@@ -31,13 +31,15 @@ class WidthsField(forms.CharField):
 class PresetForm(forms.ModelForm):
     widths = WidthsField(
         required=False,
-        help_text="For a responsive preset: widths separated by commas. Each keeps "
-        "the width x height aspect ratio. Leave empty for one size.",
+        help_text="For a responsive preset (srcset): pixel widths separated by "
+        "commas, e.g. 640, 1024, 1440. Each keeps the width × height shape. "
+        "Leave empty for one size.",
     )
     formats = forms.MultipleChoiceField(
         choices=[(f.name, f.label) for f in FORMATS.values()],
         widget=forms.CheckboxSelectMultiple,
-        help_text="Several formats give a <picture> with the best one per browser.",
+        help_text="Pick one or several. With several, pages get a picture element "
+        "and each browser takes the best format it supports (AVIF, then WebP).",
     )
 
     class Meta:
@@ -54,6 +56,14 @@ class PresetForm(forms.ModelForm):
             "background",
             "active",
         ]
+        widgets = {"background": forms.ColorInput}
+        help_texts = {
+            "width": "In pixels. A cover crop needs both width and height; "
+            "contain needs at least one.",
+            "height": "In pixels. Images are never enlarged.",
+            "quality": "1 to 100. Around 75–85 suits photos.",
+            "active": "Only active presets get renditions for new uploads.",
+        }
 
     def clean_formats(self):
         chosen = self.cleaned_data["formats"]

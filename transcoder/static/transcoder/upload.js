@@ -8,35 +8,70 @@
   const input = document.getElementById("mh-files");
   const drop = form.querySelector(".mh-drop");
   const queue = document.getElementById("mh-queue");
+  const summary = document.getElementById("mh-summary");
   const csrf = form.querySelector("input[name=csrfmiddlewaretoken]").value;
   const maxBytes = parseInt(form.dataset.maxBytes, 10);
   const PARALLEL = 3;
   const waiting = [];
+  const tally = { total: 0, ok: 0, refused: 0 };
   let running = 0;
+
+  function humanBytes(n) {
+    if (n < 1000) return n + " B";
+    if (n < 1e6) return (n / 1e3).toFixed(1) + " KB";
+    return (n / 1e6).toFixed(1) + " MB";
+  }
+
+  // The bar and its percentage move together; uploadDirect sets .value directly.
+  function progressPair(label) {
+    const wrap = document.createElement("div");
+    wrap.className = "mh-progress";
+    const bar = document.createElement("progress");
+    bar.max = 100; bar.value = 0;
+    bar.setAttribute("aria-label", label);
+    const pct = document.createElement("span");
+    pct.className = "mh-pct";
+    pct.textContent = "0%";
+    wrap.append(bar, pct);
+    const handle = {
+      get value() { return bar.value; },
+      set value(p) {
+        const v = Math.max(0, Math.min(100, Math.round(p)));
+        bar.value = v;
+        pct.textContent = v + "%";
+      },
+    };
+    return { wrap: wrap, handle: handle };
+  }
 
   function row(file) {
     const tr = document.createElement("tr");
     tr.className = "mh-item";
     const name = document.createElement("td");
+    name.className = "mh-file";
     name.textContent = file.name;
+    const size = document.createElement("small");
+    size.textContent = humanBytes(file.size);
+    name.appendChild(size);
     const progressCell = document.createElement("td");
-    const progress = document.createElement("progress");
-    progress.max = 100; progress.value = 0;
-    progressCell.appendChild(progress);
+    const pair = progressPair("Upload progress of " + file.name);
+    progressCell.appendChild(pair.wrap);
     const result = document.createElement("td");
     result.className = "mh-result";
     result.textContent = "Waiting…";
     tr.append(name, progressCell, result);
     queue.tBodies[0].appendChild(tr);
     queue.hidden = false;
-    return { tr, progress, result };
+    return { tr: tr, progress: pair.handle, result: result };
   }
 
   function send(url, body, onProgress) {
     return new Promise(function (resolve) {
       const xhr = new XMLHttpRequest();
       xhr.open("POST", url);
-      if (!(body instanceof FormData) || !url.startsWith("http")) {
+      // The CSRF token goes to our own server only, never to S3. (form.action is
+      // an absolute URL, so the origin is what tells the two apart.)
+      if (new URL(url, window.location.href).origin === window.location.origin) {
         xhr.setRequestHeader("X-CSRFToken", csrf);
       }
       if (onProgress) {
@@ -55,6 +90,7 @@
   }
 
   function done(item, ok, message, href) {
+    item.progress.value = 100;
     item.result.textContent = "";
     item.tr.classList.add(ok ? "is-done" : "is-error");
     item.result.classList.toggle("is-error", !ok);
@@ -65,6 +101,43 @@
     } else {
       item.result.textContent = message;
     }
+    tally[ok ? "ok" : "refused"] += 1;
+    report();
+  }
+
+  function plural(n, word) { return n + " " + word + (n === 1 ? "" : "s"); }
+
+  function report() {
+    const finished = tally.ok + tally.refused;
+    summary.textContent = "";
+    if (finished < tally.total) {
+      summary.textContent = "Uploading " + (finished + 1) + " of " + plural(tally.total, "file") + "…";
+      return;
+    }
+    const parts = [tally.ok + " uploaded"];
+    if (tally.refused) parts.push(tally.refused + " refused");
+    summary.append(parts.join(", ") + ".");
+    if (tally.ok && form.dataset.listUrl) {
+      const a = document.createElement("a");
+      a.href = form.dataset.listUrl;
+      a.textContent = "See all assets";
+      summary.appendChild(a);
+    }
+  }
+
+  function failure(res) {
+    if (res.data && res.data.error) return res.data.error;
+    if (res.status === 0) return "The connection was lost before the file arrived; try again.";
+    if (res.status === 413) return "The server refused the file as too large.";
+    return "The upload failed (HTTP " + res.status + ").";
+  }
+
+  function precheck(file) {
+    if (file.size === 0) return "This file is empty.";
+    if (file.size > maxBytes) {
+      return "This file is " + humanBytes(file.size) + "; the limit is " + humanBytes(maxBytes) + " per image.";
+    }
+    return null;
   }
 
   async function uploadDjango(file, item) {
@@ -95,42 +168,63 @@
     return send(form.dataset.finalizeUrl, fin);
   }
 
-  async function run(file) {
-    const item = row(file);
-    if (file.size > maxBytes) {
-      done(item, false, "The file is larger than the limit of " + Math.round(maxBytes / 1e6) + " MB.");
-      return;
-    }
+  async function run(file, item) {
     item.result.textContent = "Uploading…";
     const upload = form.dataset.mode === "direct" ? uploadDirect : uploadDjango;
     const res = await upload(file, item);
-    item.progress.value = 100;
     if (res.data && res.data.ok) {
       done(item, true, res.data.asset.title || "Uploaded", res.data.asset.url);
     } else {
-      done(item, false, (res.data && res.data.error) || "The upload failed (HTTP " + res.status + ").");
+      done(item, false, failure(res));
     }
   }
 
   function pump() {
     while (running < PARALLEL && waiting.length) {
-      const file = waiting.shift();
+      const job = waiting.shift();
       running += 1;
-      run(file).finally(function () { running -= 1; pump(); });
+      run(job.file, job.item).finally(function () { running -= 1; pump(); });
     }
   }
 
   function add(files) {
-    Array.from(files).forEach(function (f) { waiting.push(f); });
+    Array.from(files).forEach(function (file) {
+      tally.total += 1;
+      const item = row(file);
+      const refusal = precheck(file);
+      if (refusal) { done(item, false, refusal); return; }
+      waiting.push({ file: file, item: item });
+    });
+    report();
     pump();
   }
 
   input.addEventListener("change", function () { add(input.files); input.value = ""; });
-  ["dragenter", "dragover"].forEach(function (t) {
-    drop.addEventListener(t, function (e) { e.preventDefault(); drop.classList.add("is-over"); });
+
+  // Counting enter/leave keeps the highlight steady while the pointer crosses children.
+  let depth = 0;
+  function hasFiles(e) { return e.dataTransfer && Array.from(e.dataTransfer.types).includes("Files"); }
+  drop.addEventListener("dragenter", function (e) {
+    if (!hasFiles(e)) return;
+    e.preventDefault(); depth += 1; drop.classList.add("is-over");
   });
-  ["dragleave", "drop"].forEach(function (t) {
-    drop.addEventListener(t, function (e) { e.preventDefault(); drop.classList.remove("is-over"); });
+  drop.addEventListener("dragover", function (e) {
+    if (!hasFiles(e)) return;
+    e.preventDefault(); e.dataTransfer.dropEffect = "copy";
   });
-  drop.addEventListener("drop", function (e) { add(e.dataTransfer.files); });
+  drop.addEventListener("dragleave", function () {
+    depth = Math.max(0, depth - 1);
+    if (!depth) drop.classList.remove("is-over");
+  });
+  drop.addEventListener("drop", function (e) {
+    e.preventDefault(); depth = 0; drop.classList.remove("is-over");
+    add(e.dataTransfer.files);
+  });
+  // A file dropped just outside the zone must not make the browser leave the page.
+  ["dragover", "drop"].forEach(function (t) {
+    window.addEventListener(t, function (e) { if (hasFiles(e)) e.preventDefault(); });
+  });
+  window.addEventListener("beforeunload", function (e) {
+    if (running || waiting.length) { e.preventDefault(); e.returnValue = ""; }
+  });
 })();

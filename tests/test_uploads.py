@@ -1,0 +1,353 @@
+"""Direct uploads: the presigned POST policy, and finalize distrusting the object."""
+
+import base64
+import json
+import time
+from datetime import UTC, datetime
+
+import pytest
+import requests
+from django.contrib.auth.models import Permission, User
+from django.test import Client
+
+from tests.images import make_image, truncate
+from transcoder import services, uploads
+from transcoder.models import Asset, RenditionStatus
+
+pytestmark = [pytest.mark.s3, pytest.mark.django_db(transaction=True)]
+
+PRESIGN = "/admin/transcoder/asset/upload/presign/"
+FINALIZE = "/admin/transcoder/asset/upload/finalize/"
+SVG = b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg"></svg>'
+PDF = b"%PDF-1.7\n1 0 obj<<>>endobj\n%%EOF\n"
+
+
+def _policy(post):
+    return json.loads(base64.b64decode(post["fields"]["policy"]))
+
+
+def _post_to_bucket(post, data, filename="photo.jpg"):
+    """Send the form the way the browser does: the policy's fields, then the file."""
+    return requests.post(
+        post["url"], data=post["fields"], files={"file": (filename, data)}, timeout=10
+    )
+
+
+def _put_upload(s3, data):
+    """Put an object straight into the bucket under a fresh, valid upload key."""
+    key = uploads.upload_key_new()
+    s3.client.put_object(Bucket=s3.bucket, Key=key, Body=data)
+    return key
+
+
+# --- the policy ------------------------------------------------------------------
+
+
+def test_policy_allows_one_server_made_key_with_bounded_size_and_image_type(
+    s3, settings
+):
+    """The policy pins the bucket and one uploads/ key, the size and image/ types."""
+    settings.MEDIAHUB_MAX_UPLOAD_BYTES = 5_000_000
+    before = time.time()
+    post = uploads.upload_presign(
+        content_type="image/jpeg", filename="../../originals/evil.jpg", size=1000
+    )
+    policy = _policy(post)
+    conditions = policy["conditions"]
+    key = post["key"]
+    assert services.UPLOAD_KEY.match(key)
+    assert "evil" not in key and ".." not in key
+    assert post["fields"]["key"] == key
+    assert {"bucket": s3.bucket} in conditions
+    assert {"key": key} in conditions
+    assert not [c for c in conditions if isinstance(c, list) and "$key" in c]
+    assert ["content-length-range", 1, 5_000_000] in conditions
+    assert ["starts-with", "$Content-Type", "image/"] in conditions
+    assert {"success_action_status": "201"} in conditions
+    assert post["fields"]["Content-Type"] == "image/jpeg"
+    assert post["fields"]["success_action_status"] == "201"
+    expiration = datetime.strptime(policy["expiration"], "%Y-%m-%dT%H:%M:%SZ")
+    expires = expiration.replace(tzinfo=UTC).timestamp()
+    assert before + 600 - 2 <= expires <= time.time() + 600
+    assert post["url"] == f"{s3.endpoint}/{s3.bucket}"
+
+
+def test_every_presign_gets_its_own_key(s3):
+    """Two files, even with the same name, never share a key."""
+    keys = {
+        uploads.upload_presign(content_type="image/png", filename="a.png")["key"]
+        for _ in range(20)
+    }
+    assert len(keys) == 20
+
+
+def test_policy_expiry_follows_the_upload_ttl(s3, settings):
+    """MEDIAHUB_UPLOAD_URL_TTL sets when the policy expires."""
+    settings.MEDIAHUB_UPLOAD_URL_TTL = 120
+    post = uploads.upload_presign(content_type="image/png")
+    expiration = datetime.strptime(_policy(post)["expiration"], "%Y-%m-%dT%H:%M:%SZ")
+    assert abs(expiration.replace(tzinfo=UTC).timestamp() - time.time() - 120) < 5
+
+
+@pytest.mark.parametrize(
+    ("content_type", "filename", "expected"),
+    [
+        ("image/jpeg", "a.jpg", "image/jpeg"),
+        ("IMAGE/PNG", "a.png", "image/png"),
+        ("image/heic", "IMG_0001.HEIC", "image/heic"),
+        ("", "IMG_0001.HEIC", "image/heic"),
+        ("", "IMG_0001.heif", "image/heif"),
+        ("application/octet-stream", "IMG_0001.heic", "image/heic"),
+        ("", "scan.tif", "image/tiff"),
+    ],
+)
+def test_content_type_is_an_image_type(content_type, filename, expected):
+    """A declared image type is kept; a missing one comes from the extension."""
+    assert (
+        uploads.upload_content_type(content_type=content_type, filename=filename)
+        == expected
+    )
+
+
+@pytest.mark.parametrize(
+    ("content_type", "filename", "message"),
+    [
+        ("", "IMG_0001", "type of this file is unknown"),
+        ("application/octet-stream", "notes.txt", "type of this file is unknown"),
+        ("application/pdf", "scan.pdf", r"not an image \(application/pdf\)"),
+        ("text/html", "photo.jpg", "not an image"),
+        ("image/jpeg\r\nx-amz-acl: public-read", "a.jpg", "not an image"),
+    ],
+)
+def test_non_image_content_type_is_refused(content_type, filename, message):
+    """Anything that is not declared or named as an image gets no presigned POST."""
+    with pytest.raises(uploads.DirectUploadError, match=message):
+        uploads.upload_content_type(content_type=content_type, filename=filename)
+
+
+# --- the presign view --------------------------------------------------------------
+
+
+def test_presign_view_answers_a_post_the_bucket_accepts(s3, admin_client):
+    """The page gets {url, fields, key}; posting the file puts it under that key."""
+    data = make_image("PNG", size=(40, 30))
+    response = admin_client.post(
+        PRESIGN, {"filename": "a.png", "content_type": "image/png", "size": len(data)}
+    )
+    assert response.status_code == 200
+    post = response.json()
+    assert set(post) == {"url", "fields", "key"}
+    sent = _post_to_bucket(post, data, filename="a.png")
+    assert sent.status_code == 201
+    assert s3.keys() == [post["key"]]
+    obj = s3.client.get_object(Bucket=s3.bucket, Key=post["key"])
+    assert obj["Body"].read() == data
+
+
+@pytest.mark.parametrize(
+    ("form", "message"),
+    [
+        ({"content_type": "image/png", "size": "60000000"}, "limit is 52 MB"),
+        ({"content_type": "image/png", "size": "0"}, "empty"),
+        ({"content_type": "application/pdf", "filename": "a.pdf"}, "not an image"),
+    ],
+)
+def test_presign_view_refuses_what_cannot_succeed(s3, admin_client, form, message):
+    """Oversized, empty or non-image files are refused before any upload."""
+    response = admin_client.post(PRESIGN, form)
+    assert response.status_code == 400
+    assert response.json()["ok"] is False
+    assert message in response.json()["error"]
+
+
+def test_presign_view_is_off_on_local_storage(admin_client):
+    """On the embedded default there is nothing to presign: 404 with a reason."""
+    response = admin_client.post(PRESIGN, {"content_type": "image/png"})
+    assert response.status_code == 404
+    assert "S3" in response.json()["error"]
+    assert admin_client.post(FINALIZE, {"key": "x"}).status_code == 404
+
+
+@pytest.mark.parametrize("url", [PRESIGN, FINALIZE])
+def test_views_answer_only_post(s3, admin_client, url):
+    """GET is not allowed on either endpoint."""
+    assert admin_client.get(url).status_code == 405
+
+
+# --- permissions and CSRF ------------------------------------------------------------
+
+
+def _staff(codenames):
+    user = User.objects.create_user(f"u{len(codenames)}", is_staff=True)
+    user.user_permissions.add(*Permission.objects.filter(codename__in=codenames))
+    return user
+
+
+@pytest.mark.parametrize("url", [PRESIGN, FINALIZE])
+def test_view_only_staff_get_403(s3, client, url):
+    """Staff who may only view assets can neither presign nor finalize."""
+    client.force_login(_staff(["view_asset"]))
+    response = client.post(url, {"content_type": "image/png", "key": "x"})
+    assert response.status_code == 403
+
+
+def test_staff_with_add_permission_may_presign(s3, client):
+    """The add permission alone is what the endpoints ask for."""
+    client.force_login(_staff(["add_asset"]))
+    assert client.post(PRESIGN, {"content_type": "image/png"}).status_code == 200
+
+
+@pytest.mark.parametrize("url", [PRESIGN, FINALIZE])
+def test_anonymous_visitors_are_sent_to_login(s3, client, url):
+    """Nobody outside the admin reaches the endpoints."""
+    response = client.post(url, {"content_type": "image/png"})
+    assert response.status_code == 302
+    assert response["Location"].startswith("/admin/login/")
+
+
+@pytest.mark.parametrize("url", [PRESIGN, FINALIZE])
+def test_csrf_is_enforced(s3, admin_user, url):
+    """Without the CSRF token the POST is refused; with it, it goes through."""
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(admin_user)
+    form = {"content_type": "image/png", "key": "uploads/x/upload"}
+    assert client.post(url, form).status_code == 403
+    client.get("/admin/transcoder/asset/upload/")
+    token = client.cookies["csrftoken"].value
+    response = client.post(url, form, headers={"X-CSRFToken": token})
+    assert response.status_code in (200, 400)
+
+
+# --- finalize -------------------------------------------------------------------------
+
+
+def test_finalize_makes_the_asset_and_removes_the_upload(s3, admin_client, presets):
+    """A good upload becomes an asset with original and renditions, and no leftovers."""
+    data = make_image("JPEG", size=(320, 240))
+    post = admin_client.post(PRESIGN, {"content_type": "image/jpeg"}).json()
+    assert _post_to_bucket(post, data).status_code == 201
+    response = admin_client.post(
+        FINALIZE, {"key": post["key"], "filename": "Summer Party.jpg"}
+    )
+    assert response.status_code == 201
+    body = response.json()
+    asset = Asset.objects.get(pk=body["asset"]["id"])
+    assert body == {
+        "ok": True,
+        "asset": {
+            "id": str(asset.pk),
+            "title": "Summer Party",
+            "url": f"/admin/transcoder/asset/{asset.pk}/change/",
+        },
+    }
+    assert asset.original_filename == "Summer Party.jpg"
+    assert asset.upload_key == post["key"]
+    assert asset.uploaded_by.username == "admin"
+    assert "Summer" not in asset.original
+    original = s3.client.get_object(Bucket=s3.bucket, Key=asset.original)
+    assert original["Body"].read() == data
+    assert s3.keys("uploads/") == []
+    ready = asset.renditions.filter(status=RenditionStatus.READY)
+    assert sorted(s3.keys("renditions/")) == sorted(r.name for r in ready)
+    assert ready.count() == 3
+
+
+def test_finalize_twice_makes_one_asset(s3, admin_client, presets):
+    """Calling finalize again (or racing the S3 event) returns the same asset."""
+    key = _put_upload(s3, make_image("PNG", size=(50, 40)))
+    first = admin_client.post(FINALIZE, {"key": key, "filename": "a.png"})
+    second = admin_client.post(FINALIZE, {"key": key, "filename": "a.png"})
+    assert first.status_code == second.status_code == 201
+    assert first.json()["asset"]["id"] == second.json()["asset"]["id"]
+    assert Asset.objects.count() == 1
+    assert len(s3.keys("originals/")) == 1
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        pytest.param(lambda: SVG, "SVG", id="svg"),
+        pytest.param(lambda: PDF, "PDF", id="pdf"),
+        pytest.param(
+            lambda: truncate(make_image("JPEG", size=(400, 300)), 0.4),
+            "truncated",
+            id="truncated-jpeg",
+        ),
+        pytest.param(
+            lambda: truncate(make_image("PNG", size=(400, 300)), 0.5),
+            "truncated",
+            id="truncated-png",
+        ),
+        pytest.param(
+            lambda: make_image("PNG", size=(600, 600)), "the limit is", id="oversized"
+        ),
+    ],
+)
+def test_refused_upload_leaves_nothing_behind(
+    s3, settings, admin_client, presets, make, message
+):
+    """A refused object is deleted, no original or asset is made, and the editor
+    reads why."""
+    settings.MEDIAHUB_MAX_UPLOAD_BYTES = 2_000
+    data = make()
+    assert (len(data) > 2_000) == (message == "the limit is")
+    key = _put_upload(s3, data)
+    response = admin_client.post(FINALIZE, {"key": key, "filename": "photo.jpg"})
+    assert response.status_code == 400
+    assert response.json()["ok"] is False
+    assert message in response.json()["error"]
+    assert s3.keys() == []
+    assert Asset.objects.count() == 0
+
+
+def test_finalize_of_an_unknown_key_says_to_upload_again(s3, admin_client):
+    """A key that is well formed but not in the bucket gets a clear message."""
+    response = admin_client.post(FINALIZE, {"key": uploads.upload_key_new()})
+    assert response.status_code == 400
+    assert "not found" in response.json()["error"]
+    assert "Upload the file again" in response.json()["error"]
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "",
+        "originals/0f8fad5b-d9cb-469f-a165-70867728950e/abcdef0123456789.jpg",
+        "uploads/short/upload",
+        "uploads/../originals/0f8fad5b-d9cb-469f-a165-70867728950e/upload",
+        "uploads/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA/photo.jpg",
+        "uploads/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA/upload/../../x",
+    ],
+)
+def test_keys_mediahub_did_not_make_are_refused_and_kept(s3, admin_client, key):
+    """Finalize never reads or deletes an object outside the upload key pattern."""
+    if key:
+        s3.client.put_object(Bucket=s3.bucket, Key=key, Body=make_image("PNG"))
+    response = admin_client.post(FINALIZE, {"key": key})
+    assert response.status_code == 400
+    assert "not an upload key" in response.json()["error"]
+    assert s3.keys() == ([key] if key else [])
+    assert Asset.objects.count() == 0
+
+
+def test_cors_rules_let_only_the_admin_origin_post(s3):
+    """The documented CORS rules answer the admin's preflight and refuse others."""
+    admin = "https://media-admin.example.test"
+    s3.client.put_bucket_cors(
+        Bucket=s3.bucket,
+        CORSConfiguration={"CORSRules": uploads.upload_cors_rules([admin])},
+    )
+    post = uploads.upload_presign(content_type="image/png")
+
+    def preflight(origin):
+        return requests.options(
+            post["url"],
+            headers={"Origin": origin, "Access-Control-Request-Method": "POST"},
+            timeout=10,
+        )
+
+    allowed = preflight(admin)
+    assert allowed.status_code == 200
+    assert allowed.headers["Access-Control-Allow-Origin"] == admin
+    assert "POST" in allowed.headers["Access-Control-Allow-Methods"]
+    assert preflight("https://evil.example.test").status_code == 403

@@ -1,0 +1,169 @@
+"""Direct browser uploads to S3: the presigned POST and the admin views around it.
+
+The browser never sends the file through Django (API Gateway caps a request at
+10 MB). It asks ``presign_view`` for a presigned POST whose policy allows one
+server-made key, posts the file straight to the bucket, then calls
+``finalize_view``, which treats the object as untrusted (see
+``services.asset_finalize_upload``).
+"""
+
+import re
+import secrets
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.storage import storages
+from django.http import JsonResponse
+from django.views.decorators.http import require_POST
+
+from transcoder import services
+from transcoder.conf import setting
+
+# Browsers often send no type for HEIC/HEIF; the extension is all they give us.
+_TYPE_BY_EXTENSION = {
+    "jpg": "image/jpeg",
+    "jpeg": "image/jpeg",
+    "png": "image/png",
+    "webp": "image/webp",
+    "avif": "image/avif",
+    "gif": "image/gif",
+    "tif": "image/tiff",
+    "tiff": "image/tiff",
+    "heic": "image/heic",
+    "heif": "image/heif",
+}
+_IMAGE_TYPE = re.compile(r"^image/[a-z0-9][a-z0-9.+-]{0,60}$")
+_UNTYPED = {"", "application/octet-stream"}
+ACCEPTED = "upload a JPEG, PNG, WebP, AVIF, GIF, TIFF or HEIC image."
+
+
+class DirectUploadError(ValidationError):
+    """The browser asked to upload a file mediahub will not accept."""
+
+
+def upload_key_new():
+    """Return a fresh upload key; nothing of the user's file name is in it."""
+    return f"uploads/{secrets.token_urlsafe(24)}/upload"
+
+
+def upload_content_type(*, content_type, filename=""):
+    """Return the image type the POST policy requires, or raise DirectUploadError."""
+    declared = (content_type or "").strip().lower()
+    if _IMAGE_TYPE.match(declared):
+        return declared
+    extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    if declared in _UNTYPED and extension in _TYPE_BY_EXTENSION:
+        return _TYPE_BY_EXTENSION[extension]
+    if declared in _UNTYPED:
+        raise DirectUploadError(f"The type of this file is unknown; {ACCEPTED}")
+    raise DirectUploadError(f"This file is not an image ({declared}); {ACCEPTED}")
+
+
+def _check_size(size):
+    if size in (None, ""):
+        return
+    try:
+        size = int(size)
+    except (TypeError, ValueError):
+        raise DirectUploadError("The file size is not a number.") from None
+    limit = setting("MAX_UPLOAD_BYTES")
+    if size <= 0:
+        raise DirectUploadError("The file is empty.")
+    if size > limit:
+        raise DirectUploadError(
+            f"The file is {size / 1e6:.1f} MB; the limit is {limit / 1e6:.0f} MB."
+        )
+
+
+def upload_presign(*, content_type, filename="", size=None):
+    """Return ``{url, fields, key}``: a presigned POST for exactly one new key.
+
+    The policy bounds the size to 1..MEDIAHUB_MAX_UPLOAD_BYTES, requires an
+    ``image/`` content type and expires after MEDIAHUB_UPLOAD_URL_TTL seconds.
+    S3 enforces it; the server still checks the object at finalize.
+    """
+    _check_size(size)
+    image_type = upload_content_type(content_type=content_type, filename=filename)
+    storage = storages["default"]
+    key = upload_key_new()
+    fields = {"Content-Type": image_type, "success_action_status": "201"}
+    post = storage.connection.meta.client.generate_presigned_post(
+        Bucket=storage.bucket_name,
+        Key=key,
+        Fields=fields,
+        Conditions=[
+            ["content-length-range", 1, setting("MAX_UPLOAD_BYTES")],
+            ["starts-with", "$Content-Type", "image/"],
+            {"success_action_status": "201"},
+        ],
+        ExpiresIn=setting("UPLOAD_URL_TTL"),
+    )
+    return {"url": post["url"], "fields": post["fields"], "key": key}
+
+
+def upload_cors_rules(origins):
+    """Return the bucket CORS rules that let pages on ``origins`` POST uploads."""
+    return [
+        {
+            "AllowedOrigins": list(origins),
+            "AllowedMethods": ["POST"],
+            "AllowedHeaders": ["*"],
+            "ExposeHeaders": ["ETag", "Location"],
+            "MaxAgeSeconds": 3000,
+        }
+    ]
+
+
+def _refuse(message, status=400):
+    return JsonResponse({"ok": False, "error": message}, status=status)
+
+
+def _direct_uploads_off():
+    if setting("STORAGE") != "s3":
+        return _refuse("Direct uploads need S3 storage.", status=404)
+    return None
+
+
+@require_POST
+def presign_view(request, *, model_admin):
+    """Answer the upload page with a presigned POST for one file."""
+    if not model_admin.has_add_permission(request):
+        raise PermissionDenied
+    if off := _direct_uploads_off():
+        return off
+    try:
+        post = upload_presign(
+            content_type=request.POST.get("content_type", ""),
+            filename=request.POST.get("filename", ""),
+            size=request.POST.get("size"),
+        )
+    except DirectUploadError as e:
+        return _refuse(e.messages[0])
+    return JsonResponse(post)
+
+
+@require_POST
+def finalize_view(request, *, model_admin):
+    """Turn the object the browser uploaded into an asset, or say why not."""
+    if not model_admin.has_add_permission(request):
+        raise PermissionDenied
+    if off := _direct_uploads_off():
+        return off
+    try:
+        asset = services.asset_finalize_upload(
+            key=request.POST.get("key", ""),
+            filename=request.POST.get("filename", "")[:255],
+            uploaded_by=request.user,
+        )
+    except ValidationError as e:
+        return _refuse(e.messages[0])
+    return JsonResponse(
+        {
+            "ok": True,
+            "asset": {
+                "id": str(asset.pk),
+                "title": str(asset),
+                "url": asset.get_absolute_url(),
+            },
+        },
+        status=201,
+    )
