@@ -1,6 +1,7 @@
 """Thin ModelAdmins: declarative options, with every write handed to a service."""
 
 from functools import partial
+from itertools import groupby
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -56,9 +57,7 @@ class AssetAdmin(admin.ModelAdmin):
     list_display = [
         "thumbnail",
         "__str__",
-        "format",
-        "dimensions",
-        "size",
+        "original_summary",
         "rendition_status",
         "created_at",
     ]
@@ -68,6 +67,8 @@ class AssetAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     list_per_page = 50
     actions = ["regenerate_renditions"]
+    # get_absolute_url is the change page itself; "View on site" would loop.
+    view_on_site = False
     readonly_fields = [
         "preview",
         "original_filename",
@@ -149,9 +150,20 @@ class AssetAdmin(admin.ModelAdmin):
         if rendition is None:
             return format_html('<span class="mh-thumb mh-thumb--none">{}</span>', "…")
         return format_html(
-            '<img class="mh-thumb" src="{}" alt="{}" width="60" loading="lazy">',
+            '<img class="mh-thumb" src="{}" alt="{}" width="64" height="64" '
+            'loading="lazy">',
             delivery.rendition_url(rendition),
             obj.alt_text,
+        )
+
+    @admin.display(description="Original", ordering="bytes")
+    def original_summary(self, obj):
+        return format_html(
+            '<span class="mh-meta">{} · {} × {}<small>{}</small></span>',
+            obj.format.upper(),
+            obj.width,
+            obj.height,
+            _human_bytes(obj.bytes),
         )
 
     @admin.display(description="Size in pixels")
@@ -182,11 +194,15 @@ class AssetAdmin(admin.ModelAdmin):
         if not obj.pk:
             return "—"
         return format_html(
-            '<div class="mh-focal" data-focal-picker><img src="{}" alt="{}">'
-            '<span class="mh-focal__dot" hidden></span></div>'
-            '<p class="help">Click the image to set the focal point that cover crops '
-            'keep in view. <button type="button" class="button" '
-            "data-focal-clear>Clear focal point</button></p>",
+            '<div class="mh-focal" data-focal-picker tabindex="0" role="group" '
+            'aria-label="Focal point" aria-describedby="mh-focal-help">'
+            '<img src="{}" alt="{}"><span class="mh-focal__dot" hidden></span></div>'
+            '<div class="mh-focal-bar"><span class="mh-focal-value" data-focal-value '
+            'aria-live="polite"></span><button type="button" class="button" '
+            "data-focal-clear>Clear focal point</button>"
+            '<p class="help" id="mh-focal-help">Click the image (or focus it and use '
+            "the arrow keys) to set the point that cover crops keep in view, then "
+            "save: the crops are rebuilt.</p></div>",
             self._preview_url(obj),
             obj.alt_text,
         )
@@ -204,34 +220,85 @@ class AssetAdmin(admin.ModelAdmin):
 
     @admin.display(description="Renditions")
     def renditions_gallery(self, obj):
-        rows = obj.renditions.select_related("preset").order_by(
-            "superseded_at", "preset__name", "spec_width", "format"
+        rows = list(
+            obj.renditions.select_related("preset").order_by(
+                "preset__name", "preset_id", "spec_width", "format"
+            )
         )
         if not rows:
-            return "No renditions yet."
-        cells = format_html_join(
+            return "No renditions yet: they are built as soon as a preset is active."
+        current = [r for r in rows if r.superseded_at is None]
+        old = [r for r in rows if r.superseded_at is not None]
+        html = self._gallery_table(current)
+        if old:
+            html = format_html(
+                '{}<details class="mh-superseded"><summary>{} superseded '
+                'rendition{}</summary><p class="help">Older versions, from before a '
+                "preset or the focal point changed. They keep answering links already "
+                "handed out until those expire, then they are removed.</p>{}</details>",
+                html,
+                len(old),
+                "" if len(old) == 1 else "s",
+                self._gallery_table(old, superseded=True),
+            )
+        return html
+
+    def _gallery_table(self, rows, superseded=False):
+        groups = format_html_join(
             "",
-            '<tr class="mh-rendition mh-rendition--{}"><td>{}</td><td>{}</td>'
-            "<td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tbody>{}{}</tbody>",
             (
-                (
-                    r.status,
-                    self._rendition_preview(r),
-                    r.preset.name + (" (superseded)" if r.superseded_at else ""),
-                    r.format.upper(),
-                    f"{r.width} × {r.height}" if r.width else "—",
-                    _human_bytes(r.bytes),
-                    r.get_status_display(),
-                    r.error or "",
+                (self._gallery_group_head(preset, group), self._gallery_rows(group))
+                for preset, group in (
+                    (preset, list(group))
+                    for preset, group in groupby(rows, key=lambda r: r.preset)
                 )
-                for r in rows
             ),
         )
         return format_html(
-            '<table class="mh-gallery"><thead><tr><th></th><th>Preset</th>'
-            "<th>Format</th><th>Size</th><th>Bytes</th><th>Status</th><th>Reason</th>"
-            "</tr></thead><tbody>{}</tbody></table>",
-            cells,
+            '<table class="mh-gallery" data-state="{}"><thead><tr>'
+            '<th scope="col">Preview</th>'
+            '<th scope="col">Format</th><th scope="col">Size</th>'
+            '<th scope="col">Bytes</th><th scope="col">Status</th></tr></thead>'
+            "{}</table>",
+            "superseded" if superseded else "current",
+            groups,
+        )
+
+    def _gallery_group_head(self, preset, rows):
+        counts = {s: sum(r.status == s for r in rows) for s in RenditionStatus.values}
+        return format_html(
+            '<tr class="mh-gallery__preset"><th colspan="5" scope="rowgroup">{}'
+            "<small>{}</small>{}</th></tr>",
+            preset.name,
+            _preset_summary(preset),
+            format_html_join(
+                "",
+                '<span class="mh-status mh-status--{}">{} {}</span>',
+                ((s, n, s) for s, n in counts.items() if n),
+            ),
+        )
+
+    def _gallery_rows(self, rows):
+        return format_html_join(
+            "",
+            '<tr class="mh-rendition mh-rendition--{}" data-preset="{}" '
+            'data-state="{}">'
+            '<td>{}</td><td>{}</td><td class="mh-num">{}</td>'
+            '<td class="mh-num">{}</td><td>{}</td></tr>',
+            (
+                (
+                    r.status,
+                    r.preset.slug,
+                    "superseded" if r.superseded_at else "current",
+                    self._rendition_preview(r),
+                    r.format.upper(),
+                    f"{r.width} × {r.height}" if r.width else "—",
+                    _human_bytes(r.bytes) if r.status == RenditionStatus.READY else "—",
+                    _rendition_state(r),
+                )
+                for r in rows
+            ),
         )
 
     def _rendition_preview(self, rendition):
@@ -240,9 +307,12 @@ class AssetAdmin(admin.ModelAdmin):
         url = delivery.rendition_url(rendition)
         return format_html(
             '<a href="{}" target="_blank" rel="noopener">'
-            '<img src="{}" alt="" height="48" loading="lazy"></a>',
+            '<img src="{}" alt="Open the {} {} rendition" height="48" '
+            'loading="lazy"></a>',
             url,
             url,
+            rendition.format.upper(),
+            f"{rendition.width} × {rendition.height}",
         )
 
     # --- writes through services ---------------------------------------------
@@ -322,6 +392,31 @@ class AssetAdmin(admin.ModelAdmin):
         return delivery.original_response(asset)
 
 
+def _rendition_state(rendition):
+    if rendition.status == RenditionStatus.FAILED:
+        return format_html(
+            '<span class="mh-status mh-status--failed">Failed</span> '
+            '<span class="mh-reason">{}</span>',
+            rendition.error or "No reason was recorded; try Regenerate renditions.",
+        )
+    label = rendition.get_status_display()
+    if rendition.superseded_at:
+        return format_html(
+            '<span class="mh-status mh-status--superseded">{}, superseded</span>', label
+        )
+    return format_html(
+        '<span class="mh-status mh-status--{}">{}</span>', rendition.status, label
+    )
+
+
+def _preset_summary(preset):
+    box = f"{preset.width or 'auto'} × {preset.height or 'auto'}"
+    if preset.widths:
+        box += " in " + ", ".join(f"{w}w" for w in sorted(preset.widths))
+    formats = ", ".join(f.upper() for f in preset.formats)
+    return f"{preset.fit}, {box} · {formats}"
+
+
 def _first_error(form):
     for errors in form.errors.values():
         return errors[0]
@@ -331,10 +426,27 @@ def _first_error(form):
 @admin.register(Preset)
 class PresetAdmin(admin.ModelAdmin):
     form = PresetForm
-    list_display = ["name", "slug", "fit", "box", "formats_list", "quality", "active"]
+    list_display = [
+        "name",
+        "slug",
+        "fit_short",
+        "box",
+        "formats_list",
+        "quality",
+        "active",
+    ]
     list_filter = ["active", "fit"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
+    fieldsets = [
+        (None, {"fields": ["name", "slug", "active"]}),
+        ("Size", {"fields": ["fit", ("width", "height"), "widths"]}),
+        ("Output", {"fields": ["formats", "quality", "background"]}),
+    ]
+
+    @admin.display(description="Fit", ordering="fit")
+    def fit_short(self, obj):
+        return obj.fit.capitalize()
 
     @admin.display(description="Size")
     def box(self, obj):
