@@ -11,7 +11,6 @@
   const summary = document.getElementById("mh-summary");
   const csrf = form.querySelector("input[name=csrfmiddlewaretoken]").value;
   const maxBytes = parseInt(form.dataset.maxBytes, 10);
-  const PARALLEL = 3;
   const waiting = [];
   const tally = { total: 0, ok: 0, refused: 0 };
   let running = 0;
@@ -180,7 +179,9 @@
   }
 
   function pump() {
-    while (running < PARALLEL && waiting.length) {
+    // How many files travel at once; data-parallel on the form can change it.
+    const parallel = parseInt(form.dataset.parallel, 10) || 3;
+    while (running < parallel && waiting.length) {
       const job = waiting.shift();
       running += 1;
       run(job.file, job.item).finally(function () { running -= 1; pump(); });
