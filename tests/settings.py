@@ -13,3 +13,10 @@ STORAGES["staticfiles"] = {  # noqa: F405
 # Serve static files from the apps directly; the tests never run collectstatic.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+
+# SQLite's shared in-memory test database refuses a second writer instead of
+# waiting, which live_server's thread plus the browser's parallel uploads hit;
+# a file waits for the lock like a real deployment's database would.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}  # noqa: F405
+    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 30  # noqa: F405

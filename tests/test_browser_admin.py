@@ -5,7 +5,7 @@ import re
 import shutil
 
 import pytest
-from django.db import connection
+
 from PIL import Image
 
 from tests.conftest import ORIENTATION_PHOTOS
@@ -42,11 +42,6 @@ def test_upload_page_sends_many_files_and_reports_each(
     fake.write_bytes(SVG)
 
     admin_page.goto(f"{live_server.url}/admin/transcoder/asset/upload/")
-    if connection.vendor == "sqlite":
-        # The in-memory shared-cache test database answers a second writer with
-        # "database table is locked" at once instead of waiting, so send one at
-        # a time there; PostgreSQL gets the page's real parallel uploads.
-        admin_page.eval_on_selector("#mh-upload", "f => { f.dataset.parallel = '1'; }")
     admin_page.set_input_files("#mh-files", [str(photo), str(drawing), str(fake)])
     rows = _finished_rows(admin_page, 3)
 
