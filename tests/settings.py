@@ -1,4 +1,4 @@
-"""Test settings: production settings with the HTTPS-only switches off for the test server."""
+"""Test settings: production settings, with HTTPS-only switches off for the tests."""
 
 import os
 

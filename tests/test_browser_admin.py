@@ -5,7 +5,6 @@ import re
 import shutil
 
 import pytest
-
 from PIL import Image
 
 from tests.conftest import ORIENTATION_PHOTOS
