@@ -10,7 +10,7 @@ PORT ?= 8000
 # `make run` is local development: plain HTTP and Django's debug pages.
 RUN_ENV := DJANGO_DEBUG=$${DJANGO_DEBUG:-1} MEDIAHUB_HTTPS=$${MEDIAHUB_HTTPS:-0}
 
-.PHONY: install run test test-fast lint bench browser clean
+.PHONY: install run test test-fast lint bench browser clean package
 
 install: $(STAMP) browser
 
@@ -30,7 +30,7 @@ browser:
 	fi
 
 var:
-	@mkdir -p var
+	@mkdir -p "$${MEDIAHUB_VAR_DIR:-var}"
 
 run: $(STAMP) var
 	$(RUN_ENV) $(PY) manage.py migrate --noinput
@@ -50,4 +50,29 @@ bench: $(STAMP) var
 	$(PY) -m bench.bench_engine
 
 clean:
-	rm -rf $(VENV) var dist staticfiles .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(LAMBDA_VENV) var dist staticfiles .pytest_cache .ruff_cache .hypothesis
+
+# `make package [STAGE=prod]`: the Lambda zip, built by Zappa from a venv holding only
+# what runs on Lambda (the dev venv would double its size). Zappa talks to no AWS
+# API here; it only wants a boto3 session, hence the dummy credentials.
+STAGE ?= dev
+LAMBDA_VENV := .venv-lambda
+LAMBDA_STAMP := $(LAMBDA_VENV)/.installed
+PACKAGE_ENV := AWS_ACCESS_KEY_ID=packaging AWS_SECRET_ACCESS_KEY=packaging \
+	AWS_DEFAULT_REGION=eu-west-1 AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null \
+	VIRTUAL_ENV=$(CURDIR)/$(LAMBDA_VENV) PATH=$(CURDIR)/$(LAMBDA_VENV)/bin:$$PATH
+
+$(LAMBDA_STAMP): requirements/runtime.txt requirements/deploy.txt
+	@test -x $(LAMBDA_VENV)/bin/python || $(PYTHON) -m venv $(LAMBDA_VENV)
+	$(LAMBDA_VENV)/bin/pip --disable-pip-version-check --quiet install \
+	  -r requirements/runtime.txt -r requirements/deploy.txt 2> >(grep -v "is ignored: it is neither" >&2)
+	@touch $@
+
+# collectstatic runs with DEBUG off so the zip holds WhiteNoise's manifest and
+# compressed files; staticfiles/ is packaged with the project.
+package: $(LAMBDA_STAMP)
+	env -u DJANGO_DEBUG -u MEDIAHUB_STORAGE -u DJANGO_STATIC_URL \
+	  $(LAMBDA_VENV)/bin/python manage.py collectstatic --noinput --clear --verbosity 0
+	@mkdir -p dist
+	$(PACKAGE_ENV) zappa package $(STAGE) -o dist/mediahub-$(STAGE).zip
+	$(LAMBDA_VENV)/bin/python infra/check_package.py dist/mediahub-$(STAGE).zip

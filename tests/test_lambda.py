@@ -1,0 +1,244 @@
+"""Zappa's own lambda_handler, driven with real API Gateway and S3 event samples."""
+
+import json
+import logging
+import re
+from urllib.parse import quote
+
+import pytest
+
+from tests.lambda_helpers import (
+    MEDIA_ARN,
+    ROOT,
+    load_event,
+    s3_event,
+    upload_photo,
+)
+
+# Zappa handler, moto Lambda and invoke-recording fixtures.
+pytest_plugins = ["tests.lambda_support"]
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+UPLOAD_KEY = "uploads/Zk3-q_8vT2mXc1LbN0aPwE4r/upload"
+
+
+def _v1(name):
+    def rewrite(event):
+        event.update(httpMethod="GET", path="/admin/login/", body=None)
+        event["isBase64Encoded"] = False
+        return event
+
+    return name, rewrite
+
+
+def _v2(name, stage=None):
+    def rewrite(event):
+        path = f"/{stage}/admin/login/" if stage else "/admin/login/"
+        event["rawPath"] = path
+        event["requestContext"]["http"].update(method="GET", path=path)
+        if stage:
+            event["requestContext"]["stage"] = stage
+        event.update(body=None, isBase64Encoded=False)
+        return event
+
+    return name, rewrite
+
+
+# (sample, rewrite to GET /admin/login/, the prefix Zappa gives SCRIPT_NAME)
+LOGIN_REQUESTS = [
+    (*_v1("aws-lambda-go/apigw-request.json"), "/dev"),
+    (*_v1("powertools/apiGatewayProxyEvent.json"), "/dev"),
+    (*_v1("zappa/zappa_v1_testbutton_null_fields.json"), "/dev"),
+    (*_v1("zappa/zappa_v1_post_without_body_base64flag.json"), "/dev"),
+    (*_v2("aws-lambda-go/apigw-v2-request-no-authorizer.json"), ""),
+    (*_v2("powertools/apiGatewayProxyV2Event.json"), ""),
+    (*_v2("zappa/zappa_v2_event.json", stage="dev"), "/dev"),
+]
+
+
+@pytest.mark.parametrize(
+    ("sample", "rewrite", "script_name"),
+    LOGIN_REQUESTS,
+    ids=[r[0] for r in LOGIN_REQUESTS],
+)
+def test_admin_login_answers_through_api_gateway(
+    zappa_handler, sample, rewrite, script_name
+):
+    """A REST (v1) or HTTP API (v2) request for the login page gets the form."""
+    response = zappa_handler.lambda_handler(rewrite(load_event(sample)), None)
+
+    assert response["statusCode"] == 200, response.get("body", "")[:2000]
+    body = response["body"]
+    assert 'id="login-form"' in body
+    assert f'action="{script_name}/admin/login/' in body
+    assert 'name="username"' in body and 'name="password"' in body
+    assert 'href="/dev/static/admin/css/base.css"' in body
+
+
+def test_static_files_are_served_under_the_stage(zappa_handler):
+    """A stylesheet the login page links to (/dev/static/...) comes from WhiteNoise."""
+    event = load_event("aws-lambda-go/apigw-request.json")
+    # API Gateway strips the stage from a REST request's path.
+    event.update(httpMethod="GET", path="/static/admin/css/base.css", body=None)
+
+    response = zappa_handler.lambda_handler(event, None)
+
+    assert response["statusCode"] == 200
+    assert response["headers"]["Content-Type"].startswith("text/css")
+    assert "body" in response["body"]
+
+
+def test_manage_commands_run_through_the_handler(zappa_handler, capsys):
+    """`zappa manage dev check` and `migrate --noinput` events run the commands."""
+    assert zappa_handler.lambda_handler({"manage": "check"}, None) == {}
+    assert "no issues" in capsys.readouterr().out
+    assert zappa_handler.lambda_handler({"manage": "migrate --noinput"}, None) == {}
+
+
+def test_settings_file_has_one_upload_event_per_bucket_and_no_secrets():
+    """Each stage subscribes on_upload once per bucket, on uploads/, with no secret."""
+    config = json.loads((ROOT / "zappa_settings.json").read_text())
+    secret_names = re.compile(r"SECRET|PASSWORD|TOKEN|DATABASE_URL|CLOUDFRONT_KEY$")
+    secret_values = re.compile(r"PRIVATE KEY|://[^/@\s]+:[^/@\s]+@|^AKIA|^ASIA")
+    for stage in ("dev", "prod"):
+        merged = {**config.get(config[stage].get("extends"), {}), **config[stage]}
+        assert merged["django_settings"] == "mediahub.settings"
+        assert merged["runtime"] == "python3.12"
+        assert merged["remote_env"].startswith("s3://")
+        assert not merged["slim_handler"] and not merged["debug"]
+        buckets = [e["event_source"]["arn"] for e in merged["events"]]
+        assert len(buckets) == len(set(buckets)) == 1
+        (event,) = merged["events"]
+        assert event["function"] == "transcoder.lambda_events.on_upload"
+        assert event["event_source"]["prefix"] == "uploads/"
+        assert event["event_source"]["events"] == ["s3:ObjectCreated:*"]
+        assert "key_filters" not in event["event_source"]
+        env = merged["environment_variables"]
+        assert buckets[0] == f"arn:aws:s3:::{env['AWS_STORAGE_BUCKET_NAME']}"
+        assert env["MEDIAHUB_TASK_BACKEND"] == "transcoder.task_backends.LambdaBackend"
+        for name, value in env.items():
+            assert not secret_names.search(name), name
+            assert not secret_values.search(value), name
+
+
+@pytest.fixture
+def media_events(zappa_handler, s3):
+    """Route S3 events of the test bucket as the dev stage routes its media bucket's."""
+    mapping = zappa_handler.settings.AWS_EVENT_MAPPING
+    mapping[f"arn:aws:s3:::{s3.bucket}"] = mapping[MEDIA_ARN]
+    return zappa_handler
+
+
+def test_s3_upload_delivered_twice_makes_one_asset_and_one_set_of_renditions(
+    media_events, s3, presets
+):
+    """An ObjectCreated event with a URL-encoded key, delivered twice, acts once."""
+    from transcoder.models import Asset, Rendition, RenditionStatus
+
+    data = upload_photo(s3, UPLOAD_KEY)
+    # S3 URL-encodes keys in events; encode every reserved character here.
+    event = s3_event(s3.bucket, quote(UPLOAD_KEY, safe=""), len(data))
+    assert "%2F" in event["Records"][0]["s3"]["object"]["key"]
+
+    first = media_events.lambda_handler(event, None)
+    renditions = s3.keys("renditions/")
+    second = media_events.lambda_handler(json.loads(json.dumps(event)), None)
+
+    asset = Asset.objects.get()
+    assert first == second == [str(asset.pk)]
+    assert asset.upload_key == UPLOAD_KEY and asset.bytes == len(data)
+    assert len(renditions) == Rendition.objects.count() == 3
+    assert set(Rendition.objects.values_list("status", flat=True)) == {
+        RenditionStatus.READY
+    }
+    assert s3.keys("renditions/") == renditions
+    assert s3.keys("uploads/") == []
+    assert s3.keys("originals/") == [str(asset.original)]
+
+
+def test_s3_upload_on_lambda_is_transcoded_in_the_same_invocation(
+    media_events, s3, presets, monkeypatch, moto_lambda, lambda_invokes
+):
+    """On Lambda the S3 event builds renditions itself rather than invoking again."""
+    from transcoder.models import Rendition, RenditionStatus
+
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", moto_lambda)
+    data = upload_photo(s3, UPLOAD_KEY)
+
+    media_events.lambda_handler(s3_event(s3.bucket, UPLOAD_KEY, len(data)), None)
+
+    assert lambda_invokes == []
+    assert Rendition.objects.filter(status=RenditionStatus.READY).count() == 3
+
+
+def test_s3_object_removed_is_ignored(media_events, s3, presets):
+    """A delete event, even for an upload key, changes nothing."""
+    from transcoder.models import Asset
+
+    upload_photo(s3, UPLOAD_KEY)
+    event = s3_event(s3.bucket, UPLOAD_KEY, 0, "powertools/s3EventDeleteObject.json")
+    assert event["Records"][0]["eventName"] == "ObjectRemoved:Delete"
+
+    assert media_events.lambda_handler(event, None) == []
+    assert not Asset.objects.exists()
+    assert s3.keys("uploads/") == [UPLOAD_KEY]
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "renditions/0b7c/thumb/3f2a-100.webp",
+        "originals/0b7c/9e1d.jpg",
+        "uploads/short/upload",
+        "uploads/Zk3-q_8vT2mXc1LbN0aPwE4r/other",
+        "uploads/Happy Face.jpg",
+    ],
+)
+def test_s3_keys_that_are_not_uploads_are_ignored(media_events, s3, key):
+    """Objects outside uploads/, or not named like a direct upload, are left alone."""
+    from transcoder.models import Asset
+
+    data = upload_photo(s3, key)
+    event = s3_event(s3.bucket, quote(key, safe="/").replace("%20", "+"), len(data))
+
+    assert media_events.lambda_handler(event, None) == []
+    assert not Asset.objects.exists()
+    assert s3.keys() == [key]
+
+
+def test_refused_upload_is_logged_not_raised(media_events, s3, caplog, request):
+    """An upload that is not an image is deleted and logged; Lambda gets no error."""
+    from transcoder.models import Asset
+
+    # The handler sets Django up again, and Django's LOGGING replaces the root
+    # logger's handlers, caplog's among them.
+    logger = logging.getLogger("transcoder.lambda_events")
+    logger.addHandler(caplog.handler)
+    request.addfinalizer(lambda: logger.removeHandler(caplog.handler))
+
+    s3.client.put_object(Bucket=s3.bucket, Key=UPLOAD_KEY, Body=b"<svg></svg>")
+    event = s3_event(s3.bucket, UPLOAD_KEY, 11)
+
+    assert media_events.lambda_handler(event, None) == []
+    assert not Asset.objects.exists()
+    assert s3.keys("uploads/") == []
+    assert "was not finalized" in caplog.text
+
+
+def test_transient_storage_error_is_raised_for_lambda_to_retry(
+    media_events, s3, monkeypatch
+):
+    """An S3 failure that may pass propagates, so Lambda's async retry redelivers."""
+    from botocore.exceptions import EndpointConnectionError
+
+    from transcoder import services
+
+    def unreachable(**kwargs):
+        raise EndpointConnectionError(endpoint_url=s3.endpoint)
+
+    monkeypatch.setattr(services, "asset_finalize_upload", unreachable)
+    event = s3_event(s3.bucket, UPLOAD_KEY, 1)
+
+    with pytest.raises(EndpointConnectionError, match="Could not connect"):
+        media_events.lambda_handler(event, None)

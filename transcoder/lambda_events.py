@@ -1,0 +1,73 @@
+"""Zappa's entry point for S3 events: finalize direct uploads, ignore the rest.
+
+zappa_settings.json subscribes ``on_upload`` to ``s3:ObjectCreated:*`` under
+``uploads/`` of the media bucket; S3 allows one such subscription per bucket,
+so everything is checked again here. Rendition and original writes live under
+other prefixes and never come back through this handler.
+"""
+
+import logging
+from urllib.parse import unquote_plus
+
+from django.core.exceptions import ValidationError
+from django.core.files.storage import storages
+from django.db import close_old_connections
+
+from transcoder import services
+from transcoder.task_backends import run_inline
+
+logger = logging.getLogger(__name__)
+
+
+def on_upload(event, context=None):
+    """Turn each uploaded object of an S3 event into an asset, and return their ids.
+
+    S3 delivers at least once, so this is idempotent: a repeated record finds
+    the asset already made. A refused upload is logged, not raised, because
+    Lambda would retry a hopeless input; a transient error (database, S3) is
+    raised so that Lambda's async retry delivers the event again.
+    """
+    # No request wraps this invocation: drop connections the database closed
+    # while the container was frozen.
+    close_old_connections()
+    asset_ids = []
+    try:
+        for record in event.get("Records") or ():
+            key = upload_key(record)
+            if key is None:
+                continue
+            try:
+                # This invocation is already asynchronous and retried by Lambda,
+                # so its renditions are built here rather than in a second one.
+                with run_inline():
+                    asset = services.asset_finalize_upload(key=key)
+            except ValidationError as e:
+                logger.warning(
+                    "Upload %s was not finalized: %s", key, "; ".join(e.messages)
+                )
+                continue
+            logger.info("Upload %s is asset %s", key, asset.pk)
+            asset_ids.append(str(asset.pk))
+    finally:
+        close_old_connections()
+    return asset_ids
+
+
+def upload_key(record):
+    """Return the decoded object key of a record that is a new upload, else None."""
+    name = record.get("eventName") or ""
+    if record.get("eventSource") != "aws:s3" or not name.startswith("ObjectCreated:"):
+        logger.debug("Ignoring %s event", name or "unnamed")
+        return None
+    s3 = record.get("s3") or {}
+    # S3 sends keys URL-encoded, with spaces as "+".
+    key = unquote_plus((s3.get("object") or {}).get("key") or "")
+    if not services.UPLOAD_KEY.match(key):
+        logger.debug("Ignoring %s: not an upload key", key)
+        return None
+    bucket = (s3.get("bucket") or {}).get("name")
+    expected = getattr(storages["default"], "bucket_name", None)
+    if expected and bucket != expected:
+        logger.warning("Ignoring %s in bucket %s, not %s", key, bucket, expected)
+        return None
+    return key
