@@ -10,7 +10,7 @@ import os
 
 def local_storages(root):
     local = {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "BACKEND": "transcoder.storage.AtomicFileSystemStorage",
         "OPTIONS": {
             "location": root,
             "file_permissions_mode": 0o640,

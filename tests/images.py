@@ -8,6 +8,7 @@ them, so the tests need no image files beyond the third-party references in
 import io
 import struct
 import zlib
+from collections.abc import Sequence
 
 from PIL import Image, ImageCms
 
@@ -265,3 +266,119 @@ def webp_with_frame_offset(frame: int, x: int) -> bytes:
             seen += 1
         pos += 8 + length + (length & 1)
     raise ValueError(f"the WebP has no frame {frame}")
+
+
+# -- hand-made files: what Pillow will not write ------------------------------
+
+
+def png_chunk(kind: bytes, data: bytes = b"", *, crc: int | None = None) -> bytes:
+    """Return one PNG chunk; ``crc`` overrides the checksum, to damage it."""
+    crc = zlib.crc32(kind + data) if crc is None else crc
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
+
+
+def raw_png(
+    width: int,
+    height: int,
+    *,
+    bit_depth: int = 8,
+    colour_type: int = 2,
+    pixels: bytes | None = None,
+    before: Sequence[bytes] = (),
+    after: Sequence[bytes] = (),
+    interlace: bool = False,
+    idat: bytes | None = None,
+) -> bytes:
+    """Return a PNG written by hand, for what Pillow cannot save.
+
+    ``pixels`` are the packed samples, row by row, without filter bytes (a
+    mid grey by default). ``before`` and ``after`` are extra chunks around
+    IDAT (see ``png_chunk``); ``idat`` replaces the compressed data outright.
+    """
+    channels = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}[colour_type]
+    row_bytes = (width * channels * bit_depth + 7) // 8
+    if pixels is None:
+        pixels = bytes([0x80]) * (row_bytes * height)
+    rows = [pixels[y * row_bytes : (y + 1) * row_bytes] for y in range(height)]
+    if interlace:
+        raw = _adam7(rows, width, channels * bit_depth)
+    else:
+        raw = b"".join(b"\0" + row for row in rows)
+    ihdr = struct.pack(">IIBBBBB", width, height, bit_depth, colour_type, 0, 0,
+                       1 if interlace else 0)  # fmt: skip
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + png_chunk(b"IHDR", ihdr)
+        + b"".join(before)
+        + png_chunk(b"IDAT", zlib.compress(raw) if idat is None else idat)
+        + b"".join(after)
+        + png_chunk(b"IEND")
+    )
+
+
+_ADAM7 = ((0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4),
+          (1, 0, 2, 2), (0, 1, 1, 2))  # fmt: skip
+
+
+def _adam7(rows: list[bytes], width: int, bits_per_pixel: int) -> bytes:
+    """Return the filtered, interlaced scanlines of whole-byte pixels."""
+    if bits_per_pixel % 8:
+        raise ValueError("only whole-byte pixels are interlaced here")
+    step = bits_per_pixel // 8
+    out = b""
+    for x0, y0, dx, dy in _ADAM7:
+        for y in range(y0, len(rows), dy):
+            line = b"".join(
+                rows[y][x * step : (x + 1) * step] for x in range(x0, width, dx)
+            )
+            if line:
+                out += b"\0" + line
+    return out
+
+
+def jpeg_claiming_size(width: int, height: int) -> bytes:
+    """Return a small JPEG whose start-of-frame claims ``width`` x ``height``."""
+    data = bytearray(make_image("JPEG", size=(8, 8)))
+    pos = 2
+    while data[pos + 1] not in (0xC0, 0xC2):
+        pos += 2 + struct.unpack_from(">H", data, pos + 2)[0]
+    struct.pack_into(">HH", data, pos + 5, height, width)
+    return bytes(data)
+
+
+def gif_claiming_screen(width: int, height: int) -> bytes:
+    """Return a small GIF whose logical screen claims ``width`` x ``height``."""
+    data = bytearray(make_image("GIF", size=(8, 8)))
+    struct.pack_into("<HH", data, 6, width, height)
+    return bytes(data)
+
+
+def flip_bit(data: bytes, position: int) -> bytes:
+    """Return ``data`` with one bit flipped at ``position`` (a bit index)."""
+    out = bytearray(data)
+    out[position // 8] ^= 1 << (position % 8)
+    return bytes(out)
+
+
+def jpeg_scan_bomb(size: tuple[int, int] = (2000, 1500), scans: int = 3000) -> bytes:
+    """Return a progressive JPEG whose last scan is repeated ``scans`` times.
+
+    libjpeg only warns about the repeats and decodes each one over the whole
+    image, so a small file costs minutes of CPU: a known denial of service.
+    """
+    data = make_image("JPEG", size=size, progressive=True, quality=90)
+    pos, last = 2, None
+    while data[pos + 1] != 0xD9:
+        length = struct.unpack_from(">H", data, pos + 2)[0]
+        end = pos + 2 + length
+        if data[pos + 1] == 0xDA:
+            # Entropy-coded data runs to the next marker that is not a stuffed
+            # zero or a restart marker.
+            while (
+                data[end] != 0xFF or data[end + 1] == 0 or 0xD0 <= data[end + 1] <= 0xD7
+            ):
+                end += 1
+            last = (pos, end)
+        pos = end
+    start, end = last
+    return data[:end] + data[start:end] * scans + data[end:]

@@ -9,6 +9,7 @@ DEFAULTS = {
     "MAX_UPLOAD_BYTES": 50 * 1024 * 1024,
     "MAX_PIXELS": 50_000_000,
     "MAX_FRAMES": 1000,
+    "MAX_DECODE_SECONDS": 15,
     "MAX_ATTEMPTS": 5,
     "UPLOAD_URL_TTL": 600,
     "API_TOKENS": (),
@@ -30,4 +31,5 @@ def image_limits():
         max_bytes=setting("MAX_UPLOAD_BYTES"),
         max_pixels=setting("MAX_PIXELS"),
         max_frames=setting("MAX_FRAMES"),
+        max_seconds=setting("MAX_DECODE_SECONDS"),
     )

@@ -35,6 +35,10 @@ class AssetRefusedError(ValidationError):
     """The upload is not an image that mediahub accepts."""
 
 
+class RenditionStorageError(Exception):
+    """A storage fault (an S3 error or time-out) stopped a build; a retry may work."""
+
+
 def _read_limited(content, limit):
     """Read bytes from a file or bytes, never more than one byte past ``limit``."""
     if isinstance(content, bytes | bytearray):
@@ -349,18 +353,23 @@ def renditions_generate(*, asset_id, preset_ids=None, force=False):
     plan = []
     for preset in presets:
         for spec in preset.specs(asset.focal):
-            row, _ = Rendition.objects.get_or_create(
-                asset=asset,
-                preset=preset,
-                digest=spec.digest,
-                defaults={
-                    "format": spec.format,
-                    "spec_width": spec.width,
-                    "spec_height": spec.height,
-                },
-            )
+            try:
+                row, _ = Rendition.objects.get_or_create(
+                    asset=asset,
+                    preset=preset,
+                    digest=spec.digest,
+                    defaults={
+                        "format": spec.format,
+                        "spec_width": spec.width,
+                        "spec_height": spec.height,
+                    },
+                )
+            except IntegrityError:
+                if not Asset.objects.filter(pk=asset_id).exists():
+                    return []  # Deleted meanwhile: do not bring it back.
+                raise
             plan.append((preset, spec, row))
-    todo = [p for p in plan if force or p[2].status != RenditionStatus.READY]
+    todo = [p for p in plan if force or _wants_build(p[2])]
     if todo:
         _build(asset, todo)
     _supersede_stale(asset, plan)
@@ -368,6 +377,15 @@ def renditions_generate(*, asset_id, preset_ids=None, force=False):
         [r.pk for _, _, r in plan]
     )
     return [fresh[row.pk] for _, _, row in plan if row.pk in fresh]
+
+
+def _wants_build(row):
+    """Tell whether a row still needs a build: not ready, attempts not used up."""
+    if row.status == RenditionStatus.READY:
+        return False
+    return row.status != RenditionStatus.FAILED or row.attempts < setting(
+        "MAX_ATTEMPTS"
+    )
 
 
 def _mark(rows, **fields):
@@ -385,6 +403,13 @@ def _build(asset, todo):
     try:
         with storages["default"].open(asset.original, "rb") as f:
             data = f.read()
+    except FileNotFoundError:
+        if Asset.objects.filter(pk=asset.pk).exists():
+            _mark(rows, status=RenditionStatus.FAILED, error="The original is missing.")
+        return
+    except Exception as e:
+        _storage_fault(rows, e, "reading the original")
+    try:
         outputs = engine.render(data, [spec for _, spec, _ in todo], image_limits())
     except engine.ImageError as e:
         _mark(rows, status=RenditionStatus.FAILED, error=str(e))
@@ -394,15 +419,16 @@ def _build(asset, todo):
         _mark(rows, status=RenditionStatus.FAILED, error=f"{type(e).__name__}: {e}")
         raise
     storage = storages["renditions"]
-    for (preset, spec, row), out in zip(todo, outputs, strict=True):
+    for index, ((preset, spec, row), out) in enumerate(
+        zip(todo, outputs, strict=True)
+    ):
         name = rendition_name(
             asset_id=asset.pk, preset_slug=preset.slug, spec=spec, width=out.width
         )
         try:
             _write_once(storage, name, out.data)
         except Exception as e:
-            _mark([row], status=RenditionStatus.FAILED, error=f"Storage error: {e}")
-            raise
+            _storage_fault(rows[index:], e, f"writing {name}")
         updated = _mark(
             [row],
             status=RenditionStatus.READY,
@@ -415,6 +441,14 @@ def _build(asset, todo):
         if not updated:
             # The asset was deleted while we worked: do not bring it back.
             storage.delete(name)
+
+
+def _storage_fault(rows, error, doing):
+    """Mark ``rows`` failed with a storage fault's reason and raise it as retryable."""
+    reason = f"Storage error while {doing}: {type(error).__name__}: {error}"
+    _mark(rows, status=RenditionStatus.FAILED, error=reason[:1000])
+    logger.warning("%s", reason)
+    raise RenditionStorageError(reason) from error
 
 
 def _write_once(storage, name, data):

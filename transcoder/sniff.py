@@ -52,12 +52,18 @@ REFUSED = {
     "html": "a web page (HTML)",
     "xml": "an XML document",
     "zip": "a ZIP archive or an office document (Word, Excel, PowerPoint)",
+    "office": "an older office document (Word, Excel, PowerPoint)",
+    "rtf": "a rich-text document (RTF)",
     "archive": "a compressed archive",
     "bmp": "a BMP image, which is not accepted",
     "ico": "an icon file (ICO/CUR), which is not accepted",
     "psd": "a Photoshop document (PSD), which is not accepted",
     "jp2": "a JPEG 2000 image, which is not accepted",
     "jxl": "a JPEG XL image, which is not accepted",
+    "pnm": "a Netpbm image (PBM, PGM, PPM), which is not accepted",
+    "exr": "an OpenEXR image, which is not accepted",
+    "qoi": "a QOI image, which is not accepted",
+    "raw": "a camera raw file (CR2, CR3, RAF, ORF, RW2), which is not accepted",
     "video": "a video",
     "heif": "a HEIC/HEIF photo, which this server cannot read",
 }
@@ -93,7 +99,8 @@ def classify(data: bytes) -> str:
     if head.startswith(b"RIFF") and head[8:12] == b"WEBP":
         return "webp"
     if head.startswith(_TIFF_PREFIXES):
-        return "tiff"
+        # Canon's CR2 is a TIFF whose first image is a thumbnail.
+        return "raw" if head[8:11] == b"CR\x02" else "tiff"
     if head[4:8] == b"ftyp":
         return _classify_iso_media(data)
     return _classify_other(data)
@@ -109,6 +116,8 @@ def _classify_iso_media(data: bytes) -> str:
         return "avif"
     if brands & _HEIF_BRANDS:
         return "heif"
+    if data[8:12] == b"crx ":
+        return "raw"
     if data[8:12] == b"jxl ":
         return "jxl"
     if data[8:12] in {b"jp2 ", b"jpx "}:
@@ -123,6 +132,18 @@ def _classify_other(data: bytes) -> str:
     head = data[:16]
     if head.startswith(b"%PDF"):
         return "pdf"
+    if head.startswith(b"{\\rtf"):
+        return "rtf"
+    if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
+        return "office"
+    if head.startswith((b"FUJIFILMCCD-RAW", b"IIRO", b"IIRS", b"IIU\x00")):
+        return "raw"
+    if head.startswith(b"v/1\x01"):
+        return "exr"
+    if head.startswith(b"qoif"):
+        return "qoi"
+    if head[:1] == b"P" and head[1:2] in b"1234567" and head[2:3] in b" \t\r\n":
+        return "pnm"
     if head.startswith((b"%!PS", b"\xc5\xd0\xd3\xc6")):
         return "eps"
     if head.startswith((b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")):
@@ -135,7 +156,7 @@ def _classify_other(data: bytes) -> str:
         return "ico"
     if head.startswith(b"8BPS"):
         return "psd"
-    if head.startswith(b"\x00\x00\x00\x0cjP  \r\n\x87\n"):
+    if head.startswith((b"\x00\x00\x00\x0cjP  \r\n\x87\n", b"\xff\x4f\xff\x51")):
         return "jp2"
     if head.startswith((b"\xff\x0a", b"\x00\x00\x00\x0cJXL \r\n\x87\n")):
         return "jxl"

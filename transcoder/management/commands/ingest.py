@@ -1,6 +1,7 @@
 """Bulk-import image files from disk, as when migrating an existing library."""
 
 import json
+import logging
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -8,6 +9,12 @@ from django.core.management.base import BaseCommand, CommandError
 from transcoder import delivery, services
 from transcoder.conf import image_limits
 from transcoder.models import Preset, RenditionStatus
+
+logger = logging.getLogger(__name__)
+
+
+class IngestRefusedError(Exception):
+    """A file was stored but could not be transcoded; it is removed again."""
 
 
 class Command(BaseCommand):
@@ -51,17 +58,30 @@ class Command(BaseCommand):
             "asset": None,
             "renditions": [],
         }
+        asset = None
         try:
             content = _read_file(path, image_limits().max_bytes)
             asset = services.asset_create(
                 content=content, filename=path.name, preset_ids=preset_ids
             )
-        except (OSError, services.AssetRefusedError) as e:
+            rows = services.renditions_generate(
+                asset_id=asset.pk, preset_ids=preset_ids
+            )
+            failed = [r for r in rows if r.status != RenditionStatus.READY]
+            if failed:
+                raise IngestRefusedError(
+                    failed[0].error or "A rendition could not be built."
+                )
+        except Exception as e:
+            # Whatever went wrong, this file is refused with a reason and
+            # leaves nothing behind; the next file still gets its turn.
             result["error"] = _message(e)
+            if not isinstance(e, OSError | services.AssetRefusedError):
+                logger.warning("Refused %s: %r", path, e)
+            if asset is not None:
+                _remove(asset)
             self._line(path, f"refused: {result['error']}", error=True)
             return result
-        rows = services.renditions_generate(asset_id=asset.pk, preset_ids=preset_ids)
-        failed = [r for r in rows if r.status != RenditionStatus.READY]
         result["asset"] = str(asset.pk)
         result["renditions"] = [
             {
@@ -76,13 +96,6 @@ class Command(BaseCommand):
             for r in rows
             if r.status == RenditionStatus.READY
         ]
-        if failed:
-            result["error"] = failed[0].error or "A rendition could not be built."
-            services.asset_delete(asset=asset)
-            result["asset"] = None
-            result["renditions"] = []
-            self._line(path, f"refused: {result['error']}", error=True)
-            return result
         result["status"] = "ok"
         self._line(path, f"ok {asset.pk} ({len(rows)} renditions)")
         return result
@@ -104,9 +117,25 @@ def _read_file(path, limit):
         return f.read(limit + 1)
 
 
+def _remove(asset):
+    """Delete a refused file's asset, original and renditions."""
+    try:
+        services.asset_delete(asset=asset)
+    except Exception as e:
+        # purge_orphans removes whatever a failed delete leaves behind.
+        logger.warning("Could not remove asset %s: %r", asset.pk, e)
+
+
 def _message(error):
     if isinstance(error, services.AssetRefusedError):
         return error.messages[0]
     if isinstance(error, FileNotFoundError | IsADirectoryError | PermissionError):
         return f"The file could not be read: {error.strerror}."
-    return str(error)
+    if isinstance(error, OSError | IngestRefusedError):
+        return str(error)
+    if isinstance(error, MemoryError):
+        return (
+            "The image needs more memory than the server may use. "
+            "Upload a smaller image."
+        )
+    return f"The image could not be transcoded ({type(error).__name__}: {error})."

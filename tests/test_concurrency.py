@@ -1,0 +1,90 @@
+"""Two workers building the same renditions at once: one row and one object each.
+
+Real threads, each with its own database connection, on PostgreSQL. SQLite
+serialises writers with a file lock, so there the race cannot happen and the
+tests are skipped.
+"""
+
+import threading
+import time
+
+import pytest
+from django.db import connection, connections
+
+from transcoder import engine, services
+from transcoder.models import Rendition, RenditionStatus
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
+
+
+@pytest.fixture(autouse=True)
+def _postgres_only():
+    if connection.vendor != "postgresql":
+        pytest.skip(
+            "needs PostgreSQL: SQLite locks the whole database per writer, so "
+            "two workers never race (set DATABASE_URL=postgres://...)"
+        )
+
+
+def _race(workers, target):
+    """Start ``workers`` threads on ``target`` together; return their errors."""
+    barrier = threading.Barrier(workers)
+    errors = []
+
+    def run():
+        try:
+            barrier.wait()
+            target()
+        except Exception as e:  # noqa: BLE001 - reported to the test
+            errors.append(e)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run) for _ in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    return errors
+
+
+def test_two_workers_make_one_row_and_one_object(
+    presets, jpeg, stored_files, monkeypatch
+):
+    """Racing builds of the same asset end with one ready row and file per spec."""
+    asset = services.asset_create(content=jpeg, filename="a.jpg")
+    Rendition.objects.all().delete()
+    for name in stored_files():
+        if name.startswith("renditions/"):
+            services._delete_objects([name])
+    real_render = engine.render
+
+    def slow_render(*args, **kwargs):
+        # Widen the window between reading the rows and writing the objects.
+        time.sleep(0.3)
+        return real_render(*args, **kwargs)
+
+    monkeypatch.setattr(engine, "render", slow_render)
+    errors = _race(4, lambda: services.renditions_generate(asset_id=asset.pk))
+    assert errors == []
+    rows = Rendition.objects.filter(asset=asset)
+    assert rows.count() == 3
+    assert {r.status for r in rows} == {RenditionStatus.READY}
+    renditions = sorted(f for f in stored_files() if f.startswith("renditions/"))
+    assert renditions == sorted(r.name for r in rows)
+
+
+def test_racing_get_or_create_of_rows_makes_one(presets, jpeg):
+    """Many workers creating the rows of a new preset at once create each once."""
+    from transcoder.models import Preset
+
+    asset = services.asset_create(content=jpeg, filename="a.jpg")
+    preset = Preset.objects.create(
+        slug="wide", name="Wide", fit="contain", width=200, formats=["png", "webp"]
+    )
+    errors = _race(
+        6,
+        lambda: services.renditions_generate(asset_id=asset.pk, preset_ids=[preset.pk]),
+    )
+    assert errors == []
+    assert Rendition.objects.filter(asset=asset, preset=preset).count() == 2

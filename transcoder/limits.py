@@ -1,0 +1,211 @@
+"""Limits on what an upload may cost, and the errors that refuse it.
+
+No Django. The engine checks bytes, pixels and frames from headers before any
+decoding, then decodes inside ``guarded``, which turns every Pillow failure
+into an ``ImageError`` whose message an editor can act on.
+"""
+
+import contextlib
+import dataclasses
+import io
+import logging
+import math
+import re
+import struct
+import time
+import warnings
+from collections.abc import Iterator
+
+from PIL import Image
+
+from transcoder.sniff import apng_frame_sizes, gif_frame_sizes
+
+logger = logging.getLogger(__name__)
+
+MIB = 1024 * 1024
+
+TRUNCATED = "The file ends early: it looks truncated. Re-export it and upload again."
+# Pillow's words for data that stops early. "broken data stream" is not among
+# them: zlib says that about damage anywhere, and a cut PNG is caught by its
+# missing IEND chunk instead.
+_TRUNCATION_HINTS = ("truncated", "not enough data", "unexpected end")
+# Pillow and its plugins report damaged data with all of these.
+_DECODE_ERRORS = (
+    OSError, SyntaxError, ValueError, EOFError, struct.error, IndexError, KeyError,
+    TypeError, ZeroDivisionError, RuntimeError,
+)  # fmt: skip
+# Formats whose frames or pages may each have their own size; seeking reads
+# only the next header.
+_MULTI_IMAGE = {"jpeg", "tiff", "heif"}
+
+
+class ImageError(ValueError):
+    """An upload the engine refuses; the message tells the editor what to do."""
+
+
+class EmptyFileError(ImageError):
+    """The upload has no bytes."""
+
+
+class FileTooLargeError(ImageError):
+    """The upload has more bytes than allowed."""
+
+
+class UnsupportedFormatError(ImageError):
+    """The bytes are not one of the accepted image formats."""
+
+
+class TooManyPixelsError(ImageError):
+    """An image or frame has more pixels than allowed."""
+
+
+class TooManyFramesError(TooManyPixelsError):
+    """An animation or multi-page file has more frames than allowed."""
+
+
+class TruncatedImageError(ImageError):
+    """The image data stops before the image does."""
+
+
+class CorruptImageError(ImageError):
+    """The image data is damaged in a way other than truncation."""
+
+
+class DecodeTimeoutError(ImageError):
+    """Decoding took longer than the limit allows."""
+
+
+class MemoryLimitError(ImageError):
+    """The image needs more memory than this process may use."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Limits:
+    max_bytes: int
+    max_pixels: int
+    max_frames: int = 1000
+    # Wall-clock seconds that reading and decoding one source may take. Every
+    # read Pillow makes checks it, so a decoder made to spin on a small hostile
+    # file (a JPEG with thousands of scans) stops within one block of input.
+    max_seconds: float = 15.0
+
+
+@contextlib.contextmanager
+def guarded(limits: Limits, label: str, *, cut_short: bool) -> Iterator[None]:
+    """Apply the pixel limit to Pillow and turn its errors into ``ImageError``."""
+    Image.MAX_IMAGE_PIXELS = limits.max_pixels
+    with warnings.catch_warnings():
+        # Pillow warns about odd but readable metadata (corrupt EXIF, a
+        # malformed MPO index); the image is judged by its pixels alone.
+        warnings.simplefilter("ignore", UserWarning)
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            yield
+        except ImageError:
+            raise
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+            raise TooManyPixelsError(bomb_message(exc, limits)) from exc
+        except MemoryError as exc:
+            raise MemoryLimitError(
+                "The image needs more memory than the server may use for one "
+                "file. Upload a smaller image."
+            ) from exc
+        except _DECODE_ERRORS as exc:
+            logger.info("Refused a damaged %s: %r", label, exc)
+            if (
+                cut_short
+                or isinstance(exc, EOFError)
+                or any(hint in str(exc).lower() for hint in _TRUNCATION_HINTS)
+            ):
+                raise TruncatedImageError(TRUNCATED) from exc
+            raise CorruptImageError(
+                f"The {label} file is damaged and cannot be read. "
+                "Re-export it and upload again."
+            ) from exc
+
+
+def check_bytes(data: bytes, limits: Limits) -> None:
+    """Refuse ``data`` if it has more bytes than allowed."""
+    if len(data) > limits.max_bytes:
+        size = math.ceil(len(data) * 10 / MIB) / 10
+        raise FileTooLargeError(
+            f"The file is {_number(size)} MB; "
+            f"the limit is {_number(limits.max_bytes / MIB)} MB."
+        )
+
+
+def check_pixels(width: int, height: int, limits: Limits, label: str = "image") -> None:
+    """Refuse an image or frame with no pixels or more than the limit."""
+    if width <= 0 or height <= 0:
+        raise CorruptImageError(
+            f"The {label} file is damaged: it says the image is {width} x "
+            f"{height} pixels, so there is nothing to show. Re-export it and "
+            "upload again."
+        )
+    if width * height > limits.max_pixels:
+        raise TooManyPixelsError(
+            f"The image is {width} x {height} pixels "
+            f"({_megapixels(width * height)} megapixels); "
+            f"the limit is {_megapixels(limits.max_pixels)} megapixels."
+        )
+
+
+def check_frames(image: Image.Image, fmt: str, data: bytes, limits: Limits) -> int:
+    """Check every frame's size without decoding; return the number of frames."""
+    if fmt in ("gif", "png"):
+        # Read the frame headers directly: Pillow would decode every frame
+        # before the one it seeks to.
+        sizes = (gif_frame_sizes if fmt == "gif" else apng_frame_sizes)(data)
+        frames = max(1, len(sizes))
+    else:
+        sizes = []
+        frames = getattr(image, "n_frames", 1)
+    if frames > limits.max_frames:
+        raise TooManyFramesError(
+            f"The animation has {frames} frames; the limit is {limits.max_frames}."
+        )
+    if fmt in _MULTI_IMAGE and frames > 1:
+        for index in range(frames):
+            image.seek(index)
+            sizes.append(image.size)
+        image.seek(0)
+    for width, height in sizes:
+        check_pixels(width, height, limits)
+    return frames
+
+
+class DeadlineReader(io.BytesIO):
+    """Bytes that refuse to be read past a deadline, to bound decoding time."""
+
+    def __init__(self, data: bytes, deadline: float):
+        super().__init__(data)
+        self.deadline = deadline
+
+    def read(self, size: int | None = -1, /) -> bytes:
+        """Return up to ``size`` bytes, or raise once the deadline has passed."""
+        if time.monotonic() > self.deadline:
+            raise DecodeTimeoutError(
+                "The image takes too long to decode; it may be built to overload "
+                "the server. Re-export it (a baseline JPEG or a PNG) and upload "
+                "again."
+            )
+        return super().read(size)
+
+
+def bomb_message(exc: Exception, limits: Limits) -> str:
+    """Word Pillow's decompression-bomb error for an editor."""
+    limit = f"the limit is {_megapixels(limits.max_pixels)} megapixels."
+    if match := re.search(r"\((\d+) pixels\)", str(exc)):
+        return f"The image has {_megapixels(int(match[1]))} megapixels; {limit}"
+    return f"The image has too many pixels; {limit}"
+
+
+def _megapixels(pixels: int) -> str:
+    """Format a pixel count in megapixels for a message."""
+    value = pixels / 1_000_000
+    return _number(value) if value >= 1 else f"{value:.2g}"
+
+
+def _number(value: float) -> str:
+    """Format a number with at most one decimal, and none when it is whole."""
+    return f"{value:,.1f}".removesuffix(".0")
