@@ -296,11 +296,12 @@ def _secrets_in(data):
 
 def test_the_secret_scanner_finds_planted_secrets():
     """The scanner below catches each kind of secret it looks for."""
+    # Split, so that this file does not hold the secrets it plants.
     planted = [
-        b"-----BEGIN RSA PRIVATE KEY-----\nMIIE",
-        b"key = 'AKIAIOSFODNN7EXAMPLE'",
-        b"aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
-        b"SECRET_KEY = 'q8#f$-a-real-production-secret-key-value-123'",
+        b"-----BEGIN RSA " + b"PRIVATE KEY-----\nMIIE",
+        b"key = 'AKIA" + b"IOSFODNN7EXAMPLE'",
+        b"aws_secret_" + b"access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        b"SECRET_" + b"KEY = 'q8#f$-a-real-production-secret-key-value-123'",
     ]
     for data in planted:
         assert _secrets_in(data), data
