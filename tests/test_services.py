@@ -176,3 +176,36 @@ def test_invalid_preset_is_refused_with_a_clear_message(db):
         services.preset_save(
             preset=Preset(slug="x", name="X", fit="cover", width=100, formats=["jpeg"])
         )
+
+
+def test_changing_a_preset_back_revives_its_earlier_renditions(presets, jpeg):
+    """A preset changed and then changed back serves its earlier renditions again."""
+    asset = services.asset_create(content=jpeg, filename="a.jpg")
+    card = Preset.objects.get(slug="card")
+    first = Rendition.objects.get(asset=asset, preset=card)
+    card.width = card.height = 200
+    services.preset_save(preset=card)
+    card.width = card.height = 300
+    services.preset_save(preset=card)
+    current = Rendition.objects.get(
+        asset=asset, preset=card, superseded_at__isnull=True
+    )
+    assert current.pk == first.pk
+    assert current.width == 300
+    assert Rendition.objects.filter(asset=asset, preset=card).count() == 2
+
+
+def test_failing_enqueue_never_deletes_a_committed_original(
+    presets, jpeg, media_root, monkeypatch
+):
+    """If the task backend fails after the asset commits, the original stays stored."""
+    from django.tasks.backends.immediate import ImmediateBackend
+
+    def broken_enqueue(*args, **kwargs):
+        raise RuntimeError("the queue is down")
+
+    monkeypatch.setattr(ImmediateBackend, "enqueue", broken_enqueue)
+    asset = services.asset_create(content=jpeg, filename="a.jpg")
+    assert Asset.objects.filter(pk=asset.pk).exists()
+    assert (media_root / asset.original).read_bytes() == jpeg
+    assert set(asset.renditions.values_list("status", flat=True)) <= {"pending"}

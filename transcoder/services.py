@@ -68,10 +68,10 @@ def validate_image(data):
         raise AssetRefusedError(str(e), code=type(e).__name__) from e
 
 
-@transaction.atomic
 def _asset_insert(asset, preset_ids):
-    asset.save(force_insert=True)
-    renditions_enqueue(asset_id=asset.pk, preset_ids=preset_ids)
+    with transaction.atomic():
+        asset.save(force_insert=True)
+        renditions_enqueue(asset_id=asset.pk, preset_ids=preset_ids)
     return asset
 
 
@@ -319,7 +319,10 @@ def renditions_enqueue(*, asset_id, preset_ids=None, force=False):
     from transcoder.tasks import generate_renditions
 
     args = [str(asset_id), list(preset_ids) if preset_ids else None, force]
-    transaction.on_commit(lambda: generate_renditions.enqueue(*args))
+    # robust: a backend that fails to enqueue must not look like a failed
+    # write once the asset has committed (asset_create would then delete its
+    # original); the rows stay pending and "Regenerate renditions" rebuilds them.
+    transaction.on_commit(lambda: generate_renditions.enqueue(*args), robust=True)
 
 
 def preset_save(*, preset):
@@ -462,14 +465,20 @@ def _write_once(storage, name, data):
 
 
 def _supersede_stale(asset, plan):
-    """Mark older specs of each fully ready preset superseded; they keep serving for a while."""
+    """Once a preset's current specs are all ready, make them the ones served.
+
+    Older specs are marked superseded (they keep serving old URLs until
+    purge_orphans removes them); a spec that was superseded and is current
+    again, because a preset was changed back, is revived.
+    """
     current = {}
-    for preset, spec, row in plan:
+    for preset, _spec, row in plan:
         current.setdefault(preset.pk, []).append(row.pk)
     for preset_id, row_ids in current.items():
         ready = Rendition.objects.filter(pk__in=row_ids, status=RenditionStatus.READY)
         if ready.count() != len(row_ids):
             continue
+        ready.filter(superseded_at__isnull=False).update(superseded_at=None)
         Rendition.objects.filter(
             asset=asset, preset_id=preset_id, superseded_at__isnull=True
         ).exclude(pk__in=row_ids).update(superseded_at=timezone.now())
