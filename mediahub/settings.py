@@ -129,9 +129,19 @@ WHITENOISE_USE_FINDERS = DEBUG
 # --- mediahub's own settings (read lazily through transcoder.conf) -------------
 MEDIAHUB_STORAGE = os.environ.get("MEDIAHUB_STORAGE", "local")
 MEDIAHUB_MEDIA_ROOT = Path(os.environ.get("MEDIAHUB_MEDIA_ROOT", VAR_DIR / "media"))
-MEDIAHUB_URL_TTL = env_int("MEDIAHUB_URL_TTL", 3600)
-MEDIAHUB_MAX_UPLOAD_BYTES = env_int("MEDIAHUB_MAX_UPLOAD_BYTES", 50 * 1024 * 1024)
-MEDIAHUB_MAX_PIXELS = env_int("MEDIAHUB_MAX_PIXELS", 50_000_000)
+# Numeric limits: set only when the environment names them, so the defaults
+# live in one place (transcoder.conf.DEFAULTS).
+for _name in (
+    "URL_TTL",
+    "UPLOAD_URL_TTL",
+    "MAX_UPLOAD_BYTES",
+    "MAX_PIXELS",
+    "MAX_FRAMES",
+    "MAX_DECODE_SECONDS",
+    "MAX_ATTEMPTS",
+):
+    if os.environ.get(f"MEDIAHUB_{_name}"):
+        globals()[f"MEDIAHUB_{_name}"] = env_int(f"MEDIAHUB_{_name}", None)
 
 # Uploads through Django are streamed to a temporary file past 2.5 MB; the cap
 # keeps a hostile request from filling the disk before the form sees it.

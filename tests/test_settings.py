@@ -85,3 +85,38 @@ def test_bad_environment_is_a_clear_error(tmp_path, env, message):
     proc = _manage("check", MEDIAHUB_VAR_DIR=str(tmp_path), **env)
     assert proc.returncode != 0
     assert message in proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("URL_TTL", "120"),
+        ("UPLOAD_URL_TTL", "300"),
+        ("MAX_UPLOAD_BYTES", "1000"),
+        ("MAX_PIXELS", "4000000"),
+        ("MAX_FRAMES", "50"),
+        ("MAX_DECODE_SECONDS", "7"),
+        ("MAX_ATTEMPTS", "2"),
+    ],
+)
+def test_limits_come_from_the_environment(tmp_path, name, value):
+    """Each MEDIAHUB_* limit set in the environment is what the app reads."""
+    code = f"from transcoder.conf import setting; print(setting({name!r}))"
+    proc = _manage(
+        "shell",
+        "-c",
+        code,
+        MEDIAHUB_VAR_DIR=str(tmp_path),
+        **{f"MEDIAHUB_{name}": value},
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip().splitlines()[-1] == value
+
+
+def test_limits_default_to_conf_defaults(tmp_path):
+    """Without the environment, the app reads the defaults from one place."""
+    from transcoder.conf import DEFAULTS
+
+    code = "from transcoder.conf import setting; print(setting('MAX_PIXELS'))"
+    proc = _manage("shell", "-c", code, MEDIAHUB_VAR_DIR=str(tmp_path))
+    assert proc.stdout.strip().splitlines()[-1] == str(DEFAULTS["MAX_PIXELS"])

@@ -1,4 +1,4 @@
-"""mediahub's own settings, read lazily through one accessor so tests can override them."""
+"""mediahub's own settings, read lazily through one accessor so tests can override."""
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -12,7 +12,6 @@ DEFAULTS = {
     "MAX_DECODE_SECONDS": 15,
     "MAX_ATTEMPTS": 5,
     "UPLOAD_URL_TTL": 600,
-    "API_TOKENS": (),
 }
 
 
