@@ -10,7 +10,7 @@ PORT ?= 8000
 # `make run` is local development: plain HTTP and Django's debug pages.
 RUN_ENV := DJANGO_DEBUG=$${DJANGO_DEBUG:-1} MEDIAHUB_HTTPS=$${MEDIAHUB_HTTPS:-0}
 
-.PHONY: install run test test-fast lint bench browser clean package
+.PHONY: install run test lint bench browser clean package
 
 install: $(STAMP) browser
 
