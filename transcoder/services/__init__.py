@@ -1,0 +1,41 @@
+"""The only writers: every change to assets, presets and renditions."""
+
+from transcoder.services.assets import (
+    UPLOAD_KEY,
+    AssetRefusedError,
+    RenditionStorageError,
+    UploadNotFoundError,
+    _delete_objects,
+    api_token_issue,
+    asset_create,
+    asset_delete,
+    asset_finalize_upload,
+    asset_update,
+    original_name,
+    orphans_purge,
+    preset_save,
+    rendition_name,
+    renditions_enqueue,
+    renditions_generate,
+    validate_image,
+)
+
+__all__ = [
+    "UPLOAD_KEY",
+    "AssetRefusedError",
+    "RenditionStorageError",
+    "UploadNotFoundError",
+    "_delete_objects",
+    "api_token_issue",
+    "asset_create",
+    "asset_delete",
+    "asset_finalize_upload",
+    "asset_update",
+    "orphans_purge",
+    "original_name",
+    "preset_save",
+    "rendition_name",
+    "renditions_enqueue",
+    "renditions_generate",
+    "validate_image",
+]
