@@ -56,7 +56,7 @@ def test_two_workers_make_one_row_and_one_object(
     Rendition.objects.all().delete()
     for name in stored_files():
         if name.startswith("renditions/"):
-            services._delete_objects([name])
+            services.objects_delete(names=[name])
     real_render = engine.render
 
     def slow_render(*args, **kwargs):

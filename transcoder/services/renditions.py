@@ -1,0 +1,179 @@
+"""Renditions: queue and build them, one decode of the original per asset."""
+
+import logging
+
+from django.core.files.base import ContentFile
+from django.core.files.storage import storages
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from transcoder import engine
+from transcoder.conf import image_limits, setting
+from transcoder.models import Asset, Preset, Rendition, RenditionStatus
+
+logger = logging.getLogger(__name__)
+
+
+class RenditionStorageError(Exception):
+    """A storage fault (an S3 error or time-out) stopped a build; a retry may work."""
+
+
+def rendition_name(*, asset_id, preset_slug, spec, width):
+    """Return the immutable, content-addressed storage name of a rendition."""
+    return (
+        f"renditions/{asset_id}/{preset_slug}/{spec.digest}-{width}.{spec.output.ext}"
+    )
+
+
+def renditions_enqueue(*, asset_id, preset_ids=None, force=False):
+    """Queue rendition generation for after the current transaction commits."""
+    from transcoder.tasks import generate_renditions
+
+    args = [str(asset_id), list(preset_ids) if preset_ids else None, force]
+    # robust: a backend that fails to enqueue must not look like a failed
+    # write once the asset has committed (asset_create would then delete its
+    # original); the rows stay pending and "Regenerate renditions" rebuilds them.
+    transaction.on_commit(lambda: generate_renditions.enqueue(*args), robust=True)
+
+
+def renditions_generate(*, asset_id, preset_ids=None, force=False):
+    """Build every missing rendition of an asset from one decode of its original.
+
+    Idempotent: what is ready is kept; running twice gives the same rows and
+    objects. A refused or failed build is recorded on its rows with the reason.
+    Returns the rendition rows of the current specs.
+    """
+    asset = Asset.objects.filter(pk=asset_id).first()
+    if asset is None:
+        return []  # Deleted while queued.
+    presets = Preset.objects.filter(active=True)
+    if preset_ids:
+        presets = presets.filter(pk__in=preset_ids)
+    plan = []
+    for preset in presets:
+        for spec in preset.specs(asset.focal):
+            try:
+                row, _ = Rendition.objects.get_or_create(
+                    asset=asset,
+                    preset=preset,
+                    digest=spec.digest,
+                    defaults={
+                        "format": spec.format,
+                        "spec_width": spec.width,
+                        "spec_height": spec.height,
+                    },
+                )
+            except IntegrityError:
+                if not Asset.objects.filter(pk=asset_id).exists():
+                    return []  # Deleted meanwhile: do not bring it back.
+                raise
+            plan.append((preset, spec, row))
+    todo = [p for p in plan if force or _wants_build(p[2])]
+    if todo:
+        _build(asset, todo)
+    _supersede_stale(asset, plan)
+    fresh = Rendition.objects.select_related("preset").in_bulk(
+        [r.pk for _, _, r in plan]
+    )
+    return [fresh[row.pk] for _, _, row in plan if row.pk in fresh]
+
+
+def _wants_build(row):
+    """Tell whether a row still needs a build: not ready, attempts not used up."""
+    if row.status == RenditionStatus.READY:
+        return False
+    return row.status != RenditionStatus.FAILED or row.attempts < setting(
+        "MAX_ATTEMPTS"
+    )
+
+
+def _mark(rows, **fields):
+    """Update rows in place without re-inserting any that were deleted meanwhile."""
+    return Rendition.objects.filter(pk__in=[r.pk for r in rows]).update(
+        updated_at=timezone.now(), **fields
+    )
+
+
+def _build(asset, todo):
+    rows = [row for _, _, row in todo]
+    Rendition.objects.filter(pk__in=[r.pk for r in rows]).update(
+        attempts=F("attempts") + 1
+    )
+    try:
+        with storages["default"].open(asset.original, "rb") as f:
+            data = f.read()
+    except FileNotFoundError:
+        if Asset.objects.filter(pk=asset.pk).exists():
+            _mark(rows, status=RenditionStatus.FAILED, error="The original is missing.")
+        return
+    except Exception as e:
+        _storage_fault(rows, e, "reading the original")
+    try:
+        outputs = engine.render(data, [spec for _, spec, _ in todo], image_limits())
+    except engine.ImageError as e:
+        _mark(rows, status=RenditionStatus.FAILED, error=str(e))
+        logger.warning("Asset %s could not be transcoded: %s", asset.pk, e)
+        return
+    except Exception as e:
+        _mark(rows, status=RenditionStatus.FAILED, error=f"{type(e).__name__}: {e}")
+        raise
+    storage = storages["renditions"]
+    for index, ((preset, spec, row), out) in enumerate(zip(todo, outputs, strict=True)):
+        name = rendition_name(
+            asset_id=asset.pk, preset_slug=preset.slug, spec=spec, width=out.width
+        )
+        try:
+            _write_once(storage, name, out.data)
+        except Exception as e:
+            _storage_fault(rows[index:], e, f"writing {name}")
+        updated = _mark(
+            [row],
+            status=RenditionStatus.READY,
+            error="",
+            name=name,
+            width=out.width,
+            height=out.height,
+            bytes=len(out.data),
+        )
+        if not updated:
+            # The asset was deleted while we worked: do not bring it back.
+            storage.delete(name)
+
+
+def _storage_fault(rows, error, doing):
+    """Mark ``rows`` failed with a storage fault's reason and raise it as retryable."""
+    reason = f"Storage error while {doing}: {type(error).__name__}: {error}"
+    _mark(rows, status=RenditionStatus.FAILED, error=reason[:1000])
+    logger.warning("%s", reason)
+    raise RenditionStorageError(reason) from error
+
+
+def _write_once(storage, name, data):
+    """Write an immutable object unless it is already there."""
+    if storage.exists(name):
+        return
+    saved = storage.save(name, ContentFile(data))
+    if saved != name:
+        # Another worker wrote the same content-addressed name first.
+        storage.delete(saved)
+
+
+def _supersede_stale(asset, plan):
+    """Once a preset's current specs are all ready, make them the ones served.
+
+    Older specs are marked superseded (they keep serving old URLs until
+    purge_orphans removes them); a spec that was superseded and is current
+    again, because a preset was changed back, is revived.
+    """
+    current = {}
+    for preset, _spec, row in plan:
+        current.setdefault(preset.pk, []).append(row.pk)
+    for preset_id, row_ids in current.items():
+        ready = Rendition.objects.filter(pk__in=row_ids, status=RenditionStatus.READY)
+        if ready.count() != len(row_ids):
+            continue
+        ready.filter(superseded_at__isnull=False).update(superseded_at=None)
+        Rendition.objects.filter(
+            asset=asset, preset_id=preset_id, superseded_at__isnull=True
+        ).exclude(pk__in=row_ids).update(superseded_at=timezone.now())
