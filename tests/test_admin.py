@@ -87,7 +87,7 @@ def test_status_filter_finds_failed_assets(admin_client, presets, jpeg):
 
 
 def test_change_page_shows_gallery_and_saves_focal_point(admin_client, presets, jpeg):
-    """The change page lists renditions; saving a focal point re-crops cover renditions."""
+    """The change page lists renditions; a saved focal point re-crops the cover ones."""
     asset = services.asset_create(content=jpeg, filename="a.jpg")
     url = f"/admin/transcoder/asset/{asset.pk}/change/"
     html = admin_client.get(url).content.decode()

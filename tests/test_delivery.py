@@ -1,4 +1,4 @@
-"""Delivery on the embedded default: signed, expiring URLs checked like CloudFront would."""
+"""Embedded-default delivery: signed, expiring URLs checked as CloudFront does."""
 
 import time
 from urllib.parse import parse_qs, urlsplit

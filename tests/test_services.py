@@ -46,7 +46,7 @@ def test_refused_upload_leaves_nothing_stored(presets, stored_files):
 
 
 def test_oversized_upload_is_refused_before_decoding(settings, presets, jpeg):
-    """A file over MEDIAHUB_MAX_UPLOAD_BYTES is refused with the limit in the message."""
+    """A file over MEDIAHUB_MAX_UPLOAD_BYTES is refused; the message gives the limit."""
     settings.MEDIAHUB_MAX_UPLOAD_BYTES = len(jpeg) - 1
     with pytest.raises(services.AssetRefusedError, match="MB"):
         services.asset_create(content=jpeg, filename="big.jpg")
@@ -74,7 +74,7 @@ def test_forced_regeneration_keeps_names(presets, jpeg, stored_files):
 
 
 def test_editing_a_preset_builds_new_names_and_keeps_old_ones(presets, jpeg):
-    """A changed preset gets new renditions beside the old, which are then superseded."""
+    """A changed preset gets new renditions beside the old, which become superseded."""
     asset = services.asset_create(content=jpeg, filename="a.jpg")
     card = Preset.objects.get(slug="card")
     old = Rendition.objects.get(asset=asset, preset=card)
@@ -90,7 +90,7 @@ def test_editing_a_preset_builds_new_names_and_keeps_old_ones(presets, jpeg):
 
 
 def test_moving_the_focal_point_recrops_cover_renditions_only(presets, jpeg):
-    """A new focal point makes new cover crops; contained renditions stay as they are."""
+    """A new focal point makes new cover crops; contained renditions stay unchanged."""
     asset = services.asset_create(content=jpeg, filename="a.jpg")
     card_before = Rendition.objects.get(asset=asset, preset__slug="card").name
     services.asset_update(asset=asset, title="t", alt_text="a", focal=(0.1, 0.9))

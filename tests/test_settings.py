@@ -1,4 +1,4 @@
-"""Settings come from the environment alone, and production settings pass check --deploy."""
+"""Settings come from the environment alone; production settings pass check --deploy."""
 
 import os
 import subprocess

@@ -19,7 +19,7 @@ def token_hash(key):
 
 
 def token_required(view):
-    """Answer 401 unless the request carries an active ``Authorization: Bearer`` token."""
+    """Answer 401 unless the request has an active ``Authorization: Bearer`` token."""
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):

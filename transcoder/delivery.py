@@ -9,6 +9,7 @@ key is configured).
 import re
 import time
 
+from django.core.exceptions import PermissionDenied
 from django.core.files.storage import storages
 from django.core.signing import Signer
 from django.http import (
@@ -17,6 +18,7 @@ from django.http import (
     HttpResponseForbidden,
     HttpResponseRedirect,
 )
+from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.crypto import constant_time_compare
 from django.views.decorators.http import require_safe
@@ -24,6 +26,7 @@ from django.views.decorators.http import require_safe
 from transcoder import selectors
 from transcoder.conf import setting
 from transcoder.delivery_headers import IMMUTABLE, MIME_BY_EXT, SERVED_CSP
+from transcoder.models import Asset
 
 _RENDITION_NAME = re.compile(
     r"^renditions/[0-9a-f-]{36}/[-A-Za-z0-9_]{1,50}/[0-9a-f]{16}-\d{1,5}\.(jpg|png|webp|avif)$"
@@ -79,7 +82,7 @@ def serve(request, name):
 
 
 def original_response(asset):
-    """Answer a staff request for an original: streamed locally, a short-lived URL on S3."""
+    """Answer staff asking for an original: the file locally, a one-minute URL on S3."""
     storage = storages["default"]
     if setting("STORAGE") != "local":
         return HttpResponseRedirect(storage.url(asset.original, expire=60))
@@ -90,6 +93,14 @@ def original_response(asset):
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = SERVED_CSP
     return response
+
+
+def original_view(request, object_id, *, model_admin):
+    """Answer the admin's original link for staff who may view the asset."""
+    asset = get_object_or_404(Asset, pk=object_id)
+    if not model_admin.has_view_permission(request, asset):
+        raise PermissionDenied
+    return original_response(asset)
 
 
 @require_safe

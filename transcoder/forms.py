@@ -71,7 +71,7 @@ class PresetForm(forms.ModelForm):
 
 
 class FocalPointWidget(forms.HiddenInput):
-    """A hidden coordinate set by clicking on the image (see the change form template)."""
+    """A hidden coordinate, set by clicking the image (see the change form template)."""
 
 
 class AssetChangeForm(forms.ModelForm):

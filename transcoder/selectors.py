@@ -11,7 +11,7 @@ FORMAT_PREFERENCE = ["avif", "webp", "jpeg", "png"]
 
 
 def ready_renditions(*, asset_id, preset_slug):
-    """Return the ready renditions of one preset, current ones before superseded ones."""
+    """Return one preset's ready renditions, current ones before superseded ones."""
     return (
         Rendition.objects.filter(
             asset_id=asset_id,
@@ -35,7 +35,11 @@ def _current(rows):
 
 
 def rendition_best(*, asset_id, preset_slug, format=None, width=None):
-    """Return the best ready rendition: the asked format, the smallest width that covers ``width``."""
+    """Return the best ready rendition, or None if none is ready.
+
+    Prefer the asked format, then the narrowest rendition that covers ``width``,
+    else the widest.
+    """
     rows = _current(list(ready_renditions(asset_id=asset_id, preset_slug=preset_slug)))
     if not rows:
         return None
@@ -52,7 +56,7 @@ def rendition_best(*, asset_id, preset_slug, format=None, width=None):
 
 
 def picture_data(*, asset, preset_slug, url_for):
-    """Return what a <picture> needs: a source per format with a srcset, and a fallback image."""
+    """Return what a <picture> needs: a srcset per format, and a fallback image."""
     rows = _current(list(ready_renditions(asset_id=asset.pk, preset_slug=preset_slug)))
     if not rows:
         return None
@@ -87,7 +91,7 @@ def picture_data(*, asset, preset_slug, url_for):
 
 
 def asset_rendition_summary(asset_ids):
-    """Return {asset id: {status: count}} for the current renditions of the given assets."""
+    """Return {asset id: {status: count}} of the given assets' current renditions."""
     summary = {}
     rows = Rendition.objects.filter(
         asset_id__in=asset_ids, superseded_at__isnull=True

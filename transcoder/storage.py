@@ -20,7 +20,7 @@ class OriginalS3Storage(S3Storage):
 
 
 class RenditionS3Storage(S3Storage):
-    """Renditions: immutable objects with an exact Content-Type and a year of caching."""
+    """Renditions: immutable objects with an exact Content-Type, cached for a year."""
 
     def get_object_parameters(self, name):
         params = super().get_object_parameters(name)

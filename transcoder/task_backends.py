@@ -76,19 +76,12 @@ class LambdaBackend(BaseTaskBackend):
     def enqueue(self, task, args, kwargs):
         """Queue ``task`` and return its TaskResult."""
         self.validate_task(task)
-        result = TaskResult(
+        result = _new_result(
             task=task,
-            id=get_random_string(32),
-            status=TaskResultStatus.READY,
-            enqueued_at=None,
-            started_at=None,
-            last_attempted_at=None,
-            finished_at=None,
+            result_id=get_random_string(32),
             args=args,
             kwargs=kwargs,
             backend=self.alias,
-            errors=[],
-            worker_ids=[],
         )
         if on_lambda() and not _inline.get():
             self._send(result)
@@ -178,19 +171,12 @@ def run_task(task, args, kwargs, result_id, backend="default"):
     task = import_string(task_path)
     if not isinstance(task, Task):
         raise ImproperlyConfigured(f"{task_path!r} is not a django.tasks Task.")
-    result = TaskResult(
+    result = _new_result(
         task=task.using(backend=backend),
-        id=result_id,
-        status=TaskResultStatus.READY,
-        enqueued_at=None,
-        started_at=None,
-        last_attempted_at=None,
-        finished_at=None,
+        result_id=result_id,
         args=args,
         kwargs=kwargs,
         backend=backend,
-        errors=[],
-        worker_ids=[],
     )
     # No request wraps this invocation, so nothing else closes a connection that
     # the database dropped while the container was frozen.
@@ -204,6 +190,24 @@ def run_task(task, args, kwargs, result_id, backend="default"):
         raise error
     logger.info("Task %s (%s) finished", result_id, task_path)
     return result.return_value
+
+
+def _new_result(*, task, result_id, args, kwargs, backend):
+    """Return a TaskResult that is ready to run and has not been tried yet."""
+    return TaskResult(
+        task=task,
+        id=result_id,
+        status=TaskResultStatus.READY,
+        enqueued_at=None,
+        started_at=None,
+        last_attempted_at=None,
+        finished_at=None,
+        args=args,
+        kwargs=kwargs,
+        backend=backend,
+        errors=[],
+        worker_ids=[],
+    )
 
 
 def _set(result, **fields):

@@ -1,10 +1,11 @@
-"""Direct browser uploads to S3: the presigned POST and the admin views around it.
+"""Uploads: the admin's upload page, and the views and presigned POST behind it.
 
-The browser never sends the file through Django (API Gateway caps a request at
-10 MB). It asks ``presign_view`` for a presigned POST whose policy allows one
-server-made key, posts the file straight to the bucket, then calls
-``finalize_view``, which treats the object as untrusted (see
-``services.asset_finalize_upload``).
+On the embedded default the page posts each file through Django to
+``upload_file_view``. With S3 the browser never sends the file through Django
+(API Gateway caps a request at 10 MB). It asks ``presign_view`` for a
+presigned POST whose policy allows one server-made key, posts the file
+straight to the bucket, then calls ``finalize_view``, which treats the object
+as untrusted (see ``services.asset_finalize_upload``).
 """
 
 import re
@@ -13,10 +14,12 @@ import secrets
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import storages
 from django.http import JsonResponse
+from django.template.response import TemplateResponse
 from django.views.decorators.http import require_POST
 
 from transcoder import services
 from transcoder.conf import setting
+from transcoder.forms import UploadForm
 
 # Browsers often send no type for HEIC/HEIF; the extension is all they give us.
 _TYPE_BY_EXTENSION = {
@@ -117,10 +120,67 @@ def _refuse(message, status=400):
     return JsonResponse({"ok": False, "error": message}, status=status)
 
 
+def _created(asset):
+    return JsonResponse(
+        {
+            "ok": True,
+            "asset": {
+                "id": str(asset.pk),
+                "title": str(asset),
+                "url": asset.get_absolute_url(),
+            },
+        },
+        status=201,
+    )
+
+
+def _first_error(form):
+    for errors in form.errors.values():
+        return errors[0]
+    return "The upload was refused."
+
+
 def _direct_uploads_off():
     if setting("STORAGE") != "s3":
         return _refuse("Direct uploads need S3 storage.", status=404)
     return None
+
+
+def upload_view(request, *, model_admin):
+    """Show the upload page, which sends each file to one of the views below."""
+    if not model_admin.has_add_permission(request):
+        raise PermissionDenied
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "opts": model_admin.model._meta,
+        "title": "Upload images",
+        "max_bytes": setting("MAX_UPLOAD_BYTES"),
+        "direct_upload": setting("STORAGE") == "s3",
+        "has_view_permission": model_admin.has_view_permission(request),
+    }
+    return TemplateResponse(request, "admin/transcoder/asset/upload.html", context)
+
+
+@require_POST
+def upload_file_view(request, *, model_admin):
+    """Turn one file posted through Django into an asset, or say why not."""
+    if not model_admin.has_add_permission(request):
+        raise PermissionDenied
+    form = UploadForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _refuse(_first_error(form))
+    upload = form.cleaned_data["file"]
+    try:
+        asset = services.asset_create(
+            content=upload,
+            filename=upload.name,
+            title=form.cleaned_data["title"],
+            alt_text=form.cleaned_data["alt_text"],
+            uploaded_by=request.user,
+        )
+    except services.AssetRefusedError as e:
+        return _refuse(e.messages[0])
+    return _created(asset)
 
 
 @require_POST
@@ -156,14 +216,4 @@ def finalize_view(request, *, model_admin):
         )
     except ValidationError as e:
         return _refuse(e.messages[0])
-    return JsonResponse(
-        {
-            "ok": True,
-            "asset": {
-                "id": str(asset.pk),
-                "title": str(asset),
-                "url": asset.get_absolute_url(),
-            },
-        },
-        status=201,
-    )
+    return _created(asset)
