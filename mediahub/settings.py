@@ -45,7 +45,7 @@ def env_list(name, default=()):
     return [v.strip() for v in value.split(",") if v.strip()] or list(default)
 
 
-DEV_SECRET_KEY = "django-insecure-mediahub-local-development-only"
+DEV_SECRET_KEY = "django-insecure-mediahub-local-development-only"  # noqa: S105
 
 DEBUG = env_bool("DJANGO_DEBUG", default=False)
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", DEV_SECRET_KEY)
