@@ -27,46 +27,42 @@ def _manage(*args, **env):
     )
 
 
-def test_check_deploy_is_clean_with_production_settings(tmp_path):
-    """DJANGO_DEBUG=0 with a real secret passes `check --deploy` with no issue."""
-    proc = _manage(
+def _check_deploy(tmp_path, **env):
+    """Run `check --deploy` as production would: debug off, warnings fail."""
+    return _manage(
         "check",
         "--deploy",
         "--fail-level",
         "WARNING",
         DJANGO_DEBUG="0",
-        DJANGO_SECRET_KEY=SECRET,
         MEDIAHUB_VAR_DIR=str(tmp_path),
+        **env,
     )
+
+
+def test_check_deploy_is_clean_with_production_settings(tmp_path):
+    """DJANGO_DEBUG=0 with a real secret passes `check --deploy` with no issue."""
+    proc = _check_deploy(tmp_path, DJANGO_SECRET_KEY=SECRET)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "no issues" in proc.stdout
 
 
 def test_check_deploy_warns_without_cloudfront_key(tmp_path):
     """On S3 without a CloudFront key, check --deploy warns about presigned S3 URLs."""
-    proc = _manage(
-        "check",
-        "--deploy",
-        DJANGO_DEBUG="0",
+    proc = _check_deploy(
+        tmp_path,
         DJANGO_SECRET_KEY=SECRET,
-        MEDIAHUB_VAR_DIR=str(tmp_path),
         MEDIAHUB_STORAGE="s3",
         AWS_STORAGE_BUCKET_NAME="media",
         AWS_S3_REGION_NAME="eu-west-1",
     )
+    assert proc.returncode != 0
     assert "mediahub.W001" in proc.stdout + proc.stderr
 
 
 def test_check_deploy_flags_the_dev_secret(tmp_path):
     """Without DJANGO_SECRET_KEY, check --deploy does not pass."""
-    proc = _manage(
-        "check",
-        "--deploy",
-        "--fail-level",
-        "WARNING",
-        DJANGO_DEBUG="0",
-        MEDIAHUB_VAR_DIR=str(tmp_path),
-    )
+    proc = _check_deploy(tmp_path)
     assert proc.returncode != 0
     assert "SECRET_KEY" in proc.stdout + proc.stderr
 
