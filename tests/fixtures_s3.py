@@ -5,6 +5,10 @@ import uuid
 from types import SimpleNamespace
 
 import pytest
+from botocore.awsrequest import AWSResponse
+from botocore.config import Config
+from botocore.exceptions import ReadTimeoutError
+from django.core.files.storage import storages
 
 REGION = "eu-west-1"
 
@@ -147,4 +151,54 @@ def s3_cloudfront(s3, settings, cloudfront_key):
     _switch_to_s3(settings, env)
     s3.env = env
     s3.key = cloudfront_key
+    return s3
+
+
+class _Raw:
+    """The raw body botocore reads from a response."""
+
+    def __init__(self, body):
+        self._body = body
+
+    def stream(self, **kwargs):
+        yield self._body
+
+
+def s3_error(request):
+    """Answer a request with S3's 500 InternalError."""
+    body = b"<Error><Code>InternalError</Code><Message>We broke</Message></Error>"
+    return AWSResponse(request.url, 500, {}, _Raw(body))
+
+
+def s3_timeout(request):
+    """Fail a request with a read time-out."""
+    raise ReadTimeoutError(endpoint_url=request.url)
+
+
+@pytest.fixture
+def faulty_s3(s3, settings, monkeypatch):
+    """S3 on moto whose rendition PUTs fail a set number of times, then succeed.
+
+    botocore's own retries are off so each fault reaches mediahub once, and
+    the task's backoff sleeps are recorded rather than slept.
+    """
+    options = settings.STORAGES["renditions"]["OPTIONS"]
+    options["client_config"] = Config(retries={"total_max_attempts": 1})
+    settings.STORAGES = {**settings.STORAGES}
+    client = storages["renditions"].connection.meta.client
+    state = {"failures": 0, "fault": s3_error, "seen": 0}
+
+    def before_send(request, **kwargs):
+        if state["failures"] > 0:
+            state["failures"] -= 1
+            state["seen"] += 1
+            return state["fault"](request)
+        return None
+
+    client.meta.events.register("before-send.s3.PutObject", before_send)
+    from transcoder import tasks
+
+    sleeps = []
+    monkeypatch.setattr(tasks.time, "sleep", sleeps.append)
+    s3.state, s3.sleeps = state, sleeps
     return s3

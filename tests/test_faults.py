@@ -9,64 +9,17 @@ import io
 from datetime import timedelta
 
 import pytest
-from botocore.awsrequest import AWSResponse
-from botocore.config import Config
-from botocore.exceptions import ReadTimeoutError
 from django.core.files.base import ContentFile
 from django.core.files.storage import storages
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from tests.fixtures_s3 import s3_error as _s3_error
+from tests.fixtures_s3 import s3_timeout as _s3_timeout
 from transcoder import services, tasks
 from transcoder.models import Asset, Rendition, RenditionStatus
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-class _Raw:
-    """The raw body botocore reads from a response."""
-
-    def __init__(self, body):
-        self._body = body
-
-    def stream(self, **kwargs):
-        yield self._body
-
-
-def _s3_error(request):
-    body = b"<Error><Code>InternalError</Code><Message>We broke</Message></Error>"
-    return AWSResponse(request.url, 500, {}, _Raw(body))
-
-
-def _s3_timeout(request):
-    raise ReadTimeoutError(endpoint_url=request.url)
-
-
-@pytest.fixture
-def faulty_s3(s3, settings, monkeypatch):
-    """S3 on moto whose rendition PUTs fail a set number of times, then succeed.
-
-    botocore's own retries are off so each fault reaches mediahub once, and
-    the task's backoff sleeps are recorded rather than slept.
-    """
-    options = settings.STORAGES["renditions"]["OPTIONS"]
-    options["client_config"] = Config(retries={"total_max_attempts": 1})
-    settings.STORAGES = {**settings.STORAGES}
-    client = storages["renditions"].connection.meta.client
-    state = {"failures": 0, "fault": _s3_error, "seen": 0}
-
-    def before_send(request, **kwargs):
-        if state["failures"] > 0:
-            state["failures"] -= 1
-            state["seen"] += 1
-            return state["fault"](request)
-        return None
-
-    client.meta.events.register("before-send.s3.PutObject", before_send)
-    sleeps = []
-    monkeypatch.setattr(tasks.time, "sleep", sleeps.append)
-    s3.state, s3.sleeps = state, sleeps
-    return s3
 
 
 @pytest.mark.s3

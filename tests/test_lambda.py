@@ -242,3 +242,33 @@ def test_transient_storage_error_is_raised_for_lambda_to_retry(
 
     with pytest.raises(EndpointConnectionError, match="Could not connect"):
         media_events.lambda_handler(event, None)
+
+
+def test_build_fault_on_s3_event_is_raised_and_a_redelivery_finishes(
+    media_events, faulty_s3, presets, settings, monkeypatch, moto_lambda, lambda_invokes
+):
+    """S3 down while building: the event fails for Lambda to retry; the retry builds.
+
+    One delivery makes two attempts and leaves the rest of MAX_ATTEMPTS to
+    Lambda's redelivery, which finds the asset made and finishes its renditions.
+    """
+    from transcoder.models import Asset, Rendition, RenditionStatus
+
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", moto_lambda)
+    settings.MEDIAHUB_MAX_ATTEMPTS = 4
+    data = upload_photo(faulty_s3, UPLOAD_KEY)
+    event = s3_event(faulty_s3.bucket, UPLOAD_KEY, len(data))
+    faulty_s3.state.update(failures=2)
+    with pytest.raises(Exception, match="InternalError"):
+        media_events.lambda_handler(event, None)
+    asset = Asset.objects.get()
+    assert set(asset.renditions.values_list("status", flat=True)) == {"failed"}
+    assert faulty_s3.sleeps == [0.5]
+
+    assert media_events.lambda_handler(event, None) == [str(asset.pk)]
+    assert Asset.objects.count() == 1
+    rows = Rendition.objects.filter(asset=asset)
+    assert {r.status for r in rows} == {RenditionStatus.READY}
+    assert {r.attempts for r in rows} == {3}
+    assert len(faulty_s3.keys("renditions/")) == rows.count() == 3
+    assert lambda_invokes == []

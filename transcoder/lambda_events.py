@@ -14,7 +14,7 @@ from django.core.files.storage import storages
 from django.db import close_old_connections
 
 from transcoder import services
-from transcoder.task_backends import run_inline
+from transcoder.tasks import generate_renditions
 
 logger = logging.getLogger(__name__)
 
@@ -37,16 +37,19 @@ def on_upload(event, context=None):
             if key is None:
                 continue
             try:
-                # This invocation is already asynchronous and retried by Lambda,
-                # so its renditions are built here rather than in a second one.
-                with run_inline():
-                    asset = services.asset_finalize_upload(key=key)
+                asset = services.asset_finalize_upload(key=key, queue_renditions=False)
             except ValidationError as e:
                 logger.warning(
                     "Upload %s was not finalized: %s", key, "; ".join(e.messages)
                 )
                 continue
             logger.info("Upload %s is asset %s", key, asset.pk)
+            # Built here, not queued: this invocation is already asynchronous
+            # and retried by Lambda. The build is idempotent, so a redelivery
+            # (or an asset the browser's finalize made first) finishes what is
+            # missing; a transient fault that outlasts the task's own retries
+            # is raised, and Lambda delivers the event again.
+            generate_renditions.call(str(asset.pk))
             asset_ids.append(str(asset.pk))
     finally:
         close_old_connections()

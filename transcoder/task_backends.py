@@ -3,8 +3,8 @@
 On Lambda (``AWS_LAMBDA_FUNCTION_NAME`` is set) ``enqueue`` invokes the running
 function itself with ``InvocationType=Event`` through Zappa's async machinery.
 Zappa's handler routes that payload to ``run_task`` below, which runs the task.
-Anywhere else, and inside ``run_inline()``, the task runs at once in this
-process, exactly like Django's ImmediateBackend.
+Anywhere else the task runs at once in this process, exactly like Django's
+ImmediateBackend.
 
 Tasks take ids and call idempotent services, so Lambda's at-least-once delivery
 and its retries of a failed async invocation can repeat a task but never
@@ -13,8 +13,6 @@ duplicate what it made.
 
 import logging
 import os
-from contextlib import contextmanager
-from contextvars import ContextVar
 from traceback import format_exception
 
 from django.core.exceptions import ImproperlyConfigured
@@ -36,26 +34,10 @@ from django.utils.module_loading import import_string
 
 logger = logging.getLogger(__name__)
 
-_inline = ContextVar("mediahub_tasks_inline", default=False)
-
 
 def on_lambda():
     """Tell whether this process is a Lambda invocation environment."""
     return bool(os.environ.get("AWS_LAMBDA_FUNCTION_NAME"))
-
-
-@contextmanager
-def run_inline():
-    """Run the tasks enqueued inside the block in this process, even on Lambda.
-
-    The S3 event handler uses it: that invocation is already asynchronous and
-    retried by Lambda, so a second hop would only add a cold start.
-    """
-    token = _inline.set(True)
-    try:
-        yield
-    finally:
-        _inline.reset(token)
 
 
 class LambdaBackend(BaseTaskBackend):
@@ -83,7 +65,7 @@ class LambdaBackend(BaseTaskBackend):
             kwargs=kwargs,
             backend=self.alias,
         )
-        if on_lambda() and not _inline.get():
+        if on_lambda():
             self._send(result)
         else:
             _set(result, enqueued_at=timezone.now())

@@ -8,6 +8,7 @@ from django.tasks import task
 
 from transcoder import services
 from transcoder.conf import setting
+from transcoder.task_backends import on_lambda
 
 logger = logging.getLogger(__name__)
 
@@ -16,19 +17,24 @@ logger = logging.getLogger(__name__)
 TRANSIENT = (services.RenditionStorageError, OperationalError, InterfaceError)
 # The first retry waits this long; each next one twice as long.
 BACKOFF_SECONDS = 0.5
+# On Lambda one delivery makes this many attempts and leaves the rest of
+# MEDIAHUB_MAX_ATTEMPTS to Lambda's own async retries, which come a minute or
+# two later and so ride out outages that seconds of backoff cannot.
+TRIES_PER_LAMBDA_DELIVERY = 2
 
 
 @task
 def generate_renditions(asset_id, preset_ids=None, force=False):
     """Build the missing renditions of one asset, retrying storage faults.
 
-    A transient fault is retried here with exponential backoff until
-    MEDIAHUB_MAX_ATTEMPTS attempts have been made, then raised: the backend
-    records it, and on Lambda the async invocation's own retry delivers the
-    task again, by which time services skip the rows whose attempts are used
-    up. A refused image is not a fault; its rows are failed with the reason.
+    A transient fault is retried here with exponential backoff, then raised:
+    the backend records it, and on Lambda the async invocation's own retry
+    delivers the task again. Rows count their attempts across deliveries and
+    are not built again once MEDIAHUB_MAX_ATTEMPTS is used up (an editor's
+    regenerate still can). A refused image is not a fault; its rows are
+    failed with the reason.
     """
-    attempts = max(1, setting("MAX_ATTEMPTS"))
+    attempts = tries_per_run()
     for attempt in range(1, attempts + 1):
         try:
             rows = services.renditions_generate(
@@ -61,6 +67,12 @@ def generate_renditions(asset_id, preset_ids=None, force=False):
                 row.status: sum(r.status == row.status for r in rows) for row in rows
             }
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def tries_per_run():
+    """Return how many attempts one run of the task makes."""
+    total = max(1, setting("MAX_ATTEMPTS"))
+    return min(total, TRIES_PER_LAMBDA_DELIVERY) if on_lambda() else total
 
 
 def backoff(attempt):

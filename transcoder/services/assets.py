@@ -54,10 +54,11 @@ def validate_image(data):
         raise AssetRefusedError(str(e), code=type(e).__name__) from e
 
 
-def _asset_insert(asset, preset_ids):
+def _asset_insert(asset, *, preset_ids, queue_renditions):
     with transaction.atomic():
         asset.save(force_insert=True)
-        renditions_enqueue(asset_id=asset.pk, preset_ids=preset_ids)
+        if queue_renditions:
+            renditions_enqueue(asset_id=asset.pk, preset_ids=preset_ids)
     return asset
 
 
@@ -71,12 +72,14 @@ def asset_create(
     focal=None,
     upload_key=None,
     preset_ids=None,
+    queue_renditions=True,
 ):
     """Validate an upload, store the original untouched, and queue its renditions.
 
     ``content`` is bytes or a file. A refused upload raises AssetRefusedError and
     leaves nothing stored. With ``upload_key``, creating twice returns the
-    first asset.
+    first asset. A caller that builds the renditions itself passes
+    ``queue_renditions=False``.
     """
     if upload_key:
         existing = Asset.objects.filter(upload_key=upload_key).first()
@@ -107,7 +110,9 @@ def asset_create(
         original_name(asset.id, content_hash, info.format), ContentFile(data)
     )
     try:
-        return _asset_insert(asset, preset_ids)
+        return _asset_insert(
+            asset, preset_ids=preset_ids, queue_renditions=queue_renditions
+        )
     except IntegrityError:
         storage.delete(asset.original)
         if upload_key:
@@ -129,7 +134,7 @@ class UploadNotFoundError(ValidationError):
     """The direct upload is not (or no longer) in the bucket."""
 
 
-def asset_finalize_upload(*, key, filename="", uploaded_by=None):
+def asset_finalize_upload(*, key, filename="", uploaded_by=None, queue_renditions=True):
     """Turn a direct upload into an asset, treating the object as untrusted.
 
     Checks size, sniffed format and pixels exactly as for any upload; a refused
@@ -166,7 +171,11 @@ def asset_finalize_upload(*, key, filename="", uploaded_by=None):
             # A racing finalize (browser or S3 event) took and deleted it.
             return _finalized_elsewhere(key)
         asset = asset_create(
-            content=data, filename=filename, uploaded_by=uploaded_by, upload_key=key
+            content=data,
+            filename=filename,
+            uploaded_by=uploaded_by,
+            upload_key=key,
+            queue_renditions=queue_renditions,
         )
     except AssetRefusedError:
         storage.delete(key)

@@ -61,8 +61,9 @@ class Command(BaseCommand):
         asset = None
         try:
             content = _read_file(path, image_limits().max_bytes)
+            # Built right here, in this process, so the result can be reported.
             asset = services.asset_create(
-                content=content, filename=path.name, preset_ids=preset_ids
+                content=content, filename=path.name, queue_renditions=False
             )
             rows = services.renditions_generate(
                 asset_id=asset.pk, preset_ids=preset_ids
