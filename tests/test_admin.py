@@ -244,3 +244,20 @@ def test_preset_created_in_admin_builds_renditions_for_existing_assets(
         (400, 200, "avif"),
         (400, 200, "webp"),
     ]
+
+
+def test_preview_never_points_at_an_original_browsers_cannot_show(
+    admin_client, presets
+):
+    """A TIFF with only cover crops gets a hint, not a broken image."""
+    Preset.objects.filter(fit="contain").update(active=False)
+    asset = services.asset_create(
+        content=make_image("TIFF", size=(300, 200)), filename="scan.tif"
+    )
+    html = admin_client.get(f"/admin/transcoder/asset/{asset.pk}/change/").content
+    assert b"data-focal-picker" not in html
+    assert b"Browsers cannot show this TIFF original" in html
+    Preset.objects.filter(fit="contain").update(active=True)
+    services.renditions_generate(asset_id=asset.pk)
+    html = admin_client.get(f"/admin/transcoder/asset/{asset.pk}/change/").content
+    assert b"data-focal-picker" in html and b"/media/renditions/" in html

@@ -351,3 +351,22 @@ def test_cors_rules_let_only_the_admin_origin_post(s3):
     assert allowed.headers["Access-Control-Allow-Origin"] == admin
     assert "POST" in allowed.headers["Access-Control-Allow-Methods"]
     assert preflight("https://evil.example.test").status_code == 403
+
+
+def test_finalize_after_the_s3_event_names_the_asset(s3, admin_client, presets):
+    """When the S3 event wins the race, the browser's finalize still names the asset."""
+    from transcoder import services
+
+    key = _put_upload(s3, make_image("PNG", size=(50, 40)))
+    made_by_event = services.asset_finalize_upload(key=key)
+    assert made_by_event.title == "" and made_by_event.uploaded_by is None
+    response = admin_client.post(
+        FINALIZE, {"key": key, "filename": "Holiday_in-Rome.png"}
+    )
+    assert response.status_code == 201
+    asset = Asset.objects.get()
+    assert response.json()["asset"]["id"] == str(asset.pk) == str(made_by_event.pk)
+    assert asset.title == "Holiday in Rome"
+    assert asset.original_filename == "Holiday_in-Rome.png"
+    assert asset.uploaded_by.username == "admin"
+    assert "Holiday" not in asset.original

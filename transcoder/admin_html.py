@@ -100,6 +100,15 @@ def preview(asset):
     """Return the large preview with its focal point picker."""
     if not asset.pk:
         return "—"
+    url = _preview_url(asset)
+    if url is None:
+        return format_html(
+            '<p class="help">Browsers cannot show this {} original, and no preset '
+            "keeps the whole frame yet: add an active preset with the "
+            "<em>contain</em> fit (like the starter <em>large</em>) to preview "
+            "the image and pick its focal point.</p>",
+            asset.format.upper(),
+        )
     return format_html(
         '<div class="mh-focal" data-focal-picker tabindex="0" role="group" '
         'aria-label="Focal point" aria-describedby="mh-focal-help">'
@@ -110,12 +119,17 @@ def preview(asset):
         '<p class="help" id="mh-focal-help">Click the image (or focus it and use '
         "the arrow keys) to set the point that cover crops keep in view, then "
         "save: the crops are rebuilt.</p></div>",
-        _preview_url(asset),
+        url,
         asset.alt_text,
     )
 
 
+# Originals a browser can show as they are; TIFF and HEIC need a rendition.
+BROWSER_FORMATS = {"jpeg", "png", "webp", "avif", "gif"}
+
+
 def _preview_url(asset):
+    """Return a URL of the whole, uncropped frame, or None if there is none to show."""
     renditions = list(
         asset.renditions.filter(
             status=RenditionStatus.READY, superseded_at__isnull=True
@@ -124,7 +138,9 @@ def _preview_url(asset):
     big = [r for r in renditions if r.format in ("jpeg", "webp", "png")]
     if big:
         return delivery.rendition_url(max(big, key=lambda r: r.width))
-    return reverse("admin:transcoder_asset_original", args=[asset.pk])
+    if asset.format in BROWSER_FORMATS:
+        return reverse("admin:transcoder_asset_original", args=[asset.pk])
+    return None
 
 
 def renditions_gallery(asset):

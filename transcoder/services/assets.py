@@ -139,8 +139,35 @@ def asset_finalize_upload(*, key, filename="", uploaded_by=None, queue_rendition
 
     Checks size, sniffed format and pixels exactly as for any upload; a refused
     object is deleted. Idempotent per key: the browser's finalize call and the
-    S3 event may race, and S3 may deliver an event twice; all yield one asset.
+    S3 event may race, and S3 may deliver an event twice; all yield one asset,
+    which gets the file name and uploader from whichever call knows them.
     """
+    asset = _finalize(
+        key=key,
+        filename=filename,
+        uploaded_by=uploaded_by,
+        queue_renditions=queue_renditions,
+    )
+    return _with_upload_details(asset, filename=filename, uploaded_by=uploaded_by)
+
+
+def _with_upload_details(asset, *, filename, uploaded_by):
+    """Give an asset the S3 event made first the name and uploader the browser knows."""
+    changes = {}
+    if filename and not asset.original_filename:
+        changes["original_filename"] = filename[:255]
+        if not asset.title:
+            changes["title"] = _title_from_filename(filename)
+    if uploaded_by is not None and asset.uploaded_by_id is None:
+        changes["uploaded_by"] = uploaded_by
+    if changes:
+        Asset.objects.filter(pk=asset.pk).update(**changes)
+        for field, value in changes.items():
+            setattr(asset, field, value)
+    return asset
+
+
+def _finalize(*, key, filename, uploaded_by, queue_renditions):
     if not UPLOAD_KEY.match(key or ""):
         raise UploadNotFoundError("That is not an upload key mediahub made.")
     existing = Asset.objects.filter(upload_key=key).first()

@@ -39,6 +39,17 @@ STARTER_PRESETS = [
         "quality": 75,
     },
     {
+        # The whole frame, uncropped: sites' lightboxes, and the admin's
+        # focal-point picker, which must show what a crop can choose from.
+        "slug": "large",
+        "name": "Large (fits 1600×1600)",
+        "fit": "contain",
+        "width": 1600,
+        "height": 1600,
+        "formats": ["webp", "jpeg"],
+        "quality": 82,
+    },
+    {
         "slug": "social",
         "name": "Social share (1200×630)",
         "fit": "cover",
