@@ -190,13 +190,13 @@ def test_s3_object_removed_is_ignored(media_events, s3, presets):
     [
         "renditions/0b7c/thumb/3f2a-100.webp",
         "originals/0b7c/9e1d.jpg",
-        "uploads/short/upload",
-        "uploads/Zk3-q_8vT2mXc1LbN0aPwE4r/other",
-        "uploads/Happy Face.jpg",
+        "uploads2/photo.jpg",
+        "uploads/",
+        "uploads//photo.jpg",
     ],
 )
 def test_s3_keys_that_are_not_uploads_are_ignored(media_events, s3, key):
-    """Objects outside uploads/, or not named like a direct upload, are left alone."""
+    """Objects outside uploads/, folder markers and odd keys are left alone."""
     from transcoder.models import Asset
 
     data = upload_photo(s3, key)
@@ -272,3 +272,34 @@ def test_build_fault_on_s3_event_is_raised_and_a_redelivery_finishes(
     assert {r.attempts for r in rows} == {3}
     assert len(faulty_s3.keys("renditions/")) == rows.count() == 3
     assert lambda_invokes == []
+
+
+def test_file_copied_into_uploads_by_hand_becomes_a_named_asset(
+    media_events, s3, presets
+):
+    """The AWS sample's "Happy Face.jpg", put under uploads/, is made an asset.
+
+    Anything that lands under uploads/ (the AWS CLI, a sync job) is checked
+    like any upload; its key's file name becomes the title, never a stored name.
+    """
+    from transcoder.models import Asset, RenditionStatus
+
+    key = "uploads/Happy Face.jpg"
+    data = upload_photo(s3, key)
+    event = load_event("aws-lambda-go/s3-event.json")
+    obj = event["Records"][0]["s3"]
+    obj["bucket"].update(name=s3.bucket, arn=f"arn:aws:s3:::{s3.bucket}")
+    obj["object"].update(key="uploads/" + obj["object"]["key"], size=len(data))
+    assert obj["object"]["key"] == "uploads/Happy%20Face.jpg"
+
+    first = media_events.lambda_handler(event, None)
+    second = media_events.lambda_handler(json.loads(json.dumps(event)), None)
+
+    asset = Asset.objects.get()
+    assert first == second == [str(asset.pk)]
+    assert (asset.title, asset.original_filename) == ("Happy Face", "Happy Face.jpg")
+    assert "Happy" not in asset.original
+    assert set(asset.renditions.values_list("status", flat=True)) == {
+        RenditionStatus.READY
+    }
+    assert s3.keys("uploads/") == []

@@ -370,3 +370,30 @@ def test_finalize_after_the_s3_event_names_the_asset(s3, admin_client, presets):
     assert asset.original_filename == "Holiday_in-Rome.png"
     assert asset.uploaded_by.username == "admin"
     assert "Holiday" not in asset.original
+
+
+@pytest.mark.parametrize(
+    ("key", "ok"),
+    [
+        ("uploads/Zk3-q_8vT2mXc1LbN0aPwE4r/upload", True),
+        ("uploads/Happy Face.jpg", True),
+        ("uploads/2026/11/IMG_0001.HEIC", True),
+        ("uploads/", False),
+        ("uploads//x.jpg", False),
+        ("uploads/../originals/x.jpg", False),
+        ("uploads/./x.jpg", False),
+        ("uploads/a\x00b.jpg", False),
+        ("uploads/a\nb.jpg", False),
+        ("originals/x.jpg", False),
+        ("uploadsx/x.jpg", False),
+        ("/uploads/x.jpg", False),
+        ("uploads/" + "a" * 247, True),
+        ("uploads/" + "a" * 248, False),
+        ("", False),
+    ],
+)
+def test_which_keys_may_become_assets(key, ok):
+    """Only plain keys under uploads/ are read; dot segments and control bytes never."""
+    from transcoder import services
+
+    assert services.is_upload_key(key) is ok

@@ -65,7 +65,7 @@ def upload_key(record):
     s3 = record.get("s3") or {}
     # S3 sends keys URL-encoded, with spaces as "+".
     key = unquote_plus((s3.get("object") or {}).get("key") or "")
-    if not services.UPLOAD_KEY.match(key):
+    if not services.is_upload_key(key):
         logger.debug("Ignoring %s: not an upload key", key)
         return None
     bucket = (s3.get("bucket") or {}).get("name")

@@ -208,9 +208,13 @@ def finalize_view(request, *, model_admin):
         raise PermissionDenied
     if off := _direct_uploads_off():
         return off
+    key = request.POST.get("key", "")
+    if not services.UPLOAD_KEY.match(key):
+        # A browser only ever finalizes keys this server minted for it.
+        return _refuse("That is not an upload key mediahub made.")
     try:
         asset = services.asset_finalize_upload(
-            key=request.POST.get("key", ""),
+            key=key,
             filename=request.POST.get("filename", "")[:255],
             uploaded_by=request.user,
         )

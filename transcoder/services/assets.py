@@ -125,9 +125,25 @@ def asset_create(
         raise
 
 
-# A direct upload's key is made by the server (see uploads.upload_key_new); anything
-# else under uploads/ is not ours to turn into an asset.
+# A direct upload from the admin has a key the server minted (uploads.upload_key_new).
 UPLOAD_KEY = re.compile(r"^uploads/[A-Za-z0-9_-]{22,64}/upload$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def is_upload_key(key):
+    """Tell whether ``key`` names an object under uploads/ that may become an asset.
+
+    Besides the keys the server mints, the S3 event brings whatever else lands
+    under uploads/ (files copied there with the AWS CLI, say). Their bytes are
+    checked like any upload and the key never becomes a stored name, but it
+    must be a plain key: no empty, "." or ".." segment (local storage would
+    resolve those) and no control characters.
+    """
+    max_length = Asset._meta.get_field("upload_key").max_length
+    if not key or len(key) > max_length or not key.startswith("uploads/"):
+        return False
+    segments = key.split("/")[1:]
+    return not _CONTROL.search(key) and all(s not in ("", ".", "..") for s in segments)
 
 
 class UploadNotFoundError(ValidationError):
@@ -142,6 +158,9 @@ def asset_finalize_upload(*, key, filename="", uploaded_by=None, queue_rendition
     S3 event may race, and S3 may deliver an event twice; all yield one asset,
     which gets the file name and uploader from whichever call knows them.
     """
+    if not filename and is_upload_key(key) and not UPLOAD_KEY.match(key):
+        # A file copied in by hand is named by its key; only as metadata.
+        filename = key.rsplit("/", 1)[-1]
     asset = _finalize(
         key=key,
         filename=filename,
@@ -168,7 +187,7 @@ def _with_upload_details(asset, *, filename, uploaded_by):
 
 
 def _finalize(*, key, filename, uploaded_by, queue_renditions):
-    if not UPLOAD_KEY.match(key or ""):
+    if not is_upload_key(key):
         raise UploadNotFoundError("That is not an upload key mediahub made.")
     existing = Asset.objects.filter(upload_key=key).first()
     if existing:
