@@ -5,6 +5,7 @@ and in-process tasks. Production sets DATABASE_URL, MEDIAHUB_STORAGE=s3 and
 the AWS_* names that django-storages already defines.
 """
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -94,6 +95,11 @@ TEMPLATES = [
     },
 ]
 
+if not os.environ.get("DATABASE_URL"):
+    # SQLite makes its file but not the folder it lives in. Where the folder
+    # cannot be made (a read-only package), the first query says why.
+    with contextlib.suppress(OSError):
+        VAR_DIR.mkdir(parents=True, exist_ok=True)
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'mediahub.sqlite3'}",

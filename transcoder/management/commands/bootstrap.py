@@ -1,4 +1,4 @@
-"""Seed a useful starting set of presets and make sure an admin account exists."""
+"""Make sure an admin account exists, and that the library has presets."""
 
 import os
 import secrets
@@ -8,62 +8,13 @@ from django.core.management.base import BaseCommand
 
 from transcoder import services
 from transcoder.models import Preset
-
-STARTER_PRESETS = [
-    {
-        "slug": "thumbnail",
-        "name": "Square thumbnail",
-        "fit": "cover",
-        "width": 200,
-        "height": 200,
-        "formats": ["webp", "jpeg"],
-        "quality": 80,
-    },
-    {
-        "slug": "card",
-        "name": "Card image",
-        "fit": "cover",
-        "width": 600,
-        "height": 400,
-        "formats": ["webp", "jpeg"],
-        "quality": 80,
-    },
-    {
-        "slug": "hero",
-        "name": "Responsive hero",
-        "fit": "cover",
-        "width": 1920,
-        "height": 800,
-        "widths": [640, 1024, 1440, 1920],
-        "formats": ["avif", "webp", "jpeg"],
-        "quality": 75,
-    },
-    {
-        # The whole frame, uncropped: sites' lightboxes, and the admin's
-        # focal-point picker, which must show what a crop can choose from.
-        "slug": "large",
-        "name": "Large (fits 1600×1600)",
-        "fit": "contain",
-        "width": 1600,
-        "height": 1600,
-        "formats": ["webp", "jpeg"],
-        "quality": 82,
-    },
-    {
-        "slug": "social",
-        "name": "Social share (1200×630)",
-        "fit": "cover",
-        "width": 1200,
-        "height": 630,
-        "formats": ["jpeg"],
-        "quality": 85,
-    },
-]
+from transcoder.starter_presets import STARTER_PRESETS
 
 
 class Command(BaseCommand):
     help = (
-        "Seed the starter presets (if there are none) and an admin (if there is none)."
+        "Create an admin if there is none, and restore the starter presets if "
+        "there are none (migrate seeds them on a fresh database)."
     )
 
     def handle(self, **options):
