@@ -73,19 +73,13 @@ class AssetAdmin(admin.ModelAdmin):
     ]
 
     def get_queryset(self, request):
-        ready = Rendition.objects.filter(
-            status=RenditionStatus.READY, superseded_at__isnull=True
-        )
+        # One prefetch serves the thumbnail (the ready ones) and the badges.
+        current = Rendition.objects.filter(superseded_at__isnull=True)
         return (
             super()
             .get_queryset(request)
             .prefetch_related(
-                Prefetch("renditions", queryset=ready, to_attr="ready_renditions"),
-                Prefetch(
-                    "renditions",
-                    queryset=Rendition.objects.filter(superseded_at__isnull=True),
-                    to_attr="current_renditions",
-                ),
+                Prefetch("renditions", queryset=current, to_attr="current_renditions")
             )
         )
 

@@ -62,8 +62,8 @@ def _status_badges(rows, sep):
 
 # --- list columns -----------------------------------------------------------
 def thumbnail(asset):
-    """Return the change list's thumbnail of an asset (its ready renditions only)."""
-    rendition = selectors.thumbnail_from(getattr(asset, "ready_renditions", []))
+    """Return the change list's thumbnail of an asset from its current renditions."""
+    rendition = selectors.thumbnail_from(getattr(asset, "current_renditions", []))
     if rendition is None:
         return format_html('<span class="mh-thumb mh-thumb--none">{}</span>', "…")
     return format_html(
@@ -130,14 +130,9 @@ BROWSER_FORMATS = {"jpeg", "png", "webp", "avif", "gif"}
 
 def _preview_url(asset):
     """Return a URL of the whole, uncropped frame, or None if there is none to show."""
-    renditions = list(
-        asset.renditions.filter(
-            status=RenditionStatus.READY, superseded_at__isnull=True
-        ).exclude(preset__fit="cover")
-    )
-    big = [r for r in renditions if r.format in ("jpeg", "webp", "png")]
-    if big:
-        return delivery.rendition_url(max(big, key=lambda r: r.width))
+    rendition = selectors.full_frame_rendition(asset)
+    if rendition is not None:
+        return delivery.rendition_url(rendition)
     if asset.format in BROWSER_FORMATS:
         return reverse("admin:transcoder_asset_original", args=[asset.pk])
     return None

@@ -3,11 +3,13 @@
 Nothing here builds an image: a page only looks up what exists.
 """
 
-from transcoder.models import Preset, Rendition, RenditionStatus
+from transcoder.models import Rendition, RenditionStatus
 from transcoder.specs import FORMATS
 
 # The order browsers should try when several formats exist.
 FORMAT_PREFERENCE = ["avif", "webp", "jpeg", "png"]
+# Formats every browser shows, for the admin's own previews.
+STILL_FORMATS = ("webp", "jpeg", "png")
 
 
 def ready_renditions(*, asset_id, preset_slug):
@@ -90,25 +92,28 @@ def picture_data(*, asset, preset_slug, url_for):
     }
 
 
-def asset_rendition_summary(asset_ids):
-    """Return {asset id: {status: count}} of the given assets' current renditions."""
-    summary = {}
-    rows = Rendition.objects.filter(
-        asset_id__in=asset_ids, superseded_at__isnull=True
-    ).values_list("asset_id", "status")
-    for asset_id, status in rows:
-        counts = summary.setdefault(asset_id, {})
-        counts[status] = counts.get(status, 0) + 1
-    return summary
-
-
 def thumbnail_from(renditions, *, min_width=120):
     """Pick a small ready still from prefetched renditions, or None; never build one."""
-    stills = [r for r in renditions if r.format in ("webp", "jpeg", "png")]
+    stills = [
+        r
+        for r in renditions
+        if r.status == RenditionStatus.READY and r.format in STILL_FORMATS
+    ]
     big_enough = [r for r in stills if r.width >= min_width]
     pool = big_enough or stills
     return min(pool, key=lambda r: r.width) if pool else None
 
 
-def active_presets():
-    return Preset.objects.filter(active=True)
+def full_frame_rendition(asset):
+    """Return the largest ready still that keeps the whole frame (no crop), or None."""
+    return (
+        Rendition.objects.filter(
+            asset=asset,
+            status=RenditionStatus.READY,
+            superseded_at__isnull=True,
+            format__in=STILL_FORMATS,
+        )
+        .exclude(preset__fit="cover")
+        .order_by("-width")
+        .first()
+    )
