@@ -147,7 +147,7 @@ def test_presign_view_answers_a_post_the_bucket_accepts(s3, admin_client):
 @pytest.mark.parametrize(
     ("form", "message"),
     [
-        ({"content_type": "image/png", "size": "60000000"}, "limit is 52 MB"),
+        ({"content_type": "image/png", "size": "60000000"}, "limit is 50 MB"),
         ({"content_type": "image/png", "size": "0"}, "empty"),
         ({"content_type": "application/pdf", "filename": "a.pdf"}, "not an image"),
     ],

@@ -126,10 +126,15 @@ def guarded(limits: Limits, label: str, *, cut_short: bool) -> Iterator[None]:
 
 def check_bytes(data: bytes, limits: Limits) -> None:
     """Refuse ``data`` if it has more bytes than allowed."""
-    if len(data) > limits.max_bytes:
-        size = math.ceil(len(data) * 10 / MIB) / 10
+    check_size(len(data), limits)
+
+
+def check_size(size: int, limits: Limits) -> None:
+    """Refuse a file of ``size`` bytes, known before reading it, if over the limit."""
+    if size > limits.max_bytes:
+        megabytes = math.ceil(size * 10 / MIB) / 10
         raise FileTooLargeError(
-            f"The file is {_number(size)} MB; "
+            f"The file is {_number(megabytes)} MB; "
             f"the limit is {_number(limits.max_bytes / MIB)} MB."
         )
 

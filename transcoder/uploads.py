@@ -18,8 +18,9 @@ from django.template.response import TemplateResponse
 from django.views.decorators.http import require_POST
 
 from transcoder import services
-from transcoder.conf import setting
+from transcoder.conf import image_limits, setting
 from transcoder.forms import UploadForm
+from transcoder.limits import FileTooLargeError, check_size
 
 # Browsers often send no type for HEIC/HEIF; the extension is all they give us.
 _TYPE_BY_EXTENSION = {
@@ -68,13 +69,12 @@ def _check_size(size):
         size = int(size)
     except (TypeError, ValueError):
         raise DirectUploadError("The file size is not a number.") from None
-    limit = setting("MAX_UPLOAD_BYTES")
     if size <= 0:
         raise DirectUploadError("The file is empty.")
-    if size > limit:
-        raise DirectUploadError(
-            f"The file is {size / 1e6:.1f} MB; the limit is {limit / 1e6:.0f} MB."
-        )
+    try:
+        check_size(size, image_limits())
+    except FileTooLargeError as e:
+        raise DirectUploadError(str(e)) from None
 
 
 def upload_presign(*, content_type, filename="", size=None):

@@ -1,5 +1,6 @@
 """Assets: take an upload in (direct or through Django), edit it, delete it."""
 
+import contextlib
 import hashlib
 import logging
 import re
@@ -12,6 +13,7 @@ from django.db import IntegrityError, transaction
 
 from transcoder import engine
 from transcoder.conf import image_limits
+from transcoder.limits import check_size
 from transcoder.models import Asset
 from transcoder.services.renditions import renditions_enqueue
 
@@ -46,12 +48,19 @@ def original_name(asset_id, content_hash, fmt):
     return f"originals/{asset_id}/{content_hash[:16]}.{ORIGINAL_EXTENSIONS[fmt]}"
 
 
-def validate_image(data):
-    """Return the engine's facts about ``data``, or raise AssetRefusedError."""
+@contextlib.contextmanager
+def _refusing():
+    """Turn the engine's refusal into the error that forms and views show."""
     try:
-        return engine.inspect(data, image_limits())
+        yield
     except engine.ImageError as e:
         raise AssetRefusedError(str(e), code=type(e).__name__) from e
+
+
+def validate_image(data):
+    """Return the engine's facts about ``data``, or raise AssetRefusedError."""
+    with _refusing():
+        return engine.inspect(data, image_limits())
 
 
 def _asset_insert(asset, *, preset_ids, queue_renditions):
@@ -193,7 +202,7 @@ def _finalize(*, key, filename, uploaded_by, queue_renditions):
     if existing:
         return existing
     storage = storages["default"]
-    limit = image_limits().max_bytes
+    limits = image_limits()
     try:
         size = storage.size(key)
     except FileNotFoundError:
@@ -206,13 +215,11 @@ def _finalize(*, key, filename, uploaded_by, queue_renditions):
     if size is None:
         return _finalized_elsewhere(key)
     try:
-        if size > limit:
-            raise AssetRefusedError(
-                f"The file is {size / 1e6:.1f} MB; the limit is {limit / 1e6:.0f} MB."
-            )
+        with _refusing():
+            check_size(size, limits)
         try:
             with storage.open(key, "rb") as f:
-                data = f.read(limit + 1)
+                data = f.read(limits.max_bytes + 1)
         except FileNotFoundError:
             # A racing finalize (browser or S3 event) took and deleted it.
             return _finalized_elsewhere(key)
