@@ -15,10 +15,11 @@
   const tally = { total: 0, ok: 0, refused: 0 };
   let running = 0;
 
+  // Binary units, as Django's filesizeformat and the server's refusals use.
   function humanBytes(n) {
-    if (n < 1000) return n + " B";
-    if (n < 1e6) return (n / 1e3).toFixed(1) + " KB";
-    return (n / 1e6).toFixed(1) + " MB";
+    if (n < 1024) return n + " B";
+    if (n < 1048576) return (n / 1024).toFixed(1) + " KB";
+    return (n / 1048576).toFixed(1) + " MB";
   }
 
   // The bar and its percentage move together; uploadDirect sets .value directly.
