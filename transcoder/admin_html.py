@@ -6,6 +6,7 @@ columns and read-only fields here.
 
 from itertools import groupby
 
+from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
@@ -14,13 +15,8 @@ from transcoder.models import RenditionStatus
 
 
 def human_bytes(n):
-    """Return a byte count as people read it ("1.2 MB"), or a dash for none."""
-    if n is None:
-        return "—"
-    for unit in ("B", "KB", "MB", "GB"):
-        if n < 1000 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1000
+    """Return a byte count as the rest of the admin shows it, or a dash for none."""
+    return "—" if n is None else filesizeformat(n)
 
 
 def preset_size(preset):
