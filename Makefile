@@ -5,6 +5,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip --disable-pip-version-check --quiet
 STAMP := $(VENV)/.installed
+SCAN_VENV := .venv-scan
+SCAN_STAMP := $(SCAN_VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 # `make run` is local development: plain HTTP and Django's debug pages.
@@ -12,11 +14,19 @@ RUN_ENV := DJANGO_DEBUG=$${DJANGO_DEBUG:-1} MEDIAHUB_HTTPS=$${MEDIAHUB_HTTPS:-0}
 
 .PHONY: install run test lint bench browser clean package
 
-install: $(STAMP) browser
+install: $(STAMP) $(SCAN_STAMP) browser
 
 $(STAMP): requirements/runtime.txt requirements/test.txt requirements/deploy.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install -r requirements/test.txt 2> >(grep -v "is ignored: it is neither" >&2)
+	@touch $@
+
+# checkov and parliament scan infra/template.yaml from the suite. They live in
+# their own venv: checkov pins boto3 and packaging far below the app's.
+$(SCAN_STAMP): requirements/scan.txt
+	@test -x $(SCAN_VENV)/bin/python || $(PYTHON) -m venv $(SCAN_VENV)
+	$(SCAN_VENV)/bin/pip --disable-pip-version-check --quiet install \
+	  -r requirements/scan.txt 2> >(grep -v "is ignored: it is neither" >&2)
 	@touch $@
 
 # Browser tests use Debian's Chromium; Playwright cannot download its own here.

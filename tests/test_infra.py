@@ -113,14 +113,19 @@ def test_response_headers_policy_sets_nosniff_and_friends(resources):
     assert "ReferrerPolicy" in config
 
 
-def test_outputs_map_one_to_one_onto_environment_variables(template):
-    """Each output's Description is the variable it feeds, each variable once."""
+def test_outputs_map_one_to_one_onto_settings(template):
+    """Each output's Description is the setting it feeds, each setting once."""
     names = sorted(o["Description"] for o in template["Outputs"].values())
     assert names == [
         "AWS_CLOUDFRONT_KEY_ID",
         "AWS_S3_CUSTOM_DOMAIN",
         "AWS_S3_REGION_NAME",
         "AWS_STORAGE_BUCKET_NAME",
+        "DATABASE_URL host (RDS Proxy endpoint)",
+        "DATABASE_URL user and password (Secrets Manager)",
+        "role_arn",
+        "vpc_config.SecurityGroupIds",
+        "vpc_config.SubnetIds",
     ]
 
 
@@ -129,3 +134,159 @@ def test_parameters_take_the_public_key_and_admin_origin(template):
     assert {"CloudFrontPublicKeyPem", "AdminOrigin", "BucketName"} <= set(
         template["Parameters"]
     )
+
+
+def _role(with_database):
+    from tests.infra_policies import load_template, policy_documents
+
+    documents = policy_documents(load_template(), with_database=with_database)
+    return {
+        name.split("/", 1)[1]: doc
+        for name, doc in documents.items()
+        if name.startswith("LambdaRole/")
+    }
+
+
+def _grants(role):
+    grants = set()
+    for name, doc in role.items():
+        if name == "trust":
+            continue
+        for statement in doc["Statement"]:
+            assert statement["Effect"] == "Allow"
+            actions = statement["Action"]
+            resources = statement["Resource"]
+            for action in [actions] if isinstance(actions, str) else actions:
+                for resource in (
+                    [resources] if isinstance(resources, str) else (resources)
+                ):
+                    grants.add((action, resource))
+    return grants
+
+
+MEDIA = "arn:aws:s3:::mediahub-dev-media"
+FUNCTION = "arn:aws:lambda:eu-west-1:123456789012:function:mediahub-dev"
+LOGS = (
+    "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/mediahub-dev"
+    ":log-stream:*"
+)
+OBJECT_GRANTS = {
+    (action, f"{MEDIA}/{prefix}/*")
+    for action in (
+        "s3:GetObject",
+        "s3:PutObject",
+        "s3:DeleteObject",
+        "s3:DeleteObjectVersion",
+    )
+    for prefix in ("originals", "renditions", "uploads")
+}
+
+
+def test_role_grants_exactly_what_the_code_uses():
+    """Named actions on the three prefixes, remote_env, itself and its logs."""
+    assert _grants(_role(False)) == OBJECT_GRANTS | {
+        ("s3:ListBucket", MEDIA),
+        ("s3:ListBucketVersions", MEDIA),
+        ("s3:GetObject", "arn:aws:s3:::mediahub-dev-config/remote_env.json"),
+        ("lambda:InvokeFunction", FUNCTION),
+        ("logs:CreateLogStream", LOGS),
+        ("logs:PutLogEvents", LOGS),
+    }
+
+
+def test_role_in_the_database_vpc_adds_network_interfaces_only():
+    """With the database, only ENI actions are added; "*" only where AWS needs it."""
+    added = _grants(_role(True)) - _grants(_role(False))
+
+    assert {action for action, _ in added} == {
+        "ec2:CreateNetworkInterface",
+        "ec2:DeleteNetworkInterface",
+        "ec2:AssignPrivateIpAddresses",
+        "ec2:UnassignPrivateIpAddresses",
+        "ec2:DescribeNetworkInterfaces",
+    }
+    assert {g for g in added if g[1] == "*"} == {("ec2:DescribeNetworkInterfaces", "*")}
+
+
+def test_role_listing_stays_inside_the_three_prefixes():
+    """A listing with a prefix must name one of the three; a HEAD carries none."""
+    (listing,) = [
+        s for s in _role(False)["media"]["Statement"] if s["Sid"] == "MediaListing"
+    ]
+    assert listing["Condition"] == {
+        "StringLikeIfExists": {
+            "s3:prefix": ["originals/*", "renditions/*", "uploads/*"]
+        }
+    }
+
+
+def test_role_is_assumed_by_lambda_and_api_gateway_only():
+    """Lambda runs it; Zappa's REST API integration invokes with it as credentials."""
+    trust = _role(False)["trust"]
+    principals = {s["Principal"]["Service"] for s in trust["Statement"]}
+    assert principals == {"lambda.amazonaws.com", "apigateway.amazonaws.com"}
+    assert {s["Action"] for s in trust["Statement"]} == {"sts:AssumeRole"}
+
+
+def test_stages_use_the_stack_role_with_reserved_concurrency():
+    """No stage lets Zappa make its own role; each names ours and caps concurrency."""
+    config = json.loads((ROOT / "zappa_settings.json").read_text())
+    for stage in ("dev", "prod"):
+        merged = {**config.get(config[stage].get("extends"), {}), **config[stage]}
+        assert merged["manage_roles"] is False
+        assert merged["role_arn"] == (
+            f"arn:aws:iam::ACCOUNT_ID:role/mediahub-{stage}-lambda"
+        )
+        assert isinstance(merged["lambda_concurrency"], int)
+        assert 1 <= merged["lambda_concurrency"] <= 100
+        assert merged["callbacks"]["post"] == "infra.zappa_hooks.tighten_s3_trigger"
+        (purge,) = [e for e in merged["events"] if "expression" in e]
+        assert purge["function"] == "transcoder.scheduled.purge_orphans"
+        assert purge["expression"] == "rate(1 day)"
+
+
+def test_versioning_stays_and_old_versions_still_expire(resources):
+    """Versioning guards against accidents; erasure deletes versions on purpose."""
+    bucket = resources["MediaBucket"]["Properties"]
+    assert bucket["VersioningConfiguration"] == {"Status": "Enabled"}
+    assert ("s3:DeleteObjectVersion", f"{MEDIA}/originals/*") in _grants(_role(False))
+
+
+def test_database_scales_to_zero_behind_a_proxy(resources):
+    """Aurora Serverless v2 with MinCapacity 0, reached only through RDS Proxy."""
+    cluster = resources["DatabaseCluster"]
+    assert cluster["Condition"] == "WithDatabase"
+    scaling = cluster["Properties"]["ServerlessV2ScalingConfiguration"]
+    assert scaling["MinCapacity"] == 0
+    assert cluster["Properties"]["StorageEncrypted"] is True
+    assert "resolve:secretsmanager" in json.dumps(
+        cluster["Properties"]["MasterUserPassword"]
+    )
+    proxy = resources["DatabaseProxy"]["Properties"]
+    assert proxy["RequireTLS"] is True
+    assert proxy["Auth"][0]["SecretArn"] == {"Ref": "DatabaseSecret"}
+    ingress = resources["DatabaseSecurityGroup"]["Properties"]["SecurityGroupIngress"]
+    assert [r["SourceSecurityGroupId"] for r in ingress] == [
+        {"Ref": "ProxySecurityGroup"}
+    ]
+    endpoints = {
+        resources[n]["Properties"]["ServiceName"]["Fn::Sub"].rsplit(".", 1)[-1]
+        for n in resources
+        if resources[n]["Type"] == "AWS::EC2::VPCEndpoint"
+    }
+    assert endpoints == {"s3", "lambda", "secretsmanager"}
+
+
+def test_alarms_watch_failed_renditions_errors_and_throttles(resources):
+    """One alarm on mediahub/RenditionsFailed, one on errors plus throttles."""
+    failed = resources["RenditionsFailedAlarm"]["Properties"]
+    assert (failed["Namespace"], failed["MetricName"]) == (
+        "mediahub",
+        "RenditionsFailed",
+    )
+    assert "Dimensions" not in failed
+    metrics = resources["FunctionErrorsAlarm"]["Properties"]["Metrics"]
+    names = {
+        m["MetricStat"]["Metric"]["MetricName"] for m in metrics if "MetricStat" in m
+    }
+    assert names == {"Errors", "Throttles"}
