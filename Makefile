@@ -12,7 +12,7 @@ PORT ?= 8000
 # `make run` is local development: plain HTTP and Django's debug pages.
 RUN_ENV := DJANGO_DEBUG=$${DJANGO_DEBUG:-1} MEDIAHUB_HTTPS=$${MEDIAHUB_HTTPS:-0}
 
-.PHONY: install run test lint bench browser clean package
+.PHONY: install run test lint bench browser clean package load
 
 install: $(STAMP) $(SCAN_STAMP) browser
 
@@ -58,6 +58,12 @@ lint: $(STAMP)
 
 bench: $(STAMP) var
 	$(PY) -m bench.bench_engine
+
+# `make load`: gunicorn + PostgreSQL (127.0.0.1:5432, database LOAD_DB, dropped
+# and made anew) + moto's S3 behind a fault proxy; see docs/hardening.md.
+LOAD_DB ?= mediahub_load
+load: $(STAMP) var
+	$(PY) -m bench.load.run_load --editors $${EDITORS:-4} --readers $${READERS:-8} --db $(LOAD_DB)
 
 clean:
 	rm -rf $(VENV) $(LAMBDA_VENV) var dist staticfiles .pytest_cache .ruff_cache .hypothesis
