@@ -108,6 +108,9 @@ class _Server(socketserver.ThreadingMixIn, socketserver.TCPServer):
     daemon_threads = True
     allow_reuse_address = True
 
+    def handle_error(self, request, client_address):
+        """Stay quiet when a client drops a kept-alive connection the proxy cut."""
+
 
 def start(upstream_port, state):
     """Start the proxy on a free 127.0.0.1 port; return (server, port)."""
