@@ -10,7 +10,7 @@ PORT ?= 8000
 # `make run` is local development: plain HTTP and Django's debug pages.
 RUN_ENV := DJANGO_DEBUG=$${DJANGO_DEBUG:-1} MEDIAHUB_HTTPS=$${MEDIAHUB_HTTPS:-0}
 
-.PHONY: install run test lint bench browser clean package
+.PHONY: install run test lint bench bench-scale browser clean package
 
 install: $(STAMP) browser
 
@@ -48,6 +48,10 @@ lint: $(STAMP)
 
 bench: $(STAMP) var
 	$(PY) -m bench.bench_engine
+
+# The library at 1,000 and 100,000 assets on PostgreSQL (BENCH_DATABASE_URL).
+bench-scale: $(STAMP)
+	$(PY) -m bench.bench_scale $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) $(LAMBDA_VENV) var dist staticfiles .pytest_cache .ruff_cache .hypothesis
