@@ -2,10 +2,12 @@
 
 Run with ``make bench-scale`` (or ``python -m bench.bench_scale --sizes 1000,100000``).
 It needs PostgreSQL: ``BENCH_DATABASE_URL`` (default
-``postgres://postgres@127.0.0.1:5432/mediahub_scale``) names a database that is
-dropped and made again. Each size is seeded with synthetic assets and the
-rendition rows of the starter presets (no image files: nothing here renders),
-then every request is timed in the same process with Django's test client.
+``postgres://postgres@127.0.0.1:5432/mediahub_scale``) is a prefix, and each
+size gets its own database ``<name>_<size>``, dropped and made again. Each is
+seeded with synthetic assets and the rendition rows of the starter presets (no
+image files: nothing here renders). Then every request is timed in one process
+with Django's test client, the sizes taking turns request by request, so a
+machine that speeds up or slows down moves both sides of a ratio alike.
 
 It prints p50 per request at each size, the ratio of the largest size to the
 smallest, and the query count at each size: the counts must not grow with the
@@ -30,7 +32,7 @@ WORDS = ["harbour", "sunset", "portrait", "market", "forest", "skyline", "studio
 
 
 def configure(database_url):
-    """Point Django at a fresh database and throwaway local storage."""
+    """Set up Django for throwaway local storage; databases come per size."""
     scratch = tempfile.mkdtemp(prefix="mediahub-scale-")
     os.environ.update(
         DJANGO_SETTINGS_MODULE="bench.scale_settings",
@@ -44,22 +46,44 @@ def configure(database_url):
         MEDIAHUB_STORAGE="local",
         LOG_LEVEL="WARNING",
     )
-    recreate_database(database_url)
     import django
 
     django.setup()
+
+
+def use_database(name):
+    """Point the default connection at database ``name`` (it reconnects lazily)."""
+    from django.db import connection
+
+    if connection.settings_dict["NAME"] != name:
+        connection.close()
+        connection.settings_dict["NAME"] = name
+
+
+def prepare(database_url, size):
+    """Make a fresh database for ``size`` assets, migrate and seed it."""
     from django.core.management import call_command
 
+    name = f"{urlsplit(database_url).path.lstrip('/')}_{size}"
+    recreate_database(database_url, name)
+    use_database(name)
     call_command("migrate", verbosity=0, interactive=False)
+    started = time.perf_counter()
+    per_asset = seed(0, size)
+    print(
+        f"seeded {size:,} assets ({size * per_asset:,} renditions) "
+        f"in {time.perf_counter() - started:.1f} s",
+        flush=True,
+    )
+    return name
 
 
-def recreate_database(database_url):
-    """Drop and create the benchmark's database (never any other)."""
+def recreate_database(database_url, name):
+    """Drop and create one of the benchmark's databases (never any other)."""
     import psycopg
 
     parts = urlsplit(database_url)
-    name = parts.path.lstrip("/")
-    if not name.startswith("mediahub_scale"):
+    if not name.startswith("mediahub_scale_"):
         sys.exit(f"Refusing to drop {name!r}: the name must start with mediahub_scale.")
     admin_url = parts._replace(path="/postgres").geturl()
     with psycopg.connect(admin_url, autocommit=True) as conn:
@@ -212,53 +236,62 @@ def clients():
     return admin, api
 
 
-def measure(size, repeat):
-    """Return ``{label: (p50 ms, queries, bytes)}`` for every request."""
+def measure(databases, repeat):
+    """Return ``{size: {label: (p50 ms, queries, bytes)}}`` for every request.
+
+    Sizes take turns request by request, so a machine that slows down or
+    speeds up during the run moves both sides of each ratio alike.
+    """
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    admin, api = clients()
-    results = {}
-    for label, path in requests(size):
-        client = api if path.startswith("/api/") else admin
-        times = []
+    plans = {}
+    for size, name in databases.items():
+        use_database(name)
+        plans[size] = (clients(), requests(size))
+    times = {size: {} for size in databases}
+    last = {size: {} for size in databases}
+    labels = [label for label, _ in plans[min(databases)][1]]
+    for index, label in enumerate(labels):
         for attempt in range(repeat + 2):
-            with CaptureQueriesContext(connection) as queries:
-                started = time.perf_counter()
-                response = client.get(path)
-                took = time.perf_counter() - started
-            if response.status_code not in (200, 302):
-                sys.exit(f"{label}: {path} answered {response.status_code}")
-            if attempt >= 2:  # The first two warm the caches.
-                times.append(took * 1000)
-        results[label] = (
-            statistics.median(times),
-            len(queries),
-            len(getattr(response, "content", b"")),
-        )
-    return results
+            for size, name in databases.items():
+                use_database(name)
+                (admin, api), plan = plans[size]
+                path = plan[index][1]
+                client = api if path.startswith("/api/") else admin
+                connection.ensure_connection()
+                with CaptureQueriesContext(connection) as queries:
+                    started = time.perf_counter()
+                    response = client.get(path)
+                    took = time.perf_counter() - started
+                if response.status_code not in (200, 302):
+                    sys.exit(f"{label}: {path} answered {response.status_code}")
+                if attempt >= 2:  # The first two warm the caches.
+                    times[size].setdefault(label, []).append(took * 1000)
+                last[size][label] = (
+                    len(queries),
+                    len(getattr(response, "content", b"")),
+                )
+    return {
+        size: {
+            label: (statistics.median(times[size][label]), *last[size][label])
+            for label in labels
+        }
+        for size in databases
+    }
 
 
 def main(argv=None):
-    """Seed each size in turn, time every request, and print the comparison."""
+    """Seed each size in its own database, time every request, print the comparison."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000,100000")
     parser.add_argument("--repeat", type=int, default=15)
     args = parser.parse_args(argv)
     sizes = sorted(int(s) for s in args.sizes.split(","))
-    configure(os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL))
-    measured = {}
-    seeded = 0
-    for size in sizes:
-        started = time.perf_counter()
-        per_asset = seed(seeded, size)
-        seeded = size
-        print(
-            f"seeded {size:,} assets ({size * per_asset:,} renditions) "
-            f"in {time.perf_counter() - started:.1f} s",
-            flush=True,
-        )
-        measured[size] = measure(size, args.repeat)
+    database_url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
+    configure(database_url)
+    databases = {size: prepare(database_url, size) for size in sizes}
+    measured = measure(databases, args.repeat)
     small, large = sizes[0], sizes[-1]
     print(f"\np50 in ms, median of {args.repeat}; queries per request\n")
     header = f"{'request':24} {small:>9,} {large:>9,} {'ratio':>6}  {'queries':>9}"
