@@ -12,7 +12,7 @@ PORT ?= 8000
 # `make run` is local development: plain HTTP and Django's debug pages.
 RUN_ENV := DJANGO_DEBUG=$${DJANGO_DEBUG:-1} MEDIAHUB_HTTPS=$${MEDIAHUB_HTTPS:-0}
 
-.PHONY: install run test lint bench browser clean package load
+.PHONY: install run test lint bench bench-scale browser clean package load
 
 install: $(STAMP) $(SCAN_STAMP) browser
 
@@ -65,8 +65,12 @@ LOAD_DB ?= mediahub_load
 load: $(STAMP) var
 	$(PY) -m bench.load.run_load --editors $${EDITORS:-4} --readers $${READERS:-8} --db $(LOAD_DB)
 
+# The library at 1,000 and 100,000 assets on PostgreSQL (BENCH_DATABASE_URL).
+bench-scale: $(STAMP)
+	$(PY) -m bench.bench_scale $(BENCH_ARGS)
+
 clean:
-	rm -rf $(VENV) $(LAMBDA_VENV) var dist staticfiles .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(LAMBDA_VENV) .venv-scan var dist staticfiles .pytest_cache .ruff_cache .hypothesis
 
 # `make package [STAGE=prod]`: the Lambda zip, built by Zappa from a venv holding only
 # what runs on Lambda (the dev venv would double its size). Zappa talks to no AWS
