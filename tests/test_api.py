@@ -88,6 +88,9 @@ def writer():
         ("get", "/api/assets/?page=%C2%B2", 400),
         ("get", "/api/assets/?page=" + "9" * 5000, 400),
         ("get", "/api/assets/?updated_since=yesterday", 400),
+        ("get", "/api/assets/?updated_since=2026-01-01T00:00:00", 400),
+        ("get", "/api/assets/?updated_since=2026-02-30T00:00:00Z", 400),
+        ("get", "/api/assets/?page=", 400),
         ("put", "/api/assets/", 405),
         ("post", "/api/assets/", 405),
     ],
@@ -121,7 +124,7 @@ def test_search_covers_file_names_and_updated_since(client, asset, token):
     auth = _auth(token)
     assert client.get("/api/assets/?q=a.jpg", headers=auth).json()["count"] == 1
     future = "2999-01-01T00:00:00Z"
-    past = "2000-01-01T00:00:00"
+    past = "2000-01-01T00:00:00%2B02:00"
     assert (
         client.get(f"/api/assets/?updated_since={future}", headers=auth).json()["count"]
         == 0
@@ -279,7 +282,7 @@ def test_refused_upload_is_a_400_and_nothing_is_kept(
     auth = _auth(writer)
     made = client.post(
         "/api/uploads/",
-        {"filename": "x.png"},
+        {"filename": "x.png", "content_type": "image/png"},
         content_type="application/json",
         headers=auth,
     ).json()
@@ -354,3 +357,9 @@ def test_inactive_presets_leave_the_embed_map_and_renditions(client, asset, toke
     data = client.get(f"/api/assets/{asset.pk}/", headers=_auth(token)).json()
     assert set(data["embed"]) == {"thumb"}
     assert {r["preset"] for r in data["renditions"]} == {"thumb"}
+
+
+def test_unknown_query_parameters_are_refused(client, asset, token):
+    """A misspelt filter is a 400, not a silent list of everything."""
+    response = client.get("/api/assets/?search=cat", headers=_auth(token))
+    assert response.status_code == 400 and "search" in response.json()["error"]

@@ -30,7 +30,7 @@ def authenticate(request):
 
 
 def endpoint(**handlers):
-    """Build a view from ``METHOD=(scope, function)`` pairs.
+    """Build a view from ``METHOD=(scope, function[, query parameters])``.
 
     Each call is authenticated, checked against the token's scopes and the
     rate limit, and every outcome, errors included, is JSON. Tokens, not
@@ -62,8 +62,12 @@ def _dispatch(request, handlers, allow, args, kwargs):
         raise ApiError(
             405, f"{request.method} is not allowed here.", headers={"Allow": allow}
         )
-    scope, function = handlers[request.method]
+    scope, function, *known = handlers[request.method]
     token = authenticate(request)
+    unknown = sorted(set(request.GET) - set(known[0] if known else ()))
+    if unknown:
+        # A misspelt filter must not silently list everything.
+        raise ApiError(400, f"Unknown query parameter: {', '.join(unknown)[:100]}.")
     if scope not in token.scopes:
         raise ApiError(403, f"This token does not have the {scope} scope.")
     retry_after = rate_limit_exceeded(token=token)

@@ -4,6 +4,8 @@ tests/test_api_schema.py validates it with openapi-spec-validator and runs
 schemathesis against the live server, so it cannot drift from the answers.
 """
 
+import copy
+
 from django.http import JsonResponse
 from django.urls import get_script_prefix
 from django.views.decorators.http import require_safe
@@ -56,6 +58,8 @@ def _body(ref):
 
 
 _STRING = {"type": "string"}
+_NO_NUL = "^[^\\u0000]*$"
+_TEXT_255 = {"type": "string", "maxLength": 255, "pattern": _NO_NUL}
 _NULLABLE_URI = {"type": ["string", "null"], "format": "uri"}
 
 SCHEMAS = {
@@ -133,16 +137,20 @@ SCHEMAS = {
         "type": "object",
         "additionalProperties": False,
         "properties": {
-            "title": {"type": "string", "maxLength": 255},
-            "alt": {"type": "string", "maxLength": 500},
+            "title": _TEXT_255,
+            "alt": {"type": "string", "maxLength": 500, "pattern": _NO_NUL},
             "focal_point": {"oneOf": [{"$ref": _REF + "FocalPoint"}, {"type": "null"}]},
         },
     },
     "UploadRequest": {
         "type": "object",
+        "required": ["content_type"],
         "properties": {
-            "filename": {"type": "string", "maxLength": 255},
-            "content_type": {"type": "string", "maxLength": 100},
+            "filename": _TEXT_255,
+            "content_type": {
+                "type": "string",
+                "pattern": "^image/[a-z0-9][a-z0-9.+-]{0,60}$",
+            },
             "size": {"type": "integer", "minimum": 1},
         },
     },
@@ -170,8 +178,11 @@ SCHEMAS = {
         "type": "object",
         "required": ["key"],
         "properties": {
-            "key": {"type": "string", "maxLength": 255},
-            "filename": {"type": "string", "maxLength": 255},
+            "key": {
+                "type": "string",
+                "pattern": "^uploads/[A-Za-z0-9_-]{22,64}/upload$",
+            },
+            "filename": _TEXT_255,
         },
     },
 }
@@ -277,6 +288,9 @@ PATHS = {
 
 def openapi_document(server_url):
     """Return the OpenAPI 3.1 document with ``server_url`` as its server."""
+    schemas = copy.deepcopy(SCHEMAS)
+    size = schemas["UploadRequest"]["properties"]["size"]
+    size["maximum"] = setting("MAX_UPLOAD_BYTES")
     return {
         "openapi": "3.1.0",
         "info": {
@@ -290,7 +304,7 @@ def openapi_document(server_url):
         "security": [{"bearer": []}],
         "paths": PATHS,
         "components": {
-            "schemas": SCHEMAS,
+            "schemas": schemas,
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
         },
     }

@@ -8,6 +8,7 @@ MEDIAHUB_UPLOAD_URL_TTL. Either way the finalize call treats the object as
 untrusted (``services.asset_finalize_upload``).
 """
 
+import re
 import tempfile
 
 from django.core import signing
@@ -21,40 +22,37 @@ from transcoder import params, uploads
 from transcoder.api.auth import endpoint
 from transcoder.api.errors import ApiError
 from transcoder.api.representation import asset_json, assets_for_api
-from transcoder.api.views import json_body
+from transcoder.api.views import json_body, text_field
 from transcoder.conf import setting
 from transcoder.models import Asset
 from transcoder.services import UPLOAD_KEY, UploadNotFoundError, asset_finalize_upload
 
 _SALT = "mediahub.api-upload"
+# The API asks for the type the presigned POST policy needs, in this one form.
+IMAGE_TYPE = re.compile(r"^image/[a-z0-9][a-z0-9.+-]{0,60}$", re.ASCII)
 _CHUNK = 1024 * 1024
-
-
-def _string(body, name, limit=255):
-    value = body.get(name, "")
-    if not isinstance(value, str) or len(value) > limit:
-        raise ApiError(400, f"{name} must be a string of at most {limit} characters.")
-    return value
 
 
 def _create(request, *, token):
     """Answer with where and how to send one file."""
     body = json_body(request)
-    filename = _string(body, "filename")
-    content_type = _string(body, "content_type", 100)
+    filename = text_field(body, "filename")
+    content_type = text_field(body, "content_type", 100)
+    if not IMAGE_TYPE.match(content_type):
+        raise ApiError(400, "content_type must be an image type such as image/jpeg.")
     size = body.get("size")
-    if size is not None and (
+    if isinstance(size, float) and size.is_integer():
+        size = int(size)  # JSON has one number type: 5396.0 is a whole number
+    if "size" in body and (
         not isinstance(size, int) or isinstance(size, bool) or size < 1
     ):
         raise ApiError(400, "size must be a positive whole number of bytes.")
     if size is not None and size > setting("MAX_UPLOAD_BYTES"):
+        # A declared size, not a body: the request itself is well within limits.
         raise ApiError(
-            413, f"The file is larger than {setting('MAX_UPLOAD_BYTES')} bytes."
+            400, f"The file is larger than {setting('MAX_UPLOAD_BYTES')} bytes."
         )
     try:
-        content_type = uploads.upload_content_type(
-            content_type=content_type, filename=filename
-        )
         if setting("STORAGE") == "s3":
             post = uploads.upload_presign(
                 content_type=content_type, filename=filename, size=size
@@ -121,14 +119,14 @@ def _content(request, signed, *, token):
 def _finalize(request, *, token):
     """Make an asset of an upload; finalizing the same key again gives the same."""
     body = json_body(request)
-    key = _string(body, "key")
+    key = text_field(body, "key", default=None)
     if not UPLOAD_KEY.match(key):
         raise ApiError(400, "key must be the key /api/uploads/ answered with.")
     existed = Asset.objects.filter(upload_key=key).exists()
     try:
         asset = asset_finalize_upload(
             key=key,
-            filename=_string(body, "filename"),
+            filename=text_field(body, "filename"),
             uploaded_by=token.created_by,
         )
     except UploadNotFoundError as e:

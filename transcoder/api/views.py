@@ -1,13 +1,11 @@
 """API v1 on assets: list, detail, edit and delete."""
 
 import json
-from datetime import UTC
 
 from django.core.exceptions import ValidationError
 from django.core.paginator import EmptyPage, Paginator
 from django.db.models import Q
 from django.http import HttpResponse, JsonResponse
-from django.utils.dateparse import parse_datetime
 
 from transcoder import params
 from transcoder.api.auth import endpoint
@@ -34,9 +32,9 @@ def _list(request, *, token):
             | Q(alt_text__icontains=query)
             | Q(original_filename__icontains=query)
         )
-    since = request.GET.get("updated_since")
-    if since:
-        assets = assets.filter(updated_at__gte=_datetime(since, "updated_since"))
+    since = params.optional_datetime(request.GET, "updated_since")
+    if since is not None:
+        assets = assets.filter(updated_at__gte=since)
     paginator = Paginator(assets, page_size or PAGE_SIZE)
     try:
         page = paginator.page(page_number or 1)
@@ -58,13 +56,6 @@ def _list(request, *, token):
             "results": [asset_json(request, a) for a in page.object_list],
         }
     )
-
-
-def _datetime(value, name):
-    parsed = parse_datetime(value) if len(value) <= 40 else None
-    if parsed is None:
-        raise ApiError(400, f"{name} must be an ISO 8601 date and time.")
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _page_link(request, number):
@@ -105,6 +96,16 @@ def json_body(request):
     return body
 
 
+def text_field(body, name, limit=255, *, default=""):
+    """Return a string field of ``body``: at most ``limit`` characters, no NUL."""
+    value = body.get(name, default)
+    if not isinstance(value, str) or len(value) > limit or "\x00" in value:
+        raise ApiError(
+            400, f"{name} must be text of at most {limit} characters, without NUL."
+        )
+    return value
+
+
 def _focal(value):
     if value is None:
         return None
@@ -130,12 +131,8 @@ def _patch(request, asset_id, *, token):
     if unknown:
         raise ApiError(400, f"These fields cannot be changed: {', '.join(unknown)}.")
     for name, limit in EDITABLE.items():
-        if name in body and (
-            not isinstance(body[name], str) or len(body[name]) > limit
-        ):
-            raise ApiError(
-                400, f"{name} must be a string of at most {limit} characters."
-            )
+        if name in body:
+            text_field(body, name, limit)
     focal = _focal(body["focal_point"]) if "focal_point" in body else asset.focal
     try:
         asset_update(
@@ -159,7 +156,8 @@ def _delete(request, asset_id, *, token):
     return HttpResponse(status=204)
 
 
-asset_list = endpoint(GET=("read", _list))
+LIST_PARAMETERS = {"q", "updated_since", "page", "page_size"}
+asset_list = endpoint(GET=("read", _list, LIST_PARAMETERS))
 asset_detail = endpoint(
     GET=("read", _detail), PATCH=("write", _patch), DELETE=("write", _delete)
 )
