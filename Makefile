@@ -48,6 +48,8 @@ lint: $(STAMP)
 
 bench: $(STAMP) var
 	$(PY) -m bench.bench_engine
+	$(PY) -m bench.bench_signing
+	$(PY) -m bench.bench_embed
 
 clean:
 	rm -rf $(VENV) $(LAMBDA_VENV) var dist staticfiles .pytest_cache .ruff_cache .hypothesis
