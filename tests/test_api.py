@@ -363,3 +363,24 @@ def test_unknown_query_parameters_are_refused(client, asset, token):
     """A misspelt filter is a 400, not a silent list of everything."""
     response = client.get("/api/assets/?search=cat", headers=_auth(token))
     assert response.status_code == 400 and "search" in response.json()["error"]
+
+
+def test_a_json_body_over_the_limit_is_a_json_413(client, asset, writer):
+    """A PATCH body past Django's in-memory limit answers 413 in JSON."""
+    big = '{"title": "' + "x" * 3_000_000 + '"}'
+    response = client.patch(
+        f"/api/assets/{asset.pk}/",
+        big,
+        content_type="application/json",
+        headers=_auth(writer),
+    )
+    assert response.status_code == 413 and response.json()["status"] == 413
+
+
+def test_schema_refuses_other_methods_in_json():
+    """Even the schema's 405 is JSON (CSRF checks on, as for a browser)."""
+    from django.test import Client
+
+    response = Client(enforce_csrf_checks=True).post("/api/schema/")
+    assert response.status_code == 405
+    assert response["Content-Type"] == "application/json"

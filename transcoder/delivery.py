@@ -110,7 +110,7 @@ def serve(request, name):
     """Serve a rendition on the embedded default after checking its signature."""
     if not _RENDITION_NAME.match(name):
         raise Http404("No such rendition.")
-    query = _CANONICAL_QUERY.match(request.META.get("QUERY_STRING", ""))
+    query = _CANONICAL_QUERY.fullmatch(request.META.get("QUERY_STRING", ""))
     if not query or not constant_time_compare(
         query[2], _signature(name, int(query[1]))
     ):

@@ -33,7 +33,7 @@ def integer(value, *, name, low, high):
 
     A parameter that is present but empty is an error, not "absent".
     """
-    if not isinstance(value, str) or not _INTEGER.match(value):
+    if not isinstance(value, str) or not _INTEGER.fullmatch(value):
         raise ParamError(f"{name} must be a whole number from {low} to {high}.")
     number = int(value)
     if not low <= number <= high:
@@ -54,7 +54,7 @@ def optional_decimal(query, name, *, low, high):
     value = query.get(name)
     if value is None:
         return None
-    if not _DECIMAL.match(value) or not low <= float(value) <= high:
+    if not _DECIMAL.fullmatch(value) or not low <= float(value) <= high:
         raise ParamError(f"{name} must be a number from {low} to {high}.")
     return float(value)
 
@@ -64,7 +64,7 @@ def optional_datetime(query, name):
     value = query.get(name)
     if value is None:
         return None
-    if not _DATETIME.match(value):
+    if not _DATETIME.fullmatch(value):
         raise ParamError(
             f"{name} must be a date and time such as 2026-01-31T12:00:00Z."
         )

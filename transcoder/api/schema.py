@@ -8,8 +8,9 @@ import copy
 
 from django.http import JsonResponse
 from django.urls import get_script_prefix
-from django.views.decorators.http import require_safe
+from django.views.decorators.csrf import csrf_exempt
 
+from transcoder.api.errors import error_response
 from transcoder.conf import setting
 
 _REF = "#/components/schemas/"
@@ -310,9 +311,15 @@ def openapi_document(server_url):
     }
 
 
-@require_safe
+@csrf_exempt
 def schema_view(request):
     """Serve the OpenAPI document; it is public, the operations are not."""
+    if request.method not in ("GET", "HEAD"):
+        return error_response(
+            405,
+            f"{request.method} is not allowed here.",
+            headers={"Allow": "GET, HEAD"},
+        )
     server = request.build_absolute_uri(get_script_prefix()).rstrip("/")
     response = JsonResponse(openapi_document(server or "/"))
     response["Cache-Control"] = "public, max-age=300"

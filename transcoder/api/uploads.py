@@ -38,7 +38,7 @@ def _create(request, *, token):
     body = json_body(request)
     filename = text_field(body, "filename")
     content_type = text_field(body, "content_type", 100)
-    if not IMAGE_TYPE.match(content_type):
+    if not IMAGE_TYPE.fullmatch(content_type):
         raise ApiError(400, "content_type must be an image type such as image/jpeg.")
     size = body.get("size")
     if isinstance(size, float) and size.is_integer():
@@ -85,7 +85,7 @@ def _content(request, signed, *, token):
         raise ApiError(403, "This upload URL has expired; ask for a new one.") from None
     except signing.BadSignature:
         raise ApiError(404, "There is no such upload URL.") from None
-    if data.get("t") != token.pk or not UPLOAD_KEY.match(data.get("k", "")):
+    if data.get("t") != token.pk or not UPLOAD_KEY.fullmatch(data.get("k", "")):
         raise ApiError(403, "This upload URL belongs to another token.")
     key = data["k"]
     length = params.integer(
@@ -120,7 +120,7 @@ def _finalize(request, *, token):
     """Make an asset of an upload; finalizing the same key again gives the same."""
     body = json_body(request)
     key = text_field(body, "key", default=None)
-    if not UPLOAD_KEY.match(key):
+    if not UPLOAD_KEY.fullmatch(key):
         raise ApiError(400, "key must be the key /api/uploads/ answered with.")
     existed = Asset.objects.filter(upload_key=key).exists()
     try:
