@@ -161,6 +161,7 @@ if os.environ.get("MEDIAHUB_EMBED_KEYS"):
 # requests only from the listed origins, and nothing else on the site does.
 CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS")
 CORS_URLS_REGEX = r"^/api/.*$"
+CORS_EXPOSE_HEADERS = ["Retry-After"]
 
 # Uploads through Django are streamed to a temporary file past 2.5 MB; the cap
 # keeps a hostile request from filling the disk before the form sees it.

@@ -29,4 +29,7 @@ def error_response(status, message, *, headers=None):
 @csrf_exempt
 def not_found(request, *args, **kwargs):
     """Answer any unknown path under /api/ with a JSON 404."""
-    return error_response(404, "There is no such API endpoint.")
+    message = "There is no such API endpoint."
+    if not request.path_info.endswith("/"):
+        message += f" API paths end with a slash: {request.path}/"
+    return error_response(404, message)
