@@ -66,7 +66,7 @@ def test_served_document_is_the_one_tested(live_server):
 @pytest.mark.timeout(120)
 @schema.parametrize()
 @settings(
-    max_examples=40,
+    max_examples=25,
     derandomize=True,
     deadline=None,
     suppress_health_check=list(HealthCheck),

@@ -96,9 +96,9 @@ def signed_url(name, *, ttl=None, now=None):
     storage = storages["renditions"]
     if getattr(storage, "cloudfront_signer", None) and storage.custom_domain:
         return _cloudfront_url(storage, name, expires)
-    # Plain S3 presigned URLs carry their signing time, so they cannot be stable.
-    now = time.time() if now is None else now
-    return storage.url(name, expire=int(expires - now))
+    # Plain S3 presigned URLs carry their signing time (X-Amz-Date), so they
+    # cannot be stable; they simply live the TTL.
+    return storage.url(name, expire=setting("URL_TTL") if ttl is None else ttl)
 
 
 def rendition_url(rendition, *, ttl=None, now=None):
