@@ -384,3 +384,9 @@ def test_schema_refuses_other_methods_in_json():
     response = Client(enforce_csrf_checks=True).post("/api/schema/")
     assert response.status_code == 405
     assert response["Content-Type"] == "application/json"
+
+
+def test_search_with_a_nul_is_a_400(client, asset, token):
+    """PostgreSQL cannot compare text with NUL: refuse it up front."""
+    response = client.get("/api/assets/?q=a%00b", headers=_auth(token))
+    assert response.status_code == 400

@@ -84,3 +84,19 @@ def test_datetime_needs_rfc_3339_with_an_offset(value):
     """updated_since is an RFC 3339 date and time with Z or an offset."""
     with pytest.raises(params.ParamError, match="updated_since"):
         params.optional_datetime({"updated_since": value}, "updated_since")
+
+
+def test_datetime_is_given_in_utc():
+    """Offsets PostgreSQL cannot store (past 15:59) are converted to UTC."""
+    parsed = params.optional_datetime(
+        {"updated_since": "2026-02-27T22:34:36+22:24"}, "updated_since"
+    )
+    assert parsed.isoformat() == "2026-02-27T00:10:36+00:00"
+
+
+def test_datetime_at_the_end_of_time_is_an_error():
+    """A date that overflows when moved to UTC is refused, not a 500."""
+    with pytest.raises(params.ParamError, match="real date"):
+        params.optional_datetime(
+            {"updated_since": "9999-12-31T23:59:59-23:59"}, "updated_since"
+        )

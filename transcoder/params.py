@@ -6,7 +6,7 @@ bounded length are numbers here; anything else is a ``ParamError``.
 """
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 
 _INTEGER = re.compile(r"^(0|[1-9][0-9]{0,11})$", re.ASCII)
 _DATETIME = re.compile(
@@ -69,8 +69,10 @@ def optional_datetime(query, name):
             f"{name} must be a date and time such as 2026-01-31T12:00:00Z."
         )
     try:
-        return datetime.fromisoformat(value.upper().replace("Z", "+00:00"))
-    except ValueError:
+        # In UTC: PostgreSQL refuses offsets past 15:59 that RFC 3339 allows.
+        parsed = datetime.fromisoformat(value.upper().replace("Z", "+00:00"))
+        return parsed.astimezone(UTC)
+    except (ValueError, OverflowError):
         raise ParamError(f"{name} is not a real date and time.") from None
 
 

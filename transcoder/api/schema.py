@@ -199,7 +199,11 @@ PATHS = {
             "operationId": "listAssets",
             "summary": "List images, newest first (scope read).",
             "parameters": [
-                _query("q", _STRING, "Search title, alt text and file name."),
+                _query(
+                    "q",
+                    {"type": "string", "maxLength": 200, "pattern": _NO_NUL},
+                    "Search title, alt text and file name.",
+                ),
                 _query(
                     "updated_since",
                     {"type": "string", "format": "date-time"},

@@ -25,7 +25,7 @@ def _list(request, *, token):
         request.GET, "page_size", low=1, high=MAX_PAGE_SIZE
     )
     assets = assets_for_api().order_by("-created_at", "-id")
-    query = request.GET.get("q", "").strip()
+    query = text_field(request.GET, "q", 200).strip()
     if query:
         assets = assets.filter(
             Q(title__icontains=query)
