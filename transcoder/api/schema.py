@@ -209,7 +209,11 @@ PATHS = {
                     {"type": "string", "format": "date-time"},
                     "Only images changed at or after this time.",
                 ),
-                _query("page", {"type": "integer", "minimum": 1}, "Page number."),
+                _query(
+                    "page",
+                    {"type": "integer", "minimum": 1, "maximum": 10**9},
+                    "Page number; past the last page, 404.",
+                ),
                 _query(
                     "page_size",
                     {"type": "integer", "minimum": 1, "maximum": 100},
