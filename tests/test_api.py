@@ -390,3 +390,16 @@ def test_search_with_a_nul_is_a_400(client, asset, token):
     """PostgreSQL cannot compare text with NUL: refuse it up front."""
     response = client.get("/api/assets/?q=a%00b", headers=_auth(token))
     assert response.status_code == 400
+
+
+def test_token_writes_need_no_csrf_token(asset, writer):
+    """Bearer tokens, not cookies, authenticate the API, so CSRF does not apply."""
+    from django.test import Client
+
+    response = Client(enforce_csrf_checks=True).patch(
+        f"/api/assets/{asset.pk}/",
+        {"title": "New"},
+        content_type="application/json",
+        headers=_auth(writer),
+    )
+    assert response.status_code == 200 and response.json()["title"] == "New"

@@ -3,7 +3,8 @@
 On the embedded default a URL carries ``Expires`` and ``Signature`` like a
 CloudFront canned-policy URL, and ``serve`` checks both the way CloudFront
 would. On S3 the URL comes from django-storages (its CloudFront signer when a
-key is configured).
+key is configured). Both expire on window boundaries (``url_expiry``), so a
+rendition's URL stays the same across renders and caches keep working.
 """
 
 import math
@@ -108,7 +109,7 @@ def rendition_url(rendition, *, ttl=None, now=None):
 @require_safe
 def serve(request, name):
     """Serve a rendition on the embedded default after checking its signature."""
-    if not _RENDITION_NAME.match(name):
+    if not _RENDITION_NAME.fullmatch(name):
         raise Http404("No such rendition.")
     query = _CANONICAL_QUERY.fullmatch(request.META.get("QUERY_STRING", ""))
     if not query or not constant_time_compare(
