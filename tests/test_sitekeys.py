@@ -174,3 +174,22 @@ def test_new_key_is_shown_in_the_body_and_never_in_a_cookie(admin_client):
     assert all(key not in c.value for c in admin_client.cookies.values())
     api = admin_client.get("/api/assets/", headers={"Authorization": f"Bearer {key}"})
     assert api.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/admin/transcoder/sitekey/",
+        "/admin/transcoder/sitekey/add/",
+        "/admin/transcoder/apitoken/",
+        "/admin/transcoder/apitoken/add/",
+    ],
+)
+def test_key_admin_pages_render(admin_client, site_key, path):
+    """The lists show counts and scopes; the add forms render."""
+    services.api_token_issue(token=ApiToken(name="cms", scope_write=True))
+    response = admin_client.get(path)
+    assert response.status_code == 200
+    if path == "/admin/transcoder/sitekey/":
+        assert site_key.key in response.content.decode()
+        assert "https://shop.example" in response.content.decode()
