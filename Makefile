@@ -58,6 +58,8 @@ lint: $(STAMP)
 
 bench: $(STAMP) var
 	$(PY) -m bench.bench_engine
+	$(PY) -m bench.bench_signing
+	$(PY) -m bench.bench_embed
 
 # `make load`: gunicorn + PostgreSQL (127.0.0.1:5432, database LOAD_DB, dropped
 # and made anew) + moto's S3 behind a fault proxy; see docs/hardening.md.

@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "corsheaders",
     "transcoder",
 ]
 
@@ -70,6 +71,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -139,6 +141,8 @@ MEDIAHUB_MEDIA_ROOT = Path(os.environ.get("MEDIAHUB_MEDIA_ROOT", VAR_DIR / "medi
 # live in one place (transcoder.conf.DEFAULTS).
 for _name in (
     "URL_TTL",
+    "URL_WINDOW",
+    "API_RATE_LIMIT",
     "UPLOAD_URL_TTL",
     "MAX_UPLOAD_BYTES",
     "MAX_PIXELS",
@@ -148,6 +152,16 @@ for _name in (
 ):
     if os.environ.get(f"MEDIAHUB_{_name}"):
         globals()[f"MEDIAHUB_{_name}"] = env_int(f"MEDIAHUB_{_name}", None)
+
+if os.environ.get("MEDIAHUB_EMBED_KEYS"):
+    MEDIAHUB_EMBED_KEYS = os.environ["MEDIAHUB_EMBED_KEYS"].strip().lower()
+    if MEDIAHUB_EMBED_KEYS not in ("optional", "required"):
+        raise ImproperlyConfigured("MEDIAHUB_EMBED_KEYS must be optional or required.")
+# django-cors-headers, under its own names: the API answers cross-origin
+# requests only from the listed origins, and nothing else on the site does.
+CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS")
+CORS_URLS_REGEX = r"^/api/.*$"
+CORS_EXPOSE_HEADERS = ["Retry-After"]
 
 # Uploads through Django are streamed to a temporary file past 2.5 MB; the cap
 # keeps a hostile request from filling the disk before the form sees it.

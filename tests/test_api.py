@@ -3,7 +3,7 @@
 import pytest
 
 from transcoder import services
-from transcoder.models import ApiToken
+from transcoder.models import ApiToken, Asset
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -62,3 +62,344 @@ def test_asset_list_searches(client, asset, token):
     auth = {"Authorization": f"Bearer {token}"}
     assert client.get("/api/assets/?q=cat", headers=auth).json()["count"] == 1
     assert client.get("/api/assets/?q=dog", headers=auth).json()["count"] == 0
+
+
+# --- API v1: JSON errors, paging, filters, scopes, writes, limits, CORS -------
+
+
+def _auth(key):
+    return {"Authorization": f"Bearer {key}"}
+
+
+@pytest.fixture
+def writer():
+    return services.api_token_issue(
+        token=ApiToken(name="cms", scope_read=True, scope_write=True)
+    )
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [
+        ("get", "/api/assets/00000000-0000-4000-8000-000000000000/", 404),
+        ("get", "/api/assets/not-a-uuid/", 404),
+        ("get", "/api/nothing-here/", 404),
+        ("get", "/api/assets/?page=99", 404),
+        ("get", "/api/assets/?page=%C2%B2", 400),
+        ("get", "/api/assets/?page=" + "9" * 5000, 400),
+        ("get", "/api/assets/?updated_since=yesterday", 400),
+        ("get", "/api/assets/?updated_since=2026-01-01T00:00:00", 400),
+        ("get", "/api/assets/?updated_since=2026-02-30T00:00:00Z", 400),
+        ("get", "/api/assets/?page=", 400),
+        ("put", "/api/assets/", 405),
+        ("post", "/api/assets/", 405),
+    ],
+)
+def test_every_error_is_json(client, asset, token, method, path, status):
+    """Unknown ids and paths, bad parameters, wrong methods: JSON with a status."""
+    response = getattr(client, method)(path, headers=_auth(token))
+    assert response.status_code == status
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["status"] == status and response.json()["error"]
+    if status == 405:
+        assert response["Allow"]
+
+
+def test_pages_carry_count_and_links(client, presets, jpeg, token):
+    """Pages give the total count and absolute next/previous links."""
+    for n in range(3):
+        services.asset_create(content=jpeg, filename=f"p{n}.jpg")
+    auth = _auth(token)
+    first = client.get("/api/assets/?page_size=2&q=p", headers=auth).json()
+    assert (first["count"], first["pages"], first["previous"]) == (3, 2, None)
+    assert first["next"].startswith("http://testserver/api/assets/?")
+    second = client.get(first["next"], headers=auth).json()
+    assert second["next"] is None and second["previous"].endswith("page=1")
+    ids = [a["id"] for a in first["results"] + second["results"]]
+    assert len(set(ids)) == 3
+
+
+def test_search_covers_file_names_and_updated_since(client, asset, token):
+    """q matches the file name too; updated_since drops what did not change."""
+    auth = _auth(token)
+    assert client.get("/api/assets/?q=a.jpg", headers=auth).json()["count"] == 1
+    future = "2999-01-01T00:00:00Z"
+    past = "2000-01-01T00:00:00%2B02:00"
+    assert (
+        client.get(f"/api/assets/?updated_since={future}", headers=auth).json()["count"]
+        == 0
+    )
+    assert (
+        client.get(f"/api/assets/?updated_since={past}", headers=auth).json()["count"]
+        == 1
+    )
+
+
+def test_scopes_limit_what_a_token_does(client, asset):
+    """A read token cannot write; a write-only token cannot read."""
+    reader = services.api_token_issue(token=ApiToken(name="r"))
+    write_only = services.api_token_issue(
+        token=ApiToken(name="w", scope_read=False, scope_write=True)
+    )
+    url = f"/api/assets/{asset.pk}/"
+    patch = client.patch(
+        url, {"title": "x"}, content_type="application/json", headers=_auth(reader)
+    )
+    assert patch.status_code == 403 and "write" in patch.json()["error"]
+    assert client.get(url, headers=_auth(write_only)).status_code == 403
+    assert client.delete(url, headers=_auth(reader)).status_code == 403
+
+
+def test_patch_changes_title_alt_and_focal_point(client, asset, writer):
+    """PATCH changes only the fields sent, through the service; twice is the same."""
+    url = f"/api/assets/{asset.pk}/"
+    body = {"alt": "A grey cat", "focal_point": [0.25, 0.75]}
+    for _ in range(2):
+        response = client.patch(
+            url, body, content_type="application/json", headers=_auth(writer)
+        )
+        assert response.status_code == 200
+        data = response.json()
+        assert data["alt"] == "A grey cat" and data["focal_point"] == [0.25, 0.75]
+        assert data["title"] == asset.title
+    cleared = client.patch(
+        url,
+        {"focal_point": None},
+        content_type="application/json",
+        headers=_auth(writer),
+    )
+    assert cleared.json()["focal_point"] is None
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"id": "x"},
+        {"title": 5},
+        {"alt": "x" * 501},
+        {"focal_point": [2, 0]},
+        {"focal_point": [True, 0.5]},
+        {"focal_point": "middle"},
+        [1, 2],
+    ],
+)
+def test_bad_patch_is_a_400_and_changes_nothing(client, asset, writer, body):
+    """A field that is unknown, of the wrong type or out of range is refused."""
+    response = client.patch(
+        f"/api/assets/{asset.pk}/",
+        body,
+        content_type="application/json",
+        headers=_auth(writer),
+    )
+    assert response.status_code == 400
+    asset.refresh_from_db()
+    assert (asset.alt_text, asset.focal) == ("A cat", None)
+
+
+def test_patch_needs_json(client, asset, writer):
+    """A body that is not JSON gets a JSON 415 or 400."""
+    url = f"/api/assets/{asset.pk}/"
+    form = client.patch(url, "title=x", headers=_auth(writer))
+    assert form.status_code == 415
+    broken = client.patch(
+        url, "{", content_type="application/json", headers=_auth(writer)
+    )
+    assert broken.status_code == 400
+
+
+def test_delete_is_idempotent_and_leaves_a_410(client, asset, writer, token):
+    """DELETE removes the asset; again answers the same; GET then answers 410."""
+    url = f"/api/assets/{asset.pk}/"
+    assert client.delete(url, headers=_auth(writer)).status_code == 204
+    assert client.delete(url, headers=_auth(writer)).status_code == 204
+    gone = client.get(url, headers=_auth(token))
+    assert gone.status_code == 410 and gone.json()["status"] == 410
+    assert not Asset.objects.exists()
+
+
+def test_upload_put_and_finalize_on_the_embedded_default(client, presets, jpeg, writer):
+    """Ask for an upload, PUT the bytes once, finalize twice: one asset."""
+    auth = _auth(writer)
+    made = client.post(
+        "/api/uploads/",
+        {"filename": "cat.jpg", "content_type": "image/jpeg", "size": len(jpeg)},
+        content_type="application/json",
+        headers=auth,
+    )
+    assert made.status_code == 201, made.content
+    upload = made.json()
+    assert upload["method"] == "PUT" and upload["fields"] == {}
+    put = client.put(
+        upload["url"], jpeg, content_type="application/octet-stream", headers=auth
+    )
+    assert put.status_code == 201 and put.json()["bytes"] == len(jpeg)
+    again = client.put(
+        upload["url"], jpeg, content_type="application/octet-stream", headers=auth
+    )
+    assert again.status_code == 409
+    body = {"key": upload["key"], "filename": "cat.jpg"}
+    first = client.post(
+        "/api/uploads/finalize/", body, content_type="application/json", headers=auth
+    )
+    assert first.status_code == 201, first.content
+    assert first.json()["file_name"] == "cat.jpg" and first.json()["renditions"]
+    second = client.post(
+        "/api/uploads/finalize/", body, content_type="application/json", headers=auth
+    )
+    assert second.status_code == 200 and second.json()["id"] == first.json()["id"]
+    assert Asset.objects.count() == 1
+
+
+def test_upload_url_is_bound_to_its_token_and_size(
+    client, presets, jpeg, writer, settings
+):
+    """Another token cannot use the URL; a body over the limit gets a 413."""
+    other = services.api_token_issue(token=ApiToken(name="other", scope_write=True))
+    made = client.post(
+        "/api/uploads/",
+        {"content_type": "image/jpeg"},
+        content_type="application/json",
+        headers=_auth(writer),
+    ).json()
+    stolen = client.put(
+        made["url"], jpeg, content_type="image/jpeg", headers=_auth(other)
+    )
+    assert stolen.status_code == 403
+    settings.MEDIAHUB_MAX_UPLOAD_BYTES = 100
+    big = client.put(
+        made["url"],
+        jpeg,
+        content_type="application/octet-stream",
+        headers=_auth(writer),
+    )
+    assert big.status_code == 413 and big.json()["status"] == 413
+
+
+def test_refused_upload_is_a_400_and_nothing_is_kept(
+    client, presets, writer, stored_files
+):
+    """Bytes that are not an image are refused at finalize and deleted."""
+    auth = _auth(writer)
+    made = client.post(
+        "/api/uploads/",
+        {"filename": "x.png", "content_type": "image/png"},
+        content_type="application/json",
+        headers=auth,
+    ).json()
+    client.put(made["url"], b"<svg/>" * 10, content_type="image/svg+xml", headers=auth)
+    response = client.post(
+        "/api/uploads/finalize/",
+        {"key": made["key"]},
+        content_type="application/json",
+        headers=auth,
+    )
+    assert response.status_code == 400
+    assert not Asset.objects.exists() and stored_files() == []
+
+
+def test_rate_limit_answers_429_with_retry_after(client, asset, token, settings):
+    """Past MEDIAHUB_API_RATE_LIMIT a minute, a token gets 429 and Retry-After."""
+    settings.MEDIAHUB_API_RATE_LIMIT = 3
+    statuses = [
+        client.get("/api/assets/", headers=_auth(token)).status_code for _ in range(5)
+    ]
+    if statuses[:3] != [200, 200, 200]:  # crossed a minute: the count restarted
+        statuses = [
+            client.get("/api/assets/", headers=_auth(token)).status_code
+            for _ in range(5)
+        ]
+    assert statuses == [200, 200, 200, 429, 429]
+    limited = client.get("/api/assets/", headers=_auth(token))
+    assert limited.json()["status"] == 429
+    assert 1 <= int(limited["Retry-After"]) <= 60
+
+
+def test_rate_limit_counts_one_row_per_token_and_minute(asset, token):
+    """The counter is an atomic upsert; a new minute clears the old row."""
+    from transcoder.api.ratelimit import rate_limit_hit
+    from transcoder.models import ApiRateWindow
+
+    row = ApiToken.objects.get()
+    assert rate_limit_hit(token=row, now=600.5) == (1, 60)
+    assert rate_limit_hit(token=row, now=659.5) == (2, 1)
+    assert rate_limit_hit(token=row, now=660.0) == (1, 60)
+    assert list(ApiRateWindow.objects.values_list("minute", "count")) == [(11, 1)]
+
+
+def test_cors_only_for_configured_origins(client, asset, token, settings):
+    """A listed origin gets CORS headers on the API; another origin gets none."""
+    settings.CORS_ALLOWED_ORIGINS = ["https://site.example"]
+    ok = client.get(
+        "/api/assets/", headers={**_auth(token), "Origin": "https://site.example"}
+    )
+    assert ok["Access-Control-Allow-Origin"] == "https://site.example"
+    other = client.get(
+        "/api/assets/", headers={**_auth(token), "Origin": "https://evil.example"}
+    )
+    assert "Access-Control-Allow-Origin" not in other
+    preflight = client.options(
+        "/api/assets/",
+        headers={
+            "Origin": "https://site.example",
+            "Access-Control-Request-Method": "PATCH",
+            "Access-Control-Request-Headers": "authorization, content-type",
+        },
+    )
+    assert preflight.status_code == 200
+    assert "authorization" in preflight["Access-Control-Allow-Headers"]
+
+
+def test_inactive_presets_leave_the_embed_map_and_renditions(client, asset, token):
+    """Deactivating a preset drops it from the API's embed map and renditions."""
+    from transcoder.models import Preset
+
+    Preset.objects.filter(slug="card").update(active=False)
+    data = client.get(f"/api/assets/{asset.pk}/", headers=_auth(token)).json()
+    assert set(data["embed"]) == {"thumb"}
+    assert {r["preset"] for r in data["renditions"]} == {"thumb"}
+
+
+def test_unknown_query_parameters_are_refused(client, asset, token):
+    """A misspelt filter is a 400, not a silent list of everything."""
+    response = client.get("/api/assets/?search=cat", headers=_auth(token))
+    assert response.status_code == 400 and "search" in response.json()["error"]
+
+
+def test_a_json_body_over_the_limit_is_a_json_413(client, asset, writer):
+    """A PATCH body past Django's in-memory limit answers 413 in JSON."""
+    big = '{"title": "' + "x" * 3_000_000 + '"}'
+    response = client.patch(
+        f"/api/assets/{asset.pk}/",
+        big,
+        content_type="application/json",
+        headers=_auth(writer),
+    )
+    assert response.status_code == 413 and response.json()["status"] == 413
+
+
+def test_schema_refuses_other_methods_in_json():
+    """Even the schema's 405 is JSON (CSRF checks on, as for a browser)."""
+    from django.test import Client
+
+    response = Client(enforce_csrf_checks=True).post("/api/schema/")
+    assert response.status_code == 405
+    assert response["Content-Type"] == "application/json"
+
+
+def test_search_with_a_nul_is_a_400(client, asset, token):
+    """PostgreSQL cannot compare text with NUL: refuse it up front."""
+    response = client.get("/api/assets/?q=a%00b", headers=_auth(token))
+    assert response.status_code == 400
+
+
+def test_token_writes_need_no_csrf_token(asset, writer):
+    """Bearer tokens, not cookies, authenticate the API, so CSRF does not apply."""
+    from django.test import Client
+
+    response = Client(enforce_csrf_checks=True).patch(
+        f"/api/assets/{asset.pk}/",
+        {"title": "New"},
+        content_type="application/json",
+        headers=_auth(writer),
+    )
+    assert response.status_code == 200 and response.json()["title"] == "New"

@@ -91,7 +91,8 @@ pytestmark = pytest.mark.s3
 def test_rendition_url_is_a_canned_cloudfront_url_that_verifies(
     s3_cloudfront, signed_rendition
 ):
-    """The URL is on the CloudFront domain, verifies, and expires within the TTL."""
+    """The URL is on the CloudFront domain, verifies, and expires on a window
+    boundary at least the TTL and at most TTL + one window ahead."""
     before = time.time()
     url = delivery.rendition_url(signed_rendition)
     parts = urlsplit(url)
@@ -99,7 +100,8 @@ def test_rendition_url_is_a_canned_cloudfront_url_that_verifies(
     assert parts.path == f"/{signed_rendition.name}"
     assert dict(parse_qsl(parts.query))["Key-Pair-Id"] == s3_cloudfront.key.key_id
     expires = verify_canned_url(url, s3_cloudfront.key.public_key)
-    assert before + 900 - 2 <= expires <= time.time() + 900
+    assert expires % 900 == 0
+    assert before + 900 <= expires <= time.time() + 900 + 900
 
 
 @pytest.mark.django_db(transaction=True)
@@ -199,12 +201,68 @@ def test_ingest_json_urls_verify_and_objects_carry_the_headers(
     for rendition in renditions:
         assert urlsplit(rendition["url"]).netloc == DOMAIN
         expires = verify_canned_url(rendition["url"], s3_cloudfront.key.public_key)
-        assert expires <= time.time() + 600
+        assert time.time() + 600 - 60 <= expires <= time.time() + 1200
         head = s3_cloudfront.client.head_object(
             Bucket=s3_cloudfront.bucket, Key=rendition["name"]
         )
         assert head["ContentType"] == MIME_BY_EXT[rendition["name"].rsplit(".")[-1]]
         assert head["CacheControl"] == IMMUTABLE
+
+
+@pytest.mark.django_db(transaction=True)
+def test_cloudfront_urls_are_identical_within_a_window(
+    s3_cloudfront, signed_rendition, settings
+):
+    """Renders 2 s (and 899 s) apart in one window give the same signed URL."""
+    settings.MEDIAHUB_URL_TTL = 900
+    start = 1_800_000_000 - 1_800_000_000 % 900
+    first = delivery.rendition_url(signed_rendition, now=start + 1)
+    assert delivery.rendition_url(signed_rendition, now=start + 3) == first
+    assert delivery.rendition_url(signed_rendition, now=start + 899.9) == first
+    later = delivery.rendition_url(signed_rendition, now=start + 900.1)
+    assert later != first
+    key = s3_cloudfront.key.public_key
+    assert verify_canned_url(later, key, now=start + 900.1) == start + 2700
+
+
+@pytest.mark.django_db(transaction=True)
+def test_cloudfront_url_minted_at_the_end_of_a_window_verifies_a_ttl_later(
+    s3_cloudfront, signed_rendition, settings
+):
+    """Minted just before a boundary, the URL verifies with the public key a full
+    MEDIAHUB_URL_TTL later, and no longer once its expiry has passed."""
+    settings.MEDIAHUB_URL_TTL = 900
+    minted_at = (time.time() // 900 + 1) * 900 - 0.001
+    url = delivery.rendition_url(signed_rendition, now=minted_at)
+    key = s3_cloudfront.key.public_key
+    expires = verify_canned_url(url, key, now=minted_at + 900)
+    assert expires == minted_at + 0.001 + 900
+    with pytest.raises(URLVerificationError, match="expired"):
+        verify_canned_url(url, key, now=expires)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_cloudfront_signatures_are_memoized_per_window(
+    s3_cloudfront, signed_rendition, settings, monkeypatch
+):
+    """A second page of the same renditions in a window signs nothing again."""
+    signer = storages["renditions"].cloudfront_signer
+    calls = []
+    original = signer.generate_presigned_url
+
+    def counting(url, **kwargs):
+        calls.append(url)
+        return original(url, **kwargs)
+
+    monkeypatch.setattr(signer, "generate_presigned_url", counting)
+    rows = list(signed_rendition.asset.renditions.all())
+    now = time.time()
+    first = [delivery.rendition_url(r, now=now) for r in rows]
+    assert len(calls) == len(rows) == 3
+    assert [delivery.rendition_url(r, now=now + 1) for r in rows] == first
+    assert len(calls) == 3
+    for url in first:
+        verify_canned_url(url, s3_cloudfront.key.public_key)
 
 
 # --- AWS's cross-SDK vectors, through the signer the app builds -----------------

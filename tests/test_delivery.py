@@ -35,12 +35,82 @@ def test_signed_url_serves_the_rendition_with_immutable_headers(client, renditio
     assert body[:4] == b"RIFF" and len(body) == rendition.bytes
 
 
-def test_url_expires_after_the_ttl(client, settings, rendition):
-    """The URL carries an expiry MEDIAHUB_URL_TTL seconds ahead."""
+def test_url_lives_at_least_the_ttl_and_at_most_one_window_more(settings, rendition):
+    """The expiry is the first window boundary at least MEDIAHUB_URL_TTL ahead."""
     settings.MEDIAHUB_URL_TTL = 120
-    url = delivery.rendition_url(rendition)
+    settings.MEDIAHUB_URL_WINDOW = 60
+    now = time.time()
+    url = delivery.rendition_url(rendition, now=now)
     expires = int(parse_qs(urlsplit(url).query)["Expires"][0])
-    assert abs(expires - (time.time() + 120)) < 5
+    assert expires % 60 == 0
+    assert now + 120 <= expires < now + 120 + 60
+
+
+def test_renders_within_a_window_give_identical_urls(settings, rendition):
+    """Any two renders in one window give the same URL, so browsers reuse it."""
+    settings.MEDIAHUB_URL_TTL = 3600
+    start = 1_800_000_000  # a window boundary
+    urls = {
+        delivery.rendition_url(rendition, now=start + offset)
+        for offset in (0.001, 2, 1799.5, 3599.999)
+    }
+    assert len(urls) == 1
+    assert delivery.rendition_url(rendition, now=start + 3600.5) not in urls
+
+
+def test_two_renders_two_seconds_apart_give_identical_urls(settings, rendition):
+    """Real clock: two renders 2 s apart give the same URL (window of an hour)."""
+    settings.MEDIAHUB_URL_TTL = 3600
+    first = delivery.rendition_url(rendition)
+    if time.time() % 3600 > 3597:  # about to cross a boundary: wait it out
+        time.sleep(4)
+        first = delivery.rendition_url(rendition)
+    time.sleep(2)
+    assert delivery.rendition_url(rendition) == first
+
+
+def test_url_minted_at_the_end_of_a_window_verifies_a_ttl_later(
+    client, settings, rendition, monkeypatch
+):
+    """A URL minted just before a boundary is still served MEDIAHUB_URL_TTL later."""
+    settings.MEDIAHUB_URL_TTL = 600
+    minted_at = (time.time() // 600 + 1) * 600 - 0.001
+    url = delivery.rendition_url(rendition, now=minted_at)
+    monkeypatch.setattr(delivery.time, "time", lambda: minted_at + 600)
+    assert client.get(url).status_code == 200
+    monkeypatch.setattr(delivery.time, "time", lambda: minted_at + 1200.01)
+    assert client.get(url).status_code == 403
+
+
+@pytest.mark.parametrize(
+    "rewrite",
+    [
+        pytest.param(lambda q: q.replace("Expires=", "Expires=0"), id="leading-zero"),
+        pytest.param(lambda q: q.replace("Expires=", "Expires=%2B"), id="plus-sign"),
+        pytest.param(lambda q: q + "&x=1", id="extra-param"),
+        pytest.param(lambda q: "x=1&" + q, id="param-before"),
+        pytest.param(lambda q: q + "&Expires=1", id="repeated-expires"),
+        pytest.param(lambda q: q.replace("&", "&amp;"), id="html-escaped"),
+        pytest.param(lambda q: "&".join(reversed(q.split("&"))), id="reordered-params"),
+        pytest.param(
+            lambda q: q.replace("Expires=", "Expires=%EF%BC%91"), id="fullwidth-1"
+        ),
+    ],
+)
+def test_only_the_canonical_url_is_served(client, rendition, rewrite):
+    """Leading zeros, other digits, extra or reordered parameters all get a 403."""
+    path, _, query = delivery.rendition_url(rendition).partition("?")
+    assert client.get(f"{path}?{query}").status_code == 200
+    assert client.get(f"{path}?{rewrite(query)}").status_code == 403
+
+
+@pytest.mark.parametrize("expires", ["%C2%B2", "%D9%A3", "1" * 5000, "-1", "1e9", " 1"])
+def test_hostile_expires_is_a_403_not_a_500(client, rendition, expires):
+    """Superscripts, Arabic digits and 5,000-digit numbers are refused cleanly."""
+    path, _, query = delivery.rendition_url(rendition).partition("?")
+    signature = query.split("&Signature=")[1]
+    response = client.get(f"{path}?Expires={expires}&Signature={signature}")
+    assert response.status_code == 403
 
 
 @pytest.mark.parametrize(
@@ -127,3 +197,127 @@ def test_superseded_rendition_keeps_serving_until_new_one_is_ready(
     )
     response = client.get(f"/e/{asset.pk}/card/")
     assert new.name in response["Location"] and new.width == 120
+
+
+# --- the embed link: format negotiation, widths, unpublished and deleted ------
+
+AVIF_ACCEPT = "image/avif,image/webp,image/apng,image/svg+xml,image/*,*/*;q=0.8"
+
+
+@pytest.fixture
+def hero(presets, jpeg):
+    from transcoder.models import Preset
+
+    services.preset_save(
+        preset=Preset(
+            slug="hero",
+            name="Hero",
+            fit="contain",
+            widths=[160, 320, 480],
+            formats=["avif", "webp", "jpeg"],
+        )
+    )
+    return services.asset_create(content=jpeg, filename="a.jpg")
+
+
+def _served(client, asset, query="", **headers):
+    response = client.get(f"/e/{asset.pk}/hero/{query}", headers=headers)
+    assert response.status_code == 302, response.content
+    name = urlsplit(response["Location"]).path.removeprefix("/media/")
+    return response, Rendition.objects.get(name=name)
+
+
+@pytest.mark.parametrize(
+    ("accept", "query", "expected"),
+    [
+        (AVIF_ACCEPT, "", "avif"),
+        ("image/webp,image/*,*/*;q=0.8", "", "webp"),
+        ("image/avif;q=0,image/webp", "", "webp"),
+        ("image/*,*/*;q=0.8", "", "jpeg"),
+        (None, "", "jpeg"),
+        (AVIF_ACCEPT, "?format=WEBP", "webp"),
+        (AVIF_ACCEPT, "?format=Jpg", "jpeg"),
+        (AVIF_ACCEPT, "?format=png", "jpeg"),
+        ("image/webp", "?format=png", "jpeg"),
+    ],
+)
+def test_embed_link_negotiates_the_format(client, hero, accept, query, expected):
+    """AVIF, then WebP, from Accept; explicit formats in any case; no PNG: JPEG."""
+    headers = {"Accept": accept} if accept else {}
+    response, row = _served(client, hero, query, **headers)
+    assert row.format == expected
+    assert "Accept" in response["Vary"]
+
+
+def test_missing_format_never_falls_back_to_one_not_asked_for(client, presets, jpeg):
+    """An AVIF-only preset serves AVIF only to browsers that name it, else 406."""
+    from transcoder.models import Preset
+
+    services.preset_save(
+        preset=Preset(slug="modern", name="Modern", width=200, formats=["avif"])
+    )
+    asset = services.asset_create(content=jpeg, filename="a.jpg")
+    url = f"/e/{asset.pk}/modern/"
+    assert client.get(url, headers={"Accept": AVIF_ACCEPT}).status_code == 302
+    refused = client.get(url + "?format=png", headers={"Accept": "image/png"})
+    assert refused.status_code == 406
+
+
+@pytest.mark.parametrize(
+    ("query", "width"),
+    [
+        ("?w=100", 160),
+        ("?w=160", 160),
+        ("?w=161", 320),
+        ("?w=200&dpr=2", 480),
+        ("?w=100&dpr=1.5", 160),
+        ("?w=5000", 480),
+        ("", 480),
+    ],
+)
+def test_w_and_dpr_pick_the_narrowest_width_that_covers(client, hero, query, width):
+    """w times dpr picks the narrowest built width that covers it, else the widest."""
+    assert _served(client, hero, query)[1].width == width
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "?w=%C2%B2",
+        "?w=" + "9" * 5000,
+        "?w=0",
+        "?w=-5",
+        "?w=12.5",
+        "?dpr=%C2%B2",
+        "?dpr=9",
+        "?dpr=1e3",
+        "?format=gif",
+        "?format=" + "x" * 300,
+    ],
+)
+def test_bad_embed_parameters_are_a_400(client, hero, query):
+    """Numbers are ASCII digits within bounds; formats are ones mediahub makes."""
+    response = client.get(f"/e/{hero.pk}/hero/{query}")
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("text/plain")
+
+
+def test_deactivated_preset_is_unpublished(client, hero):
+    """A deactivated preset's embed link answers 404; reactivated, it serves again."""
+    from transcoder.models import Preset
+
+    assert client.get(f"/e/{hero.pk}/hero/").status_code == 302
+    Preset.objects.filter(slug="hero").update(active=False)
+    assert client.get(f"/e/{hero.pk}/hero/").status_code == 404
+    Preset.objects.filter(slug="hero").update(active=True)
+    assert client.get(f"/e/{hero.pk}/hero/").status_code == 302
+
+
+def test_deleted_asset_is_gone_and_unknown_asset_is_not_found(client, hero):
+    """After a delete the embed link answers 410; an id never seen answers 404."""
+    import uuid
+
+    asset_id = hero.pk
+    services.asset_delete(asset=hero)
+    assert client.get(f"/e/{asset_id}/hero/").status_code == 410
+    assert client.get(f"/e/{uuid.uuid4()}/hero/").status_code == 404

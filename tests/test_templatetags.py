@@ -51,3 +51,44 @@ def test_tags_render_nothing_and_build_nothing_when_not_ready(presets, jpeg):
     assert _render('{% picture asset "thumb" %}', asset=asset) == ""
     assert _render('{% rendition asset "card" %}', asset=asset) == ""
     assert set(Rendition.objects.values_list("status", flat=True)) == {"pending"}
+
+
+def test_tags_emit_size_lazy_loading_and_async_decoding(presets, jpeg):
+    """Both tags give width, height, loading="lazy" and decoding="async" once each."""
+    asset = services.asset_create(content=jpeg, filename="a.jpg")
+    for source in ('{% picture asset "thumb" %}', '{% rendition asset "card" %}'):
+        html = _render(source, asset=asset)
+        for attribute in ('loading="lazy"', 'decoding="async"', "width=", "height="):
+            assert html.count(attribute) == 1, (source, attribute, html)
+
+
+def test_tags_pass_sizes_and_overrides_through(presets, jpeg):
+    """sizes reaches the <img>; loading="eager" and fetchpriority replace defaults."""
+    asset = services.asset_create(content=jpeg, filename="a.jpg")
+    html = _render(
+        '{% rendition asset "card" sizes="(min-width: 600px) 50vw, 100vw" '
+        'loading="eager" fetchpriority="high" %}',
+        asset=asset,
+    )
+    assert 'sizes="(min-width: 600px) 50vw, 100vw"' in html
+    assert 'loading="eager"' in html and 'loading="lazy"' not in html
+    assert 'fetchpriority="high"' in html and 'decoding="async"' in html
+    picture = _render(
+        '{% picture asset "thumb" sizes="33vw" class="hero" %}', asset=asset
+    )
+    assert picture.count('sizes="33vw"') == 2 and 'class="hero"' in picture
+
+
+def test_tags_render_nothing_for_a_deactivated_preset(presets, jpeg):
+    """A deactivated preset is unpublished in templates too."""
+    asset = services.asset_create(content=jpeg, filename="a.jpg")
+    Preset.objects.filter(slug="thumb").update(active=False)
+    assert _render('{% picture asset "thumb" %}', asset=asset) == ""
+    assert _render('{% rendition asset "thumb" %}', asset=asset) == ""
+
+
+def test_tag_urls_are_stable_across_renders(presets, jpeg):
+    """Two renders give the same HTML, so the browser reuses its cached images."""
+    asset = services.asset_create(content=jpeg, filename="a.jpg")
+    first = _render('{% picture asset "thumb" %}', asset=asset)
+    assert _render('{% picture asset "thumb" %}', asset=asset) == first

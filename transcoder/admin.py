@@ -5,11 +5,10 @@ from functools import partial
 from django.contrib import admin, messages
 from django.db.models import Prefetch
 from django.urls import path
-from django.utils.html import format_html
 
 from transcoder import admin_html, delivery, services, uploads
 from transcoder.forms import AssetChangeForm, PresetForm
-from transcoder.models import ApiToken, Asset, Preset, Rendition, RenditionStatus
+from transcoder.models import Asset, Preset, Rendition, RenditionStatus
 
 
 class RenditionStatusFilter(admin.SimpleListFilter):
@@ -207,21 +206,4 @@ class PresetAdmin(admin.ModelAdmin):
         services.preset_save(preset=obj)
 
 
-@admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
-    list_display = ["name", "prefix", "active", "created_at", "last_used_at"]
-    list_filter = ["active"]
-    fields = ["name", "active"]
-
-    def save_model(self, request, obj, form, change):
-        if change:
-            obj.save()
-            return
-        key = services.api_token_issue(token=obj)
-        self.message_user(
-            request,
-            format_html(
-                "Copy this key now; it is not shown again: <code>{}</code>", key
-            ),
-            messages.WARNING,
-        )
+from transcoder import admin_keys  # noqa: E402,F401 - API tokens and site keys

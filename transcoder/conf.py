@@ -12,6 +12,12 @@ DEFAULTS = {
     "MAX_DECODE_SECONDS": 15,
     "MAX_ATTEMPTS": 5,
     "UPLOAD_URL_TTL": 600,
+    # Signed URLs expire on window boundaries (0: the window is URL_TTL).
+    "URL_WINDOW": 0,
+    # "optional" or "required": whether embed links need a site key.
+    "EMBED_KEYS": "optional",
+    # API requests per token per minute.
+    "API_RATE_LIMIT": 600,
 }
 
 

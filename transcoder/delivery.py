@@ -3,11 +3,15 @@
 On the embedded default a URL carries ``Expires`` and ``Signature`` like a
 CloudFront canned-policy URL, and ``serve`` checks both the way CloudFront
 would. On S3 the URL comes from django-storages (its CloudFront signer when a
-key is configured).
+key is configured). Both expire on window boundaries (``url_expiry``), so a
+rendition's URL stays the same across renders and caches keep working.
 """
 
+import math
 import re
 import time
+import weakref
+from datetime import UTC, datetime
 
 from django.core.exceptions import PermissionDenied
 from django.core.files.storage import storages
@@ -15,22 +19,34 @@ from django.core.signing import Signer
 from django.http import (
     FileResponse,
     Http404,
+    HttpResponse,
     HttpResponseForbidden,
     HttpResponseRedirect,
 )
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.crypto import constant_time_compare
+from django.utils.encoding import filepath_to_uri
 from django.views.decorators.http import require_safe
+from storages.utils import clean_name
 
-from transcoder import selectors
+from transcoder import params, selectors
 from transcoder.conf import setting
 from transcoder.delivery_headers import IMMUTABLE, MIME_BY_EXT, SERVED_CSP
-from transcoder.models import Asset
+from transcoder.models import Asset, DeletedAsset
+from transcoder.services import sitekeys
 
 _RENDITION_NAME = re.compile(
     r"^renditions/[0-9a-f-]{36}/[-A-Za-z0-9_]{1,50}/[0-9a-f]{16}-\d{1,5}\.(jpg|png|webp|avif)$"
 )
+# The one form a local signed URL takes: no leading zeros, no other parameter.
+_CANONICAL_QUERY = re.compile(
+    r"^Expires=([1-9][0-9]{0,11})&Signature=([A-Za-z0-9_-]{1,128})$", re.ASCII
+)
+# Signed CloudFront URLs per storage, per (name, expiry): RSA signing costs about
+# a millisecond, and within a window every render asks for the same URLs again.
+_SIGNED = weakref.WeakKeyDictionary()
+_SIGNED_MAX = 50_000
 
 
 def _signer():
@@ -41,32 +57,66 @@ def _signature(name, expires):
     return _signer().signature(f"{name}:{expires}")
 
 
-def signed_url(name, *, ttl=None, now=None):
-    """Return a URL for a rendition that stops working ``ttl`` seconds from now."""
+def url_expiry(*, ttl=None, now=None):
+    """Return the expiry for a URL minted at ``now``: the next window boundary.
+
+    Every URL minted within one window carries the same expiry, so the same
+    rendition keeps the same URL and browsers and CDNs reuse it; and each is
+    valid for at least ``ttl`` seconds (at most ``ttl`` + one window).
+    """
     ttl = setting("URL_TTL") if ttl is None else ttl
+    window = setting("URL_WINDOW") or ttl
+    now = time.time() if now is None else now
+    return max(1, math.ceil((now + ttl) / window)) * window
+
+
+def _cloudfront_url(storage, name, expires):
+    """Sign ``name`` with django-storages' CloudFront signer, memoized per expiry."""
+    memo = _SIGNED.setdefault(storage, {})
+    url = memo.get((name, expires))
+    if url is None:
+        if len(memo) >= _SIGNED_MAX:
+            memo.clear()
+        # The resource URL exactly as S3Storage.url builds it, signed with an
+        # absolute expiry (S3Storage.url only takes seconds from its own now).
+        path = filepath_to_uri(storage._normalize_name(clean_name(name)))
+        resource = f"{storage.url_protocol}//{storage.custom_domain}/{path}"
+        url = storage.cloudfront_signer.generate_presigned_url(
+            resource, date_less_than=datetime.fromtimestamp(expires, UTC)
+        )
+        memo[(name, expires)] = url
+    return url
+
+
+def signed_url(name, *, ttl=None, now=None):
+    """Return a URL for a rendition, the same for every call within a window."""
+    expires = url_expiry(ttl=ttl, now=now)
     if setting("STORAGE") == "local":
-        expires = int(now if now is not None else time.time()) + ttl
         path = reverse("transcoder:serve", args=[name])
         return f"{path}?Expires={expires}&Signature={_signature(name, expires)}"
-    return storages["renditions"].url(name, expire=ttl)
+    storage = storages["renditions"]
+    if getattr(storage, "cloudfront_signer", None) and storage.custom_domain:
+        return _cloudfront_url(storage, name, expires)
+    # Plain S3 presigned URLs carry their signing time (X-Amz-Date), so they
+    # cannot be stable; they simply live the TTL.
+    return storage.url(name, expire=setting("URL_TTL") if ttl is None else ttl)
 
 
-def rendition_url(rendition, *, ttl=None):
-    return signed_url(rendition.name, ttl=ttl)
+def rendition_url(rendition, *, ttl=None, now=None):
+    return signed_url(rendition.name, ttl=ttl, now=now)
 
 
 @require_safe
 def serve(request, name):
     """Serve a rendition on the embedded default after checking its signature."""
-    if not _RENDITION_NAME.match(name):
+    if not _RENDITION_NAME.fullmatch(name):
         raise Http404("No such rendition.")
-    expires = request.GET.get("Expires", "")
-    signature = request.GET.get("Signature", "")
-    if not expires.isdigit() or not constant_time_compare(
-        signature, _signature(name, int(expires))
+    query = _CANONICAL_QUERY.fullmatch(request.META.get("QUERY_STRING", ""))
+    if not query or not constant_time_compare(
+        query[2], _signature(name, int(query[1]))
     ):
         return HttpResponseForbidden("Bad signature.", content_type="text/plain")
-    if int(expires) < time.time():
+    if int(query[1]) < time.time():
         return HttpResponseForbidden("The URL has expired.", content_type="text/plain")
     storage = storages["renditions"]
     try:
@@ -103,20 +153,72 @@ def original_view(request, object_id, *, model_admin):
     return original_response(asset)
 
 
+def _plain(message, status):
+    return HttpResponse(message, status=status, content_type="text/plain")
+
+
 @require_safe
 def embed(request, asset_id, preset_slug):
-    """Redirect a stable embed link to a freshly signed URL of the best rendition."""
-    width = request.GET.get("w", "")
+    """Redirect a stable embed link to the signed URL of the best rendition.
+
+    ``format`` (any case) or the browser's ``Accept`` picks the format, ``w``
+    times ``dpr`` the width. With a site key (``key``), the key must be active
+    and used from one of its origins; ``MEDIAHUB_EMBED_KEYS=required`` refuses
+    links without one.
+    """
+    try:
+        width = params.optional_integer(request.GET, "w", low=1, high=16384)
+        dpr = params.optional_decimal(request.GET, "dpr", low=1, high=4)
+        fmt = params.optional_format(request.GET)
+    except params.ParamError as e:
+        return _plain(str(e), 400)
+    key = request.GET.get("key", "")
+    site_key = None
+    if key:
+        try:
+            site_key = sitekeys.site_key_check(
+                key=key,
+                origin=sitekeys.request_origin(
+                    origin=request.headers.get("Origin"),
+                    referer=request.headers.get("Referer"),
+                ),
+            )
+        except sitekeys.SiteKeyError as e:
+            return _plain(str(e), 403)
+    elif setting("EMBED_KEYS") == "required":
+        return _plain("This embed link needs a site key (?key=...).", 403)
+    if width and dpr:
+        width = min(16384, math.ceil(width * dpr))
     rendition = selectors.rendition_best(
         asset_id=asset_id,
         preset_slug=preset_slug,
-        format=request.GET.get("format") or None,
-        width=int(width) if width.isdigit() else None,
+        format=fmt,
+        width=width,
+        accept=request.headers.get("Accept"),
     )
     if rendition is None:
-        raise Http404("No rendition is ready for this image yet.")
+        return _embed_miss(asset_id, preset_slug)
+    if site_key is not None:
+        sitekeys.site_key_count(site_key=site_key)
+    response = HttpResponseRedirect(rendition_url(rendition))
+    response["Vary"] = "Accept" if site_key is None else "Accept, Origin, Referer"
+    # Anonymous links: browsers may reuse the redirect for a while (the signed
+    # URL it names lives longer). Keyed links are checked on every load, so a
+    # revoked key stops working at once.
     ttl = setting("URL_TTL")
-    response = HttpResponseRedirect(rendition_url(rendition, ttl=ttl))
-    # Browsers may reuse the redirect only while the signed URL it names is fresh.
-    response["Cache-Control"] = f"private, max-age={max(0, min(300, ttl // 2))}"
+    response["Cache-Control"] = (
+        f"private, max-age={max(0, min(300, ttl // 2))}"
+        if site_key is None
+        else "private, no-cache"
+    )
     return response
+
+
+def _embed_miss(asset_id, preset_slug):
+    if selectors.ready_renditions(asset_id=asset_id, preset_slug=preset_slug).exists():
+        return _plain("No rendition is in a format this browser accepts.", 406)
+    if DeletedAsset.objects.filter(pk=asset_id).exists():
+        return _plain("This image was deleted.", 410)
+    if not Asset.objects.filter(pk=asset_id).exists():
+        raise Http404("No such image.")
+    raise Http404("No rendition of this image is ready, or its preset is inactive.")

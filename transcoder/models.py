@@ -6,6 +6,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models.signals import post_delete
+from django.dispatch import receiver
 from django.urls import reverse
 
 from transcoder import specs
@@ -184,13 +186,33 @@ class Rendition(models.Model):
         return specs.FORMATS[self.format].mime
 
 
+# --- Sites: API tokens, embed keys, rate limits, deleted assets ---------------
+
+
 class ApiToken(models.Model):
-    """A key that lets a site read the JSON API; only its hash is stored."""
+    """A key that lets a site use the JSON API; only its hash is stored."""
 
     name = models.CharField(max_length=100, help_text="Which site or service uses it.")
     prefix = models.CharField(max_length=8, editable=False)
     key_hash = models.CharField(max_length=64, unique=True, editable=False)
     active = models.BooleanField(default=True)
+    scope_read = models.BooleanField(
+        "read", default=True, help_text="List and view images (needs view image)."
+    )
+    scope_write = models.BooleanField(
+        "write",
+        default=False,
+        help_text="Upload, edit and delete images (needs add, change and delete "
+        "image).",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
 
@@ -199,3 +221,82 @@ class ApiToken(models.Model):
 
     def __str__(self):
         return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def scopes(self):
+        return [
+            s
+            for s, on in (("read", self.scope_read), ("write", self.scope_write))
+            if on
+        ]
+
+
+class ApiRateWindow(models.Model):
+    """Requests one token made in one minute; one row per token per minute.
+
+    A row in the database, so the limit holds across Lambda containers.
+    """
+
+    token = models.ForeignKey(ApiToken, on_delete=models.CASCADE, related_name="+")
+    minute = models.BigIntegerField()
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["token", "minute"], name="api_rate_window_unique"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.token_id} @ {self.minute}: {self.count}"
+
+
+class SiteKey(models.Model):
+    """A public key a site puts on its embed links, optionally bound to origins."""
+
+    name = models.CharField(max_length=100, help_text="Which site uses it.")
+    key = models.CharField(max_length=40, unique=True, editable=False)
+    allowed_origins = models.TextField(
+        blank=True,
+        help_text="One origin a line, such as https://www.example.com. Empty: any "
+        "site may use the key.",
+    )
+    active = models.BooleanField(default=True, db_index=True)
+    request_count = models.PositiveBigIntegerField(default=0, editable=False)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = "site key"
+
+    def __str__(self):
+        return f"{self.name} ({self.key})"
+
+    @property
+    def origins(self):
+        return [
+            o.strip().rstrip("/").lower()
+            for o in self.allowed_origins.split()
+            if o.strip()
+        ]
+
+
+class DeletedAsset(models.Model):
+    """A tombstone: this asset existed, so its embed links answer 410 Gone."""
+
+    id = models.UUIDField(primary_key=True, editable=False)
+    deleted_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "deleted asset"
+
+    def __str__(self):
+        return str(self.id)
+
+
+@receiver(post_delete, sender=Asset, dispatch_uid="mediahub.asset_tombstone")
+def _asset_tombstone(sender, instance, **kwargs):
+    """Remember a deleted asset, inside the deleting transaction."""
+    DeletedAsset.objects.get_or_create(id=instance.pk)

@@ -4,6 +4,7 @@ Nothing here builds an image: a page only looks up what exists.
 """
 
 from transcoder.models import Rendition, RenditionStatus
+from transcoder.negotiation import negotiate
 from transcoder.specs import FORMATS
 
 # The order browsers should try when several formats exist.
@@ -13,11 +14,15 @@ STILL_FORMATS = ("webp", "jpeg", "png")
 
 
 def ready_renditions(*, asset_id, preset_slug):
-    """Return one preset's ready renditions, current ones before superseded ones."""
+    """Return one active preset's ready renditions, current ones first.
+
+    A deactivated preset is unpublished: nothing of it is looked up.
+    """
     return (
         Rendition.objects.filter(
             asset_id=asset_id,
             preset__slug=preset_slug,
+            preset__active=True,
             status=RenditionStatus.READY,
         )
         .select_related("preset")
@@ -36,21 +41,18 @@ def _current(rows):
     return [r for r in rows if r.superseded_at == newest]
 
 
-def rendition_best(*, asset_id, preset_slug, format=None, width=None):
-    """Return the best ready rendition, or None if none is ready.
+def rendition_best(*, asset_id, preset_slug, format=None, width=None, accept=None):
+    """Return the best ready rendition, or None if none is ready or acceptable.
 
-    Prefer the asked format, then the narrowest rendition that covers ``width``,
-    else the widest.
+    The format is the asked one, else negotiated from ``accept`` (see
+    ``negotiation.negotiate``); then the narrowest rendition that covers
+    ``width``, else the widest.
     """
     rows = _current(list(ready_renditions(asset_id=asset_id, preset_slug=preset_slug)))
-    if not rows:
+    chosen = negotiate({r.format for r in rows}, asked=format, accept=accept)
+    if chosen is None:
         return None
-    if format in FORMATS:
-        rows = [r for r in rows if r.format == format] or rows
-    else:
-        fallback = [r for r in rows if r.format in ("jpeg", "png")]
-        rows = fallback or rows
-    rows.sort(key=lambda r: r.width)
+    rows = sorted((r for r in rows if r.format == chosen), key=lambda r: r.width)
     if width:
         wide_enough = [r for r in rows if r.width >= width]
         return wide_enough[0] if wide_enough else rows[-1]

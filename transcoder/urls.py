@@ -1,12 +1,33 @@
-from django.urls import path
+from django.urls import path, re_path
 
-from transcoder import api, delivery
+from transcoder import delivery
+from transcoder.api import errors as api_errors
+from transcoder.api import schema as api_schema
+from transcoder.api import uploads as api_uploads
+from transcoder.api import views as api_views
 
 app_name = "transcoder"
 
 urlpatterns = [
     path("media/<path:name>", delivery.serve, name="serve"),
     path("e/<uuid:asset_id>/<slug:preset_slug>/", delivery.embed, name="embed"),
-    path("api/assets/", api.asset_list, name="api-asset-list"),
-    path("api/assets/<uuid:asset_id>/", api.asset_detail, name="api-asset-detail"),
+    path("api/schema/", api_schema.schema_view, name="api-schema"),
+    path("api/assets/", api_views.asset_list, name="api-asset-list"),
+    path(
+        "api/assets/<uuid:asset_id>/",
+        api_views.asset_detail,
+        name="api-asset-detail",
+    ),
+    path("api/uploads/", api_uploads.upload_create, name="api-upload-create"),
+    path(
+        "api/uploads/finalize/",
+        api_uploads.upload_finalize,
+        name="api-upload-finalize",
+    ),
+    path(
+        "api/uploads/content/<str:signed>/",
+        api_uploads.upload_content,
+        name="api-upload-content",
+    ),
+    re_path(r"^api/", api_errors.not_found),
 ]

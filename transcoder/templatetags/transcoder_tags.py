@@ -1,4 +1,9 @@
-"""{% rendition %} and {% picture %}: look up renditions that exist, never build one."""
+"""{% rendition %} and {% picture %}: look up renditions that exist, never build one.
+
+Both emit ``width`` and ``height`` (no layout shift), ``loading="lazy"`` and
+``decoding="async"`` unless told otherwise (``loading="eager"`` for the image
+at the top of a page), and pass ``sizes`` and any other attribute through.
+"""
 
 from django import template
 from django.utils.html import format_html, format_html_join
@@ -7,23 +12,36 @@ from transcoder import delivery, selectors
 
 register = template.Library()
 
+DEFAULT_ATTRS = {"loading": "lazy", "decoding": "async"}
+
+
+def _img_attrs(attrs):
+    """Return the <img> attributes: defaults, then the template's own (underscores
+    become dashes, so ``fetchpriority`` and ``data_id`` both work)."""
+    merged = dict(DEFAULT_ATTRS)
+    merged.update({k.replace("_", "-"): v for k, v in attrs.items()})
+    return format_html_join(
+        "", ' {}="{}"', ((k, v) for k, v in merged.items() if v is not None)
+    )
+
 
 @register.simple_tag
-def rendition(asset, preset_slug, width=None, format=None, **attrs):
+def rendition(asset, preset_slug, width=None, format=None, sizes=None, **attrs):
     """Render an <img> of the best ready rendition, or nothing if none is ready yet."""
     row = selectors.rendition_best(
         asset_id=asset.pk, preset_slug=preset_slug, format=format, width=width
     )
     if row is None:
         return ""
-    extra = format_html_join("", ' {}="{}"', attrs.items())
+    if sizes:
+        attrs["sizes"] = sizes
     return format_html(
-        '<img src="{}" width="{}" height="{}" alt="{}" loading="lazy"{}>',
+        '<img src="{}" width="{}" height="{}" alt="{}"{}>',
         delivery.rendition_url(row),
         row.width,
         row.height,
         asset.alt_text,
-        extra,
+        _img_attrs(attrs),
     )
 
 
@@ -40,14 +58,12 @@ def picture(asset, preset_slug, sizes="100vw", **attrs):
         '<source type="{}" srcset="{}" sizes="{}">',
         ((s["mime"], s["srcset"], sizes) for s in data["sources"]),
     )
-    extra = format_html_join("", ' {}="{}"', attrs.items())
     return format_html(
-        '<picture>{}<img src="{}" width="{}" height="{}" alt="{}" '
-        'loading="lazy" decoding="async"{}></picture>',
+        '<picture>{}<img src="{}" width="{}" height="{}" alt="{}"{}></picture>',
         sources,
         data["src"],
         data["width"],
         data["height"],
         data["alt"],
-        extra,
+        _img_attrs(attrs),
     )

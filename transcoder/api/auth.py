@@ -1,0 +1,85 @@
+"""Bearer tokens, scopes, rate limits and method dispatch for every API view."""
+
+from functools import wraps
+
+from django.core.exceptions import RequestDataTooBig
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+
+from transcoder.api.errors import ApiError, error_response
+from transcoder.api.ratelimit import rate_limit_exceeded
+from transcoder.models import ApiToken
+from transcoder.params import ParamError
+from transcoder.services.tokens import token_hash
+
+
+def authenticate(request):
+    """Return the active token of ``Authorization: Bearer <key>``, or raise 401."""
+    scheme, _, key = request.headers.get("Authorization", "").partition(" ")
+    key = key.strip()
+    token = None
+    if scheme.lower() == "bearer" and key and len(key) < 200:
+        token = ApiToken.objects.filter(key_hash=token_hash(key), active=True).first()
+    if token is None:
+        raise ApiError(
+            401,
+            "A valid API token is required.",
+            headers={"WWW-Authenticate": 'Bearer realm="mediahub"'},
+        )
+    return token
+
+
+def endpoint(**handlers):
+    """Build a view from ``METHOD=(scope, function[, query parameters])``.
+
+    Each call is authenticated, checked against the token's scopes and the
+    rate limit, and every outcome, errors included, is JSON. Tokens, not
+    cookies, authenticate, so CSRF does not apply.
+    """
+    if "GET" in handlers:
+        handlers.setdefault("HEAD", handlers["GET"])
+    allow = ", ".join(sorted(handlers))
+
+    @csrf_exempt
+    def view(request, *args, **kwargs):
+        try:
+            response = _dispatch(request, handlers, allow, args, kwargs)
+        except ApiError as e:
+            response = e.response()
+        except ParamError as e:
+            response = error_response(400, str(e))
+        except RequestDataTooBig:
+            response = error_response(413, "The request body is too large.")
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+    first = next(iter(handlers.values()))[1]
+    return wraps(first)(view)
+
+
+def _dispatch(request, handlers, allow, args, kwargs):
+    if request.method not in handlers:
+        raise ApiError(
+            405, f"{request.method} is not allowed here.", headers={"Allow": allow}
+        )
+    scope, function, *known = handlers[request.method]
+    token = authenticate(request)
+    unknown = sorted(set(request.GET) - set(known[0] if known else ()))
+    if unknown:
+        # A misspelt filter must not silently list everything.
+        raise ApiError(400, f"Unknown query parameter: {', '.join(unknown)[:100]}.")
+    if scope not in token.scopes:
+        raise ApiError(403, f"This token does not have the {scope} scope.")
+    retry_after = rate_limit_exceeded(token=token)
+    if retry_after is not None:
+        raise ApiError(
+            429,
+            "Too many requests for this token; try again later.",
+            headers={"Retry-After": str(retry_after)},
+        )
+    if (
+        token.last_used_at is None
+        or (timezone.now() - token.last_used_at).total_seconds() > 60
+    ):
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
+    return function(request, *args, token=token, **kwargs)

@@ -1,0 +1,35 @@
+"""JSON errors: every answer of the API is JSON, errors included."""
+
+from django.http import JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+
+
+class ApiError(Exception):
+    """An API request that ends in an error status with a message."""
+
+    def __init__(self, status, message, *, headers=None):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.headers = headers or {}
+
+    def response(self):
+        return error_response(self.status, self.message, headers=self.headers)
+
+
+def error_response(status, message, *, headers=None):
+    """Return ``{"error": message, "status": status}`` with that status."""
+    response = JsonResponse({"error": message, "status": status}, status=status)
+    for name, value in (headers or {}).items():
+        response[name] = value
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@csrf_exempt
+def not_found(request, *args, **kwargs):
+    """Answer any unknown path under /api/ with a JSON 404."""
+    message = "There is no such API endpoint."
+    if not request.path_info.endswith("/"):
+        message += f" API paths end with a slash: {request.path}/"
+    return error_response(404, message)

@@ -1,0 +1,56 @@
+"""How an asset looks in the API: facts, embed links and signed rendition URLs."""
+
+from django.db.models import Prefetch
+from django.urls import reverse
+
+from transcoder import delivery
+from transcoder.models import Asset, Rendition, RenditionStatus
+
+
+def assets_for_api():
+    """Assets with their current ready renditions of active presets, prefetched."""
+    published = Rendition.objects.filter(
+        status=RenditionStatus.READY,
+        superseded_at__isnull=True,
+        preset__active=True,
+    ).select_related("preset")
+    return Asset.objects.prefetch_related(
+        Prefetch("renditions", queryset=published, to_attr="published")
+    )
+
+
+def asset_json(request, asset):
+    renditions = sorted(
+        getattr(asset, "published", None) or [],
+        key=lambda r: (r.preset.slug, r.width, r.format),
+    )
+    presets = sorted({r.preset.slug for r in renditions})
+    return {
+        "id": str(asset.pk),
+        "title": asset.title,
+        "alt": asset.alt_text,
+        "file_name": asset.original_filename,
+        "width": asset.width,
+        "height": asset.height,
+        "format": asset.format,
+        "focal_point": list(asset.focal) if asset.focal else None,
+        "created_at": asset.created_at.isoformat(),
+        "updated_at": asset.updated_at.isoformat(),
+        "embed": {
+            slug: request.build_absolute_uri(
+                reverse("transcoder:embed", args=[asset.pk, slug])
+            )
+            for slug in presets
+        },
+        "renditions": [
+            {
+                "preset": r.preset.slug,
+                "format": r.format,
+                "width": r.width,
+                "height": r.height,
+                "bytes": r.bytes,
+                "url": request.build_absolute_uri(delivery.rendition_url(r)),
+            }
+            for r in renditions
+        ],
+    }

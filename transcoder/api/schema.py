@@ -1,0 +1,334 @@
+"""The OpenAPI 3.1 document of API v1, written by hand beside the views.
+
+tests/test_api_schema.py validates it with openapi-spec-validator and runs
+schemathesis against the live server, so it cannot drift from the answers.
+"""
+
+import copy
+
+from django.http import JsonResponse
+from django.urls import get_script_prefix
+from django.views.decorators.csrf import csrf_exempt
+
+from transcoder.api.errors import error_response
+from transcoder.conf import setting
+
+_REF = "#/components/schemas/"
+_ID = {"name": "asset_id", "in": "path", "required": True}
+_ID["schema"] = {"type": "string", "format": "uuid"}
+
+
+def _error(description):
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": _REF + "Error"}}},
+    }
+
+
+def _json(ref, description):
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": _REF + ref}}},
+    }
+
+
+def _errors(*codes):
+    text = {
+        400: "The request is not valid.",
+        401: "No valid token.",
+        403: "The token lacks the scope, or the URL is not this token's.",
+        404: "Not found.",
+        409: "Already done.",
+        410: "The image was deleted.",
+        413: "The body or file is too large.",
+        415: "The body is not JSON.",
+        429: "Too many requests for this token.",
+    }
+    answers = {str(code): _error(text[code]) for code in (401, 403, 429, *codes)}
+    answers["429"]["headers"] = {
+        "Retry-After": {"schema": {"type": "integer"}, "required": True}
+    }
+    return answers
+
+
+def _body(ref):
+    return {
+        "required": True,
+        "content": {"application/json": {"schema": {"$ref": _REF + ref}}},
+    }
+
+
+_STRING = {"type": "string"}
+_NO_NUL = "^[^\\u0000]*$"
+_TEXT_255 = {"type": "string", "maxLength": 255, "pattern": _NO_NUL}
+_NULLABLE_URI = {"type": ["string", "null"], "format": "uri"}
+
+SCHEMAS = {
+    "Error": {
+        "type": "object",
+        "required": ["error", "status"],
+        "properties": {"error": _STRING, "status": {"type": "integer"}},
+    },
+    "Rendition": {
+        "type": "object",
+        "required": ["preset", "format", "width", "height", "bytes", "url"],
+        "properties": {
+            "preset": _STRING,
+            "format": {"enum": ["avif", "webp", "jpeg", "png"]},
+            "width": {"type": "integer"},
+            "height": {"type": "integer"},
+            "bytes": {"type": "integer"},
+            "url": {"type": "string", "format": "uri"},
+        },
+    },
+    "Asset": {
+        "type": "object",
+        "required": [
+            "id",
+            "title",
+            "alt",
+            "file_name",
+            "width",
+            "height",
+            "format",
+            "focal_point",
+            "created_at",
+            "updated_at",
+            "embed",
+            "renditions",
+        ],  # fmt: skip
+        "properties": {
+            "id": {"type": "string", "format": "uuid"},
+            "title": _STRING,
+            "alt": _STRING,
+            "file_name": _STRING,
+            "width": {"type": "integer"},
+            "height": {"type": "integer"},
+            "format": _STRING,
+            "focal_point": {"oneOf": [{"$ref": _REF + "FocalPoint"}, {"type": "null"}]},
+            "created_at": {"type": "string", "format": "date-time"},
+            "updated_at": {"type": "string", "format": "date-time"},
+            "embed": {
+                "type": "object",
+                "description": "Stable embed link per active preset.",
+                "additionalProperties": {"type": "string", "format": "uri"},
+            },
+            "renditions": {"type": "array", "items": {"$ref": _REF + "Rendition"}},
+        },
+    },
+    "FocalPoint": {
+        "type": "array",
+        "items": {"type": "number", "minimum": 0, "maximum": 1},
+        "minItems": 2,
+        "maxItems": 2,
+    },
+    "AssetPage": {
+        "type": "object",
+        "required": ["count", "page", "pages", "next", "previous", "results"],
+        "properties": {
+            "count": {"type": "integer"},
+            "page": {"type": "integer"},
+            "pages": {"type": "integer"},
+            "next": _NULLABLE_URI,
+            "previous": _NULLABLE_URI,
+            "results": {"type": "array", "items": {"$ref": _REF + "Asset"}},
+        },
+    },
+    "AssetChange": {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "title": _TEXT_255,
+            "alt": {"type": "string", "maxLength": 500, "pattern": _NO_NUL},
+            "focal_point": {"oneOf": [{"$ref": _REF + "FocalPoint"}, {"type": "null"}]},
+        },
+    },
+    "UploadRequest": {
+        "type": "object",
+        "required": ["content_type"],
+        "properties": {
+            "filename": _TEXT_255,
+            "content_type": {
+                "type": "string",
+                "pattern": "^image/[a-z0-9][a-z0-9.+-]{0,60}$",
+            },
+            "size": {"type": "integer", "minimum": 1},
+        },
+    },
+    "Upload": {
+        "type": "object",
+        "description": "Send the file with `method` to `url` (a presigned POST "
+        "with `fields` on S3; a PUT of the bytes with the token otherwise), "
+        "then finalize `key`.",
+        "required": ["method", "url", "fields", "key", "expires_in", "max_bytes"],
+        "properties": {
+            "method": {"enum": ["POST", "PUT"]},
+            "url": {"type": "string", "format": "uri"},
+            "fields": {"type": "object", "additionalProperties": _STRING},
+            "key": _STRING,
+            "expires_in": {"type": "integer"},
+            "max_bytes": {"type": "integer"},
+        },
+    },
+    "UploadReceived": {
+        "type": "object",
+        "required": ["key", "bytes"],
+        "properties": {"key": _STRING, "bytes": {"type": "integer"}},
+    },
+    "Finalize": {
+        "type": "object",
+        "required": ["key"],
+        "properties": {
+            "key": {
+                "type": "string",
+                "pattern": "^uploads/[A-Za-z0-9_-]{22,64}/upload$",
+            },
+            "filename": _TEXT_255,
+        },
+    },
+}
+
+
+def _query(name, schema, description):
+    return {"name": name, "in": "query", "schema": schema, "description": description}
+
+
+PATHS = {
+    "/api/assets/": {
+        "get": {
+            "operationId": "listAssets",
+            "summary": "List images, newest first (scope read).",
+            "parameters": [
+                _query(
+                    "q",
+                    {"type": "string", "maxLength": 200, "pattern": _NO_NUL},
+                    "Search title, alt text and file name.",
+                ),
+                _query(
+                    "updated_since",
+                    {"type": "string", "format": "date-time"},
+                    "Only images changed at or after this time.",
+                ),
+                _query(
+                    "page",
+                    {"type": "integer", "minimum": 1, "maximum": 10**9},
+                    "Page number; past the last page, 404.",
+                ),
+                _query(
+                    "page_size",
+                    {"type": "integer", "minimum": 1, "maximum": 100},
+                    "Images per page (50 unless given).",
+                ),
+            ],
+            "responses": {
+                "200": _json("AssetPage", "A page of images."),
+                **_errors(400, 404),
+            },
+        }
+    },
+    "/api/assets/{asset_id}/": {
+        "parameters": [_ID],
+        "get": {
+            "operationId": "getAsset",
+            "summary": "One image with its embed links and signed URLs (scope read).",
+            "responses": {"200": _json("Asset", "The image."), **_errors(404, 410)},
+        },
+        "patch": {
+            "operationId": "updateAsset",
+            "summary": "Change title, alt text or focal point (scope write).",
+            "requestBody": _body("AssetChange"),
+            "responses": {
+                "200": _json("Asset", "The changed image."),
+                **_errors(400, 404, 410, 413, 415),
+            },
+        },
+        "delete": {
+            "operationId": "deleteAsset",
+            "summary": "Delete an image, its original and renditions (scope write).",
+            "responses": {"204": {"description": "Deleted."}, **_errors(404)},
+        },
+    },
+    "/api/uploads/": {
+        "post": {
+            "operationId": "createUpload",
+            "summary": "Ask where to send one file (scope write).",
+            "requestBody": _body("UploadRequest"),
+            "responses": {
+                "201": _json("Upload", "Where and how to send the file."),
+                **_errors(400, 413, 415),
+            },
+        }
+    },
+    "/api/uploads/content/{upload}/": {
+        "parameters": [
+            {"name": "upload", "in": "path", "required": True, "schema": _STRING}
+        ],
+        "put": {
+            "operationId": "putUploadContent",
+            "summary": "Send the file's bytes, once (embedded default; scope write).",
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/octet-stream": {
+                        "schema": {"type": "string", "format": "binary"}
+                    }
+                },
+            },
+            "responses": {
+                "201": _json("UploadReceived", "Stored; now finalize the key."),
+                **_errors(400, 404, 409, 413),
+            },
+        },
+    },
+    "/api/uploads/finalize/": {
+        "post": {
+            "operationId": "finalizeUpload",
+            "summary": "Make an image of an upload; again gives the same image.",
+            "requestBody": _body("Finalize"),
+            "responses": {
+                "200": _json("Asset", "The image made by an earlier call."),
+                "201": _json("Asset", "The new image; renditions follow."),
+                **_errors(400, 404, 413, 415),
+            },
+        }
+    },
+}
+
+
+def openapi_document(server_url):
+    """Return the OpenAPI 3.1 document with ``server_url`` as its server."""
+    schemas = copy.deepcopy(SCHEMAS)
+    size = schemas["UploadRequest"]["properties"]["size"]
+    size["maximum"] = setting("MAX_UPLOAD_BYTES")
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "mediahub API",
+            "version": "1.0.0",
+            "description": "Images for sites that embed them. Every answer, "
+            f"errors included, is JSON. At most {setting('API_RATE_LIMIT')} "
+            "requests per token per minute.",
+        },
+        "servers": [{"url": server_url}],
+        "security": [{"bearer": []}],
+        "paths": PATHS,
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
+    }
+
+
+@csrf_exempt
+def schema_view(request):
+    """Serve the OpenAPI document; it is public, the operations are not."""
+    if request.method not in ("GET", "HEAD"):
+        return error_response(
+            405,
+            f"{request.method} is not allowed here.",
+            headers={"Allow": "GET, HEAD"},
+        )
+    server = request.build_absolute_uri(get_script_prefix()).rstrip("/")
+    response = JsonResponse(openapi_document(server or "/"))
+    response["Cache-Control"] = "public, max-age=300"
+    return response

@@ -1,0 +1,142 @@
+"""Uploads through the API: ask for an upload, send the bytes, then finalize.
+
+On S3 the upload is a presigned POST straight to the bucket
+(``uploads.upload_presign``). On the embedded default it is a one-time signed
+URL under /api/uploads/ that takes the bytes with a token-authenticated PUT;
+it is bound to the token that asked for it and expires with
+MEDIAHUB_UPLOAD_URL_TTL. Either way the finalize call treats the object as
+untrusted (``services.asset_finalize_upload``).
+"""
+
+import re
+import tempfile
+
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.core.files import File
+from django.core.files.storage import storages
+from django.http import JsonResponse
+from django.urls import reverse
+
+from transcoder import params, uploads
+from transcoder.api.auth import endpoint
+from transcoder.api.errors import ApiError
+from transcoder.api.representation import asset_json, assets_for_api
+from transcoder.api.views import json_body, text_field
+from transcoder.conf import setting
+from transcoder.models import Asset
+from transcoder.services import UPLOAD_KEY, UploadNotFoundError, asset_finalize_upload
+
+_SALT = "mediahub.api-upload"
+# The API asks for the type the presigned POST policy needs, in this one form.
+IMAGE_TYPE = re.compile(r"^image/[a-z0-9][a-z0-9.+-]{0,60}$", re.ASCII)
+_CHUNK = 1024 * 1024
+
+
+def _create(request, *, token):
+    """Answer with where and how to send one file."""
+    body = json_body(request)
+    filename = text_field(body, "filename")
+    content_type = text_field(body, "content_type", 100)
+    if not IMAGE_TYPE.fullmatch(content_type):
+        raise ApiError(400, "content_type must be an image type such as image/jpeg.")
+    size = body.get("size")
+    if isinstance(size, float) and size.is_integer():
+        size = int(size)  # JSON has one number type: 5396.0 is a whole number
+    if "size" in body and (
+        not isinstance(size, int) or isinstance(size, bool) or size < 1
+    ):
+        raise ApiError(400, "size must be a positive whole number of bytes.")
+    if size is not None and size > setting("MAX_UPLOAD_BYTES"):
+        # A declared size, not a body: the request itself is well within limits.
+        raise ApiError(
+            400, f"The file is larger than {setting('MAX_UPLOAD_BYTES')} bytes."
+        )
+    try:
+        if setting("STORAGE") == "s3":
+            post = uploads.upload_presign(
+                content_type=content_type, filename=filename, size=size
+            )
+            answer = {"method": "POST", **post}
+        else:
+            key = uploads.upload_key_new()
+            signed = signing.dumps({"k": key, "t": token.pk}, salt=_SALT)
+            url = reverse("transcoder:api-upload-content", args=[signed])
+            answer = {
+                "method": "PUT",
+                "url": request.build_absolute_uri(url),
+                "fields": {},
+                "key": key,
+            }
+    except ValidationError as e:
+        raise ApiError(400, " ".join(e.messages)) from None
+    answer["expires_in"] = setting("UPLOAD_URL_TTL")
+    answer["max_bytes"] = setting("MAX_UPLOAD_BYTES")
+    return JsonResponse(answer, status=201)
+
+
+def _content(request, signed, *, token):
+    """Take the bytes of one upload on the embedded default, once."""
+    if setting("STORAGE") != "local":
+        raise ApiError(404, "Uploads go straight to S3 here; ask /api/uploads/.")
+    try:
+        data = signing.loads(signed, salt=_SALT, max_age=setting("UPLOAD_URL_TTL"))
+    except signing.SignatureExpired:
+        raise ApiError(403, "This upload URL has expired; ask for a new one.") from None
+    except signing.BadSignature:
+        raise ApiError(404, "There is no such upload URL.") from None
+    if data.get("t") != token.pk or not UPLOAD_KEY.fullmatch(data.get("k", "")):
+        raise ApiError(403, "This upload URL belongs to another token.")
+    key = data["k"]
+    length = params.integer(
+        request.META.get("CONTENT_LENGTH") or "",
+        name="Content-Length",
+        low=0,
+        high=10**12,
+    )
+    limit = setting("MAX_UPLOAD_BYTES")
+    if length > limit:
+        raise ApiError(413, f"The file is larger than {limit} bytes.")
+    if length == 0:
+        raise ApiError(400, "The file is empty.")
+    storage = storages["default"]
+    if Asset.objects.filter(upload_key=key).exists() or storage.exists(key):
+        raise ApiError(409, "This upload URL was used already.")
+    with tempfile.SpooledTemporaryFile(max_size=_CHUNK) as spool:
+        received = 0
+        while chunk := request.read(min(_CHUNK, length - received)):
+            received += len(chunk)
+            spool.write(chunk)
+            if received >= length:
+                break
+        if received != length:
+            raise ApiError(400, "The body is shorter than its Content-Length.")
+        spool.seek(0)
+        storage.save(key, File(spool, name="upload"))
+    return JsonResponse({"key": key, "bytes": received}, status=201)
+
+
+def _finalize(request, *, token):
+    """Make an asset of an upload; finalizing the same key again gives the same."""
+    body = json_body(request)
+    key = text_field(body, "key", default=None)
+    if not UPLOAD_KEY.fullmatch(key):
+        raise ApiError(400, "key must be the key /api/uploads/ answered with.")
+    existed = Asset.objects.filter(upload_key=key).exists()
+    try:
+        asset = asset_finalize_upload(
+            key=key,
+            filename=text_field(body, "filename"),
+            uploaded_by=token.created_by,
+        )
+    except UploadNotFoundError as e:
+        raise ApiError(404, " ".join(e.messages)) from None
+    except ValidationError as e:
+        raise ApiError(400, " ".join(e.messages)) from None
+    asset = assets_for_api().get(pk=asset.pk)
+    return JsonResponse(asset_json(request, asset), status=200 if existed else 201)
+
+
+upload_create = endpoint(POST=("write", _create))
+upload_content = endpoint(PUT=("write", _content))
+upload_finalize = endpoint(POST=("write", _finalize))

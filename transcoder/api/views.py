@@ -1,0 +1,163 @@
+"""API v1 on assets: list, detail, edit and delete."""
+
+import json
+
+from django.core.exceptions import ValidationError
+from django.core.paginator import EmptyPage, Paginator
+from django.db.models import Q
+from django.http import HttpResponse, JsonResponse
+
+from transcoder import params
+from transcoder.api.auth import endpoint
+from transcoder.api.errors import ApiError
+from transcoder.api.representation import asset_json, assets_for_api
+from transcoder.models import Asset, DeletedAsset
+from transcoder.services import asset_delete, asset_update
+
+PAGE_SIZE = 50
+MAX_PAGE_SIZE = 100
+
+
+def _list(request, *, token):
+    """List assets, newest first, filtered by ``q`` and ``updated_since``."""
+    page_number = params.optional_integer(request.GET, "page", low=1, high=10**9)
+    page_size = params.optional_integer(
+        request.GET, "page_size", low=1, high=MAX_PAGE_SIZE
+    )
+    assets = assets_for_api().order_by("-created_at", "-id")
+    query = text_field(request.GET, "q", 200).strip()
+    if query:
+        assets = assets.filter(
+            Q(title__icontains=query)
+            | Q(alt_text__icontains=query)
+            | Q(original_filename__icontains=query)
+        )
+    since = params.optional_datetime(request.GET, "updated_since")
+    if since is not None:
+        assets = assets.filter(updated_at__gte=since)
+    paginator = Paginator(assets, page_size or PAGE_SIZE)
+    try:
+        page = paginator.page(page_number or 1)
+    except EmptyPage:
+        raise ApiError(
+            404, f"There is no page {page_number}; there are {paginator.num_pages}."
+        ) from None
+    return JsonResponse(
+        {
+            "count": paginator.count,
+            "page": page.number,
+            "pages": paginator.num_pages,
+            "next": _page_link(request, page.next_page_number())
+            if page.has_next()
+            else None,
+            "previous": _page_link(request, page.previous_page_number())
+            if page.has_previous()
+            else None,
+            "results": [asset_json(request, a) for a in page.object_list],
+        }
+    )
+
+
+def _page_link(request, number):
+    query = request.GET.copy()
+    query["page"] = str(number)
+    return request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
+
+
+def _asset_or_error(asset_id, queryset=None):
+    asset = (queryset if queryset is not None else Asset.objects).filter(pk=asset_id)
+    asset = asset.first()
+    if asset is None:
+        if DeletedAsset.objects.filter(pk=asset_id).exists():
+            raise ApiError(410, "This image was deleted.")
+        raise ApiError(404, "There is no image with this id.")
+    return asset
+
+
+def _detail(request, asset_id, *, token):
+    return JsonResponse(
+        asset_json(request, _asset_or_error(asset_id, assets_for_api()))
+    )
+
+
+EDITABLE = {"title": 255, "alt": 500}
+
+
+def json_body(request):
+    """Return the request's JSON object, or raise a 400 that says what is wrong."""
+    if request.content_type != "application/json":
+        raise ApiError(415, "Send a JSON object with Content-Type: application/json.")
+    try:
+        body = json.loads(request.body or b"null")
+    except (ValueError, UnicodeDecodeError):
+        raise ApiError(400, "The body is not valid JSON.") from None
+    if not isinstance(body, dict):
+        raise ApiError(400, "The body must be a JSON object.")
+    return body
+
+
+def text_field(body, name, limit=255, *, default=""):
+    """Return a string field of ``body``: at most ``limit`` characters, no NUL."""
+    value = body.get(name, default)
+    if not isinstance(value, str) or len(value) > limit or "\x00" in value:
+        raise ApiError(
+            400, f"{name} must be text of at most {limit} characters, without NUL."
+        )
+    return value
+
+
+def _focal(value):
+    if value is None:
+        return None
+    if (
+        not isinstance(value, list)
+        or len(value) != 2
+        or not all(
+            isinstance(v, int | float) and not isinstance(v, bool) and 0 <= v <= 1
+            for v in value
+        )
+    ):
+        raise ApiError(
+            400, "focal_point must be [x, y] with each from 0 to 1, or null."
+        )
+    return (float(value[0]), float(value[1]))
+
+
+def _patch(request, asset_id, *, token):
+    """Change title, alt text and focal point; fields left out keep their value."""
+    asset = _asset_or_error(asset_id)
+    body = json_body(request)
+    unknown = sorted(set(body) - {*EDITABLE, "focal_point"})
+    if unknown:
+        raise ApiError(400, f"These fields cannot be changed: {', '.join(unknown)}.")
+    for name, limit in EDITABLE.items():
+        if name in body:
+            text_field(body, name, limit)
+    focal = _focal(body["focal_point"]) if "focal_point" in body else asset.focal
+    try:
+        asset_update(
+            asset=asset,
+            title=body.get("title", asset.title),
+            alt_text=body.get("alt", asset.alt_text),
+            focal=focal,
+        )
+    except ValidationError as e:
+        raise ApiError(400, " ".join(e.messages)) from None
+    return _detail(request, asset_id, token=token)
+
+
+def _delete(request, asset_id, *, token):
+    """Delete an asset; deleting it again answers the same."""
+    asset = Asset.objects.filter(pk=asset_id).first()
+    if asset is None and not DeletedAsset.objects.filter(pk=asset_id).exists():
+        raise ApiError(404, "There is no image with this id.")
+    if asset is not None:
+        asset_delete(asset=asset)
+    return HttpResponse(status=204)
+
+
+LIST_PARAMETERS = {"q", "updated_since", "page", "page_size"}
+asset_list = endpoint(GET=("read", _list, LIST_PARAMETERS))
+asset_detail = endpoint(
+    GET=("read", _detail), PATCH=("write", _patch), DELETE=("write", _delete)
+)
