@@ -49,9 +49,15 @@ def env_list(name, default=()):
 DEV_SECRET_KEY = "django-insecure-mediahub-local-development-only"  # noqa: S105
 
 DEBUG = env_bool("DJANGO_DEBUG", default=False)
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", DEV_SECRET_KEY)
-if not DEBUG and SECRET_KEY == DEV_SECRET_KEY and env_bool("MEDIAHUB_PRODUCTION"):
-    raise ImproperlyConfigured("Set DJANGO_SECRET_KEY in production.")
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY") or DEV_SECRET_KEY
+# The dev key is public: with it anyone can forge delivery URLs, sessions and
+# the messages cookie. Only debug mode (`make run`, a developer's machine) may
+# fall back to it; whatever runs with DEBUG off must bring its own secret.
+if not DEBUG and SECRET_KEY.startswith("django-insecure"):
+    raise ImproperlyConfigured(
+        "Set DJANGO_SECRET_KEY: DEBUG is off, and the development key is public. "
+        "Make one with: python -c 'import secrets; print(secrets.token_urlsafe(50))'"
+    )
 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
