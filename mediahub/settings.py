@@ -155,6 +155,11 @@ for _name in (
     if os.environ.get(f"MEDIAHUB_{_name}"):
         globals()[f"MEDIAHUB_{_name}"] = env_int(f"MEDIAHUB_{_name}", None)
 
+# Deleting an asset erases every version of its objects, not only the current
+# one (see README, "Deleting and erasing").
+if os.environ.get("MEDIAHUB_ERASE_VERSIONS"):
+    MEDIAHUB_ERASE_VERSIONS = env_bool("MEDIAHUB_ERASE_VERSIONS")
+
 # Uploads through Django are streamed to a temporary file past 2.5 MB; the cap
 # keeps a hostile request from filling the disk before the form sees it.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
