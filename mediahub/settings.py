@@ -79,6 +79,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Before anything reads a body (CSRF does, for every POST): see the module.
+    "transcoder.middleware.BodyLimitMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -144,6 +146,7 @@ MEDIAHUB_MEDIA_ROOT = Path(os.environ.get("MEDIAHUB_MEDIA_ROOT", VAR_DIR / "medi
 # Numeric limits: set only when the environment names them, so the defaults
 # live in one place (transcoder.conf.DEFAULTS).
 for _name in (
+    "ANONYMOUS_BODY_BYTES",
     "URL_TTL",
     "UPLOAD_URL_TTL",
     "MAX_UPLOAD_BYTES",
@@ -160,8 +163,12 @@ for _name in (
 if os.environ.get("MEDIAHUB_ERASE_VERSIONS"):
     MEDIAHUB_ERASE_VERSIONS = env_bool("MEDIAHUB_ERASE_VERSIONS")
 
-# Uploads through Django are streamed to a temporary file past 2.5 MB; the cap
-# keeps a hostile request from filling the disk before the form sees it.
+# DATA_UPLOAD_MAX_MEMORY_SIZE bounds the form fields of a request, not its file
+# parts: a file part past FILE_UPLOAD_MAX_MEMORY_SIZE is written to a temporary
+# file however large it is, and CSRF parses every POST before any view checks
+# who is asking. What bounds the whole body is transcoder.middleware: 64 KiB
+# (MEDIAHUB_ANONYMOUS_BODY_BYTES) unless signed in or holding an API token, and
+# MEDIAHUB_MAX_UPLOAD_BYTES plus the form around the file when signed in.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 

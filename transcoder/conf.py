@@ -12,6 +12,8 @@ DEFAULTS = {
     "MAX_DECODE_SECONDS": 15,
     "MAX_ATTEMPTS": 5,
     "UPLOAD_URL_TTL": 600,
+    # What a request that is not signed in (nor carries an API token) may send.
+    "ANONYMOUS_BODY_BYTES": 64 * 1024,
     # Deleting an asset erases every version of its objects (see asset_delete).
     "ERASE_VERSIONS": False,
 }
