@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "axes",
     "transcoder",
 ]
 
@@ -83,6 +84,8 @@ MIDDLEWARE = [
     "transcoder.middleware.BodyLimitMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into a 429.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "mediahub.urls"
@@ -115,6 +118,14 @@ DATABASES = {
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# django-axes first: a login locked out is refused before ModelBackend runs the
+# password hasher. Its state is in the database (AccessAttempt rows), shared by
+# every Lambda container.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": f"django.contrib.auth.password_validation.{name}"}
@@ -200,6 +211,20 @@ SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+
+# Login lockout (django-axes, database handler). Five wrong passwords in a row
+# for one username from one address lock that pair out for AXES_COOLOFF_TIME
+# hours; further tries while locked restart the wait. Per username and address,
+# not per username alone, so nobody can lock the admin out from elsewhere; the
+# cool-off holds one address to a handful of guesses an hour. The address is
+# API Gateway's sourceIp, never a client-supplied header (transcoder.client_ip).
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_TIME", 1)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "transcoder.client_ip.client_ip"
+AXES_RESET_ON_SUCCESS = True
+
 # Production is HTTPS only (API Gateway and CloudFront never speak plain HTTP);
 # `make run` and the tests turn this off explicitly.
 if env_bool("MEDIAHUB_HTTPS", default=not DEBUG):

@@ -112,7 +112,8 @@ def test_package_target_gives_collectstatic_a_throwaway_secret():
     makefile = (ROOT / "Makefile").read_text()
     recipe = makefile.split("\npackage:", 1)[1].split("\n\n", 1)[0]
     assert "collectstatic" in recipe
-    assert "DJANGO_SECRET_KEY=" in recipe and "secrets.token_urlsafe" in recipe
+    assert "DJANGO_SECRET_KEY=$(THROWAWAY_KEY)" in recipe
+    assert "THROWAWAY_KEY = $$($(LAMBDA_VENV)/bin/python -c 'import secrets" in makefile
 
 
 @pytest.mark.parametrize(
