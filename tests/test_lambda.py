@@ -382,3 +382,58 @@ def test_odd_upload_keys_are_ignored_and_kept(media_events, s3, presets, key):
     assert media_events.lambda_handler(event, None) == []
     assert not Asset.objects.exists()
     assert s3.keys() == [key]
+
+
+def _login_event(password, forwarded_for, csrf="c" * 32):
+    """A form POST to /dev/admin/login/ through API Gateway (REST, v1 sample)."""
+    from urllib.parse import urlencode
+
+    event = load_event("aws-lambda-go/apigw-request.json")
+    host = event["headers"]["Host"]
+    headers = {
+        "Host": host,
+        "Content-Type": "application/x-www-form-urlencoded",
+        "Cookie": f"csrftoken={csrf}",
+        "Referer": f"https://{host}/dev/admin/login/",
+        "X-Forwarded-For": forwarded_for,
+        "X-Forwarded-Proto": "https",
+        "X-Forwarded-Port": "443",
+    }
+    body = urlencode(
+        {"csrfmiddlewaretoken": csrf, "username": "admin", "password": password}
+    )
+    event.update(
+        httpMethod="POST",
+        path="/admin/login/",
+        resource="/{proxy+}",
+        headers=headers,
+        multiValueHeaders={k: [v] for k, v in headers.items()},
+        queryStringParameters=None,
+        multiValueQueryStringParameters=None,
+        body=body,
+        isBase64Encoded=False,
+    )
+    event["requestContext"]["identity"]["sourceIp"] = "198.51.100.23"
+    return event
+
+
+def test_login_lockout_through_api_gateway_ignores_forged_forwarded_for(
+    zappa_handler, settings
+):
+    """Rotating X-Forwarded-For does not reset the count: sourceIp is the address."""
+    from axes.models import AccessAttempt
+    from django.contrib.auth.models import User
+
+    User.objects.create_superuser("admin", password="the-right-password-1")
+    statuses = [
+        zappa_handler.lambda_handler(
+            _login_event(f"guess-{n}", f"203.0.113.{n}, 198.51.100.23"), None
+        )["statusCode"]
+        for n in range(6)
+    ]
+    assert statuses == [200, 200, 200, 200, 429, 429]
+    right = _login_event("the-right-password-1", "203.0.113.77, 198.51.100.23")
+    assert zappa_handler.lambda_handler(right, None)["statusCode"] == 429
+    assert list(AccessAttempt.objects.values_list("ip_address", flat=True)) == [
+        "198.51.100.23"
+    ]
