@@ -437,3 +437,21 @@ def test_login_lockout_through_api_gateway_ignores_forged_forwarded_for(
     assert list(AccessAttempt.objects.values_list("ip_address", flat=True)) == [
         "198.51.100.23"
     ]
+
+
+def test_s3_event_finalizes_a_key_minted_for_an_editor(media_events, s3, presets):
+    """The event has no user, yet still finalizes a key bound to one."""
+    from django.contrib.auth.models import User
+
+    from transcoder import keys
+    from transcoder.models import Asset
+
+    editor = User.objects.create_user("editor", is_staff=True)
+    key = keys.upload_key_mint(user=editor)
+    data = upload_photo(s3, key)
+    event = s3_event(s3.bucket, quote(key, safe=""), len(data))
+
+    (asset_id,) = media_events.lambda_handler(event, None)
+    asset = Asset.objects.get(pk=asset_id)
+    assert asset.upload_key == key and asset.original_filename == ""
+    assert s3.keys("uploads/") == []
