@@ -8,6 +8,7 @@ unknown shape is left alone.
 """
 
 import logging
+import uuid
 
 from django.core.files.storage import storages
 
@@ -54,7 +55,7 @@ def asset_prefixes(asset_id):
 
 
 def objects_erase(*, asset_id):
-    """Erase every version of every object stored for an asset; return their keys.
+    """Erase every version of every object stored for an asset.
 
     On a versioned bucket a plain delete only hides an object behind a delete
     marker, and the bytes stay as a noncurrent version until the lifecycle
@@ -62,9 +63,8 @@ def objects_erase(*, asset_id):
     ``originals/<asset id>/`` and ``renditions/<asset id>/``, so nothing of
     the asset is left to restore. On local storage the files are deleted.
     It needs ``s3:ListBucketVersions`` and ``s3:DeleteObjectVersion``.
+    Return the key of each version (or delete marker) erased, sorted.
     """
-    import uuid
-
     uuid.UUID(str(asset_id))  # a prefix made of anything else is refused
     erased = []
     for alias, prefix in asset_prefixes(asset_id):
