@@ -74,14 +74,15 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, before anything can read a body (CSRF parses every POST, and so do
+    # the error views of any middleware that raises): see the module.
+    "transcoder.middleware.BodyLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    # Before anything reads a body (CSRF does, for every POST): see the module.
-    "transcoder.middleware.BodyLimitMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into a 429.

@@ -119,6 +119,14 @@ def test_anonymous_large_post_to_login_is_refused_unread(spooled):
     assert spooled == []
 
 
+def test_anonymous_large_post_with_a_bad_host_is_refused_unread(spooled):
+    """A bad Host makes an error view, which parses the body: the cap comes first."""
+    body = MultipartBody(30 * MB, [("username", "admin")])
+    status, _ = _post("/admin/login/", body, HTTP_HOST="evil.example")
+    assert status == 413
+    assert body.position == 0 and spooled == []
+
+
 def test_without_the_cap_the_same_post_is_spooled_to_disk(settings, spooled):
     """The control: without the middleware Django reads and spools all of it."""
     settings.MIDDLEWARE = [

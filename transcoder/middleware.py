@@ -5,7 +5,8 @@ and ``CsrfViewMiddleware`` does so for every POST before any view checks who
 is asking. Its multipart parser writes each file part past
 FILE_UPLOAD_MAX_MEMORY_SIZE to a temporary file, and DATA_UPLOAD_MAX_MEMORY_SIZE
 does not count file parts, so an anonymous 300 MB POST to /admin/login/ was
-written to disk in full before the CSRF check refused it.
+written to disk in full before the CSRF check refused it. Error views read it
+too: they run CSRF's ``process_view``.
 
 This middleware looks at the declared length only, and answers 413 before
 the body is read:
@@ -22,7 +23,11 @@ such a body as empty anyway.
 """
 
 import logging
+from importlib import import_module
+from types import SimpleNamespace
 
+from django.conf import settings
+from django.contrib.auth import get_user
 from django.http import HttpResponse
 
 from transcoder.conf import setting
@@ -55,11 +60,21 @@ def _has_api_token(request):
     ).exists()
 
 
+def _signed_in(request):
+    """Tell whether the session cookie names a signed-in user.
+
+    Runs before SessionMiddleware, so it reads the session itself, on a copy:
+    the request is left as it was for the middleware after it.
+    """
+    key = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
+    if not key:
+        return False
+    store = import_module(settings.SESSION_ENGINE).SessionStore(key)
+    return get_user(SimpleNamespace(session=store)).is_authenticated
+
+
 def _authenticated(request):
-    user = getattr(request, "user", None)
-    if user is not None and user.is_authenticated:
-        return True
-    return _has_api_token(request)
+    return _signed_in(request) or _has_api_token(request)
 
 
 def _refuse(status, message):
@@ -71,9 +86,9 @@ def _refuse(status, message):
 class BodyLimitMiddleware:
     """Refuse a body larger than the sender may send, before anything reads it.
 
-    Goes after AuthenticationMiddleware (it asks who is signed in) and before
-    anything that reads ``request.POST``; every middleware's ``__call__``
-    runs before any ``process_view``, CSRF's included.
+    Goes first in MIDDLEWARE. Anything before it could read the body: an
+    exception there (a bad Host header in CommonMiddleware, say) is answered
+    by an error view that runs CSRF's ``process_view``, which parses the POST.
     """
 
     def __init__(self, get_response):
