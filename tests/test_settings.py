@@ -142,6 +142,8 @@ def test_bad_environment_is_a_clear_error(tmp_path, env, message):
         ("MAX_FRAMES", "50"),
         ("MAX_DECODE_SECONDS", "7"),
         ("MAX_ATTEMPTS", "2"),
+        ("ANONYMOUS_BODY_BYTES", "1000"),
+        ("ERASE_VERSIONS", "True"),
     ],
 )
 def test_limits_come_from_the_environment(tmp_path, name, value):
