@@ -91,9 +91,12 @@ $(LAMBDA_STAMP): requirements/runtime.txt requirements/deploy.txt
 	@touch $@
 
 # collectstatic runs with DEBUG off so the zip holds WhiteNoise's manifest and
-# compressed files; staticfiles/ is packaged with the project.
+# compressed files; staticfiles/ is packaged with the project. DEBUG off needs a
+# secret: a random one, made for this one command and never kept.
+THROWAWAY_KEY = $$($(LAMBDA_VENV)/bin/python -c 'import secrets; print(secrets.token_urlsafe(50))')
 package: $(LAMBDA_STAMP)
 	env -u DJANGO_DEBUG -u MEDIAHUB_STORAGE -u DJANGO_STATIC_URL \
+	  DJANGO_SECRET_KEY=$(THROWAWAY_KEY) \
 	  $(LAMBDA_VENV)/bin/python manage.py collectstatic --noinput --clear --verbosity 0
 	@mkdir -p dist
 	$(PACKAGE_ENV) zappa package $(STAGE) -o dist/mediahub-$(STAGE).zip

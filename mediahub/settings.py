@@ -49,9 +49,15 @@ def env_list(name, default=()):
 DEV_SECRET_KEY = "django-insecure-mediahub-local-development-only"  # noqa: S105
 
 DEBUG = env_bool("DJANGO_DEBUG", default=False)
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", DEV_SECRET_KEY)
-if not DEBUG and SECRET_KEY == DEV_SECRET_KEY and env_bool("MEDIAHUB_PRODUCTION"):
-    raise ImproperlyConfigured("Set DJANGO_SECRET_KEY in production.")
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY") or DEV_SECRET_KEY
+# The dev key is public: with it anyone can forge delivery URLs, sessions and
+# the messages cookie. Only debug mode (`make run`, a developer's machine) may
+# fall back to it; whatever runs with DEBUG off must bring its own secret.
+if not DEBUG and SECRET_KEY.startswith("django-insecure"):
+    raise ImproperlyConfigured(
+        "Set DJANGO_SECRET_KEY: DEBUG is off, and the development key is public. "
+        "Make one with: python -c 'import secrets; print(secrets.token_urlsafe(50))'"
+    )
 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
@@ -64,10 +70,14 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "corsheaders",
+    "axes",
     "transcoder",
 ]
 
 MIDDLEWARE = [
+    # First, before anything can read a body (CSRF parses every POST, and so do
+    # the error views of any middleware that raises): see the module.
+    "transcoder.middleware.BodyLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -77,6 +87,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into a 429.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "mediahub.urls"
@@ -110,6 +122,14 @@ DATABASES = {
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# django-axes first: a login locked out is refused before ModelBackend runs the
+# password hasher. Its state is in the database (AccessAttempt rows), shared by
+# every Lambda container.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": f"django.contrib.auth.password_validation.{name}"}
     for name in (
@@ -140,6 +160,7 @@ MEDIAHUB_MEDIA_ROOT = Path(os.environ.get("MEDIAHUB_MEDIA_ROOT", VAR_DIR / "medi
 # Numeric limits: set only when the environment names them, so the defaults
 # live in one place (transcoder.conf.DEFAULTS).
 for _name in (
+    "ANONYMOUS_BODY_BYTES",
     "URL_TTL",
     "URL_WINDOW",
     "API_RATE_LIMIT",
@@ -163,8 +184,17 @@ CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS")
 CORS_URLS_REGEX = r"^/api/.*$"
 CORS_EXPOSE_HEADERS = ["Retry-After"]
 
-# Uploads through Django are streamed to a temporary file past 2.5 MB; the cap
-# keeps a hostile request from filling the disk before the form sees it.
+# Deleting an asset erases every version of its objects, not only the current
+# one (see README, "Deleting and erasing").
+if os.environ.get("MEDIAHUB_ERASE_VERSIONS"):
+    MEDIAHUB_ERASE_VERSIONS = env_bool("MEDIAHUB_ERASE_VERSIONS")
+
+# DATA_UPLOAD_MAX_MEMORY_SIZE bounds the form fields of a request, not its file
+# parts: a file part past FILE_UPLOAD_MAX_MEMORY_SIZE is written to a temporary
+# file however large it is, and CSRF parses every POST before any view checks
+# who is asking. What bounds the whole body is transcoder.middleware: 64 KiB
+# (MEDIAHUB_ANONYMOUS_BODY_BYTES) unless signed in or holding an API token, and
+# MEDIAHUB_MAX_UPLOAD_BYTES plus the form around the file when signed in.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
@@ -196,6 +226,20 @@ SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+
+# Login lockout (django-axes, database handler). Five wrong passwords in a row
+# for one username from one address lock that pair out for AXES_COOLOFF_TIME
+# hours; further tries while locked restart the wait. Per username and address,
+# not per username alone, so nobody can lock the admin out from elsewhere; the
+# cool-off holds one address to a handful of guesses an hour. The address is
+# API Gateway's sourceIp, never a client-supplied header (transcoder.client_ip).
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_TIME", 1)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "transcoder.client_ip.client_ip"
+AXES_RESET_ON_SUCCESS = True
+
 # Production is HTTPS only (API Gateway and CloudFront never speak plain HTTP);
 # `make run` and the tests turn this off explicitly.
 if env_bool("MEDIAHUB_HTTPS", default=not DEBUG):

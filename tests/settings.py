@@ -1,8 +1,12 @@
 """Test settings: production settings, with HTTPS-only switches off for the tests."""
 
 import os
+import secrets
 
 os.environ.setdefault("MEDIAHUB_HTTPS", "0")
+# DEBUG is off in the tests, as in production, so a secret is required; a fresh
+# one per run (and for the subprocesses the tests start) is never reused.
+os.environ.setdefault("DJANGO_SECRET_KEY", secrets.token_urlsafe(50))
 
 from mediahub.settings import *  # noqa: E402,F403
 

@@ -1,6 +1,7 @@
 """A fresh database gets the starter presets from migrate; bootstrap adds an admin."""
 
 import os
+import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -23,6 +24,7 @@ def _manage(tmp_path, *args, **env):
             "DJANGO_SETTINGS_MODULE": "mediahub.settings",
             "MEDIAHUB_VAR_DIR": str(tmp_path),
             "MEDIAHUB_HTTPS": "0",
+            "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
         }
         | env,
         cwd=ROOT,

@@ -304,3 +304,155 @@ def test_file_copied_into_uploads_by_hand_becomes_a_named_asset(
         RenditionStatus.READY
     }
     assert s3.keys("uploads/") == []
+
+
+def _planted_keys(asset):
+    """Return the reported attack's keys aimed at an asset's original and rendition."""
+    original = asset.original.replace("/", "\\")
+    rendition = asset.renditions.exclude(name="").first().name.replace("/", "\\")
+    return {
+        "original": f"uploads/..\\{original}",
+        "rendition": f"uploads/..\\{rendition}",
+    }
+
+
+@pytest.mark.parametrize("target", ["original", "rendition"])
+def test_backslash_key_cannot_reach_another_assets_objects(
+    media_events, s3, presets, jpeg, target, caplog, request
+):
+    """uploads/..\\originals\\<id>\\<hash>.jpg is ignored: the target survives.
+
+    django-storages' clean_name would turn the key into originals/<id>/... and
+    make an asset of (then delete) another asset's original or rendition. The
+    event is logged and ignored, and neither object is touched, not even by
+    purge_orphans days later.
+    """
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from transcoder import services
+    from transcoder.models import Asset
+
+    logger = logging.getLogger("transcoder.lambda_events")
+    logger.addHandler(caplog.handler)
+    request.addfinalizer(lambda: logger.removeHandler(caplog.handler))
+    victim = services.asset_create(content=jpeg, filename="victim.jpg")
+    planted = _planted_keys(victim)[target]
+    data = upload_photo(s3, planted)
+    before = {
+        k: s3.client.get_object(Bucket=s3.bucket, Key=k)["Body"].read()
+        for k in s3.keys()
+    }
+    # S3 URL-encodes the key in the event; "\" arrives as %5C.
+    event = s3_event(s3.bucket, quote(planted, safe="/"), len(data))
+    assert "%5C" in event["Records"][0]["s3"]["object"]["key"]
+
+    assert media_events.lambda_handler(event, None) == []
+    assert list(Asset.objects.values_list("pk", flat=True)) == [victim.pk]
+    after = {
+        k: s3.client.get_object(Bucket=s3.bucket, Key=k)["Body"].read()
+        for k in s3.keys()
+    }
+    assert after == before
+    assert "not an upload key" in caplog.text
+
+    services.orphans_purge(now=timezone.now() + timedelta(days=3))
+    assert set(s3.keys()) == set(before)
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "uploads/a\\..\\..\\x",
+        "uploads/%2e%2e/x",
+        "uploads/./x",
+        "Uploads/..\\originals\\x.jpg",
+        "uploads/\uff0e\uff0e/x.jpg",
+        "uploads/\u2024\u2024/x.jpg",
+        "uploads/a\u202e.jpg",
+    ],
+    ids=ascii,
+)
+def test_odd_upload_keys_are_ignored_and_kept(media_events, s3, presets, key):
+    """Variants of the backslash trick make no asset and no object moves."""
+    from transcoder.models import Asset
+
+    upload_photo(s3, key)
+    event = s3_event(s3.bucket, quote(key, safe="/"), 1000)
+    assert media_events.lambda_handler(event, None) == []
+    assert not Asset.objects.exists()
+    assert s3.keys() == [key]
+
+
+def _login_event(password, forwarded_for, csrf="c" * 32):
+    """A form POST to /dev/admin/login/ through API Gateway (REST, v1 sample)."""
+    from urllib.parse import urlencode
+
+    event = load_event("aws-lambda-go/apigw-request.json")
+    host = event["headers"]["Host"]
+    headers = {
+        "Host": host,
+        "Content-Type": "application/x-www-form-urlencoded",
+        "Cookie": f"csrftoken={csrf}",
+        "Referer": f"https://{host}/dev/admin/login/",
+        "X-Forwarded-For": forwarded_for,
+        "X-Forwarded-Proto": "https",
+        "X-Forwarded-Port": "443",
+    }
+    body = urlencode(
+        {"csrfmiddlewaretoken": csrf, "username": "admin", "password": password}
+    )
+    event.update(
+        httpMethod="POST",
+        path="/admin/login/",
+        resource="/{proxy+}",
+        headers=headers,
+        multiValueHeaders={k: [v] for k, v in headers.items()},
+        queryStringParameters=None,
+        multiValueQueryStringParameters=None,
+        body=body,
+        isBase64Encoded=False,
+    )
+    event["requestContext"]["identity"]["sourceIp"] = "198.51.100.23"
+    return event
+
+
+def test_login_lockout_through_api_gateway_ignores_forged_forwarded_for(
+    zappa_handler, settings
+):
+    """Rotating X-Forwarded-For does not reset the count: sourceIp is the address."""
+    from axes.models import AccessAttempt
+    from django.contrib.auth.models import User
+
+    User.objects.create_superuser("admin", password="the-right-password-1")
+    statuses = [
+        zappa_handler.lambda_handler(
+            _login_event(f"guess-{n}", f"203.0.113.{n}, 198.51.100.23"), None
+        )["statusCode"]
+        for n in range(6)
+    ]
+    assert statuses == [200, 200, 200, 200, 429, 429]
+    right = _login_event("the-right-password-1", "203.0.113.77, 198.51.100.23")
+    assert zappa_handler.lambda_handler(right, None)["statusCode"] == 429
+    assert list(AccessAttempt.objects.values_list("ip_address", flat=True)) == [
+        "198.51.100.23"
+    ]
+
+
+def test_s3_event_finalizes_a_key_minted_for_an_editor(media_events, s3, presets):
+    """The event has no user, yet still finalizes a key bound to one."""
+    from django.contrib.auth.models import User
+
+    from transcoder import keys
+    from transcoder.models import Asset
+
+    editor = User.objects.create_user("editor", is_staff=True)
+    key = keys.upload_key_mint(user=editor)
+    data = upload_photo(s3, key)
+    event = s3_event(s3.bucket, quote(key, safe=""), len(data))
+
+    (asset_id,) = media_events.lambda_handler(event, None)
+    asset = Asset.objects.get(pk=asset_id)
+    assert asset.upload_key == key and asset.original_filename == ""
+    assert s3.keys("uploads/") == []

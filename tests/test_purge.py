@@ -25,7 +25,7 @@ def _purge(*args):
 
 
 @pytest.fixture
-def library(presets, jpeg, media_root):
+def library(presets, jpeg, media_root, admin_user):
     """An asset with renditions, plus orphans of every kind, old and fresh (local)."""
     asset = services.asset_create(content=jpeg, filename="a.jpg")
     thumb_webp, thumb_jpeg, card = (
@@ -42,8 +42,8 @@ def library(presets, jpeg, media_root):
     files = {
         "old_rendition": f"renditions/{ORPHAN_ASSET}/thumb/0123456789abcdef-100.webp",
         "fresh_rendition": f"renditions/{ORPHAN_ASSET}/thumb/fedcba9876543210-100.jpg",
-        "old_upload": uploads.upload_key_new(),
-        "fresh_upload": uploads.upload_key_new(),
+        "old_upload": uploads.upload_key_new(user=admin_user),
+        "fresh_upload": uploads.upload_key_new(user=admin_user),
         "old_original": f"originals/{ORPHAN_ASSET}/0123456789abcdef.jpg",
         "fresh_original": f"originals/{ORPHAN_ASSET}/fedcba9876543210.jpg",
     }
@@ -134,7 +134,7 @@ def test_purge_on_an_empty_library(db):
 
 
 @pytest.mark.s3
-def test_purge_on_s3_follows_each_lifetime(s3, presets, jpeg):
+def test_purge_on_s3_follows_each_lifetime(s3, presets, jpeg, admin_user):
     """On S3 each kind of orphan goes once its own lifetime is over, no sooner."""
     asset = services.asset_create(content=jpeg, filename="a.jpg")
     superseded = asset.renditions.get(preset__slug="card")
@@ -146,7 +146,7 @@ def test_purge_on_s3_follows_each_lifetime(s3, presets, jpeg):
         ]
     )
     rendition = f"renditions/{ORPHAN_ASSET}/thumb/0123456789abcdef-100.webp"
-    upload = uploads.upload_key_new()
+    upload = uploads.upload_key_new(user=admin_user)
     original = f"originals/{ORPHAN_ASSET}/0123456789abcdef.jpg"
     for key in (rendition, upload, original):
         s3.client.put_object(Bucket=s3.bucket, Key=key, Body=b"x")
@@ -169,3 +169,80 @@ def test_purge_on_s3_follows_each_lifetime(s3, presets, jpeg):
     plan = services.orphans_purge(now=now + timedelta(hours=25))
     assert plan == [("default", original, "no asset refers to it")]
     assert s3.keys() == used
+
+
+@pytest.mark.s3
+@pytest.mark.parametrize("target", ["original", "rendition"])
+def test_purge_never_follows_a_planted_backslash_key_on_s3(
+    s3, presets, jpeg, target, caplog
+):
+    """uploads/..\\originals\\<id>\\<hash>.jpg is no stale upload: all stays.
+
+    Deleting it through storage would clean its name into the target's key and
+    delete another asset's original (or rendition) every day. The purge lists
+    and deletes raw keys only, and keeps keys of no known shape, with a log.
+    """
+    victim = services.asset_create(content=jpeg, filename="victim.jpg")
+    name = (
+        victim.original
+        if target == "original"
+        else victim.renditions.exclude(name="").first().name
+    )
+    planted = "uploads/..\\" + name.replace("/", "\\")
+    s3.client.put_object(Bucket=s3.bucket, Key=planted, Body=b"x")
+    stale = uploads.upload_key_new(user=victim.uploaded_by or _someone())
+    s3.client.put_object(Bucket=s3.bucket, Key=stale, Body=b"x")
+    everything = s3.keys()
+
+    later = timezone.now() + timedelta(days=3)
+    plan = services.orphans_purge(now=later, dry_run=True)
+    assert plan == [("default", stale, "stale upload")]
+    services.orphans_purge(now=later)
+
+    assert s3.keys() == sorted(set(everything) - {stale})
+    assert name in s3.keys() and planted in s3.keys()
+    assert f"Skipping {planted!r}" in caplog.text
+
+
+def _someone():
+    from django.contrib.auth.models import User
+
+    return User.objects.create_user("someone")
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        f"uploads/..\\originals\\{ORPHAN_ASSET}\\0123456789abcdef.jpg",
+        "uploads/a\u202eb.jpg",
+        f"originals/{ORPHAN_ASSET}/notes.txt",
+        f"renditions/{ORPHAN_ASSET}/thumb/x.webp",
+    ],
+    ids=ascii,
+)
+def test_purge_keeps_local_files_of_unknown_shape(db, media_root, name, caplog):
+    """On local storage, a file of no shape mediahub makes is logged and kept."""
+    path = media_root / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"x")
+    _age(path, 30 * 24 * HOUR)
+    assert "Deleted 0 object(s)." in _purge()
+    assert path.exists()
+    assert "not a key mediahub makes" in caplog.text
+
+
+@pytest.mark.s3
+def test_purge_deletes_by_the_listed_key_not_a_cleaned_name(s3, monkeypatch):
+    """Stale uploads are deleted through the S3 client, never Storage.delete."""
+    from django.core.files.storage import storages
+
+    def refuse(self, name):
+        raise AssertionError(f"Storage.delete({name!r}) was called")
+
+    monkeypatch.setattr(type(storages["default"]), "delete", refuse)
+    stale = uploads.upload_key_new(user=_someone())
+    copied = "uploads/2026/Happy Face.jpg"
+    for key in (stale, copied):
+        s3.client.put_object(Bucket=s3.bucket, Key=key, Body=b"x")
+    services.orphans_purge(now=timezone.now() + timedelta(hours=2))
+    assert s3.keys() == []

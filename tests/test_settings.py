@@ -16,6 +16,7 @@ def _manage(*args, **env):
         "PATH": os.environ["PATH"],
         "DJANGO_SETTINGS_MODULE": "mediahub.settings",
         "AWS_CONFIG_FILE": "/nonexistent",
+        "DJANGO_SECRET_KEY": SECRET,
     }
     return subprocess.run(
         [sys.executable, "manage.py", *args],
@@ -62,9 +63,57 @@ def test_check_deploy_warns_without_cloudfront_key(tmp_path):
 
 def test_check_deploy_flags_the_dev_secret(tmp_path):
     """Without DJANGO_SECRET_KEY, check --deploy does not pass."""
-    proc = _check_deploy(tmp_path)
+    proc = _check_deploy(tmp_path, DJANGO_SECRET_KEY="")
     assert proc.returncode != 0
     assert "SECRET_KEY" in proc.stdout + proc.stderr
+
+
+DEV_KEY = "django-insecure-mediahub-local-development-only"  # noqa: S105
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        pytest.param({"DJANGO_SECRET_KEY": ""}, id="unset"),
+        pytest.param({"DJANGO_SECRET_KEY": DEV_KEY}, id="dev-key"),
+        pytest.param(
+            {"DJANGO_SECRET_KEY": "django-insecure-" + "k" * 40}, id="insecure-prefix"
+        ),
+        pytest.param({"DJANGO_SECRET_KEY": "", "DJANGO_DEBUG": "0"}, id="debug-0"),
+        pytest.param(
+            {"DJANGO_SECRET_KEY": "", "MEDIAHUB_PRODUCTION": "0"}, id="not-production"
+        ),
+    ],
+)
+def test_debug_off_refuses_to_start_without_a_real_secret(tmp_path, env):
+    """With DEBUG off the public dev key is refused, production flag or not."""
+    proc = _manage("check", MEDIAHUB_VAR_DIR=str(tmp_path), **env)
+    assert proc.returncode != 0
+    assert "Set DJANGO_SECRET_KEY: DEBUG is off" in proc.stderr
+
+
+def test_debug_on_may_use_the_dev_secret(tmp_path):
+    """`make run` (DEBUG on) still starts without a secret, on the dev key."""
+    code = "from django.conf import settings; print(settings.SECRET_KEY)"
+    proc = _manage(
+        "shell",
+        "-c",
+        code,
+        DJANGO_DEBUG="1",
+        DJANGO_SECRET_KEY="",
+        MEDIAHUB_VAR_DIR=str(tmp_path),
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip().splitlines()[-1] == DEV_KEY
+
+
+def test_package_target_gives_collectstatic_a_throwaway_secret():
+    """`make package` runs collectstatic with DEBUG off and a key made at build time."""
+    makefile = (ROOT / "Makefile").read_text()
+    recipe = makefile.split("\npackage:", 1)[1].split("\n\n", 1)[0]
+    assert "collectstatic" in recipe
+    assert "DJANGO_SECRET_KEY=$(THROWAWAY_KEY)" in recipe
+    assert "THROWAWAY_KEY = $$($(LAMBDA_VENV)/bin/python -c 'import secrets" in makefile
 
 
 @pytest.mark.parametrize(
@@ -93,6 +142,8 @@ def test_bad_environment_is_a_clear_error(tmp_path, env, message):
         ("MAX_FRAMES", "50"),
         ("MAX_DECODE_SECONDS", "7"),
         ("MAX_ATTEMPTS", "2"),
+        ("ANONYMOUS_BODY_BYTES", "1000"),
+        ("ERASE_VERSIONS", "True"),
     ],
 )
 def test_limits_come_from_the_environment(tmp_path, name, value):

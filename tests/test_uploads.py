@@ -11,7 +11,7 @@ from django.contrib.auth.models import Permission, User
 from django.test import Client
 
 from tests.images import make_image, truncate
-from transcoder import services, uploads
+from transcoder import keys, services, uploads
 from transcoder.models import Asset, RenditionStatus
 
 pytestmark = [pytest.mark.s3, pytest.mark.django_db(transaction=True)]
@@ -33,9 +33,9 @@ def _post_to_bucket(post, data, filename="photo.jpg"):
     )
 
 
-def _put_upload(s3, data):
-    """Put an object straight into the bucket under a fresh, valid upload key."""
-    key = uploads.upload_key_new()
+def _put_upload(s3, data, user):
+    """Put an object straight into the bucket under a fresh key minted for ``user``."""
+    key = uploads.upload_key_new(user=user)
     s3.client.put_object(Bucket=s3.bucket, Key=key, Body=data)
     return key
 
@@ -44,18 +44,22 @@ def _put_upload(s3, data):
 
 
 def test_policy_allows_one_server_made_key_with_bounded_size_and_image_type(
-    s3, settings
+    s3, settings, admin_user
 ):
     """The policy pins the bucket and one uploads/ key, the size and image/ types."""
     settings.MEDIAHUB_MAX_UPLOAD_BYTES = 5_000_000
     before = time.time()
     post = uploads.upload_presign(
-        content_type="image/jpeg", filename="../../originals/evil.jpg", size=1000
+        user=admin_user,
+        content_type="image/jpeg",
+        filename="../../originals/evil.jpg",
+        size=1000,
     )
     policy = _policy(post)
     conditions = policy["conditions"]
     key = post["key"]
-    assert services.UPLOAD_KEY.match(key)
+    assert keys.is_minted_upload_key(key)
+    assert keys.upload_key_owned_by(key, admin_user)
     assert "evil" not in key and ".." not in key
     assert post["fields"]["key"] == key
     assert {"bucket": s3.bucket} in conditions
@@ -72,19 +76,21 @@ def test_policy_allows_one_server_made_key_with_bounded_size_and_image_type(
     assert post["url"] == f"{s3.endpoint}/{s3.bucket}"
 
 
-def test_every_presign_gets_its_own_key(s3):
+def test_every_presign_gets_its_own_key(s3, admin_user):
     """Two files, even with the same name, never share a key."""
-    keys = {
-        uploads.upload_presign(content_type="image/png", filename="a.png")["key"]
+    minted = {
+        uploads.upload_presign(
+            user=admin_user, content_type="image/png", filename="a.png"
+        )["key"]
         for _ in range(20)
     }
-    assert len(keys) == 20
+    assert len(minted) == 20
 
 
-def test_policy_expiry_follows_the_upload_ttl(s3, settings):
+def test_policy_expiry_follows_the_upload_ttl(s3, settings, admin_user):
     """MEDIAHUB_UPLOAD_URL_TTL sets when the policy expires."""
     settings.MEDIAHUB_UPLOAD_URL_TTL = 120
-    post = uploads.upload_presign(content_type="image/png")
+    post = uploads.upload_presign(user=admin_user, content_type="image/png")
     expiration = datetime.strptime(_policy(post)["expiration"], "%Y-%m-%dT%H:%M:%SZ")
     assert abs(expiration.replace(tzinfo=UTC).timestamp() - time.time() - 120) < 5
 
@@ -252,9 +258,9 @@ def test_finalize_makes_the_asset_and_removes_the_upload(s3, admin_client, prese
     assert ready.count() == 3
 
 
-def test_finalize_twice_makes_one_asset(s3, admin_client, presets):
+def test_finalize_twice_makes_one_asset(s3, admin_client, admin_user, presets):
     """Calling finalize again (or racing the S3 event) returns the same asset."""
-    key = _put_upload(s3, make_image("PNG", size=(50, 40)))
+    key = _put_upload(s3, make_image("PNG", size=(50, 40)), admin_user)
     first = admin_client.post(FINALIZE, {"key": key, "filename": "a.png"})
     second = admin_client.post(FINALIZE, {"key": key, "filename": "a.png"})
     assert first.status_code == second.status_code == 201
@@ -284,14 +290,14 @@ def test_finalize_twice_makes_one_asset(s3, admin_client, presets):
     ],
 )
 def test_refused_upload_leaves_nothing_behind(
-    s3, settings, admin_client, presets, make, message
+    s3, settings, admin_client, admin_user, presets, make, message
 ):
     """A refused object is deleted, no original or asset is made, and the editor
     reads why."""
     settings.MEDIAHUB_MAX_UPLOAD_BYTES = 2_000
     data = make()
     assert (len(data) > 2_000) == (message == "the limit is")
-    key = _put_upload(s3, data)
+    key = _put_upload(s3, data, admin_user)
     response = admin_client.post(FINALIZE, {"key": key, "filename": "photo.jpg"})
     assert response.status_code == 400
     assert response.json()["ok"] is False
@@ -300,9 +306,10 @@ def test_refused_upload_leaves_nothing_behind(
     assert Asset.objects.count() == 0
 
 
-def test_finalize_of_an_unknown_key_says_to_upload_again(s3, admin_client):
+def test_finalize_of_an_unknown_key_says_to_upload_again(s3, admin_client, admin_user):
     """A key that is well formed but not in the bucket gets a clear message."""
-    response = admin_client.post(FINALIZE, {"key": uploads.upload_key_new()})
+    key = uploads.upload_key_new(user=admin_user)
+    response = admin_client.post(FINALIZE, {"key": key})
     assert response.status_code == 400
     assert "not found" in response.json()["error"]
     assert "Upload the file again" in response.json()["error"]
@@ -330,14 +337,14 @@ def test_keys_mediahub_did_not_make_are_refused_and_kept(s3, admin_client, key):
     assert Asset.objects.count() == 0
 
 
-def test_cors_rules_let_only_the_admin_origin_post(s3):
+def test_cors_rules_let_only_the_admin_origin_post(s3, admin_user):
     """The documented CORS rules answer the admin's preflight and refuse others."""
     admin = "https://media-admin.example.test"
     s3.client.put_bucket_cors(
         Bucket=s3.bucket,
         CORSConfiguration={"CORSRules": uploads.upload_cors_rules([admin])},
     )
-    post = uploads.upload_presign(content_type="image/png")
+    post = uploads.upload_presign(user=admin_user, content_type="image/png")
 
     def preflight(origin):
         return requests.options(
@@ -353,11 +360,13 @@ def test_cors_rules_let_only_the_admin_origin_post(s3):
     assert preflight("https://evil.example.test").status_code == 403
 
 
-def test_finalize_after_the_s3_event_names_the_asset(s3, admin_client, presets):
+def test_finalize_after_the_s3_event_names_the_asset(
+    s3, admin_client, admin_user, presets
+):
     """When the S3 event wins the race, the browser's finalize still names the asset."""
     from transcoder import services
 
-    key = _put_upload(s3, make_image("PNG", size=(50, 40)))
+    key = _put_upload(s3, make_image("PNG", size=(50, 40)), admin_user)
     made_by_event = services.asset_finalize_upload(key=key)
     assert made_by_event.title == "" and made_by_event.uploaded_by is None
     response = admin_client.post(
@@ -397,3 +406,67 @@ def test_which_keys_may_become_assets(key, ok):
     from transcoder import services
 
     assert services.is_upload_key(key) is ok
+
+
+# --- keys bound to the user who asked for them (finding 11) ----------------------
+
+
+def _editor(name):
+    user = User.objects.create_user(name, password="pw", is_staff=True)
+    user.user_permissions.add(Permission.objects.get(codename="add_asset"))
+    client = Client()
+    client.force_login(user)
+    return user, client
+
+
+def test_another_editor_cannot_finalize_an_upload(s3, presets):
+    """B cannot finalize A's upload: a clear 403, the object untouched; A can."""
+    alice, alice_client = _editor("alice")
+    _, bob_client = _editor("bob")
+    data = make_image("JPEG", size=(120, 90))
+    post = alice_client.post(PRESIGN, {"content_type": "image/jpeg"}).json()
+    assert _post_to_bucket(post, data).status_code == 201
+
+    stolen = bob_client.post(FINALIZE, {"key": post["key"], "filename": "b.jpg"})
+    assert stolen.status_code == 403
+    assert "started by another user" in stolen.json()["error"]
+    assert Asset.objects.count() == 0
+    assert s3.keys("uploads/") == [post["key"]]
+    kept = s3.client.get_object(Bucket=s3.bucket, Key=post["key"])["Body"].read()
+    assert kept == data
+
+    mine = alice_client.post(FINALIZE, {"key": post["key"], "filename": "a.jpg"})
+    assert mine.status_code == 201
+    asset = Asset.objects.get()
+    assert asset.uploaded_by == alice and asset.original_filename == "a.jpg"
+    assert s3.keys("uploads/") == []
+
+
+def test_another_editor_cannot_claim_an_asset_the_s3_event_made(s3, presets):
+    """After the S3 event made the asset, B's finalize still gets nothing of it."""
+    alice, alice_client = _editor("alice")
+    _, bob_client = _editor("bob")
+    key = _put_upload(s3, make_image("PNG", size=(50, 40)), alice)
+    made = services.asset_finalize_upload(key=key)
+    assert made.uploaded_by is None
+
+    stolen = bob_client.post(FINALIZE, {"key": key, "filename": "Bob.png"})
+    assert stolen.status_code == 403
+    assert "asset" not in stolen.json()
+    made.refresh_from_db()
+    assert made.uploaded_by is None and made.title == ""
+
+    assert alice_client.post(FINALIZE, {"key": key}).status_code == 201
+    made.refresh_from_db()
+    assert made.uploaded_by == alice
+
+
+def test_service_refuses_a_key_minted_for_someone_else(s3, presets):
+    """asset_finalize_upload itself checks the owner when it is given a user."""
+    alice, _ = _editor("alice")
+    bob, _ = _editor("bob")
+    key = _put_upload(s3, make_image("PNG", size=(50, 40)), alice)
+    with pytest.raises(services.UploadOwnerError, match="another user"):
+        services.asset_finalize_upload(key=key, uploaded_by=bob)
+    assert s3.keys("uploads/") == [key]
+    assert services.asset_finalize_upload(key=key, uploaded_by=alice).pk

@@ -18,6 +18,10 @@ DEFAULTS = {
     "EMBED_KEYS": "optional",
     # API requests per token per minute.
     "API_RATE_LIMIT": 600,
+    # What a request that is not signed in (nor carries an API token) may send.
+    "ANONYMOUS_BODY_BYTES": 64 * 1024,
+    # Deleting an asset erases every version of its objects (see asset_delete).
+    "ERASE_VERSIONS": False,
 }
 
 

@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.storage import storages
 from django.db import close_old_connections
 
-from transcoder import services
+from transcoder import keys, services
 from transcoder.tasks import generate_renditions
 
 logger = logging.getLogger(__name__)
@@ -65,8 +65,16 @@ def upload_key(record):
     s3 = record.get("s3") or {}
     # S3 sends keys URL-encoded, with spaces as "+".
     key = unquote_plus((s3.get("object") or {}).get("key") or "")
-    if not services.is_upload_key(key):
-        logger.debug("Ignoring %s: not an upload key", key)
+    if not keys.is_upload_key(key):
+        # Under uploads/ but not of an upload key's exact shape: someone may be
+        # trying clean_name's rewrites (uploads/..\\originals\\...). Logged
+        # with repr() so control characters cannot forge log lines.
+        suspicious = key[:8].lower() == "uploads/"
+        logger.log(
+            logging.WARNING if suspicious else logging.DEBUG,
+            "Ignoring %r: not an upload key",
+            key,
+        )
         return None
     bucket = (s3.get("bucket") or {}).get("name")
     expected = getattr(storages["default"], "bucket_name", None)

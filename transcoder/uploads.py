@@ -9,7 +9,6 @@ as untrusted (see ``services.asset_finalize_upload``).
 """
 
 import re
-import secrets
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import storages
@@ -17,7 +16,7 @@ from django.http import JsonResponse
 from django.template.response import TemplateResponse
 from django.views.decorators.http import require_POST
 
-from transcoder import services
+from transcoder import keys, services
 from transcoder.conf import image_limits, setting
 from transcoder.forms import UploadForm
 from transcoder.limits import FileTooLargeError, check_size
@@ -44,9 +43,9 @@ class DirectUploadError(ValidationError):
     """The browser asked to upload a file mediahub will not accept."""
 
 
-def upload_key_new():
-    """Return a fresh upload key; nothing of the user's file name is in it."""
-    return f"uploads/{secrets.token_urlsafe(24)}/upload"
+def upload_key_new(*, user):
+    """Return a fresh upload key bound to ``user``; nothing of the file name in it."""
+    return keys.upload_key_mint(user=user)
 
 
 def upload_content_type(*, content_type, filename=""):
@@ -77,8 +76,10 @@ def _check_size(size):
         raise DirectUploadError(str(e)) from None
 
 
-def upload_presign(*, content_type, filename="", size=None):
+def upload_presign(*, user, content_type, filename="", size=None):
     """Return ``{url, fields, key}``: a presigned POST for exactly one new key.
+
+    The key is bound to ``user``: only they may finalize it.
 
     The policy bounds the size to 1..MEDIAHUB_MAX_UPLOAD_BYTES, requires an
     ``image/`` content type and expires after MEDIAHUB_UPLOAD_URL_TTL seconds.
@@ -87,7 +88,7 @@ def upload_presign(*, content_type, filename="", size=None):
     _check_size(size)
     image_type = upload_content_type(content_type=content_type, filename=filename)
     storage = storages["default"]
-    key = upload_key_new()
+    key = upload_key_new(user=user)
     fields = {"Content-Type": image_type, "success_action_status": "201"}
     post = storage.connection.meta.client.generate_presigned_post(
         Bucket=storage.bucket_name,
@@ -192,6 +193,7 @@ def presign_view(request, *, model_admin):
         return off
     try:
         post = upload_presign(
+            user=request.user,
             content_type=request.POST.get("content_type", ""),
             filename=request.POST.get("filename", ""),
             size=request.POST.get("size"),
@@ -209,9 +211,14 @@ def finalize_view(request, *, model_admin):
     if off := _direct_uploads_off():
         return off
     key = request.POST.get("key", "")
-    if not services.UPLOAD_KEY.match(key):
+    if not keys.is_minted_upload_key(key):
         # A browser only ever finalizes keys this server minted for it.
         return _refuse("That is not an upload key mediahub made.")
+    if not keys.upload_key_owned_by(key, request.user):
+        return _refuse(
+            "This upload was started by another user; upload the file again.",
+            status=403,
+        )
     try:
         asset = services.asset_finalize_upload(
             key=key,

@@ -18,14 +18,18 @@ from django.core.files.storage import storages
 from django.http import JsonResponse
 from django.urls import reverse
 
-from transcoder import params, uploads
+from transcoder import keys, params, uploads
 from transcoder.api.auth import endpoint
 from transcoder.api.errors import ApiError
 from transcoder.api.representation import asset_json, assets_for_api
 from transcoder.api.views import json_body, text_field
 from transcoder.conf import setting
 from transcoder.models import Asset
-from transcoder.services import UPLOAD_KEY, UploadNotFoundError, asset_finalize_upload
+from transcoder.services import (
+    UploadNotFoundError,
+    UploadOwnerError,
+    asset_finalize_upload,
+)
 
 _SALT = "mediahub.api-upload"
 # The API asks for the type the presigned POST policy needs, in this one form.
@@ -52,14 +56,18 @@ def _create(request, *, token):
         raise ApiError(
             400, f"The file is larger than {setting('MAX_UPLOAD_BYTES')} bytes."
         )
+    # Upload keys are bound to a user (the one finalize checks): the token's.
+    owner = token.created_by
+    if owner is None:
+        raise ApiError(403, "This token's owner is gone; create a new token.")
     try:
         if setting("STORAGE") == "s3":
             post = uploads.upload_presign(
-                content_type=content_type, filename=filename, size=size
+                user=owner, content_type=content_type, filename=filename, size=size
             )
             answer = {"method": "POST", **post}
         else:
-            key = uploads.upload_key_new()
+            key = uploads.upload_key_new(user=owner)
             signed = signing.dumps({"k": key, "t": token.pk}, salt=_SALT)
             url = reverse("transcoder:api-upload-content", args=[signed])
             answer = {
@@ -85,7 +93,7 @@ def _content(request, signed, *, token):
         raise ApiError(403, "This upload URL has expired; ask for a new one.") from None
     except signing.BadSignature:
         raise ApiError(404, "There is no such upload URL.") from None
-    if data.get("t") != token.pk or not UPLOAD_KEY.fullmatch(data.get("k", "")):
+    if data.get("t") != token.pk or not keys.is_minted_upload_key(data.get("k")):
         raise ApiError(403, "This upload URL belongs to another token.")
     key = data["k"]
     length = params.integer(
@@ -120,7 +128,7 @@ def _finalize(request, *, token):
     """Make an asset of an upload; finalizing the same key again gives the same."""
     body = json_body(request)
     key = text_field(body, "key", default=None)
-    if not UPLOAD_KEY.fullmatch(key):
+    if not keys.is_minted_upload_key(key):
         raise ApiError(400, "key must be the key /api/uploads/ answered with.")
     existed = Asset.objects.filter(upload_key=key).exists()
     try:
@@ -131,6 +139,8 @@ def _finalize(request, *, token):
         )
     except UploadNotFoundError as e:
         raise ApiError(404, " ".join(e.messages)) from None
+    except UploadOwnerError as e:
+        raise ApiError(403, " ".join(e.messages)) from None
     except ValidationError as e:
         raise ApiError(400, " ".join(e.messages)) from None
     asset = assets_for_api().get(pk=asset.pk)

@@ -4,20 +4,21 @@ Callers use the package (``services.asset_create(...)``); the modules below
 split it by concern.
 """
 
+from transcoder.keys import is_upload_key, original_name
 from transcoder.services.assets import (
-    UPLOAD_KEY,
     AssetRefusedError,
     UploadNotFoundError,
+    UploadOwnerError,
     asset_create,
     asset_delete,
+    asset_erase,
     asset_finalize_upload,
     asset_update,
-    is_upload_key,
     objects_delete,
-    original_name,
     validate_image,
 )
 from transcoder.services.maintenance import orphans_purge
+from transcoder.services.objects import object_delete, objects_erase
 from transcoder.services.presets import preset_save
 from transcoder.services.renditions import (
     RenditionStorageError,
@@ -28,17 +29,20 @@ from transcoder.services.renditions import (
 from transcoder.services.tokens import api_token_issue
 
 __all__ = [
-    "UPLOAD_KEY",
     "AssetRefusedError",
     "RenditionStorageError",
     "UploadNotFoundError",
+    "UploadOwnerError",
     "api_token_issue",
     "asset_create",
     "asset_delete",
+    "asset_erase",
     "asset_finalize_upload",
     "is_upload_key",
     "asset_update",
+    "object_delete",
     "objects_delete",
+    "objects_erase",
     "original_name",
     "orphans_purge",
     "preset_save",

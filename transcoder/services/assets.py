@@ -3,7 +3,6 @@
 import contextlib
 import hashlib
 import logging
-import re
 import uuid
 
 from django.core.exceptions import ValidationError
@@ -11,23 +10,15 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import storages
 from django.db import IntegrityError, transaction
 
-from transcoder import engine
-from transcoder.conf import image_limits
+from transcoder import engine, keys
+from transcoder.conf import image_limits, setting
+from transcoder.keys import original_name
 from transcoder.limits import check_size
 from transcoder.models import Asset
+from transcoder.services.objects import object_delete, objects_erase
 from transcoder.services.renditions import renditions_enqueue
 
 logger = logging.getLogger(__name__)
-
-ORIGINAL_EXTENSIONS = {
-    "jpeg": "jpg",
-    "png": "png",
-    "webp": "webp",
-    "avif": "avif",
-    "gif": "gif",
-    "tiff": "tif",
-    "heif": "heic",
-}
 
 
 class AssetRefusedError(ValidationError):
@@ -41,11 +32,6 @@ def _read_limited(content, limit):
     if hasattr(content, "seek"):
         content.seek(0)
     return content.read(limit + 1)
-
-
-def original_name(asset_id, content_hash, fmt):
-    """Return the storage name of an original; nothing of the upload's name is in it."""
-    return f"originals/{asset_id}/{content_hash[:16]}.{ORIGINAL_EXTENSIONS[fmt]}"
 
 
 @contextlib.contextmanager
@@ -134,29 +120,12 @@ def asset_create(
         raise
 
 
-# A direct upload from the admin has a key the server minted (uploads.upload_key_new).
-UPLOAD_KEY = re.compile(r"^uploads/[A-Za-z0-9_-]{22,64}/upload$")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-
-
-def is_upload_key(key):
-    """Tell whether ``key`` names an object under uploads/ that may become an asset.
-
-    Besides the keys the server mints, the S3 event brings whatever else lands
-    under uploads/ (files copied there with the AWS CLI, say). Their bytes are
-    checked like any upload and the key never becomes a stored name, but it
-    must be a plain key: no empty, "." or ".." segment (local storage would
-    resolve those) and no control characters.
-    """
-    max_length = Asset._meta.get_field("upload_key").max_length
-    if not key or len(key) > max_length or not key.startswith("uploads/"):
-        return False
-    segments = key.split("/")[1:]
-    return not _CONTROL.search(key) and all(s not in ("", ".", "..") for s in segments)
-
-
 class UploadNotFoundError(ValidationError):
     """The direct upload is not (or no longer) in the bucket."""
+
+
+class UploadOwnerError(ValidationError):
+    """The direct upload was started by another user."""
 
 
 def asset_finalize_upload(*, key, filename="", uploaded_by=None, queue_renditions=True):
@@ -167,7 +136,16 @@ def asset_finalize_upload(*, key, filename="", uploaded_by=None, queue_rendition
     S3 event may race, and S3 may deliver an event twice; all yield one asset,
     which gets the file name and uploader from whichever call knows them.
     """
-    if not filename and is_upload_key(key) and not UPLOAD_KEY.match(key):
+    if not keys.is_upload_key(key):
+        logger.warning("Refusing to finalize %r: not an upload key", key)
+        raise UploadNotFoundError("That is not an upload key mediahub made.")
+    if uploaded_by is not None and keys.is_minted_upload_key(key):
+        if not keys.upload_key_owned_by(key, uploaded_by):
+            logger.warning("User %s may not finalize %s", uploaded_by.pk, key)
+            raise UploadOwnerError(
+                "This upload was started by another user; upload the file again."
+            )
+    if not filename and not keys.is_minted_upload_key(key):
         # A file copied in by hand is named by its key; only as metadata.
         filename = key.rsplit("/", 1)[-1]
     asset = _finalize(
@@ -196,8 +174,6 @@ def _with_upload_details(asset, *, filename, uploaded_by):
 
 
 def _finalize(*, key, filename, uploaded_by, queue_renditions):
-    if not is_upload_key(key):
-        raise UploadNotFoundError("That is not an upload key mediahub made.")
     existing = Asset.objects.filter(upload_key=key).first()
     if existing:
         return existing
@@ -277,15 +253,40 @@ def asset_update(*, asset, title, alt_text, focal):
     return asset
 
 
-def asset_delete(*, asset):
-    """Delete an asset, then its original and renditions once the deletion commits."""
+def asset_delete(*, asset, erase=None):
+    """Delete an asset, then its original and renditions once the deletion commits.
+
+    By default a versioned bucket keeps what is deleted as noncurrent versions
+    for a while (the guard against accidents). With ``erase`` (default:
+    MEDIAHUB_ERASE_VERSIONS) every version of every object under the asset's
+    folders is erased instead, as an erasure request needs.
+    """
+    if erase is None:
+        erase = setting("ERASE_VERSIONS")
+    asset_id = asset.pk
     names = [
         asset.original,
         *asset.renditions.exclude(name="").values_list("name", flat=True),
     ]
     with transaction.atomic():
         asset.delete()
-        transaction.on_commit(lambda: objects_delete(names=names))
+        if erase:
+            transaction.on_commit(lambda: objects_erase(asset_id=asset_id))
+        else:
+            transaction.on_commit(lambda: objects_delete(names=names))
+
+
+def asset_erase(*, asset_id):
+    """Honour an erasure request: delete the asset if it is still there, and
+    erase every version of every object it had; return the erased keys.
+
+    Works after a plain delete too, for as long as noncurrent versions remain.
+    """
+    with transaction.atomic():
+        asset = Asset.objects.select_for_update().filter(pk=asset_id).first()
+        if asset is not None:
+            asset.delete()
+    return objects_erase(asset_id=asset_id)
 
 
 def objects_delete(*, names):
@@ -293,7 +294,7 @@ def objects_delete(*, names):
     for name in names:
         alias = "default" if name.startswith("originals/") else "renditions"
         try:
-            storages[alias].delete(name)
+            object_delete(alias=alias, key=name)
         except Exception:
             # purge_orphans removes what a failed delete leaves behind.
             logger.exception("Could not delete %s", name)

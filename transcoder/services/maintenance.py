@@ -1,12 +1,24 @@
 """Maintenance: remove the objects and rows that nothing needs any more."""
 
+import logging
 from datetime import timedelta
 
 from django.core.files.storage import storages
 from django.utils import timezone
 
+from transcoder import keys
 from transcoder.conf import setting
 from transcoder.models import Asset, Rendition
+from transcoder.services.objects import object_delete, s3_client
+
+logger = logging.getLogger(__name__)
+
+# What each listed prefix may hold; anything else there is not ours to delete.
+SHAPES = {
+    "renditions": keys.is_rendition_key,
+    "uploads": keys.is_upload_key,
+    "originals": keys.is_original_key,
+}
 
 # An upload is finalized right after its POST; the margin covers retried S3 events.
 UPLOAD_GRACE = timedelta(hours=1)
@@ -21,6 +33,10 @@ def orphans_purge(*, dry_run=False, now=None):
     MEDIAHUB_URL_TTL has passed (old signed URLs keep working until then, and a
     build writes its object before its row); uploads once their POST policy
     and a margin have expired; originals without an asset after a day.
+
+    Objects are listed and deleted by their raw key, never through a name
+    storage would rewrite, and a key of no shape mediahub makes or accepts is
+    logged and kept: ``uploads/..\\originals\\...`` is not a stale upload.
     """
     now = now or timezone.now()
     url_cutoff = now - timedelta(seconds=setting("URL_TTL"))
@@ -48,19 +64,39 @@ def orphans_purge(*, dry_run=False, now=None):
         for name, modified in _objects(storages["default"], "originals")
         if name not in originals and modified < now - ORIGINAL_GRACE
     ]
+    plan = [(alias, name, why) for alias, name, why in plan if _ours(name)]
     if not dry_run:
         for alias, name, _ in plan:
-            storages[alias].delete(name)
+            object_delete(alias=alias, key=name)
     return plan
 
 
+def _ours(name):
+    if keys.is_known_key(name):
+        return True
+    logger.warning("Keeping %r: not a key mediahub makes", name)
+    return False
+
+
 def _objects(storage, prefix):
-    """Yield ``(name, last modified)`` of every object under ``prefix``."""
-    bucket = getattr(storage, "bucket", None)
-    if bucket is not None:
+    """Yield ``(key, last modified)`` of each object of its prefix's shape."""
+    for name, modified in _listed(storage, prefix):
+        if SHAPES[prefix.split("/", 1)[0]](name):
+            yield name, modified
+        else:
+            logger.warning("Skipping %r: not a key mediahub makes", name)
+
+
+def _listed(storage, prefix):
+    client, bucket = s3_client(storage)
+    if client is not None:
         # One S3 listing gives the dates too: no HEAD request per object.
-        for summary in bucket.objects.filter(Prefix=f"{prefix}/"):
-            yield summary.key, summary.last_modified
+        pages = client.get_paginator("list_objects_v2").paginate(
+            Bucket=bucket, Prefix=f"{prefix}/"
+        )
+        for page in pages:
+            for summary in page.get("Contents", []):
+                yield summary["Key"], summary["LastModified"]
         return
     try:
         dirs, files = storage.listdir(prefix)
@@ -69,4 +105,4 @@ def _objects(storage, prefix):
     for name in files:
         yield f"{prefix}/{name}", storage.get_modified_time(f"{prefix}/{name}")
     for name in dirs:
-        yield from _objects(storage, f"{prefix}/{name}")
+        yield from _listed(storage, f"{prefix}/{name}")

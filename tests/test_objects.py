@@ -1,0 +1,127 @@
+"""Deleting and erasing stored objects, on a versioned bucket (moto) and locally."""
+
+import uuid
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from transcoder import services
+from transcoder.models import Asset
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def versioned(s3):
+    """The test bucket with versioning on, as infra/template.yaml makes it."""
+    s3.client.put_bucket_versioning(
+        Bucket=s3.bucket, VersioningConfiguration={"Status": "Enabled"}
+    )
+
+    def versions(prefix=""):
+        pages = s3.client.get_paginator("list_object_versions").paginate(
+            Bucket=s3.bucket, Prefix=prefix
+        )
+        found = []
+        for page in pages:
+            found += [(v["Key"], "version") for v in page.get("Versions", [])]
+            found += [(m["Key"], "marker") for m in page.get("DeleteMarkers", [])]
+        return sorted(found)
+
+    s3.versions = versions
+    return s3
+
+
+def _asset_with_history(versioned, jpeg):
+    """An asset whose original also has an older version (an overwrite by hand)."""
+    asset = services.asset_create(content=jpeg, filename="a.jpg")
+    versioned.client.put_object(Bucket=versioned.bucket, Key=asset.original, Body=jpeg)
+    names = sorted([asset.original, *asset.renditions.values_list("name", flat=True)])
+    mine = versioned.versions(f"originals/{asset.pk}/")
+    mine += versioned.versions(f"renditions/{asset.pk}/")
+    assert len(mine) == len(names) + 1
+    return asset, names
+
+
+@pytest.mark.s3
+def test_plain_delete_keeps_noncurrent_versions(versioned, presets, jpeg, settings):
+    """By default a delete hides the objects; their versions stay as the guard."""
+    settings.MEDIAHUB_ERASE_VERSIONS = False
+    asset, names = _asset_with_history(versioned, jpeg)
+    services.asset_delete(asset=asset)
+    assert versioned.keys() == []
+    kept = versioned.versions()
+    assert {k for k, kind in kept if kind == "version"} == set(names)
+    assert {k for k, kind in kept if kind == "marker"} == set(names)
+
+
+@pytest.mark.s3
+def test_delete_with_erasure_leaves_no_version(versioned, presets, jpeg, settings):
+    """With MEDIAHUB_ERASE_VERSIONS every version and marker of the asset goes."""
+    settings.MEDIAHUB_ERASE_VERSIONS = True
+    other = services.asset_create(content=jpeg, filename="other.jpg")
+    asset, _ = _asset_with_history(versioned, jpeg)
+    asset_id = asset.pk
+    services.asset_delete(asset=asset)
+    assert versioned.versions(f"originals/{asset_id}/") == []
+    assert versioned.versions(f"renditions/{asset_id}/") == []
+    assert not Asset.objects.filter(pk=asset_id).exists()
+    # Nothing of another asset is touched.
+    assert other.original in versioned.keys()
+    assert len(versioned.versions(f"renditions/{other.pk}/")) == 3
+
+
+@pytest.mark.s3
+def test_erase_after_a_plain_delete_honours_the_request(versioned, presets, jpeg):
+    """An erasure request that comes after a plain delete still erases everything."""
+    asset, names = _asset_with_history(versioned, jpeg)
+    asset_id = asset.pk
+    services.asset_delete(asset=asset, erase=False)
+    assert versioned.versions() != []
+    out = StringIO()
+    call_command("erase_asset", str(asset_id), stdout=out)
+    assert versioned.versions() == []
+    # Two versions of the original, one of each rendition, and the markers.
+    assert f"erased {2 * len(names) + 1} object version(s)" in out.getvalue()
+
+
+@pytest.mark.s3
+def test_erase_removes_the_asset_too(versioned, presets, jpeg):
+    """asset_erase on a live asset deletes its row and every version of its objects."""
+    asset, _ = _asset_with_history(versioned, jpeg)
+    erased = services.asset_erase(asset_id=asset.pk)
+    assert not Asset.objects.exists()
+    assert versioned.versions() == []
+    assert asset.original in erased
+
+
+@pytest.mark.s3
+def test_erasure_on_an_unversioned_bucket_deletes_the_objects(s3, presets, jpeg):
+    """Without versioning, erasure is simply a delete of every object."""
+    asset = services.asset_create(content=jpeg, filename="a.jpg")
+    services.asset_delete(asset=asset, erase=True)
+    assert s3.keys() == []
+
+
+def test_erase_on_local_storage_deletes_the_files(presets, jpeg, stored_files):
+    """Locally there are no versions: erasing deletes the asset's files."""
+    keep = services.asset_create(content=jpeg, filename="keep.jpg")
+    asset_id = services.asset_create(content=jpeg, filename="a.jpg").pk
+    services.asset_erase(asset_id=asset_id)
+    assert not [f for f in stored_files() if str(asset_id) in f]
+    assert keep.original in stored_files()
+
+
+@pytest.mark.parametrize("value", ["../originals", "not-a-uuid", ""])
+def test_erase_asset_refuses_what_is_not_an_asset_id(db, value):
+    """The command takes asset ids only; no other prefix can be erased."""
+    with pytest.raises(CommandError, match="not an asset id"):
+        call_command("erase_asset", value)
+
+
+def test_erase_of_a_prefix_that_is_no_uuid_is_refused(db):
+    """objects_erase refuses to build a prefix from anything but a UUID."""
+    with pytest.raises(ValueError, match="badly formed"):
+        services.objects_erase(asset_id="../originals")
+    assert services.objects_erase(asset_id=uuid.uuid4()) == []
