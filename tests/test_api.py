@@ -72,9 +72,12 @@ def _auth(key):
 
 
 @pytest.fixture
-def writer():
+def writer(admin_user):
+    """A read-write token; its uploads are bound to the user who made it."""
     return services.api_token_issue(
-        token=ApiToken(name="cms", scope_read=True, scope_write=True)
+        token=ApiToken(
+            name="cms", scope_read=True, scope_write=True, created_by=admin_user
+        )
     )
 
 
@@ -251,10 +254,12 @@ def test_upload_put_and_finalize_on_the_embedded_default(client, presets, jpeg, 
 
 
 def test_upload_url_is_bound_to_its_token_and_size(
-    client, presets, jpeg, writer, settings
+    client, presets, jpeg, writer, settings, admin_user
 ):
     """Another token cannot use the URL; a body over the limit gets a 413."""
-    other = services.api_token_issue(token=ApiToken(name="other", scope_write=True))
+    other = services.api_token_issue(
+        token=ApiToken(name="other", scope_write=True, created_by=admin_user)
+    )
     made = client.post(
         "/api/uploads/",
         {"content_type": "image/jpeg"},
@@ -403,3 +408,18 @@ def test_token_writes_need_no_csrf_token(asset, writer):
         headers=_auth(writer),
     )
     assert response.status_code == 200 and response.json()["title"] == "New"
+
+
+def test_upload_needs_a_token_with_an_owner(client, presets):
+    """Upload keys are bound to a user, so a token nobody owns cannot start one."""
+    orphan = services.api_token_issue(
+        token=ApiToken(name="orphan", scope_read=True, scope_write=True)
+    )
+    made = client.post(
+        "/api/uploads/",
+        {"content_type": "image/jpeg"},
+        content_type="application/json",
+        headers=_auth(orphan),
+    )
+    assert made.status_code == 403
+    assert "owner is gone" in made.json()["error"]

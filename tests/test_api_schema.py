@@ -36,12 +36,17 @@ def test_schema_is_served_publicly_with_this_server(client):
 
 
 @pytest.fixture
-def full_token(live_server, presets, jpeg):
+def full_token(live_server, presets, jpeg, admin_user):
     """A read-write token, with two assets to read, change and delete."""
     for n in range(2):
         services.asset_create(content=jpeg, filename=f"cat-{n}.jpg", alt_text="A cat")
     return services.api_token_issue(
-        token=ApiToken(name="schemathesis", scope_read=True, scope_write=True)
+        token=ApiToken(
+            name="schemathesis",
+            scope_read=True,
+            scope_write=True,
+            created_by=admin_user,
+        )
     )
 
 

@@ -60,7 +60,8 @@ _RENDITION = re.compile(
     )
 )
 # token_urlsafe(24) is 32 characters; the signature is 16 bytes of HMAC.
-_MINTED_UPLOAD = re.compile(r"uploads/([A-Za-z0-9_-]{32})\.([A-Za-z0-9_-]{22})/upload")
+MINTED_UPLOAD_PATTERN = r"uploads/([A-Za-z0-9_-]{32})\.([A-Za-z0-9_-]{22})/upload"
+_MINTED_UPLOAD = re.compile(MINTED_UPLOAD_PATTERN)
 # What a file copied into uploads/ by hand may be called: letters, marks and
 # digits of any script, space, and punctuation no path or URL layer gives a
 # meaning to. No "\", "%", "?", "#", ":", control or format characters, and

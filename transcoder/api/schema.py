@@ -10,6 +10,7 @@ from django.http import JsonResponse
 from django.urls import get_script_prefix
 from django.views.decorators.csrf import csrf_exempt
 
+from transcoder import keys
 from transcoder.api.errors import error_response
 from transcoder.conf import setting
 
@@ -181,7 +182,7 @@ SCHEMAS = {
         "properties": {
             "key": {
                 "type": "string",
-                "pattern": "^uploads/[A-Za-z0-9_-]{22,64}/upload$",
+                "pattern": f"^{keys.MINTED_UPLOAD_PATTERN}$",
             },
             "filename": _TEXT_255,
         },
