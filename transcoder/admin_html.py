@@ -7,11 +7,12 @@ columns and read-only fields here.
 from itertools import groupby
 
 from django.template.defaultfilters import filesizeformat
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from transcoder import delivery, selectors
-from transcoder.models import RenditionStatus
+from transcoder.models import Preset, RenditionStatus
 
 
 def human_bytes(n):
@@ -105,19 +106,24 @@ def preview(asset):
             "the image and pick its focal point.</p>",
             asset.format.upper(),
         )
-    return format_html(
-        '<div class="mh-focal" data-focal-picker tabindex="0" role="group" '
-        'aria-label="Focal point" aria-describedby="mh-focal-help">'
-        '<img src="{}" alt="{}"><span class="mh-focal__dot" hidden></span></div>'
-        '<div class="mh-focal-bar"><span class="mh-focal-value" data-focal-value '
-        'aria-live="polite"></span><button type="button" class="button" '
-        "data-focal-clear>Clear focal point</button>"
-        '<p class="help" id="mh-focal-help">Click the image (or focus it and use '
-        "the arrow keys) to set the point that cover crops keep in view, then "
-        "save: the crops are rebuilt.</p></div>",
-        url,
-        asset.alt_text,
+    return render_to_string(
+        "admin/transcoder/asset/_preview.html", {"asset": asset, "url": url}
     )
+
+
+def crop_presets(asset):
+    """Return the active cover presets' output sizes for this asset (crop preview)."""
+    crops = []
+    for preset in Preset.objects.filter(active=True, fit="cover"):
+        specs = preset.specs()
+        if not specs:
+            continue
+        widest = max(specs, key=lambda spec: spec.width or 0)
+        width, height = widest.target_size(asset.width, asset.height)
+        crops.append(
+            {"slug": preset.slug, "name": preset.name, "w": width, "h": height}
+        )
+    return crops
 
 
 # Originals a browser can show as they are; TIFF and HEIC need a rendition.
@@ -245,4 +251,25 @@ def _rendition_state(rendition):
         )
     return format_html(
         '<span class="mh-status mh-status--{}">{}</span>', rendition.status, label
+    )
+
+
+# --- rebuild jobs -------------------------------------------------------------
+def rebuild_message(job):
+    """Return the message that says what a rebuild queued, with live progress."""
+    if job.finished_at is not None and not job.done:
+        return "Nothing to rebuild."
+    return format_html(
+        "Rebuilding {} rendition{} of {} image{}. "
+        '<span class="mh-job" data-rebuild-job="{}" data-status-url="{}">'
+        '<progress max="{}" value="{}" aria-label="Rebuild progress"></progress> '
+        '<span class="mh-job__text" role="status">Queued.</span></span>',
+        f"{job.total_renditions:,}",
+        "" if job.total_renditions == 1 else "s",
+        f"{job.total_assets:,}",
+        "" if job.total_assets == 1 else "s",
+        job.pk,
+        reverse("admin:transcoder_asset_status"),
+        job.total_assets,
+        job.done,
     )

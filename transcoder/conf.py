@@ -12,6 +12,10 @@ DEFAULTS = {
     "MAX_DECODE_SECONDS": 15,
     "MAX_ATTEMPTS": 5,
     "UPLOAD_URL_TTL": 600,
+    # A rebuild task (preset save, regenerate) does at most this many assets,
+    # or this many seconds of work, then queues itself for the rest.
+    "REBUILD_BATCH": 20,
+    "REBUILD_SECONDS": 60,
 }
 
 
