@@ -4,8 +4,6 @@ The ModelAdmins in admin.py stay declarative and delegate their display
 columns and read-only fields here.
 """
 
-from itertools import groupby
-
 from django.template.defaultfilters import filesizeformat
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -39,13 +37,6 @@ def _box(preset):
 
 def _widths(preset):
     return ", ".join(f"{w}w" for w in sorted(preset.widths))
-
-
-def _preset_summary(preset):
-    box = _box(preset)
-    if preset.widths:
-        box += " in " + _widths(preset)
-    return f"{preset.fit}, {box} · {preset_formats(preset)}"
 
 
 def _status_badges(rows, sep):
@@ -138,120 +129,6 @@ def _preview_url(asset):
     if asset.format in BROWSER_FORMATS:
         return reverse("admin:transcoder_asset_original", args=[asset.pk])
     return None
-
-
-def renditions_gallery(asset):
-    """Return the tables of an asset's renditions, current then superseded."""
-    rows = list(
-        asset.renditions.select_related("preset").order_by(
-            "preset__name", "preset_id", "spec_width", "format"
-        )
-    )
-    if not rows:
-        return "No renditions yet: they are built as soon as a preset is active."
-    current = [r for r in rows if r.superseded_at is None]
-    old = [r for r in rows if r.superseded_at is not None]
-    html = _gallery_table(current)
-    if old:
-        html = format_html(
-            '{}<details class="mh-superseded"><summary>{} superseded '
-            'rendition{}</summary><p class="help">Older versions, from before a '
-            "preset or the focal point changed. They keep answering links already "
-            "handed out until those expire, then they are removed.</p>{}</details>",
-            html,
-            len(old),
-            "" if len(old) == 1 else "s",
-            _gallery_table(old, superseded=True),
-        )
-    return html
-
-
-def _gallery_table(rows, superseded=False):
-    groups = format_html_join(
-        "",
-        "<tbody>{}{}</tbody>",
-        (
-            (_gallery_group_head(preset, group), _gallery_rows(group))
-            for preset, group in (
-                (preset, list(group))
-                for preset, group in groupby(rows, key=lambda r: r.preset)
-            )
-        ),
-    )
-    return format_html(
-        '<table class="mh-gallery" data-state="{}"><thead><tr>'
-        '<th scope="col">Preview</th>'
-        '<th scope="col">Format</th><th scope="col">Size</th>'
-        '<th scope="col">Bytes</th><th scope="col">Status</th></tr></thead>'
-        "{}</table>",
-        "superseded" if superseded else "current",
-        groups,
-    )
-
-
-def _gallery_group_head(preset, rows):
-    return format_html(
-        '<tr class="mh-gallery__preset"><th colspan="5" scope="rowgroup">{}'
-        "<small>{}</small>{}</th></tr>",
-        preset.name,
-        _preset_summary(preset),
-        _status_badges(rows, ""),
-    )
-
-
-def _gallery_rows(rows):
-    return format_html_join(
-        "",
-        '<tr class="mh-rendition mh-rendition--{}" data-preset="{}" '
-        'data-state="{}">'
-        '<td>{}</td><td>{}</td><td class="mh-num">{}</td>'
-        '<td class="mh-num">{}</td><td>{}</td></tr>',
-        (
-            (
-                r.status,
-                r.preset.slug,
-                "superseded" if r.superseded_at else "current",
-                _rendition_preview(r),
-                r.format.upper(),
-                f"{r.width} × {r.height}" if r.width else "—",
-                human_bytes(r.bytes) if r.status == RenditionStatus.READY else "—",
-                _rendition_state(r),
-            )
-            for r in rows
-        ),
-    )
-
-
-def _rendition_preview(rendition):
-    if rendition.status != RenditionStatus.READY:
-        return ""
-    url = delivery.rendition_url(rendition)
-    return format_html(
-        '<a href="{}" target="_blank" rel="noopener">'
-        '<img src="{}" alt="Open the {} {} rendition" height="48" '
-        'loading="lazy"></a>',
-        url,
-        url,
-        rendition.format.upper(),
-        f"{rendition.width} × {rendition.height}",
-    )
-
-
-def _rendition_state(rendition):
-    if rendition.status == RenditionStatus.FAILED:
-        return format_html(
-            '<span class="mh-status mh-status--failed">Failed</span> '
-            '<span class="mh-reason">{}</span>',
-            rendition.error or "No reason was recorded; try Regenerate renditions.",
-        )
-    label = rendition.get_status_display()
-    if rendition.superseded_at:
-        return format_html(
-            '<span class="mh-status mh-status--superseded">{}, superseded</span>', label
-        )
-    return format_html(
-        '<span class="mh-status mh-status--{}">{}</span>', rendition.status, label
-    )
 
 
 # --- rebuild jobs -------------------------------------------------------------

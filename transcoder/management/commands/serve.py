@@ -17,6 +17,11 @@ from django.core.management.base import BaseCommand
 GRACE_SECONDS = 10
 
 
+def worker_command(python=None, manage="manage.py"):
+    """Return the worker's command line as ``make run`` starts it."""
+    return [python or sys.executable, manage, "db_worker", "--interval", "0.5"]
+
+
 class Command(BaseCommand):
     help = "Serve the admin and run one background worker; Ctrl-C stops both."
 
@@ -31,10 +36,9 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, addrport, no_worker=False, **options):
-        manage = [sys.executable, sys.argv[0]]
-        commands = [[*manage, "runserver", addrport]]
+        commands = [[sys.executable, sys.argv[0], "runserver", addrport]]
         if not no_worker:
-            commands.append([*manage, "db_worker", "--interval", "0.5"])
+            commands.append(worker_command(manage=sys.argv[0]))
         stopping = False
 
         def stop(signum, frame):

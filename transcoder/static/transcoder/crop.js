@@ -41,6 +41,8 @@
     const label = document.createElement("span");
     label.className = "mh-crop__label";
     label.textContent = crop.name + " " + crop.w + "×" + crop.h;
+    // Stack the labels so boxes that share an edge stay readable.
+    label.style.top = (i * 18) + "px";
     box.appendChild(label);
     layer.appendChild(box);
     return { crop: crop, el: box };

@@ -210,7 +210,10 @@
   async function uploadDjango(file, item) {
     const body = new FormData();
     body.append("file", file);
-    const res = await send(form.action, body, function (p) { item.progress.value = p; });
+    const res = await send(form.action, body, function (p) {
+      item.progress.value = p;
+      if (p >= 100) item.result.textContent = "Checking…";
+    });
     return res;
   }
 
