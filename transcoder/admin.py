@@ -254,6 +254,19 @@ class PresetAdmin(admin.ModelAdmin):
     class Media:
         js = ["transcoder/status.js"]
 
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        view = partial(admin_views.preset_preview_view, model_admin=self)
+        return [
+            path("preview/", wrap(view), name="transcoder_preset_preview"),
+            path(
+                "<int:object_id>/preview/",
+                wrap(view),
+                name="transcoder_preset_preview_change",
+            ),
+            *super().get_urls(),
+        ]
+
     def save_model(self, request, obj, form, change):
         services.preset_save(preset=obj)
         if obj.rebuild is not None:

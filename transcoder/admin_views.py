@@ -9,10 +9,11 @@ import uuid
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
-from transcoder import gallery, services
-from transcoder.models import Asset, RebuildJob
+from transcoder import gallery, previews, services
+from transcoder.forms import PresetForm
+from transcoder.models import Asset, Preset, RebuildJob
 from transcoder.status import asset_states
 
 # One poll covers a page of the list or an upload batch; more is refused.
@@ -62,3 +63,38 @@ def gallery_view(request, object_id, *, model_admin):
 def request_origin(request):
     """Return ``scheme://host`` of the request, for links pasted into other sites."""
     return f"{request.scheme}://{request.get_host()}"
+
+
+@require_POST
+def preset_preview_view(request, object_id=None, *, model_admin):
+    """Say what saving the posted preset form would do, without saving it.
+
+    Without ``sample`` it answers the counts and up to three sample asset ids;
+    with ``sample=<asset id>`` the before and after of that asset, rendered now
+    from a reduced copy and not stored.
+    """
+    saved = previews.saved_preset(object_id)
+    if object_id and saved is None:
+        return JsonResponse({"error": "No such preset."}, status=404)
+    allowed = (
+        model_admin.has_change_permission(request, saved)
+        if saved
+        else model_admin.has_add_permission(request)
+    )
+    if not allowed:
+        raise PermissionDenied
+    instance = previews.saved_preset(object_id) or Preset()
+    form = PresetForm(request.POST, instance=instance)
+    if not form.is_valid():
+        return JsonResponse({"errors": form.errors.get_json_data()}, status=400)
+    preset = form.save(commit=False)
+    sample = request.POST.get("sample")
+    if not sample:
+        return JsonResponse(previews.preset_change_summary(preset=preset, saved=saved))
+    if not request.user.has_perm("transcoder.view_asset"):
+        raise PermissionDenied
+    try:
+        asset = Asset.objects.get(pk=uuid.UUID(sample))
+    except (ValueError, Asset.DoesNotExist):
+        return JsonResponse({"error": "No such asset."}, status=404)
+    return JsonResponse(previews.preset_sample(preset=preset, asset=asset))

@@ -48,7 +48,8 @@ class Command(BaseCommand):
         previous = {
             sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)
         }
-        procs = [subprocess.Popen(command) for command in commands]
+        # Our own interpreter and manage.py, with fixed arguments.
+        procs = [subprocess.Popen(command) for command in commands]  # noqa: S603
         try:
             while not stopping and all(p.poll() is None for p in procs):
                 time.sleep(0.2)
@@ -62,7 +63,7 @@ class Command(BaseCommand):
 
 
 def _stop_all(procs):
-    """Ask each process to stop, then kill what is still running; return an exit code."""
+    """Ask each process to stop, kill what still runs, and return an exit code."""
     for p in procs:
         if p.poll() is None:
             p.send_signal(signal.SIGINT)
