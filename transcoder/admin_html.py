@@ -58,7 +58,8 @@ def thumbnail(asset):
         '<img class="mh-thumb" src="{}" alt="{}" width="64" height="64" '
         'loading="lazy">',
         delivery.rendition_url(rendition),
-        asset.alt_text,
+        # The thumbnail is a link: its text must say where it goes.
+        asset.alt_text or str(asset),
     )
 
 
