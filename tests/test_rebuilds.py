@@ -35,9 +35,7 @@ def test_preset_save_queues_one_task_not_one_per_asset(db_backend, presets):
 
 
 @pytest.mark.parametrize("batch", [1, 2, 3, 20])
-def test_rebuild_goes_through_every_asset_in_bounded_batches(
-    settings, presets, batch
-):
+def test_rebuild_goes_through_every_asset_in_bounded_batches(settings, presets, batch):
     """Each run builds at most MEDIAHUB_REBUILD_BATCH assets, then queues the rest."""
     from django.tasks.signals import task_enqueued
 

@@ -11,10 +11,10 @@ SPEC_FIELDS = ("fit", "width", "height", "widths", "formats", "quality", "backgr
 # Which field a spec error is about, by the words it starts with.
 _ERROR_FIELDS = [
     ("Unknown fit", "fit"),
+    ("The widths", "widths"),
     ("The width", "width"),
     ("The height", "height"),
     ("Each width", "widths"),
-    ("The widths", "widths"),
     ("A preset can have at most", "widths"),
     ("Unknown format", "formats"),
     ("Choose at least one output format", "formats"),
@@ -114,6 +114,7 @@ class PresetForm(forms.ModelForm):
         """Check the preset's specs here, so each problem shows by its field."""
         data = super().clean()
         if any(name in self.errors for name in SPEC_FIELDS):
+            self._spec_refused = True
             return data
         try:
             build_specs(
@@ -127,7 +128,14 @@ class PresetForm(forms.ModelForm):
             )
         except SpecError as e:
             self.add_error(_spec_error_field(str(e), data), str(e))
+            self._spec_refused = True
         return data
+
+    def _post_clean(self):
+        # Preset.clean would raise the same spec error again, at the top of
+        # the form; it is already shown by its field.
+        if not getattr(self, "_spec_refused", False):
+            super()._post_clean()
 
 
 class FocalPointWidget(forms.HiddenInput):

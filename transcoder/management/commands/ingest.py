@@ -3,6 +3,7 @@
 import json
 import logging
 import multiprocessing
+from argparse import ArgumentTypeError
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -91,7 +92,7 @@ def _positive(value):
     except ValueError:
         number = 0
     if number < 1:
-        raise ValueError(f"{value!r} is not a whole number of at least 1.")
+        raise ArgumentTypeError(f"{value!r} is not a whole number of at least 1.")
     return number
 
 
