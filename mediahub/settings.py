@@ -149,6 +149,8 @@ for _name in (
     "MAX_FRAMES",
     "MAX_DECODE_SECONDS",
     "MAX_ATTEMPTS",
+    "REBUILD_BATCH",
+    "REBUILD_SECONDS",
 ):
     if os.environ.get(f"MEDIAHUB_{_name}"):
         globals()[f"MEDIAHUB_{_name}"] = env_int(f"MEDIAHUB_{_name}", None)
