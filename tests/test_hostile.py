@@ -139,7 +139,8 @@ REFUSED = [
      engine.TooManyFramesError, "The animation has 1200 frames"),
     *[
         (f"truncated {fmt}", lambda fmt=fmt: _cut(fmt), engine.TruncatedImageError,
-         "The file ends early: it looks truncated. Re-export it and upload again.")
+         f"The {'HEIC/HEIF ' if fmt == 'HEIF' else ''}file ends early: it looks "
+         "truncated. Re-export it and upload again.")
         for fmt in ("JPEG", "PNG", "GIF", "TIFF", "WEBP", "AVIF", "HEIF")
     ],
     ("truncated to the magic", lambda: b"\xff\xd8\xff", None, "The"),
@@ -379,8 +380,8 @@ CLI_REFUSED = [
     ("empty.jpg", lambda: b"", "The file is empty"),
     ("drawing.png", lambda: b"<svg xmlns='http://www.w3.org/2000/svg'/>", "SVG"),
     ("cut.jpg", lambda: _cut("JPEG"), "The file ends early"),
-    ("bomb.png", lambda: images.png_claiming_size(100_000, 100_000), "100000 x"),
-    ("bomb.gif", lambda: images.gif_with_frame_size(2, 60000, 60000), "60000 x"),
+    ("bomb.png", lambda: images.png_claiming_size(100_000, 100_000), "100000 ×"),
+    ("bomb.gif", lambda: images.gif_with_frame_size(2, 60000, 60000), "60000 ×"),
 ]
 
 
