@@ -320,3 +320,31 @@ def test_view_only_users_get_no_focal_controls(page, live_server, presets):
     assert not page.locator("[data-focal-clear]").is_visible()
     assert page.locator(".mh-focal__dot").is_visible()
     assert "30% across, 60% down" in page.inner_text("[data-focal-value]")
+
+
+def test_list_and_asset_page_update_without_a_reload(
+    admin_page, live_server, db_backend, presets
+):
+    """Badges, thumbnails and the gallery catch up once the worker has built."""
+    from django.core.management import call_command
+
+    asset = _asset()
+    assert not asset.renditions.exists()  # queued, not built
+    admin_page.goto(f"{live_server.url}/admin/transcoder/asset/")
+    admin_page.wait_for_selector("td.field-rendition_status[data-state=processing]")
+    assert "3 pending" in admin_page.inner_text("td.field-rendition_status")
+    assert admin_page.locator("#result_list img.mh-thumb").count() == 0
+
+    page = admin_page.context.new_page()
+    page.goto(f"{live_server.url}/admin/transcoder/asset/{asset.pk}/change/")
+    page.wait_for_selector("[data-gallery-url][data-state=processing]")
+    assert "0 of 3 ready" in page.inner_text("[data-gallery-state]")
+
+    call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload")
+
+    admin_page.wait_for_selector("td.field-rendition_status[data-state=ready]")
+    admin_page.wait_for_selector("#result_list img.mh-thumb")
+    page.wait_for_selector(".mh-card[data-preset=thumb] .mh-card__preview img")
+    assert "2 ready" in page.inner_text(".mh-card[data-preset=thumb] .mh-card__state")
+    assert page.inner_text("[data-gallery-state]") == ""
+    page.close()

@@ -52,7 +52,22 @@
     return rows;
   }
 
+  // A row that just finished gets its thumbnail from a fresh copy of the list.
+  async function refreshThumbnails(ids) {
+    const res = await fetch(window.location.href, { credentials: "same-origin" });
+    if (!res.ok) return;
+    const doc = new DOMParser().parseFromString(await res.text(), "text/html");
+    ids.forEach(function (id) {
+      const box = doc.querySelector('#result_list input.action-select[value="' + id + '"]');
+      const fresh = box && box.closest("tr").querySelector("td.field-thumbnail, th.field-thumbnail");
+      const here = document.querySelector('#result_list input.action-select[value="' + id + '"]');
+      const cell = here && here.closest("tr").querySelector("td.field-thumbnail, th.field-thumbnail");
+      if (fresh && cell) cell.innerHTML = fresh.innerHTML;
+    });
+  }
+
   function showBadges(cell, st) {
+    const was = cell.dataset.state;
     cell.textContent = "";
     cell.dataset.state = st.state;
     if (!st.total) { cell.textContent = "—"; return; }
@@ -60,6 +75,7 @@
       if (p[1]) { cell.appendChild(badge(p[0], p[1])); cell.append(" "); }
     });
     if (st.state === "failed" && st.error) cell.title = st.error;
+    return was === "processing" && st.state !== "processing";
   }
 
   // --- the asset page's gallery ------------------------------------------------
@@ -95,12 +111,14 @@
       showJob(el, job);
       if (!job.finished) waiting = true;
     });
+    const finished = [];
     Object.entries(rows).forEach(function ([id, cell]) {
       const st = data.assets[id];
       if (!st) return;
-      showBadges(cell, st);
+      if (showBadges(cell, st)) finished.push(id);
       if (st.state === "processing") waiting = true;
     });
+    if (finished.length) refreshThumbnails(finished);
     if (gallery) {
       const st = data.assets[gallery.dataset.assetId];
       if (st) {
