@@ -34,17 +34,26 @@
   const width = parseInt(picker.dataset.width, 10);
   const height = parseInt(picker.dataset.height, 10);
 
+  // Each box carries a number; the legend under the image names it.
+  const legend = document.createElement("ol");
+  legend.className = "mh-crop-legend";
+  if (crops.length) {
+    legend.setAttribute("aria-label", "Cover crops drawn on the image");
+    picker.insertAdjacentElement("afterend", legend);
+  }
   const boxes = crops.map(function (crop, i) {
     const box = document.createElement("span");
     box.className = "mh-crop mh-crop--" + (i % 4);
     box.dataset.preset = crop.slug;
     const label = document.createElement("span");
     label.className = "mh-crop__label";
-    label.textContent = crop.name + " " + crop.w + "×" + crop.h;
-    // Stack the labels so boxes that share an edge stay readable.
-    label.style.top = (i * 18) + "px";
+    label.textContent = String(i + 1);
     box.appendChild(label);
     layer.appendChild(box);
+    const item = document.createElement("li");
+    item.className = "mh-crop-legend__item mh-crop--" + (i % 4);
+    item.textContent = crop.name + " (" + crop.w + " × " + crop.h + ")";
+    legend.appendChild(item);
     return { crop: crop, el: box };
   });
 
