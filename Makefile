@@ -46,8 +46,8 @@ run: $(STAMP) var
 	$(RUN_ENV) $(PY) manage.py migrate --noinput
 	$(RUN_ENV) $(PY) manage.py bootstrap
 	$(RUN_ENV) $(PY) manage.py collectstatic --noinput --verbosity 0
-	@echo "Serving the admin at http://$(HOST):$(PORT)/admin/"
-	$(RUN_ENV) $(PY) manage.py runserver $(HOST):$(PORT)
+	@echo "Serving the admin at http://$(HOST):$(PORT)/admin/ with one background worker (Ctrl-C stops both)"
+	$(RUN_ENV) $(PY) manage.py serve $(HOST):$(PORT)
 
 test: install var
 	DJANGO_ALLOW_ASYNC_UNSAFE=true $(PY) -m pytest $(PYTEST_ARGS)

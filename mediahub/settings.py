@@ -71,6 +71,10 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "corsheaders",
     "axes",
+    # The embedded default's task queue (a table and `manage.py db_worker`).
+    # Installed everywhere so every database has the same tables, whichever
+    # backend a deployment picks.
+    "django_tasks_db",
     "transcoder",
 ]
 
@@ -170,6 +174,8 @@ for _name in (
     "MAX_FRAMES",
     "MAX_DECODE_SECONDS",
     "MAX_ATTEMPTS",
+    "REBUILD_BATCH",
+    "REBUILD_SECONDS",
 ):
     if os.environ.get(f"MEDIAHUB_{_name}"):
         globals()[f"MEDIAHUB_{_name}"] = env_int(f"MEDIAHUB_{_name}", None)
@@ -213,10 +219,13 @@ STORAGES["staticfiles"] = {
     else "django.contrib.staticfiles.storage.StaticFilesStorage"
 }
 
+# The embedded default queues tasks in the database and `manage.py db_worker`
+# (started beside the web server by `make run`) builds them; Lambda sets
+# MEDIAHUB_TASK_BACKEND=transcoder.task_backends.LambdaBackend.
 TASKS = {
     "default": {
         "BACKEND": os.environ.get(
-            "MEDIAHUB_TASK_BACKEND", "django.tasks.backends.immediate.ImmediateBackend"
+            "MEDIAHUB_TASK_BACKEND", "django_tasks_db.DatabaseBackend"
         )
     }
 }
@@ -254,9 +263,18 @@ if env_bool("MEDIAHUB_HTTPS", default=not DEBUG):
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"plain": {"format": "%(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    # One line per task start and finish drowns what commands print; failures
-    # still show, and the rendition rows record every outcome.
-    "loggers": {"django.tasks": {"level": "WARNING"}},
+    "loggers": {
+        # Django's own "django" logger has a console handler of its own (active
+        # with DEBUG) and propagates to the root: without this every line
+        # printed twice. Its records now reach the root handler once; the
+        # runserver access log ("django.server") keeps Django's own setup.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        # One line per task start and finish drowns what commands print; failures
+        # still show, and the rendition rows record every outcome.
+        "django.tasks": {"level": "WARNING"},
+        "django_tasks_db": {"level": "WARNING"},
+    },
 }

@@ -261,3 +261,81 @@ def test_preview_never_points_at_an_original_browsers_cannot_show(
     services.renditions_generate(asset_id=asset.pk)
     html = admin_client.get(f"/admin/transcoder/asset/{asset.pk}/change/").content
     assert b"data-focal-picker" in html and b"/media/renditions/" in html
+
+
+@pytest.mark.django_db
+def test_admin_has_no_view_site_link_that_loops(admin_client):
+    """There is no public site: "View site" would only lead back to the admin."""
+    html = admin_client.get("/admin/").content.decode()
+    assert "View site" not in html
+
+
+@pytest.mark.django_db(transaction=True)
+def test_original_downloads_under_the_uploaded_name(admin_client, presets, jpeg):
+    """The original answers with the file name it was uploaded with."""
+    asset = services.asset_create(content=jpeg, filename="Été à Paris.jpg")
+    response = admin_client.get(f"/admin/transcoder/asset/{asset.pk}/original/")
+    assert response.status_code == 200
+    disposition = response["Content-Disposition"]
+    assert disposition.startswith("attachment;")
+    assert "filename*=utf-8''%C3%89t%C3%A9%20%C3%A0%20Paris.jpg" in disposition
+
+
+@pytest.mark.django_db(transaction=True)
+def test_regenerate_action_queues_one_job_and_says_how_much(
+    admin_client, db_backend, presets, jpeg
+):
+    """Regenerating many assets queues one task and says what it queued."""
+    from django_tasks_db.models import DBTaskResult
+
+    assets = [
+        services.asset_create(content=jpeg, filename=f"{i}.jpg") for i in range(3)
+    ]
+    DBTaskResult.objects.all().delete()
+    response = admin_client.post(
+        "/admin/transcoder/asset/",
+        {
+            "action": "regenerate_renditions",
+            "_selected_action": [str(a.pk) for a in assets],
+        },
+        follow=True,
+    )
+    messages = [str(m) for m in response.context["messages"]]
+    assert any("Rebuilding 9 renditions of 3 images." in m for m in messages)
+    assert DBTaskResult.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("limit", "message"),
+    [
+        ("max_pixels", r"^The HEIC/HEIF image (is|has) "),
+        ("cut", r"^The HEIC/HEIF file ends early"),
+    ],
+)
+def test_heic_refusals_name_heic(limit, message):
+    """A refused HEIC says it is the HEIC file, which phones often hide."""
+    import dataclasses
+
+    from tests.images import encode, quadrants
+    from transcoder import engine
+    from transcoder.conf import DEFAULTS
+
+    data = encode(quadrants((400, 200)), "HEIF")
+    limits = engine.Limits(
+        max_bytes=DEFAULTS["MAX_UPLOAD_BYTES"], max_pixels=DEFAULTS["MAX_PIXELS"]
+    )
+    if limit == "max_pixels":
+        limits = dataclasses.replace(limits, max_pixels=1000)
+    else:
+        data = data[: len(data) // 2]
+    with pytest.raises(engine.ImageError, match=message):
+        engine.inspect(data, limits)
+
+
+@pytest.mark.django_db
+def test_refusal_sizes_are_written_with_the_times_sign():
+    """Refusals write 100 × 100, as the admin does, not 100 x 100."""
+    from transcoder import engine, limits
+
+    with pytest.raises(engine.TooManyPixelsError, match="100000 × 100000 pixels"):
+        limits.check_pixels(100000, 100000, engine.Limits(max_bytes=1, max_pixels=10))

@@ -86,5 +86,6 @@ def test_bootstrap_generates_a_password_once(monkeypatch):
     call_command("bootstrap", stdout=second)
     password = first.getvalue().split("password '")[1].split("'")[0]
     assert User.objects.get(username="admin").check_password(password)
-    assert "password" not in second.getvalue()
+    assert password not in second.getvalue()
+    assert "python manage.py changepassword admin" in second.getvalue()
     assert User.objects.count() == 1

@@ -141,13 +141,14 @@ def test_focal_point_click_is_saved_and_recrops_cover_renditions(
     admin_page.goto(f"{live_server.url}/admin/transcoder/asset/{asset.pk}/change/")
     left = admin_page.locator(".mh-focal__dot").evaluate("d => d.style.left")
     assert float(left.rstrip("%")) == pytest.approx(10, abs=2)
-    current_rows = admin_page.locator(
-        "table[data-state=current] tr[data-preset=thumb][data-state=current]"
+    card = admin_page.locator(".mh-card[data-preset=thumb]")
+    assert card.locator(":scope > .mh-formats .mh-rendition").count() == 2
+    superseded = card.locator("details.mh-superseded")
+    # Labelled with its own (older) spec and state, not the current one.
+    assert superseded.locator("summary").inner_text() == (
+        "Superseded spec: 100 × 100 · JPEG, WEBP · 2 ready"
     )
-    assert current_rows.count() == 2
-    superseded = admin_page.locator("details.mh-superseded")
-    assert "2 superseded renditions" in superseded.locator("summary").inner_text()
-    assert superseded.locator("tr[data-preset=thumb]").count() == 2
+    assert superseded.locator(".mh-rendition").count() == 2
 
 
 @pytest.mark.browser
@@ -217,7 +218,9 @@ def test_preset_form_shows_errors_then_saves_and_builds_renditions(
     admin_page.click("input[name=_save]")
     errors = admin_page.locator(".errornote, .errorlist")
     errors.first.wait_for()
-    assert "cover crop needs both" in admin_page.locator("#content-main").inner_text()
+    # The reason sits by the field it is about, not only at the top.
+    assert admin_page.locator(".errorlist", has_text="cover crop needs both").count()
+    assert not admin_page.locator(".errorlist.nonfield").count()
     assert not Preset.objects.filter(slug="wide-hero").exists()
 
     admin_page.fill("#id_height", "200")
@@ -231,11 +234,13 @@ def test_preset_form_shows_errors_then_saves_and_builds_renditions(
     assert preset.formats == ["jpeg", "webp"]
 
     admin_page.goto(f"{live_server.url}/admin/transcoder/asset/{asset.pk}/change/")
-    head = admin_page.locator(".mh-gallery__preset", has_text="Wide hero")
-    assert "4 ready" in head.inner_text()
-    rows = admin_page.locator("table[data-state=current] tr[data-preset=wide-hero]")
+    card = admin_page.locator(".mh-card[data-preset=wide-hero]")
+    assert "4 ready" in card.locator(".mh-card__state").inner_text()
+    rows = card.locator(":scope > .mh-formats .mh-rendition")
     assert rows.count() == 4
-    sizes = sorted(rows.nth(i).locator("td").nth(2).inner_text() for i in range(4))
+    sizes = sorted(rows.nth(i).locator("a").inner_text() for i in range(4))
     assert sizes == ["200 × 100", "200 × 100", "400 × 200", "400 × 200"]
-    assert rows.locator(".mh-status--ready").count() == 4
+    # One preview of at least 160 px that opens the full-size rendition.
+    preview = card.locator(".mh-card__preview img")
+    assert preview.evaluate("i => i.getBoundingClientRect().width") >= 160
     assert asset.renditions.filter(preset=preset, status="ready").count() == 4

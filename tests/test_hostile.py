@@ -126,20 +126,21 @@ REFUSED = [
      lambda: _patch_ihdr(_png_with(), 24, 3), engine.CorruptImageError, "The PNG"),
     ("png without IDAT", lambda: _drop_idat(_png_with()), None, "The PNG file is"),
     ("png claims 100000^2", lambda: images.png_claiming_size(100_000, 100_000),
-     engine.TooManyPixelsError, "The image is 100000 x 100000 pixels"),
+     engine.TooManyPixelsError, "The image is 100000 × 100000 pixels"),
     ("jpeg SOF claims 65000^2", lambda: images.jpeg_claiming_size(65000, 65000),
-     engine.TooManyPixelsError, "The image is 65000 x 65000 pixels"),
+     engine.TooManyPixelsError, "The image is 65000 × 65000 pixels"),
     ("gif screen 65535^2", lambda: images.gif_claiming_screen(65535, 65535),
-     engine.TooManyPixelsError, "The image is 65535 x 65535 pixels"),
+     engine.TooManyPixelsError, "The image is 65535 × 65535 pixels"),
     ("gif later frame bomb", lambda: images.gif_with_frame_size(5, 60000, 60000),
-     engine.TooManyPixelsError, "The image is 60000 x 60000"),
+     engine.TooManyPixelsError, "The image is 60000 × 60000"),
     ("apng later frame bomb", lambda: images.apng_with_frame_size(3, 60000, 60000),
-     engine.TooManyPixelsError, "The image is 60000 x 60000"),
+     engine.TooManyPixelsError, "The image is 60000 × 60000"),
     ("gif 1200 frames", lambda: images.animation("GIF", [(4, 4)] * 1200),
      engine.TooManyFramesError, "The animation has 1200 frames"),
     *[
         (f"truncated {fmt}", lambda fmt=fmt: _cut(fmt), engine.TruncatedImageError,
-         "The file ends early: it looks truncated. Re-export it and upload again.")
+         f"The {'HEIC/HEIF ' if fmt == 'HEIF' else ''}file ends early: it looks "
+         "truncated. Re-export it and upload again.")
         for fmt in ("JPEG", "PNG", "GIF", "TIFF", "WEBP", "AVIF", "HEIF")
     ],
     ("truncated to the magic", lambda: b"\xff\xd8\xff", None, "The"),
@@ -379,8 +380,8 @@ CLI_REFUSED = [
     ("empty.jpg", lambda: b"", "The file is empty"),
     ("drawing.png", lambda: b"<svg xmlns='http://www.w3.org/2000/svg'/>", "SVG"),
     ("cut.jpg", lambda: _cut("JPEG"), "The file ends early"),
-    ("bomb.png", lambda: images.png_claiming_size(100_000, 100_000), "100000 x"),
-    ("bomb.gif", lambda: images.gif_with_frame_size(2, 60000, 60000), "60000 x"),
+    ("bomb.png", lambda: images.png_claiming_size(100_000, 100_000), "100000 ×"),
+    ("bomb.gif", lambda: images.gif_with_frame_size(2, 60000, 60000), "60000 ×"),
 ]
 
 

@@ -137,3 +137,41 @@ def test_ingest_runs_as_a_command_without_traceback(tmp_path):
     assert "Traceback" not in proc.stderr
     (result,) = json.loads(proc.stdout)
     assert result["status"] == "rejected" and "empty" in result["error"]
+
+
+def test_ingest_jobs_builds_every_file_with_several_processes(tmp_path, presets):
+    """--jobs 3 imports each file once, in child processes, with all renditions."""
+    paths = []
+    for i in range(4):
+        path = tmp_path / f"{i}.png"
+        path.write_bytes(make_image("PNG", size=(200 + i, 150)))
+        paths.append(str(path))
+    (tmp_path / "bad.jpg").write_bytes(b"<svg xmlns='http://www.w3.org/2000/svg'/>")
+    code, out, _ = _ingest("--json", "--jobs", "3", *paths, str(tmp_path / "bad.jpg"))
+    results = json.loads(out)
+    assert code == 1
+    assert [r["file"] for r in results] == [*paths, str(tmp_path / "bad.jpg")]
+    assert [r["status"] for r in results] == ["ok"] * 4 + ["rejected"]
+    assert Asset.objects.count() == 4
+    for asset in Asset.objects.all():
+        assert set(asset.renditions.values_list("status", flat=True)) == {"ready"}
+        assert asset.renditions.count() == 3
+
+
+def test_ingest_jobs_must_be_at_least_one(tmp_path):
+    """--jobs 0 is refused before anything is imported."""
+    from django.core.management import CommandError
+
+    with pytest.raises(CommandError, match="at least 1"):
+        call_command("ingest", "--jobs", "0", str(tmp_path))
+
+
+def test_assets_from_ingest_preset_are_not_all_ready(admin_client, tmp_path, presets):
+    """With --preset, other active presets are missing: the list says not ready."""
+    path = tmp_path / "a.png"
+    path.write_bytes(make_image("PNG", size=(200, 200)))
+    _ingest("--preset", "card", str(path))
+    ready = admin_client.get("/admin/transcoder/asset/?renditions=ready")
+    pending = admin_client.get("/admin/transcoder/asset/?renditions=pending")
+    assert ready.context["cl"].result_count == 0
+    assert pending.context["cl"].result_count == 1

@@ -74,6 +74,8 @@ def _asset_urls(asset):
         "original": reverse("admin:transcoder_asset_original", args=[asset.pk]),
         "presign": reverse("admin:transcoder_asset_upload_presign"),
         "finalize": reverse("admin:transcoder_asset_upload_finalize"),
+        "status": reverse("admin:transcoder_asset_status"),
+        "gallery": reverse("admin:transcoder_asset_gallery", args=[asset.pk]),
     }
 
 
@@ -83,6 +85,13 @@ ENDPOINTS = [
     ("asset list", "view_asset", lambda c, u, a: c.get(u["changelist"]), None),
     ("asset page", "view_asset", lambda c, u, a: c.get(u["change"]), None),
     ("original", "view_asset", lambda c, u, a: c.get(u["original"]), None),
+    (
+        "asset status",
+        "view_asset",
+        lambda c, u, a: c.get(u["status"], {"ids": str(a.pk)}),
+        None,
+    ),
+    ("asset gallery", "view_asset", lambda c, u, a: c.get(u["gallery"]), None),
     ("upload page", "add_asset", lambda c, u, a: c.get(u["upload"]), None),
     (
         "upload file",
@@ -152,6 +161,29 @@ ENDPOINTS = [
         ),
         lambda a: _preset("card").name == "Renamed",
     ),
+    (
+        "preset preview",
+        "change_preset",
+        lambda c, u, a: c.post(
+            reverse(
+                "admin:transcoder_preset_preview_change", args=[_preset("card").pk]
+            ),
+            {
+                "name": "Card",
+                "slug": "card",
+                "fit": "contain",
+                "width": 200,
+                "height": 300,
+                "widths": "",
+                "formats": ["jpeg"],
+                "quality": 80,
+                "background": "#ffffff",
+                "active": "on",
+                "sample": str(a.pk),
+            },
+        ),
+        None,
+    ),
 ]
 
 
@@ -172,6 +204,7 @@ def test_every_custom_admin_url_is_in_the_matrix():
         f"transcoder_asset_{v}" for v in ("changelist", "add", "change", "delete")
     }
     covered |= {"transcoder_asset_history"}  # read-only, Django's own check
+    covered |= {"transcoder_asset_status", "transcoder_asset_gallery"}
     assert custom <= covered, custom - covered
 
 

@@ -167,3 +167,28 @@ def test_limits_default_to_conf_defaults(tmp_path):
     code = "from transcoder.conf import setting; print(setting('MAX_PIXELS'))"
     proc = _manage("shell", "-c", code, MEDIAHUB_VAR_DIR=str(tmp_path))
     assert proc.stdout.strip().splitlines()[-1] == str(DEFAULTS["MAX_PIXELS"])
+
+
+def test_every_console_line_prints_once(tmp_path):
+    """With DEBUG on (as `make run` runs), a log line of Django's appears once."""
+    code = (
+        "import django, logging; django.setup(); "
+        "logging.getLogger('django.request').warning('one line please'); "
+        "logging.getLogger('transcoder').warning('and one more')"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        env={
+            "PATH": os.environ["PATH"],
+            "DJANGO_SETTINGS_MODULE": "mediahub.settings",
+            "DJANGO_DEBUG": "1",
+            "MEDIAHUB_VAR_DIR": str(tmp_path),
+        },
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.count("one line please") == 1
+    assert result.stderr.count("and one more") == 1

@@ -3,10 +3,11 @@
 from functools import partial
 
 from django.contrib import admin, messages
-from django.db.models import Prefetch
+from django.db.models import Count, Prefetch, Q
 from django.urls import path
 
-from transcoder import admin_html, delivery, services, uploads
+from transcoder import admin_html, admin_views, delivery, gallery, services, uploads
+from transcoder.admin_views import request_origin
 from transcoder.forms import AssetChangeForm, PresetForm
 from transcoder.models import Asset, Preset, Rendition, RenditionStatus
 
@@ -23,15 +24,35 @@ class RenditionStatusFilter(admin.SimpleListFilter):
         ]
 
     def queryset(self, request, queryset):
-        current = Rendition.objects.filter(superseded_at__isnull=True)
-        if self.value() in ("failed", "pending"):
-            ids = current.filter(status=self.value()).values("asset_id")
-            return queryset.filter(pk__in=ids)
-        if self.value() == "ready":
-            not_ready = current.exclude(status=RenditionStatus.READY).values("asset_id")
-            has_any = current.values("asset_id")
-            return queryset.filter(pk__in=has_any).exclude(pk__in=not_ready)
-        return queryset
+        if self.value() not in ("failed", "pending", "ready"):
+            return queryset
+        current = Rendition.objects.filter(
+            superseded_at__isnull=True, preset__active=True
+        )
+        if self.value() == "failed":
+            failed = current.filter(status=RenditionStatus.FAILED)
+            return queryset.filter(pk__in=failed.values("asset_id"))
+        # An asset missing every rendition of an active preset (made before the
+        # preset, or by `ingest --preset`) is not ready: count the presets.
+        active = Preset.objects.filter(active=True).count()
+        covered = queryset.annotate(
+            mh_presets=Count(
+                "renditions__preset",
+                filter=Q(
+                    renditions__superseded_at__isnull=True,
+                    renditions__preset__active=True,
+                ),
+                distinct=True,
+            )
+        )
+        not_ready = current.exclude(status=RenditionStatus.READY).values("asset_id")
+        if self.value() == "pending":
+            pending = current.filter(status="pending").values("asset_id")
+            return queryset.filter(
+                Q(pk__in=pending)
+                | Q(pk__in=covered.filter(mh_presets__lt=active).values("pk"))
+            )
+        return covered.filter(mh_presets=active).exclude(pk__in=not_ready)
 
 
 # Facts about the uploaded file: shown read-only, in their own fieldset.
@@ -64,12 +85,27 @@ class AssetAdmin(admin.ModelAdmin):
     actions = ["regenerate_renditions"]
     # get_absolute_url is the change page itself; "View on site" would loop.
     view_on_site = False
-    readonly_fields = ["preview", *ORIGINAL_FIELDS, "renditions_gallery"]
+    readonly_fields = ["preview", *ORIGINAL_FIELDS]
     fieldsets = [
-        (None, {"fields": ["preview", "title", "alt_text", "focal_x", "focal_y"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "preview",
+                    "title",
+                    "alt_text",
+                    "focal_x",
+                    "focal_y",
+                    "focal_width",
+                    "focal_height",
+                ]
+            },
+        ),
         ("Original", {"fields": ORIGINAL_FIELDS}),
-        ("Renditions", {"fields": ["renditions_gallery"]}),
     ]
+
+    class Media:
+        js = ["transcoder/status.js"]
 
     def get_queryset(self, request):
         # One prefetch serves the thumbnail (the ready ones) and the badges.
@@ -101,6 +137,12 @@ class AssetAdmin(admin.ModelAdmin):
                 "<uuid:object_id>/original/",
                 delivery.original_view,
                 "transcoder_asset_original",
+            ),
+            ("status/", admin_views.status_view, "transcoder_asset_status"),
+            (
+                "<uuid:object_id>/gallery/",
+                admin_views.gallery_view,
+                "transcoder_asset_gallery",
             ),
         ]
         wrap = self.admin_site.admin_view
@@ -137,9 +179,16 @@ class AssetAdmin(admin.ModelAdmin):
     def preview(self, obj):
         return admin_html.preview(obj)
 
-    @admin.display(description="Renditions")
-    def renditions_gallery(self, obj):
-        return admin_html.renditions_gallery(obj)
+    def render_change_form(self, request, context, add=False, change=False, **kw):
+        # The gallery sits below the fields (templates/.../change_form.html):
+        # its embed snippets need this request's origin.
+        obj = kw.get("obj")
+        if obj is not None and obj.pk:
+            context["mh_gallery"] = gallery.render_gallery(
+                asset=obj, origin=request_origin(request)
+            )
+            context["mh_crops"] = admin_html.crop_presets(obj)
+        return super().render_change_form(request, context, add, change, **kw)
 
     # --- writes through services ---------------------------------------------
     def add_view(self, request, form_url="", extra_context=None):
@@ -160,13 +209,12 @@ class AssetAdmin(admin.ModelAdmin):
 
     @admin.action(description="Regenerate renditions", permissions=["change"])
     def regenerate_renditions(self, request, queryset):
-        for asset_id in queryset.values_list("pk", flat=True):
-            services.renditions_enqueue(asset_id=asset_id, force=True)
-        self.message_user(
-            request,
-            f"Renditions queued for {queryset.count()} image(s).",
-            messages.SUCCESS,
+        job = services.rebuild_start(
+            label="Regenerate renditions",
+            asset_ids=list(queryset.values_list("pk", flat=True)),
+            force=True,
         )
+        self.message_user(request, admin_html.rebuild_message(job), messages.SUCCESS)
 
 
 @admin.register(Preset)
@@ -202,8 +250,28 @@ class PresetAdmin(admin.ModelAdmin):
     def formats_list(self, obj):
         return admin_html.preset_formats(obj)
 
+    class Media:
+        js = ["transcoder/status.js"]
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        view = partial(admin_views.preset_preview_view, model_admin=self)
+        return [
+            path("preview/", wrap(view), name="transcoder_preset_preview"),
+            path(
+                "<int:object_id>/preview/",
+                wrap(view),
+                name="transcoder_preset_preview_change",
+            ),
+            *super().get_urls(),
+        ]
+
     def save_model(self, request, obj, form, change):
         services.preset_save(preset=obj)
+        if obj.rebuild is not None:
+            self.message_user(
+                request, admin_html.rebuild_message(obj.rebuild), messages.INFO
+            )
 
 
 from transcoder import admin_keys  # noqa: E402,F401 - API tokens and site keys

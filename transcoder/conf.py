@@ -22,6 +22,10 @@ DEFAULTS = {
     "ANONYMOUS_BODY_BYTES": 64 * 1024,
     # Deleting an asset erases every version of its objects (see asset_delete).
     "ERASE_VERSIONS": False,
+    # A rebuild task (preset save, regenerate) does at most this many assets,
+    # or this many seconds of work, then queues itself for the rest.
+    "REBUILD_BATCH": 20,
+    "REBUILD_SECONDS": 60,
 }
 
 

@@ -27,6 +27,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.crypto import constant_time_compare
 from django.utils.encoding import filepath_to_uri
+from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_safe
 from storages.utils import clean_name
 
@@ -132,12 +133,26 @@ def serve(request, name):
 
 
 def original_response(asset):
-    """Answer staff asking for an original: the file locally, a one-minute URL on S3."""
+    """Answer staff asking for an original: the file locally, a one-minute URL on S3.
+
+    Either way it downloads under the name it was uploaded with.
+    """
     storage = storages["default"]
+    filename = asset.original_filename or asset.original.rsplit("/", 1)[-1]
     if setting("STORAGE") != "local":
-        return HttpResponseRedirect(storage.url(asset.original, expire=60))
+        disposition = content_disposition_header(True, filename)
+        return HttpResponseRedirect(
+            storage.url(
+                asset.original,
+                expire=60,
+                parameters={"ResponseContentDisposition": disposition},
+            )
+        )
     response = FileResponse(
-        storage.open(asset.original, "rb"), content_type=asset.mime_type
+        storage.open(asset.original, "rb"),
+        content_type=asset.mime_type,
+        as_attachment=True,
+        filename=filename,
     )
     response["Cache-Control"] = "private, no-store"
     response["X-Content-Type-Options"] = "nosniff"

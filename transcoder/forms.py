@@ -2,9 +2,37 @@
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 
 from transcoder.models import Asset, Preset
-from transcoder.specs import FORMATS
+from transcoder.specs import FORMATS, SpecError, build_specs
+
+SPEC_FIELDS = ("fit", "width", "height", "widths", "formats", "quality", "background")
+# Which field a spec error is about, by the words it starts with.
+_ERROR_FIELDS = [
+    ("Unknown fit", "fit"),
+    ("The widths", "widths"),
+    ("The width", "width"),
+    ("The height", "height"),
+    ("Each width", "widths"),
+    ("A preset can have at most", "widths"),
+    ("Unknown format", "formats"),
+    ("Choose at least one output format", "formats"),
+    ("The formats", "formats"),
+    ("The quality", "quality"),
+    ("The background", "background"),
+]
+
+
+def _spec_error_field(message, data):
+    for start, field in _ERROR_FIELDS:
+        if message.startswith(start):
+            return field
+    if message.startswith("A cover crop needs both"):
+        return "height" if data.get("width") else "width"
+    if message.startswith("Give a width"):
+        return "width"
+    return None
 
 
 class WidthsField(forms.CharField):
@@ -65,9 +93,49 @@ class PresetForm(forms.ModelForm):
             "active": "Only active presets get renditions for new uploads.",
         }
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # 0 px is refused, so the form (and the browser) say "≥ 1", not "≥ 0".
+        for name in ("width", "height"):
+            self.fields[name].min_value = 1
+            self.fields[name].widget.attrs["min"] = 1
+            self.fields[name].validators = [
+                v
+                for v in self.fields[name].validators
+                if not isinstance(v, MinValueValidator)
+            ] + [MinValueValidator(1)]
+        self.fields["quality"].widget.attrs.update(min=1, max=100)
+
     def clean_formats(self):
         chosen = self.cleaned_data["formats"]
         return [name for name in FORMATS if name in chosen]
+
+    def clean(self):
+        """Check the preset's specs here, so each problem shows by its field."""
+        data = super().clean()
+        if any(name in self.errors for name in SPEC_FIELDS):
+            self._spec_refused = True
+            return data
+        try:
+            build_specs(
+                fit=data.get("fit"),
+                width=data.get("width"),
+                height=data.get("height"),
+                widths=data.get("widths") or [],
+                formats=data.get("formats") or [],
+                quality=data.get("quality"),
+                background=data.get("background") or "",
+            )
+        except SpecError as e:
+            self.add_error(_spec_error_field(str(e), data), str(e))
+            self._spec_refused = True
+        return data
+
+    def _post_clean(self):
+        # Preset.clean would raise the same spec error again, at the top of
+        # the form; it is already shown by its field.
+        if not getattr(self, "_spec_refused", False):
+            super()._post_clean()
 
 
 class FocalPointWidget(forms.HiddenInput):
@@ -77,10 +145,19 @@ class FocalPointWidget(forms.HiddenInput):
 class AssetChangeForm(forms.ModelForm):
     class Meta:
         model = Asset
-        fields = ["title", "alt_text", "focal_x", "focal_y"]
+        fields = [
+            "title",
+            "alt_text",
+            "focal_x",
+            "focal_y",
+            "focal_width",
+            "focal_height",
+        ]
         widgets = {
             "focal_x": FocalPointWidget(attrs={"data-focal": "x"}),
             "focal_y": FocalPointWidget(attrs={"data-focal": "y"}),
+            "focal_width": FocalPointWidget(attrs={"data-focal": "w"}),
+            "focal_height": FocalPointWidget(attrs={"data-focal": "h"}),
             "alt_text": forms.Textarea(attrs={"rows": 2}),
         }
 
@@ -90,6 +167,10 @@ class AssetChangeForm(forms.ModelForm):
             raise ValidationError(
                 "Set both coordinates of the focal point, or neither."
             )
+        width, height = data.get("focal_width"), data.get("focal_height")
+        if data.get("focal_x") is None or not width or not height:
+            # An area is a point with a size: without both, it is just a point.
+            data["focal_width"] = data["focal_height"] = None
         return data
 
 

@@ -24,7 +24,7 @@ logger = logging.getLogger(__name__)
 
 MIB = 1024 * 1024
 
-TRUNCATED = "The file ends early: it looks truncated. Re-export it and upload again."
+TRUNCATED = "The {} ends early: it looks truncated. Re-export it and upload again."
 # Pillow's words for data that stops early. "broken data stream" is not among
 # them: zlib says that about damage anywhere, and a cut PNG is caught by its
 # missing IEND chunk instead.
@@ -104,7 +104,7 @@ def guarded(limits: Limits, label: str, *, cut_short: bool) -> Iterator[None]:
         except ImageError:
             raise
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-            raise TooManyPixelsError(bomb_message(exc, limits)) from exc
+            raise TooManyPixelsError(bomb_message(exc, limits, label)) from exc
         except MemoryError as exc:
             raise MemoryLimitError(
                 "The image needs more memory than the server may use for one "
@@ -117,7 +117,8 @@ def guarded(limits: Limits, label: str, *, cut_short: bool) -> Iterator[None]:
                 or isinstance(exc, EOFError)
                 or any(hint in str(exc).lower() for hint in _TRUNCATION_HINTS)
             ):
-                raise TruncatedImageError(TRUNCATED) from exc
+                message = TRUNCATED.format(_noun(label, "file"))
+                raise TruncatedImageError(message) from exc
             raise CorruptImageError(
                 f"The {label} file is damaged and cannot be read. "
                 "Re-export it and upload again."
@@ -143,13 +144,13 @@ def check_pixels(width: int, height: int, limits: Limits, label: str = "image") 
     """Refuse an image or frame with no pixels or more than the limit."""
     if width <= 0 or height <= 0:
         raise CorruptImageError(
-            f"The {label} file is damaged: it says the image is {width} x "
+            f"The {label} file is damaged: it says the image is {width} × "
             f"{height} pixels, so there is nothing to show. Re-export it and "
             "upload again."
         )
     if width * height > limits.max_pixels:
         raise TooManyPixelsError(
-            f"The image is {width} x {height} pixels "
+            f"The {_noun(label)} is {width} × {height} pixels "
             f"({_megapixels(width * height)} megapixels); "
             f"the limit is {_megapixels(limits.max_pixels)} megapixels."
         )
@@ -197,12 +198,22 @@ class DeadlineReader(io.BytesIO):
         return super().read(size)
 
 
-def bomb_message(exc: Exception, limits: Limits) -> str:
+def bomb_message(exc: Exception, limits: Limits, label: str = "image") -> str:
     """Word Pillow's decompression-bomb error for an editor."""
     limit = f"the limit is {_megapixels(limits.max_pixels)} megapixels."
+    noun = _noun(label)
     if match := re.search(r"\((\d+) pixels\)", str(exc)):
-        return f"The image has {_megapixels(int(match[1]))} megapixels; {limit}"
-    return f"The image has too many pixels; {limit}"
+        return f"The {noun} has {_megapixels(int(match[1]))} megapixels; {limit}"
+    return f"The {noun} has too many pixels; {limit}"
+
+
+def _noun(label: str, thing: str = "image") -> str:
+    """Name HEIC in a message ("HEIC/HEIF image"); other formats read "image".
+
+    Phones save HEIC under names and types that hide it, so an editor needs
+    the message to say which file it means.
+    """
+    return f"{label} {thing}" if label.startswith("HEIC") else thing
 
 
 def _megapixels(pixels: int) -> str:

@@ -38,6 +38,15 @@ class Asset(models.Model):
     focal_y = models.FloatField(
         null=True, blank=True, validators=[MinValueValidator(0), MaxValueValidator(1)]
     )
+    # An optional focal area, centred on the focal point: its width and height
+    # as fractions of the image. Crops keep all of it in view where their shape
+    # allows (see transcoder.focal).
+    focal_width = models.FloatField(
+        null=True, blank=True, validators=[MinValueValidator(0), MaxValueValidator(1)]
+    )
+    focal_height = models.FloatField(
+        null=True, blank=True, validators=[MinValueValidator(0), MaxValueValidator(1)]
+    )
     # The key of a direct upload this asset was made from; it makes finalizing
     # the same upload twice (browser and S3 event racing) yield one asset.
     upload_key = models.CharField(
@@ -77,6 +86,17 @@ class Asset(models.Model):
         if self.focal_x is None or self.focal_y is None:
             return None
         return (self.focal_x, self.focal_y)
+
+    @property
+    def focal_area(self):
+        """Return the focal area as (left, top, right, bottom) fractions, or None."""
+        if self.focal is None or not self.focal_width or not self.focal_height:
+            return None
+        from transcoder.focal import area_from_centre
+
+        return area_from_centre(
+            self.focal_x, self.focal_y, self.focal_width, self.focal_height
+        )
 
 
 class Fit(models.TextChoices):
@@ -300,3 +320,30 @@ class DeletedAsset(models.Model):
 def _asset_tombstone(sender, instance, **kwargs):
     """Remember a deleted asset, inside the deleting transaction."""
     DeletedAsset.objects.get_or_create(id=instance.pk)
+
+
+class RebuildJob(models.Model):
+    """A bounded rebuild of many assets, worked through a batch per task run.
+
+    The task advances ``cursor`` (the last asset id done) with a compare-and-set,
+    so a task delivered twice does a batch once; ``done`` counts the assets.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    label = models.CharField(max_length=200)
+    preset_ids = models.JSONField(null=True, blank=True)
+    # None: every asset. Otherwise the chosen asset ids, sorted.
+    asset_ids = models.JSONField(null=True, blank=True)
+    force = models.BooleanField(default=False)
+    total_assets = models.PositiveIntegerField(default=0)
+    total_renditions = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    cursor = models.CharField(max_length=36, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return self.label

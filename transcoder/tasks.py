@@ -34,6 +34,10 @@ def generate_renditions(asset_id, preset_ids=None, force=False):
     regenerate still can). A refused image is not a fault; its rows are
     failed with the reason.
     """
+    return _generate(asset_id, preset_ids, force)
+
+
+def _generate(asset_id, preset_ids, force):
     attempts = tries_per_run()
     for attempt in range(1, attempts + 1):
         try:
@@ -67,6 +71,24 @@ def generate_renditions(asset_id, preset_ids=None, force=False):
                 row.status: sum(r.status == row.status for r in rows) for row in rows
             }
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+@task
+def rebuild_batch(job_id, cursor):
+    """Build the next bounded batch of a rebuild job, then queue the rest.
+
+    One asset that keeps failing is recorded on its rows and does not stop the
+    batch; a repeated delivery of the same batch does nothing (see
+    ``services.rebuild_step``).
+    """
+
+    def build(asset_id, preset_ids, force):
+        try:
+            _generate(asset_id, preset_ids, force)
+        except TRANSIENT:
+            logger.warning("Rebuild %s: asset %s left failed", job_id, asset_id)
+
+    return services.rebuild_step(job_id=job_id, cursor=cursor, build=build)
 
 
 def tries_per_run():

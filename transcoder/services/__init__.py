@@ -20,6 +20,11 @@ from transcoder.services.assets import (
 from transcoder.services.maintenance import orphans_purge
 from transcoder.services.objects import object_delete, objects_erase
 from transcoder.services.presets import preset_save
+from transcoder.services.rebuilds import (
+    rebuild_progress,
+    rebuild_start,
+    rebuild_step,
+)
 from transcoder.services.renditions import (
     RenditionStorageError,
     rendition_name,
@@ -46,6 +51,9 @@ __all__ = [
     "original_name",
     "orphans_purge",
     "preset_save",
+    "rebuild_progress",
+    "rebuild_start",
+    "rebuild_step",
     "rendition_name",
     "renditions_enqueue",
     "renditions_generate",

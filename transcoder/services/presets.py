@@ -1,21 +1,31 @@
-"""Presets: save one, then build its renditions for every asset."""
+"""Presets: save one, then rebuild its renditions for every asset in batches."""
 
 from django.db import transaction
 
-from transcoder.models import Asset
-from transcoder.services.renditions import renditions_enqueue
+from transcoder.models import Preset
+from transcoder.services.rebuilds import rebuild_start
+
+
+def _digests(preset):
+    return sorted(spec.digest for spec in preset.specs())
 
 
 def preset_save(*, preset):
-    """Validate and save a preset, then build its renditions for every asset."""
+    """Validate and save a preset, then queue its renditions for every asset.
+
+    One rebuild job is queued, not one task per asset: the worker goes
+    through the library a bounded batch per run. A save that changes no output
+    (a new name, say) queues nothing. The job, or None, is left on
+    ``preset.rebuild``.
+    """
     preset.full_clean()
+    old = Preset.objects.filter(pk=preset.pk).first() if preset.pk else None
+    unchanged = old is not None and old.active and _digests(old) == _digests(preset)
     with transaction.atomic():
         preset.save()
-        if preset.active:
-            _preset_enqueue(preset)
+        preset.rebuild = None
+        if preset.active and not unchanged:
+            preset.rebuild = rebuild_start(
+                label=f"Preset {preset.name}", preset_ids=[preset.pk]
+            )
     return preset
-
-
-def _preset_enqueue(preset):
-    for asset_id in Asset.objects.values_list("pk", flat=True).iterator():
-        renditions_enqueue(asset_id=asset_id, preset_ids=[preset.pk])

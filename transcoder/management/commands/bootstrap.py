@@ -26,7 +26,13 @@ class Command(BaseCommand):
 
     def ensure_admin(self):
         User = get_user_model()
-        if User.objects.filter(is_superuser=True).exists():
+        existing = User.objects.filter(is_superuser=True).order_by("pk").first()
+        if existing is not None:
+            name = existing.get_username()
+            self.stdout.write(
+                f"An admin account already exists ({name!r}). Forgot its "
+                f"password? Run: python manage.py changepassword {name}"
+            )
             return
         username = os.environ.get("DJANGO_SUPERUSER_USERNAME") or "admin"
         password = os.environ.get("DJANGO_SUPERUSER_PASSWORD")

@@ -2,9 +2,13 @@
 
 import json
 import logging
+import multiprocessing
+from argparse import ArgumentTypeError
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connections
 
 from transcoder import delivery, services
 from transcoder.conf import image_limits
@@ -32,8 +36,15 @@ class Command(BaseCommand):
             metavar="SLUG",
             help="Build only these presets (repeatable); default: every active one.",
         )
+        parser.add_argument(
+            "--jobs",
+            type=_positive,
+            default=1,
+            metavar="N",
+            help="Import with N processes at once (default 1).",
+        )
 
-    def handle(self, *args, paths, as_json=False, presets=None, **options):
+    def handle(self, *args, paths, as_json=False, presets=None, jobs=1, **options):
         preset_ids = None
         if presets:
             found = dict(
@@ -43,62 +54,26 @@ class Command(BaseCommand):
             if missing:
                 raise CommandError(f"Unknown preset: {', '.join(missing)}.")
             preset_ids = list(found.values())
-        results = [self.ingest_one(Path(p), preset_ids) for p in paths]
+        work = [(Path(p), preset_ids) for p in paths]
+        if jobs > 1 and len(work) > 1:
+            # Children are forked: they must not share the parent's connections.
+            connections.close_all()
+            with ProcessPoolExecutor(
+                max_workers=min(jobs, len(work)),
+                mp_context=multiprocessing.get_context("fork"),
+            ) as pool:
+                outcomes = pool.map(_ingest_in_child, work)
+                results = [self._report(*outcome) for outcome in outcomes]
+        else:
+            results = [self._report(*ingest_one(*item)) for item in work]
         if as_json:
             self.stdout.write(json.dumps(results, indent=2))
         failed = [r for r in results if r["status"] != "ok"]
         if failed:
             raise SystemExit(1)
 
-    def ingest_one(self, path, preset_ids):
-        result = {
-            "file": str(path),
-            "status": "rejected",
-            "error": None,
-            "asset": None,
-            "renditions": [],
-        }
-        asset = None
-        try:
-            content = _read_file(path, image_limits().max_bytes)
-            # Built right here, in this process, so the result can be reported.
-            asset = services.asset_create(
-                content=content, filename=path.name, queue_renditions=False
-            )
-            rows = services.renditions_generate(
-                asset_id=asset.pk, preset_ids=preset_ids
-            )
-            failed = [r for r in rows if r.status != RenditionStatus.READY]
-            if failed:
-                raise IngestRefusedError(
-                    failed[0].error or "A rendition could not be built."
-                )
-        except Exception as e:
-            # Whatever went wrong, this file is refused with a reason and
-            # leaves nothing behind; the next file still gets its turn.
-            result["error"] = _message(e)
-            if not isinstance(e, OSError | services.AssetRefusedError):
-                logger.warning("Refused %s: %r", path, e)
-            if asset is not None:
-                _remove(asset)
-            self._line(path, f"refused: {result['error']}", error=True)
-            return result
-        result["asset"] = str(asset.pk)
-        result["renditions"] = [
-            {
-                "preset": r.preset.slug,
-                "format": r.format,
-                "width": r.width,
-                "height": r.height,
-                "bytes": r.bytes,
-                "name": r.name,
-                "url": delivery.rendition_url(r),
-            }
-            for r in rows
-            if r.status == RenditionStatus.READY
-        ]
-        result["status"] = "ok"
-        self._line(path, f"ok {asset.pk} ({len(rows)} renditions)")
+    def _report(self, result, line, error):
+        self._line(result["file"], line, error=error)
         return result
 
     def _line(self, path, text, error=False):
@@ -109,6 +84,72 @@ class Command(BaseCommand):
     def execute(self, *args, **options):
         self._json_mode = options.get("as_json", False)
         return super().execute(*args, **options)
+
+
+def _positive(value):
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise ArgumentTypeError(f"{value!r} is not a whole number of at least 1.")
+    return number
+
+
+def _ingest_in_child(item):
+    try:
+        return ingest_one(*item)
+    finally:
+        connections.close_all()
+
+
+def ingest_one(path, preset_ids):
+    """Import one file and build its renditions here; return (result, line, error)."""
+    result = {
+        "file": str(path),
+        "status": "rejected",
+        "error": None,
+        "asset": None,
+        "renditions": [],
+    }
+    asset = None
+    try:
+        content = _read_file(path, image_limits().max_bytes)
+        # Built right here, in this process, so the result can be reported.
+        asset = services.asset_create(
+            content=content, filename=path.name, queue_renditions=False
+        )
+        rows = services.renditions_generate(asset_id=asset.pk, preset_ids=preset_ids)
+        failed = [r for r in rows if r.status != RenditionStatus.READY]
+        if failed:
+            raise IngestRefusedError(
+                failed[0].error or "A rendition could not be built."
+            )
+    except Exception as e:
+        # Whatever went wrong, this file is refused with a reason and
+        # leaves nothing behind; the next file still gets its turn.
+        result["error"] = _message(e)
+        if not isinstance(e, OSError | services.AssetRefusedError):
+            logger.warning("Refused %s: %r", path, e)
+        if asset is not None:
+            _remove(asset)
+        return result, f"refused: {result['error']}", True
+    result["asset"] = str(asset.pk)
+    result["renditions"] = [
+        {
+            "preset": r.preset.slug,
+            "format": r.format,
+            "width": r.width,
+            "height": r.height,
+            "bytes": r.bytes,
+            "name": r.name,
+            "url": delivery.rendition_url(r),
+        }
+        for r in rows
+        if r.status == RenditionStatus.READY
+    ]
+    result["status"] = "ok"
+    return result, f"ok {asset.pk} ({len(rows)} renditions)", False
 
 
 def _read_file(path, limit):

@@ -12,7 +12,11 @@
   const csrf = form.querySelector("input[name=csrfmiddlewaretoken]").value;
   const maxBytes = parseInt(form.dataset.maxBytes, 10);
   const waiting = [];
-  const tally = { total: 0, ok: 0, refused: 0 };
+  // ok: uploaded and built; refused: refused or failed; processing: uploaded,
+  // renditions being built by the worker.
+  const tally = { total: 0, ok: 0, refused: 0, processing: 0 };
+  const POLL_MS = 1000;
+  const watching = {};
   let running = 0;
 
   // Binary units, as Django's filesizeformat and the server's refusals use.
@@ -89,29 +93,92 @@
     });
   }
 
-  function done(item, ok, message, href) {
-    item.progress.value = 100;
+  function link(item, text, href) {
     item.result.textContent = "";
+    const a = document.createElement("a");
+    a.href = href; a.textContent = text;
+    item.result.appendChild(a);
+  }
+
+  function done(item, ok, message, href, state) {
+    item.progress.value = 100;
+    item.tr.classList.remove("is-processing");
     item.tr.classList.add(ok ? "is-done" : "is-error");
     item.result.classList.toggle("is-error", !ok);
-    if (ok && href) {
-      const a = document.createElement("a");
-      a.href = href; a.textContent = message;
-      item.result.appendChild(a);
-    } else {
-      item.result.textContent = message;
+    if (href) link(item, message, href);
+    else item.result.textContent = message;
+    if (state) {
+      const badge = document.createElement("span");
+      badge.className = "mh-state";
+      badge.textContent = state;
+      item.result.prepend(badge, " ");
     }
     tally[ok ? "ok" : "refused"] += 1;
     report();
   }
 
+  // Uploaded: the worker builds the renditions; poll until they are ready.
+  function processing(item, asset) {
+    item.progress.value = 100;
+    item.tr.classList.add("is-processing");
+    link(item, asset.title || "Uploaded", asset.url);
+    const badge = document.createElement("span");
+    badge.className = "mh-state";
+    badge.textContent = "Processing…";
+    item.result.prepend(badge, " ");
+    tally.processing += 1;
+    watching[asset.id] = { item: item, asset: asset };
+    report();
+    if (!form.dataset.statusUrl) { settle(asset.id, { state: "ready" }); return; }
+    if (Object.keys(watching).length === 1) setTimeout(poll, POLL_MS);
+  }
+
+  function settle(id, st) {
+    const w = watching[id];
+    if (!w) return;
+    delete watching[id];
+    tally.processing -= 1;
+    if (st.state === "failed") {
+      done(w.item, false, w.asset.title + ": " + st.error, w.asset.url, "Failed");
+    } else {
+      done(w.item, true, w.asset.title || "Uploaded", w.asset.url, "Ready");
+    }
+  }
+
+  async function poll() {
+    const ids = Object.keys(watching).slice(0, 100);
+    if (!ids.length) return;
+    try {
+      const res = await fetch(form.dataset.statusUrl + "?ids=" + ids.join(","), {
+        credentials: "same-origin", headers: { Accept: "application/json" },
+      });
+      const data = await res.json();
+      ids.forEach(function (id) {
+        const st = data.assets[id];
+        if (!st) { settle(id, { state: "failed", error: "The asset was deleted." }); return; }
+        if (st.state !== "processing") { settle(id, st); return; }
+        const badge = watching[id].item.result.querySelector(".mh-state");
+        if (badge) badge.textContent = "Processing… " + st.ready + " of " + st.total;
+      });
+    } catch (err) { /* try again on the next tick */ }
+    if (Object.keys(watching).length) setTimeout(poll, POLL_MS);
+  }
+
   function plural(n, word) { return n + " " + word + (n === 1 ? "" : "s"); }
 
   function report() {
-    const finished = tally.ok + tally.refused;
+    const uploading = running;
+    const queued = waiting.length;
+    const settled = tally.ok + tally.refused;
     summary.textContent = "";
-    if (finished < tally.total) {
-      summary.textContent = "Uploading " + (finished + 1) + " of " + plural(tally.total, "file") + "…";
+    if (settled < tally.total) {
+      const parts = [];
+      if (uploading) parts.push(uploading + " uploading");
+      if (queued) parts.push(queued + " waiting");
+      if (tally.processing) parts.push(tally.processing + " processing");
+      if (tally.ok) parts.push(tally.ok + " ready");
+      if (tally.refused) parts.push(tally.refused + " refused");
+      summary.textContent = plural(tally.total, "file") + ": " + parts.join(", ") + "…";
       return;
     }
     const parts = [tally.ok + " uploaded"];
@@ -143,7 +210,10 @@
   async function uploadDjango(file, item) {
     const body = new FormData();
     body.append("file", file);
-    const res = await send(form.action, body, function (p) { item.progress.value = p; });
+    const res = await send(form.action, body, function (p) {
+      item.progress.value = p;
+      if (p >= 100) item.result.textContent = "Checking…";
+    });
     return res;
   }
 
@@ -173,7 +243,7 @@
     const upload = form.dataset.mode === "direct" ? uploadDirect : uploadDjango;
     const res = await upload(file, item);
     if (res.data && res.data.ok) {
-      done(item, true, res.data.asset.title || "Uploaded", res.data.asset.url);
+      processing(item, res.data.asset);
     } else {
       done(item, false, failure(res));
     }
@@ -185,7 +255,8 @@
     while (running < parallel && waiting.length) {
       const job = waiting.shift();
       running += 1;
-      run(job.file, job.item).finally(function () { running -= 1; pump(); });
+      report();
+      run(job.file, job.item).finally(function () { running -= 1; pump(); report(); });
     }
   }
 
@@ -228,5 +299,6 @@
   });
   window.addEventListener("beforeunload", function (e) {
     if (running || waiting.length) { e.preventDefault(); e.returnValue = ""; }
+    // Leaving while renditions are built is fine: the worker goes on.
   });
 })();

@@ -1,0 +1,105 @@
+"""Small JSON views of the asset admin: live status, and the gallery fragment.
+
+Each is wrapped in ``admin_site.admin_view`` (login, CSRF) by AssetAdmin and
+checks the ModelAdmin's own permissions.
+"""
+
+import uuid
+
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404
+from django.views.decorators.http import require_GET, require_POST
+
+from transcoder import gallery, previews, services
+from transcoder.forms import PresetForm
+from transcoder.models import Asset, Preset, RebuildJob
+from transcoder.status import asset_states
+
+# One poll covers a page of the list or an upload batch; more is refused.
+MAX_IDS = 100
+
+
+def _uuids(raw):
+    """Return the distinct UUIDs in a comma-separated string, or raise ValueError."""
+    values = [v for v in raw.split(",") if v]
+    if len(values) > MAX_IDS:
+        raise ValueError(f"Ask for at most {MAX_IDS} ids at once.")
+    return list(dict.fromkeys(str(uuid.UUID(v)) for v in values))
+
+
+@require_GET
+def status_view(request, *, model_admin):
+    """Answer ``?ids=<asset ids>&jobs=<rebuild job ids>`` with their states."""
+    if not model_admin.has_view_permission(request):
+        raise PermissionDenied
+    try:
+        ids = _uuids(request.GET.get("ids", ""))
+        job_ids = _uuids(request.GET.get("jobs", ""))
+    except ValueError as e:
+        return JsonResponse({"error": str(e) or "Malformed id."}, status=400)
+    jobs = RebuildJob.objects.filter(pk__in=job_ids)
+    return JsonResponse(
+        {
+            "assets": asset_states(asset_ids=ids) if ids else {},
+            "jobs": {str(j.pk): services.rebuild_progress(job=j) for j in jobs},
+        },
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+@require_GET
+def gallery_view(request, object_id, *, model_admin):
+    """Return the asset page's rendition gallery alone, for it to refresh in place."""
+    asset = get_object_or_404(Asset, pk=object_id)
+    if not model_admin.has_view_permission(request, asset):
+        raise PermissionDenied
+    return HttpResponse(
+        gallery.render_gallery(asset=asset, origin=request_origin(request)),
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+def request_origin(request):
+    """Return ``scheme://host`` of the request, for links pasted into other sites."""
+    return f"{request.scheme}://{request.get_host()}"
+
+
+@require_POST
+def preset_preview_view(request, object_id=None, *, model_admin):
+    """Say what saving the posted preset form would do, without saving it.
+
+    Without ``sample`` it answers the counts and up to three sample asset ids;
+    with ``sample=<asset id>`` the before and after of that asset, rendered now
+    from a reduced copy and not stored.
+    """
+    saved = previews.saved_preset(object_id)
+    if object_id and saved is None:
+        return JsonResponse({"error": "No such preset."}, status=404)
+    allowed = (
+        model_admin.has_change_permission(request, saved)
+        if saved
+        else model_admin.has_add_permission(request)
+    )
+    if not allowed:
+        raise PermissionDenied
+    instance = previews.saved_preset(object_id) or Preset()
+    form = PresetForm(request.POST, instance=instance)
+    if not form.is_valid():
+        return JsonResponse({"errors": form.errors.get_json_data()}, status=400)
+    preset = form.save(commit=False)
+    sample = request.POST.get("sample")
+    if not sample:
+        return JsonResponse(previews.preset_change_summary(preset=preset, saved=saved))
+    # As the asset admin decides: viewing or changing assets shows them.
+    user = request.user
+    if not (
+        user.has_perm("transcoder.view_asset")
+        or user.has_perm("transcoder.change_asset")
+    ):
+        raise PermissionDenied
+    try:
+        asset = Asset.objects.get(pk=uuid.UUID(sample))
+    except (ValueError, Asset.DoesNotExist):
+        return JsonResponse({"error": "No such asset."}, status=404)
+    return JsonResponse(previews.preset_sample(preset=preset, asset=asset))

@@ -1,0 +1,196 @@
+"""The asset page's gallery: one card per preset, with copy-ready embeds.
+
+Builds plain dicts for ``admin/transcoder/asset/_gallery.html``; nothing here
+builds an image, it only looks at the rendition rows.
+"""
+
+from itertools import groupby
+
+from django.template.defaultfilters import filesizeformat
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.html import escape
+
+from transcoder import delivery
+from transcoder.models import Preset, RenditionStatus
+from transcoder.selectors import FORMAT_PREFERENCE, STILL_FORMATS
+from transcoder.specs import FORMATS
+
+SIZES = "100vw"
+
+
+def render_gallery(*, asset, origin):
+    """Return the gallery HTML of ``asset``; ``origin`` prefixes the embed links."""
+    return render_to_string(
+        "admin/transcoder/asset/_gallery.html", gallery_context(asset, origin)
+    )
+
+
+def gallery_context(asset, origin):
+    rows = list(
+        asset.renditions.select_related("preset").order_by(
+            "preset__name", "preset_id", "spec_width", "format"
+        )
+    )
+    cards = []
+    for preset, group in groupby(rows, key=lambda r: r.preset):
+        group = list(group)
+        current = [r for r in group if r.superseded_at is None]
+        old = [r for r in group if r.superseded_at is not None]
+        card = _card(asset, preset, current, origin)
+        # Rows superseded together (one older spec) share their moment.
+        old.sort(key=lambda r: r.superseded_at, reverse=True)
+        card["superseded"] = [
+            _superseded_group(list(g))
+            for _, g in groupby(old, key=lambda r: r.superseded_at)
+        ]
+        cards.append(card)
+    missing = Preset.objects.filter(active=True).exclude(
+        pk__in={r.preset_id for r in rows}
+    )
+    return {"asset": asset, "cards": cards, "missing": list(missing)}
+
+
+def _counts(rows):
+    return [
+        (s, sum(r.status == s for r in rows))
+        for s in RenditionStatus.values
+        if any(r.status == s for r in rows)
+    ]
+
+
+def _formats(rows):
+    """Group rows by format in the order browsers prefer."""
+    order = {f: i for i, f in enumerate(FORMAT_PREFERENCE)}
+    by = {}
+    for r in rows:
+        by.setdefault(r.format, []).append(r)
+    return [
+        {
+            "format": fmt.upper(),
+            "renditions": [_row(r) for r in sorted(by[fmt], key=_width)],
+        }
+        for fmt in sorted(by, key=lambda f: order.get(f, 99))
+    ]
+
+
+def _width(r):
+    return (r.width or r.spec_width or 0, r.spec_height or 0)
+
+
+def _row(r):
+    ready = r.status == RenditionStatus.READY
+    return {
+        "status": r.status,
+        "label": r.get_status_display(),
+        "size": f"{r.width} × {r.height}" if r.width else _box(r),
+        "bytes": filesizeformat(r.bytes) if ready and r.bytes is not None else "",
+        "url": delivery.rendition_url(r) if ready else "",
+        "error": r.error
+        or ("" if r.status != RenditionStatus.FAILED else "No reason was recorded."),
+    }
+
+
+def _box(r):
+    return f"{r.spec_width or 'auto'} × {r.spec_height or 'auto'} (asked)"
+
+
+def _preview(rows):
+    """Return the ready still to show on a card: the widest, at least 160 px shown."""
+    stills = [
+        r
+        for r in rows
+        if r.status == RenditionStatus.READY and r.format in STILL_FORMATS
+    ]
+    if not stills:
+        return None
+    best = max(stills, key=lambda r: r.width)
+    return {
+        "url": delivery.rendition_url(best),
+        "width": best.width,
+        "height": best.height,
+        "size": f"{best.width} × {best.height}",
+    }
+
+
+def _card(asset, preset, rows, origin):
+    ready = [r for r in rows if r.status == RenditionStatus.READY]
+    embed_path = reverse("transcoder:embed", args=[asset.pk, preset.slug])
+    return {
+        "preset": preset,
+        "summary": _summary(preset),
+        "counts": _counts(rows),
+        "preview": _preview(rows),
+        "formats": _formats(rows),
+        "cover": preset.fit == "cover",
+        "snippets": _snippets(asset, preset, ready, origin + embed_path)
+        if ready
+        else [],
+    }
+
+
+def _summary(preset):
+    box = f"{preset.width or 'auto'} × {preset.height or 'auto'}"
+    if preset.widths:
+        box += " in " + ", ".join(f"{w}w" for w in sorted(preset.widths))
+    formats = ", ".join(f.upper() for f in preset.formats)
+    return f"{preset.fit}, {box} · {formats}"
+
+
+def _superseded_group(rows):
+    first = rows[0]
+    formats = sorted({r.format.upper() for r in rows})
+    sizes = sorted({(r.spec_width, r.spec_height) for r in rows}, key=str)
+    spec = ", ".join(f"{w or 'auto'} × {h or 'auto'}" for w, h in sizes)
+    return {
+        "digest": first.digest,
+        "spec": f"{spec} · {', '.join(formats)}",
+        "since": first.superseded_at,
+        "counts": _counts(rows),
+        "formats": _formats(rows),
+    }
+
+
+def _snippets(asset, preset, ready, embed):
+    """Return the copy-ready embeds of a preset: link, <img>, <picture>, tag."""
+    by_format = {}
+    for r in ready:
+        by_format.setdefault(r.format, {}).setdefault(r.width, r)
+    fallback_fmt = next(
+        (f for f in ("jpeg", "png") if f in by_format),
+        sorted(by_format, key=FORMAT_PREFERENCE.index)[-1],
+    )
+    fallback = sorted(by_format[fallback_fmt].values(), key=lambda r: r.width)
+    widest = fallback[-1]
+    alt = escape(asset.alt_text)
+
+    def srcset(fmt):
+        return ", ".join(
+            f"{embed}?format={fmt}&amp;w={r.width} {r.width}w"
+            for r in sorted(by_format[fmt].values(), key=lambda r: r.width)
+        )
+
+    src = f"{embed}?format={fallback_fmt}&amp;w={widest.width}"
+    img = (
+        f'<img src="{src}" srcset="{srcset(fallback_fmt)}" sizes="{SIZES}" '
+        f'width="{widest.width}" height="{widest.height}" alt="{alt}" loading="lazy">'
+    )
+    sources = "".join(
+        f'\n  <source type="{FORMATS[f].mime}" srcset="{srcset(f)}" sizes="{SIZES}">'
+        for f in sorted(by_format, key=FORMAT_PREFERENCE.index)
+        if f != fallback_fmt
+    )
+    picture = f"<picture>{sources}\n  {img}\n</picture>"
+    multi = len(by_format) > 1 or len(fallback) > 1
+    load = "{% load transcoder_tags %}"
+    tag = (
+        f'{load}{{% picture asset "{preset.slug}" sizes="{SIZES}" %}}'
+        if multi
+        else f'{load}{{% rendition asset "{preset.slug}" %}}'
+    )
+    return [
+        {"name": "Embed link", "key": "link", "text": embed},
+        {"name": "<img> with srcset", "key": "img", "text": img},
+        {"name": "<picture>", "key": "picture", "text": picture},
+        {"name": "Template tag", "key": "tag", "text": tag},
+    ]

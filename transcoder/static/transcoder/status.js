@@ -1,0 +1,147 @@
+// Live status without a reload: rebuild progress in messages, the change list's
+// rendition badges and the asset page's gallery all poll one small endpoint
+// (/admin/transcoder/asset/status/) until there is nothing left to wait for.
+(function () {
+  "use strict";
+  const POLL_MS = 1500;
+
+  function statusUrl() {
+    const el = document.querySelector("[data-status-url]");
+    return el ? el.dataset.statusUrl : null;
+  }
+
+  async function ask(url, ids, jobs) {
+    const q = new URLSearchParams();
+    if (ids.length) q.set("ids", ids.join(","));
+    if (jobs.length) q.set("jobs", jobs.join(","));
+    const res = await fetch(url + "?" + q.toString(), {
+      credentials: "same-origin",
+      headers: { Accept: "application/json" },
+    });
+    if (!res.ok) throw new Error("HTTP " + res.status);
+    return res.json();
+  }
+
+  function badge(state, n) {
+    const span = document.createElement("span");
+    span.className = "mh-status mh-status--" + state;
+    span.textContent = n + " " + state;
+    return span;
+  }
+
+  // --- rebuild jobs (messages after a preset save or a regenerate) -------------
+  function showJob(el, job) {
+    const bar = el.querySelector("progress");
+    const text = el.querySelector(".mh-job__text");
+    bar.max = Math.max(1, job.total_assets);
+    bar.value = job.done;
+    text.textContent = job.finished
+      ? "Done: " + job.total_assets.toLocaleString("en") + " images."
+      : job.done.toLocaleString("en") + " of " + job.total_assets.toLocaleString("en") + " images done…";
+    el.classList.toggle("is-done", job.finished);
+  }
+
+  // --- change list badges ---------------------------------------------------
+  function listRows() {
+    const rows = {};
+    document.querySelectorAll("#result_list tbody tr").forEach(function (tr) {
+      const box = tr.querySelector("input.action-select");
+      const cell = tr.querySelector("td.field-rendition_status");
+      if (box && cell) rows[box.value] = cell;
+    });
+    return rows;
+  }
+
+  // A row that just finished gets its thumbnail from a fresh copy of the list.
+  async function refreshThumbnails(ids) {
+    const res = await fetch(window.location.href, { credentials: "same-origin" });
+    if (!res.ok) return;
+    const doc = new DOMParser().parseFromString(await res.text(), "text/html");
+    ids.forEach(function (id) {
+      const box = doc.querySelector('#result_list input.action-select[value="' + id + '"]');
+      const fresh = box && box.closest("tr").querySelector("td.field-thumbnail, th.field-thumbnail");
+      const here = document.querySelector('#result_list input.action-select[value="' + id + '"]');
+      const cell = here && here.closest("tr").querySelector("td.field-thumbnail, th.field-thumbnail");
+      if (fresh && cell) cell.innerHTML = fresh.innerHTML;
+    });
+  }
+
+  function showBadges(cell, st) {
+    const was = cell.dataset.state;
+    cell.textContent = "";
+    cell.dataset.state = st.state;
+    if (!st.total) { cell.textContent = "—"; return; }
+    [["ready", st.ready], ["pending", st.pending], ["failed", st.failed]].forEach(function (p) {
+      if (p[1]) { cell.appendChild(badge(p[0], p[1])); cell.append(" "); }
+    });
+    if (st.state === "failed" && st.error) cell.title = st.error;
+    return was === "processing" && st.state !== "processing";
+  }
+
+  // --- the asset page's gallery ------------------------------------------------
+  async function refreshGallery(gallery) {
+    const res = await fetch(gallery.dataset.galleryUrl, { credentials: "same-origin" });
+    if (!res.ok) return;
+    const html = await res.text();
+    const body = gallery.querySelector("[data-gallery-body]");
+    body.innerHTML = html;
+    document.dispatchEvent(new CustomEvent("mh:gallery-updated"));
+  }
+
+  async function tick() {
+    const url = statusUrl();
+    if (!url) return;
+    const jobs = Array.from(document.querySelectorAll("[data-rebuild-job]:not(.is-done)"));
+    const rows = listRows();
+    const gallery = document.querySelector("[data-gallery-url]");
+    const ids = Object.keys(rows);
+    if (gallery) ids.push(gallery.dataset.assetId);
+    if (!jobs.length && !ids.length) return;
+    let data;
+    try {
+      data = await ask(url, ids, jobs.map(function (el) { return el.dataset.rebuildJob; }));
+    } catch (err) {
+      setTimeout(tick, POLL_MS * 4);
+      return;
+    }
+    let waiting = false;
+    jobs.forEach(function (el) {
+      const job = data.jobs[el.dataset.rebuildJob];
+      if (!job) return;
+      showJob(el, job);
+      if (!job.finished) waiting = true;
+    });
+    const finished = [];
+    Object.entries(rows).forEach(function ([id, cell]) {
+      const st = data.assets[id];
+      if (!st) return;
+      if (showBadges(cell, st)) finished.push(id);
+      if (st.state === "processing") waiting = true;
+    });
+    if (finished.length) refreshThumbnails(finished);
+    if (gallery) {
+      const st = data.assets[gallery.dataset.assetId];
+      if (st) {
+        const key = [st.ready, st.failed, st.pending].join("/");
+        if (gallery.dataset.seen !== key) {
+          if (gallery.dataset.seen !== undefined) await refreshGallery(gallery);
+          gallery.dataset.seen = key;
+        }
+        gallery.dataset.state = st.state;
+        const live = gallery.querySelector("[data-gallery-state]");
+        if (live) {
+          live.textContent = st.state === "processing"
+            ? "Building renditions: " + st.ready + " of " + st.total + " ready…"
+            : st.state === "failed" ? "Some renditions failed: " + st.error : "";
+        }
+        if (st.state === "processing") waiting = true;
+      }
+    }
+    // Keep polling while something is in flight, and slowly otherwise, so a
+    // change made elsewhere (a preset save) still shows up.
+    setTimeout(tick, waiting ? POLL_MS : POLL_MS * 5);
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", tick);
+  else tick();
+})();
