@@ -88,3 +88,25 @@ def test_racing_get_or_create_of_rows_makes_one(presets, jpeg):
     )
     assert errors == []
     assert Rendition.objects.filter(asset=asset, preset=preset).count() == 2
+
+
+def test_task_retry_reconnects_after_the_database_drops_it(presets, jpeg):
+    """A killed connection is replaced between attempts: the renditions get built."""
+    from transcoder.tasks import generate_renditions
+
+    asset = services.asset_create(content=jpeg, queue_renditions=False)
+    connection.ensure_connection()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    other = connections.create_connection("default")
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+    finally:
+        other.close()
+    generate_renditions.call(str(asset.pk))
+    statuses = set(
+        Rendition.objects.filter(asset=asset).values_list("status", flat=True)
+    )
+    assert statuses == {RenditionStatus.READY}

@@ -3,7 +3,7 @@
 import logging
 import time
 
-from django.db import InterfaceError, OperationalError
+from django.db import InterfaceError, OperationalError, connection
 from django.tasks import task
 
 from transcoder import services
@@ -57,6 +57,8 @@ def _generate(asset_id, preset_ids, force):
                     e,
                 )
                 raise
+            if isinstance(e, OperationalError | InterfaceError):
+                _reconnect()
             delay = backoff(attempt)
             logger.info(
                 "Renditions of %s: attempt %d failed (%s); retrying in %.1f s",
@@ -89,6 +91,17 @@ def rebuild_batch(job_id, cursor):
             logger.warning("Rebuild %s: asset %s left failed", job_id, asset_id)
 
     return services.rebuild_step(job_id=job_id, cursor=cursor, build=build)
+
+
+def _reconnect():
+    """Drop a connection the database closed, so the next attempt opens a new one.
+
+    Django reopens a connection only between requests; a worker or an S3 event
+    retrying in a loop would otherwise fail every attempt on the dead one.
+    Inside a transaction the caller owns the connection, so it is left alone.
+    """
+    if not connection.in_atomic_block:
+        connection.close()
 
 
 def tries_per_run():
