@@ -1,0 +1,115 @@
+"""Assets: the originals editors upload, and their tombstones."""
+
+import uuid
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models.signals import post_delete
+from django.dispatch import receiver
+from django.urls import reverse
+
+
+class Asset(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    title = models.CharField(max_length=255, blank=True)
+    alt_text = models.CharField(
+        max_length=500,
+        blank=True,
+        help_text="Describe the image for people who cannot see it.",
+    )
+    # The storage name is made by the server; the uploaded file name is only
+    # kept as metadata and never becomes a key or a path.
+    original = models.CharField(max_length=255, editable=False)
+    original_filename = models.CharField(max_length=255, blank=True, editable=False)
+    content_hash = models.CharField(max_length=64, db_index=True, editable=False)
+    format = models.CharField(max_length=10, editable=False)
+    mime_type = models.CharField(max_length=50, editable=False)
+    width = models.PositiveIntegerField(editable=False)
+    height = models.PositiveIntegerField(editable=False)
+    bytes = models.PositiveBigIntegerField(editable=False)
+    frames = models.PositiveIntegerField(default=1, editable=False)
+    focal_x = models.FloatField(
+        null=True, blank=True, validators=[MinValueValidator(0), MaxValueValidator(1)]
+    )
+    focal_y = models.FloatField(
+        null=True, blank=True, validators=[MinValueValidator(0), MaxValueValidator(1)]
+    )
+    # An optional focal area, centred on the focal point: its width and height
+    # as fractions of the image. Crops keep all of it in view where their shape
+    # allows (see transcoder.focal).
+    focal_width = models.FloatField(
+        null=True, blank=True, validators=[MinValueValidator(0), MaxValueValidator(1)]
+    )
+    focal_height = models.FloatField(
+        null=True, blank=True, validators=[MinValueValidator(0), MaxValueValidator(1)]
+    )
+    # The key of a direct upload this asset was made from; it makes finalizing
+    # the same upload twice (browser and S3 event racing) yield one asset.
+    upload_key = models.CharField(
+        max_length=255, unique=True, null=True, blank=True, editable=False
+    )
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(focal_x__isnull=True, focal_y__isnull=True)
+                    | models.Q(focal_x__isnull=False, focal_y__isnull=False)
+                ),
+                name="asset_focal_point_complete",
+            )
+        ]
+
+    def __str__(self):
+        return self.title or self.original_filename or str(self.id)
+
+    def get_absolute_url(self):
+        return reverse("admin:transcoder_asset_change", args=[self.pk])
+
+    @property
+    def focal(self):
+        if self.focal_x is None or self.focal_y is None:
+            return None
+        return (self.focal_x, self.focal_y)
+
+    @property
+    def focal_area(self):
+        """Return the focal area as (left, top, right, bottom) fractions, or None."""
+        if self.focal is None or not self.focal_width or not self.focal_height:
+            return None
+        from transcoder.focal import area_from_centre
+
+        return area_from_centre(
+            self.focal_x, self.focal_y, self.focal_width, self.focal_height
+        )
+
+
+class DeletedAsset(models.Model):
+    """A tombstone: this asset existed, so its embed links answer 410 Gone."""
+
+    id = models.UUIDField(primary_key=True, editable=False)
+    deleted_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "deleted asset"
+
+    def __str__(self):
+        return str(self.id)
+
+
+@receiver(post_delete, sender=Asset, dispatch_uid="mediahub.asset_tombstone")
+def _asset_tombstone(sender, instance, **kwargs):
+    """Remember a deleted asset, inside the deleting transaction."""
+    DeletedAsset.objects.get_or_create(id=instance.pk)

@@ -1,0 +1,98 @@
+"""API tokens, their rate windows, and site keys for embed links."""
+
+from django.conf import settings
+from django.db import models
+
+
+class ApiToken(models.Model):
+    """A key that lets a site use the JSON API; only its hash is stored."""
+
+    name = models.CharField(max_length=100, help_text="Which site or service uses it.")
+    prefix = models.CharField(max_length=8, editable=False)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    active = models.BooleanField(default=True)
+    scope_read = models.BooleanField(
+        "read", default=True, help_text="List and view images (needs view image)."
+    )
+    scope_write = models.BooleanField(
+        "write",
+        default=False,
+        help_text="Upload, edit and delete images (needs add, change and delete "
+        "image).",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = "API token"
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def scopes(self):
+        return [
+            s
+            for s, on in (("read", self.scope_read), ("write", self.scope_write))
+            if on
+        ]
+
+
+class ApiRateWindow(models.Model):
+    """Requests one token made in one minute; one row per token per minute.
+
+    A row in the database, so the limit holds across Lambda containers.
+    """
+
+    token = models.ForeignKey(ApiToken, on_delete=models.CASCADE, related_name="+")
+    minute = models.BigIntegerField()
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["token", "minute"], name="api_rate_window_unique"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.token_id} @ {self.minute}: {self.count}"
+
+
+class SiteKey(models.Model):
+    """A public key a site puts on its embed links, optionally bound to origins."""
+
+    name = models.CharField(max_length=100, help_text="Which site uses it.")
+    key = models.CharField(max_length=40, unique=True, editable=False)
+    allowed_origins = models.TextField(
+        blank=True,
+        help_text="One origin a line, such as https://www.example.com. Empty: any "
+        "site may use the key.",
+    )
+    active = models.BooleanField(default=True, db_index=True)
+    request_count = models.PositiveBigIntegerField(default=0, editable=False)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = "site key"
+
+    def __str__(self):
+        return f"{self.name} ({self.key})"
+
+    @property
+    def origins(self):
+        return [
+            o.strip().rstrip("/").lower()
+            for o in self.allowed_origins.split()
+            if o.strip()
+        ]
