@@ -41,3 +41,11 @@ def test_parse_accept_survives_garbage():
     ranges = parse_accept("image/webp;q=abc, nonsense, ;;, image/avif;q=0.9")
     assert ranges == {"image/webp": 0.0, "image/avif": 0.9}
     assert len(parse_accept(",".join(f"image/x{i}" for i in range(1000)))) == 64
+
+
+@pytest.mark.parametrize("q", ["nan", "NaN", "inf", "1e9", "²", "1.0001", "-1", "2"])
+def test_malformed_qvalues_are_not_acceptable(q):
+    """Only RFC 9110 qvalues count; anything else weighs 0 rather than winning."""
+    ranges = parse_accept(f"image/avif;q={q}, image/webp")
+    assert ranges["image/avif"] == 0.0
+    assert ranges["image/webp"] == 1.0

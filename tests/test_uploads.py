@@ -156,6 +156,10 @@ def test_presign_view_answers_a_post_the_bucket_accepts(s3, admin_client):
         ({"content_type": "image/png", "size": "60000000"}, "limit is 50 MB"),
         ({"content_type": "image/png", "size": "0"}, "empty"),
         ({"content_type": "application/pdf", "filename": "a.pdf"}, "not an image"),
+        ({"content_type": "image/png", "size": "²"}, "not a number"),
+        ({"content_type": "image/png", "size": "\u0663"}, "not a number"),
+        ({"content_type": "image/png", "size": "9" * 5000}, "not a number"),
+        ({"content_type": "image/png", "size": " 12"}, "not a number"),
     ],
 )
 def test_presign_view_refuses_what_cannot_succeed(s3, admin_client, form, message):

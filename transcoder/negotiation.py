@@ -4,6 +4,12 @@ Like Cloudinary's ``f_auto``: AVIF, then WebP, when the browser names them in
 ``Accept``; otherwise JPEG or PNG, which every browser shows. No Django here.
 """
 
+import re
+
+# RFC 9110's qvalue: 0 to 1 with up to three decimals. Anything else ("nan",
+# "1e9", "²") counts as 0, i.e. not acceptable.
+_QVALUE = re.compile(r"(?:0(?:\.[0-9]{0,3})?|1(?:\.0{0,3})?)", re.ASCII)
+
 MIME = {
     "avif": "image/avif",
     "webp": "image/webp",
@@ -26,10 +32,8 @@ def parse_accept(header):
         for field in fields[1:]:
             key, _, value = field.partition("=")
             if key.strip().lower() == "q":
-                try:
-                    q = float(value)
-                except ValueError:
-                    q = 0.0
+                value = value.strip()
+                q = float(value) if _QVALUE.fullmatch(value) else 0.0
         ranges[media] = max(q, ranges.get(media, 0.0))
     return ranges
 

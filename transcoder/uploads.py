@@ -16,7 +16,7 @@ from django.http import JsonResponse
 from django.template.response import TemplateResponse
 from django.views.decorators.http import require_POST
 
-from transcoder import keys, services
+from transcoder import keys, params, services
 from transcoder.conf import image_limits, setting
 from transcoder.forms import UploadForm
 from transcoder.limits import FileTooLargeError, check_size
@@ -64,9 +64,11 @@ def upload_content_type(*, content_type, filename=""):
 def _check_size(size):
     if size in (None, ""):
         return
+    if isinstance(size, int) and not isinstance(size, bool):
+        size = str(size)
     try:
-        size = int(size)
-    except (TypeError, ValueError):
+        size = params.integer(size, name="size", low=0, high=10**15)
+    except params.ParamError:
         raise DirectUploadError("The file size is not a number.") from None
     if size <= 0:
         raise DirectUploadError("The file is empty.")
