@@ -1,103 +1,162 @@
-"""Measure the engine's decode-once pipeline against decoding once per spec.
+"""Measure the engine against pyvips chained from one decode, and plain Pillow.
 
-Run with ``python -m bench.bench_engine``. It prints ratios, which travel
-between machines better than seconds do.
+Run with ``make bench`` (or ``python -m bench.bench_engine``). Each phase runs
+one recipe over every photo in fresh processes (1, then 2 at once), so peak
+RSS is the recipe's own; phases alternate between recipes, round after round,
+so a machine that gets busier mid-run slows all of them alike. Ratios to
+pyvips are the figures to compare between machines, not seconds.
+
+Environment: ``MEDIAHUB_BENCH_PHOTOS`` picks a subset (see ``bench.workload``),
+``MEDIAHUB_BENCH_ROUNDS`` sets the rounds (default 2), ``MEDIAHUB_BENCH_QUALITY=0``
+skips the bytes and PSNR table.
 """
 
-import io
+import multiprocessing
 import os
+import resource
 import statistics
+import sys
 import time
-from pathlib import Path
 
-from PIL import Image, ImageOps
+from bench import workload
+from bench.quality import quality_table
 
-from transcoder import engine
-from transcoder.specs import Fit, build_specs
-
-LIMITS = engine.Limits(max_bytes=200 * 1024 * 1024, max_pixels=100_000_000)
-SHARED_DIR = Path(
-    os.environ.get("MEDIAHUB_SHARED_DIR")
-    or Path(__file__).resolve().parents[2] / "shared"
+RECIPES = ("engine", "pyvips", "naive")
+RERUN = (
+    "Rerun: make bench   (subset: MEDIAHUB_BENCH_PHOTOS=umang,opal make bench; "
+    "rounds: MEDIAHUB_BENCH_ROUNDS=3)"
 )
-PHOTO = SHARED_DIR / "testdata" / "photos" / "orientation" / "Landscape_6.jpg"
-# A typical preset set: thumb, card, hero and social, 10 renditions.
-SPECS = [
-    *build_specs(fit="cover", width=200, height=200, formats=("jpeg", "webp")),
-    *build_specs(fit="cover", width=600, height=400),
-    *build_specs(fit="contain", widths=[640, 1024, 1600], formats=("webp", "jpeg")),
-    *build_specs(fit="cover", width=1200, height=630),
-]
 
 
-def median_time(function, repeat):
-    """Return the median wall time of ``repeat`` calls of ``function``."""
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
+def recipe(name):
+    """Return ``render(data, specs) -> list of bytes`` for a recipe."""
+    if name == "engine":
+        from transcoder import engine
+
+        return lambda data, specs: [
+            o.data for o in engine.render(data, specs, workload.LIMITS)
+        ]
+    from bench import reference
+
+    return {"pyvips": reference.vips_render, "naive": reference.naive_render}[name]
 
 
-def naive_render(data, specs):
-    """Decode the full image again for every spec, as a simple pipeline would."""
-    outputs = []
-    for spec in specs:
-        image = Image.open(io.BytesIO(data))
-        image = ImageOps.exif_transpose(image).convert("RGB")
-        size = spec.target_size(*image.size)
-        if spec.fit is Fit.COVER:
-            image = ImageOps.fit(image, size, Image.Resampling.LANCZOS)
-        else:
-            image = image.resize(size, Image.Resampling.LANCZOS)
-        # The same encoder settings, so only decoding and resizing differ.
-        outputs.append(engine._encode(image, spec))
-    return outputs
+def worker(name, paths, avif, barrier, results):
+    """Run one recipe over ``paths`` after the barrier; report times and peak RSS."""
+    render = recipe(name)
+    specs = workload.workload(avif)
+    blobs = [p.read_bytes() for p in paths]
+    render(blobs[0], specs[:1])  # import and load codecs outside the timing
+    barrier.wait()
+    started = time.monotonic()
+    per_asset = []
+    for path, data in zip(paths, blobs, strict=True):
+        t = time.monotonic()
+        outputs = render(data, specs)
+        per_asset.append((path.name, time.monotonic() - t))
+        assert len(outputs) == len(specs)
+    ended = time.monotonic()
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    results.put((started, ended, per_asset, peak_kb, len(blobs) * len(specs)))
 
 
-def generated_photo(size=(6000, 4000)):
-    """Return a smooth, photo-like JPEG of ``size`` (upscaled noise)."""
-    small = Image.merge(
-        "RGB", [Image.effect_noise((size[0] // 20, size[1] // 20), 40) for _ in "RGB"]
-    )
-    buffer = io.BytesIO()
-    small.resize(size, Image.Resampling.BICUBIC).save(buffer, "JPEG", quality=90)
-    return buffer.getvalue()
+def shares(paths, processes):
+    """Split photos between processes with about equal pixels each."""
+    from PIL import Image
+
+    sized = sorted(paths, key=lambda p: -Image.open(p).size[0] * Image.open(p).size[1])
+    buckets = [[] for _ in range(processes)]
+    loads = [0] * processes
+    for path in sized:
+        with Image.open(path) as image:
+            pixels = image.size[0] * image.size[1]
+        target = loads.index(min(loads))
+        buckets[target].append(path)
+        loads[target] += pixels
+    return [b for b in buckets if b]
 
 
-def decode(data, draft_size=None):
-    """Decode a JPEG fully, or in draft mode for ``draft_size``."""
-    image = Image.open(io.BytesIO(data))
-    if draft_size:
-        image.draft("RGB", draft_size)
-    image.load()
-    return image.size
+def phase(ctx, name, paths, avif, processes):
+    """Run one recipe in ``processes`` fresh processes at once; return its figures."""
+    groups = shares(paths, processes)
+    barrier = ctx.Barrier(len(groups))
+    results = ctx.Queue()
+    procs = [
+        ctx.Process(target=worker, args=(name, group, avif, barrier, results))
+        for group in groups
+    ]
+    for proc in procs:
+        proc.start()
+    got = [results.get() for _ in procs]
+    for proc in procs:
+        proc.join()
+        if proc.exitcode:
+            raise SystemExit(f"{name} worker failed with exit code {proc.exitcode}")
+    wall = max(g[1] for g in got) - min(g[0] for g in got)
+    per_asset = [t for g in got for t in g[2]]
+    return wall, per_asset, max(g[3] for g in got), sum(g[4] for g in got)
 
 
 def main():
-    """Print the pipeline and decode ratios for a photo and a 24 MP JPEG."""
-    sources = [(f"{PHOTO.name} (orientation 6)", PHOTO.read_bytes(), 5)]
-    sources.append(("generated 6000x4000 JPEG", generated_photo(), 3))
-    print(f"{len(SPECS)} specs per source; median of the repetitions\n")
-    print(f"{'source':34} {'engine s':>9} {'naive s':>9} {'speed-up':>9}")
-    for name, data, repeat in sources:
-        ours = median_time(lambda d=data: engine.render(d, SPECS, LIMITS), repeat)
-        naive = median_time(lambda d=data: naive_render(d, SPECS), repeat)
-        print(f"{name:34} {ours:9.3f} {naive:9.3f} {naive / ours:8.1f}x")
-
-    data = sources[1][1]
-    full = median_time(lambda: decode(data), 5)
+    """Print throughput ratios, single-asset times, peak RSS, bytes and PSNR."""
+    paths = workload.photos()
+    rounds = int(os.environ.get("MEDIAHUB_BENCH_ROUNDS", "2"))
+    ctx = multiprocessing.get_context("spawn")
     print(
-        f"\n{'decode of the 6000x4000 JPEG':34} {'size':>11} {'s':>7} {'speed-up':>9}"
+        f"{len(paths)} photos from {workload.PHOTOS_DIR}, {rounds} rounds, "
+        f"{os.cpu_count()} CPUs; renditions per photo: "
+        + ", ".join(kind for kind, _ in workload.WORKLOAD)
     )
-    print(f"{'full':34} {'6000x4000':>11} {full:7.3f} {1:8.1f}x")
-    for label, target in [("draft for 1600 px (1/2)", (1600, 1067)),
-                          ("draft for 600 px (1/4)", (1200, 630)),
-                          ("draft for a 200 px thumb (1/8)", (200, 200))]:  # fmt: skip
-        size = "x".join(map(str, decode(data, target)))
-        took = median_time(lambda t=target: decode(data, t), 5)
-        print(f"{label:34} {size:>11} {took:7.3f} {full / took:8.1f}x")
+    print(RERUN, "\n")
+    table = []
+    for avif in (True, False):
+        for processes in (1, 2):
+            walls = {name: [] for name in RECIPES}
+            assets = {name: {} for name in RECIPES}
+            peaks = {name: 0 for name in RECIPES}
+            count = 0
+            for r in range(rounds):
+                order = RECIPES if r % 2 == 0 else RECIPES[::-1]
+                for name in order:
+                    wall, per_asset, peak, count = phase(
+                        ctx, name, paths, avif, processes
+                    )
+                    walls[name].append(wall)
+                    for photo, took in per_asset:
+                        assets[name].setdefault(photo, []).append(took)
+                    peaks[name] = max(peaks[name], peak)
+            table.append((avif, processes, walls, assets, peaks, count))
+            _print_block(avif, processes, walls, assets, peaks, count)
+    if os.environ.get("MEDIAHUB_BENCH_QUALITY", "1") != "0":
+        print()
+        quality_table(paths)
+    print("\n" + RERUN)
+
+
+def _print_block(avif, processes, walls, assets, peaks, count):
+    label = f"{'with' if avif else 'without'} AVIF, {processes} process(es)"
+    vips = sum(walls["pyvips"])
+    print(f"-- {label}: {count} renditions per round")
+    print(
+        f"   {'recipe':8} {'rend/s':>7} {'x pyvips':>9} {'spread':>13} "
+        f"{'asset x pyvips':>15} {'peak RSS':>9}"
+    )
+    for name in RECIPES:
+        rate = count * len(walls[name]) / sum(walls[name])
+        ratio = vips / sum(walls[name])
+        # Per round ratios show how noisy the machine was during the run.
+        per_round = [v / w for v, w in zip(walls["pyvips"], walls[name], strict=True)]
+        spread = f"{min(per_round):.2f}-{max(per_round):.2f}"
+        # One asset at a time: the median over photos of the time ratio.
+        asset = statistics.median(
+            statistics.median(times) / statistics.median(assets["pyvips"][photo])
+            for photo, times in assets[name].items()
+        )
+        print(
+            f"   {name:8} {rate:7.1f} {ratio:8.2f}x {spread:>13} "
+            f"{asset:14.2f}x {peaks[name] / 1024:7.0f}MB"
+        )
+    sys.stdout.flush()
 
 
 if __name__ == "__main__":
