@@ -12,6 +12,8 @@ DEFAULTS = {
     "MAX_DECODE_SECONDS": 15,
     "MAX_ATTEMPTS": 5,
     "UPLOAD_URL_TTL": 600,
+    # Encodes run at once per build; 0 means one per CPU, at most 4.
+    "ENGINE_THREADS": 0,
 }
 
 
