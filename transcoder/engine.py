@@ -18,7 +18,6 @@ The checks and refusals live in ``limits``, the colour conversion in
 sets the same limits, so concurrent calls with one set of settings are safe.
 """
 
-import concurrent.futures
 import contextlib
 import dataclasses
 import io
@@ -26,13 +25,14 @@ import logging
 import math
 import os
 import struct
-import threading
 import time
 import warnings
 from collections.abc import Iterator, Sequence
 
 from PIL import Image, ImageFile, ImageOps
 
+from transcoder import cascade
+from transcoder.cascade import crop_box
 from transcoder.colour import to_srgb
 from transcoder.limits import (
     CorruptImageError,
@@ -62,7 +62,7 @@ from transcoder.sniff import (
     is_cut_short,
     refusal_message,
 )
-from transcoder.specs import Fit, RenditionSpec
+from transcoder.specs import RenditionSpec
 from transcoder.webp import decode_still
 
 try:
@@ -96,20 +96,20 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-# Shrink by whole factors (fast box filter) until within this factor of the
-# target, then finish with LANCZOS: Pillow documents 3 as indistinguishable.
-REDUCING_GAP = 3.0
+REDUCING_GAP = cascade.REDUCING_GAP
 # Speed 7 encodes about 1.7x faster than 6 for a few percent more bytes;
 # speed 4 took over 9 s for one 1600 px image.
 AVIF_SPEED = 7
 WEBP_METHOD = 4
-# A spec is resized from an earlier, smaller output only when that output
-# has at least this many times the pixels it needs on each side.
-CASCADE_MIN = 2.0
 # Encodes run in threads (Pillow releases the GIL while resizing and
 # encoding); more than this gains nothing and costs memory.
 MAX_THREADS = 4
 PILLOW_BLOCK_SIZE = 64 * 1024 * 1024
+# The same words as limits.guarded, for memory that runs out after decoding.
+_NO_MEMORY = (
+    "The image needs more memory than the server may use for one file. "
+    "Upload a smaller image."
+)
 # Bytes handed to a decoder per read; see DeadlineReader.
 DECODE_BLOCK = 4096
 # Decoders that turn the image upright themselves: libheif applies the HEIF
@@ -214,42 +214,18 @@ def render_iter(
         image = _decode(source, specs)
     del source  # it holds the full decode; the nodes below free it sooner
     started = time.perf_counter()
-    steps = plan(specs, size, image.size)
+    steps = cascade.plan(specs, size, image.size)
     # Pillow premultiplies alpha around every resize, a full-size copy each
     # time; doing it once saves most of the time on big RGBA images.
-    root = _Node(image.convert("RGBa") if image.mode == "RGBA" else image)
-    del image
-    nodes = [root]
-    for step in steps:
-        nodes.append(_Node(None, parent=nodes[step.parent + 1]))
-    for node in nodes:
-        if node.parent is not None:
-            node.parent.children += 1
-    workers = max(1, min(len(specs), threads or default_threads()))
-    with concurrent.futures.ThreadPoolExecutor(workers) as pool:
-        # Steps are submitted parents first and the pool starts them in that
-        # order, so a step waiting on its parent never waits on a queued one.
-        futures = [
-            pool.submit(_build, step, nodes[i + 1]) for i, step in enumerate(steps)
-        ]
-        del root, nodes
-        in_order = [None] * len(specs)
-        for future, step in zip(futures, steps, strict=True):
-            in_order[step.index] = future
-        try:
-            for future in in_order:
-                try:
-                    output = future.result()
-                except _ParentFailedError:
-                    # Raise the step's own failure, not its child's echo of it.
-                    for other in futures:
-                        if not isinstance(other.exception(), _ParentFailedError):
-                            other.result()
-                    raise
-                yield output
-        finally:
-            for future in futures:
-                future.cancel()
+    if image.mode == "RGBA":
+        image = image.convert("RGBa")
+    workers = min(len(specs), threads or default_threads())
+    outputs = cascade.run(steps, image, _finish, workers)
+    del image  # so the decode is freed as soon as no resize needs it
+    try:
+        yield from outputs
+    except MemoryError as exc:
+        raise MemoryLimitError(_NO_MEMORY) from exc
     logger.debug(
         "Rendered %d specs from %s %s in %.0f ms",
         len(specs),
@@ -257,6 +233,13 @@ def render_iter(
         size,
         (time.perf_counter() - started) * 1000,
     )
+
+
+def _finish(image: Image.Image, step: cascade.Step) -> Output:
+    """Encode one resized image into its output."""
+    if image.mode == "RGBa":
+        image = image.convert("RGBA")
+    return Output(step.spec, _encode(image, step.spec), *image.size)
 
 
 def _use_returnable_memory() -> None:
@@ -273,138 +256,6 @@ def _use_returnable_memory() -> None:
 def default_threads() -> int:
     """Return how many encodes run at once: one per CPU, at most ``MAX_THREADS``."""
     return max(1, min(os.cpu_count() or 1, MAX_THREADS))
-
-
-@dataclasses.dataclass(frozen=True)
-class Step:
-    """One spec's resize: from which image (-1 the decode), what box, what size."""
-
-    index: int
-    spec: RenditionSpec
-    parent: int
-    box: tuple[float, float, float, float]
-    size: tuple[int, int]
-    full_frame: bool
-
-
-def plan(
-    specs: Sequence[RenditionSpec],
-    upright: tuple[int, int],
-    decoded: tuple[int, int],
-) -> list[Step]:
-    """Order the resizes largest first, each from the smallest image that allows.
-
-    A spec may be resized from an earlier ``contain`` output (the whole frame,
-    smaller) instead of the decode when that output still has at least
-    ``CASCADE_MIN`` times the pixels it needs on each side: the second
-    LANCZOS pass then removes nothing the first one kept.
-    """
-    entries = []
-    for index, spec in enumerate(specs):
-        target = spec.target_size(*upright)
-        box = crop_box(spec, target, *upright)
-        # The box in the decoded image, which a draft may have made smaller.
-        sx, sy = decoded[0] / upright[0], decoded[1] / upright[1]
-        box = (box[0] * sx, box[1] * sy, box[2] * sx, box[3] * sy)
-        entries.append((index, spec, target, box))
-    # Largest output first, ties in spec order: a stable, deterministic plan.
-    entries.sort(key=lambda e: (-e[2][0] * e[2][1], e[0]))
-    steps: list[Step] = []
-    for index, spec, target, box in entries:
-        parent, parent_box = -1, box
-        best = None
-        for position, step in enumerate(steps):
-            if not step.full_frame:
-                continue
-            rx, ry = step.size[0] / decoded[0], step.size[1] / decoded[1]
-            scaled = (box[0] * rx, box[1] * ry, box[2] * rx, box[3] * ry)
-            if (
-                (scaled[2] - scaled[0]) >= CASCADE_MIN * target[0]
-                and (scaled[3] - scaled[1]) >= CASCADE_MIN * target[1]
-                and (best is None or step.size[0] < steps[best].size[0])
-            ):
-                best, parent_box = position, scaled
-        if best is not None:
-            parent = best
-        full = box == (0.0, 0.0, float(decoded[0]), float(decoded[1])) or (
-            spec.fit is Fit.CONTAIN
-        )
-        steps.append(Step(index, spec, parent, parent_box, target, full))
-    return steps
-
-
-class _Node:
-    """An image that steps resize from; dropped once its last child has."""
-
-    def __init__(self, image, parent=None):
-        self.image = image
-        self.parent = parent
-        self.children = 0
-        self.ready = threading.Event()
-        self.lock = threading.Lock()
-        if image is not None:
-            self.ready.set()
-
-    def release(self):
-        """Count one child done; free the image after the last one."""
-        with self.lock:
-            self.children -= 1
-            if self.children <= 0:
-                self.image = None
-
-
-def _build(step: Step, node: _Node) -> Output:
-    """Resize ``step`` from its parent's image, publish it, then encode it."""
-    parent = node.parent
-    try:
-        parent.ready.wait()
-        source = parent.image
-        if source is None:  # the parent failed
-            raise _ParentFailedError
-        out = source.resize(
-            step.size,
-            Image.Resampling.LANCZOS,
-            box=step.box,
-            reducing_gap=REDUCING_GAP,
-        )
-        del source
-        parent.release()
-        if node.children:
-            node.image = out
-    except MemoryError as exc:
-        raise MemoryLimitError(
-            "The image needs more memory than the server may use for one "
-            "file. Upload a smaller image."
-        ) from exc
-    finally:
-        # Children must never wait forever, even when this step failed.
-        node.ready.set()
-    if out.mode == "RGBa":
-        out = out.convert("RGBA")
-    return Output(step.spec, _encode(out, step.spec), *out.size)
-
-
-class _ParentFailedError(Exception):
-    """The image this step resizes from could not be made."""
-
-
-def crop_box(
-    spec: RenditionSpec, size: tuple[int, int], width: int, height: int
-) -> tuple[float, float, float, float]:
-    """Return the region of an upright ``width`` x ``height`` image to scale to size.
-
-    ``contain`` uses the whole image. ``cover`` uses the largest region with the
-    output's shape, centred on the focal point as far as the edges allow.
-    """
-    if spec.fit is Fit.CONTAIN:
-        return (0.0, 0.0, float(width), float(height))
-    out_width, out_height = size
-    crop_width = min(width, height * out_width / out_height)
-    crop_height = min(height, width * out_height / out_width)
-    fx, fy = spec.focal or (0.5, 0.5)
-    left = min(max(fx * width - crop_width / 2, 0.0), width - crop_width)
-    top = min(max(fy * height - crop_height / 2, 0.0), height - crop_height)
-    return (left, top, left + crop_width, top + crop_height)
 
 
 @contextlib.contextmanager

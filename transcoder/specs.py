@@ -11,7 +11,8 @@ import re
 
 # Bump when the engine's output for the same spec changes, so every rendition
 # gets a new content-addressed name instead of silently changing under an old one.
-ENGINE_VERSION = 1
+# 2: outputs cascade from larger ones (cascade.CASCADE_MIN).
+ENGINE_VERSION = 2
 
 MAX_DIMENSION = 8192
 MAX_WIDTHS = 12
