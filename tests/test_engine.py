@@ -863,3 +863,14 @@ def test_still_webp_decode_declines_what_it_cannot_read():
     assert decode_still(data[: len(data) // 2], (64, 48)) is None
     animated = images.animation("WEBP", sizes=[(16, 16)] * 3)
     assert decode_still(animated, (16, 16)) is None
+
+
+def test_pyvips_is_a_benchmark_only_dependency():
+    """pyvips is pinned for make bench only: not for Lambda, not imported by the app."""
+    root = Path(__file__).resolve().parents[1]
+    for name in ("runtime.txt", "deploy.txt"):
+        assert "pyvips" not in (root / "requirements" / name).read_text().lower()
+    assert "pyvips" in (root / "requirements" / "bench.txt").read_text()
+    for package in ("transcoder", "mediahub"):
+        for path in (root / package).rglob("*.py"):
+            assert "import pyvips" not in path.read_text(), path
