@@ -1,10 +1,12 @@
 """Measure the engine against pyvips chained from one decode, and plain Pillow.
 
-Run with ``make bench`` (or ``python -m bench.bench_engine``). Each phase runs
-one recipe over every photo in fresh processes (1, then 2 at once), so peak
-RSS is the recipe's own; phases alternate between recipes, round after round,
-so a machine that gets busier mid-run slows all of them alike. Ratios to
-pyvips are the figures to compare between machines, not seconds.
+Run with ``make bench`` (or ``python -m bench.bench_engine``). The machine may
+be shared and noisy, so the recipes are interleaved photo by photo: for each
+photo, each recipe in turn (the order rotates) renders it, in 1 process and
+then in 2 processes that start each render together at a barrier. A burst of
+load then slows every recipe alike, and the ratios to pyvips are the figures
+to compare between machines, not seconds. Peak RSS is measured in a separate
+fresh process per recipe.
 
 Environment: ``MEDIAHUB_BENCH_PHOTOS`` picks a subset (see ``bench.workload``),
 ``MEDIAHUB_BENCH_ROUNDS`` sets the rounds (default 2), ``MEDIAHUB_BENCH_QUALITY=0``
@@ -23,7 +25,7 @@ from bench.quality import quality_table
 
 RECIPES = ("engine", "pyvips", "naive")
 RERUN = (
-    "Rerun: make bench   (subset: MEDIAHUB_BENCH_PHOTOS=umang,opal make bench; "
+    "Rerun: make bench   (subset: MEDIAHUB_BENCH_PHOTOS=png make bench; "
     "rounds: MEDIAHUB_BENCH_ROUNDS=3)"
 )
 
@@ -41,49 +43,60 @@ def recipe(name):
     return {"pyvips": reference.vips_render, "naive": reference.naive_render}[name]
 
 
-def worker(name, paths, avif, barrier, results):
-    """Run one recipe over ``paths`` after the barrier; report times and peak RSS."""
-    render = recipe(name)
+def timing_worker(share, steps, avif, rounds, barrier, results):
+    """Render each photo with each recipe in lockstep with the other workers."""
+    renders = {name: recipe(name) for name in RECIPES}
     specs = workload.workload(avif)
-    blobs = [p.read_bytes() for p in paths]
-    render(blobs[0], specs[:1])  # import and load codecs outside the timing
-    barrier.wait()
-    started = time.monotonic()
-    per_asset = []
-    for path, data in zip(paths, blobs, strict=True):
-        t = time.monotonic()
-        outputs = render(data, specs)
-        per_asset.append((path.name, time.monotonic() - t))
-        assert len(outputs) == len(specs)
-    ended = time.monotonic()
-    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    results.put((started, ended, per_asset, peak_kb, len(blobs) * len(specs)))
+    blobs = [p.read_bytes() for p in share]
+    for render in renders.values():
+        render(blobs[0], specs[:1])  # import and load codecs outside the timing
+    records = []
+    for r in range(rounds):
+        for i in range(steps):
+            offset = (i + r) % len(RECIPES)
+            for name in RECIPES[offset:] + RECIPES[:offset]:
+                barrier.wait()
+                started = time.monotonic()
+                if i < len(blobs):
+                    renders[name](blobs[i], specs)
+                records.append((r, i, name, started, time.monotonic()))
+    results.put(([p.name for p in share], records))
+
+
+def peak_worker(name, paths, results):
+    """Render every photo with one recipe; report this process's peak RSS."""
+    render = recipe(name)
+    for path in paths:
+        render(path.read_bytes(), workload.workload(True))
+    results.put(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 
 
 def shares(paths, processes):
     """Split photos between processes with about equal pixels each."""
     from PIL import Image
 
-    sized = sorted(paths, key=lambda p: -Image.open(p).size[0] * Image.open(p).size[1])
-    buckets = [[] for _ in range(processes)]
-    loads = [0] * processes
-    for path in sized:
+    def pixels(path):
         with Image.open(path) as image:
-            pixels = image.size[0] * image.size[1]
+            return image.size[0] * image.size[1]
+
+    buckets, loads = [[] for _ in range(processes)], [0] * processes
+    for path in sorted(paths, key=pixels, reverse=True):
         target = loads.index(min(loads))
         buckets[target].append(path)
-        loads[target] += pixels
+        loads[target] += pixels(path)
     return [b for b in buckets if b]
 
 
-def phase(ctx, name, paths, avif, processes):
-    """Run one recipe in ``processes`` fresh processes at once; return its figures."""
+def timed(ctx, paths, avif, processes, rounds):
+    """Return {recipe: {(round, step): wall seconds}} and the photos per step."""
     groups = shares(paths, processes)
-    barrier = ctx.Barrier(len(groups))
-    results = ctx.Queue()
+    steps = max(len(g) for g in groups)
+    barrier, results = ctx.Barrier(len(groups)), ctx.Queue()
     procs = [
-        ctx.Process(target=worker, args=(name, group, avif, barrier, results))
-        for group in groups
+        ctx.Process(
+            target=timing_worker, args=(g, steps, avif, rounds, barrier, results)
+        )
+        for g in groups
     ]
     for proc in procs:
         proc.start()
@@ -91,10 +104,28 @@ def phase(ctx, name, paths, avif, processes):
     for proc in procs:
         proc.join()
         if proc.exitcode:
-            raise SystemExit(f"{name} worker failed with exit code {proc.exitcode}")
-    wall = max(g[1] for g in got) - min(g[0] for g in got)
-    per_asset = [t for g in got for t in g[2]]
-    return wall, per_asset, max(g[3] for g in got), sum(g[4] for g in got)
+            raise SystemExit(f"a benchmark worker failed ({proc.exitcode})")
+    walls = {name: {} for name in RECIPES}
+    for _, records in got:
+        for r, i, name, start, end in records:
+            first, last = walls[name].get((r, i), (start, end))
+            walls[name][(r, i)] = (min(first, start), max(last, end))
+    return {
+        name: {key: end - start for key, (start, end) in steps_.items()}
+        for name, steps_ in walls.items()
+    }, [g for g in groups]
+
+
+def peaks(ctx, paths):
+    """Return each recipe's peak RSS in MB over all photos, in a fresh process."""
+    out = {}
+    for name in RECIPES:
+        results = ctx.Queue()
+        proc = ctx.Process(target=peak_worker, args=(name, paths, results))
+        proc.start()
+        out[name] = results.get() / 1024
+        proc.join()
+    return out
 
 
 def main():
@@ -103,58 +134,49 @@ def main():
     rounds = int(os.environ.get("MEDIAHUB_BENCH_ROUNDS", "2"))
     ctx = multiprocessing.get_context("spawn")
     print(
-        f"{len(paths)} photos from {workload.PHOTOS_DIR}, {rounds} rounds, "
-        f"{os.cpu_count()} CPUs; renditions per photo: "
+        f"{len(paths)} photos, {rounds} rounds, {os.cpu_count()} CPUs, "
+        f"load average {os.getloadavg()[0]:.1f}; renditions per photo: "
         + ", ".join(kind for kind, _ in workload.WORKLOAD)
     )
     print(RERUN, "\n")
-    table = []
+    peak = peaks(ctx, paths)
     for avif in (True, False):
         for processes in (1, 2):
-            walls = {name: [] for name in RECIPES}
-            assets = {name: {} for name in RECIPES}
-            peaks = {name: 0 for name in RECIPES}
-            count = 0
-            for r in range(rounds):
-                order = RECIPES if r % 2 == 0 else RECIPES[::-1]
-                for name in order:
-                    wall, per_asset, peak, count = phase(
-                        ctx, name, paths, avif, processes
-                    )
-                    walls[name].append(wall)
-                    for photo, took in per_asset:
-                        assets[name].setdefault(photo, []).append(took)
-                    peaks[name] = max(peaks[name], peak)
-            table.append((avif, processes, walls, assets, peaks, count))
-            _print_block(avif, processes, walls, assets, peaks, count)
+            walls, groups = timed(ctx, paths, avif, processes, rounds)
+            count = len(paths) * len(workload.workload(avif))
+            _print_block(avif, processes, walls, groups, count, rounds, peak)
     if os.environ.get("MEDIAHUB_BENCH_QUALITY", "1") != "0":
         print()
         quality_table(paths)
-    print("\n" + RERUN)
+    print(f"\nload average at the end {os.getloadavg()[0]:.1f}. {RERUN}")
 
 
-def _print_block(avif, processes, walls, assets, peaks, count):
+def _print_block(avif, processes, walls, groups, count, rounds, peak):
     label = f"{'with' if avif else 'without'} AVIF, {processes} process(es)"
-    vips = sum(walls["pyvips"])
     print(f"-- {label}: {count} renditions per round")
     print(
-        f"   {'recipe':8} {'rend/s':>7} {'x pyvips':>9} {'spread':>13} "
-        f"{'asset x pyvips':>15} {'peak RSS':>9}"
+        f"   {'recipe':8} {'rend/s':>7} {'x pyvips':>9} {'per round':>11} "
+        f"{'asset time x pyvips':>20} {'peak RSS':>9}"
     )
+    vips = walls["pyvips"]
     for name in RECIPES:
-        rate = count * len(walls[name]) / sum(walls[name])
-        ratio = vips / sum(walls[name])
-        # Per round ratios show how noisy the machine was during the run.
-        per_round = [v / w for v, w in zip(walls["pyvips"], walls[name], strict=True)]
+        mine = walls[name]
+        rate = count * rounds / sum(mine.values())
+        ratio = sum(vips.values()) / sum(mine.values())
+        # Per-round ratios show how much the machine's noise moved the result.
+        per_round = [
+            sum(v for (r, _), v in vips.items() if r == k)
+            / sum(v for (r, _), v in mine.items() if r == k)
+            for k in range(rounds)
+        ]
         spread = f"{min(per_round):.2f}-{max(per_round):.2f}"
-        # One asset at a time: the median over photos of the time ratio.
-        asset = statistics.median(
-            statistics.median(times) / statistics.median(assets["pyvips"][photo])
-            for photo, times in assets[name].items()
-        )
+        asset = ""
+        if processes == 1:
+            # One asset alone: the median over photos of the time ratio.
+            asset = f"{statistics.median(mine[k] / vips[k] for k in mine):.2f}x"
         print(
-            f"   {name:8} {rate:7.1f} {ratio:8.2f}x {spread:>13} "
-            f"{asset:14.2f}x {peaks[name] / 1024:7.0f}MB"
+            f"   {name:8} {rate:7.1f} {ratio:8.2f}x {spread:>11} {asset:>20} "
+            f"{peak[name]:7.0f}MB"
         )
     sys.stdout.flush()
 

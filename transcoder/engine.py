@@ -97,8 +97,19 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 REDUCING_GAP = cascade.REDUCING_GAP
-# Speed 7 encodes about 1.7x faster than 6 for a few percent more bytes;
-# speed 4 took over 9 s for one 1600 px image.
+# Encoder settings, from bytes-versus-time curves measured on the benchmark
+# photos at quality 80 (bytes relative to pyvips at matched effort, CPU ms of
+# one 800 px AVIF or 1920 px WebP; `python -m bench.bench_engine` compares):
+#   AVIF speed 6: 1.03x bytes, 150 ms | 7: 1.07x, 90 ms | 8: 1.23x, 30 ms |
+#        9: 1.45x, 15 ms. Speed 8 halves the time but costs 15% more bytes.
+#   WebP method 0: 1.40x bytes, 36 ms | 2: 1.04-1.08x, 60 ms | 3: 1.00x, 150 ms
+#        | 4: 1.00x, 150 ms (and 0.1 dB more PSNR). Method 2 would break the
+#        3% bytes budget, so 4 stays.
+#   JPEG: progressive needs optimised Huffman tables anyway; encoding is under
+#        5% of the time, so there is nothing to trade.
+#   PNG (a 2048 px photo): optimize 3.4 s, 2.46 MB | level 9 2.8 s, 2.58 MB |
+#        level 6 0.9 s, 2.64 MB. PNG is chosen for bytes-exact graphics, so
+#        optimize stays and specs.py caps PNG at 2560 px instead.
 AVIF_SPEED = 7
 WEBP_METHOD = 4
 # Encodes run in threads (Pillow releases the GIL while resizing and
