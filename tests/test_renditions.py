@@ -103,3 +103,16 @@ def test_a_refused_original_logs_failed_renditions(presets, jpeg, caplog, media_
         ("thumb", "refused"),
     }
     assert sum(line["failed"] for line in lines) == 3
+
+
+def test_a_stored_preset_beyond_a_format_cap_is_skipped(presets, jpeg, caplog):
+    """A preset saved before the caps existed is skipped; the others still build."""
+    Preset.objects.create(
+        slug="huge", name="Huge", fit="contain", width=4000, formats=["png"]
+    )
+    with caplog.at_level(logging.WARNING):
+        asset = services.asset_create(content=jpeg, filename="a.jpg")
+    assert "Preset huge is skipped: PNG renditions can be at most 2560" in caplog.text
+    rows = Rendition.objects.filter(asset=asset)
+    assert rows.count() == 3
+    assert set(rows.values_list("status", flat=True)) == {RenditionStatus.READY}

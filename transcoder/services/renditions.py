@@ -12,6 +12,7 @@ from django.utils import timezone
 from transcoder import engine, metrics
 from transcoder.conf import image_limits, setting
 from transcoder.models import Asset, Preset, Rendition, RenditionStatus
+from transcoder.specs import SpecError
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +54,14 @@ def renditions_generate(*, asset_id, preset_ids=None, force=False):
         presets = presets.filter(pk__in=preset_ids)
     plan = []
     for preset in presets:
-        for spec in preset.specs(asset.focal):
+        try:
+            specs = preset.specs(asset.focal)
+        except SpecError as e:
+            # Saved before a limit it now breaks (say a PNG wider than PNG's
+            # cap): skip it rather than fail every other preset's build.
+            logger.warning("Preset %s is skipped: %s", preset.slug, e)
+            continue
+        for spec in specs:
             try:
                 row, _ = Rendition.objects.get_or_create(
                     asset=asset,
