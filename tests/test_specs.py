@@ -58,10 +58,10 @@ INVALID = [
         r"PNG renditions can be at most 2560 pixels wide and high; choose a smaller",
     ),
     ({"format": "png", "height": 8192}, r"PNG renditions can be at most 2560"),
-    ({"format": "avif", "width": 4097}, r"AVIF renditions can be at most 4096"),
+    ({"format": "avif", "width": 3073}, r"AVIF renditions can be at most 3072"),
     (
         {"fit": "contain", "format": "avif", "width": None, "height": 5000},
-        r"AVIF renditions can be at most 4096",
+        r"AVIF renditions can be at most 3072",
     ),
 ]
 
@@ -204,7 +204,7 @@ def test_build_specs_refuses_bad_presets(kwargs, message):
 
 
 @pytest.mark.parametrize(
-    ("fmt", "side"), [("jpeg", 8192), ("webp", 8192), ("avif", 4096), ("png", 2560)]
+    ("fmt", "side"), [("jpeg", 8192), ("webp", 8192), ("avif", 3072), ("png", 2560)]
 )
 def test_each_format_allows_up_to_its_longest_side(fmt, side):
     """A spec may ask for its format's longest side exactly, and no more."""
@@ -218,7 +218,7 @@ def test_each_format_allows_up_to_its_longest_side(fmt, side):
     ("fmt", "width", "height", "source", "expected"),
     [
         ("png", 1000, None, (2000, 20000), (256, 2560)),
-        ("avif", None, 100, (100000, 500), (4096, 20)),
+        ("avif", None, 100, (100000, 500), (3072, 15)),
         ("jpeg", 1000, None, (2000, 20000), (819, 8192)),
         ("webp", 640, None, (1200, 1800), (640, 960)),
     ],

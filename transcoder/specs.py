@@ -34,11 +34,14 @@ class OutputFormat:
     mime: str
     label: str
     # The longest side one output may have, so that no preset can ask for an
-    # encode that takes minutes or most of a Lambda's memory. Measured on a
-    # 2-core machine, one photo encoded at the engine's settings:
-    #   PNG  2048 px 3.4 s CPU, 2.5 MB;  4096 px 33 s, 9.3 MB (8192: 36 s, 85 MB)
-    #   AVIF 4096 px 4.0 s, +150 MB RSS; 5120 px 9.3 s, +270 MB RSS
-    #   WebP 5120 px 1.8 s;  JPEG 5120 px 0.4 s
+    # encode that takes minutes or most of a Lambda's memory. Measured on 2
+    # shared cores from a 50 MP JPEG, peak RSS of the engine alone:
+    #   PNG  (optimize) 2048 px 3.4 s CPU, 2.5 MB; 4096 px 33 s, 9.3 MB; one
+    #        8192 px output took 36 s and 85 MB. Four at 2000-2560 px: 10 s,
+    #        24 MB in all, 259 MB peak.
+    #   AVIF (speed 7) 3072 px 9 s, 217 MB; two at once (3072 and 2800 px)
+    #        359 MB. 4096 px 14 s, 350 MB; two at once 581 MB, over budget.
+    #   WebP 5120 px 1.8 s;  JPEG 5120 px 0.4 s: both stay at 8192.
     max_side: int
 
 
@@ -48,7 +51,7 @@ FORMATS = {
         OutputFormat("jpeg", "jpg", "image/jpeg", "JPEG", MAX_DIMENSION),
         OutputFormat("png", "png", "image/png", "PNG", 2560),
         OutputFormat("webp", "webp", "image/webp", "WebP", MAX_DIMENSION),
-        OutputFormat("avif", "avif", "image/avif", "AVIF", 4096),
+        OutputFormat("avif", "avif", "image/avif", "AVIF", 3072),
     )
 }
 
