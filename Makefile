@@ -16,9 +16,9 @@ RUN_ENV := DJANGO_DEBUG=$${DJANGO_DEBUG:-1} MEDIAHUB_HTTPS=$${MEDIAHUB_HTTPS:-0}
 
 install: $(STAMP) $(SCAN_STAMP) browser
 
-$(STAMP): requirements/runtime.txt requirements/test.txt requirements/deploy.txt
+$(STAMP): requirements/runtime.txt requirements/test.txt requirements/deploy.txt requirements/bench.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PIP) install -r requirements/test.txt 2> >(grep -v "is ignored: it is neither" >&2)
+	$(PIP) install -r requirements/test.txt -r requirements/bench.txt 2> >(grep -v "is ignored: it is neither" >&2)
 	@touch $@
 
 # checkov and parliament scan infra/template.yaml from the suite. They live in
@@ -56,6 +56,9 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
+# `make bench`: the engine against pyvips chained and plain Pillow on the shared
+# photos (MEDIAHUB_SHARED_DIR, default ../shared). MEDIAHUB_BENCH_PHOTOS=umang,opal
+# or =4 picks a subset; MEDIAHUB_BENCH_ROUNDS=3 repeats more.
 bench: $(STAMP) var
 	$(PY) -m bench.bench_engine
 	$(PY) -m bench.bench_signing

@@ -1,103 +1,184 @@
-"""Measure the engine's decode-once pipeline against decoding once per spec.
+"""Measure the engine against pyvips chained from one decode, and plain Pillow.
 
-Run with ``python -m bench.bench_engine``. It prints ratios, which travel
-between machines better than seconds do.
+Run with ``make bench`` (or ``python -m bench.bench_engine``). The machine may
+be shared and noisy, so the recipes are interleaved photo by photo: for each
+photo, each recipe in turn (the order rotates) renders it, in 1 process and
+then in 2 processes that start each render together at a barrier. A burst of
+load then slows every recipe alike, and the ratios to pyvips are the figures
+to compare between machines, not seconds. Peak RSS is measured in a separate
+fresh process per recipe.
+
+Environment: ``MEDIAHUB_BENCH_PHOTOS`` picks a subset (see ``bench.workload``),
+``MEDIAHUB_BENCH_ROUNDS`` sets the rounds (default 2), ``MEDIAHUB_BENCH_QUALITY=0``
+skips the bytes and PSNR table.
 """
 
-import io
+import multiprocessing
 import os
+import resource
 import statistics
+import sys
 import time
-from pathlib import Path
 
-from PIL import Image, ImageOps
+from bench import workload
+from bench.quality import quality_table
 
-from transcoder import engine
-from transcoder.specs import Fit, build_specs
-
-LIMITS = engine.Limits(max_bytes=200 * 1024 * 1024, max_pixels=100_000_000)
-SHARED_DIR = Path(
-    os.environ.get("MEDIAHUB_SHARED_DIR")
-    or Path(__file__).resolve().parents[2] / "shared"
+RECIPES = ("engine", "pyvips", "naive")
+RERUN = (
+    "Rerun: make bench   (subset: MEDIAHUB_BENCH_PHOTOS=png make bench; "
+    "rounds: MEDIAHUB_BENCH_ROUNDS=3)"
 )
-PHOTO = SHARED_DIR / "testdata" / "photos" / "orientation" / "Landscape_6.jpg"
-# A typical preset set: thumb, card, hero and social, 10 renditions.
-SPECS = [
-    *build_specs(fit="cover", width=200, height=200, formats=("jpeg", "webp")),
-    *build_specs(fit="cover", width=600, height=400),
-    *build_specs(fit="contain", widths=[640, 1024, 1600], formats=("webp", "jpeg")),
-    *build_specs(fit="cover", width=1200, height=630),
-]
 
 
-def median_time(function, repeat):
-    """Return the median wall time of ``repeat`` calls of ``function``."""
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
+def recipe(name):
+    """Return ``render(data, specs) -> list of bytes`` for a recipe."""
+    if name == "engine":
+        from transcoder import engine
+
+        return lambda data, specs: [
+            o.data for o in engine.render(data, specs, workload.LIMITS)
+        ]
+    from bench import reference
+
+    return {"pyvips": reference.vips_render, "naive": reference.naive_render}[name]
 
 
-def naive_render(data, specs):
-    """Decode the full image again for every spec, as a simple pipeline would."""
-    outputs = []
-    for spec in specs:
-        image = Image.open(io.BytesIO(data))
-        image = ImageOps.exif_transpose(image).convert("RGB")
-        size = spec.target_size(*image.size)
-        if spec.fit is Fit.COVER:
-            image = ImageOps.fit(image, size, Image.Resampling.LANCZOS)
-        else:
-            image = image.resize(size, Image.Resampling.LANCZOS)
-        # The same encoder settings, so only decoding and resizing differ.
-        outputs.append(engine._encode(image, spec))
-    return outputs
+def timing_worker(share, steps, avif, rounds, barrier, results):
+    """Render each photo with each recipe in lockstep with the other workers."""
+    renders = {name: recipe(name) for name in RECIPES}
+    specs = workload.workload(avif)
+    blobs = [p.read_bytes() for p in share]
+    for render in renders.values():
+        render(blobs[0], specs[:1])  # import and load codecs outside the timing
+    records = []
+    for r in range(rounds):
+        for i in range(steps):
+            offset = (i + r) % len(RECIPES)
+            for name in RECIPES[offset:] + RECIPES[:offset]:
+                barrier.wait()
+                started = time.monotonic()
+                if i < len(blobs):
+                    renders[name](blobs[i], specs)
+                records.append((r, i, name, started, time.monotonic()))
+    results.put(([p.name for p in share], records))
 
 
-def generated_photo(size=(6000, 4000)):
-    """Return a smooth, photo-like JPEG of ``size`` (upscaled noise)."""
-    small = Image.merge(
-        "RGB", [Image.effect_noise((size[0] // 20, size[1] // 20), 40) for _ in "RGB"]
-    )
-    buffer = io.BytesIO()
-    small.resize(size, Image.Resampling.BICUBIC).save(buffer, "JPEG", quality=90)
-    return buffer.getvalue()
+def peak_worker(name, paths, results):
+    """Render every photo with one recipe; report this process's peak RSS."""
+    render = recipe(name)
+    for path in paths:
+        render(path.read_bytes(), workload.workload(True))
+    results.put(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 
 
-def decode(data, draft_size=None):
-    """Decode a JPEG fully, or in draft mode for ``draft_size``."""
-    image = Image.open(io.BytesIO(data))
-    if draft_size:
-        image.draft("RGB", draft_size)
-    image.load()
-    return image.size
+def shares(paths, processes):
+    """Split photos between processes with about equal pixels each."""
+    from PIL import Image
+
+    def pixels(path):
+        with Image.open(path) as image:
+            return image.size[0] * image.size[1]
+
+    buckets, loads = [[] for _ in range(processes)], [0] * processes
+    for path in sorted(paths, key=pixels, reverse=True):
+        target = loads.index(min(loads))
+        buckets[target].append(path)
+        loads[target] += pixels(path)
+    return [b for b in buckets if b]
+
+
+def timed(ctx, paths, avif, processes, rounds):
+    """Return {recipe: {(round, step): wall seconds}} and the photos per step."""
+    groups = shares(paths, processes)
+    steps = max(len(g) for g in groups)
+    barrier, results = ctx.Barrier(len(groups)), ctx.Queue()
+    procs = [
+        ctx.Process(
+            target=timing_worker, args=(g, steps, avif, rounds, barrier, results)
+        )
+        for g in groups
+    ]
+    for proc in procs:
+        proc.start()
+    got = [results.get() for _ in procs]
+    for proc in procs:
+        proc.join()
+        if proc.exitcode:
+            raise SystemExit(f"a benchmark worker failed ({proc.exitcode})")
+    walls = {name: {} for name in RECIPES}
+    for _, records in got:
+        for r, i, name, start, end in records:
+            first, last = walls[name].get((r, i), (start, end))
+            walls[name][(r, i)] = (min(first, start), max(last, end))
+    return {
+        name: {key: end - start for key, (start, end) in steps_.items()}
+        for name, steps_ in walls.items()
+    }, [g for g in groups]
+
+
+def peaks(ctx, paths):
+    """Return each recipe's peak RSS in MB over all photos, in a fresh process."""
+    out = {}
+    for name in RECIPES:
+        results = ctx.Queue()
+        proc = ctx.Process(target=peak_worker, args=(name, paths, results))
+        proc.start()
+        out[name] = results.get() / 1024
+        proc.join()
+    return out
 
 
 def main():
-    """Print the pipeline and decode ratios for a photo and a 24 MP JPEG."""
-    sources = [(f"{PHOTO.name} (orientation 6)", PHOTO.read_bytes(), 5)]
-    sources.append(("generated 6000x4000 JPEG", generated_photo(), 3))
-    print(f"{len(SPECS)} specs per source; median of the repetitions\n")
-    print(f"{'source':34} {'engine s':>9} {'naive s':>9} {'speed-up':>9}")
-    for name, data, repeat in sources:
-        ours = median_time(lambda d=data: engine.render(d, SPECS, LIMITS), repeat)
-        naive = median_time(lambda d=data: naive_render(d, SPECS), repeat)
-        print(f"{name:34} {ours:9.3f} {naive:9.3f} {naive / ours:8.1f}x")
-
-    data = sources[1][1]
-    full = median_time(lambda: decode(data), 5)
+    """Print throughput ratios, single-asset times, peak RSS, bytes and PSNR."""
+    paths = workload.photos()
+    rounds = int(os.environ.get("MEDIAHUB_BENCH_ROUNDS", "2"))
+    ctx = multiprocessing.get_context("spawn")
     print(
-        f"\n{'decode of the 6000x4000 JPEG':34} {'size':>11} {'s':>7} {'speed-up':>9}"
+        f"{len(paths)} photos, {rounds} rounds, {os.cpu_count()} CPUs, "
+        f"load average {os.getloadavg()[0]:.1f}; renditions per photo: "
+        + ", ".join(kind for kind, _ in workload.WORKLOAD)
     )
-    print(f"{'full':34} {'6000x4000':>11} {full:7.3f} {1:8.1f}x")
-    for label, target in [("draft for 1600 px (1/2)", (1600, 1067)),
-                          ("draft for 600 px (1/4)", (1200, 630)),
-                          ("draft for a 200 px thumb (1/8)", (200, 200))]:  # fmt: skip
-        size = "x".join(map(str, decode(data, target)))
-        took = median_time(lambda t=target: decode(data, t), 5)
-        print(f"{label:34} {size:>11} {took:7.3f} {full / took:8.1f}x")
+    print(RERUN, "\n")
+    peak = peaks(ctx, paths)
+    for avif in (True, False):
+        for processes in (1, 2):
+            walls, groups = timed(ctx, paths, avif, processes, rounds)
+            count = len(paths) * len(workload.workload(avif))
+            _print_block(avif, processes, walls, groups, count, rounds, peak)
+    if os.environ.get("MEDIAHUB_BENCH_QUALITY", "1") != "0":
+        print()
+        quality_table(paths)
+    print(f"\nload average at the end {os.getloadavg()[0]:.1f}. {RERUN}")
+
+
+def _print_block(avif, processes, walls, groups, count, rounds, peak):
+    label = f"{'with' if avif else 'without'} AVIF, {processes} process(es)"
+    print(f"-- {label}: {count} renditions per round")
+    print(
+        f"   {'recipe':8} {'rend/s':>7} {'x pyvips':>9} {'per round':>11} "
+        f"{'asset time x pyvips':>20} {'peak RSS':>9}"
+    )
+    vips = walls["pyvips"]
+    for name in RECIPES:
+        mine = walls[name]
+        rate = count * rounds / sum(mine.values())
+        ratio = sum(vips.values()) / sum(mine.values())
+        # Per-round ratios show how much the machine's noise moved the result.
+        per_round = [
+            sum(v for (r, _), v in vips.items() if r == k)
+            / sum(v for (r, _), v in mine.items() if r == k)
+            for k in range(rounds)
+        ]
+        spread = f"{min(per_round):.2f}-{max(per_round):.2f}"
+        asset = ""
+        if processes == 1:
+            # One asset alone: the median over photos of the time ratio.
+            asset = f"{statistics.median(mine[k] / vips[k] for k in mine):.2f}x"
+        print(
+            f"   {name:8} {rate:7.1f} {ratio:8.2f}x {spread:>11} {asset:>20} "
+            f"{peak[name]:7.0f}MB"
+        )
+    sys.stdout.flush()
 
 
 if __name__ == "__main__":

@@ -165,6 +165,7 @@ MEDIAHUB_MEDIA_ROOT = Path(os.environ.get("MEDIAHUB_MEDIA_ROOT", VAR_DIR / "medi
 # live in one place (transcoder.conf.DEFAULTS).
 for _name in (
     "ANONYMOUS_BODY_BYTES",
+    "ENGINE_THREADS",
     "URL_TTL",
     "URL_WINDOW",
     "API_RATE_LIMIT",

@@ -507,8 +507,15 @@ def test_render_opens_and_decodes_the_source_once(monkeypatch):
             decodes.append(self)
         return real_load(self)
 
+    real_still = engine.decode_still
+
+    def still_spy(data, size):
+        decodes.append(size)
+        return real_still(data, size)
+
     monkeypatch.setattr(Image, "open", open_spy)
     monkeypatch.setattr(ImageFile.ImageFile, "load", load_spy)
+    monkeypatch.setattr(engine, "decode_still", still_spy)
     specs = [spec("cover", 200, 200), spec("contain", 640), spec("contain", 1000)]
     for fmt in ("JPEG", "PNG", "WEBP"):
         opened.clear()
@@ -833,3 +840,39 @@ def test_engine_and_specs_import_no_django():
         env=env,
     )
     assert result.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("mode", ["RGB", "RGBA"])
+def test_still_webp_decodes_to_the_same_pixels_as_pillow(mode):
+    """The one-buffer WebP decode gives exactly Pillow's pixels."""
+    from transcoder.webp import decode_still
+
+    source = noisy((120, 80)).convert(mode)
+    if mode == "RGBA":
+        source.putalpha(Image.linear_gradient("L").resize((120, 80)))
+    data = images.encode(source, "WEBP", quality=70)
+    still = decode_still(data, (120, 80))
+    assert still is not None
+    expected = Image.open(io.BytesIO(data)).convert("RGBA")
+    assert still.tobytes() == expected.tobytes()
+
+
+def test_still_webp_decode_declines_what_it_cannot_read():
+    """Damaged and animated WebP files are left to Pillow, which names the fault."""
+    from transcoder.webp import decode_still
+
+    data = images.encode(noisy((64, 48)), "WEBP")
+    assert decode_still(data[: len(data) // 2], (64, 48)) is None
+    animated = images.animation("WEBP", sizes=[(16, 16)] * 3)
+    assert decode_still(animated, (16, 16)) is None
+
+
+def test_pyvips_is_a_benchmark_only_dependency():
+    """pyvips is pinned for make bench only: not for Lambda, not imported by the app."""
+    root = Path(__file__).resolve().parents[1]
+    for name in ("runtime.txt", "deploy.txt"):
+        assert "pyvips" not in (root / "requirements" / name).read_text().lower()
+    assert "pyvips" in (root / "requirements" / "bench.txt").read_text()
+    for package in ("transcoder", "mediahub"):
+        for path in (root / package).rglob("*.py"):
+            assert "import pyvips" not in path.read_text(), path

@@ -197,14 +197,15 @@ def test_asset_deleted_mid_transcode_leaves_nothing_on_s3(
     from transcoder import engine
 
     asset_id = services.asset_create(content=jpeg, filename="a.jpg").pk
-    real_render = engine.render
+    real_render = engine.render_iter
 
     def render_then_delete(*args, **kwargs):
-        out = real_render(*args, **kwargs)
-        services.asset_delete(asset=Asset.objects.get(pk=asset_id))
-        return out
+        for index, out in enumerate(real_render(*args, **kwargs)):
+            if index == 1:
+                services.asset_delete(asset=Asset.objects.get(pk=asset_id))
+            yield out
 
-    monkeypatch.setattr(engine, "render", render_then_delete)
+    monkeypatch.setattr(engine, "render_iter", render_then_delete)
     services.renditions_generate(asset_id=asset_id, force=True)
     assert not Asset.objects.filter(pk=asset_id).exists()
     assert Rendition.objects.count() == 0

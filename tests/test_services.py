@@ -155,14 +155,15 @@ def test_asset_deleted_while_transcoding_is_not_brought_back(
     from transcoder import engine
 
     asset_id = services.asset_create(content=jpeg, filename="a.jpg").pk
-    real_render = engine.render
+    real_render = engine.render_iter
 
     def render_then_delete(*args, **kwargs):
-        out = real_render(*args, **kwargs)
-        Asset.objects.filter(pk=asset_id).delete()
-        return out
+        for index, out in enumerate(real_render(*args, **kwargs)):
+            if index == 1:
+                Asset.objects.filter(pk=asset_id).delete()
+            yield out
 
-    monkeypatch.setattr(engine, "render", render_then_delete)
+    monkeypatch.setattr(engine, "render_iter", render_then_delete)
     services.renditions_generate(asset_id=asset_id, force=True)
     assert not Asset.objects.filter(pk=asset_id).exists()
     assert Rendition.objects.count() == 0

@@ -53,6 +53,16 @@ INVALID = [
     ({"focal": (0.1, 0.2, 0.3)}, r"The focal point must be two fractions"),
     ({"focal": ("left", "top")}, r"The focal point must be two fractions"),
     ({"focal": (None, 0.5)}, r"The focal point must be two fractions"),
+    (
+        {"format": "png", "width": 2561},
+        r"PNG renditions can be at most 2560 pixels wide and high; choose a smaller",
+    ),
+    ({"format": "png", "height": 8192}, r"PNG renditions can be at most 2560"),
+    ({"format": "avif", "width": 3073}, r"AVIF renditions can be at most 3072"),
+    (
+        {"fit": "contain", "format": "avif", "width": None, "height": 5000},
+        r"AVIF renditions can be at most 3072",
+    ),
 ]
 
 
@@ -75,9 +85,9 @@ def test_invalid_spec_is_refused_with_a_clear_message(changes, message):
 def test_digest_is_stable():
     """The digest of a given spec never changes, so stored names stay valid."""
     spec = RenditionSpec(**BASE)
-    assert ENGINE_VERSION == 1
+    assert ENGINE_VERSION == 2
     assert spec.digest == RenditionSpec(**BASE).digest
-    assert spec.digest == "9d957437c719b2f8"
+    assert spec.digest == "2f566fc4d5f75b40"
     assert len(spec.digest) == 16
 
 
@@ -139,7 +149,7 @@ def test_target_size(fit, width, height, source, expected):
 
 @given(
     fit=st.sampled_from(["cover", "contain"]),
-    box=st.tuples(st.integers(1, 3000), st.integers(1, 3000)),
+    box=st.tuples(st.integers(1, 2560), st.integers(1, 2560)),
     source=st.tuples(st.integers(1, 6000), st.integers(1, 6000)),
 )
 def test_target_size_never_upscales_or_overflows(fit, box, source):
@@ -191,3 +201,38 @@ def test_build_specs_refuses_bad_presets(kwargs, message):
     """A bad preset raises SpecError with a message an editor can act on."""
     with pytest.raises(SpecError, match=message):
         build_specs(**({"fit": "contain", "width": 300} | kwargs))
+
+
+@pytest.mark.parametrize(
+    ("fmt", "side"), [("jpeg", 8192), ("webp", 8192), ("avif", 3072), ("png", 2560)]
+)
+def test_each_format_allows_up_to_its_longest_side(fmt, side):
+    """A spec may ask for its format's longest side exactly, and no more."""
+    spec = RenditionSpec(fit="cover", width=side, height=side, format=fmt)
+    assert spec.output.max_side == side
+    with pytest.raises(SpecError, match=f"(at most|from 1 to) {side}"):
+        RenditionSpec(fit="cover", width=side + 1, height=side, format=fmt)
+
+
+@pytest.mark.parametrize(
+    ("fmt", "width", "height", "source", "expected"),
+    [
+        ("png", 1000, None, (2000, 20000), (256, 2560)),
+        ("avif", None, 100, (100000, 500), (3072, 15)),
+        ("jpeg", 1000, None, (2000, 20000), (819, 8192)),
+        ("webp", 640, None, (1200, 1800), (640, 960)),
+    ],
+)
+def test_free_side_is_bounded_by_the_format(fmt, width, height, source, expected):
+    """A contain spec with one side free never outgrows its format's cap."""
+    spec = RenditionSpec(fit="contain", width=width, height=height, format=fmt)
+    assert spec.target_size(*source) == expected
+
+
+def test_starter_presets_stay_valid():
+    """Every starter preset expands to specs within the formats' caps."""
+    from transcoder.starter_presets import STARTER_PRESETS
+
+    for preset in STARTER_PRESETS:
+        options = {k: v for k, v in preset.items() if k not in ("slug", "name")}
+        assert build_specs(**options)

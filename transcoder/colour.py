@@ -28,6 +28,13 @@ def to_srgb(image: Image.Image) -> Image.Image:
         image = image.convert("L")
     elif image.mode in ("La", "RGBa"):
         image = image.convert(image.mode[:-1] + "A")
+    if image.mode == "RGBA" and not icc:
+        # Nothing to convert: keep the pixels, unless the alpha is all opaque.
+        alpha = image.getchannel("A")
+        if alpha.getextrema() == (255, 255):
+            image = image.convert("RGB")
+        image.info = {}
+        return image
     alpha = None
     if image.mode in ("LA", "RGBA"):
         alpha = image.getchannel("A")

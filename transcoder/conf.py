@@ -26,6 +26,8 @@ DEFAULTS = {
     # or this many seconds of work, then queues itself for the rest.
     "REBUILD_BATCH": 20,
     "REBUILD_SECONDS": 60,
+    # Encodes run at once per build; 0 means one per CPU, at most 4.
+    "ENGINE_THREADS": 0,
 }
 
 

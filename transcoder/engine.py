@@ -23,6 +23,7 @@ import dataclasses
 import io
 import logging
 import math
+import os
 import struct
 import time
 import warnings
@@ -30,6 +31,8 @@ from collections.abc import Iterator, Sequence
 
 from PIL import Image, ImageFile, ImageOps
 
+from transcoder import cascade
+from transcoder.cascade import crop_box
 from transcoder.colour import to_srgb
 from transcoder.limits import (
     CorruptImageError,
@@ -59,7 +62,8 @@ from transcoder.sniff import (
     is_cut_short,
     refusal_message,
 )
-from transcoder.specs import Fit, RenditionSpec
+from transcoder.specs import RenditionSpec
+from transcoder.webp import decode_still
 
 try:
     import pillow_heif
@@ -86,18 +90,39 @@ __all__ = [
     "crop_box",
     "inspect",
     "render",
+    "render_iter",
     "sniff",
 ]
 
 logger = logging.getLogger(__name__)
 
-# Shrink by whole factors (fast box filter) until within this factor of the
-# target, then finish with LANCZOS: Pillow documents 3 as indistinguishable.
-REDUCING_GAP = 3.0
-# Speed 7 encodes about 1.7x faster than 6 for a few percent more bytes;
-# speed 4 took over 9 s for one 1600 px image.
+REDUCING_GAP = cascade.REDUCING_GAP
+# Encoder settings, from bytes-versus-time curves measured on the benchmark
+# photos at quality 80 (bytes relative to pyvips at matched effort, CPU ms of
+# one 800 px AVIF or 1920 px WebP; `python -m bench.bench_engine` compares):
+#   AVIF speed 6: 1.03x bytes, 150 ms | 7: 1.07x, 90 ms | 8: 1.23x, 30 ms |
+#        9: 1.45x, 15 ms. Speed 8 halves the time but costs 15% more bytes.
+#   WebP method 0: 1.40x bytes, 36 ms | 2: 1.04-1.08x, 60 ms | 3: 1.00x, 150 ms
+#        | 4: 1.00x, 150 ms (and 0.1 dB more PSNR). Method 2 would break the
+#        3% bytes budget. Against method 4, method 5 takes 6% more time for
+#        1.4% fewer bytes at 1920 px and 3.3% at 640 px; method 6 takes 35%
+#        more for 3.1% and 5.4%. Method 5 it is.
+#   JPEG: progressive needs optimised Huffman tables anyway; encoding is under
+#        5% of the time, so there is nothing to trade.
+#   PNG (a 2048 px photo): optimize 3.4 s, 2.46 MB | level 9 2.8 s, 2.58 MB |
+#        level 6 0.9 s, 2.64 MB. PNG is chosen for bytes-exact graphics, so
+#        optimize stays and specs.py caps PNG at 2560 px instead.
 AVIF_SPEED = 7
-WEBP_METHOD = 4
+WEBP_METHOD = 5
+# Encodes run in threads (Pillow releases the GIL while resizing and
+# encoding); more than this gains nothing and costs memory.
+MAX_THREADS = 4
+PILLOW_BLOCK_SIZE = 64 * 1024 * 1024
+# The same words as limits.guarded, for memory that runs out after decoding.
+_NO_MEMORY = (
+    "The image needs more memory than the server may use for one file. "
+    "Upload a smaller image."
+)
 # Bytes handed to a decoder per read; see DeadlineReader.
 DECODE_BLOCK = 4096
 # Decoders that turn the image upright themselves: libheif applies the HEIF
@@ -130,6 +155,7 @@ class _Source:
     format: str
     frames: int
     orientation: int
+    data: bytes
 
     @property
     def size(self) -> tuple[int, int]:
@@ -150,9 +176,15 @@ def sniff(data: bytes) -> str:
 
 def inspect(data: bytes, limits: Limits) -> SourceInfo:
     """Validate an upload fully and describe it; raise ``ImageError`` if refused."""
+    _use_returnable_memory()
     with _opened(data, limits) as source:
         # Decoding the whole first frame is the only sure test for damage.
-        source.image.load()
+        if not (
+            source.format == "webp"
+            and source.frames == 1
+            and decode_still(data, source.image.size) is not None
+        ):
+            source.image.load()
         width, height = source.size
         return SourceInfo(
             format=source.format,
@@ -164,46 +196,79 @@ def inspect(data: bytes, limits: Limits) -> SourceInfo:
         )
 
 
-def render(data: bytes, specs: Sequence[RenditionSpec], limits: Limits) -> list[Output]:
+def render(
+    data: bytes,
+    specs: Sequence[RenditionSpec],
+    limits: Limits,
+    *,
+    threads: int | None = None,
+) -> list[Output]:
     """Validate like ``inspect``, decode once and return one output per spec."""
-    specs = list(specs)
-    with _opened(data, limits) as source:
-        size = source.size
-        image = _decode(source, specs)
-        # Pillow premultiplies alpha around every resize, a full-size copy
-        # each time; doing it once saves most of the time on big RGBA images.
-        work = image.convert("RGBa") if image.mode == "RGBA" else image
-        outputs = []
-        for spec in specs:
-            target = spec.target_size(*size)
-            box = crop_box(spec, target, *image.size)
-            out = work.resize(
-                target, Image.Resampling.LANCZOS, box=box, reducing_gap=REDUCING_GAP
-            )
-            if out.mode == "RGBa":
-                out = out.convert("RGBA")
-            outputs.append(Output(spec, _encode(out, spec), *out.size))
-    logger.debug("Rendered %d specs from %s %s", len(specs), source.format, size)
-    return outputs
+    return list(render_iter(data, specs, limits, threads=threads))
 
 
-def crop_box(
-    spec: RenditionSpec, size: tuple[int, int], width: int, height: int
-) -> tuple[float, float, float, float]:
-    """Return the region of an upright ``width`` x ``height`` image to scale to size.
+def render_iter(
+    data: bytes,
+    specs: Sequence[RenditionSpec],
+    limits: Limits,
+    *,
+    threads: int | None = None,
+) -> Iterator[Output]:
+    """Validate like ``inspect``, decode once and yield one output per spec.
 
-    ``contain`` uses the whole image. ``cover`` uses the largest region with the
-    output's shape, centred on the focal point as far as the edges allow.
+    Outputs come in the order of ``specs``, each as soon as it and those before
+    it are encoded, so a caller can store one while the next is being made.
+    Refusals are raised before the first output.
     """
-    if spec.fit is Fit.CONTAIN:
-        return (0.0, 0.0, float(width), float(height))
-    out_width, out_height = size
-    crop_width = min(width, height * out_width / out_height)
-    crop_height = min(height, width * out_height / out_width)
-    fx, fy = spec.focal or (0.5, 0.5)
-    left = min(max(fx * width - crop_width / 2, 0.0), width - crop_width)
-    top = min(max(fy * height - crop_height / 2, 0.0), height - crop_height)
-    return (left, top, left + crop_width, top + crop_height)
+    specs = list(specs)
+    _use_returnable_memory()
+    with _opened(data, limits) as source:
+        size, fmt = source.size, source.format
+        image = _decode(source, specs)
+    del source  # it holds the full decode; the nodes below free it sooner
+    started = time.perf_counter()
+    steps = cascade.plan(specs, size, image.size)
+    # Pillow premultiplies alpha around every resize, a full-size copy each
+    # time; doing it once saves most of the time on big RGBA images.
+    if image.mode == "RGBA":
+        image = image.convert("RGBa")
+    workers = min(len(specs), threads or default_threads())
+    outputs = cascade.run(steps, image, _finish, workers)
+    del image  # so the decode is freed as soon as no resize needs it
+    try:
+        yield from outputs
+    except MemoryError as exc:
+        raise MemoryLimitError(_NO_MEMORY) from exc
+    logger.debug(
+        "Rendered %d specs from %s %s in %.0f ms",
+        len(specs),
+        fmt,
+        size,
+        (time.perf_counter() - started) * 1000,
+    )
+
+
+def _finish(image: Image.Image, step: cascade.Step) -> Output:
+    """Encode one resized image into its output."""
+    if image.mode == "RGBa":
+        image = image.convert("RGBA")
+    return Output(step.spec, _encode(image, step.spec), *image.size)
+
+
+def _use_returnable_memory() -> None:
+    """Make Pillow allocate big images in blocks the C library gives back.
+
+    glibc serves blocks under its mmap threshold (at most 32 MiB) from per-
+    thread heaps that keep freed memory, so with encodes in threads a 50 MP
+    image measured 130-160 MB more peak RSS. Pillow's default blocks are
+    16 MiB; 64 MiB blocks are always mapped, and unmapped when freed.
+    """
+    Image.core.set_block_size(PILLOW_BLOCK_SIZE)
+
+
+def default_threads() -> int:
+    """Return how many encodes run at once: one per CPU, at most ``MAX_THREADS``."""
+    return max(1, min(os.cpu_count() or 1, MAX_THREADS))
 
 
 @contextlib.contextmanager
@@ -229,7 +294,7 @@ def _opened(data: bytes, limits: Limits) -> Iterator[_Source]:
         image.decodermaxblock = DECODE_BLOCK
         check_pixels(*image.size, limits, label)
         frames = check_frames(image, fmt, data, limits)
-        yield _Source(image, fmt, frames, _orientation(image, fmt))
+        yield _Source(image, fmt, frames, _orientation(image, fmt), data)
 
 
 def _orientation(image: Image.Image, fmt: str) -> int:
@@ -257,9 +322,21 @@ def _decode(source: _Source, specs: Sequence[RenditionSpec]) -> Image.Image:
             if source.orientation in (5, 6, 7, 8):
                 need = need[::-1]
             image.draft("RGB", need)
-    image.load()
+    if source.format == "webp" and source.frames == 1:
+        # Only the first frame's header is checked when Pillow is not used.
+        still = decode_still(source.data, image.size)
+        if still is not None:
+            still.info = image.info
+            image = still
+    if image is source.image:
+        image.load()
     if source.orientation != 1:
         ImageOps.exif_transpose(image, in_place=True)
+    # Keep the pixels but not the file object: some plugins hold the whole
+    # decoded frame a second and third time (WebP keeps its decoder's canvas
+    # and a bytes copy), which would live as long as the image.
+    image = image._new(image.im)
+    source.image = None
     return to_srgb(image)
 
 

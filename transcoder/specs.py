@@ -11,7 +11,8 @@ import re
 
 # Bump when the engine's output for the same spec changes, so every rendition
 # gets a new content-addressed name instead of silently changing under an old one.
-ENGINE_VERSION = 1
+# 2: outputs cascade from larger ones (cascade.CASCADE_MIN); WebP method 5.
+ENGINE_VERSION = 2
 
 MAX_DIMENSION = 8192
 MAX_WIDTHS = 12
@@ -32,15 +33,25 @@ class OutputFormat:
     ext: str
     mime: str
     label: str
+    # The longest side one output may have, so that no preset can ask for an
+    # encode that takes minutes or most of a Lambda's memory. Measured on 2
+    # shared cores from a 50 MP JPEG, peak RSS of the engine alone:
+    #   PNG  (optimize) 2048 px 3.4 s CPU, 2.5 MB; 4096 px 33 s, 9.3 MB; one
+    #        8192 px output took 36 s and 85 MB. Four at 2000-2560 px: 10 s,
+    #        24 MB in all, 259 MB peak.
+    #   AVIF (speed 7) 3072 px 9 s, 217 MB; two at once (3072 and 2800 px)
+    #        359 MB. 4096 px 14 s, 350 MB; two at once 581 MB, over budget.
+    #   WebP 5120 px 1.8 s;  JPEG 5120 px 0.4 s: both stay at 8192.
+    max_side: int
 
 
 FORMATS = {
     f.name: f
     for f in (
-        OutputFormat("jpeg", "jpg", "image/jpeg", "JPEG"),
-        OutputFormat("png", "png", "image/png", "PNG"),
-        OutputFormat("webp", "webp", "image/webp", "WebP"),
-        OutputFormat("avif", "avif", "image/avif", "AVIF"),
+        OutputFormat("jpeg", "jpg", "image/jpeg", "JPEG", MAX_DIMENSION),
+        OutputFormat("png", "png", "image/png", "PNG", 2560),
+        OutputFormat("webp", "webp", "image/webp", "WebP", MAX_DIMENSION),
+        OutputFormat("avif", "avif", "image/avif", "AVIF", 3072),
     )
 }
 
@@ -94,6 +105,13 @@ class RenditionSpec:
         if not isinstance(self.format, str) or self.format not in FORMATS:
             choices = ", ".join(FORMATS)
             raise SpecError(f"Unknown format {self.format!r}; use one of {choices}.")
+        output = FORMATS[self.format]
+        if max(self.width or 0, self.height or 0) > output.max_side:
+            raise SpecError(
+                f"{output.label} renditions can be at most {output.max_side} "
+                "pixels wide and high; choose a smaller size, or JPEG or WebP "
+                "for a larger one."
+            )
         if not (_is_int(self.quality) and 1 <= self.quality <= 100):
             raise SpecError("The quality must be a whole number from 1 to 100.")
         if not (
@@ -141,11 +159,13 @@ class RenditionSpec:
                 h = min(src_height, round(w / ratio))
                 return max(1, w), max(1, h)
             return self.width, self.height
-        scales = [1.0]
-        if self.width:
-            scales.append(self.width / src_width)
-        if self.height:
-            scales.append(self.height / src_height)
+        # A free side is still bounded by the format's longest side.
+        cap = self.output.max_side
+        scales = [
+            1.0,
+            (self.width or cap) / src_width,
+            (self.height or cap) / src_height,
+        ]
         scale = min(scales)
         return max(1, round(src_width * scale)), max(1, round(src_height * scale))
 

@@ -1,6 +1,7 @@
 """Renditions: queue and build them, one decode of the original per asset."""
 
 import logging
+import time
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import storages
@@ -8,9 +9,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from transcoder import engine
+from transcoder import engine, metrics
 from transcoder.conf import image_limits, setting
 from transcoder.models import Asset, Preset, Rendition, RenditionStatus
+from transcoder.specs import SpecError
 
 logger = logging.getLogger(__name__)
 
@@ -52,7 +54,14 @@ def renditions_generate(*, asset_id, preset_ids=None, force=False):
         presets = presets.filter(pk__in=preset_ids)
     plan = []
     for preset in presets:
-        for spec in preset.specs(asset.focal):
+        try:
+            specs = preset.specs(asset.focal)
+        except SpecError as e:
+            # Saved before a limit it now breaks (say a PNG wider than PNG's
+            # cap): skip it rather than fail every other preset's build.
+            logger.warning("Preset %s is skipped: %s", preset.slug, e)
+            continue
+        for spec in specs:
             try:
                 row, _ = Rendition.objects.get_or_create(
                     asset=asset,
@@ -96,6 +105,12 @@ def _mark(rows, **fields):
 
 
 def _build(asset, todo):
+    """Decode the original once and store each output as soon as it is encoded.
+
+    Each row turns ready as its object is stored, so only one encoded output is
+    held at a time. A failure midway leaves the rows before it ready and marks
+    the rest failed with the reason; renditions of older specs are untouched.
+    """
     rows = [row for _, _, row in todo]
     Rendition.objects.filter(pk__in=[r.pk for r in rows]).update(
         attempts=F("attempts") + 1
@@ -109,36 +124,100 @@ def _build(asset, todo):
         return
     except Exception as e:
         _storage_fault(rows, e, "reading the original")
+    report = _TranscodeReport(asset.pk, todo)
+    outputs = engine.render_iter(
+        data,
+        [spec for _, spec, _ in todo],
+        image_limits(),
+        threads=setting("ENGINE_THREADS") or None,
+    )
+    del data
+    done = 0
     try:
-        outputs = engine.render(data, [spec for _, spec, _ in todo], image_limits())
+        for (preset, spec, row), out in zip(todo, outputs, strict=True):
+            _store(asset, preset, spec, row, out, rows[done:], report)
+            done += 1
     except engine.ImageError as e:
-        _mark(rows, status=RenditionStatus.FAILED, error=str(e))
+        _mark(rows[done:], status=RenditionStatus.FAILED, error=str(e))
         logger.warning("Asset %s could not be transcoded: %s", asset.pk, e)
-        return
-    except Exception as e:
-        _mark(rows, status=RenditionStatus.FAILED, error=f"{type(e).__name__}: {e}")
+        report.fail(done, "refused")
+    except RenditionStorageError:
+        report.fail(done, "storage_error")
         raise
+    except Exception as e:
+        reason = f"{type(e).__name__}: {e}"
+        _mark(rows[done:], status=RenditionStatus.FAILED, error=reason)
+        report.fail(done, "error")
+        raise
+    finally:
+        outputs.close()  # stops the encodes still queued
+        report.emit()
+
+
+def _store(asset, preset, spec, row, out, remaining, report):
+    """Write one output and mark its row ready; a storage fault fails the rest."""
     storage = storages["renditions"]
-    for index, ((preset, spec, row), out) in enumerate(zip(todo, outputs, strict=True)):
-        name = rendition_name(
-            asset_id=asset.pk, preset_slug=preset.slug, spec=spec, width=out.width
-        )
-        try:
-            _write_once(storage, name, out.data)
-        except Exception as e:
-            _storage_fault(rows[index:], e, f"writing {name}")
-        updated = _mark(
-            [row],
-            status=RenditionStatus.READY,
-            error="",
-            name=name,
-            width=out.width,
-            height=out.height,
-            bytes=len(out.data),
-        )
-        if not updated:
-            # The asset was deleted while we worked: do not bring it back.
-            storage.delete(name)
+    name = rendition_name(
+        asset_id=asset.pk, preset_slug=preset.slug, spec=spec, width=out.width
+    )
+    try:
+        _write_once(storage, name, out.data)
+    except Exception as e:
+        _storage_fault(remaining, e, f"writing {name}")
+    updated = _mark(
+        [row],
+        status=RenditionStatus.READY,
+        error="",
+        name=name,
+        width=out.width,
+        height=out.height,
+        bytes=len(out.data),
+    )
+    if not updated:
+        # The asset was deleted while we worked: do not bring it back.
+        storage.delete(name)
+    report.built(preset.slug, len(out.data))
+
+
+class _TranscodeReport:
+    """Count what one build made, per preset, for one structured line each."""
+
+    def __init__(self, asset_id, todo):
+        self.asset_id = asset_id
+        self.started = time.monotonic()
+        self.slugs = [preset.slug for preset, _, _ in todo]
+        self.presets = {
+            slug: {"built": 0, "failed": 0, "bytes": 0, "ms": 0.0}
+            for slug in self.slugs
+        }
+        self.outcome = "ready"
+
+    def built(self, slug, size):
+        """Count one stored rendition of preset ``slug``."""
+        figures = self.presets[slug]
+        figures["built"] += 1
+        figures["bytes"] += size
+        figures["ms"] = (time.monotonic() - self.started) * 1000
+
+    def fail(self, done, outcome):
+        """Count every rendition from position ``done`` on as failed."""
+        self.outcome = outcome
+        for slug in self.slugs[done:]:
+            self.presets[slug]["failed"] += 1
+            self.presets[slug]["ms"] = (time.monotonic() - self.started) * 1000
+
+    def emit(self):
+        """Log one line per preset: asset, preset, ms, bytes, outcome."""
+        for slug, figures in self.presets.items():
+            metrics.transcode_logged(
+                asset=str(self.asset_id),
+                preset=slug,
+                ms=round(figures["ms"]),
+                size=figures["bytes"],
+                built=figures["built"],
+                failed=figures["failed"],
+                outcome="ready" if not figures["failed"] else self.outcome,
+            )
 
 
 def _storage_fault(rows, error, doing):
