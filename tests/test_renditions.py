@@ -116,3 +116,42 @@ def test_a_stored_preset_beyond_a_format_cap_is_skipped(presets, jpeg, caplog):
     rows = Rendition.objects.filter(asset=asset)
     assert rows.count() == 3
     assert set(rows.values_list("status", flat=True)) == {RenditionStatus.READY}
+
+
+def test_equal_outputs_are_encoded_once_and_stored_under_each_name(
+    monkeypatch, stored_files
+):
+    """Hero widths above an 800 px original make one encode, not three."""
+    from tests.images import make_image
+
+    services.preset_save(
+        preset=Preset(
+            slug="hero",
+            name="Hero",
+            fit="contain",
+            widths=[640, 1024, 1440],
+            width=1440,
+            formats=["jpeg"],
+        )
+    )
+    asset = services.asset_create(
+        content=make_image("JPEG", size=(800, 600)), queue_renditions=False
+    )
+    real_render = engine.render_iter
+    asked = []
+
+    def counting(data, specs, *args, **kwargs):
+        asked.append([spec.width for spec in specs])
+        yield from real_render(data, specs, *args, **kwargs)
+
+    monkeypatch.setattr(engine, "render_iter", counting)
+    rows = services.renditions_generate(asset_id=asset.pk)
+    assert asked == [[640, 1024]]
+    assert sorted((r.spec_width, r.width, r.status) for r in rows) == [
+        (640, 640, "ready"),
+        (1024, 800, "ready"),
+        (1440, 800, "ready"),
+    ]
+    names = {r.spec_width: r.name for r in rows}
+    assert names[1024] != names[1440]
+    assert sum(name.startswith("renditions/") for name in stored_files()) == 3

@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from transcoder import engine, metrics
+from transcoder import dedupe, engine, metrics
 from transcoder.conf import image_limits, setting
 from transcoder.models import Asset, Preset, Rendition, RenditionStatus
 from transcoder.specs import SpecError
@@ -111,6 +111,10 @@ def _build(asset, todo):
     held at a time. A failure midway leaves the rows before it ready and marks
     the rest failed with the reason; renditions of older specs are untouched.
     """
+    # Specs with equal outputs for this original (hero widths above a small
+    # image) are encoded once and stored under each of their names.
+    groups = _equal_outputs(todo, asset)
+    todo = [item for group in groups for item in group]
     rows = [row for _, _, row in todo]
     Rendition.objects.filter(pk__in=[r.pk for r in rows]).update(
         attempts=F("attempts") + 1
@@ -127,16 +131,17 @@ def _build(asset, todo):
     report = _TranscodeReport(asset.pk, todo)
     outputs = engine.render_iter(
         data,
-        [spec for _, spec, _ in todo],
+        [group[0][1] for group in groups],
         image_limits(),
         threads=setting("ENGINE_THREADS") or None,
     )
     del data
     done = 0
     try:
-        for (preset, spec, row), out in zip(todo, outputs, strict=True):
-            _store(asset, preset, spec, row, out, rows[done:], report)
-            done += 1
+        for group, out in zip(groups, outputs, strict=True):
+            for preset, spec, row in group:
+                _store(asset, preset, spec, row, out, rows[done:], report)
+                done += 1
     except engine.ImageError as e:
         _mark(rows[done:], status=RenditionStatus.FAILED, error=str(e))
         logger.warning("Asset %s could not be transcoded: %s", asset.pk, e)
@@ -152,6 +157,15 @@ def _build(asset, todo):
     finally:
         outputs.close()  # stops the encodes still queued
         report.emit()
+
+
+def _equal_outputs(todo, asset):
+    """Group ``(preset, spec, row)`` items whose outputs are equal for this asset."""
+    groups = {}
+    for item in todo:
+        key = dedupe.output_key(item[1], asset.width, asset.height)
+        groups.setdefault(key, []).append(item)
+    return list(groups.values())
 
 
 def _store(asset, preset, spec, row, out, remaining, report):
