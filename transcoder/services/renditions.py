@@ -52,7 +52,7 @@ def renditions_generate(*, asset_id, preset_ids=None, force=False):
         presets = presets.filter(pk__in=preset_ids)
     plan = []
     for preset in presets:
-        for spec in preset.specs(asset.focal):
+        for spec in asset.rendition_specs(preset):
             try:
                 row, _ = Rendition.objects.get_or_create(
                     asset=asset,
