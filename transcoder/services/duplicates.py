@@ -120,9 +120,7 @@ def asset_hash_set(*, asset, dhash):
             )
         asset.dhash = dhash
         asset.near_duplicates = len(new)
-        Asset.objects.filter(pk=asset.pk).update(
-            dhash=dhash, near_duplicates=len(new)
-        )
+        Asset.objects.filter(pk=asset.pk).update(dhash=dhash, near_duplicates=len(new))
     return asset
 
 

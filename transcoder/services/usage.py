@@ -85,10 +85,10 @@ def usage_record(*, asset_id, origin, day=None):
 
 
 def usage_summary(*, asset_ids, days=WINDOW_DAYS, limit=10):
-    """Return ``[{"origin", "requests"}]`` over the last ``days`` days, busiest first.
+    """Return ``[{"origin", "requests", "requests_text"}]``, busiest first.
 
-    ``asset_ids`` may be a queryset (a preset's assets): the sum stays one
-    indexed, grouped query whatever their number.
+    Over the last ``days`` days. ``asset_ids`` may be a queryset (a preset's
+    assets): the sum stays one indexed, grouped query whatever their number.
     """
     since = timezone.localdate() - timedelta(days=days - 1)
     rows = (
@@ -97,7 +97,14 @@ def usage_summary(*, asset_ids, days=WINDOW_DAYS, limit=10):
         .annotate(requests=Sum("count"))
         .order_by("-requests", "origin")[:limit]
     )
-    return [{"origin": r["origin"], "requests": r["requests"]} for r in rows]
+    return [
+        {
+            "origin": r["origin"],
+            "requests": r["requests"],
+            "requests_text": f"{r['requests']:,}",
+        }
+        for r in rows
+    ]
 
 
 def usage_total(*, asset_ids, days=WINDOW_DAYS):
