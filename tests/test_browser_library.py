@@ -32,6 +32,8 @@ def test_duplicate_upload_says_so_and_upload_anyway_works(
     link = result.get_by_role("link", name="Harbour at dawn")
     assert link.get_attribute("href") == f"/admin/transcoder/asset/{first.pk}/change/"
     assert Asset.objects.count() == 1
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    admin_page.screenshot(path=str(SCREENSHOTS / "upload-duplicate.png"))
     anyway.click()
     admin_page.locator(".mh-item.is-done").wait_for(timeout=60_000)
     assert Asset.objects.count() == 2
