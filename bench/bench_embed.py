@@ -4,6 +4,8 @@ Run with ``python -m bench.bench_embed`` (SQLite in a temporary folder; set
 DATABASE_URL to measure on PostgreSQL). It prints the median time of one
 redirect through Django's test client and the queries each one runs; the site
 key adds one SELECT and one ``UPDATE ... SET request_count = request_count + 1``.
+Every redirect counts its usage with one ``INSERT ... ON CONFLICT DO UPDATE``;
+"no usage" measures the same redirect with that statement switched off.
 """
 
 import os
@@ -62,8 +64,23 @@ def main():
     assert anonymous().status_code == keyed().status_code == 302
     for _ in range(50):
         anonymous(), keyed()
+    from transcoder.services import usage
+
+    real_record = usage.usage_record
+
+    def uncounted():
+        usage.usage_record = lambda **kwargs: None
+        try:
+            return anonymous()
+        finally:
+            usage.usage_record = real_record
+
     rows = []
-    for name, call in (("anonymous", anonymous), ("site key", keyed)):
+    for name, call in (
+        ("anonymous", anonymous),
+        ("no usage", uncounted),
+        ("site key", keyed),
+    ):
         queries = []
 
         def record(execute, sql, *args, seen=queries):
@@ -76,7 +93,8 @@ def main():
     print(f"database: {connection.vendor}")
     for name, ms, count in rows:
         print(f"{name:10} {ms:6.2f} ms per redirect, {count} queries")
-    print(f"site key cost: {rows[1][1] - rows[0][1]:+.2f} ms per redirect")
+    print(f"usage cost: {rows[0][1] - rows[1][1]:+.2f} ms per redirect")
+    print(f"site key cost: {rows[2][1] - rows[0][1]:+.2f} ms per redirect")
     key.refresh_from_db()
     print(f"requests counted: {key.request_count}")
     connection.creation.destroy_test_db(old_name, verbosity=0)

@@ -77,7 +77,7 @@ def test_changelist_filters_and_search(admin_client, presets, jpeg, query):
 def test_status_filter_finds_failed_assets(admin_client, presets, jpeg):
     """The 'Some failed' filter lists exactly the assets with a failed rendition."""
     good = services.asset_create(content=jpeg, filename="good.jpg")
-    bad = services.asset_create(content=jpeg, filename="bad.jpg")
+    bad = services.asset_create(content=jpeg, filename="bad.jpg", allow_duplicate=True)
     Rendition.objects.filter(asset=bad).update(status=RenditionStatus.FAILED, error="x")
     response = admin_client.get("/admin/transcoder/asset/?renditions=failed")
     ids = [a.pk for a in response.context["cl"].result_list]
@@ -289,7 +289,8 @@ def test_regenerate_action_queues_one_job_and_says_how_much(
     from django_tasks_db.models import DBTaskResult
 
     assets = [
-        services.asset_create(content=jpeg, filename=f"{i}.jpg") for i in range(3)
+        services.asset_create(content=jpeg, filename=f"{i}.jpg", allow_duplicate=True)
+        for i in range(3)
     ]
     DBTaskResult.objects.all().delete()
     response = admin_client.post(

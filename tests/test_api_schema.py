@@ -39,7 +39,12 @@ def test_schema_is_served_publicly_with_this_server(client):
 def full_token(live_server, presets, jpeg, admin_user):
     """A read-write token, with two assets to read, change and delete."""
     for n in range(2):
-        services.asset_create(content=jpeg, filename=f"cat-{n}.jpg", alt_text="A cat")
+        services.asset_create(
+            content=jpeg,
+            filename=f"cat-{n}.jpg",
+            alt_text="A cat",
+            allow_duplicate=True,
+        )
     return services.api_token_issue(
         token=ApiToken(
             name="schemathesis",

@@ -32,7 +32,7 @@ def _ingest(*args):
 def test_ingest_ok_prints_one_line_per_file(tmp_path, presets):
     """Text mode prints a line per file and exits 0 when all were ingested."""
     for i in range(2):
-        (tmp_path / f"{i}.png").write_bytes(make_image("PNG", size=(120, 80)))
+        (tmp_path / f"{i}.png").write_bytes(make_image("PNG", size=(120 + i, 80)))
     code, out, err = _ingest(str(tmp_path / "0.png"), str(tmp_path / "1.png"))
     assert code == 0, err
     lines = out.strip().splitlines()

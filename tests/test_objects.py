@@ -35,7 +35,7 @@ def versioned(s3):
 
 def _asset_with_history(versioned, jpeg):
     """An asset whose original also has an older version (an overwrite by hand)."""
-    asset = services.asset_create(content=jpeg, filename="a.jpg")
+    asset = services.asset_create(content=jpeg, filename="a.jpg", allow_duplicate=True)
     versioned.client.put_object(Bucket=versioned.bucket, Key=asset.original, Body=jpeg)
     names = sorted([asset.original, *asset.renditions.values_list("name", flat=True)])
     mine = versioned.versions(f"originals/{asset.pk}/")
@@ -107,7 +107,9 @@ def test_erasure_on_an_unversioned_bucket_deletes_the_objects(s3, presets, jpeg)
 def test_erase_on_local_storage_deletes_the_files(presets, jpeg, stored_files):
     """Locally there are no versions: erasing deletes the asset's files."""
     keep = services.asset_create(content=jpeg, filename="keep.jpg")
-    asset_id = services.asset_create(content=jpeg, filename="a.jpg").pk
+    asset_id = services.asset_create(
+        content=jpeg, filename="a.jpg", allow_duplicate=True
+    ).pk
     services.asset_erase(asset_id=asset_id)
     assert not [f for f in stored_files() if str(asset_id) in f]
     assert keep.original in stored_files()

@@ -76,6 +76,7 @@ def _asset_urls(asset):
         "finalize": reverse("admin:transcoder_asset_upload_finalize"),
         "status": reverse("admin:transcoder_asset_status"),
         "gallery": reverse("admin:transcoder_asset_gallery", args=[asset.pk]),
+        "replace": reverse("admin:transcoder_asset_replace", args=[asset.pk]),
     }
 
 
@@ -101,6 +102,21 @@ ENDPOINTS = [
             {"file": SimpleUploadedFile("x.png", make_image("PNG"))},
         ),
         lambda a: Asset.objects.count() == 2,
+    ),
+    (
+        "replace file",
+        "change_asset",
+        lambda c, u, a: c.post(
+            u["replace"],
+            {"file": SimpleUploadedFile("x.png", make_image("PNG"))},
+        ),
+        lambda a: Asset.objects.get(pk=a.pk).format == "png",
+    ),
+    (
+        "restore version",
+        "change_asset",
+        lambda c, u, a: c.post(_restore_url(a)),
+        lambda a: Asset.objects.get(pk=a.pk).format == "jpeg",
     ),
     (
         "asset save",
@@ -187,6 +203,13 @@ ENDPOINTS = [
 ]
 
 
+def _restore_url(asset):
+    """Replace the file by hand, and return the URL restoring the first one."""
+    services.asset_replace(asset=asset, content=make_image("PNG"))
+    version = asset.versions.get()
+    return reverse("admin:transcoder_asset_restore", args=[asset.pk, version.pk])
+
+
 def _preset(slug):
     return Preset.objects.get(slug=slug)
 
@@ -205,6 +228,7 @@ def test_every_custom_admin_url_is_in_the_matrix():
     }
     covered |= {"transcoder_asset_history"}  # read-only, Django's own check
     covered |= {"transcoder_asset_status", "transcoder_asset_gallery"}
+    covered |= {"transcoder_asset_replace", "transcoder_asset_restore"}
     assert custom <= covered, custom - covered
 
 

@@ -6,7 +6,15 @@ from django.contrib import admin, messages
 from django.db.models import Count, Prefetch, Q
 from django.urls import path
 
-from transcoder import admin_html, admin_views, delivery, gallery, services, uploads
+from transcoder import (
+    admin_html,
+    admin_library,
+    admin_views,
+    delivery,
+    gallery,
+    services,
+    uploads,
+)
 from transcoder.admin_views import request_origin
 from transcoder.forms import AssetChangeForm, PresetForm
 from transcoder.models import Asset, Preset, Rendition, RenditionStatus
@@ -78,7 +86,12 @@ class AssetAdmin(admin.ModelAdmin):
         "created_at",
     ]
     list_display_links = ["thumbnail", "__str__"]
-    list_filter = ["format", RenditionStatusFilter, "created_at"]
+    list_filter = [
+        "format",
+        RenditionStatusFilter,
+        admin_library.NearDuplicateFilter,
+        "created_at",
+    ]
     search_fields = ["title", "alt_text", "original_filename", "content_hash"]
     date_hierarchy = "created_at"
     list_per_page = 50
@@ -144,6 +157,16 @@ class AssetAdmin(admin.ModelAdmin):
                 admin_views.gallery_view,
                 "transcoder_asset_gallery",
             ),
+            (
+                "<uuid:object_id>/replace/",
+                admin_library.replace_view,
+                "transcoder_asset_replace",
+            ),
+            (
+                "<uuid:object_id>/versions/<int:version_id>/restore/",
+                admin_library.restore_view,
+                "transcoder_asset_restore",
+            ),
         ]
         wrap = self.admin_site.admin_view
         return [
@@ -188,7 +211,17 @@ class AssetAdmin(admin.ModelAdmin):
                 asset=obj, origin=request_origin(request)
             )
             context["mh_crops"] = admin_html.crop_presets(obj)
+            context.update(admin_library.change_context(asset=obj))
         return super().render_change_form(request, context, add, change, **kw)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        asset = self.get_object(request, object_id)
+        if asset is not None:
+            extra_context = {
+                **(extra_context or {}),
+                **admin_library.asset_delete_context(asset=asset),
+            }
+        return super().delete_view(request, object_id, extra_context)
 
     # --- writes through services ---------------------------------------------
     def add_view(self, request, form_url="", extra_context=None):
@@ -252,6 +285,15 @@ class PresetAdmin(admin.ModelAdmin):
 
     class Media:
         js = ["transcoder/status.js"]
+
+    def delete_view(self, request, object_id, extra_context=None):
+        preset = self.get_object(request, object_id)
+        if preset is not None:
+            extra_context = {
+                **(extra_context or {}),
+                **admin_library.preset_delete_context(preset=preset),
+            }
+        return super().delete_view(request, object_id, extra_context)
 
     def get_urls(self):
         wrap = self.admin_site.admin_view

@@ -35,7 +35,7 @@ from transcoder import params, selectors
 from transcoder.conf import setting
 from transcoder.delivery_headers import IMMUTABLE, MIME_BY_EXT, SERVED_CSP
 from transcoder.models import Asset, DeletedAsset
-from transcoder.services import sitekeys
+from transcoder.services import sitekeys, usage
 
 _RENDITION_NAME = re.compile(
     r"^renditions/[0-9a-f-]{36}/[-A-Za-z0-9_]{1,50}/[0-9a-f]{16}-\d{1,5}\.(jpg|png|webp|avif)$"
@@ -215,6 +215,12 @@ def embed(request, asset_id, preset_slug):
         return _embed_miss(asset_id, preset_slug)
     if site_key is not None:
         sitekeys.site_key_count(site_key=site_key)
+    usage.usage_record(
+        asset_id=asset_id,
+        origin=usage.usage_origin(
+            origin=request.headers.get("Origin"), referer=request.headers.get("Referer")
+        ),
+    )
     response = HttpResponseRedirect(rendition_url(rendition))
     response["Vary"] = "Accept" if site_key is None else "Accept, Origin, Referer"
     # Anonymous links: browsers may reuse the redirect for a while (the signed

@@ -37,7 +37,20 @@ def on_upload(event, context=None):
             if key is None:
                 continue
             try:
-                asset = services.asset_finalize_upload(key=key, queue_renditions=False)
+                asset = services.asset_finalize_upload(
+                    key=key,
+                    queue_renditions=False,
+                    # A browser's (or API client's) own finalize decides
+                    # about its duplicate: it may say "upload anyway".
+                    keep_duplicate=keys.is_minted_upload_key(key),
+                )
+            except services.DuplicateAssetError as e:
+                logger.info(
+                    "Upload %s is a duplicate of asset %s; no asset made",
+                    key,
+                    e.existing.pk,
+                )
+                continue
             except ValidationError as e:
                 logger.warning(
                     "Upload %s was not finalized: %s", key, "; ".join(e.messages)

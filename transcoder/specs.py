@@ -56,6 +56,7 @@ FORMATS = {
 }
 
 _HEX_COLOUR = re.compile(r"^#[0-9a-f]{6}$")
+_SOURCE = re.compile(r"[0-9a-f]{0,16}")
 
 
 def _is_int(value) -> bool:
@@ -79,6 +80,10 @@ class RenditionSpec:
     quality: int = 80
     focal: tuple[float, float] | None = None
     background: str = "#ffffff"
+    # The short content hash of a replaced original (Asset.spec_source): it
+    # gives a replaced file new rendition names. Empty for a first original,
+    # and then left out of the digest, so existing digests never change.
+    source: str = ""
 
     def __post_init__(self):
         try:
@@ -119,6 +124,8 @@ class RenditionSpec:
             and _HEX_COLOUR.match(self.background.lower())
         ):
             raise SpecError("The background must be a colour like #ffffff.")
+        if not (isinstance(self.source, str) and _SOURCE.fullmatch(self.source)):
+            raise SpecError("The source must be up to 16 hex digits.")
         # One colour, one digest: "#FFFFFF" and "#ffffff" are the same output.
         object.__setattr__(self, "background", self.background.lower())
         if fit is Fit.COVER and self.focal is not None:
@@ -145,6 +152,8 @@ class RenditionSpec:
         """Return a short stable hash of everything that shapes the output bytes."""
         payload = dataclasses.asdict(self) | {"engine": ENGINE_VERSION}
         payload["fit"] = str(self.fit)
+        if not self.source:
+            del payload["source"]
         blob = json.dumps(payload, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 

@@ -28,7 +28,7 @@ def asset_state(*, asset, presets, rows):
     counts = {READY: 0, FAILED: 0, PROCESSING: 0}
     error = ""
     for preset in presets:
-        for spec in preset.specs(asset.focal):
+        for spec in asset.rendition_specs(preset):
             row = rows.get((asset.pk, preset.pk, spec.digest))
             if row is None or row.status == RenditionStatus.PENDING:
                 counts[PROCESSING] += 1

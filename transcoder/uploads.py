@@ -137,6 +137,28 @@ def _created(asset):
     )
 
 
+def _duplicate(error):
+    """Answer a duplicate with the asset it duplicates; the page offers "anyway"."""
+    existing = error.existing
+    return JsonResponse(
+        {
+            "ok": False,
+            "duplicate": True,
+            "error": error.messages[0],
+            "asset": {
+                "id": str(existing.pk),
+                "title": str(existing),
+                "url": existing.get_absolute_url(),
+            },
+        },
+        status=409,
+    )
+
+
+def _allow_duplicate(request):
+    return request.POST.get("allow_duplicate") == "1"
+
+
 def _first_error(form):
     for errors in form.errors.values():
         return errors[0]
@@ -180,7 +202,10 @@ def upload_file_view(request, *, model_admin):
             title=form.cleaned_data["title"],
             alt_text=form.cleaned_data["alt_text"],
             uploaded_by=request.user,
+            allow_duplicate=_allow_duplicate(request),
         )
+    except services.DuplicateAssetError as e:
+        return _duplicate(e)
     except services.AssetRefusedError as e:
         return _refuse(e.messages[0])
     return _created(asset)
@@ -226,7 +251,10 @@ def finalize_view(request, *, model_admin):
             key=key,
             filename=request.POST.get("filename", "")[:255],
             uploaded_by=request.user,
+            allow_duplicate=_allow_duplicate(request),
         )
+    except services.DuplicateAssetError as e:
+        return _duplicate(e)
     except ValidationError as e:
         return _refuse(e.messages[0])
     return _created(asset)

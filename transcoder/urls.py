@@ -2,6 +2,7 @@ from django.urls import path, re_path
 
 from transcoder import delivery
 from transcoder.api import errors as api_errors
+from transcoder.api import replace as api_replace
 from transcoder.api import schema as api_schema
 from transcoder.api import uploads as api_uploads
 from transcoder.api import views as api_views
@@ -17,6 +18,11 @@ urlpatterns = [
         "api/assets/<uuid:asset_id>/",
         api_views.asset_detail,
         name="api-asset-detail",
+    ),
+    path(
+        "api/assets/<uuid:asset_id>/replace/",
+        api_replace.asset_replace,
+        name="api-asset-replace",
     ),
     path("api/uploads/", api_uploads.upload_create, name="api-upload-create"),
     path(

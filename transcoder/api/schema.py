@@ -185,6 +185,32 @@ SCHEMAS = {
                 "pattern": f"^{keys.MINTED_UPLOAD_PATTERN}$",
             },
             "filename": _TEXT_255,
+            "allow_duplicate": {
+                "type": "boolean",
+                "description": "Make an image even if one has the same file.",
+            },
+        },
+    },
+    "Replace": {
+        "type": "object",
+        "required": ["key"],
+        "properties": {
+            "key": {
+                "type": "string",
+                "pattern": f"^{keys.MINTED_UPLOAD_PATTERN}$",
+            },
+            "filename": _TEXT_255,
+        },
+    },
+    "Duplicate": {
+        "type": "object",
+        "description": "The file is in the library already as `asset`; nothing "
+        "was stored. Finalize a new upload with allow_duplicate to make a copy.",
+        "required": ["error", "status", "asset"],
+        "properties": {
+            "error": _STRING,
+            "status": {"type": "integer"},
+            "asset": {"$ref": _REF + "Asset"},
         },
     },
 }
@@ -249,6 +275,19 @@ PATHS = {
             "responses": {"204": {"description": "Deleted."}, **_errors(404)},
         },
     },
+    "/api/assets/{asset_id}/replace/": {
+        "parameters": [_ID],
+        "post": {
+            "operationId": "replaceAssetFile",
+            "summary": "Make an upload the image's new file; the id, texts and "
+            "embed links stay, the old file stays as a version (scope write).",
+            "requestBody": _body("Replace"),
+            "responses": {
+                "200": _json("Asset", "The image; new renditions follow."),
+                **_errors(400, 404, 410, 413, 415),
+            },
+        },
+    },
     "/api/uploads/": {
         "post": {
             "operationId": "createUpload",
@@ -290,6 +329,7 @@ PATHS = {
                 "200": _json("Asset", "The image made by an earlier call."),
                 "201": _json("Asset", "The new image; renditions follow."),
                 **_errors(400, 404, 413, 415),
+                "409": _json("Duplicate", "The same file is an image already."),
             },
         }
     },

@@ -26,6 +26,7 @@ from transcoder.api.views import json_body, text_field
 from transcoder.conf import setting
 from transcoder.models import Asset
 from transcoder.services import (
+    DuplicateAssetError,
     UploadNotFoundError,
     UploadOwnerError,
     asset_finalize_upload,
@@ -130,13 +131,32 @@ def _finalize(request, *, token):
     key = text_field(body, "key", default=None)
     if not keys.is_minted_upload_key(key):
         raise ApiError(400, "key must be the key /api/uploads/ answered with.")
+    allow_duplicate = body.get("allow_duplicate", False)
+    if not isinstance(allow_duplicate, bool):
+        raise ApiError(400, "allow_duplicate must be true or false.")
     existed = Asset.objects.filter(upload_key=key).exists()
     try:
         asset = asset_finalize_upload(
             key=key,
             filename=text_field(body, "filename"),
             uploaded_by=token.created_by,
+            allow_duplicate=allow_duplicate,
         )
+    except DuplicateAssetError as e:
+        # Nothing was stored and the upload is gone; the answer names the
+        # image that has this file, so a client can use it (or send the file
+        # again with allow_duplicate).
+        existing = assets_for_api().get(pk=e.existing.pk)
+        response = JsonResponse(
+            {
+                "error": e.messages[0],
+                "status": 409,
+                "asset": asset_json(request, existing),
+            },
+            status=409,
+        )
+        response["Cache-Control"] = "private, no-store"
+        return response
     except UploadNotFoundError as e:
         raise ApiError(404, " ".join(e.messages)) from None
     except UploadOwnerError as e:

@@ -4,11 +4,15 @@ from transcoder.models.assets import Asset, DeletedAsset
 from transcoder.models.jobs import RebuildJob
 from transcoder.models.keys import ApiRateWindow, ApiToken, SiteKey
 from transcoder.models.presets import Fit, Preset, Rendition, RenditionStatus
+from transcoder.models.usage import UsageDay
+from transcoder.models.versions import AssetHashBand, AssetVersion
 
 __all__ = [
     "ApiRateWindow",
     "ApiToken",
     "Asset",
+    "AssetHashBand",
+    "AssetVersion",
     "DeletedAsset",
     "Fit",
     "Preset",
@@ -16,4 +20,5 @@ __all__ = [
     "Rendition",
     "RenditionStatus",
     "SiteKey",
+    "UsageDay",
 ]

@@ -1,5 +1,6 @@
 """Assets: the originals editors upload, and their tombstones."""
 
+import dataclasses
 import uuid
 
 from django.conf import settings
@@ -57,6 +58,19 @@ class Asset(models.Model):
         related_name="+",
         editable=False,
     )
+    # The perceptual difference hash (16 hex digits, see transcoder.perceptual)
+    # and how many other assets look alike; kept up to date at upload, so the
+    # "has near duplicates" filter is one indexed comparison.
+    dhash = models.CharField(max_length=16, blank=True, db_index=True, editable=False)
+    near_duplicates = models.PositiveIntegerField(
+        default=0, db_index=True, editable=False
+    )
+    # Empty until the file is first replaced; then the current original's
+    # short content hash, mixed into every rendition digest so a replaced
+    # file gets new rendition names (see Asset.rendition_specs).
+    spec_source = models.CharField(max_length=16, blank=True, editable=False)
+    # When the current file was uploaded, if it replaced an earlier one.
+    file_uploaded_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -83,6 +97,13 @@ class Asset(models.Model):
         if self.focal_x is None or self.focal_y is None:
             return None
         return (self.focal_x, self.focal_y)
+
+    def rendition_specs(self, preset):
+        """Return ``preset``'s specs for this asset: its focal point, its file."""
+        specs = preset.specs(self.focal)
+        if not self.spec_source:
+            return specs
+        return [dataclasses.replace(s, source=self.spec_source) for s in specs]
 
     @property
     def focal_area(self):

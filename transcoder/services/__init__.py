@@ -17,6 +17,11 @@ from transcoder.services.assets import (
     objects_delete,
     validate_image,
 )
+from transcoder.services.duplicates import (
+    DuplicateAssetError,
+    duplicate_of,
+    near_duplicates,
+)
 from transcoder.services.maintenance import orphans_purge
 from transcoder.services.objects import object_delete, objects_erase
 from transcoder.services.presets import preset_save
@@ -32,9 +37,16 @@ from transcoder.services.renditions import (
     renditions_generate,
 )
 from transcoder.services.tokens import api_token_issue
+from transcoder.services.usage import usage_record, usage_summary
+from transcoder.services.versions import (
+    asset_replace,
+    asset_replace_upload,
+    asset_version_restore,
+)
 
 __all__ = [
     "AssetRefusedError",
+    "DuplicateAssetError",
     "RenditionStorageError",
     "UploadNotFoundError",
     "UploadOwnerError",
@@ -44,7 +56,14 @@ __all__ = [
     "asset_erase",
     "asset_finalize_upload",
     "is_upload_key",
+    "asset_replace",
+    "asset_replace_upload",
     "asset_update",
+    "asset_version_restore",
+    "duplicate_of",
+    "near_duplicates",
+    "usage_record",
+    "usage_summary",
     "object_delete",
     "objects_delete",
     "objects_erase",

@@ -15,6 +15,13 @@ from transcoder.conf import image_limits, setting
 from transcoder.keys import original_name
 from transcoder.limits import check_size
 from transcoder.models import Asset
+from transcoder.services.duplicates import (
+    DuplicateAssetError,
+    asset_hash_forget,
+    asset_hash_set,
+    dhash_of,
+    duplicate_check,
+)
 from transcoder.services.objects import object_delete, objects_erase
 from transcoder.services.renditions import renditions_enqueue
 
@@ -49,9 +56,10 @@ def validate_image(data):
         return engine.inspect(data, image_limits())
 
 
-def _asset_insert(asset, *, preset_ids, queue_renditions):
+def _asset_insert(asset, *, dhash, preset_ids, queue_renditions):
     with transaction.atomic():
         asset.save(force_insert=True)
+        asset_hash_set(asset=asset, dhash=dhash)
         if queue_renditions:
             renditions_enqueue(asset_id=asset.pk, preset_ids=preset_ids)
     return asset
@@ -68,13 +76,17 @@ def asset_create(
     upload_key=None,
     preset_ids=None,
     queue_renditions=True,
+    allow_duplicate=False,
+    visible=None,
 ):
     """Validate an upload, store the original untouched, and queue its renditions.
 
     ``content`` is bytes or a file. A refused upload raises AssetRefusedError and
-    leaves nothing stored. With ``upload_key``, creating twice returns the
-    first asset. A caller that builds the renditions itself passes
-    ``queue_renditions=False``.
+    leaves nothing stored. A file whose content is already in the library (among
+    the ``visible`` assets, default all) raises DuplicateAssetError, again with
+    nothing stored, unless ``allow_duplicate``. With ``upload_key``, creating
+    twice returns the first asset. A caller that builds the renditions itself
+    passes ``queue_renditions=False``.
     """
     if upload_key:
         existing = Asset.objects.filter(upload_key=upload_key).first()
@@ -83,6 +95,9 @@ def asset_create(
     data = _read_limited(content, image_limits().max_bytes)
     info = validate_image(data)
     content_hash = hashlib.sha256(data).hexdigest()
+    if not allow_duplicate:
+        duplicate_check(content_hash=content_hash, assets=visible)
+    dhash = dhash_of(data)
     asset = Asset(
         id=uuid.uuid4(),
         title=title or _title_from_filename(filename),
@@ -106,7 +121,10 @@ def asset_create(
     )
     try:
         return _asset_insert(
-            asset, preset_ids=preset_ids, queue_renditions=queue_renditions
+            asset,
+            dhash=dhash,
+            preset_ids=preset_ids,
+            queue_renditions=queue_renditions,
         )
     except IntegrityError:
         storage.delete(asset.original)
@@ -128,13 +146,27 @@ class UploadOwnerError(ValidationError):
     """The direct upload was started by another user."""
 
 
-def asset_finalize_upload(*, key, filename="", uploaded_by=None, queue_renditions=True):
+def asset_finalize_upload(
+    *,
+    key,
+    filename="",
+    uploaded_by=None,
+    queue_renditions=True,
+    allow_duplicate=False,
+    keep_duplicate=False,
+    visible=None,
+):
     """Turn a direct upload into an asset, treating the object as untrusted.
 
     Checks size, sniffed format and pixels exactly as for any upload; a refused
-    object is deleted. Idempotent per key: the browser's finalize call and the
-    S3 event may race, and S3 may deliver an event twice; all yield one asset,
-    which gets the file name and uploader from whichever call knows them.
+    object is deleted. So is a duplicate (DuplicateAssetError, unless
+    ``allow_duplicate``), except with ``keep_duplicate``: the S3 event passes
+    it for a browser's upload, whose own finalize may still say "upload
+    anyway" (and deletes it otherwise; purge_orphans removes what is left).
+
+    Idempotent per key: the browser's finalize call and the S3 event may race,
+    and S3 may deliver an event twice; all yield one asset, which gets the
+    file name and uploader from whichever call knows them.
     """
     if not keys.is_upload_key(key):
         logger.warning("Refusing to finalize %r: not an upload key", key)
@@ -153,6 +185,9 @@ def asset_finalize_upload(*, key, filename="", uploaded_by=None, queue_rendition
         filename=filename,
         uploaded_by=uploaded_by,
         queue_renditions=queue_renditions,
+        allow_duplicate=allow_duplicate,
+        keep_duplicate=keep_duplicate,
+        visible=visible,
     )
     return _with_upload_details(asset, filename=filename, uploaded_by=uploaded_by)
 
@@ -173,7 +208,16 @@ def _with_upload_details(asset, *, filename, uploaded_by):
     return asset
 
 
-def _finalize(*, key, filename, uploaded_by, queue_renditions):
+def _finalize(
+    *,
+    key,
+    filename,
+    uploaded_by,
+    queue_renditions,
+    allow_duplicate,
+    keep_duplicate,
+    visible,
+):
     existing = Asset.objects.filter(upload_key=key).first()
     if existing:
         return existing
@@ -205,7 +249,13 @@ def _finalize(*, key, filename, uploaded_by, queue_renditions):
             uploaded_by=uploaded_by,
             upload_key=key,
             queue_renditions=queue_renditions,
+            allow_duplicate=allow_duplicate,
+            visible=visible,
         )
+    except DuplicateAssetError:
+        if not keep_duplicate:
+            storage.delete(key)
+        raise
     except AssetRefusedError:
         storage.delete(key)
         raise
@@ -266,9 +316,11 @@ def asset_delete(*, asset, erase=None):
     asset_id = asset.pk
     names = [
         asset.original,
+        *asset.versions.values_list("original", flat=True),
         *asset.renditions.exclude(name="").values_list("name", flat=True),
     ]
     with transaction.atomic():
+        asset_hash_forget(asset=asset)
         asset.delete()
         if erase:
             transaction.on_commit(lambda: objects_erase(asset_id=asset_id))

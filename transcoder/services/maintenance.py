@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from transcoder import keys
 from transcoder.conf import setting
-from transcoder.models import Asset, Rendition
+from transcoder.models import Asset, AssetVersion, Rendition
 from transcoder.services.objects import object_delete, s3_client
 
 logger = logging.getLogger(__name__)
@@ -59,6 +59,8 @@ def orphans_purge(*, dry_run=False, now=None):
         if modified < now - upload_ttl - UPLOAD_GRACE
     ]
     originals = set(Asset.objects.values_list("original", flat=True))
+    # An earlier file of a replaced asset is kept as a version, to restore.
+    originals |= set(AssetVersion.objects.values_list("original", flat=True))
     plan += [
         ("default", name, "no asset refers to it")
         for name, modified in _objects(storages["default"], "originals")

@@ -55,7 +55,7 @@ def renditions_generate(*, asset_id, preset_ids=None, force=False):
     plan = []
     for preset in presets:
         try:
-            specs = preset.specs(asset.focal)
+            specs = asset.rendition_specs(preset)
         except SpecError as e:
             # Saved before a limit it now breaks (say a PNG wider than PNG's
             # cap): skip it rather than fail every other preset's build.

@@ -43,8 +43,22 @@ class Command(BaseCommand):
             metavar="N",
             help="Import with N processes at once (default 1).",
         )
+        parser.add_argument(
+            "--allow-duplicates",
+            action="store_true",
+            help="Import a file even if the same file is in the library already.",
+        )
 
-    def handle(self, *args, paths, as_json=False, presets=None, jobs=1, **options):
+    def handle(
+        self,
+        *args,
+        paths,
+        as_json=False,
+        presets=None,
+        jobs=1,
+        allow_duplicates=False,
+        **options,
+    ):
         preset_ids = None
         if presets:
             found = dict(
@@ -54,7 +68,7 @@ class Command(BaseCommand):
             if missing:
                 raise CommandError(f"Unknown preset: {', '.join(missing)}.")
             preset_ids = list(found.values())
-        work = [(Path(p), preset_ids) for p in paths]
+        work = [(Path(p), preset_ids, allow_duplicates) for p in paths]
         if jobs > 1 and len(work) > 1:
             # Children are forked: they must not share the parent's connections.
             connections.close_all()
@@ -68,7 +82,8 @@ class Command(BaseCommand):
             results = [self._report(*ingest_one(*item)) for item in work]
         if as_json:
             self.stdout.write(json.dumps(results, indent=2))
-        failed = [r for r in results if r["status"] != "ok"]
+        # A duplicate is not a failure: the file is in the library.
+        failed = [r for r in results if r["status"] not in ("ok", "duplicate")]
         if failed:
             raise SystemExit(1)
 
@@ -103,7 +118,7 @@ def _ingest_in_child(item):
         connections.close_all()
 
 
-def ingest_one(path, preset_ids):
+def ingest_one(path, preset_ids, allow_duplicate=False):
     """Import one file and build its renditions here; return (result, line, error)."""
     result = {
         "file": str(path),
@@ -116,9 +131,16 @@ def ingest_one(path, preset_ids):
     try:
         content = _read_file(path, image_limits().max_bytes)
         # Built right here, in this process, so the result can be reported.
-        asset = services.asset_create(
-            content=content, filename=path.name, queue_renditions=False
-        )
+        try:
+            asset = services.asset_create(
+                content=content,
+                filename=path.name,
+                queue_renditions=False,
+                allow_duplicate=allow_duplicate,
+            )
+        except services.DuplicateAssetError as e:
+            result.update(status="duplicate", asset=str(e.existing.pk))
+            return result, f"duplicate {e.existing.pk} ({e.existing})", False
         rows = services.renditions_generate(asset_id=asset.pk, preset_ids=preset_ids)
         failed = [r for r in rows if r.status != RenditionStatus.READY]
         if failed:

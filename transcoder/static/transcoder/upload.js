@@ -14,7 +14,7 @@
   const waiting = [];
   // ok: uploaded and built; refused: refused or failed; processing: uploaded,
   // renditions being built by the worker.
-  const tally = { total: 0, ok: 0, refused: 0, processing: 0 };
+  const tally = { total: 0, ok: 0, refused: 0, processing: 0, duplicates: 0 };
   const POLL_MS = 1000;
   const watching = {};
   let running = 0;
@@ -182,7 +182,8 @@
       return;
     }
     const parts = [tally.ok + " uploaded"];
-    if (tally.refused) parts.push(tally.refused + " refused");
+    if (tally.duplicates) parts.push(tally.duplicates + " already in the library");
+    if (tally.refused - tally.duplicates) parts.push((tally.refused - tally.duplicates) + " refused");
     summary.append(parts.join(", ") + ".");
     if (tally.ok && form.dataset.listUrl) {
       const a = document.createElement("a");
@@ -207,9 +208,10 @@
     return null;
   }
 
-  async function uploadDjango(file, item) {
+  async function uploadDjango(file, item, anyway) {
     const body = new FormData();
     body.append("file", file);
+    if (anyway) body.append("allow_duplicate", "1");
     const res = await send(form.action, body, function (p) {
       item.progress.value = p;
       if (p >= 100) item.result.textContent = "Checking…";
@@ -217,7 +219,7 @@
     return res;
   }
 
-  async function uploadDirect(file, item) {
+  async function uploadDirect(file, item, anyway) {
     const ask = new FormData();
     ask.append("filename", file.name);
     ask.append("content_type", file.type || "application/octet-stream");
@@ -235,15 +237,45 @@
     const fin = new FormData();
     fin.append("key", presign.data.fields.key);
     fin.append("filename", file.name);
+    if (anyway) fin.append("allow_duplicate", "1");
     return send(form.dataset.finalizeUrl, fin);
   }
 
-  async function run(file, item) {
+  // Already in the library: link to it, and offer to upload the file anyway
+  // (the server stored nothing, so "anyway" sends the file again).
+  function duplicate(item, file, res) {
+    item.progress.value = 100;
+    item.tr.classList.add("is-duplicate");
+    item.result.textContent = "Already in the library as ";
+    const a = document.createElement("a");
+    a.href = res.data.asset.url;
+    a.textContent = res.data.asset.title;
+    const again = document.createElement("button");
+    again.type = "button";
+    again.className = "button mh-anyway";
+    again.textContent = "Upload anyway";
+    again.addEventListener("click", function () {
+      item.tr.classList.remove("is-duplicate");
+      tally.refused -= 1;
+      tally.duplicates -= 1;
+      waiting.push({ file: file, item: item, anyway: true });
+      report();
+      pump();
+    });
+    item.result.append(a, ". ", again);
+    tally.refused += 1;
+    tally.duplicates += 1;
+    report();
+  }
+
+  async function run(file, item, anyway) {
     item.result.textContent = "Uploading…";
     const upload = form.dataset.mode === "direct" ? uploadDirect : uploadDjango;
-    const res = await upload(file, item);
+    const res = await upload(file, item, anyway);
     if (res.data && res.data.ok) {
       processing(item, res.data.asset);
+    } else if (res.status === 409 && res.data && res.data.duplicate) {
+      duplicate(item, file, res);
     } else {
       done(item, false, failure(res));
     }
@@ -256,7 +288,7 @@
       const job = waiting.shift();
       running += 1;
       report();
-      run(job.file, job.item).finally(function () { running -= 1; pump(); report(); });
+      run(job.file, job.item, job.anyway).finally(function () { running -= 1; pump(); report(); });
     }
   }
 

@@ -1,0 +1,132 @@
+"""Admin pieces of the library: versions, look-alikes, usage, replace and restore.
+
+The change page shows three panels (template includes under
+templates/admin/transcoder/asset/); the replace and restore views write
+through services and need the change permission on the asset.
+"""
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.views.decorators.http import require_POST
+
+from transcoder import services
+from transcoder.models import AssetVersion, Rendition
+from transcoder.services import usage
+
+SIMILAR_SHOWN = 12
+
+
+class NearDuplicateFilter(admin.SimpleListFilter):
+    """Assets with look-alikes: one indexed comparison on a kept count."""
+
+    title = "near duplicates"
+    parameter_name = "near_duplicates"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Has near duplicates"), ("no", "Has none")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(near_duplicates__gt=0)
+        if self.value() == "no":
+            return queryset.filter(near_duplicates=0)
+        return queryset
+
+
+class ReplaceForm(forms.Form):
+    file = forms.ImageField(
+        label="New file",
+        help_text="The title, alt text, focal point and embed links stay; "
+        "the current file is kept as a version you can restore.",
+    )
+
+
+def change_context(*, asset, visible=None):
+    """Return the context of the versions, similar images and usage panels."""
+    return {
+        "mh_versions": list(asset.versions.select_related("uploaded_by")),
+        "mh_similar": services.near_duplicates(asset=asset, assets=visible)[
+            :SIMILAR_SHOWN
+        ],
+        "mh_usage": usage.usage_summary(asset_ids=[asset.pk]),
+        "mh_usage_days": usage.WINDOW_DAYS,
+    }
+
+
+def asset_delete_context(*, asset):
+    """Return the usage warning of an asset's delete confirmation."""
+    return {
+        "mh_usage": usage.usage_summary(asset_ids=[asset.pk]),
+        "mh_usage_days": usage.WINDOW_DAYS,
+    }
+
+
+def preset_delete_context(*, preset):
+    """Return the usage warning of a preset's delete confirmation.
+
+    Summed over the assets that have renditions of the preset, as one grouped
+    query with a subquery, whatever the library's size.
+    """
+    assets = Rendition.objects.filter(preset=preset).values("asset_id")
+    return {
+        "mh_usage": usage.usage_summary(asset_ids=assets),
+        "mh_usage_days": usage.WINDOW_DAYS,
+    }
+
+
+def _changeable(request, model_admin, object_id):
+    asset = model_admin.get_object(request, str(object_id))
+    if asset is None:
+        raise Http404("No such asset.")
+    if not model_admin.has_change_permission(request, asset):
+        raise PermissionDenied
+    return asset
+
+
+def replace_view(request, object_id, *, model_admin):
+    """Upload a new file for an asset; everything else about it stays."""
+    asset = _changeable(request, model_admin, object_id)
+    form = ReplaceForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            services.asset_replace(
+                asset=asset,
+                content=upload,
+                filename=upload.name,
+                uploaded_by=request.user,
+            )
+        except services.AssetRefusedError as e:
+            form.add_error("file", e.messages[0])
+        else:
+            messages.success(
+                request,
+                "The file was replaced; the renditions are being rebuilt and the "
+                "earlier file is listed under Versions.",
+            )
+            return HttpResponseRedirect(asset.get_absolute_url())
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "opts": model_admin.model._meta,
+        "title": f"Replace the file of {asset}",
+        "original": asset,
+        "form": form,
+    }
+    return TemplateResponse(request, "admin/transcoder/asset/replace.html", context)
+
+
+@require_POST
+def restore_view(request, object_id, version_id, *, model_admin):
+    """Make an earlier file current again, in one click."""
+    asset = _changeable(request, model_admin, object_id)
+    version = get_object_or_404(AssetVersion, pk=version_id, asset_id=asset.pk)
+    services.asset_version_restore(version=version)
+    messages.success(
+        request,
+        "The earlier file is current again; the renditions are being rebuilt.",
+    )
+    return HttpResponseRedirect(asset.get_absolute_url())

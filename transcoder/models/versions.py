@@ -1,0 +1,58 @@
+"""Versions: the earlier originals of an asset whose file was replaced."""
+
+from django.conf import settings
+from django.db import models
+
+
+class AssetVersion(models.Model):
+    """An original an asset had; restoring it makes it current again."""
+
+    asset = models.ForeignKey(
+        "transcoder.Asset", on_delete=models.CASCADE, related_name="versions"
+    )
+    original = models.CharField(max_length=255, unique=True, editable=False)
+    original_filename = models.CharField(max_length=255, blank=True, editable=False)
+    content_hash = models.CharField(max_length=64, editable=False)
+    format = models.CharField(max_length=10, editable=False)
+    mime_type = models.CharField(max_length=50, editable=False)
+    width = models.PositiveIntegerField(editable=False)
+    height = models.PositiveIntegerField(editable=False)
+    bytes = models.PositiveBigIntegerField(editable=False)
+    frames = models.PositiveIntegerField(default=1, editable=False)
+    dhash = models.CharField(max_length=16, blank=True, editable=False)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+    # When this file was uploaded (not when it was replaced).
+    created_at = models.DateTimeField(editable=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "asset version"
+
+    def __str__(self):
+        return f"{self.original_filename or self.original} ({self.created_at:%Y-%m-%d})"
+
+
+class AssetHashBand(models.Model):
+    """One band of an asset's perceptual hash, indexed to find look-alikes."""
+
+    asset = models.ForeignKey(
+        "transcoder.Asset", on_delete=models.CASCADE, related_name="hash_bands"
+    )
+    band = models.PositiveSmallIntegerField()
+    value = models.PositiveSmallIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["band", "value"], name="hashband_lookup")]
+        constraints = [
+            models.UniqueConstraint(fields=["asset", "band"], name="hashband_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.asset_id} band {self.band}={self.value}"

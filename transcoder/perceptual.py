@@ -1,0 +1,86 @@
+"""Perceptual difference hash (dHash): near-identical images get near-equal hashes.
+
+Pure Pillow, no Django, no numpy: it must fit the Lambda package. The hash is
+64 bits: the image is made upright and grey, reduced to 9x8 pixels, and each
+bit says whether a pixel is brighter than its right-hand neighbour. Resizing,
+recompression and light crops flip only a few bits; a different photo flips
+about half. Compare hashes with ``distance`` (the Hamming distance).
+
+For a bounded lookup the hash is split into ten bands (four of 7 bits, six of
+6): two hashes within ``THRESHOLD`` = 9 bits of each other agree on at least
+one band exactly (pigeonhole), so an index on (band, value) finds every
+candidate without scanning the library.
+"""
+
+import io
+
+from PIL import Image, ImageOps
+
+SIZE = 8
+BAND_WIDTHS = (7, 7, 7, 7, 6, 6, 6, 6, 6, 6)
+# Calibrated on the benchmark photos (bench/calibrate_dhash.py): resized and
+# recompressed copies are at most 3 bits away, copies cropped by 2% per side
+# at most 8; the closest two different photos are 18 apart. A 5% crop is 6 to
+# 14 away, so only some of those count as similar.
+THRESHOLD = len(BAND_WIDTHS) - 1
+
+
+class PerceptualError(ValueError):
+    """The bytes could not be decoded into an image to hash."""
+
+
+def dhash_image(image):
+    """Return the 64-bit difference hash of a Pillow image, as an int."""
+    image = ImageOps.exif_transpose(image)
+    if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
+        # Transparent pixels hash as white, as a page would show them.
+        rgba = image.convert("RGBA")
+        flat = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        flat.alpha_composite(rgba)
+        image = flat
+    grey = image.convert("L").resize((SIZE + 1, SIZE), Image.Resampling.LANCZOS)
+    pixels = grey.load()
+    value = 0
+    for y in range(SIZE):
+        for x in range(SIZE):
+            value = (value << 1) | (pixels[x, y] > pixels[x + 1, y])
+    return value
+
+
+def dhash_bytes(data):
+    """Return the difference hash of encoded image bytes; decode as little as needed.
+
+    JPEG is decoded at a reduced scale (draft mode), so a large photo costs a
+    fraction of a full decode. Raise PerceptualError if it cannot be decoded.
+    """
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            image.draft("RGB", (64, 64))
+            image.seek(0)
+            return dhash_image(image)
+    except (OSError, ValueError, Image.DecompressionBombError) as e:
+        raise PerceptualError(f"Could not hash the image: {e}") from e
+
+
+def distance(a, b):
+    """Return the number of bits in which two hashes differ."""
+    return (a ^ b).bit_count()
+
+
+def to_hex(value):
+    """Return a hash as 16 hex digits, as stored."""
+    return f"{value:016x}"
+
+
+def from_hex(text):
+    """Return the int of a stored hash."""
+    return int(text, 16)
+
+
+def bands(value):
+    """Return the hash's bands, most significant first, each an int."""
+    out, shift = [], 64
+    for width in BAND_WIDTHS:
+        shift -= width
+        out.append((value >> shift) & ((1 << width) - 1))
+    return out

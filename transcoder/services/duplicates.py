@@ -1,0 +1,131 @@
+"""Duplicates: the same file (content hash) or a look-alike (perceptual hash).
+
+The lookups take ``assets``, the queryset of assets the caller may see
+(default: all), so that "already in the library" never names an asset in a
+collection the editor cannot see: pass the permission policy's queryset.
+"""
+
+import logging
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F, Q
+
+from transcoder import perceptual
+from transcoder.models import Asset, AssetHashBand
+
+logger = logging.getLogger(__name__)
+
+
+class DuplicateAssetError(ValidationError):
+    """The file is already in the library; ``existing`` is that asset."""
+
+    def __init__(self, existing):
+        super().__init__(
+            f"Already in the library as {existing}.", code="DuplicateAssetError"
+        )
+        self.existing = existing
+
+
+def duplicate_of(*, content_hash, assets=None):
+    """Return the oldest visible asset whose original has ``content_hash``, or None."""
+    assets = Asset.objects.all() if assets is None else assets
+    return assets.filter(content_hash=content_hash).order_by("created_at").first()
+
+
+def duplicate_check(*, content_hash, assets=None):
+    """Raise DuplicateAssetError if an asset in ``assets`` has this content."""
+    existing = duplicate_of(content_hash=content_hash, assets=assets)
+    if existing is not None:
+        raise DuplicateAssetError(existing)
+
+
+def dhash_of(data):
+    """Return the perceptual hash of image bytes as stored (16 hex), or ""."""
+    try:
+        return perceptual.to_hex(perceptual.dhash_bytes(data))
+    except perceptual.PerceptualError as e:
+        logger.warning("No perceptual hash: %s", e)
+        return ""
+
+
+def _candidates(value, exclude_id):
+    band_match = Q()
+    for band, part in enumerate(perceptual.bands(value)):
+        band_match |= Q(band=band, value=part)
+    ids = (
+        AssetHashBand.objects.filter(band_match)
+        .exclude(asset_id=exclude_id)
+        .values("asset_id")
+    )
+    return Asset.objects.filter(pk__in=ids).exclude(dhash="")
+
+
+def near_duplicates(*, asset, assets=None, threshold=None):
+    """Return ``[(other asset, distance)]`` that look like ``asset``, closest first.
+
+    Only assets sharing a band of the hash are compared (an index lookup);
+    the pigeonhole rule makes that exhaustive up to perceptual.THRESHOLD.
+    """
+    if not asset.dhash:
+        return []
+    threshold = perceptual.THRESHOLD if threshold is None else threshold
+    value = perceptual.from_hex(asset.dhash)
+    candidates = _candidates(value, asset.pk)
+    if assets is not None:
+        candidates = candidates.filter(pk__in=assets.values("pk"))
+    found = [
+        (other, perceptual.distance(value, perceptual.from_hex(other.dhash)))
+        for other in candidates
+    ]
+    found = [(o, d) for o, d in found if d <= threshold]
+    found.sort(key=lambda pair: (pair[1], pair[0].created_at))
+    return found
+
+
+def _neighbour_ids(asset_id, dhash):
+    if not dhash:
+        return []
+    value = perceptual.from_hex(dhash)
+    return [
+        pk
+        for pk, other in _candidates(value, asset_id).values_list("pk", "dhash")
+        if perceptual.distance(value, perceptual.from_hex(other))
+        <= perceptual.THRESHOLD
+    ]
+
+
+def asset_hash_set(*, asset, dhash):
+    """Store an asset's perceptual hash and keep the look-alike counts right.
+
+    The asset's bands are rewritten, its neighbours' ``near_duplicates`` move
+    by one each, and its own count is set: the list filter "has near
+    duplicates" is then one indexed comparison, whatever the library's size.
+    """
+    with transaction.atomic():
+        old = _neighbour_ids(asset.pk, asset.dhash)
+        new = _neighbour_ids(asset.pk, dhash)
+        Asset.objects.filter(pk__in=set(old) - set(new)).update(
+            near_duplicates=F("near_duplicates") - 1
+        )
+        Asset.objects.filter(pk__in=set(new) - set(old)).update(
+            near_duplicates=F("near_duplicates") + 1
+        )
+        AssetHashBand.objects.filter(asset_id=asset.pk).delete()
+        if dhash:
+            parts = perceptual.bands(perceptual.from_hex(dhash))
+            AssetHashBand.objects.bulk_create(
+                AssetHashBand(asset_id=asset.pk, band=band, value=part)
+                for band, part in enumerate(parts)
+            )
+        asset.dhash = dhash
+        asset.near_duplicates = len(new)
+        Asset.objects.filter(pk=asset.pk).update(dhash=dhash, near_duplicates=len(new))
+    return asset
+
+
+def asset_hash_forget(*, asset):
+    """Take a deleted (or deleting) asset out of its neighbours' counts."""
+    Asset.objects.filter(pk__in=_neighbour_ids(asset.pk, asset.dhash)).update(
+        near_duplicates=F("near_duplicates") - 1
+    )

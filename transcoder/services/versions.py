@@ -1,0 +1,158 @@
+"""Versions: replace an asset's file and keep everything else; restore a version.
+
+The asset row always describes the current file; each earlier file is an
+AssetVersion. Replacing or restoring keeps the asset's id, title, alt text,
+focal point and embed links, and gives its renditions new content-addressed
+names (``Asset.spec_source`` enters every spec digest), so the old renditions
+are superseded as for a preset edit and old signed URLs keep working until
+purge_orphans.
+"""
+
+import hashlib
+import logging
+
+from django.core.files.base import ContentFile
+from django.core.files.storage import storages
+from django.db import transaction
+from django.utils import timezone
+
+from transcoder import keys
+from transcoder.conf import image_limits
+from transcoder.keys import original_name
+from transcoder.models import Asset, AssetVersion
+from transcoder.services.assets import (
+    AssetRefusedError,
+    UploadNotFoundError,
+    UploadOwnerError,
+    _read_limited,
+    validate_image,
+)
+from transcoder.services.duplicates import asset_hash_set, dhash_of
+from transcoder.services.renditions import renditions_enqueue
+
+logger = logging.getLogger(__name__)
+
+# What a version keeps of a file, and the asset has of its current one.
+FILE_FIELDS = (
+    "original",
+    "original_filename",
+    "content_hash",
+    "format",
+    "mime_type",
+    "width",
+    "height",
+    "bytes",
+    "frames",
+    "dhash",
+    "uploaded_by_id",
+)
+
+
+def _version_of_current(asset):
+    return AssetVersion(
+        asset_id=asset.pk,
+        created_at=asset.file_uploaded_at or asset.created_at,
+        **{f: getattr(asset, f) for f in FILE_FIELDS},
+    )
+
+
+def _make_current(asset, facts, *, uploaded_at):
+    dhash = facts.pop("dhash")
+    for field, value in facts.items():
+        setattr(asset, field, value)
+    asset.file_uploaded_at = uploaded_at
+    asset.spec_source = asset.content_hash[:16]
+    asset.save()
+    asset_hash_set(asset=asset, dhash=dhash)
+    renditions_enqueue(asset_id=asset.pk)
+
+
+def asset_replace(*, asset, content, filename="", uploaded_by=None):
+    """Make ``content`` the asset's file; the current file becomes a version.
+
+    The new file is checked as any upload (AssetRefusedError, nothing stored);
+    the same file as the current one is refused. Return the asset.
+    """
+    data = _read_limited(content, image_limits().max_bytes)
+    info = validate_image(data)
+    content_hash = hashlib.sha256(data).hexdigest()
+    if content_hash == asset.content_hash:
+        raise AssetRefusedError(
+            "This is the asset's current file already.", code="SameFile"
+        )
+    storage = storages["default"]
+    name = storage.save(
+        original_name(asset.pk, content_hash, info.format), ContentFile(data)
+    )
+    facts = {
+        "original": name,
+        "original_filename": (filename or "")[:255],
+        "content_hash": content_hash,
+        "format": info.format,
+        "mime_type": info.mime,
+        "width": info.width,
+        "height": info.height,
+        "bytes": len(data),
+        "frames": info.frames,
+        "dhash": dhash_of(data),
+        "uploaded_by_id": getattr(uploaded_by, "pk", None),
+    }
+    try:
+        with transaction.atomic():
+            locked = Asset.objects.select_for_update().get(pk=asset.pk)
+            _version_of_current(locked).save(force_insert=True)
+            _make_current(locked, facts, uploaded_at=timezone.now())
+    except BaseException:
+        storage.delete(name)
+        raise
+    logger.info("Asset %s: file replaced by %s", asset.pk, name)
+    return locked
+
+
+def asset_replace_upload(*, asset, key, uploaded_by=None, filename=""):
+    """Replace an asset's file with a direct upload (API, S3), then drop the upload."""
+    if not keys.is_minted_upload_key(key):
+        raise UploadNotFoundError("That is not an upload key mediahub made.")
+    if uploaded_by is not None and not keys.upload_key_owned_by(key, uploaded_by):
+        raise UploadOwnerError(
+            "This upload was started by another user; upload the file again."
+        )
+    storage = storages["default"]
+    try:
+        with storage.open(key, "rb") as f:
+            data = f.read(image_limits().max_bytes + 1)
+    except FileNotFoundError:
+        raise UploadNotFoundError(
+            "The upload was not found; it may have expired. Upload the file again."
+        ) from None
+    except Exception as e:
+        if str((getattr(e, "response", None) or {}).get("Error", {}).get("Code")) in {
+            "404",
+            "NoSuchKey",
+            "NotFound",
+        }:
+            raise UploadNotFoundError(
+                "The upload was not found; it may have expired."
+            ) from None
+        raise
+    try:
+        return asset_replace(
+            asset=asset, content=data, filename=filename, uploaded_by=uploaded_by
+        )
+    finally:
+        storage.delete(key)
+
+
+def asset_version_restore(*, version):
+    """Make an earlier file current again; the current file becomes a version."""
+    with transaction.atomic():
+        asset = Asset.objects.select_for_update().get(pk=version.asset_id)
+        version = AssetVersion.objects.select_for_update().get(pk=version.pk)
+        facts = {f: getattr(version, f) for f in FILE_FIELDS}
+        uploaded_at = version.created_at
+        current = _version_of_current(asset)
+        version.delete()
+        current.save(force_insert=True)
+        _make_current(asset, facts, uploaded_at=uploaded_at)
+    logger.info("Asset %s: restored %s", asset.pk, asset.original)
+    return asset
