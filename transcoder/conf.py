@@ -26,6 +26,9 @@ DEFAULTS = {
     # or this many seconds of work, then queues itself for the rest.
     "REBUILD_BATCH": 20,
     "REBUILD_SECONDS": 60,
+    # Where the API, the S3 upload event and `ingest` put assets when nobody
+    # chose: a path of collection names such as "Root/Inbox" ("": the root).
+    "DEFAULT_COLLECTION": "",
 }
 
 

@@ -9,6 +9,8 @@ from django.db.models.signals import post_delete
 from django.dispatch import receiver
 from django.urls import reverse
 
+from transcoder.models.collections import root_collection_id
+
 
 class Asset(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -56,6 +58,14 @@ class Asset(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
         editable=False,
+    )
+    # Assets made in code without a collection land in the root; uploads and
+    # the API choose one (see transcoder.permissions).
+    collection = models.ForeignKey(
+        "transcoder.Collection",
+        on_delete=models.PROTECT,
+        related_name="assets",
+        default=root_collection_id,
     )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)

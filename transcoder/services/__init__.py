@@ -17,6 +17,15 @@ from transcoder.services.assets import (
     objects_delete,
     validate_image,
 )
+from transcoder.services.collections import (
+    CollectionError,
+    assets_move,
+    collection_by_path,
+    collection_create,
+    collection_default,
+    collection_delete,
+    collection_update,
+)
 from transcoder.services.maintenance import orphans_purge
 from transcoder.services.objects import object_delete, objects_erase
 from transcoder.services.presets import preset_save
@@ -34,6 +43,13 @@ from transcoder.services.renditions import (
 from transcoder.services.tokens import api_token_issue
 
 __all__ = [
+    "CollectionError",
+    "assets_move",
+    "collection_by_path",
+    "collection_create",
+    "collection_default",
+    "collection_delete",
+    "collection_update",
     "AssetRefusedError",
     "RenditionStorageError",
     "UploadNotFoundError",

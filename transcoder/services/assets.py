@@ -15,6 +15,7 @@ from transcoder.conf import image_limits, setting
 from transcoder.keys import original_name
 from transcoder.limits import check_size
 from transcoder.models import Asset
+from transcoder.services.collections import collection_default
 from transcoder.services.objects import object_delete, objects_erase
 from transcoder.services.renditions import renditions_enqueue
 
@@ -68,13 +69,15 @@ def asset_create(
     upload_key=None,
     preset_ids=None,
     queue_renditions=True,
+    collection=None,
 ):
     """Validate an upload, store the original untouched, and queue its renditions.
 
     ``content`` is bytes or a file. A refused upload raises AssetRefusedError and
     leaves nothing stored. With ``upload_key``, creating twice returns the
     first asset. A caller that builds the renditions itself passes
-    ``queue_renditions=False``.
+    ``queue_renditions=False``. Without ``collection`` the asset goes to
+    MEDIAHUB_DEFAULT_COLLECTION (the S3 event, ``ingest``, code).
     """
     if upload_key:
         existing = Asset.objects.filter(upload_key=upload_key).first()
@@ -97,6 +100,7 @@ def asset_create(
         bytes=len(data),
         upload_key=upload_key,
         uploaded_by=uploaded_by,
+        collection=collection or collection_default(),
     )
     if focal:
         asset.focal_x, asset.focal_y = focal
@@ -128,7 +132,9 @@ class UploadOwnerError(ValidationError):
     """The direct upload was started by another user."""
 
 
-def asset_finalize_upload(*, key, filename="", uploaded_by=None, queue_renditions=True):
+def asset_finalize_upload(
+    *, key, filename="", uploaded_by=None, queue_renditions=True, collection=None
+):
     """Turn a direct upload into an asset, treating the object as untrusted.
 
     Checks size, sniffed format and pixels exactly as for any upload; a refused
@@ -153,11 +159,14 @@ def asset_finalize_upload(*, key, filename="", uploaded_by=None, queue_rendition
         filename=filename,
         uploaded_by=uploaded_by,
         queue_renditions=queue_renditions,
+        collection=collection,
     )
-    return _with_upload_details(asset, filename=filename, uploaded_by=uploaded_by)
+    return _with_upload_details(
+        asset, filename=filename, uploaded_by=uploaded_by, collection=collection
+    )
 
 
-def _with_upload_details(asset, *, filename, uploaded_by):
+def _with_upload_details(asset, *, filename, uploaded_by, collection=None):
     """Give an asset the S3 event made first the name and uploader the browser knows."""
     changes = {}
     if filename and not asset.original_filename:
@@ -166,6 +175,9 @@ def _with_upload_details(asset, *, filename, uploaded_by):
             changes["title"] = _title_from_filename(filename)
     if uploaded_by is not None and asset.uploaded_by_id is None:
         changes["uploaded_by"] = uploaded_by
+        # The S3 event only knew the default collection; the uploader chose.
+        if collection is not None and asset.collection_id != collection.pk:
+            changes["collection"] = collection
     if changes:
         Asset.objects.filter(pk=asset.pk).update(**changes)
         for field, value in changes.items():
@@ -173,7 +185,7 @@ def _with_upload_details(asset, *, filename, uploaded_by):
     return asset
 
 
-def _finalize(*, key, filename, uploaded_by, queue_renditions):
+def _finalize(*, key, filename, uploaded_by, queue_renditions, collection):
     existing = Asset.objects.filter(upload_key=key).first()
     if existing:
         return existing
@@ -205,6 +217,7 @@ def _finalize(*, key, filename, uploaded_by, queue_renditions):
             uploaded_by=uploaded_by,
             upload_key=key,
             queue_renditions=queue_renditions,
+            collection=collection,
         )
     except AssetRefusedError:
         storage.delete(key)
