@@ -134,7 +134,7 @@ class CollectionForm(forms.ModelForm):
                 return
             # Not into itself or below itself.
             field.queryset = field.queryset.exclude(path__startswith=instance.path)
-            field.initial = instance.get_parent()
+            field.initial = Collection.objects.get_parent(instance)
         else:
             field.initial = Collection.objects.get_first_root_node()
         field.required = True
@@ -143,7 +143,7 @@ class CollectionForm(forms.ModelForm):
         data = super().clean()
         parent, name = data.get("parent"), (data.get("name") or "").strip()
         if parent is not None and name:
-            siblings = parent.get_children().filter(name=name)
+            siblings = Collection.objects.get_children(parent).filter(name=name)
             if self.instance.pk:
                 siblings = siblings.exclude(pk=self.instance.pk)
             if siblings.exists():

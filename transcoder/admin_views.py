@@ -57,11 +57,12 @@ def status_view(request, *, model_admin):
 @require_GET
 def gallery_view(request, object_id, *, model_admin):
     """Return the asset page's rendition gallery alone, for it to refresh in place."""
+    if not model_admin.has_view_permission(request):
+        raise PermissionDenied
+    # An asset of a collection this user may not see is as good as missing.
     asset = permissions.visible_asset(request.user, object_id)
     if asset is None:
         raise Http404("No such asset.")
-    if not model_admin.has_view_permission(request, asset):
-        raise PermissionDenied
     return HttpResponse(
         gallery.render_gallery(asset=asset, origin=request_origin(request)),
         headers={"Cache-Control": "no-store"},

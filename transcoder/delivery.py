@@ -161,11 +161,12 @@ def original_response(asset):
 
 def original_view(request, object_id, *, model_admin):
     """Answer the admin's original link for staff who may view the asset."""
+    if not model_admin.has_view_permission(request):
+        raise PermissionDenied
+    # An asset of a collection this user may not see is as good as missing.
     asset = permissions.visible_asset(request.user, object_id)
     if asset is None:
         raise Http404("No such asset.")
-    if not model_admin.has_view_permission(request, asset):
-        raise PermissionDenied
     return original_response(asset)
 
 

@@ -31,7 +31,7 @@ class Collection(MP_Node):
 
     def path_names(self):
         """Return "Root/Marketing/Events": the names from the root to here."""
-        names = [c.name for c in self.get_ancestors()]
+        names = [c.name for c in Collection.objects.get_ancestors(self)]
         return "/".join([*names, self.name])
 
 
@@ -39,7 +39,7 @@ def root_collection():
     """Return the root collection, creating it if a fresh database lacks it."""
     root = Collection.objects.get_first_root_node()
     if root is None:
-        root = Collection.objects.add_root(name=ROOT_NAME)
+        root = Collection.objects.add_root(create_kwargs={"name": ROOT_NAME})
     return root
 
 

@@ -27,7 +27,7 @@ def collection_by_path(path):
     if names and names[0] == node.name:
         names = names[1:]
     for name in names:
-        node = node.get_children().filter(name=name).first()
+        node = Collection.objects.get_children(node).filter(name=name).first()
         if node is None:
             return None
     return node
@@ -48,9 +48,8 @@ def collection_default():
     if names and names[0] == node.name:
         names = names[1:]
     for name in names:
-        node = node.get_children().filter(name=name).first() or collection_create(
-            parent=node, name=name
-        )
+        child = Collection.objects.get_children(node).filter(name=name).first()
+        node = child or collection_create(parent=node, name=name)
     logger.info("Created the default collection %s", path)
     return node
 
@@ -65,7 +64,7 @@ def _clean_name(name):
 
 
 def _check_sibling(parent, name, exclude=None):
-    siblings = parent.get_children().filter(name=name)
+    siblings = Collection.objects.get_children(parent).filter(name=name)
     if exclude is not None:
         siblings = siblings.exclude(pk=exclude.pk)
     if siblings.exists():
@@ -78,7 +77,7 @@ def collection_create(*, parent, name):
     with transaction.atomic():
         parent = Collection.objects.select_for_update().get(pk=parent.pk)
         _check_sibling(parent, name)
-        return parent.add_child(name=name)
+        return Collection.objects.add_child(parent, create_kwargs={"name": name})
 
 
 def collection_update(*, collection, name, parent=None):
@@ -86,7 +85,7 @@ def collection_update(*, collection, name, parent=None):
     name = _clean_name(name)
     with transaction.atomic():
         collection = Collection.objects.get(pk=collection.pk)
-        current_parent = collection.get_parent()
+        current_parent = Collection.objects.get_parent(collection)
         target = parent or current_parent
         if collection.is_root():
             if parent is not None:
@@ -100,7 +99,7 @@ def collection_update(*, collection, name, parent=None):
             Collection.objects.filter(pk=collection.pk).update(name=name)
             collection.name = name
         if target is not None and target.pk != current_parent.pk:
-            collection.move(target, pos="sorted-child")
+            Collection.objects.move(collection, target, pos="sorted-child")
         return Collection.objects.get(pk=collection.pk)
 
 
@@ -109,7 +108,7 @@ def collection_delete(*, collection):
     collection = Collection.objects.get(pk=collection.pk)
     if collection.is_root():
         raise CollectionError("The root collection cannot be deleted.")
-    if collection.get_children_count():
+    if Collection.objects.get_children_count(collection):
         raise CollectionError(
             f"{collection.name} has collections inside it; move or delete them first."
         )
