@@ -25,6 +25,8 @@ def token_assets(token, action="view"):
 
 def token_collection(token, value, action="add"):
     """Return the collection ``value`` (an id) if the token may ``action`` there."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # JSON has one number type: 7.0 is a whole number
     if not isinstance(value, int) or isinstance(value, bool) or value < 1:
         raise ApiError(400, "collection must be a collection id (a whole number).")
     found = permissions.collections(token.created_by, action).filter(pk=value).first()
