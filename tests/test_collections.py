@@ -141,3 +141,33 @@ def test_migration_puts_existing_assets_in_the_root(tmp_path):
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip().splitlines()[-1] == "[('Root', 1)]"
+
+
+def test_collection_admin_adds_lists_and_refuses_deleting_non_empty(
+    tree, presets, jpeg, admin_client
+):
+    """The tree admin adds under a parent, lists indented, and keeps full ones."""
+    from django.urls import reverse
+
+    root, marketing, events = tree
+    added = admin_client.post(
+        reverse("admin:transcoder_collection_add"),
+        {
+            "name": "Press",
+            "parent": marketing.pk,
+            "group_permissions-TOTAL_FORMS": 0,
+            "group_permissions-INITIAL_FORMS": 0,
+        },
+    )
+    assert added.status_code == 302, added.content[:2000]
+    assert Collection.objects.get(name="Press").path_names() == "Root/Marketing/Press"
+    listing = admin_client.get(reverse("admin:transcoder_collection_changelist"))
+    assert "— — Press" in listing.content.decode()
+    services.asset_create(content=jpeg, filename="a.jpg", collection=events)
+    refused = admin_client.post(
+        reverse("admin:transcoder_collection_delete", args=[events.pk]),
+        {"post": "yes"},
+        follow=True,
+    )
+    assert "holds 1 asset" in refused.content.decode()
+    assert Collection.objects.filter(pk=events.pk).exists()
