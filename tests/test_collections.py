@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from transcoder import services
-from transcoder.models import Collection, root_collection
+from transcoder.models import Asset, Collection, root_collection
 
 
 @pytest.fixture
@@ -171,3 +171,25 @@ def test_collection_admin_adds_lists_and_refuses_deleting_non_empty(
     )
     assert "holds 1 asset" in refused.content.decode()
     assert Collection.objects.filter(pk=events.pk).exists()
+
+
+def test_ingest_and_direct_finalize_use_the_default_collection(
+    settings, presets, jpeg, tmp_path, stored_files
+):
+    """`ingest` and a finalize without a chooser (the S3 event) use the setting."""
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import storages
+    from django.core.management import call_command
+
+    settings.MEDIAHUB_DEFAULT_COLLECTION = "Root/Inbox"
+    photo = tmp_path / "in.jpg"
+    photo.write_bytes(jpeg)
+    call_command("ingest", str(photo), stdout=open(os.devnull, "w"))
+    key = storages["default"].save("uploads/manual/event.jpg", ContentFile(jpeg))
+    event = services.asset_finalize_upload(key=key)
+    where = {
+        a.original_filename: a.collection.path_names()
+        for a in Asset.objects.select_related("collection")
+    }
+    assert where == {"in.jpg": "Root/Inbox", "event.jpg": "Root/Inbox"}
+    assert event.collection.name == "Inbox"
