@@ -7,7 +7,7 @@ on a node, which hold for every collection below it too.
 """
 
 from django.contrib.auth.models import Group, Permission
-from django.db import models
+from django.db import IntegrityError, models, transaction
 from treebeard.mp_tree import MP_Node
 
 ROOT_NAME = "Root"
@@ -39,7 +39,12 @@ def root_collection():
     """Return the root collection, creating it if a fresh database lacks it."""
     root = Collection.objects.get_first_root_node()
     if root is None:
-        root = Collection.objects.add_root(create_kwargs={"name": ROOT_NAME})
+        try:
+            with transaction.atomic():
+                root = Collection.objects.add_root(create_kwargs={"name": ROOT_NAME})
+        except IntegrityError:
+            # Another process (ingest --jobs, a racing request) made it first.
+            root = Collection.objects.get_first_root_node()
     return root
 
 

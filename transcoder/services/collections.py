@@ -3,7 +3,7 @@
 import logging
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from transcoder.conf import setting
@@ -49,7 +49,13 @@ def collection_default():
         names = names[1:]
     for name in names:
         child = Collection.objects.get_children(node).filter(name=name).first()
-        node = child or collection_create(parent=node, name=name)
+        if child is None:
+            try:
+                child = collection_create(parent=node, name=name)
+            except (CollectionError, IntegrityError):
+                # Made meanwhile by a racing process.
+                child = Collection.objects.get_children(node).get(name=name)
+        node = child
     logger.info("Created the default collection %s", path)
     return node
 
