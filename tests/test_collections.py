@@ -193,3 +193,35 @@ def test_ingest_and_direct_finalize_use_the_default_collection(
     }
     assert where == {"in.jpg": "Root/Inbox", "event.jpg": "Root/Inbox"}
     assert event.collection.name == "Inbox"
+
+
+def test_collection_admin_grants_a_group_permission(tree, admin_client):
+    """The collection page's inline grants a group a permission on the node."""
+    from django.contrib.auth.models import Group, Permission
+    from django.urls import reverse
+
+    from transcoder.models import GroupCollectionPermission
+
+    _, marketing, _ = tree
+    group = Group.objects.create(name="Editors")
+    view = Permission.objects.get(
+        content_type__app_label="transcoder", codename="view_asset"
+    )
+    response = admin_client.post(
+        reverse("admin:transcoder_collection_change", args=[marketing.pk]),
+        {
+            "name": "Marketing",
+            "parent": Collection.objects.get_parent(marketing).pk,
+            "group_permissions-TOTAL_FORMS": 1,
+            "group_permissions-INITIAL_FORMS": 0,
+            "group_permissions-0-group": group.pk,
+            "group_permissions-0-permission": view.pk,
+        },
+    )
+    assert response.status_code == 302, response.content[:3000]
+    grant = GroupCollectionPermission.objects.get()
+    assert (grant.group, grant.collection, grant.permission) == (
+        group,
+        marketing,
+        view,
+    )
