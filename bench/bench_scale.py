@@ -114,9 +114,17 @@ def seed(start, stop):
     """Add assets number ``start`` to ``stop`` with every starter rendition row."""
     from django.db import connection, transaction
 
-    from transcoder.models import Asset, Preset, Rendition, RenditionStatus
+    from transcoder.models import (
+        Asset,
+        Preset,
+        Rendition,
+        RenditionStatus,
+        root_collection,
+    )
 
     plan = [(p, s) for p in Preset.objects.filter(active=True) for s in p.specs()]
+    # One lookup, not the field default's one per row.
+    root = root_collection().pk
 
     def assets():
         for i in range(start, stop):
@@ -133,6 +141,7 @@ def seed(start, stop):
                 width=4000,
                 height=3000,
                 bytes=2_000_000 + i,
+                collection_id=root,
             )
 
     def renditions():
@@ -231,7 +240,7 @@ def clients():
     )
     admin = Client()
     admin.force_login(user)
-    key = services.api_token_issue(token=ApiToken(name="bench"))
+    key = services.api_token_issue(token=ApiToken(name="bench", created_by=user))
     api = Client(headers={"Authorization": f"Bearer {key}"})
     return admin, api
 

@@ -196,6 +196,11 @@ CORS_EXPOSE_HEADERS = ["Retry-After"]
 if os.environ.get("MEDIAHUB_ERASE_VERSIONS"):
     MEDIAHUB_ERASE_VERSIONS = env_bool("MEDIAHUB_ERASE_VERSIONS")
 
+# The collection the API, the S3 upload event and `ingest` use when none is
+# chosen, as a path of names ("Root/Inbox"); unset, the root collection.
+if os.environ.get("MEDIAHUB_DEFAULT_COLLECTION"):
+    MEDIAHUB_DEFAULT_COLLECTION = os.environ["MEDIAHUB_DEFAULT_COLLECTION"].strip()
+
 # DATA_UPLOAD_MAX_MEMORY_SIZE bounds the form fields of a request, not its file
 # parts: a file part past FILE_UPLOAD_MAX_MEMORY_SIZE is written to a temporary
 # file however large it is, and CSRF parses every POST before any view checks

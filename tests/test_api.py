@@ -9,8 +9,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def token():
-    return services.api_token_issue(token=ApiToken(name="site"))
+def token(admin_user):
+    """A read token acting as a superuser (a token reaches its owner's assets)."""
+    return services.api_token_issue(token=ApiToken(name="site", created_by=admin_user))
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
 """Thin ModelAdmins: declarative options, with every write handed to a service."""
 
+from dataclasses import replace
 from functools import partial
 
 from django.contrib import admin, messages
@@ -7,11 +8,13 @@ from django.db.models import Count, Prefetch, Q
 from django.urls import path
 
 from transcoder import (
+    admin_collections,
     admin_html,
     admin_library,
     admin_views,
     delivery,
     gallery,
+    permissions,
     services,
     uploads,
 )
@@ -65,6 +68,7 @@ class RenditionStatusFilter(admin.SimpleListFilter):
 
 # Facts about the uploaded file: shown read-only, in their own fieldset.
 ORIGINAL_FIELDS = [
+    "collection",
     "original_filename",
     "format",
     "dimensions",
@@ -83,10 +87,12 @@ class AssetAdmin(admin.ModelAdmin):
         "__str__",
         "original_summary",
         "rendition_status",
+        "collection",
         "created_at",
     ]
     list_display_links = ["thumbnail", "__str__"]
     list_filter = [
+        admin_collections.CollectionFilter,
         "format",
         RenditionStatusFilter,
         admin_library.NearDuplicateFilter,
@@ -95,7 +101,7 @@ class AssetAdmin(admin.ModelAdmin):
     search_fields = ["title", "alt_text", "original_filename", "content_hash"]
     date_hierarchy = "created_at"
     list_per_page = 50
-    actions = ["regenerate_renditions"]
+    actions = ["regenerate_renditions", "move_to_collection"]
     # get_absolute_url is the change page itself; "View on site" would loop.
     view_on_site = False
     readonly_fields = ["preview", *ORIGINAL_FIELDS]
@@ -122,14 +128,39 @@ class AssetAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         # One prefetch serves the thumbnail (the ready ones) and the badges.
+        # The policy decides which assets this user reaches at all: the list,
+        # search, filters, change and delete pages and actions all start here.
         current = Rendition.objects.filter(superseded_at__isnull=True)
-        return (
-            super()
-            .get_queryset(request)
-            .prefetch_related(
-                Prefetch("renditions", queryset=current, to_attr="current_renditions")
-            )
+        return permissions.assets(
+            request.user, "view", super().get_queryset(request)
+        ).prefetch_related(
+            Prefetch("renditions", queryset=current, to_attr="current_renditions"),
+            "collection",
         )
+
+    # --- permissions: transcoder.permissions, per collection -------------------
+    def has_module_permission(self, request):
+        return permissions.may_any(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return permissions.may(request.user, "view", obj)
+
+    def has_add_permission(self, request):
+        return permissions.may(request.user, "add")
+
+    def has_change_permission(self, request, obj=None):
+        return permissions.may(request.user, "change", obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return permissions.may(request.user, "delete", obj)
+
+    def get_actions(self, request, action_location=admin.ActionLocation.CHANGE_LIST):
+        # An action gets only the selected assets its permission allows.
+        actions = super().get_actions(request, action_location=action_location)
+        return {
+            name: replace(action, func=admin_collections.narrowed(action.func))
+            for name, action in actions.items()
+        }
 
     def get_urls(self):
         # Each of these views checks this ModelAdmin's permissions itself.
@@ -211,7 +242,11 @@ class AssetAdmin(admin.ModelAdmin):
                 asset=obj, origin=request_origin(request)
             )
             context["mh_crops"] = admin_html.crop_presets(obj)
-            context.update(admin_library.change_context(asset=obj))
+            context.update(
+                admin_library.change_context(
+                    asset=obj, visible=permissions.assets(request.user, "view")
+                )
+            )
         return super().render_change_form(request, context, add, change, **kw)
 
     def delete_view(self, request, object_id, extra_context=None):
@@ -239,6 +274,10 @@ class AssetAdmin(admin.ModelAdmin):
     def delete_queryset(self, request, queryset):
         for asset in queryset:
             services.asset_delete(asset=asset)
+
+    @admin.action(description="Move to collection…", permissions=["change"])
+    def move_to_collection(self, request, queryset):
+        return admin_collections.move_view(self, request, queryset)
 
     @admin.action(description="Regenerate renditions", permissions=["change"])
     def regenerate_renditions(self, request, queryset):

@@ -7,13 +7,12 @@ checks the ModelAdmin's own permissions.
 import uuid
 
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404
+from django.http import Http404, HttpResponse, JsonResponse
 from django.views.decorators.http import require_GET, require_POST
 
-from transcoder import gallery, previews, services
+from transcoder import gallery, permissions, previews, services
 from transcoder.forms import PresetForm
-from transcoder.models import Asset, Preset, RebuildJob
+from transcoder.models import Preset, RebuildJob
 from transcoder.status import asset_states
 
 # One poll covers a page of the list or an upload batch; more is refused.
@@ -38,6 +37,13 @@ def status_view(request, *, model_admin):
         job_ids = _uuids(request.GET.get("jobs", ""))
     except ValueError as e:
         return JsonResponse({"error": str(e) or "Malformed id."}, status=400)
+    # Ids of assets the user may not see are answered as if they did not exist.
+    ids = [
+        str(pk)
+        for pk in permissions.assets(request.user)
+        .filter(pk__in=ids)
+        .values_list("pk", flat=True)
+    ]
     jobs = RebuildJob.objects.filter(pk__in=job_ids)
     return JsonResponse(
         {
@@ -51,9 +57,12 @@ def status_view(request, *, model_admin):
 @require_GET
 def gallery_view(request, object_id, *, model_admin):
     """Return the asset page's rendition gallery alone, for it to refresh in place."""
-    asset = get_object_or_404(Asset, pk=object_id)
-    if not model_admin.has_view_permission(request, asset):
+    if not model_admin.has_view_permission(request):
         raise PermissionDenied
+    # An asset of a collection this user may not see is as good as missing.
+    asset = permissions.visible_asset(request.user, object_id)
+    if asset is None:
+        raise Http404("No such asset.")
     return HttpResponse(
         gallery.render_gallery(asset=asset, origin=request_origin(request)),
         headers={"Cache-Control": "no-store"},
@@ -90,16 +99,18 @@ def preset_preview_view(request, object_id=None, *, model_admin):
     preset = form.save(commit=False)
     sample = request.POST.get("sample")
     if not sample:
-        return JsonResponse(previews.preset_change_summary(preset=preset, saved=saved))
-    # As the asset admin decides: viewing or changing assets shows them.
-    user = request.user
-    if not (
-        user.has_perm("transcoder.view_asset")
-        or user.has_perm("transcoder.change_asset")
-    ):
+        return JsonResponse(
+            previews.preset_change_summary(
+                preset=preset, saved=saved, visible=permissions.assets(request.user)
+            )
+        )
+    # As the asset admin decides: the policy says which assets show.
+    if not permissions.may(request.user, "view"):
         raise PermissionDenied
     try:
-        asset = Asset.objects.get(pk=uuid.UUID(sample))
-    except (ValueError, Asset.DoesNotExist):
+        asset = permissions.visible_asset(request.user, uuid.UUID(sample))
+    except ValueError:
+        asset = None
+    if asset is None:
         return JsonResponse({"error": "No such asset."}, status=404)
     return JsonResponse(previews.preset_sample(preset=preset, asset=asset))

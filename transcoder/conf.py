@@ -28,6 +28,9 @@ DEFAULTS = {
     "REBUILD_SECONDS": 60,
     # Encodes run at once per build; 0 means one per CPU, at most 4.
     "ENGINE_THREADS": 0,
+    # Where the API, the S3 upload event and `ingest` put assets when nobody
+    # chose: a path of collection names such as "Root/Inbox" ("": the root).
+    "DEFAULT_COLLECTION": "",
 }
 
 

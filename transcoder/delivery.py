@@ -23,7 +23,6 @@ from django.http import (
     HttpResponseForbidden,
     HttpResponseRedirect,
 )
-from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.crypto import constant_time_compare
 from django.utils.encoding import filepath_to_uri
@@ -31,7 +30,7 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_safe
 from storages.utils import clean_name
 
-from transcoder import params, selectors
+from transcoder import params, permissions, selectors
 from transcoder.conf import setting
 from transcoder.delivery_headers import IMMUTABLE, MIME_BY_EXT, SERVED_CSP
 from transcoder.models import Asset, DeletedAsset
@@ -162,9 +161,12 @@ def original_response(asset):
 
 def original_view(request, object_id, *, model_admin):
     """Answer the admin's original link for staff who may view the asset."""
-    asset = get_object_or_404(Asset, pk=object_id)
-    if not model_admin.has_view_permission(request, asset):
+    if not model_admin.has_view_permission(request):
         raise PermissionDenied
+    # An asset of a collection this user may not see is as good as missing.
+    asset = permissions.visible_asset(request.user, object_id)
+    if asset is None:
+        raise Http404("No such asset.")
     return original_response(asset)
 
 

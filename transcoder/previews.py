@@ -26,10 +26,11 @@ SAMPLE_SECONDS = 0.6
 STILLS = ("webp", "jpeg", "png")
 
 
-def preset_change_summary(*, preset, saved=None):
+def preset_change_summary(*, preset, saved=None, visible=None):
     """Return what saving ``preset`` (unsaved changes) would rebuild.
 
-    ``saved`` is the preset as stored, or None for a new one.
+    ``saved`` is the preset as stored, or None for a new one. Samples come
+    from ``visible`` (the assets the editor may see; all by default).
     """
     new = {s.digest for s in preset.specs()}
     old = {s.digest for s in saved.specs()} if saved and saved.active else set()
@@ -44,7 +45,8 @@ def preset_change_summary(*, preset, saved=None):
             f"Rebuilds {changed:,} rendition{'s' if changed != 1 else ''} "
             f"for each of {assets:,} image{'s' if assets != 1 else ''}."
         )
-    samples = Asset.objects.order_by("-created_at").values_list("pk", flat=True)
+    visible = Asset.objects.all() if visible is None else visible
+    samples = visible.order_by("-created_at").values_list("pk", flat=True)
     return {
         "text": text,
         "renditions_per_image": changed,

@@ -16,7 +16,7 @@ from django.http import JsonResponse
 from django.template.response import TemplateResponse
 from django.views.decorators.http import require_POST
 
-from transcoder import keys, params, services
+from transcoder import keys, params, permissions, services
 from transcoder.conf import image_limits, setting
 from transcoder.forms import UploadForm
 from transcoder.limits import FileTooLargeError, check_size
@@ -171,11 +171,46 @@ def _direct_uploads_off():
     return None
 
 
+_LAST_COLLECTION = "mediahub_upload_collection"
+
+
+def upload_collection(request):
+    """Return the collection posted with an upload, if the user may add to it.
+
+    Raises PermissionDenied for one they may not add to (or that does not
+    exist: the same answer, so ids of other collections tell nothing). Without
+    a choice, the default collection. The choice is remembered for the page.
+    """
+    raw = request.POST.get("collection", "")
+    allowed = permissions.collections(request.user, "add")
+    if raw:
+        chosen = allowed.filter(pk=int(raw)).first() if raw.isdigit() else None
+    else:
+        chosen = services.collection_default()
+        if not permissions.may_in(request.user, "add", chosen):
+            chosen = None
+    if chosen is None:
+        raise PermissionDenied("You may not add images to that collection.")
+    request.session[_LAST_COLLECTION] = chosen.pk
+    return chosen
+
+
+def _collection_choices(request):
+    choices = list(permissions.collections(request.user, "add"))
+    ids = {c.pk for c in choices}
+    last = request.session.get(_LAST_COLLECTION)
+    if last not in ids:
+        default = services.collection_default()
+        last = default.pk if default.pk in ids else (choices[0].pk if choices else None)
+    return {"collections": choices, "collection_chosen": last}
+
+
 def upload_view(request, *, model_admin):
     """Show the upload page, which sends each file to one of the views below."""
     if not model_admin.has_add_permission(request):
         raise PermissionDenied
     context = {
+        **_collection_choices(request),
         **model_admin.admin_site.each_context(request),
         "opts": model_admin.model._meta,
         "title": "Upload images",
@@ -195,14 +230,17 @@ def upload_file_view(request, *, model_admin):
     if not form.is_valid():
         return _refuse(_first_error(form))
     upload = form.cleaned_data["file"]
+    collection = upload_collection(request)
     try:
         asset = services.asset_create(
+            collection=collection,
             content=upload,
             filename=upload.name,
             title=form.cleaned_data["title"],
             alt_text=form.cleaned_data["alt_text"],
             uploaded_by=request.user,
             allow_duplicate=_allow_duplicate(request),
+            visible=permissions.assets(request.user, "view"),
         )
     except services.DuplicateAssetError as e:
         return _duplicate(e)
@@ -218,6 +256,7 @@ def presign_view(request, *, model_admin):
         raise PermissionDenied
     if off := _direct_uploads_off():
         return off
+    upload_collection(request)
     try:
         post = upload_presign(
             user=request.user,
@@ -246,12 +285,15 @@ def finalize_view(request, *, model_admin):
             "This upload was started by another user; upload the file again.",
             status=403,
         )
+    collection = upload_collection(request)
     try:
         asset = services.asset_finalize_upload(
+            collection=collection,
             key=key,
             filename=request.POST.get("filename", "")[:255],
             uploaded_by=request.user,
             allow_duplicate=_allow_duplicate(request),
+            visible=permissions.assets(request.user, "view"),
         )
     except services.DuplicateAssetError as e:
         return _duplicate(e)

@@ -34,6 +34,7 @@ def asset_json(request, asset):
         "height": asset.height,
         "format": asset.format,
         "focal_point": list(asset.focal) if asset.focal else None,
+        "collection": asset.collection_id,
         "created_at": asset.created_at.isoformat(),
         "updated_at": asset.updated_at.isoformat(),
         "embed": {

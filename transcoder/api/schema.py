@@ -93,6 +93,7 @@ SCHEMAS = {
             "height",
             "format",
             "focal_point",
+            "collection",
             "created_at",
             "updated_at",
             "embed",
@@ -107,6 +108,7 @@ SCHEMAS = {
             "height": {"type": "integer"},
             "format": _STRING,
             "focal_point": {"oneOf": [{"$ref": _REF + "FocalPoint"}, {"type": "null"}]},
+            "collection": {"type": "integer", "description": "Collection id."},
             "created_at": {"type": "string", "format": "date-time"},
             "updated_at": {"type": "string", "format": "date-time"},
             "embed": {
@@ -142,6 +144,12 @@ SCHEMAS = {
             "title": _TEXT_255,
             "alt": {"type": "string", "maxLength": 500, "pattern": _NO_NUL},
             "focal_point": {"oneOf": [{"$ref": _REF + "FocalPoint"}, {"type": "null"}]},
+            "collection": {
+                "type": "integer",
+                "minimum": 1,
+                "description": "Move the image to this collection; the token's "
+                "owner must be allowed to add images there.",
+            },
         },
     },
     "UploadRequest": {
@@ -185,6 +193,12 @@ SCHEMAS = {
                 "pattern": f"^{keys.MINTED_UPLOAD_PATTERN}$",
             },
             "filename": _TEXT_255,
+            "collection": {
+                "type": "integer",
+                "minimum": 1,
+                "description": "Collection id; MEDIAHUB_DEFAULT_COLLECTION "
+                "when left out.",
+            },
             "allow_duplicate": {
                 "type": "boolean",
                 "description": "Make an image even if one has the same file.",
@@ -230,6 +244,11 @@ PATHS = {
                     "q",
                     {"type": "string", "maxLength": 200, "pattern": _NO_NUL},
                     "Search title, alt text and file name.",
+                ),
+                _query(
+                    "collection",
+                    {"type": "integer", "minimum": 1, "maximum": 10**9},
+                    "Only images in this collection or the ones inside it.",
                 ),
                 _query(
                     "updated_since",

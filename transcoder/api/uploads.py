@@ -18,11 +18,11 @@ from django.core.files.storage import storages
 from django.http import JsonResponse
 from django.urls import reverse
 
-from transcoder import keys, params, uploads
+from transcoder import keys, params, permissions, uploads
 from transcoder.api.auth import endpoint
 from transcoder.api.errors import ApiError
 from transcoder.api.representation import asset_json, assets_for_api
-from transcoder.api.views import json_body, text_field
+from transcoder.api.views import json_body, text_field, token_collection
 from transcoder.conf import setting
 from transcoder.models import Asset
 from transcoder.services import (
@@ -30,6 +30,7 @@ from transcoder.services import (
     UploadNotFoundError,
     UploadOwnerError,
     asset_finalize_upload,
+    collection_default,
 )
 
 _SALT = "mediahub.api-upload"
@@ -61,6 +62,8 @@ def _create(request, *, token):
     owner = token.created_by
     if owner is None:
         raise ApiError(403, "This token's owner is gone; create a new token.")
+    if not permissions.may(owner, "add"):
+        raise ApiError(403, "This token's owner may not add images.")
     try:
         if setting("STORAGE") == "s3":
             post = uploads.upload_presign(
@@ -134,13 +137,25 @@ def _finalize(request, *, token):
     allow_duplicate = body.get("allow_duplicate", False)
     if not isinstance(allow_duplicate, bool):
         raise ApiError(400, "allow_duplicate must be true or false.")
+    if "collection" in body:
+        collection = token_collection(token, body["collection"])
+    else:
+        collection = collection_default()
+        if not permissions.may_in(token.created_by, "add", collection):
+            raise ApiError(
+                403,
+                "This token's owner may not add to the default collection; "
+                "give a collection.",
+            )
     existed = Asset.objects.filter(upload_key=key).exists()
     try:
         asset = asset_finalize_upload(
+            collection=collection,
             key=key,
             filename=text_field(body, "filename"),
             uploaded_by=token.created_by,
             allow_duplicate=allow_duplicate,
+            visible=permissions.assets(token.created_by, "view"),
         )
     except DuplicateAssetError as e:
         # Nothing was stored and the upload is gone; the answer names the
@@ -164,6 +179,9 @@ def _finalize(request, *, token):
     except ValidationError as e:
         raise ApiError(400, " ".join(e.messages)) from None
     asset = assets_for_api().get(pk=asset.pk)
+    if not permissions.may(token.created_by, "view", asset):
+        # Finalized before by a call into another collection.
+        raise ApiError(404, "There is no image for this key here.")
     return JsonResponse(asset_json(request, asset), status=200 if existed else 201)
 
 

@@ -7,24 +7,47 @@ from django.core.paginator import EmptyPage, Paginator
 from django.db.models import Q
 from django.http import HttpResponse, JsonResponse
 
-from transcoder import params
+from transcoder import params, permissions
 from transcoder.api.auth import endpoint
 from transcoder.api.errors import ApiError
 from transcoder.api.representation import asset_json, assets_for_api
 from transcoder.models import Asset, DeletedAsset
-from transcoder.services import asset_delete, asset_update
+from transcoder.services import asset_delete, asset_update, assets_move
 
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 100
 
 
+def token_assets(token, action="view"):
+    """Assets the token may ``action``: its creator's, through the policy."""
+    return permissions.assets(token.created_by, action, assets_for_api())
+
+
+def token_collection(token, value, action="add"):
+    """Return the collection ``value`` (an id) if the token may ``action`` there."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # JSON has one number type: 7.0 is a whole number
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise ApiError(400, "collection must be a collection id (a whole number).")
+    found = permissions.collections(token.created_by, action).filter(pk=value).first()
+    if found is None:
+        raise ApiError(
+            403, "This token's owner may not use that collection, or it does not exist."
+        )
+    return found
+
+
 def _list(request, *, token):
-    """List assets, newest first, filtered by ``q`` and ``updated_since``."""
+    """List assets newest first; filter by ``q``, ``collection``, ``updated_since``."""
     page_number = params.optional_integer(request.GET, "page", low=1, high=10**9)
     page_size = params.optional_integer(
         request.GET, "page_size", low=1, high=MAX_PAGE_SIZE
     )
-    assets = assets_for_api().order_by("-created_at", "-id")
+    assets = token_assets(token).order_by("-created_at", "-id")
+    collection = params.optional_integer(request.GET, "collection", low=1, high=10**9)
+    if collection is not None:
+        chosen = token_collection(token, collection, "view")
+        assets = assets.filter(collection__path__startswith=chosen.path)
     query = text_field(request.GET, "q", 200).strip()
     if query:
         assets = assets.filter(
@@ -75,9 +98,8 @@ def _asset_or_error(asset_id, queryset=None):
 
 
 def _detail(request, asset_id, *, token):
-    return JsonResponse(
-        asset_json(request, _asset_or_error(asset_id, assets_for_api()))
-    )
+    asset = _asset_or_error(asset_id, token_assets(token))
+    return JsonResponse(asset_json(request, asset))
 
 
 EDITABLE = {"title": 255, "alt": 500}
@@ -125,15 +147,20 @@ def _focal(value):
 
 def _patch(request, asset_id, *, token):
     """Change title, alt text and focal point; fields left out keep their value."""
-    asset = _asset_or_error(asset_id)
+    asset = _asset_or_error(asset_id, token_assets(token))
+    if not permissions.may(token.created_by, "change", asset):
+        raise ApiError(403, "This token's owner may not change this image.")
     body = json_body(request)
-    unknown = sorted(set(body) - {*EDITABLE, "focal_point"})
+    unknown = sorted(set(body) - {*EDITABLE, "focal_point", "collection"})
     if unknown:
         raise ApiError(400, f"These fields cannot be changed: {', '.join(unknown)}.")
     for name, limit in EDITABLE.items():
         if name in body:
             text_field(body, name, limit)
     focal = _focal(body["focal_point"]) if "focal_point" in body else asset.focal
+    target = None
+    if "collection" in body:
+        target = token_collection(token, body["collection"])
     try:
         asset_update(
             asset=asset,
@@ -143,20 +170,24 @@ def _patch(request, asset_id, *, token):
         )
     except ValidationError as e:
         raise ApiError(400, " ".join(e.messages)) from None
+    if target is not None:
+        assets_move(asset_ids=[asset.pk], collection=target)
     return _detail(request, asset_id, token=token)
 
 
 def _delete(request, asset_id, *, token):
     """Delete an asset; deleting it again answers the same."""
-    asset = Asset.objects.filter(pk=asset_id).first()
+    asset = token_assets(token).filter(pk=asset_id).first()
     if asset is None and not DeletedAsset.objects.filter(pk=asset_id).exists():
         raise ApiError(404, "There is no image with this id.")
     if asset is not None:
+        if not permissions.may(token.created_by, "delete", asset):
+            raise ApiError(403, "This token's owner may not delete this image.")
         asset_delete(asset=asset)
     return HttpResponse(status=204)
 
 
-LIST_PARAMETERS = {"q", "updated_since", "page", "page_size"}
+LIST_PARAMETERS = {"q", "collection", "updated_since", "page", "page_size"}
 asset_list = endpoint(GET=("read", _list, LIST_PARAMETERS))
 asset_detail = endpoint(
     GET=("read", _detail), PATCH=("write", _patch), DELETE=("write", _delete)

@@ -1,6 +1,11 @@
 """mediahub's models, one module per concern; import them from here."""
 
 from transcoder.models.assets import Asset, DeletedAsset
+from transcoder.models.collections import (
+    Collection,
+    GroupCollectionPermission,
+    root_collection,
+)
 from transcoder.models.jobs import RebuildJob
 from transcoder.models.keys import ApiRateWindow, ApiToken, SiteKey
 from transcoder.models.presets import Fit, Preset, Rendition, RenditionStatus
@@ -13,12 +18,15 @@ __all__ = [
     "Asset",
     "AssetHashBand",
     "AssetVersion",
+    "Collection",
     "DeletedAsset",
     "Fit",
+    "GroupCollectionPermission",
     "Preset",
     "RebuildJob",
     "Rendition",
     "RenditionStatus",
     "SiteKey",
     "UsageDay",
+    "root_collection",
 ]

@@ -10,6 +10,8 @@ from django.db.models.signals import post_delete
 from django.dispatch import receiver
 from django.urls import reverse
 
+from transcoder.models.collections import root_collection_id
+
 
 class Asset(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -71,6 +73,14 @@ class Asset(models.Model):
     spec_source = models.CharField(max_length=16, blank=True, editable=False)
     # When the current file was uploaded, if it replaced an earlier one.
     file_uploaded_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Assets made in code without a collection land in the root; uploads and
+    # the API choose one (see transcoder.permissions).
+    collection = models.ForeignKey(
+        "transcoder.Collection",
+        on_delete=models.PROTECT,
+        related_name="assets",
+        default=root_collection_id,
+    )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -17,6 +17,15 @@ from transcoder.services.assets import (
     objects_delete,
     validate_image,
 )
+from transcoder.services.collections import (
+    CollectionError,
+    assets_move,
+    collection_by_path,
+    collection_create,
+    collection_default,
+    collection_delete,
+    collection_update,
+)
 from transcoder.services.duplicates import (
     DuplicateAssetError,
     duplicate_of,
@@ -45,6 +54,13 @@ from transcoder.services.versions import (
 )
 
 __all__ = [
+    "CollectionError",
+    "assets_move",
+    "collection_by_path",
+    "collection_create",
+    "collection_default",
+    "collection_delete",
+    "collection_update",
     "AssetRefusedError",
     "DuplicateAssetError",
     "RenditionStorageError",

@@ -15,6 +15,7 @@ from transcoder.conf import image_limits, setting
 from transcoder.keys import original_name
 from transcoder.limits import check_size
 from transcoder.models import Asset
+from transcoder.services.collections import collection_default
 from transcoder.services.duplicates import (
     DuplicateAssetError,
     asset_hash_forget,
@@ -78,6 +79,7 @@ def asset_create(
     queue_renditions=True,
     allow_duplicate=False,
     visible=None,
+    collection=None,
 ):
     """Validate an upload, store the original untouched, and queue its renditions.
 
@@ -86,7 +88,8 @@ def asset_create(
     the ``visible`` assets, default all) raises DuplicateAssetError, again with
     nothing stored, unless ``allow_duplicate``. With ``upload_key``, creating
     twice returns the first asset. A caller that builds the renditions itself
-    passes ``queue_renditions=False``.
+    passes ``queue_renditions=False``. Without ``collection`` the asset goes to
+    MEDIAHUB_DEFAULT_COLLECTION (the S3 event, ``ingest``, code).
     """
     if upload_key:
         existing = Asset.objects.filter(upload_key=upload_key).first()
@@ -112,6 +115,7 @@ def asset_create(
         bytes=len(data),
         upload_key=upload_key,
         uploaded_by=uploaded_by,
+        collection=collection or collection_default(),
     )
     if focal:
         asset.focal_x, asset.focal_y = focal
@@ -155,6 +159,7 @@ def asset_finalize_upload(
     allow_duplicate=False,
     keep_duplicate=False,
     visible=None,
+    collection=None,
 ):
     """Turn a direct upload into an asset, treating the object as untrusted.
 
@@ -188,11 +193,14 @@ def asset_finalize_upload(
         allow_duplicate=allow_duplicate,
         keep_duplicate=keep_duplicate,
         visible=visible,
+        collection=collection,
     )
-    return _with_upload_details(asset, filename=filename, uploaded_by=uploaded_by)
+    return _with_upload_details(
+        asset, filename=filename, uploaded_by=uploaded_by, collection=collection
+    )
 
 
-def _with_upload_details(asset, *, filename, uploaded_by):
+def _with_upload_details(asset, *, filename, uploaded_by, collection=None):
     """Give an asset the S3 event made first the name and uploader the browser knows."""
     changes = {}
     if filename and not asset.original_filename:
@@ -201,6 +209,9 @@ def _with_upload_details(asset, *, filename, uploaded_by):
             changes["title"] = _title_from_filename(filename)
     if uploaded_by is not None and asset.uploaded_by_id is None:
         changes["uploaded_by"] = uploaded_by
+        # The S3 event only knew the default collection; the uploader chose.
+        if collection is not None and asset.collection_id != collection.pk:
+            changes["collection"] = collection
     if changes:
         Asset.objects.filter(pk=asset.pk).update(**changes)
         for field, value in changes.items():
@@ -217,6 +228,7 @@ def _finalize(
     allow_duplicate,
     keep_duplicate,
     visible,
+    collection,
 ):
     existing = Asset.objects.filter(upload_key=key).first()
     if existing:
@@ -251,6 +263,7 @@ def _finalize(
             queue_renditions=queue_renditions,
             allow_duplicate=allow_duplicate,
             visible=visible,
+            collection=collection,
         )
     except DuplicateAssetError:
         if not keep_duplicate:

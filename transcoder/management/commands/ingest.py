@@ -68,6 +68,8 @@ class Command(BaseCommand):
             if missing:
                 raise CommandError(f"Unknown preset: {', '.join(missing)}.")
             preset_ids = list(found.values())
+        # Made once here, so forked workers do not race to create it.
+        services.collection_default()
         work = [(Path(p), preset_ids, allow_duplicates) for p in paths]
         if jobs > 1 and len(work) > 1:
             # Children are forked: they must not share the parent's connections.

@@ -208,9 +208,16 @@
     return null;
   }
 
+  // The collection select of the page: the server checks the user may add there.
+  function withCollection(body) {
+    const select = form.elements.namedItem("collection");
+    if (select && select.value) body.append("collection", select.value);
+  }
+
   async function uploadDjango(file, item, anyway) {
     const body = new FormData();
     body.append("file", file);
+    withCollection(body);
     if (anyway) body.append("allow_duplicate", "1");
     const res = await send(form.action, body, function (p) {
       item.progress.value = p;
@@ -224,6 +231,7 @@
     ask.append("filename", file.name);
     ask.append("content_type", file.type || "application/octet-stream");
     ask.append("size", String(file.size));
+    withCollection(ask);
     const presign = await send(form.dataset.presignUrl, ask);
     if (presign.status !== 200 || !presign.data) return presign;
     const body = new FormData();
@@ -238,6 +246,7 @@
     fin.append("key", presign.data.fields.key);
     fin.append("filename", file.name);
     if (anyway) fin.append("allow_duplicate", "1");
+    withCollection(fin);
     return send(form.dataset.finalizeUrl, fin);
   }
 

@@ -1,0 +1,91 @@
+"""A collection-restricted editor in Chromium: their home, list and uploads only."""
+
+import re
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import Group, User
+
+from tests.images import encode, quadrants
+from tests.test_permissions import _grant
+from transcoder import services
+from transcoder.models import Asset, Collection, root_collection
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+
+
+@pytest.fixture
+def editor_page(page, live_server, presets):
+    """Chromium logged in as an editor of Marketing (and so of Events)."""
+    root = root_collection()
+    marketing = services.collection_create(parent=root, name="Marketing")
+    services.collection_create(parent=marketing, name="Events")
+    sales = services.collection_create(parent=root, name="Sales")
+    group = Group.objects.create(name="Marketing editors")
+    _grant(group, marketing, "view", "add", "change", "delete")
+    user = User.objects.create_user("mkt", password="password", is_staff=True)
+    user.groups.add(group)
+    for name, collection in [("Campaign", marketing), ("Forecast", sales)]:
+        services.asset_create(
+            content=encode(quadrants((640, 480)), "JPEG"),
+            filename=f"{name.lower()}.jpg",
+            title=name,
+            collection=collection,
+        )
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.goto(f"{live_server.url}/admin/login/")
+    page.fill("#id_username", "mkt")
+    page.fill("#id_password", "password")
+    page.click("input[type=submit]")
+    page.wait_for_url(f"{live_server.url}/admin/")
+    return page
+
+
+def test_restricted_editor_sees_uploads_and_is_refused_elsewhere(
+    editor_page, live_server, tmp_path
+):
+    """Home and list show Marketing only; uploads land in the chosen collection;
+    Sales' asset page, original and status answer nothing."""
+    page = editor_page
+    home = page.inner_text(".mh-home")
+    assert "Campaign" in home and "Forecast" not in home
+    assert "Sales" not in home
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "media-home.png"))
+
+    page.goto(f"{live_server.url}/admin/transcoder/asset/")
+    listing = page.inner_text("#result_list")
+    assert "Campaign" in listing and "Forecast" not in listing
+
+    page.goto(f"{live_server.url}/admin/transcoder/asset/upload/")
+    options = page.locator("#mh-collection option").all_inner_texts()
+    assert [o.strip("— ") for o in options] == ["Marketing", "Events"]
+    events = Collection.objects.get(name="Events")
+    page.select_option("#mh-collection", value=str(events.pk))
+    photo = tmp_path / "launch.jpg"
+    photo.write_bytes(encode(quadrants((800, 600)), "JPEG"))
+    with page.expect_response(re.compile(r"/upload/file/$")) as upload:
+        page.set_input_files("#mh-files", [str(photo)])
+    assert upload.value.status == 201
+    page.wait_for_selector(".mh-item .mh-result a")
+    page.screenshot(path=str(SCREENSHOTS / "upload-collection.png"))
+    assert Asset.objects.get(original_filename="launch.jpg").collection.name == (
+        "Events"
+    )
+
+    forecast = Asset.objects.get(title="Forecast")
+    for url in [
+        f"/admin/transcoder/asset/{forecast.pk}/change/",
+        f"/admin/transcoder/asset/{forecast.pk}/original/",
+        f"/admin/transcoder/asset/{forecast.pk}/gallery/",
+    ]:
+        response = page.request.get(f"{live_server.url}{url}", max_redirects=0)
+        # The change page redirects to the index ("doesn't exist"); the rest 404.
+        assert response.status in (302, 404), url
+        assert b"Forecast" not in response.body(), url
+    status = page.request.get(
+        f"{live_server.url}/admin/transcoder/asset/status/?ids={forecast.pk}"
+    )
+    assert status.json()["assets"] == {}

@@ -1,0 +1,217 @@
+"""The collection tree in the admin, its group permissions, and moving assets.
+
+Imported from transcoder.admin. Who may see or move which asset is decided
+by transcoder.permissions; this module only shows and asks.
+"""
+
+from functools import wraps
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.db.models import Count
+from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+
+from transcoder import permissions, services
+from transcoder.models import Collection, GroupCollectionPermission
+
+# --- the asset list: a filter, narrowed actions and "Move to collection…" -----
+
+
+class CollectionFilter(admin.SimpleListFilter):
+    """Filter by collection, with its children; only collections the user sees."""
+
+    title = "collection"
+    parameter_name = "collection"
+
+    def lookups(self, request, model_admin):
+        return [
+            (str(c.pk), c.label) for c in permissions.collections(request.user, "view")
+        ]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if not value or not value.isdigit():
+            return queryset
+        chosen = Collection.objects.filter(pk=int(value)).first()
+        if chosen is None:
+            return queryset.none()
+        # The queryset is already the user's; this only narrows it.
+        return queryset.filter(collection__path__startswith=chosen.path)
+
+
+ACTION_PERMISSIONS = ("delete", "change", "add", "view")
+
+
+def narrowed(func):
+    """Wrap an admin action so it gets only the assets its permission allows.
+
+    The change list holds what the user may *view*; an action marked
+    ``permissions=["change"]`` (or delete) must not touch the rest, whether
+    picked one by one or with "select all".
+    """
+    allowed = getattr(func, "allowed_permissions", ())
+    needed = [p for p in ACTION_PERMISSIONS if p in allowed]
+
+    @wraps(func)
+    def action(modeladmin, request, queryset):
+        for permission in needed[:1]:
+            queryset = permissions.assets(request.user, permission, queryset)
+        return func(modeladmin, request, queryset)
+
+    return action
+
+
+class MoveForm(forms.Form):
+    collection = forms.ModelChoiceField(
+        queryset=Collection.objects.none(), label="Move to", empty_label=None
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["collection"]
+        field.queryset = permissions.collections(user, "add")
+        field.label_from_instance = lambda c: c.label
+
+
+def move_view(model_admin, request, queryset):
+    """Ask where to move the selected assets, then move them (an intermediate page)."""
+    form = MoveForm(
+        request.POST if "apply" in request.POST else None, user=request.user
+    )
+    if form.is_valid():
+        target = form.cleaned_data["collection"]
+        moved = services.assets_move(
+            asset_ids=queryset.values_list("pk", flat=True), collection=target
+        )
+        model_admin.message_user(
+            request,
+            f"Moved {moved} asset{'s' if moved != 1 else ''} to {target.name}.",
+            messages.SUCCESS,
+        )
+        return None
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "opts": model_admin.model._meta,
+        "title": "Move to collection",
+        "form": form,
+        "assets": queryset[:100],
+        "count": queryset.count(),
+        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
+        "select_across": request.POST.get("select_across", "0"),
+        "query": request.GET.urlencode(),
+    }
+    return TemplateResponse(
+        request, "admin/transcoder/asset/move_to_collection.html", context
+    )
+
+
+# --- the collection tree ---------------------------------------------------------
+
+
+class CollectionForm(forms.ModelForm):
+    parent = forms.ModelChoiceField(
+        queryset=Collection.objects.order_by("path"),
+        required=False,
+        help_text="The collection this one sits in.",
+    )
+
+    class Meta:
+        model = Collection
+        fields = ["name"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["parent"]
+        field.label_from_instance = lambda c: c.label
+        instance = self.instance
+        if instance.pk:
+            if instance.is_root():
+                del self.fields["parent"]
+                return
+            # Not into itself or below itself.
+            field.queryset = field.queryset.exclude(path__startswith=instance.path)
+            field.initial = Collection.objects.get_parent(instance)
+        else:
+            field.initial = Collection.objects.get_first_root_node()
+        field.required = True
+
+    def clean(self):
+        data = super().clean()
+        parent, name = data.get("parent"), (data.get("name") or "").strip()
+        if parent is not None and name:
+            siblings = Collection.objects.get_children(parent).filter(name=name)
+            if self.instance.pk:
+                siblings = siblings.exclude(pk=self.instance.pk)
+            if siblings.exists():
+                raise forms.ValidationError(
+                    f"{parent.name} already has a collection named {name}."
+                )
+        return data
+
+
+class GroupPermissionInline(admin.TabularInline):
+    """Which groups may view, add, change or delete assets here and below."""
+
+    model = GroupCollectionPermission
+    extra = 1
+    verbose_name = "group permission"
+    verbose_name_plural = (
+        "Group permissions (they hold for the collections inside this one too)"
+    )
+
+
+@admin.register(Collection)
+class CollectionAdmin(admin.ModelAdmin):
+    form = CollectionForm
+    inlines = [GroupPermissionInline]
+    list_display = ["tree_name", "asset_count"]
+    actions = None
+    ordering = ["path"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(mh_assets=Count("assets"))
+
+    @admin.display(description="Collection")
+    def tree_name(self, obj):
+        return obj.label
+
+    @admin.display(description="Assets", ordering="mh_assets")
+    def asset_count(self, obj):
+        return obj.mh_assets
+
+    def save_model(self, request, obj, form, change):
+        parent = form.cleaned_data.get("parent")
+        if not change:
+            made = services.collection_create(parent=parent, name=obj.name)
+            # The inlines that follow save against this instance.
+            obj.pk, obj.path, obj.depth = made.pk, made.path, made.depth
+            obj.numchild = made.numchild
+            obj._state.adding = False
+            return
+        made = services.collection_update(collection=obj, name=obj.name, parent=parent)
+        obj.path, obj.depth = made.path, made.depth
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.is_root():
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        obj = self.get_object(request, object_id)
+        if obj is not None and request.method == "POST":
+            try:
+                services.collection_delete(collection=obj)
+            except services.CollectionError as e:
+                self.message_user(request, e.messages[0], messages.ERROR)
+                return HttpResponseRedirect(
+                    reverse("admin:transcoder_collection_change", args=[obj.pk])
+                )
+            self.message_user(request, f"Deleted the collection {obj.name}.")
+            return HttpResponseRedirect(
+                reverse("admin:transcoder_collection_changelist")
+            )
+        return super().delete_view(request, object_id, extra_context)

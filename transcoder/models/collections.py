@@ -1,0 +1,84 @@
+"""Collections: a tree of folders for assets, with group permissions on its nodes.
+
+Shaped like Wagtail's ``Collection`` and ``GroupCollectionPermission``: a
+django-treebeard materialised-path tree whose one root always exists, and
+grants of a Django permission (view, add, change or delete asset) to a group
+on a node, which hold for every collection below it too.
+"""
+
+from django.contrib.auth.models import Group, Permission
+from django.db import IntegrityError, models, transaction
+from treebeard.mp_tree import MP_Node
+
+ROOT_NAME = "Root"
+
+
+class Collection(MP_Node):
+    name = models.CharField(max_length=255)
+
+    node_order_by = ["name"]
+
+    class Meta:
+        verbose_name = "collection"
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def label(self):
+        """Return the name indented by depth, for selects and the tree list."""
+        return f"{'— ' * (self.depth - 1)}{self.name}"
+
+    def path_names(self):
+        """Return "Root/Marketing/Events": the names from the root to here."""
+        names = [c.name for c in Collection.objects.get_ancestors(self)]
+        return "/".join([*names, self.name])
+
+
+def root_collection():
+    """Return the root collection, creating it if a fresh database lacks it."""
+    root = Collection.objects.get_first_root_node()
+    if root is None:
+        try:
+            with transaction.atomic():
+                root = Collection.objects.add_root(create_kwargs={"name": ROOT_NAME})
+        except IntegrityError:
+            # Another process (ingest --jobs, a racing request) made it first.
+            root = Collection.objects.get_first_root_node()
+    return root
+
+
+def root_collection_id():
+    """Return the root's id: the default collection of an asset made in code."""
+    return root_collection().pk
+
+
+class GroupCollectionPermission(models.Model):
+    """A group may do ``permission`` to the assets of ``collection`` and below."""
+
+    group = models.ForeignKey(
+        Group, on_delete=models.CASCADE, related_name="collection_permissions"
+    )
+    collection = models.ForeignKey(
+        Collection, on_delete=models.CASCADE, related_name="group_permissions"
+    )
+    permission = models.ForeignKey(
+        Permission,
+        on_delete=models.CASCADE,
+        limit_choices_to={
+            "content_type__app_label": "transcoder",
+            "content_type__model": "asset",
+        },
+    )
+
+    class Meta:
+        verbose_name = "group collection permission"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["group", "collection", "permission"],
+                name="group_collection_permission_unique",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.group} may {self.permission.name.lower()} in {self.collection}"

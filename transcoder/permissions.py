@@ -1,0 +1,112 @@
+"""The one policy that says which assets and collections a user may reach.
+
+Like Wagtail's ``CollectionOwnershipPermissionPolicy`` without owners: a
+user may ``view``, ``add``, ``change`` or ``delete`` assets in a collection
+when one of their groups holds that Django permission (``transcoder.<action>_asset``)
+on the collection or on any collection above it (``change`` implies
+``view``, as in Django's admin). As in Wagtail, a model-level
+permission (granted to the user or a group in Django's own permission lists)
+applies at the root, so to every collection; a superuser has them all. An
+inactive or anonymous user may do nothing.
+
+Every view, filter, search, bulk action, upload, status or gallery endpoint,
+original download and API query asks this module; none filters by collection
+on its own.
+"""
+
+from functools import reduce
+from operator import or_
+
+from django.db.models import Q
+
+from transcoder.models import Asset, Collection, GroupCollectionPermission
+
+ACTIONS = ("view", "add", "change", "delete")
+_CACHE = "_mediahub_collection_paths"
+
+
+class PolicyError(ValueError):
+    """An action the policy does not know."""
+
+
+def _check(action):
+    if action not in ACTIONS:
+        raise PolicyError(f"Unknown action {action!r}; use one of {ACTIONS}.")
+
+
+def _granted_paths(user, action):
+    """Return the tree paths where ``user``'s groups hold ``action``; None = all."""
+    _check(action)
+    if user is None or not user.is_active:
+        return []
+    # Changing implies viewing, as in Django's admin.
+    codenames = [f"{action}_asset"] + (["change_asset"] if action == "view" else [])
+    if any(user.has_perm(f"transcoder.{c}") for c in codenames):
+        return None
+    # Cached on the user object, which lives for one request (or one API call).
+    cache = user.__dict__.setdefault(_CACHE, {})
+    if action not in cache:
+        paths = GroupCollectionPermission.objects.filter(
+            group__user=user,
+            permission__content_type__app_label="transcoder",
+            permission__codename__in=codenames,
+        ).values_list("collection__path", flat=True)
+        cache[action] = sorted(set(paths))
+    return cache[action]
+
+
+def _under(paths, prefix=""):
+    """Return a Q matching collection paths at or below any of ``paths``."""
+    return reduce(or_, (Q(**{f"{prefix}path__startswith": p}) for p in paths))
+
+
+def collections(user, action="view"):
+    """Return the collections whose assets ``user`` may ``action``, in tree order."""
+    paths = _granted_paths(user, action)
+    queryset = Collection.objects.order_by("path")
+    if paths is None:
+        return queryset
+    if not paths:
+        return queryset.none()
+    return queryset.filter(_under(paths))
+
+
+def assets(user, action="view", queryset=None):
+    """Narrow ``queryset`` (all assets by default) to those ``user`` may ``action``."""
+    queryset = Asset.objects.all() if queryset is None else queryset
+    paths = _granted_paths(user, action)
+    if paths is None:
+        return queryset
+    if not paths:
+        return queryset.none()
+    return queryset.filter(_under(paths, "collection__"))
+
+
+def may(user, action, asset=None):
+    """Tell whether ``user`` may ``action`` ``asset``, or some asset when None."""
+    paths = _granted_paths(user, action)
+    if paths is None:
+        return True
+    if not paths:
+        return False
+    if asset is None:
+        return True
+    return may_in(user, action, asset.collection)
+
+
+def may_in(user, action, collection):
+    """Tell whether ``user`` may ``action`` assets in ``collection``."""
+    paths = _granted_paths(user, action)
+    if paths is None:
+        return True
+    return any(collection.path.startswith(p) for p in paths)
+
+
+def may_any(user, actions=ACTIONS):
+    """Tell whether ``user`` may do any of ``actions`` to some asset."""
+    return any(may(user, action) for action in actions)
+
+
+def visible_asset(user, pk, action="view"):
+    """Return the asset ``pk`` if ``user`` may ``action`` it, else None."""
+    return assets(user, action).filter(pk=pk).first()

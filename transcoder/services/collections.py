@@ -1,0 +1,140 @@
+"""Collections: create, rename, move and delete them, and move assets between them."""
+
+import logging
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from transcoder.conf import setting
+from transcoder.models import Asset, Collection, root_collection
+
+logger = logging.getLogger(__name__)
+
+
+class CollectionError(ValidationError):
+    """A collection change that would break the tree or lose assets."""
+
+
+def collection_by_path(path):
+    """Return the collection named by "Root/Inbox", or None if there is none.
+
+    The first name is the root's; a path without it ("Inbox") is read from the
+    root as well.
+    """
+    names = [n.strip() for n in (path or "").split("/") if n.strip()]
+    node = root_collection()
+    if names and names[0] == node.name:
+        names = names[1:]
+    for name in names:
+        node = Collection.objects.get_children(node).filter(name=name).first()
+        if node is None:
+            return None
+    return node
+
+
+def collection_default():
+    """Return MEDIAHUB_DEFAULT_COLLECTION's collection, creating missing levels.
+
+    A deployment names it once in its settings; making it on first use means a
+    fresh database needs no manual step before the first S3 event.
+    """
+    path = setting("DEFAULT_COLLECTION")
+    found = collection_by_path(path)
+    if found is not None:
+        return found
+    node = root_collection()
+    names = [n.strip() for n in path.split("/") if n.strip()]
+    if names and names[0] == node.name:
+        names = names[1:]
+    for name in names:
+        child = Collection.objects.get_children(node).filter(name=name).first()
+        if child is None:
+            try:
+                child = collection_create(parent=node, name=name)
+            except (CollectionError, IntegrityError):
+                # Made meanwhile by a racing process.
+                child = Collection.objects.get_children(node).get(name=name)
+        node = child
+    logger.info("Created the default collection %s", path)
+    return node
+
+
+def _clean_name(name):
+    name = (name or "").strip()
+    if not name or len(name) > 255 or "/" in name:
+        raise CollectionError(
+            "A collection name is 1 to 255 characters, without a slash."
+        )
+    return name
+
+
+def _check_sibling(parent, name, exclude=None):
+    siblings = Collection.objects.get_children(parent).filter(name=name)
+    if exclude is not None:
+        siblings = siblings.exclude(pk=exclude.pk)
+    if siblings.exists():
+        raise CollectionError(f"{parent.name} already has a collection named {name}.")
+
+
+def collection_create(*, parent, name):
+    """Add a collection named ``name`` under ``parent``."""
+    name = _clean_name(name)
+    with transaction.atomic():
+        parent = Collection.objects.select_for_update().get(pk=parent.pk)
+        _check_sibling(parent, name)
+        return Collection.objects.add_child(parent, create_kwargs={"name": name})
+
+
+def collection_update(*, collection, name, parent=None):
+    """Rename ``collection`` and, with ``parent``, move it (with its subtree) there."""
+    name = _clean_name(name)
+    with transaction.atomic():
+        collection = Collection.objects.get(pk=collection.pk)
+        current_parent = Collection.objects.get_parent(collection)
+        target = parent or current_parent
+        if collection.is_root():
+            if parent is not None:
+                raise CollectionError("The root collection cannot be moved.")
+            target = None
+        elif target.pk == collection.pk or target.is_descendant_of(collection):
+            raise CollectionError("A collection cannot move into itself.")
+        if target is not None:
+            _check_sibling(target, name, exclude=collection)
+        if collection.name != name:
+            Collection.objects.filter(pk=collection.pk).update(name=name)
+            collection.name = name
+        if target is not None and target.pk != current_parent.pk:
+            Collection.objects.move(collection, target, pos="sorted-child")
+        return Collection.objects.get(pk=collection.pk)
+
+
+def collection_delete(*, collection):
+    """Delete an empty collection; refuse the root and any with assets or children."""
+    collection = Collection.objects.get(pk=collection.pk)
+    if collection.is_root():
+        raise CollectionError("The root collection cannot be deleted.")
+    if Collection.objects.get_children_count(collection):
+        raise CollectionError(
+            f"{collection.name} has collections inside it; move or delete them first."
+        )
+    count = Asset.objects.filter(collection=collection).count()
+    if count:
+        raise CollectionError(
+            f"{collection.name} holds {count} asset{'s' if count != 1 else ''}; "
+            "move them to another collection first."
+        )
+    collection.delete()
+
+
+def assets_move(*, asset_ids, collection):
+    """Put the assets ``asset_ids`` into ``collection``; return how many moved.
+
+    Callers pass only ids the user may change and a collection they may add
+    to (see transcoder.permissions).
+    """
+    return (
+        Asset.objects.filter(pk__in=list(asset_ids))
+        .exclude(collection=collection)
+        .update(collection=collection, updated_at=timezone.now())
+    )

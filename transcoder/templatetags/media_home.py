@@ -1,0 +1,22 @@
+"""{% media_home %}: the editor's panels on the admin index (see transcoder.home)."""
+
+from django import template
+
+from transcoder.home import media_home as home_panels
+
+register = template.Library()
+
+
+@register.inclusion_tag("admin/transcoder/home/_home.html", takes_context=True)
+def media_home(context):
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    return {"home": home_panels(user=user) if user is not None else None}
+
+
+@register.simple_tag
+def asset_thumbnail(asset):
+    """Return the list's thumbnail of ``asset`` (from existing renditions only)."""
+    from transcoder import admin_html
+
+    return admin_html.thumbnail(asset)
