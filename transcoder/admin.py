@@ -3,10 +3,19 @@
 from functools import partial
 
 from django.contrib import admin, messages
+from django.contrib.admin.options import ActionLocation
 from django.db.models import Count, Prefetch, Q
 from django.urls import path
 
-from transcoder import admin_html, admin_views, delivery, gallery, services, uploads
+from transcoder import (
+    admin_html,
+    admin_library,
+    admin_views,
+    delivery,
+    gallery,
+    services,
+    uploads,
+)
 from transcoder.admin_views import request_origin
 from transcoder.forms import AssetChangeForm, PresetForm
 from transcoder.models import Asset, Preset, Rendition, RenditionStatus
@@ -75,14 +84,33 @@ class AssetAdmin(admin.ModelAdmin):
         "__str__",
         "original_summary",
         "rendition_status",
+        "tag_list",
         "created_at",
     ]
     list_display_links = ["thumbnail", "__str__"]
-    list_filter = ["format", RenditionStatusFilter, "created_at"]
-    search_fields = ["title", "alt_text", "original_filename", "content_hash"]
+    list_filter = [
+        "format",
+        RenditionStatusFilter,
+        admin_library.AltTextFilter,
+        admin_library.TagFilter,
+        "created_at",
+    ]
+    # The admin answers a search through tags with an EXISTS, one row per asset.
+    search_fields = [
+        "title",
+        "alt_text",
+        "original_filename",
+        "content_hash",
+        "tags__name",
+    ]
     date_hierarchy = "created_at"
     list_per_page = 50
-    actions = ["regenerate_renditions"]
+    actions = [
+        "regenerate_renditions",
+        "add_tags",
+        "remove_tags",
+        "delete_in_background",
+    ]
     # get_absolute_url is the change page itself; "View on site" would loop.
     view_on_site = False
     readonly_fields = ["preview", *ORIGINAL_FIELDS]
@@ -94,6 +122,8 @@ class AssetAdmin(admin.ModelAdmin):
                     "preview",
                     "title",
                     "alt_text",
+                    "decorative",
+                    "tags",
                     "focal_x",
                     "focal_y",
                     "focal_width",
@@ -105,7 +135,7 @@ class AssetAdmin(admin.ModelAdmin):
     ]
 
     class Media:
-        js = ["transcoder/status.js"]
+        js = ["transcoder/status.js", "transcoder/tags.js"]
 
     def get_queryset(self, request):
         # One prefetch serves the thumbnail (the ready ones) and the badges.
@@ -114,7 +144,8 @@ class AssetAdmin(admin.ModelAdmin):
             super()
             .get_queryset(request)
             .prefetch_related(
-                Prefetch("renditions", queryset=current, to_attr="current_renditions")
+                Prefetch("renditions", queryset=current, to_attr="current_renditions"),
+                "tags",
             )
         )
 
@@ -139,6 +170,7 @@ class AssetAdmin(admin.ModelAdmin):
                 "transcoder_asset_original",
             ),
             ("status/", admin_views.status_view, "transcoder_asset_status"),
+            ("tags/", admin_library.tag_suggestions_view, "transcoder_asset_tags"),
             (
                 "<uuid:object_id>/gallery/",
                 admin_views.gallery_view,
@@ -158,6 +190,10 @@ class AssetAdmin(admin.ModelAdmin):
     @admin.display(description="")
     def thumbnail(self, obj):
         return admin_html.thumbnail(obj)
+
+    @admin.display(description="Tags")
+    def tag_list(self, obj):
+        return admin_html.tag_list(obj)
 
     @admin.display(description="Original", ordering="bytes")
     def original_summary(self, obj):
@@ -190,6 +226,20 @@ class AssetAdmin(admin.ModelAdmin):
             context["mh_crops"] = admin_html.crop_presets(obj)
         return super().render_change_form(request, context, add, change, **kw)
 
+    def changelist_view(self, request, extra_context=None):
+        if redirect := admin_library.remember_view_mode(request):
+            return redirect
+        mode = admin_library.list_view_mode(request)
+        return super().changelist_view(
+            request, {"mh_view": mode, **(extra_context or {})}
+        )
+
+    def get_actions(self, request, action_location=ActionLocation.CHANGE_LIST):
+        # Deleting a selection runs in the background (delete_in_background).
+        actions = super().get_actions(request, action_location)
+        actions.pop("delete_selected", None)
+        return actions
+
     # --- writes through services ---------------------------------------------
     def add_view(self, request, form_url="", extra_context=None):
         return uploads.upload_view(request, model_admin=self)
@@ -215,6 +265,39 @@ class AssetAdmin(admin.ModelAdmin):
             force=True,
         )
         self.message_user(request, admin_html.rebuild_message(job), messages.SUCCESS)
+
+    @admin.action(description="Add tags…", permissions=["change"])
+    def add_tags(self, request, queryset):
+        return admin_library.bulk_action(
+            self,
+            request,
+            queryset,
+            action="tags_add",
+            title="Add tags",
+            with_tags=True,
+        )
+
+    @admin.action(description="Remove tags…", permissions=["change"])
+    def remove_tags(self, request, queryset):
+        return admin_library.bulk_action(
+            self,
+            request,
+            queryset,
+            action="tags_remove",
+            title="Remove tags",
+            with_tags=True,
+        )
+
+    @admin.action(description="Delete selected images…", permissions=["delete"])
+    def delete_in_background(self, request, queryset):
+        return admin_library.bulk_action(
+            self,
+            request,
+            queryset,
+            action="delete",
+            title="Delete images",
+            with_tags=False,
+        )
 
 
 @admin.register(Preset)

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from transcoder import gallery, previews, services
 from transcoder.forms import PresetForm
-from transcoder.models import Asset, Preset, RebuildJob
+from transcoder.models import Asset, BulkJob, Preset, RebuildJob
 from transcoder.status import asset_states
 
 # One poll covers a page of the list or an upload batch; more is refused.
@@ -38,12 +38,14 @@ def status_view(request, *, model_admin):
         job_ids = _uuids(request.GET.get("jobs", ""))
     except ValueError as e:
         return JsonResponse({"error": str(e) or "Malformed id."}, status=400)
-    jobs = RebuildJob.objects.filter(pk__in=job_ids)
+    jobs = {
+        str(j.pk): services.rebuild_progress(job=j)
+        for j in RebuildJob.objects.filter(pk__in=job_ids)
+    }
+    for j in BulkJob.objects.filter(pk__in=job_ids):
+        jobs[str(j.pk)] = services.bulk_progress(job=j)
     return JsonResponse(
-        {
-            "assets": asset_states(asset_ids=ids) if ids else {},
-            "jobs": {str(j.pk): services.rebuild_progress(job=j) for j in jobs},
-        },
+        {"assets": asset_states(asset_ids=ids) if ids else {}, "jobs": jobs},
         headers={"Cache-Control": "no-store"},
     )
 

@@ -26,6 +26,9 @@ DEFAULTS = {
     # or this many seconds of work, then queues itself for the rest.
     "REBUILD_BATCH": 20,
     "REBUILD_SECONDS": 60,
+    # A bulk job (tags, delete… over a selection) handles this many assets per
+    # task run, then queues itself for the rest.
+    "BULK_BATCH": 100,
 }
 
 

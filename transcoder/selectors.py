@@ -119,3 +119,13 @@ def full_frame_rendition(asset):
         .order_by("-width")
         .first()
     )
+
+
+def assets_missing_alt(queryset):
+    """Return the assets of ``queryset`` with no alt text that are not decorative."""
+    return queryset.filter(alt_text="", decorative=False)
+
+
+def assets_missing_alt_count(queryset):
+    """Count the assets of ``queryset`` that need alt text (the dashboard figure)."""
+    return assets_missing_alt(queryset).count()

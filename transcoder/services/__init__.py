@@ -17,6 +17,13 @@ from transcoder.services.assets import (
     objects_delete,
     validate_image,
 )
+from transcoder.services.bulk import (
+    BulkActionError,
+    bulk_progress,
+    bulk_register,
+    bulk_start,
+    bulk_step,
+)
 from transcoder.services.maintenance import orphans_purge
 from transcoder.services.objects import object_delete, objects_erase
 from transcoder.services.presets import preset_save
@@ -31,9 +38,26 @@ from transcoder.services.renditions import (
     renditions_enqueue,
     renditions_generate,
 )
+from transcoder.services.tags import (
+    TagError,
+    tags_add,
+    tags_parse,
+    tags_remove,
+    tags_set,
+)
 from transcoder.services.tokens import api_token_issue
 
 __all__ = [
+    "BulkActionError",
+    "TagError",
+    "bulk_progress",
+    "bulk_register",
+    "bulk_start",
+    "bulk_step",
+    "tags_add",
+    "tags_parse",
+    "tags_remove",
+    "tags_set",
     "AssetRefusedError",
     "RenditionStorageError",
     "UploadNotFoundError",
