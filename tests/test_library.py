@@ -13,6 +13,8 @@ from transcoder.models import Asset, BulkJob, TaggedAsset
 pytestmark = pytest.mark.django_db(transaction=True)
 
 LIST_URL = "/admin/transcoder/asset/"
+# Tasks are stored, never run: what the request itself did is all there is.
+DUMMY_TASKS = {"default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}}
 
 
 def _asset(i=0, **fields):
@@ -44,7 +46,7 @@ def _rows(n):
     return sorted(str(pk) for pk in Asset.objects.values_list("pk", flat=True))
 
 
-# --- tags ----------------------------------------------------------------------
+# --- tags -------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("text", "names"),
     [
@@ -101,7 +103,7 @@ def test_deleting_an_asset_deletes_its_tag_links():
     assert TaggedAsset.objects.count() == 0
 
 
-# --- search and filters -------------------------------------------------------------
+# --- search and filters -----------------------------------------------------
 @pytest.mark.parametrize(
     ("query", "found"),
     [
@@ -161,7 +163,7 @@ def test_tag_suggestions_answer_matching_names_to_editors_only(admin_client, cli
     assert client.get(LIST_URL + "tags/", {"q": "b"}).status_code == 302
 
 
-# --- decorative --------------------------------------------------------------------
+# --- decorative -------------------------------------------------------------
 def test_asset_form_saves_decorative_and_tags(admin_client):
     """The asset page saves the decorative flag and typed tags."""
     asset = _asset()
@@ -175,7 +177,7 @@ def test_asset_form_saves_decorative_and_tags(admin_client):
     assert sorted(asset.tags.names()) == ["one", "two"]
 
 
-# --- grid and table --------------------------------------------------------------------
+# --- grid and table ---------------------------------------------------------
 def test_list_is_a_grid_by_default_and_the_toggle_keeps_filters(admin_client, presets):
     """The grid is the default; ?view=table is remembered and keeps the query."""
     _asset()
@@ -204,7 +206,7 @@ def test_list_pages_take_a_bounded_number_of_queries(
     assert len(response.context["cl"].result_list) == 50
 
 
-# --- bulk jobs -------------------------------------------------------------------------
+# --- bulk jobs --------------------------------------------------------------
 def test_bulk_job_works_in_bounded_batches_and_a_repeat_does_nothing(settings):
     """Each step does one batch from its cursor; a stale cursor is a no-op."""
     settings.TASKS = {
