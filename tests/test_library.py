@@ -204,6 +204,7 @@ def test_list_pages_take_a_bounded_number_of_queries(
     with django_assert_max_num_queries(16):
         response = admin_client.get(LIST_URL, {"p": "2"})
     assert len(response.context["cl"].result_list) == 50
+    assert response.content.decode().count('<span class="mh-tag">a</span>') == 50
 
 
 # --- bulk jobs --------------------------------------------------------------

@@ -13,6 +13,7 @@ from transcoder import (
     admin_views,
     delivery,
     gallery,
+    selectors,
     services,
     uploads,
 )
@@ -145,7 +146,7 @@ class AssetAdmin(admin.ModelAdmin):
             .get_queryset(request)
             .prefetch_related(
                 Prefetch("renditions", queryset=current, to_attr="current_renditions"),
-                "tags",
+                selectors.tags_prefetch(),
             )
         )
 

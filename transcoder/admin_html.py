@@ -176,5 +176,7 @@ def bulk_message(job):
 def tag_list(asset):
     """Return an asset's tags as small chips (from the prefetch)."""
     return format_html_join(
-        " ", '<span class="mh-tag">{}</span>', ((t.name,) for t in asset.tags.all())
+        " ",
+        '<span class="mh-tag">{}</span>',
+        ((n,) for n in selectors.tag_names(asset)),
     )
