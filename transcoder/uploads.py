@@ -224,6 +224,8 @@ def finalize_view(request, *, model_admin):
             key=key,
             filename=request.POST.get("filename", "")[:255],
             uploaded_by=request.user,
+            title=request.POST.get("title", "")[:255],
+            alt_text=request.POST.get("alt_text", "")[:500],
         )
     except ValidationError as e:
         return _refuse(e.messages[0])

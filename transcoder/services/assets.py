@@ -128,13 +128,22 @@ class UploadOwnerError(ValidationError):
     """The direct upload was started by another user."""
 
 
-def asset_finalize_upload(*, key, filename="", uploaded_by=None, queue_renditions=True):
+def asset_finalize_upload(
+    *,
+    key,
+    filename="",
+    uploaded_by=None,
+    queue_renditions=True,
+    title="",
+    alt_text="",
+):
     """Turn a direct upload into an asset, treating the object as untrusted.
 
     Checks size, sniffed format and pixels exactly as for any upload; a refused
     object is deleted. Idempotent per key: the browser's finalize call and the
     S3 event may race, and S3 may deliver an event twice; all yield one asset,
-    which gets the file name and uploader from whichever call knows them.
+    which gets the file name and uploader from whichever call knows them, and
+    the ``title`` and ``alt_text`` the uploader typed (when given).
     """
     if not keys.is_upload_key(key):
         logger.warning("Refusing to finalize %r: not an upload key", key)
@@ -154,7 +163,22 @@ def asset_finalize_upload(*, key, filename="", uploaded_by=None, queue_rendition
         uploaded_by=uploaded_by,
         queue_renditions=queue_renditions,
     )
-    return _with_upload_details(asset, filename=filename, uploaded_by=uploaded_by)
+    asset = _with_upload_details(asset, filename=filename, uploaded_by=uploaded_by)
+    return _with_description(asset, title=title, alt_text=alt_text)
+
+
+def _with_description(asset, *, title, alt_text):
+    """Give an asset the title and alt text its uploader typed on the upload page."""
+    changes = {
+        field: value[:limit].strip()
+        for field, value, limit in (("title", title, 255), ("alt_text", alt_text, 500))
+        if value and value.strip()
+    }
+    if changes:
+        Asset.objects.filter(pk=asset.pk).update(**changes)
+        for field, value in changes.items():
+            setattr(asset, field, value)
+    return asset
 
 
 def _with_upload_details(asset, *, filename, uploaded_by):
