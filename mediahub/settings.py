@@ -177,6 +177,7 @@ for _name in (
     "MAX_ATTEMPTS",
     "REBUILD_BATCH",
     "REBUILD_SECONDS",
+    "BULK_BATCH",
 ):
     if os.environ.get(f"MEDIAHUB_{_name}"):
         globals()[f"MEDIAHUB_{_name}"] = env_int(f"MEDIAHUB_{_name}", None)
