@@ -275,7 +275,7 @@ class AssetAdmin(admin.ModelAdmin):
             queryset,
             action="tags_add",
             title="Add tags",
-            with_tags=True,
+            form_class=admin_library.TagsForm,
         )
 
     @admin.action(description="Remove tags…", permissions=["change"])
@@ -286,7 +286,7 @@ class AssetAdmin(admin.ModelAdmin):
             queryset,
             action="tags_remove",
             title="Remove tags",
-            with_tags=True,
+            form_class=admin_library.TagsForm,
         )
 
     @admin.action(description="Delete selected images…", permissions=["delete"])
@@ -297,7 +297,6 @@ class AssetAdmin(admin.ModelAdmin):
             queryset,
             action="delete",
             title="Delete images",
-            with_tags=False,
         )
 
 

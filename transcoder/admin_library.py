@@ -103,16 +103,24 @@ class TagsForm(forms.Form):
             raise forms.ValidationError("Type at least one tag.")
         return names
 
+    def job_params(self):
+        """Return what the job needs, as JSON (see ``bulk_action``)."""
+        return {"tags": self.cleaned_data["tags"]}
 
-def bulk_action(model_admin, request, queryset, *, action, title, with_tags):
+
+def bulk_action(model_admin, request, queryset, *, action, title, form_class=None):
     """Show the intermediate page of a bulk action, or queue its job once confirmed.
 
-    Nothing here touches each asset: the job stores the selection's ids and a
-    task works through them in batches (services.bulk).
+    ``form_class`` (optional) asks for the action's parameters; its
+    ``job_params()`` returns them as JSON. Without one the page only confirms
+    (a warning, as for delete). Nothing here touches each asset: the job stores
+    the selection's ids and a task works through them in batches
+    (services.bulk). Other actions ("move to collection") reuse this with
+    their own form and a handler given to ``services.bulk_register``.
     """
-    form = TagsForm(request.POST if "apply" in request.POST else None)
-    confirmed = "apply" in request.POST and (not with_tags or form.is_valid())
-    if not confirmed:
+    posted = "apply" in request.POST
+    form = form_class(request.POST if posted else None) if form_class else None
+    if not posted or (form is not None and not form.is_valid()):
         context = {
             **model_admin.admin_site.each_context(request),
             "opts": model_admin.model._meta,
@@ -121,15 +129,18 @@ def bulk_action(model_admin, request, queryset, *, action, title, with_tags):
             "count": queryset.count(),
             "selected": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),
             "select_across": request.POST.get("select_across", "0"),
-            "form": form if with_tags else None,
-            "media": model_admin.media + form.media,
+            "form": form,
+            "media": model_admin.media + (form.media if form else forms.Media()),
         }
         return TemplateResponse(
             request, "admin/transcoder/asset/bulk_action.html", context
         )
-    params = {"tags": form.cleaned_data["tags"]} if with_tags else {}
     job = services.bulk_start(
-        action=action, label=title, queryset=queryset, params=params, user=request.user
+        action=action,
+        label=title,
+        queryset=queryset,
+        params=form.job_params() if form else {},
+        user=request.user,
     )
     model_admin.message_user(request, admin_html.bulk_message(job), messages.SUCCESS)
     return None
