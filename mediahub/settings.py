@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     # Installed everywhere so every database has the same tables, whichever
     # backend a deployment picks.
     "django_tasks_db",
+    "taggit",  # free tags on assets; TAGGIT_CASE_INSENSITIVE below
     "transcoder",
 ]
 
@@ -177,6 +178,7 @@ for _name in (
     "MAX_ATTEMPTS",
     "REBUILD_BATCH",
     "REBUILD_SECONDS",
+    "BULK_BATCH",
 ):
     if os.environ.get(f"MEDIAHUB_{_name}"):
         globals()[f"MEDIAHUB_{_name}"] = env_int(f"MEDIAHUB_{_name}", None)
@@ -228,6 +230,9 @@ STORAGES["staticfiles"] = {
 # The embedded default queues tasks in the database and `manage.py db_worker`
 # (started beside the web server by `make run`) builds them; Lambda sets
 # MEDIAHUB_TASK_BACKEND=transcoder.task_backends.LambdaBackend.
+# "Beach" and "beach" are one tag.
+TAGGIT_CASE_INSENSITIVE = True
+
 TASKS = {
     "default": {
         "BACKEND": os.environ.get(

@@ -424,3 +424,48 @@ def test_upload_needs_a_token_with_an_owner(client, presets):
     )
     assert made.status_code == 403
     assert "owner is gone" in made.json()["error"]
+
+
+# --- tags and decorative (the asset library) ----------------------------------
+def test_api_patch_sets_tags_and_decorative_and_filters_by_tag(client, asset, writer):
+    """PATCH replaces tags and sets decorative; ?tag= and ?q= find the asset."""
+    auth = {"Authorization": f"Bearer {writer}"}
+    response = client.patch(
+        f"/api/assets/{asset.pk}/",
+        {"tags": ["Beach", " sea ", ""], "decorative": True},
+        content_type="application/json",
+        headers=auth,
+    )
+    assert response.status_code == 200, response.content
+    data = response.json()
+    assert data["tags"] == ["Beach", "sea"]
+    assert data["decorative"] is True and data["alt"] == ""
+    for query in ({"tag": "beach"}, {"q": "sea"}):
+        found = client.get("/api/assets/", query, headers=auth).json()
+        assert [a["id"] for a in found["results"]] == [str(asset.pk)]
+    assert (
+        client.get("/api/assets/", {"tag": "boat"}, headers=auth).json()["count"] == 0
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"tags": "beach"}, "tags must be a list"),
+        ({"tags": [1]}, "Each tag must be text"),
+        ({"tags": ["x" * 101]}, "Each tag must be text"),
+        ({"tags": ["t"] * 51}, "at most 50"),
+        ({"decorative": "yes"}, "decorative must be true or false"),
+    ],
+)
+def test_api_patch_refuses_bad_tags(client, asset, writer, body, message):
+    """Malformed tags or decorative answer 400 and change nothing."""
+    response = client.patch(
+        f"/api/assets/{asset.pk}/",
+        body,
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {writer}"},
+    )
+    assert response.status_code == 400
+    assert message in response.json()["error"]
+    assert not asset.tags.exists()

@@ -92,3 +92,18 @@ def test_tag_urls_are_stable_across_renders(presets, jpeg):
     asset = services.asset_create(content=jpeg, filename="a.jpg")
     first = _render('{% picture asset "thumb" %}', asset=asset)
     assert _render('{% picture asset "thumb" %}', asset=asset) == first
+
+
+@pytest.mark.parametrize(
+    ("decorative", "alt"), [(False, 'alt="A red boat"'), (True, 'alt=""')]
+)
+def test_tags_emit_empty_alt_on_purpose_for_decorative_images(
+    presets, jpeg, decorative, alt
+):
+    """A decorative image gets alt="" in both tags, even with alt text written."""
+    asset = services.asset_create(content=jpeg, filename="a.jpg", alt_text="A red boat")
+    asset.decorative = decorative
+    html = _render(
+        "{% rendition asset 'card' %}{% picture asset 'card' %}", asset=asset
+    )
+    assert html.count(alt) == 2

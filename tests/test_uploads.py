@@ -474,3 +474,43 @@ def test_service_refuses_a_key_minted_for_someone_else(s3, presets):
         services.asset_finalize_upload(key=key, uploaded_by=bob)
     assert s3.keys("uploads/") == [key]
     assert services.asset_finalize_upload(key=key, uploaded_by=alice).pk
+
+
+# --- title and alt text typed per file (the asset library) -------------------
+def test_finalize_keeps_the_title_and_alt_text_typed_for_the_file(
+    s3, admin_client, admin_user, presets
+):
+    """The direct path stores what the editor typed, even after the S3 event won."""
+    from transcoder import services
+
+    key = _put_upload(s3, make_image("PNG", size=(50, 40)), admin_user)
+    services.asset_finalize_upload(key=key)
+    response = admin_client.post(
+        FINALIZE,
+        {
+            "key": key,
+            "filename": "IMG_0001.png",
+            "title": " Harbour at dawn ",
+            "alt_text": "Fishing boats moored in a calm harbour",
+        },
+    )
+    assert response.status_code == 201
+    asset = Asset.objects.get()
+    assert asset.title == "Harbour at dawn"
+    assert asset.alt_text == "Fishing boats moored in a calm harbour"
+    assert response.json()["asset"]["title"] == "Harbour at dawn"
+
+
+def test_finalize_with_a_description_still_checks_the_uploader(s3, presets):
+    """Typed text does not loosen the owner check: B still gets a 403."""
+    from django.contrib.auth.models import User
+    from django.test import Client
+
+    alice = User.objects.create_superuser("alice2", "a@example.com", "pw")
+    bob = User.objects.create_superuser("bob2", "b@example.com", "pw")
+    key = _put_upload(s3, make_image("PNG", size=(50, 40)), alice)
+    client = Client()
+    client.force_login(bob)
+    response = client.post(FINALIZE, {"key": key, "title": "Mine", "alt_text": "x"})
+    assert response.status_code == 403
+    assert not Asset.objects.exists()

@@ -4,17 +4,20 @@ from dataclasses import replace
 from functools import partial
 
 from django.contrib import admin, messages
+from django.contrib.admin.options import ActionLocation
 from django.db.models import Count, Prefetch, Q
 from django.urls import path
 
 from transcoder import (
     admin_collections,
+    admin_grid,
     admin_html,
     admin_library,
     admin_views,
     delivery,
     gallery,
     permissions,
+    selectors,
     services,
     uploads,
 )
@@ -88,6 +91,7 @@ class AssetAdmin(admin.ModelAdmin):
         "original_summary",
         "rendition_status",
         "collection",
+        "tag_list",
         "created_at",
     ]
     list_display_links = ["thumbnail", "__str__"]
@@ -96,12 +100,27 @@ class AssetAdmin(admin.ModelAdmin):
         "format",
         RenditionStatusFilter,
         admin_library.NearDuplicateFilter,
+        admin_grid.AltTextFilter,
+        admin_grid.TagFilter,
         "created_at",
     ]
-    search_fields = ["title", "alt_text", "original_filename", "content_hash"]
+    # The admin answers a search through tags with an EXISTS, one row per asset.
+    search_fields = [
+        "title",
+        "alt_text",
+        "original_filename",
+        "content_hash",
+        "tags__name",
+    ]
     date_hierarchy = "created_at"
     list_per_page = 50
-    actions = ["regenerate_renditions", "move_to_collection"]
+    actions = [
+        "regenerate_renditions",
+        "add_tags",
+        "remove_tags",
+        "move_to_collection",
+        "delete_in_background",
+    ]
     # get_absolute_url is the change page itself; "View on site" would loop.
     view_on_site = False
     readonly_fields = ["preview", *ORIGINAL_FIELDS]
@@ -113,6 +132,8 @@ class AssetAdmin(admin.ModelAdmin):
                     "preview",
                     "title",
                     "alt_text",
+                    "decorative",
+                    "tags",
                     "focal_x",
                     "focal_y",
                     "focal_width",
@@ -124,7 +145,7 @@ class AssetAdmin(admin.ModelAdmin):
     ]
 
     class Media:
-        js = ["transcoder/status.js"]
+        js = ["transcoder/status.js", "transcoder/tags.js"]
 
     def get_queryset(self, request):
         # One prefetch serves the thumbnail (the ready ones) and the badges.
@@ -136,6 +157,7 @@ class AssetAdmin(admin.ModelAdmin):
         ).prefetch_related(
             Prefetch("renditions", queryset=current, to_attr="current_renditions"),
             "collection",
+            selectors.tags_prefetch(),
         )
 
     # --- permissions: transcoder.permissions, per collection -------------------
@@ -154,9 +176,11 @@ class AssetAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return permissions.may(request.user, "delete", obj)
 
-    def get_actions(self, request, action_location=admin.ActionLocation.CHANGE_LIST):
-        # An action gets only the selected assets its permission allows.
+    def get_actions(self, request, action_location=ActionLocation.CHANGE_LIST):
+        # An action gets only the selected assets its permission allows, and
+        # deleting a selection runs in the background (delete_in_background).
         actions = super().get_actions(request, action_location=action_location)
+        actions.pop("delete_selected", None)
         return {
             name: replace(action, func=admin_collections.narrowed(action.func))
             for name, action in actions.items()
@@ -183,6 +207,7 @@ class AssetAdmin(admin.ModelAdmin):
                 "transcoder_asset_original",
             ),
             ("status/", admin_views.status_view, "transcoder_asset_status"),
+            ("tags/", admin_grid.tag_suggestions_view, "transcoder_asset_tags"),
             (
                 "<uuid:object_id>/gallery/",
                 admin_views.gallery_view,
@@ -212,6 +237,10 @@ class AssetAdmin(admin.ModelAdmin):
     @admin.display(description="")
     def thumbnail(self, obj):
         return admin_html.thumbnail(obj)
+
+    @admin.display(description="Tags")
+    def tag_list(self, obj):
+        return admin_html.tag_list(obj)
 
     @admin.display(description="Original", ordering="bytes")
     def original_summary(self, obj):
@@ -258,6 +287,14 @@ class AssetAdmin(admin.ModelAdmin):
             }
         return super().delete_view(request, object_id, extra_context)
 
+    def changelist_view(self, request, extra_context=None):
+        if redirect := admin_grid.remember_view_mode(request):
+            return redirect
+        mode = admin_grid.list_view_mode(request)
+        return super().changelist_view(
+            request, {"mh_view": mode, **(extra_context or {})}
+        )
+
     # --- writes through services ---------------------------------------------
     def add_view(self, request, form_url="", extra_context=None):
         return uploads.upload_view(request, model_admin=self)
@@ -287,6 +324,38 @@ class AssetAdmin(admin.ModelAdmin):
             force=True,
         )
         self.message_user(request, admin_html.rebuild_message(job), messages.SUCCESS)
+
+    @admin.action(description="Add tags…", permissions=["change"])
+    def add_tags(self, request, queryset):
+        return admin_grid.bulk_action(
+            self,
+            request,
+            queryset,
+            action="tags_add",
+            title="Add tags",
+            form_class=admin_grid.TagsForm,
+        )
+
+    @admin.action(description="Remove tags…", permissions=["change"])
+    def remove_tags(self, request, queryset):
+        return admin_grid.bulk_action(
+            self,
+            request,
+            queryset,
+            action="tags_remove",
+            title="Remove tags",
+            form_class=admin_grid.TagsForm,
+        )
+
+    @admin.action(description="Delete selected images…", permissions=["delete"])
+    def delete_in_background(self, request, queryset):
+        return admin_grid.bulk_action(
+            self,
+            request,
+            queryset,
+            action="delete",
+            title="Delete images",
+        )
 
 
 @admin.register(Preset)

@@ -151,3 +151,32 @@ def rebuild_message(job):
         job.total_assets,
         job.done,
     )
+
+
+def bulk_message(job):
+    """Return the message that says a bulk job was queued, with live progress."""
+    if job.finished_at is not None and not job.total_assets:
+        return "Nothing selected."
+    return format_html(
+        "{}: {} image{} queued. "
+        '<span class="mh-job" data-rebuild-job="{}" data-status-url="{}">'
+        '<progress max="{}" value="{}" aria-label="{} progress"></progress> '
+        '<span class="mh-job__text" role="status">Queued.</span></span>',
+        job.label,
+        f"{job.total_assets:,}",
+        "" if job.total_assets == 1 else "s",
+        job.pk,
+        reverse("admin:transcoder_asset_status"),
+        job.total_assets,
+        job.done,
+        job.label,
+    )
+
+
+def tag_list(asset):
+    """Return an asset's tags as small chips (from the prefetch)."""
+    return format_html_join(
+        " ",
+        '<span class="mh-tag">{}</span>',
+        ((n,) for n in selectors.tag_names(asset)),
+    )

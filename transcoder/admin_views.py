@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from transcoder import gallery, permissions, previews, services
 from transcoder.forms import PresetForm
-from transcoder.models import Preset, RebuildJob
+from transcoder.models import BulkJob, Preset, RebuildJob
 from transcoder.status import asset_states
 
 # One poll covers a page of the list or an upload batch; more is refused.
@@ -44,12 +44,14 @@ def status_view(request, *, model_admin):
         .filter(pk__in=ids)
         .values_list("pk", flat=True)
     ]
-    jobs = RebuildJob.objects.filter(pk__in=job_ids)
+    jobs = {
+        str(j.pk): services.rebuild_progress(job=j)
+        for j in RebuildJob.objects.filter(pk__in=job_ids)
+    }
+    for j in BulkJob.objects.filter(pk__in=job_ids):
+        jobs[str(j.pk)] = services.bulk_progress(job=j)
     return JsonResponse(
-        {
-            "assets": asset_states(asset_ids=ids) if ids else {},
-            "jobs": {str(j.pk): services.rebuild_progress(job=j) for j in jobs},
-        },
+        {"assets": asset_states(asset_ids=ids) if ids else {}, "jobs": jobs},
         headers={"Cache-Control": "no-store"},
     )
 

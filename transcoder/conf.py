@@ -31,6 +31,9 @@ DEFAULTS = {
     # Where the API, the S3 upload event and `ingest` put assets when nobody
     # chose: a path of collection names such as "Root/Inbox" ("": the root).
     "DEFAULT_COLLECTION": "",
+    # A bulk job (tags, delete… over a selection) handles this many assets per
+    # task run, then queues itself for the rest.
+    "BULK_BATCH": 100,
 }
 
 

@@ -3,6 +3,7 @@
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
+from taggit.forms import TagWidget
 
 from transcoder.models import Asset, Preset
 from transcoder.specs import FORMATS, SpecError, build_specs
@@ -148,12 +149,15 @@ class AssetChangeForm(forms.ModelForm):
         fields = [
             "title",
             "alt_text",
+            "decorative",
+            "tags",
             "focal_x",
             "focal_y",
             "focal_width",
             "focal_height",
         ]
         widgets = {
+            "tags": TagWidget(attrs={"autocomplete": "off", "data-tags-input": ""}),
             "focal_x": FocalPointWidget(attrs={"data-focal": "x"}),
             "focal_y": FocalPointWidget(attrs={"data-focal": "y"}),
             "focal_width": FocalPointWidget(attrs={"data-focal": "w"}),

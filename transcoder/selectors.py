@@ -3,7 +3,9 @@
 Nothing here builds an image: a page only looks up what exists.
 """
 
-from transcoder.models import Rendition, RenditionStatus
+from django.db.models import Prefetch
+
+from transcoder.models import Rendition, RenditionStatus, TaggedAsset
 from transcoder.negotiation import negotiate
 from transcoder.specs import FORMATS
 
@@ -90,7 +92,7 @@ def picture_data(*, asset, preset_slug, url_for):
         "src": url_for(fallback),
         "width": fallback.width,
         "height": fallback.height,
-        "alt": asset.alt_text,
+        "alt": alt_for(asset),
     }
 
 
@@ -119,3 +121,36 @@ def full_frame_rendition(asset):
         .order_by("-width")
         .first()
     )
+
+
+def assets_missing_alt(queryset):
+    """Return the assets of ``queryset`` with no alt text that are not decorative."""
+    return queryset.filter(alt_text="", decorative=False)
+
+
+def assets_missing_alt_count(queryset):
+    """Count the assets of ``queryset`` that need alt text (the dashboard figure)."""
+    return assets_missing_alt(queryset).count()
+
+
+def alt_for(asset):
+    """Return the alt text pages use: "" on purpose for a decorative image."""
+    return "" if asset.decorative else asset.alt_text
+
+
+def tags_prefetch():
+    """Prefetch an asset list's tag names in one query (see ``tag_names``).
+
+    Through the foreign key, not ``prefetch_related("tags")``: taggit's own
+    prefetch compares UUID ids with their text form and finds nothing.
+    """
+    rows = TaggedAsset.objects.select_related("tag").order_by("tag__name")
+    return Prefetch("tagged_items", queryset=rows, to_attr="mh_tags")
+
+
+def tag_names(asset):
+    """Return an asset's tag names, sorted, from ``tags_prefetch`` when made."""
+    rows = getattr(asset, "mh_tags", None)
+    if rows is None:
+        return sorted(asset.tags.names())
+    return [row.tag.name for row in rows]

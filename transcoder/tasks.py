@@ -93,6 +93,12 @@ def rebuild_batch(job_id, cursor):
     return services.rebuild_step(job_id=job_id, cursor=cursor, build=build)
 
 
+@task
+def bulk_batch(job_id, cursor):
+    """Do the next bounded batch of a bulk job, then queue the rest."""
+    return services.bulk_step(job_id=job_id, cursor=cursor)
+
+
 def _reconnect():
     """Drop a connection the database closed, so the next attempt opens a new one.
 

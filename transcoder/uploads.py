@@ -294,6 +294,8 @@ def finalize_view(request, *, model_admin):
             uploaded_by=request.user,
             allow_duplicate=_allow_duplicate(request),
             visible=permissions.assets(request.user, "view"),
+            title=request.POST.get("title", "")[:255],
+            alt_text=request.POST.get("alt_text", "")[:500],
         )
     except services.DuplicateAssetError as e:
         return _duplicate(e)

@@ -3,7 +3,7 @@
 from django.db.models import Prefetch
 from django.urls import reverse
 
-from transcoder import delivery
+from transcoder import delivery, selectors
 from transcoder.models import Asset, Rendition, RenditionStatus
 
 
@@ -15,7 +15,8 @@ def assets_for_api():
         preset__active=True,
     ).select_related("preset")
     return Asset.objects.prefetch_related(
-        Prefetch("renditions", queryset=published, to_attr="published")
+        Prefetch("renditions", queryset=published, to_attr="published"),
+        selectors.tags_prefetch(),
     )
 
 
@@ -28,7 +29,9 @@ def asset_json(request, asset):
     return {
         "id": str(asset.pk),
         "title": asset.title,
-        "alt": asset.alt_text,
+        "alt": selectors.alt_for(asset),
+        "decorative": asset.decorative,
+        "tags": selectors.tag_names(asset),
         "file_name": asset.original_filename,
         "width": asset.width,
         "height": asset.height,

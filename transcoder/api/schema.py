@@ -88,6 +88,8 @@ SCHEMAS = {
             "id",
             "title",
             "alt",
+            "decorative",
+            "tags",
             "file_name",
             "width",
             "height",
@@ -102,7 +104,12 @@ SCHEMAS = {
         "properties": {
             "id": {"type": "string", "format": "uuid"},
             "title": _STRING,
-            "alt": _STRING,
+            "alt": {
+                "type": "string",
+                "description": 'Empty on purpose when "decorative" is true.',
+            },
+            "decorative": {"type": "boolean"},
+            "tags": {"type": "array", "items": _STRING},
             "file_name": _STRING,
             "width": {"type": "integer"},
             "height": {"type": "integer"},
@@ -143,6 +150,13 @@ SCHEMAS = {
         "properties": {
             "title": _TEXT_255,
             "alt": {"type": "string", "maxLength": 500, "pattern": _NO_NUL},
+            "decorative": {"type": "boolean"},
+            "tags": {
+                "type": "array",
+                "description": "Replaces every tag; blank names are dropped.",
+                "maxItems": 50,
+                "items": {"type": "string", "maxLength": 100, "pattern": _NO_NUL},
+            },
             "focal_point": {"oneOf": [{"$ref": _REF + "FocalPoint"}, {"type": "null"}]},
             "collection": {
                 "type": "integer",
@@ -243,7 +257,12 @@ PATHS = {
                 _query(
                     "q",
                     {"type": "string", "maxLength": 200, "pattern": _NO_NUL},
-                    "Search title, alt text and file name.",
+                    "Search title, alt text, file name and tags.",
+                ),
+                _query(
+                    "tag",
+                    {"type": "string", "maxLength": 100, "pattern": _NO_NUL},
+                    "Only images with this tag (any case).",
                 ),
                 _query(
                     "collection",
@@ -281,7 +300,8 @@ PATHS = {
         },
         "patch": {
             "operationId": "updateAsset",
-            "summary": "Change title, alt text or focal point (scope write).",
+            "summary": "Change title, alt text, decorative, tags or focal point "
+            "(scope write).",
             "requestBody": _body("AssetChange"),
             "responses": {
                 "200": _json("Asset", "The changed image."),

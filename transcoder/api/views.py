@@ -4,6 +4,7 @@ import json
 
 from django.core.exceptions import ValidationError
 from django.core.paginator import EmptyPage, Paginator
+from django.db import transaction
 from django.db.models import Q
 from django.http import HttpResponse, JsonResponse
 
@@ -11,8 +12,8 @@ from transcoder import params, permissions
 from transcoder.api.auth import endpoint
 from transcoder.api.errors import ApiError
 from transcoder.api.representation import asset_json, assets_for_api
-from transcoder.models import Asset, DeletedAsset
-from transcoder.services import asset_delete, asset_update, assets_move
+from transcoder.models import Asset, DeletedAsset, TaggedAsset
+from transcoder.services import asset_delete, asset_update, assets_move, tags_set
 
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 100
@@ -38,7 +39,8 @@ def token_collection(token, value, action="add"):
 
 
 def _list(request, *, token):
-    """List assets newest first; filter by ``q``, ``collection``, ``updated_since``."""
+    """List assets newest first; filter by ``q``, ``tag``, ``collection``,
+    ``updated_since``."""
     page_number = params.optional_integer(request.GET, "page", low=1, high=10**9)
     page_size = params.optional_integer(
         request.GET, "page_size", low=1, high=MAX_PAGE_SIZE
@@ -54,7 +56,11 @@ def _list(request, *, token):
             Q(title__icontains=query)
             | Q(alt_text__icontains=query)
             | Q(original_filename__icontains=query)
+            | Q(pk__in=_tagged(name__icontains=query))
         )
+    tag = text_field(request.GET, "tag", 100).strip()
+    if tag:
+        assets = assets.filter(pk__in=_tagged(name__iexact=tag))
     since = params.optional_datetime(request.GET, "updated_since")
     if since is not None:
         assets = assets.filter(updated_at__gte=since)
@@ -79,6 +85,12 @@ def _list(request, *, token):
             "results": [asset_json(request, a) for a in page.object_list],
         }
     )
+
+
+def _tagged(**lookup):
+    """Ids of the assets with a tag matching ``lookup`` (a subquery: no duplicates)."""
+    lookup = {f"tag__{k}": v for k, v in lookup.items()}
+    return TaggedAsset.objects.filter(**lookup).values("content_object_id")
 
 
 def _page_link(request, number):
@@ -145,13 +157,38 @@ def _focal(value):
     return (float(value[0]), float(value[1]))
 
 
+MAX_TAGS = 50
+
+
+def _tags(value):
+    """Return the tag names of a PATCH body: a list of short texts, blanks dropped."""
+    if not isinstance(value, list) or len(value) > MAX_TAGS:
+        raise ApiError(400, f"tags must be a list of at most {MAX_TAGS} texts.")
+    names = []
+    for name in value:
+        if not isinstance(name, str) or len(name) > 100 or "\x00" in name:
+            raise ApiError(400, "Each tag must be text of at most 100 characters.")
+        try:
+            name.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ApiError(400, "Each tag must be valid Unicode text.") from None
+        if name.strip():
+            names.append(name.strip())
+    return names
+
+
 def _patch(request, asset_id, *, token):
-    """Change title, alt text and focal point; fields left out keep their value."""
+    """Change title, alt text, decorative, tags, focal point and collection.
+
+    Fields left out keep their value; ``tags`` replaces the whole list.
+    """
     asset = _asset_or_error(asset_id, token_assets(token))
     if not permissions.may(token.created_by, "change", asset):
         raise ApiError(403, "This token's owner may not change this image.")
     body = json_body(request)
-    unknown = sorted(set(body) - {*EDITABLE, "focal_point", "collection"})
+    unknown = sorted(
+        set(body) - {*EDITABLE, "focal_point", "collection", "decorative", "tags"}
+    )
     if unknown:
         raise ApiError(400, f"These fields cannot be changed: {', '.join(unknown)}.")
     for name, limit in EDITABLE.items():
@@ -161,13 +198,21 @@ def _patch(request, asset_id, *, token):
     target = None
     if "collection" in body:
         target = token_collection(token, body["collection"])
+    tags = _tags(body["tags"]) if "tags" in body else None
+    if "decorative" in body:
+        if not isinstance(body["decorative"], bool):
+            raise ApiError(400, "decorative must be true or false.")
+        asset.decorative = body["decorative"]
     try:
-        asset_update(
-            asset=asset,
-            title=body.get("title", asset.title),
-            alt_text=body.get("alt", asset.alt_text),
-            focal=focal,
-        )
+        with transaction.atomic():
+            asset_update(
+                asset=asset,
+                title=body.get("title", asset.title),
+                alt_text=body.get("alt", asset.alt_text),
+                focal=focal,
+            )
+            if tags is not None:
+                tags_set(asset=asset, names=tags)
     except ValidationError as e:
         raise ApiError(400, " ".join(e.messages)) from None
     if target is not None:
@@ -187,7 +232,7 @@ def _delete(request, asset_id, *, token):
     return HttpResponse(status=204)
 
 
-LIST_PARAMETERS = {"q", "collection", "updated_since", "page", "page_size"}
+LIST_PARAMETERS = {"q", "tag", "collection", "updated_since", "page", "page_size"}
 asset_list = endpoint(GET=("read", _list, LIST_PARAMETERS))
 asset_detail = endpoint(
     GET=("read", _detail), PATCH=("write", _patch), DELETE=("write", _delete)

@@ -1,6 +1,7 @@
 """mediahub's models, one module per concern; import them from here."""
 
 from transcoder.models.assets import Asset, DeletedAsset
+from transcoder.models.bulk import BulkJob
 from transcoder.models.collections import (
     Collection,
     GroupCollectionPermission,
@@ -9,6 +10,7 @@ from transcoder.models.collections import (
 from transcoder.models.jobs import RebuildJob
 from transcoder.models.keys import ApiRateWindow, ApiToken, SiteKey
 from transcoder.models.presets import Fit, Preset, Rendition, RenditionStatus
+from transcoder.models.tags import TaggedAsset
 from transcoder.models.usage import UsageDay
 from transcoder.models.versions import AssetHashBand, AssetVersion
 
@@ -19,6 +21,7 @@ __all__ = [
     "AssetHashBand",
     "AssetVersion",
     "Collection",
+    "BulkJob",
     "DeletedAsset",
     "Fit",
     "GroupCollectionPermission",
@@ -29,4 +32,5 @@ __all__ = [
     "SiteKey",
     "UsageDay",
     "root_collection",
+    "TaggedAsset",
 ]

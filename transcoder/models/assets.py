@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
 from django.urls import reverse
+from taggit.managers import TaggableManager
 
 from transcoder.models.collections import root_collection_id
 
@@ -20,6 +21,15 @@ class Asset(models.Model):
         max_length=500,
         blank=True,
         help_text="Describe the image for people who cannot see it.",
+    )
+    # Decorative images say so on purpose: templates and the API emit alt="".
+    decorative = models.BooleanField(
+        default=False,
+        help_text=(
+            "Purely decorative: adds nothing a reader would miss, so pages use an"
+            ' empty alt="" and screen readers skip it. Leave unticked and write'
+            " alt text for anything that carries meaning."
+        ),
     )
     # The storage name is made by the server; the uploaded file name is only
     # kept as metadata and never becomes a key or a path.
@@ -83,6 +93,11 @@ class Asset(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
+    tags = TaggableManager(
+        through="transcoder.TaggedAsset",
+        blank=True,
+        help_text="Free tags, separated by commas.",
+    )
 
     class Meta:
         ordering = ["-created_at"]

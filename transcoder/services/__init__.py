@@ -17,6 +17,13 @@ from transcoder.services.assets import (
     objects_delete,
     validate_image,
 )
+from transcoder.services.bulk import (
+    BulkActionError,
+    bulk_progress,
+    bulk_register,
+    bulk_start,
+    bulk_step,
+)
 from transcoder.services.collections import (
     CollectionError,
     assets_move,
@@ -45,6 +52,13 @@ from transcoder.services.renditions import (
     renditions_enqueue,
     renditions_generate,
 )
+from transcoder.services.tags import (
+    TagError,
+    tags_add,
+    tags_parse,
+    tags_remove,
+    tags_set,
+)
 from transcoder.services.tokens import api_token_issue
 from transcoder.services.usage import usage_record, usage_summary
 from transcoder.services.versions import (
@@ -61,6 +75,16 @@ __all__ = [
     "collection_default",
     "collection_delete",
     "collection_update",
+    "BulkActionError",
+    "TagError",
+    "bulk_progress",
+    "bulk_register",
+    "bulk_start",
+    "bulk_step",
+    "tags_add",
+    "tags_parse",
+    "tags_remove",
+    "tags_set",
     "AssetRefusedError",
     "DuplicateAssetError",
     "RenditionStorageError",

@@ -160,6 +160,8 @@ def asset_finalize_upload(
     keep_duplicate=False,
     visible=None,
     collection=None,
+    title="",
+    alt_text="",
 ):
     """Turn a direct upload into an asset, treating the object as untrusted.
 
@@ -172,6 +174,8 @@ def asset_finalize_upload(
     Idempotent per key: the browser's finalize call and the S3 event may race,
     and S3 may deliver an event twice; all yield one asset, which gets the
     file name and uploader from whichever call knows them.
+    It also gets the ``title`` and ``alt_text`` the uploader typed (when
+    given).
     """
     if not keys.is_upload_key(key):
         logger.warning("Refusing to finalize %r: not an upload key", key)
@@ -195,9 +199,24 @@ def asset_finalize_upload(
         visible=visible,
         collection=collection,
     )
-    return _with_upload_details(
+    asset = _with_upload_details(
         asset, filename=filename, uploaded_by=uploaded_by, collection=collection
     )
+    return _with_description(asset, title=title, alt_text=alt_text)
+
+
+def _with_description(asset, *, title, alt_text):
+    """Give an asset the title and alt text its uploader typed on the upload page."""
+    changes = {
+        field: value[:limit].strip()
+        for field, value, limit in (("title", title, 255), ("alt_text", alt_text, 500))
+        if value and value.strip()
+    }
+    if changes:
+        Asset.objects.filter(pk=asset.pk).update(**changes)
+        for field, value in changes.items():
+            setattr(asset, field, value)
+    return asset
 
 
 def _with_upload_details(asset, *, filename, uploaded_by, collection=None):

@@ -1,7 +1,8 @@
 """{% rendition %} and {% picture %}: look up renditions that exist, never build one.
 
-Both emit ``width`` and ``height`` (no layout shift), ``loading="lazy"`` and
-``decoding="async"`` unless told otherwise (``loading="eager"`` for the image
+Both emit ``alt`` (``alt=""`` on purpose for a decorative image), ``width``
+and ``height`` (no layout shift), ``loading="lazy"`` and ``decoding="async"``
+unless told otherwise (``loading="eager"`` for the image
 at the top of a page), and pass ``sizes`` and any other attribute through.
 """
 
@@ -40,7 +41,7 @@ def rendition(asset, preset_slug, width=None, format=None, sizes=None, **attrs):
         delivery.rendition_url(row),
         row.width,
         row.height,
-        asset.alt_text,
+        selectors.alt_for(asset),
         _img_attrs(attrs),
     )
 

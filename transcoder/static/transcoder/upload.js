@@ -12,6 +12,11 @@
   const csrf = form.querySelector("input[name=csrfmiddlewaretoken]").value;
   const maxBytes = parseInt(form.dataset.maxBytes, 10);
   const waiting = [];
+  // "Describe first" mode: chosen files wait here, with a title and alt text
+  // input per row, until the editor presses "Upload N files".
+  const describe = document.getElementById("mh-describe");
+  const describeGo = document.getElementById("mh-describe-go");
+  const held = [];
   // ok: uploaded and built; refused: refused or failed; processing: uploaded,
   // renditions being built by the worker.
   const tally = { total: 0, ok: 0, refused: 0, processing: 0, duplicates: 0 };
@@ -57,6 +62,7 @@
     const size = document.createElement("small");
     size.textContent = humanBytes(file.size);
     name.appendChild(size);
+    const fields = describe && describe.checked ? describeFields(file, name) : null;
     const progressCell = document.createElement("td");
     const pair = progressPair("Upload progress of " + file.name);
     progressCell.appendChild(pair.wrap);
@@ -66,7 +72,32 @@
     tr.append(name, progressCell, result);
     queue.tBodies[0].appendChild(tr);
     queue.hidden = false;
-    return { tr: tr, progress: pair.handle, result: result };
+    return { tr: tr, progress: pair.handle, result: result, fields: fields };
+  }
+
+  function describeFields(file, cell) {
+    const wrap = document.createElement("div");
+    wrap.className = "mh-describe__fields";
+    const title = document.createElement("input");
+    title.type = "text"; title.maxLength = 255; title.name = "title";
+    title.placeholder = "Title";
+    title.setAttribute("aria-label", "Title of " + file.name);
+    const alt = document.createElement("textarea");
+    alt.rows = 2; alt.maxLength = 500; alt.name = "alt_text";
+    alt.placeholder = "Alt text: what the image shows";
+    alt.setAttribute("aria-label", "Alt text of " + file.name);
+    wrap.append(title, alt);
+    cell.appendChild(wrap);
+    return { title: title, alt: alt };
+  }
+
+  // The typed text travels with the file; the inputs lock once it is sent.
+  function appendDescription(body, item) {
+    if (!item.fields) return;
+    body.append("title", item.fields.title.value);
+    body.append("alt_text", item.fields.alt.value);
+    item.fields.title.readOnly = true;
+    item.fields.alt.readOnly = true;
   }
 
   function send(url, body, onProgress) {
@@ -175,6 +206,7 @@
       const parts = [];
       if (uploading) parts.push(uploading + " uploading");
       if (queued) parts.push(queued + " waiting");
+      if (held.length) parts.push(held.length + " to describe, then Upload");
       if (tally.processing) parts.push(tally.processing + " processing");
       if (tally.ok) parts.push(tally.ok + " ready");
       if (tally.refused) parts.push(tally.refused + " refused");
@@ -219,6 +251,7 @@
     body.append("file", file);
     withCollection(body);
     if (anyway) body.append("allow_duplicate", "1");
+    appendDescription(body, item);
     const res = await send(form.action, body, function (p) {
       item.progress.value = p;
       if (p >= 100) item.result.textContent = "Checking…";
@@ -247,6 +280,7 @@
     fin.append("filename", file.name);
     if (anyway) fin.append("allow_duplicate", "1");
     withCollection(fin);
+    appendDescription(fin, item);
     return send(form.dataset.finalizeUrl, fin);
   }
 
@@ -307,10 +341,26 @@
       const item = row(file);
       const refusal = precheck(file);
       if (refusal) { done(item, false, refusal); return; }
+      if (item.fields) { held.push({ file: file, item: item }); item.result.textContent = "Ready to upload"; return; }
       waiting.push({ file: file, item: item });
     });
+    showHeld();
     report();
     pump();
+  }
+
+  function showHeld() {
+    if (!describeGo) return;
+    describeGo.hidden = !held.length;
+    describeGo.querySelector("[data-held-count]").textContent = String(held.length);
+  }
+
+  if (describeGo) {
+    describeGo.addEventListener("click", function () {
+      waiting.push.apply(waiting, held.splice(0));
+      showHeld();
+      pump();
+    });
   }
 
   input.addEventListener("change", function () { add(input.files); input.value = ""; });
@@ -339,7 +389,7 @@
     window.addEventListener(t, function (e) { if (hasFiles(e)) e.preventDefault(); });
   });
   window.addEventListener("beforeunload", function (e) {
-    if (running || waiting.length) { e.preventDefault(); e.returnValue = ""; }
+    if (running || waiting.length || held.length) { e.preventDefault(); e.returnValue = ""; }
     // Leaving while renditions are built is fine: the worker goes on.
   });
 })();

@@ -1,0 +1,125 @@
+"""The asset library in Chromium: the grid, its toggle and a bulk "Add tags"."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.images import encode, quadrants
+from transcoder import services
+from transcoder.models import Asset
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+LIST = "/admin/transcoder/asset/"
+
+
+def _assets(n):
+    return [
+        services.asset_create(
+            content=encode(quadrants((640 + 40 * i, 480)), "JPEG"),
+            filename=f"harbour-{i}.jpg",
+            title=f"Harbour {i}",
+            alt_text=f"Boats in the harbour, view {i}" if i % 2 else "",
+        )
+        for i in range(n)
+    ]
+
+
+def _shoot(page, name):
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.screenshot(path=str(SCREENSHOTS / name))
+
+
+def test_grid_toggle_select_two_cards_and_add_tags(admin_page, live_server, presets):
+    """The grid is the default; the table toggle keeps the search; two cards
+    selected by keyboard get tags through "Add tags…", shown on their cards."""
+    _assets(4)
+    admin_page.goto(f"{live_server.url}{LIST}")
+    admin_page.wait_for_selector(".mh-results--grid img.mh-thumb")
+    assert admin_page.locator(".mh-results--grid #result_list tbody tr").count() == 4
+    assert admin_page.locator("img.mh-thumb").first.get_attribute("loading") == "lazy"
+    _shoot(admin_page, "grid.png")
+
+    # The toggle keeps the search and is remembered.
+    admin_page.goto(f"{live_server.url}{LIST}?q=Harbour")
+    admin_page.click(".mh-view-toggle >> text=Table")
+    admin_page.wait_for_selector(".mh-results--table")
+    assert "q=Harbour" in admin_page.url and "view=" not in admin_page.url
+    admin_page.goto(f"{live_server.url}{LIST}")
+    assert admin_page.locator(".mh-results--table").count() == 1
+    admin_page.click(".mh-view-toggle >> text=Grid")
+    admin_page.wait_for_selector(".mh-results--grid")
+
+    # Select two cards from the keyboard, then run the bulk action.
+    boxes = admin_page.locator("#result_list input.action-select")
+    for i in (0, 1):
+        boxes.nth(i).focus()
+        admin_page.keyboard.press("Space")
+    assert admin_page.locator("span.action-counter").inner_text().startswith("2 of 4")
+    chosen = sorted(boxes.nth(i).get_attribute("value") for i in (0, 1))
+    admin_page.select_option("select[name=action]", "add_tags")
+    admin_page.click("button[name=index]")
+    admin_page.wait_for_selector("#id_tags")
+    assert "2 images selected" in admin_page.inner_text("#content-main")
+    admin_page.fill("#id_tags", 'beach, "sea view"')
+    admin_page.click("input[name=apply]")
+    admin_page.wait_for_url(re.compile(re.escape(LIST) + "$"))
+    admin_page.wait_for_selector(".mh-job.is-done", timeout=20_000)
+    for pk in chosen:
+        card = admin_page.locator(f"tr:has(input.action-select[value='{pk}'])")
+        assert card.locator(".mh-tag").all_inner_texts() == ["beach", "sea view"]
+        assert sorted(Asset.objects.get(pk=pk).tags.names()) == ["beach", "sea view"]
+    assert Asset.objects.filter(tags__name="beach").count() == 2
+
+
+def test_grid_and_library_pages_pass_axe_and_are_photographed(
+    admin_page, live_server, presets
+):
+    """axe-core finds nothing serious on the grid, the tag form and the asset
+    page; the screenshots for the README are taken on the way."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    asset, other = _assets(2)
+    services.tags_add(asset_ids=[asset.pk], names=["harbour", "boats"])
+    axe = Axe()
+    found = {}
+    pages = [
+        (f"{LIST}", None),
+        (f"{LIST}?alt=missing", None),
+        (f"{LIST}{asset.pk}/change/", "asset.png"),
+        (f"{LIST}upload/", "upload.png"),
+    ]
+    for path, shot in pages:
+        admin_page.goto(live_server.url + path)
+        admin_page.wait_for_load_state("networkidle")
+        if shot:
+            _shoot(admin_page, shot)
+        results = axe.run(admin_page)
+        bad = [
+            f"{v['id']}: {v['help']} ({v['nodes'][0]['target']})"
+            for v in results.response["violations"]
+            if v["impact"] in ("serious", "critical")
+        ]
+        if bad:
+            found[path] = bad
+    assert found == {}
+
+
+def test_tag_field_suggests_existing_tags_as_you_type(admin_page, live_server, presets):
+    """Typing the start of a tag on the asset page offers the existing ones."""
+    asset, other = _assets(2)
+    services.tags_add(asset_ids=[other.pk], names=["beach", "boats", "sunset"])
+    admin_page.goto(f"{live_server.url}{LIST}{asset.pk}/change/")
+    admin_page.fill("#id_tags", "")
+    admin_page.type("#id_tags", "sea view, b")
+    options = admin_page.locator("#id_tags_suggestions option")
+    options.first.wait_for(state="attached")
+    values = options.evaluate_all("(els) => els.map((e) => e.value)")
+    assert values == ["sea view, beach", "sea view, boats"]
+    admin_page.fill("#id_tags", "sea view, beach")
+    admin_page.click("input[name=_save]")
+    admin_page.wait_for_url(re.compile(re.escape(LIST) + "$"))
+    assert sorted(Asset.objects.get(pk=asset.pk).tags.names()) == ["beach", "sea view"]

@@ -1,0 +1,159 @@
+"""The asset list as a library: grid or table, tag and alt-text filters, bulk jobs.
+
+The grid is Django's own result table laid out as cards by CSS (admin.css,
+``.mh-grid``), so the action checkboxes, "select all N", sorting and the live
+status badges of status.js work unchanged in both views.
+"""
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count
+from django.http import HttpResponseRedirect, JsonResponse
+from django.template.response import TemplateResponse
+from django.views.decorators.http import require_GET
+from taggit.models import Tag
+
+from transcoder import admin_html, selectors, services
+from transcoder.models import TaggedAsset
+
+VIEWS = ("grid", "table")
+SESSION_KEY = "mh_asset_view"
+
+
+def list_view_mode(request):
+    """Return "grid" (the default) or "table": the editor's remembered choice."""
+    mode = request.session.get(SESSION_KEY, "grid")
+    return mode if mode in VIEWS else "grid"
+
+
+def remember_view_mode(request):
+    """Store ``?view=`` and redirect to the same list without it, or return None.
+
+    The parameter is not a filter (the change list would refuse it), so it is
+    kept in the session and taken off the URL; every filter and search stays.
+    """
+    if "view" not in request.GET:
+        return None
+    if request.GET["view"] in VIEWS:
+        request.session[SESSION_KEY] = request.GET["view"]
+    params = request.GET.copy()
+    del params["view"]
+    query = params.urlencode()
+    return HttpResponseRedirect(request.path + (f"?{query}" if query else ""))
+
+
+class TagFilter(admin.SimpleListFilter):
+    title = "tag"
+    parameter_name = "tag"
+
+    def lookups(self, request, model_admin):
+        # The most used tags; any other one works through ?tag= too.
+        rows = (
+            Tag.objects.filter(transcoder_taggedasset_items__isnull=False)
+            .annotate(n=Count("transcoder_taggedasset_items"))
+            .order_by("-n", "name")[:30]
+        )
+        return [(t.name, f"{t.name} ({t.n})") for t in rows]
+
+    def queryset(self, request, queryset):
+        if not self.value():
+            return queryset
+        # A subquery, not a join: one row per asset, whatever it matches.
+        tagged = TaggedAsset.objects.filter(tag__name__iexact=self.value())
+        return queryset.filter(pk__in=tagged.values("content_object_id"))
+
+
+class AltTextFilter(admin.SimpleListFilter):
+    title = "alt text"
+    parameter_name = "alt"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("missing", "Missing"),
+            ("present", "Written"),
+            ("decorative", "Decorative"),
+        ]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == "missing":
+            return selectors.assets_missing_alt(queryset)
+        if value == "present":
+            return queryset.exclude(alt_text="")
+        if value == "decorative":
+            return queryset.filter(decorative=True)
+        return queryset
+
+
+class TagsForm(forms.Form):
+    tags = forms.CharField(
+        max_length=1000,
+        required=False,
+        help_text='Separate tags with commas; quote a tag with spaces: "sea view".',
+        widget=forms.TextInput(attrs={"autocomplete": "off", "data-tags-input": ""}),
+    )
+
+    def clean_tags(self):
+        try:
+            names = services.tags_parse(self.cleaned_data["tags"])
+        except services.TagError as e:
+            raise forms.ValidationError(str(e)) from e
+        if not names:
+            raise forms.ValidationError("Type at least one tag.")
+        return names
+
+    def job_params(self):
+        """Return what the job needs, as JSON (see ``bulk_action``)."""
+        return {"tags": self.cleaned_data["tags"]}
+
+
+def bulk_action(model_admin, request, queryset, *, action, title, form_class=None):
+    """Show the intermediate page of a bulk action, or queue its job once confirmed.
+
+    ``form_class`` (optional) asks for the action's parameters; its
+    ``job_params()`` returns them as JSON. Without one the page only confirms
+    (a warning, as for delete). Nothing here touches each asset: the job stores
+    the selection's ids and a task works through them in batches
+    (services.bulk). Other actions ("move to collection") reuse this with
+    their own form and a handler given to ``services.bulk_register``.
+    """
+    posted = "apply" in request.POST
+    form = form_class(request.POST if posted else None) if form_class else None
+    if not posted or (form is not None and not form.is_valid()):
+        context = {
+            **model_admin.admin_site.each_context(request),
+            "opts": model_admin.model._meta,
+            "title": title,
+            "action": request.POST.get("action", ""),
+            "count": queryset.count(),
+            "selected": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),
+            "select_across": request.POST.get("select_across", "0"),
+            "form": form,
+            "media": model_admin.media + (form.media if form else forms.Media()),
+        }
+        return TemplateResponse(
+            request, "admin/transcoder/asset/bulk_action.html", context
+        )
+    job = services.bulk_start(
+        action=action,
+        label=title,
+        queryset=queryset,
+        params=form.job_params() if form else {},
+        user=request.user,
+    )
+    model_admin.message_user(request, admin_html.bulk_message(job), messages.SUCCESS)
+    return None
+
+
+@require_GET
+def tag_suggestions_view(request, *, model_admin):
+    """Answer ``?q=`` with up to 20 existing tag names that start with it."""
+    if not model_admin.has_view_permission(request):
+        raise PermissionDenied
+    prefix = request.GET.get("q", "").strip()[:100]
+    tags = Tag.objects.order_by("name")
+    if prefix:
+        tags = tags.filter(name__istartswith=prefix)
+    names = list(tags.values_list("name", flat=True)[:20])
+    return JsonResponse({"tags": names}, headers={"Cache-Control": "no-store"})

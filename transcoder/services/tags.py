@@ -1,0 +1,89 @@
+"""Tags: parse what editors type, add and remove tags on many assets at once."""
+
+from django.db import transaction
+from taggit.models import Tag
+from taggit.utils import parse_tags
+
+from transcoder.models import Asset, TaggedAsset
+
+MAX_TAG_LENGTH = 100
+
+
+class TagError(ValueError):
+    """Typed tags that cannot be stored."""
+
+
+def tags_parse(text):
+    """Return the tag names in ``text`` (commas or spaces, "quoted phrases").
+
+    Raises TagError for a tag longer than the tag column holds.
+    """
+    names = parse_tags(text or "")
+    for name in names:
+        if len(name) > MAX_TAG_LENGTH:
+            raise TagError(f"A tag may be at most {MAX_TAG_LENGTH} characters.")
+    return names
+
+
+def _tags_for(names, *, create):
+    """Return Tag rows for ``names``, matching existing tags case-insensitively."""
+    tags = []
+    for name in dict.fromkeys(names):
+        tag = Tag.objects.filter(name__iexact=name).first()
+        if tag is None and create:
+            tag = Tag.objects.create(name=name)
+        if tag is not None:
+            tags.append(tag)
+    return tags
+
+
+def tags_add(*, asset_ids, names):
+    """Give every asset among ``asset_ids`` the tags ``names``; idempotent.
+
+    Existing tags are reused case-insensitively ("Beach" and "beach" are one
+    tag). Returns the number of new tag links made.
+    """
+    if not names:
+        return 0
+    with transaction.atomic():
+        tags = _tags_for(names, create=True)
+        ids = list(Asset.objects.filter(pk__in=asset_ids).values_list("pk", flat=True))
+        before = _count(ids, tags)
+        rows = [
+            TaggedAsset(content_object_id=asset_id, tag=tag)
+            for asset_id in ids
+            for tag in tags
+        ]
+        TaggedAsset.objects.bulk_create(rows, ignore_conflicts=True)
+        return _count(ids, tags) - before
+
+
+def _count(ids, tags):
+    return TaggedAsset.objects.filter(content_object_id__in=ids, tag__in=tags).count()
+
+
+def tags_remove(*, asset_ids, names):
+    """Take the tags ``names`` off every asset among ``asset_ids``; idempotent.
+
+    Returns the number of tag links removed. Tags left on no asset stay, so
+    autocomplete keeps offering the vocabulary.
+    """
+    tags = _tags_for(names, create=False)
+    if not tags:
+        return 0
+    removed, _ = TaggedAsset.objects.filter(
+        content_object_id__in=list(asset_ids), tag__in=tags
+    ).delete()
+    return removed
+
+
+def tags_set(*, asset, names):
+    """Replace an asset's tags with ``names``, reusing existing tags."""
+    with transaction.atomic():
+        tags = _tags_for(names, create=True)
+        TaggedAsset.objects.filter(content_object=asset).exclude(tag__in=tags).delete()
+        TaggedAsset.objects.bulk_create(
+            [TaggedAsset(content_object=asset, tag=t) for t in tags],
+            ignore_conflicts=True,
+        )
+    return tags
