@@ -26,6 +26,8 @@ DEFAULTS = {
     # or this many seconds of work, then queues itself for the rest.
     "REBUILD_BATCH": 20,
     "REBUILD_SECONDS": 60,
+    # Assets per UPDATE when every asset's rendition state is worked out again.
+    "STATE_BATCH": 5000,
 }
 
 

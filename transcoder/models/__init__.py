@@ -1,6 +1,6 @@
 """mediahub's models, one module per concern; import them from here."""
 
-from transcoder.models.assets import Asset, DeletedAsset
+from transcoder.models.assets import Asset, DeletedAsset, RenditionState
 from transcoder.models.jobs import RebuildJob
 from transcoder.models.keys import ApiRateWindow, ApiToken, SiteKey
 from transcoder.models.presets import Fit, Preset, Rendition, RenditionStatus
@@ -14,6 +14,7 @@ __all__ = [
     "Preset",
     "RebuildJob",
     "Rendition",
+    "RenditionState",
     "RenditionStatus",
     "SiteKey",
 ]

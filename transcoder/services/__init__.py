@@ -31,6 +31,7 @@ from transcoder.services.renditions import (
     renditions_enqueue,
     renditions_generate,
 )
+from transcoder.services.states import asset_state_refresh, asset_states_refresh_all
 from transcoder.services.tokens import api_token_issue
 
 __all__ = [
@@ -45,6 +46,8 @@ __all__ = [
     "asset_finalize_upload",
     "is_upload_key",
     "asset_update",
+    "asset_state_refresh",
+    "asset_states_refresh_all",
     "object_delete",
     "objects_delete",
     "objects_erase",

@@ -11,6 +11,7 @@ from django.utils import timezone
 from transcoder import engine
 from transcoder.conf import image_limits, setting
 from transcoder.models import Asset, Preset, Rendition, RenditionStatus
+from transcoder.services.states import asset_state_refresh
 
 logger = logging.getLogger(__name__)
 
@@ -73,6 +74,7 @@ def renditions_generate(*, asset_id, preset_ids=None, force=False):
     if todo:
         _build(asset, todo)
     _supersede_stale(asset, plan)
+    asset_state_refresh(asset_id=asset.pk)
     fresh = Rendition.objects.select_related("preset").in_bulk(
         [r.pk for _, _, r in plan]
     )
