@@ -423,3 +423,19 @@ def test_upload_needs_a_token_with_an_owner(client, presets):
     )
     assert made.status_code == 403
     assert "owner is gone" in made.json()["error"]
+
+
+def test_asset_list_leaves_out_renditions_unless_expanded(client, asset, token):
+    """A list page has embed links but no signed URLs; expand=renditions adds them."""
+    plain = client.get("/api/assets/", headers=_auth(token)).json()["results"][0]
+    assert "renditions" not in plain and set(plain["embed"]) == {"thumb", "card"}
+    expanded = client.get("/api/assets/?expand=renditions", headers=_auth(token))
+    rows = expanded.json()["results"][0]["renditions"]
+    assert len(rows) == 3 and all(client.get(r["url"]).status_code == 200 for r in rows)
+
+
+def test_asset_list_refuses_an_unknown_expansion(client, asset, token):
+    """expand takes only renditions; anything else is a 400 that says so."""
+    response = client.get("/api/assets/?expand=original", headers=_auth(token))
+    assert response.status_code == 400
+    assert "expand can only be renditions" in response.json()["error"]

@@ -19,12 +19,20 @@ MAX_PAGE_SIZE = 100
 
 
 def _list(request, *, token):
-    """List assets, newest first, filtered by ``q`` and ``updated_since``."""
+    """List assets, newest first, filtered by ``q`` and ``updated_since``.
+
+    A page leaves out each asset's ``renditions`` (signed URLs) unless asked
+    with ``expand=renditions``: it stays small and cheap at any page size.
+    """
     page_number = params.optional_integer(request.GET, "page", low=1, high=10**9)
     page_size = params.optional_integer(
         request.GET, "page_size", low=1, high=MAX_PAGE_SIZE
     )
-    assets = assets_for_api().order_by("-created_at", "-id")
+    expand = request.GET.get("expand", "")
+    if expand not in ("", "renditions"):
+        raise ApiError(400, "expand can only be renditions.")
+    renditions = expand == "renditions"
+    assets = assets_for_api(renditions=renditions).order_by("-created_at", "-id")
     query = text_field(request.GET, "q", 200).strip()
     if query:
         assets = assets.filter(
@@ -53,7 +61,9 @@ def _list(request, *, token):
             "previous": _page_link(request, page.previous_page_number())
             if page.has_previous()
             else None,
-            "results": [asset_json(request, a) for a in page.object_list],
+            "results": [
+                asset_json(request, a, renditions=renditions) for a in page.object_list
+            ],
         }
     )
 
@@ -156,7 +166,7 @@ def _delete(request, asset_id, *, token):
     return HttpResponse(status=204)
 
 
-LIST_PARAMETERS = {"q", "updated_since", "page", "page_size"}
+LIST_PARAMETERS = {"q", "updated_since", "page", "page_size", "expand"}
 asset_list = endpoint(GET=("read", _list, LIST_PARAMETERS))
 asset_detail = endpoint(
     GET=("read", _detail), PATCH=("write", _patch), DELETE=("write", _delete)
