@@ -154,6 +154,7 @@ def seed(start, stop):
                 "SELECT setval(pg_get_serial_sequence('transcoder_rendition', 'id'),"
                 " (SELECT max(id) FROM transcoder_rendition))"
             )
+            cursor.execute("ANALYZE")  # Plans for the state refresh below.
         started = time.perf_counter()
         services.asset_states_refresh_all()
         print(

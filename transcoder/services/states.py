@@ -16,7 +16,7 @@ of active presets changes: set-based, in batches of at most
 ``MEDIAHUB_STATE_BATCH`` assets, never one query per asset.
 """
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Case, Exists, OuterRef, Q, Value, When
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
@@ -46,9 +46,23 @@ def _state_expression():
     )
 
 
+def _update(assets):
+    """Set the state of ``assets``, in one UPDATE.
+
+    On PostgreSQL, JIT compilation is off for it: the planner's estimate for
+    the subqueries passes jit_above_cost, and compiling took 3.5 of 4.6 s per
+    batch of 5,000 assets while the work itself took about 1 s.
+    """
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL jit = off")
+        assets.update(rendition_state=_state_expression())
+
+
 def asset_state_refresh(*, asset_id):
     """Work out one asset's rendition state again; return it (None if deleted)."""
-    Asset.objects.filter(pk=asset_id).update(rendition_state=_state_expression())
+    _update(Asset.objects.filter(pk=asset_id))
     return (
         Asset.objects.filter(pk=asset_id)
         .values_list("rendition_state", flat=True)
@@ -72,9 +86,7 @@ def asset_states_refresh_all():
         ids = list(ids.values_list("pk", flat=True)[:size])
         if not ids:
             return done
-        Asset.objects.filter(pk__gte=ids[0], pk__lte=ids[-1]).update(
-            rendition_state=_state_expression()
-        )
+        _update(Asset.objects.filter(pk__gte=ids[0], pk__lte=ids[-1]))
         done += len(ids)
         after = ids[-1]
 
