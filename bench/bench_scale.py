@@ -291,6 +291,7 @@ def measure(databases, repeat):
                 path = plan[index][1]
                 client = api if path.startswith("/api/") else admin
                 connection.ensure_connection()
+                connection.queries_log.clear()  # A full log would count 0.
                 with CaptureQueriesContext(connection) as queries:
                     started = time.perf_counter()
                     response = client.get(path)

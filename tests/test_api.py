@@ -439,3 +439,23 @@ def test_asset_list_refuses_an_unknown_expansion(client, asset, token):
     response = client.get("/api/assets/?expand=original", headers=_auth(token))
     assert response.status_code == 400
     assert "expand can only be renditions" in response.json()["error"]
+
+
+def test_asset_list_queries_do_not_grow_with_the_page(client, presets, jpeg, token):
+    """A page of 4 assets takes as many queries as a page of 1, expanded or not."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for i in range(4):
+        services.asset_create(content=jpeg, filename=f"{i}.jpg")
+    client.get("/api/assets/", headers=_auth(token))  # The token's first use.
+    for expand in ("", "&expand=renditions"):
+        counts = []
+        for size in (1, 4):
+            with CaptureQueriesContext(connection) as queries:
+                response = client.get(
+                    f"/api/assets/?page_size={size}{expand}", headers=_auth(token)
+                )
+            assert len(response.json()["results"]) == size
+            counts.append(len(queries))
+        assert counts[0] == counts[1]

@@ -11,6 +11,7 @@ from transcoder import admin_html, admin_views, delivery, gallery, services, upl
 from transcoder.admin_views import request_origin
 from transcoder.forms import AssetChangeForm, PresetForm
 from transcoder.models import Asset, Preset, Rendition, RenditionState
+from transcoder.pagination import IdsFirstPaginator
 
 
 class RenditionStatusFilter(admin.SimpleListFilter):
@@ -72,6 +73,8 @@ class AssetAdmin(admin.ModelAdmin):
     search_fields = ["title", "alt_text", "original_filename"]
     # The unfiltered total is not counted again under a search or a filter.
     show_full_result_count = False
+    # Deep pages (p=2000 of 100,000) take ids from the index first.
+    paginator = IdsFirstPaginator
     date_hierarchy = "created_at"
     list_per_page = 50
     actions = ["regenerate_renditions"]

@@ -19,7 +19,7 @@ def assets_for_api(*, renditions=True):
         preset__active=True,
     ).select_related("preset")
     if not renditions:
-        published = published.only("asset", "preset__slug")
+        published = published.only("asset", "preset__slug", "width", "format")
     return Asset.objects.prefetch_related(
         Prefetch("renditions", queryset=published, to_attr="published")
     )

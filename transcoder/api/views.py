@@ -3,7 +3,7 @@
 import json
 
 from django.core.exceptions import ValidationError
-from django.core.paginator import EmptyPage, Paginator
+from django.core.paginator import EmptyPage
 from django.db.models import Q
 from django.http import HttpResponse, JsonResponse
 
@@ -12,6 +12,7 @@ from transcoder.api.auth import endpoint
 from transcoder.api.errors import ApiError
 from transcoder.api.representation import asset_json, assets_for_api
 from transcoder.models import Asset, DeletedAsset
+from transcoder.pagination import IdsFirstPaginator
 from transcoder.services import asset_delete, asset_update
 
 PAGE_SIZE = 50
@@ -43,7 +44,7 @@ def _list(request, *, token):
     since = params.optional_datetime(request.GET, "updated_since")
     if since is not None:
         assets = assets.filter(updated_at__gte=since)
-    paginator = Paginator(assets, page_size or PAGE_SIZE)
+    paginator = IdsFirstPaginator(assets, page_size or PAGE_SIZE)
     try:
         page = paginator.page(page_number or 1)
     except EmptyPage:
