@@ -61,11 +61,19 @@ def use_database(name):
         connection.settings_dict["NAME"] = name
 
 
-def prepare(database_url, size):
-    """Make a fresh database for ``size`` assets, migrate and seed it."""
+def prepare(database_url, size, reuse=False):
+    """Make a fresh database for ``size`` assets, migrate and seed it.
+
+    With ``reuse``, a database left by an earlier run with ``size`` assets is
+    migrated and kept as it is.
+    """
     from django.core.management import call_command
 
     name = f"{urlsplit(database_url).path.lstrip('/')}_{size}"
+    if reuse and _seeded(name, size):
+        call_command("migrate", verbosity=0, interactive=False)
+        print(f"reusing {name}", flush=True)
+        return name
     recreate_database(database_url, name)
     use_database(name)
     call_command("migrate", verbosity=0, interactive=False)
@@ -77,6 +85,20 @@ def prepare(database_url, size):
         flush=True,
     )
     return name
+
+
+def _seeded(name, size):
+    """Tell whether database ``name`` exists and holds ``size`` assets."""
+    from django.db import DatabaseError, connection
+
+    use_database(name)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM transcoder_asset")
+            return cursor.fetchone()[0] == size
+    except DatabaseError:
+        connection.close()
+        return False
 
 
 def recreate_database(database_url, name):
@@ -318,11 +340,16 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000,100000")
     parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="keep databases an earlier run seeded with the same sizes",
+    )
     args = parser.parse_args(argv)
     sizes = sorted(int(s) for s in args.sizes.split(","))
     database_url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
     configure(database_url)
-    databases = {size: prepare(database_url, size) for size in sizes}
+    databases = {size: prepare(database_url, size, args.reuse) for size in sizes}
     measured = measure(databases, args.repeat)
     small, large = sizes[0], sizes[-1]
     print(f"\np50 in ms, median of {args.repeat}; queries per request\n")

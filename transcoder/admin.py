@@ -7,7 +7,15 @@ from django.contrib import admin, messages
 from django.db.models import Prefetch
 from django.urls import path
 
-from transcoder import admin_html, admin_views, delivery, gallery, services, uploads
+from transcoder import (
+    admin_html,
+    admin_views,
+    delivery,
+    gallery,
+    services,
+    sniff,
+    uploads,
+)
 from transcoder.admin_views import request_origin
 from transcoder.forms import AssetChangeForm, PresetForm
 from transcoder.models import Asset, Preset, Rendition, RenditionState
@@ -44,6 +52,23 @@ class RenditionStatusFilter(admin.SimpleListFilter):
 
 HASH = re.compile(r"[0-9a-f]{64}")
 
+
+class FormatFilter(admin.SimpleListFilter):
+    """The accepted formats, known in advance: Django's AllValuesFieldListFilter
+    ran SELECT DISTINCT over the whole table on every list view."""
+
+    title = "format"
+    parameter_name = "format__exact"  # The URLs of the filter it replaces.
+
+    def lookups(self, request, model_admin):
+        return [(kind, sniff.LABELS[kind]) for kind in sniff.ACCEPTED]
+
+    def queryset(self, request, queryset):
+        if self.value() in sniff.ACCEPTED:
+            return queryset.filter(format=self.value())
+        return queryset
+
+
 # Facts about the uploaded file: shown read-only, in their own fieldset.
 ORIGINAL_FIELDS = [
     "original_filename",
@@ -67,7 +92,7 @@ class AssetAdmin(admin.ModelAdmin):
         "created_at",
     ]
     list_display_links = ["thumbnail", "__str__"]
-    list_filter = ["format", RenditionStatusFilter, "created_at"]
+    list_filter = [FormatFilter, RenditionStatusFilter, "created_at"]
     # Words match inside these (trigram indexes on PostgreSQL, migration 0005);
     # a content hash matches whole, on its own index (get_search_results).
     search_fields = ["title", "alt_text", "original_filename"]
@@ -75,7 +100,9 @@ class AssetAdmin(admin.ModelAdmin):
     show_full_result_count = False
     # Deep pages (p=2000 of 100,000) take ids from the index first.
     paginator = IdsFirstPaginator
-    date_hierarchy = "created_at"
+    # No date_hierarchy: its links cost a SELECT DISTINCT date_trunc(...) over
+    # every matching row per view (20-35 ms at 100,000 assets). The created_at
+    # filter and ?created_at__year= URLs remain, each an indexed range.
     list_per_page = 50
     actions = ["regenerate_renditions"]
     # get_absolute_url is the change page itself; "View on site" would loop.
