@@ -1,7 +1,6 @@
 """services.states: each asset's rendition state, kept as renditions change."""
 
 import pytest
-from django.db import transaction
 from django.test.utils import CaptureQueriesContext
 
 from transcoder import services
@@ -54,17 +53,27 @@ def test_superseded_and_inactive_rows_do_not_count(presets, jpeg):
 
 
 def test_a_new_preset_makes_every_asset_pending_until_built(presets, jpeg, settings):
-    """Saving a new active preset refreshes every state: its renditions are missing."""
+    """A new active preset's renditions are missing: every asset is pending."""
     settings.MEDIAHUB_STATE_BATCH = 1  # Several batches, to test the cursor.
     assets = [
         services.asset_create(content=jpeg, filename=f"{i}.jpg") for i in range(3)
     ]
-    with transaction.atomic():  # The rebuild it queues runs once this commits.
-        services.preset_save(
-            preset=Preset(slug="wide", name="Wide", width=200, formats=["jpeg"])
-        )
-        assert {_state(a) for a in assets} == {RenditionState.PENDING}
+    Preset.objects.create(slug="wide", name="Wide", width=200, formats=["jpeg"])
+    assert services.asset_states_refresh_all() == 3
+    assert {_state(a) for a in assets} == {RenditionState.PENDING}
+    for asset in assets:
+        services.renditions_generate(asset_id=asset.pk)
     assert {_state(a) for a in assets} == {RenditionState.READY}
+
+
+def test_saving_a_new_preset_ends_with_every_asset_ready(presets, jpeg):
+    """preset_save refreshes the states, then its rebuild builds them: ready."""
+    asset = services.asset_create(content=jpeg, filename="a.jpg")
+    services.preset_save(
+        preset=Preset(slug="wide", name="Wide", width=200, formats=["jpeg"])
+    )
+    assert asset.renditions.filter(preset__slug="wide").exists()
+    assert _state(asset) == RenditionState.READY
 
 
 def test_deactivating_a_preset_clears_its_failures(presets, jpeg):

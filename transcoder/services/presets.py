@@ -25,7 +25,9 @@ def preset_save(*, preset):
     with transaction.atomic():
         preset.save()
         if old is None or old.active != preset.active:
-            asset_states_refresh_all()  # The set of active presets changed.
+            # The set of active presets changed: every state, once committed,
+            # each batch in its own short transaction (no long lock on assets).
+            transaction.on_commit(asset_states_refresh_all, robust=True)
         preset.rebuild = None
         if preset.active and not unchanged:
             preset.rebuild = rebuild_start(
