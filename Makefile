@@ -103,4 +103,5 @@ package: $(LAMBDA_STAMP)
 	  $(LAMBDA_VENV)/bin/python manage.py collectstatic --noinput --clear --verbosity 0
 	@mkdir -p dist
 	$(PACKAGE_ENV) zappa package $(STAGE) -o dist/mediahub-$(STAGE).zip
+	$(LAMBDA_VENV)/bin/python infra/compile_package.py dist/mediahub-$(STAGE).zip
 	$(LAMBDA_VENV)/bin/python infra/check_package.py dist/mediahub-$(STAGE).zip

@@ -179,6 +179,7 @@ for _name in (
     "REBUILD_BATCH",
     "REBUILD_SECONDS",
     "BULK_BATCH",
+    "STATE_BATCH",
 ):
     if os.environ.get(f"MEDIAHUB_{_name}"):
         globals()[f"MEDIAHUB_{_name}"] = env_int(f"MEDIAHUB_{_name}", None)

@@ -79,6 +79,7 @@ def test_status_filter_finds_failed_assets(admin_client, presets, jpeg):
     good = services.asset_create(content=jpeg, filename="good.jpg")
     bad = services.asset_create(content=jpeg, filename="bad.jpg", allow_duplicate=True)
     Rendition.objects.filter(asset=bad).update(status=RenditionStatus.FAILED, error="x")
+    services.asset_state_refresh(asset_id=bad.pk)  # What renditions_generate does.
     response = admin_client.get("/admin/transcoder/asset/?renditions=failed")
     ids = [a.pk for a in response.context["cl"].result_list]
     assert ids == [bad.pk]

@@ -469,3 +469,39 @@ def test_api_patch_refuses_bad_tags(client, asset, writer, body, message):
     assert response.status_code == 400
     assert message in response.json()["error"]
     assert not asset.tags.exists()
+
+
+def test_asset_list_leaves_out_renditions_unless_expanded(client, asset, token):
+    """A list page has embed links but no signed URLs; expand=renditions adds them."""
+    plain = client.get("/api/assets/", headers=_auth(token)).json()["results"][0]
+    assert "renditions" not in plain and set(plain["embed"]) == {"thumb", "card"}
+    expanded = client.get("/api/assets/?expand=renditions", headers=_auth(token))
+    rows = expanded.json()["results"][0]["renditions"]
+    assert len(rows) == 3 and all(client.get(r["url"]).status_code == 200 for r in rows)
+
+
+def test_asset_list_refuses_an_unknown_expansion(client, asset, token):
+    """expand takes only renditions; anything else is a 400 that says so."""
+    response = client.get("/api/assets/?expand=original", headers=_auth(token))
+    assert response.status_code == 400
+    assert "expand can only be renditions" in response.json()["error"]
+
+
+def test_asset_list_queries_do_not_grow_with_the_page(client, presets, jpeg, token):
+    """A page of 4 assets takes as many queries as a page of 1, expanded or not."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for i in range(4):
+        services.asset_create(content=jpeg, filename=f"{i}.jpg", allow_duplicate=True)
+    client.get("/api/assets/", headers=_auth(token))  # The token's first use.
+    for expand in ("", "&expand=renditions"):
+        counts = []
+        for size in (1, 4):
+            with CaptureQueriesContext(connection) as queries:
+                response = client.get(
+                    f"/api/assets/?page_size={size}{expand}", headers=_auth(token)
+                )
+            assert len(response.json()["results"]) == size
+            counts.append(len(queries))
+        assert counts[0] == counts[1]

@@ -166,6 +166,7 @@ def test_change_list_thumbnails_load_and_status_filter_narrows(
     Rendition.objects.filter(asset=bad, preset__slug="card").update(
         status=RenditionStatus.FAILED, error="The file ends early"
     )
+    services.asset_state_refresh(asset_id=bad.pk)  # What renditions_generate does.
 
     admin_page.goto(f"{live_server.url}/admin/transcoder/asset/")
     thumbs = admin_page.locator("#result_list img.mh-thumb")

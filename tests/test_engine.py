@@ -137,7 +137,10 @@ def test_inspect_and_render_refuse_the_same_way(data, error, message):
 def test_heic_is_refused_clearly_without_pillow_heif(monkeypatch):
     """Without pillow-heif, a HEIC photo gets its own message, not a crash."""
     data = images.make_image("HEIF")
-    monkeypatch.setattr(engine, "HEIF_SUPPORTED", False)
+    from transcoder import heif
+
+    monkeypatch.setattr(heif, "SUPPORTED", False)
+    monkeypatch.setattr(heif, "_registered", False)
     with pytest.raises(engine.UnsupportedFormatError, match=r"HEIC/HEIF photo"):
         engine.inspect(data, LIMITS)
 

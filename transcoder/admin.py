@@ -1,11 +1,12 @@
 """Thin ModelAdmins: declarative options, with every write handed to a service."""
 
+import re
 from dataclasses import replace
 from functools import partial
 
 from django.contrib import admin, messages
 from django.contrib.admin.options import ActionLocation
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Prefetch
 from django.urls import path
 
 from transcoder import (
@@ -19,11 +20,13 @@ from transcoder import (
     permissions,
     selectors,
     services,
+    sniff,
     uploads,
 )
 from transcoder.admin_views import request_origin
 from transcoder.forms import AssetChangeForm, PresetForm
-from transcoder.models import Asset, Preset, Rendition, RenditionStatus
+from transcoder.models import Asset, Preset, Rendition, RenditionState
+from transcoder.pagination import IdsFirstPaginator
 
 
 class RenditionStatusFilter(admin.SimpleListFilter):
@@ -37,36 +40,40 @@ class RenditionStatusFilter(admin.SimpleListFilter):
             ("ready", "All ready"),
         ]
 
+    # Each choice is an indexed WHERE on the state services.states keeps
+    # (not a GROUP BY over every rendition, which grew with the library).
+    STATES = {
+        "failed": [RenditionState.FAILED, RenditionState.FAILED_PENDING],
+        "pending": [RenditionState.PENDING, RenditionState.FAILED_PENDING],
+        "ready": [RenditionState.READY],
+    }
+
     def queryset(self, request, queryset):
-        if self.value() not in ("failed", "pending", "ready"):
+        states = self.STATES.get(self.value())
+        if states is None:
             return queryset
-        current = Rendition.objects.filter(
-            superseded_at__isnull=True, preset__active=True
-        )
-        if self.value() == "failed":
-            failed = current.filter(status=RenditionStatus.FAILED)
-            return queryset.filter(pk__in=failed.values("asset_id"))
-        # An asset missing every rendition of an active preset (made before the
-        # preset, or by `ingest --preset`) is not ready: count the presets.
-        active = Preset.objects.filter(active=True).count()
-        covered = queryset.annotate(
-            mh_presets=Count(
-                "renditions__preset",
-                filter=Q(
-                    renditions__superseded_at__isnull=True,
-                    renditions__preset__active=True,
-                ),
-                distinct=True,
-            )
-        )
-        not_ready = current.exclude(status=RenditionStatus.READY).values("asset_id")
-        if self.value() == "pending":
-            pending = current.filter(status="pending").values("asset_id")
-            return queryset.filter(
-                Q(pk__in=pending)
-                | Q(pk__in=covered.filter(mh_presets__lt=active).values("pk"))
-            )
-        return covered.filter(mh_presets=active).exclude(pk__in=not_ready)
+        if len(states) == 1:
+            return queryset.filter(rendition_state=states[0])
+        return queryset.filter(rendition_state__in=states)
+
+
+HASH = re.compile(r"[0-9a-f]{64}")
+
+
+class FormatFilter(admin.SimpleListFilter):
+    """The accepted formats, known in advance: Django's AllValuesFieldListFilter
+    ran SELECT DISTINCT over the whole table on every list view."""
+
+    title = "format"
+    parameter_name = "format__exact"  # The URLs of the filter it replaces.
+
+    def lookups(self, request, model_admin):
+        return [(kind, sniff.LABELS[kind]) for kind in sniff.ACCEPTED]
+
+    def queryset(self, request, queryset):
+        if self.value() in sniff.ACCEPTED:
+            return queryset.filter(format=self.value())
+        return queryset
 
 
 # Facts about the uploaded file: shown read-only, in their own fieldset.
@@ -97,22 +104,24 @@ class AssetAdmin(admin.ModelAdmin):
     list_display_links = ["thumbnail", "__str__"]
     list_filter = [
         admin_collections.CollectionFilter,
-        "format",
+        FormatFilter,
         RenditionStatusFilter,
         admin_library.NearDuplicateFilter,
         admin_grid.AltTextFilter,
         admin_grid.TagFilter,
         "created_at",
     ]
-    # The admin answers a search through tags with an EXISTS, one row per asset.
-    search_fields = [
-        "title",
-        "alt_text",
-        "original_filename",
-        "content_hash",
-        "tags__name",
-    ]
-    date_hierarchy = "created_at"
+    # Words match inside these (trigram indexes on PostgreSQL, migration 0005);
+    # tags through an EXISTS (one row per asset); a content hash matches
+    # whole, on its own index (get_search_results).
+    search_fields = ["title", "alt_text", "original_filename", "tags__name"]
+    # The unfiltered total is not counted again under a search or a filter.
+    show_full_result_count = False
+    # Deep pages (p=2000 of 100,000) take ids from the index first.
+    paginator = IdsFirstPaginator
+    # No date_hierarchy: its links cost a SELECT DISTINCT date_trunc(...) over
+    # every matching row per view (20-35 ms at 100,000 assets). The created_at
+    # filter and ?created_at__year= URLs remain, each an indexed range.
     list_per_page = 50
     actions = [
         "regenerate_renditions",
@@ -232,6 +241,15 @@ class AssetAdmin(admin.ModelAdmin):
             ),
             *super().get_urls(),
         ]
+
+    def get_search_results(self, request, queryset, search_term):
+        found, may_have_duplicates = super().get_search_results(
+            request, queryset, search_term
+        )
+        term = search_term.strip().lower()
+        if HASH.fullmatch(term):
+            found |= queryset.filter(content_hash=term)
+        return found, may_have_duplicates
 
     # --- list columns and read-only fields (HTML in admin_html) ---------------
     @admin.display(description="")

@@ -34,6 +34,8 @@ DEFAULTS = {
     # A bulk job (tags, delete… over a selection) handles this many assets per
     # task run, then queues itself for the rest.
     "BULK_BATCH": 100,
+    # Assets per UPDATE when every asset's rendition state is worked out again.
+    "STATE_BATCH": 5000,
 }
 
 

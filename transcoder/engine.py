@@ -31,7 +31,7 @@ from collections.abc import Iterator, Sequence
 
 from PIL import Image, ImageFile, ImageOps
 
-from transcoder import cascade
+from transcoder import cascade, heif
 from transcoder.cascade import crop_box
 from transcoder.colour import to_srgb
 from transcoder.limits import (
@@ -65,13 +65,8 @@ from transcoder.sniff import (
 from transcoder.specs import RenditionSpec
 from transcoder.webp import decode_still
 
-try:
-    import pillow_heif
-except ImportError:  # pragma: no cover - HEIC is optional
-    HEIF_SUPPORTED = False
-else:
-    pillow_heif.register_heif_opener()
-    HEIF_SUPPORTED = True
+# pillow-heif is imported the first time a HEIF file turns up (see heif).
+HEIF_SUPPORTED = heif.SUPPORTED
 
 __all__ = [
     "CorruptImageError",
@@ -169,7 +164,7 @@ def sniff(data: bytes) -> str:
     if not data:
         raise EmptyFileError("The file is empty. Choose the image again and upload.")
     kind = classify(data)
-    if kind not in ACCEPTED or (kind == "heif" and not HEIF_SUPPORTED):
+    if kind not in ACCEPTED or (kind == "heif" and not heif.register()):
         raise UnsupportedFormatError(refusal_message(kind))
     return kind
 

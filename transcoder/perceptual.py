@@ -16,6 +16,9 @@ import io
 
 from PIL import Image, ImageOps
 
+from transcoder import heif
+from transcoder.sniff import PILLOW_FORMATS, classify
+
 SIZE = 8
 BAND_WIDTHS = (7, 7, 7, 7, 6, 6, 6, 6, 6, 6)
 # Calibrated on the benchmark photos (bench/calibrate_dhash.py): resized and
@@ -53,8 +56,14 @@ def dhash_bytes(data):
     JPEG is decoded at a reduced scale (draft mode), so a large photo costs a
     fraction of a full decode. Raise PerceptualError if it cannot be decoded.
     """
+    kind = classify(data)
+    if kind not in PILLOW_FORMATS:
+        # Only the formats mediahub accepts are ever opened (never EPS & co).
+        raise PerceptualError(f"Could not hash the image: {kind} is not accepted.")
+    if kind == "heif" and not heif.register():
+        raise PerceptualError("Could not hash the image: HEIF is not installed.")
     try:
-        with Image.open(io.BytesIO(data)) as image:
+        with Image.open(io.BytesIO(data), formats=PILLOW_FORMATS[kind]) as image:
             image.draft("RGB", (64, 64))
             image.seek(0)
             return dhash_image(image)

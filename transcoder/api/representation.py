@@ -7,26 +7,34 @@ from transcoder import delivery, selectors
 from transcoder.models import Asset, Rendition, RenditionStatus
 
 
-def assets_for_api():
-    """Assets with their current ready renditions of active presets, prefetched."""
+def assets_for_api(*, renditions=True):
+    """Assets with their current ready renditions of active presets, prefetched.
+
+    Without ``renditions`` only what the embed map needs (the preset of each)
+    is fetched: a list page then carries no signed URL at all.
+    """
     published = Rendition.objects.filter(
         status=RenditionStatus.READY,
         superseded_at__isnull=True,
         preset__active=True,
     ).select_related("preset")
+    if not renditions:
+        published = published.only("asset", "preset__slug", "width", "format")
     return Asset.objects.prefetch_related(
         Prefetch("renditions", queryset=published, to_attr="published"),
         selectors.tags_prefetch(),
     )
 
 
-def asset_json(request, asset):
-    renditions = sorted(
+def asset_json(request, asset, *, renditions=True):
+    """An asset as the API gives it; ``renditions=False`` leaves out the
+    ``renditions`` array (and its signatures), as list pages do by default."""
+    rows = sorted(
         getattr(asset, "published", None) or [],
         key=lambda r: (r.preset.slug, r.width, r.format),
     )
-    presets = sorted({r.preset.slug for r in renditions})
-    return {
+    presets = sorted({r.preset.slug for r in rows})
+    data = {
         "id": str(asset.pk),
         "title": asset.title,
         "alt": selectors.alt_for(asset),
@@ -46,7 +54,9 @@ def asset_json(request, asset):
             )
             for slug in presets
         },
-        "renditions": [
+    }
+    if renditions:
+        data["renditions"] = [
             {
                 "preset": r.preset.slug,
                 "format": r.format,
@@ -55,6 +65,6 @@ def asset_json(request, asset):
                 "bytes": r.bytes,
                 "url": request.build_absolute_uri(delivery.rendition_url(r)),
             }
-            for r in renditions
-        ],
-    }
+            for r in rows
+        ]
+    return data

@@ -99,7 +99,6 @@ SCHEMAS = {
             "created_at",
             "updated_at",
             "embed",
-            "renditions",
         ],  # fmt: skip
         "properties": {
             "id": {"type": "string", "format": "uuid"},
@@ -123,7 +122,12 @@ SCHEMAS = {
                 "description": "Stable embed link per active preset.",
                 "additionalProperties": {"type": "string", "format": "uri"},
             },
-            "renditions": {"type": "array", "items": {"$ref": _REF + "Rendition"}},
+            "renditions": {
+                "type": "array",
+                "items": {"$ref": _REF + "Rendition"},
+                "description": "Ready renditions with signed URLs: always for "
+                "one image, in a list only with expand=renditions.",
+            },
         },
     },
     "FocalPoint": {
@@ -283,6 +287,12 @@ PATHS = {
                     "page_size",
                     {"type": "integer", "minimum": 1, "maximum": 100},
                     "Images per page (50 unless given).",
+                ),
+                _query(
+                    "expand",
+                    {"enum": ["renditions"]},
+                    "Add each image's renditions with signed URLs (left out "
+                    "unless asked, to keep pages small).",
                 ),
             ],
             "responses": {

@@ -3,7 +3,7 @@
 import json
 
 from django.core.exceptions import ValidationError
-from django.core.paginator import EmptyPage, Paginator
+from django.core.paginator import EmptyPage
 from django.db import transaction
 from django.db.models import Q
 from django.http import HttpResponse, JsonResponse
@@ -13,6 +13,7 @@ from transcoder.api.auth import endpoint
 from transcoder.api.errors import ApiError
 from transcoder.api.representation import asset_json, assets_for_api
 from transcoder.models import Asset, DeletedAsset, TaggedAsset
+from transcoder.pagination import IdsFirstPaginator
 from transcoder.services import asset_delete, asset_update, assets_move, tags_set
 
 PAGE_SIZE = 50
@@ -39,13 +40,23 @@ def token_collection(token, value, action="add"):
 
 
 def _list(request, *, token):
-    """List assets newest first; filter by ``q``, ``tag``, ``collection``,
-    ``updated_since``."""
+    """List assets newest first; filter by ``q``, ``tag``, ``collection`` and
+    ``updated_since``.
+
+    A page leaves out each asset's ``renditions`` (signed URLs) unless asked
+    with ``expand=renditions``: it stays small and cheap at any page size.
+    """
     page_number = params.optional_integer(request.GET, "page", low=1, high=10**9)
     page_size = params.optional_integer(
         request.GET, "page_size", low=1, high=MAX_PAGE_SIZE
     )
-    assets = token_assets(token).order_by("-created_at", "-id")
+    expand = request.GET.get("expand", "")
+    if expand not in ("", "renditions"):
+        raise ApiError(400, "expand can only be renditions.")
+    renditions = expand == "renditions"
+    assets = permissions.assets(
+        token.created_by, "view", assets_for_api(renditions=renditions)
+    ).order_by("-created_at", "-id")
     collection = params.optional_integer(request.GET, "collection", low=1, high=10**9)
     if collection is not None:
         chosen = token_collection(token, collection, "view")
@@ -64,7 +75,7 @@ def _list(request, *, token):
     since = params.optional_datetime(request.GET, "updated_since")
     if since is not None:
         assets = assets.filter(updated_at__gte=since)
-    paginator = Paginator(assets, page_size or PAGE_SIZE)
+    paginator = IdsFirstPaginator(assets, page_size or PAGE_SIZE)
     try:
         page = paginator.page(page_number or 1)
     except EmptyPage:
@@ -82,7 +93,9 @@ def _list(request, *, token):
             "previous": _page_link(request, page.previous_page_number())
             if page.has_previous()
             else None,
-            "results": [asset_json(request, a) for a in page.object_list],
+            "results": [
+                asset_json(request, a, renditions=renditions) for a in page.object_list
+            ],
         }
     )
 
@@ -232,7 +245,15 @@ def _delete(request, asset_id, *, token):
     return HttpResponse(status=204)
 
 
-LIST_PARAMETERS = {"q", "tag", "collection", "updated_since", "page", "page_size"}
+LIST_PARAMETERS = {
+    "q",
+    "tag",
+    "collection",
+    "updated_since",
+    "page",
+    "page_size",
+    "expand",
+}
 asset_list = endpoint(GET=("read", _list, LIST_PARAMETERS))
 asset_detail = endpoint(
     GET=("read", _detail), PATCH=("write", _patch), DELETE=("write", _delete)

@@ -1,6 +1,6 @@
 """mediahub's models, one module per concern; import them from here."""
 
-from transcoder.models.assets import Asset, DeletedAsset
+from transcoder.models.assets import Asset, DeletedAsset, RenditionState
 from transcoder.models.bulk import BulkJob
 from transcoder.models.collections import (
     Collection,
@@ -28,6 +28,7 @@ __all__ = [
     "Preset",
     "RebuildJob",
     "Rendition",
+    "RenditionState",
     "RenditionStatus",
     "SiteKey",
     "UsageDay",

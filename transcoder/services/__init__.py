@@ -52,6 +52,7 @@ from transcoder.services.renditions import (
     renditions_enqueue,
     renditions_generate,
 )
+from transcoder.services.states import asset_state_refresh, asset_states_refresh_all
 from transcoder.services.tags import (
     TagError,
     tags_add,
@@ -104,6 +105,8 @@ __all__ = [
     "near_duplicates",
     "usage_record",
     "usage_summary",
+    "asset_state_refresh",
+    "asset_states_refresh_all",
     "object_delete",
     "objects_delete",
     "objects_erase",

@@ -4,6 +4,7 @@ from django.db import transaction
 
 from transcoder.models import Preset
 from transcoder.services.rebuilds import rebuild_start
+from transcoder.services.states import asset_states_refresh_all
 
 
 def _digests(preset):
@@ -23,6 +24,10 @@ def preset_save(*, preset):
     unchanged = old is not None and old.active and _digests(old) == _digests(preset)
     with transaction.atomic():
         preset.save()
+        if old is None or old.active != preset.active:
+            # The set of active presets changed: every state, once committed,
+            # each batch in its own short transaction (no long lock on assets).
+            transaction.on_commit(asset_states_refresh_all, robust=True)
         preset.rebuild = None
         if preset.active and not unchanged:
             preset.rebuild = rebuild_start(

@@ -12,6 +12,7 @@ from django.utils import timezone
 from transcoder import dedupe, engine, metrics
 from transcoder.conf import image_limits, setting
 from transcoder.models import Asset, Preset, Rendition, RenditionStatus
+from transcoder.services.states import asset_state_refresh
 from transcoder.specs import SpecError
 
 logger = logging.getLogger(__name__)
@@ -82,6 +83,7 @@ def renditions_generate(*, asset_id, preset_ids=None, force=False):
     if todo:
         _build(asset, todo)
     _supersede_stale(asset, plan)
+    asset_state_refresh(asset_id=asset.pk)
     fresh = Rendition.objects.select_related("preset").in_bulk(
         [r.pk for _, _, r in plan]
     )
