@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.images import make_image
 from transcoder import services
 from transcoder.models import Asset, Collection, root_collection
 
@@ -108,16 +109,16 @@ MIGRATE = textwrap.dedent(
     from django.db.migrations.executor import MigrationExecutor
 
     executor = MigrationExecutor(connection)
-    executor.migrate([("transcoder", "0004_editor")])
-    apps = executor.loader.project_state([("transcoder", "0004_editor")]).apps
+    executor.migrate([("transcoder", "0005_library")])
+    apps = executor.loader.project_state([("transcoder", "0005_library")]).apps
     Asset = apps.get_model("transcoder", "Asset")
     Asset.objects.create(
         original="originals/x.jpg", content_hash="0" * 64, format="jpeg",
         mime_type="image/jpeg", width=1, height=1, bytes=1,
     )
     executor = MigrationExecutor(connection)
-    executor.migrate([("transcoder", "0005_collections")])
-    apps = executor.loader.project_state([("transcoder", "0005_collections")]).apps
+    executor.migrate([("transcoder", "0006_collections")])
+    apps = executor.loader.project_state([("transcoder", "0006_collections")]).apps
     Asset = apps.get_model("transcoder", "Asset")
     print(list(Asset.objects.values_list("collection__name", "collection__depth")))
     """
@@ -185,7 +186,8 @@ def test_ingest_and_direct_finalize_use_the_default_collection(
     photo = tmp_path / "in.jpg"
     photo.write_bytes(jpeg)
     call_command("ingest", str(photo), stdout=open(os.devnull, "w"))
-    key = storages["default"].save("uploads/manual/event.jpg", ContentFile(jpeg))
+    other = make_image("JPEG", size=(97, 61))  # the ingested photo would be a duplicate
+    key = storages["default"].save("uploads/manual/event.jpg", ContentFile(other))
     event = services.asset_finalize_upload(key=key)
     where = {
         a.original_filename: a.collection.path_names()

@@ -69,7 +69,10 @@ def test_home_queries_do_not_grow_with_the_library(
 
     for i in range(extra):
         services.asset_create(
-            content=jpeg, filename=f"x{i}.jpg", collection=library["marketing"]
+            content=jpeg,
+            filename=f"x{i}.jpg",
+            collection=library["marketing"],
+            allow_duplicate=True,
         )
     client = Client()
     client.force_login(library["editor"])

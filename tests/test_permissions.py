@@ -11,6 +11,7 @@ from django.contrib.auth.models import Group, Permission, User
 from django.test import Client
 from django.urls import reverse
 
+from tests.images import make_image
 from transcoder import permissions, services
 from transcoder.models import (
     ApiToken,
@@ -51,7 +52,11 @@ def library(presets, jpeg):
     viewer.groups.add(viewers)
     assets = {
         name: services.asset_create(
-            content=jpeg, filename=f"{name}.jpg", title=f"{name} photo", collection=c
+            content=jpeg,
+            filename=f"{name}.jpg",
+            title=f"{name} photo",
+            collection=c,
+            allow_duplicate=True,
         )
         for name, c in [
             ("root", root),
@@ -225,11 +230,15 @@ def _action(client, name, pks, select_across=False, **extra):
     return client.post(reverse("admin:transcoder_asset_changelist"), data)
 
 
-def test_bulk_delete_skips_other_collections(library):
+def test_bulk_delete_skips_other_collections(
+    library, django_capture_on_commit_callbacks
+):
     """Selecting another collection's asset by id deletes nothing of it."""
     client = _client(library["editor"])
     sales, marketing = library["assets"]["sales"], library["assets"]["marketing"]
-    _action(client, "delete_selected", [sales.pk, marketing.pk], post="yes")
+    # The delete runs as a background job, queued once the request commits.
+    with django_capture_on_commit_callbacks(execute=True):
+        _action(client, "delete_in_background", [sales.pk, marketing.pk], apply="yes")
     assert Asset.objects.filter(pk=sales.pk).exists()
     assert not Asset.objects.filter(pk=marketing.pk).exists()
 
@@ -290,7 +299,10 @@ def test_upload_goes_only_where_the_editor_may_add(library, jpeg, collection, st
     response = client.post(
         reverse("admin:transcoder_asset_upload_file"),
         {
-            "file": SimpleUploadedFile("new.jpg", jpeg, content_type="image/jpeg"),
+            # Not the library's own photo: that would be a duplicate upload.
+            "file": SimpleUploadedFile(
+                "new.jpg", make_image("JPEG", size=(97, 61)), content_type="image/jpeg"
+            ),
             "collection": library[collection].pk,
         },
     )

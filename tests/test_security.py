@@ -58,8 +58,12 @@ def _may(role, need):
 
 
 def _denied(response):
-    """Tell whether the admin refused: 403, or a redirect to the login page."""
+    """Tell whether the admin refused: 403, a redirect to the login page, or the
+    admin's HTML 404 for an asset the user may not see (a JSON 404 is an answer,
+    such as an upload that is not there)."""
     if response.status_code == 403:
+        return True
+    if response.status_code == 404 and "html" in response.get("Content-Type", ""):
         return True
     return response.status_code == 302 and "/login/" in response.get("Location", "")
 
