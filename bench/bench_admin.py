@@ -9,24 +9,16 @@ and how many tasks each queued.
 
 import os
 import sys
-import tempfile
 import time
+
+from bench import django_setup
 
 
 def main(n):
-    folder = tempfile.mkdtemp(prefix="mediahub-bench-")
-    os.environ.update(
-        DJANGO_SETTINGS_MODULE="mediahub.settings",
-        MEDIAHUB_VAR_DIR=folder,
-        MEDIAHUB_HTTPS="0",
-        DJANGO_DEBUG="1",
-        DJANGO_ALLOWED_HOSTS="testserver",
-    )
+    # The embedded default: SQLite and the database task queue.
     os.environ.pop("DATABASE_URL", None)
     os.environ.pop("MEDIAHUB_TASK_BACKEND", None)
-    import django
-
-    django.setup()
+    django_setup.configure(DJANGO_DEBUG="1")
     from django.contrib.auth.models import User
     from django.core.management import call_command
     from django.test import Client

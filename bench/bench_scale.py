@@ -16,13 +16,13 @@ library, and the ratio should stay within 1.5.
 
 import argparse
 import os
-import secrets
 import statistics
 import sys
-import tempfile
 import time
 import uuid
 from urllib.parse import urlsplit
+
+from bench import django_setup
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/mediahub_scale"
 # Some failed and pending renditions: enough that every filter fills a page of
@@ -34,22 +34,12 @@ WORDS = ["harbour", "sunset", "portrait", "market", "forest", "skyline", "studio
 
 def configure(database_url):
     """Set up Django for throwaway local storage; databases come per size."""
-    scratch = tempfile.mkdtemp(prefix="mediahub-scale-")
-    os.environ.update(
+    django_setup.configure(
         DJANGO_SETTINGS_MODULE="bench.scale_settings",
         DATABASE_URL=database_url,
-        DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
         DJANGO_DEBUG="0",
-        MEDIAHUB_HTTPS="0",
-        DJANGO_ALLOWED_HOSTS="testserver",
-        MEDIAHUB_VAR_DIR=scratch,
-        MEDIAHUB_MEDIA_ROOT=os.path.join(scratch, "media"),
         MEDIAHUB_STORAGE="local",
-        LOG_LEVEL="WARNING",
     )
-    import django
-
-    django.setup()
 
 
 def use_database(name):

@@ -7,10 +7,11 @@ window) and warm (every later page in the window, memoized). The key is a
 fresh 2048-bit RSA key; nothing leaves the machine.
 """
 
-import os
 import statistics
 import time
 import uuid
+
+from bench import django_setup
 
 
 def _environment():
@@ -23,10 +24,8 @@ def _environment():
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     ).decode()
-    os.environ.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "mediahub.settings",
-            "MEDIAHUB_HTTPS": "0",
+    django_setup.configure(
+        **{
             "MEDIAHUB_STORAGE": "s3",
             "AWS_STORAGE_BUCKET_NAME": "bench-media",
             "AWS_S3_REGION_NAME": "eu-west-1",
@@ -37,9 +36,6 @@ def _environment():
             "AWS_SECRET_ACCESS_KEY": "bench",
         }
     )
-    import django
-
-    django.setup()
 
 
 def _names(assets=50, per_asset=19):
