@@ -12,6 +12,8 @@ from collections.abc import Sequence
 
 from PIL import Image, ImageCms
 
+from transcoder import heif
+
 RED = (200, 40, 30)
 
 
@@ -62,6 +64,9 @@ def encode(
     **save_kwargs,
 ) -> bytes:
     """Return ``image`` encoded as ``fmt`` with optional orientation and profile."""
+    if fmt.upper() in ("HEIF", "HEIC"):
+        # The app registers pillow-heif on the first HEIF file it meets.
+        heif.register()
     if orientation is not None:
         if fmt.upper() == "TIFF":
             save_kwargs.setdefault("tiffinfo", {})[0x0112] = orientation
