@@ -33,6 +33,7 @@ def editor_page(page, live_server, presets):
             filename=f"{name.lower()}.jpg",
             title=name,
             collection=collection,
+            allow_duplicate=True,  # the same picture, once per collection
         )
     page.set_viewport_size({"width": 1280, "height": 800})
     page.goto(f"{live_server.url}/admin/login/")

@@ -56,7 +56,8 @@ def test_a_new_preset_makes_every_asset_pending_until_built(presets, jpeg, setti
     """A new active preset's renditions are missing: every asset is pending."""
     settings.MEDIAHUB_STATE_BATCH = 1  # Several batches, to test the cursor.
     assets = [
-        services.asset_create(content=jpeg, filename=f"{i}.jpg") for i in range(3)
+        services.asset_create(content=jpeg, filename=f"{i}.jpg", allow_duplicate=True)
+        for i in range(3)
     ]
     Preset.objects.create(slug="wide", name="Wide", width=200, formats=["jpeg"])
     assert services.asset_states_refresh_all() == 3
@@ -105,7 +106,7 @@ def test_refreshing_all_takes_queries_per_batch_not_per_asset(presets, jpeg, set
     from django.db import connection
 
     for i in range(5):
-        services.asset_create(content=jpeg, filename=f"{i}.jpg")
+        services.asset_create(content=jpeg, filename=f"{i}.jpg", allow_duplicate=True)
     settings.MEDIAHUB_STATE_BATCH = 100
     with CaptureQueriesContext(connection) as queries:
         assert services.asset_states_refresh_all() == 5
