@@ -12,6 +12,7 @@ import sys
 import time
 
 from bench import django_setup
+from tests.seed import asset_rows
 
 
 def main(n):
@@ -27,18 +28,7 @@ def main(n):
     from transcoder.models import Asset, Preset
 
     call_command("migrate", verbosity=0)
-    Asset.objects.bulk_create(
-        Asset(
-            original=f"originals/x/{i}.jpg",
-            content_hash=f"{i:064x}",
-            format="jpeg",
-            mime_type="image/jpeg",
-            width=800,
-            height=600,
-            bytes=1,
-        )
-        for i in range(n)
-    )
+    asset_rows(n)
     client = Client()
     client.force_login(User.objects.create_superuser("bench", "", "bench"))
     hero = Preset.objects.get(slug="hero")

@@ -8,19 +8,7 @@ Every redirect counts its usage with one ``INSERT ... ON CONFLICT DO UPDATE``;
 "no usage" measures the same redirect with that statement switched off.
 """
 
-import statistics
-import time
-
-from bench import django_setup
-
-
-def _median_ms(function, repeat):
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times) * 1000
+from bench import django_setup, timing
 
 
 def main():
@@ -84,7 +72,7 @@ def main():
 
         with connection.execute_wrapper(record):
             call()
-        rows.append((name, _median_ms(call, 500), len(queries)))
+        rows.append((name, timing.median_ms(call, 500), len(queries)))
     print(f"database: {connection.vendor}")
     for name, ms, count in rows:
         print(f"{name:10} {ms:6.2f} ms per redirect, {count} queries")

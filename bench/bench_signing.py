@@ -7,11 +7,9 @@ window) and warm (every later page in the window, memoized). The key is a
 fresh 2048-bit RSA key; nothing leaves the machine.
 """
 
-import statistics
-import time
 import uuid
 
-from bench import django_setup
+from bench import django_setup, timing
 
 
 def _environment():
@@ -46,15 +44,6 @@ def _names(assets=50, per_asset=19):
     ]
 
 
-def _median_ms(function, repeat=5):
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times) * 1000
-
-
 def main():
     _environment()
     from django.core.files.storage import storages
@@ -64,17 +53,17 @@ def main():
     storage = storages["renditions"]
     assert storage.cloudfront_signer is not None
     names = _names()
-    before = _median_ms(lambda: [storage.url(n, expire=3600) for n in names], 3)
+    before = timing.median_ms(lambda: [storage.url(n, expire=3600) for n in names], 3)
 
     def cold():
         delivery._SIGNED.clear()
         for n in names:
             delivery.signed_url(n)
 
-    cold_ms = _median_ms(cold, 3)
+    cold_ms = timing.median_ms(cold, 3)
     for n in names:
         delivery.signed_url(n)
-    warm_ms = _median_ms(lambda: [delivery.signed_url(n) for n in names], 20)
+    warm_ms = timing.median_ms(lambda: [delivery.signed_url(n) for n in names], 20)
     print(f"URLs per page:                      {len(names)}")
     print(f"url() per call, as before:          {before:8.1f} ms")
     print(f"window signer, first page (cold):   {cold_ms:8.1f} ms")

@@ -11,6 +11,7 @@ import pytest
 from PIL import Image
 
 from tests.images import encode, quadrants
+from tests.seed import asset_rows
 from transcoder import engine, services
 from transcoder.models import Asset, Preset, RebuildJob, Rendition, RenditionStatus
 from transcoder.specs import RenditionSpec
@@ -59,18 +60,7 @@ def test_preset_save_on_200_assets_answers_within_a_second(
     """Saving a preset over 200 assets queues one task and answers at once."""
     from django_tasks_db.models import DBTaskResult
 
-    Asset.objects.bulk_create(
-        Asset(
-            original=f"originals/x/{i}.jpg",
-            content_hash=f"{i:064x}",
-            format="jpeg",
-            mime_type="image/jpeg",
-            width=800,
-            height=600,
-            bytes=1000,
-        )
-        for i in range(200)
-    )
+    asset_rows(200)
     DBTaskResult.objects.all().delete()
     card = Preset.objects.get(slug="card")
     admin_page.goto(f"{live_server.url}/admin/transcoder/preset/{card.pk}/change/")

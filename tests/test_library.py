@@ -7,6 +7,7 @@ import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 
 from tests.images import make_image
+from tests.seed import asset_rows
 from transcoder import selectors, services
 from transcoder.models import Asset, BulkJob, RebuildJob, TaggedAsset
 
@@ -29,20 +30,7 @@ def _asset(i=0, **fields):
 
 def _rows(n):
     """Make ``n`` asset rows directly (no files): for list and bulk sizes."""
-    Asset.objects.bulk_create(
-        Asset(
-            title=f"Row {i}",
-            original=f"originals/x/{i}.png",
-            original_filename=f"{i}.png",
-            content_hash=f"{i:064x}",
-            format="png",
-            mime_type="image/png",
-            width=10,
-            height=10,
-            bytes=100,
-        )
-        for i in range(n)
-    )
+    asset_rows(n, format="png", mime_type="image/png", width=10, height=10)
     return sorted(str(pk) for pk in Asset.objects.values_list("pk", flat=True))
 
 
