@@ -374,3 +374,17 @@ def test_api_moves_only_into_addable_collections(client, library, target, status
     assert asset.collection == expected
     if status == 200:
         assert response.json()["collection"] == library["events"].pk
+
+
+def test_tag_suggestions_come_only_from_visible_assets(library):
+    """A tag used only in Sales is not suggested to a Marketing editor."""
+    assets = library["assets"]
+    services.tags_add(asset_ids=[assets["marketing"].pk], names=["beach"])
+    services.tags_add(asset_ids=[assets["sales"].pk], names=["bonus"])
+    url = reverse("admin:transcoder_asset_tags")
+    editor = _client(library["editor"]).get(url, {"q": "b"})
+    assert editor.json() == {"tags": ["beach"]}
+    superuser = User.objects.create_superuser("root", password="pw")
+    assert _client(superuser).get(url, {"q": "b"}).json() == {
+        "tags": ["beach", "bonus"]
+    }

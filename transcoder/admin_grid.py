@@ -14,7 +14,7 @@ from django.template.response import TemplateResponse
 from django.views.decorators.http import require_GET
 from taggit.models import Tag
 
-from transcoder import admin_html, selectors, services
+from transcoder import admin_html, permissions, selectors, services
 from transcoder.models import TaggedAsset
 
 VIEWS = ("grid", "table")
@@ -148,11 +148,17 @@ def bulk_action(model_admin, request, queryset, *, action, title, form_class=Non
 
 @require_GET
 def tag_suggestions_view(request, *, model_admin):
-    """Answer ``?q=`` with up to 20 existing tag names that start with it."""
+    """Answer ``?q=`` with up to 20 tag names, starting with it, of visible assets.
+
+    Only tags on assets the user may see are suggested: a tag used only in
+    another collection is not this editor's to learn about.
+    """
     if not model_admin.has_view_permission(request):
         raise PermissionDenied
     prefix = request.GET.get("q", "").strip()[:100]
-    tags = Tag.objects.order_by("name")
+    visible = permissions.assets(request.user, "view").values("pk")
+    used = TaggedAsset.objects.filter(content_object__in=visible).values("tag_id")
+    tags = Tag.objects.filter(pk__in=used).order_by("name")
     if prefix:
         tags = tags.filter(name__istartswith=prefix)
     names = list(tags.values_list("name", flat=True)[:20])
