@@ -57,7 +57,7 @@ def test_migration_makes_and_drops_trigram_indexes_on_postgresql():
 
     (The suite runs without migrations, so the step is called here.)
     """
-    migration = importlib.import_module("transcoder.migrations.0005_scale")
+    migration = importlib.import_module("transcoder.migrations.0008_scale")
     with connection.schema_editor() as editor:
         migration.trigram_indexes(None, editor)
     assert TRIGRAMS <= _indexes()
