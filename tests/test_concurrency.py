@@ -5,12 +5,12 @@ serialises writers with a file lock, so there the race cannot happen and the
 tests are skipped.
 """
 
-import threading
 import time
 
 import pytest
 from django.db import connection, connections
 
+from tests.support import race
 from transcoder import engine, services
 from transcoder.models import Rendition, RenditionStatus
 
@@ -24,28 +24,6 @@ def _postgres_only():
             "needs PostgreSQL: SQLite locks the whole database per writer, so "
             "two workers never race (set DATABASE_URL=postgres://...)"
         )
-
-
-def _race(workers, target):
-    """Start ``workers`` threads on ``target`` together; return their errors."""
-    barrier = threading.Barrier(workers)
-    errors = []
-
-    def run():
-        try:
-            barrier.wait()
-            target()
-        except Exception as e:  # noqa: BLE001 - reported to the test
-            errors.append(e)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run) for _ in range(workers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    return errors
 
 
 def test_two_workers_make_one_row_and_one_object(
@@ -65,7 +43,7 @@ def test_two_workers_make_one_row_and_one_object(
         return real_render(*args, **kwargs)
 
     monkeypatch.setattr(engine, "render", slow_render)
-    errors = _race(4, lambda: services.renditions_generate(asset_id=asset.pk))
+    errors = race(4, lambda: services.renditions_generate(asset_id=asset.pk))
     assert errors == []
     rows = Rendition.objects.filter(asset=asset)
     assert rows.count() == 3
@@ -82,7 +60,7 @@ def test_racing_get_or_create_of_rows_makes_one(presets, jpeg):
     preset = Preset.objects.create(
         slug="wide", name="Wide", fit="contain", width=200, formats=["png", "webp"]
     )
-    errors = _race(
+    errors = race(
         6,
         lambda: services.renditions_generate(asset_id=asset.pk, preset_ids=[preset.pk]),
     )

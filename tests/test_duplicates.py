@@ -1,13 +1,12 @@
 """Exact duplicates: the same file twice is refused on every way in, unless forced."""
 
 import json
-from io import StringIO
 
 import pytest
-from django.core.management import call_command
 
 from tests.images import make_image
 from tests.lambda_helpers import s3_event
+from tests.support import run_ingest
 from transcoder import services, uploads
 from transcoder.models import ApiToken, Asset
 from transcoder.services.duplicates import duplicate_of
@@ -170,27 +169,17 @@ def test_api_finalize_of_a_duplicate_is_a_409_with_the_asset(client, admin_user,
     assert Asset.objects.count() == 2
 
 
-def _ingest(*args):
-    out, err = StringIO(), StringIO()
-    try:
-        call_command("ingest", *args, stdout=out, stderr=err)
-        code = 0
-    except SystemExit as e:
-        code = e.code
-    return code, out.getvalue(), err.getvalue()
-
-
 def test_ingest_reports_a_duplicate_and_exits_0(tmp_path, first, jpeg):
     """ingest says duplicate with the existing id, exit 0; --allow-duplicates forces."""
     path = tmp_path / "cat.jpg"
     path.write_bytes(jpeg)
-    code, out, _ = _ingest("--json", str(path))
+    code, out, _ = run_ingest("--json", str(path))
     assert code == 0
     [result] = json.loads(out)
     assert result["status"] == "duplicate" and result["asset"] == str(first.pk)
-    code, out, _ = _ingest(str(path))
+    code, out, _ = run_ingest(str(path))
     assert code == 0 and f"duplicate {first.pk}" in out
     assert Asset.objects.count() == 1
-    code, out, _ = _ingest("--allow-duplicates", str(path))
+    code, out, _ = run_ingest("--allow-duplicates", str(path))
     assert code == 0 and " ok " in f" {out}"
     assert Asset.objects.count() == 2

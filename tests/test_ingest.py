@@ -11,29 +11,17 @@ from PIL import Image, ImageChops, ImageStat
 
 from tests.conftest import ORIENTATION_PHOTOS
 from tests.images import make_image
+from tests.support import run_ingest
 from transcoder.models import Asset
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _ingest(*args):
-    """Run ingest in-process; return (exit code, stdout, stderr)."""
-    from io import StringIO
-
-    out, err = StringIO(), StringIO()
-    try:
-        call_command("ingest", *args, stdout=out, stderr=err)
-        code = 0
-    except SystemExit as e:
-        code = e.code
-    return code, out.getvalue(), err.getvalue()
 
 
 def test_ingest_ok_prints_one_line_per_file(tmp_path, presets):
     """Text mode prints a line per file and exits 0 when all were ingested."""
     for i in range(2):
         (tmp_path / f"{i}.png").write_bytes(make_image("PNG", size=(120 + i, 80)))
-    code, out, err = _ingest(str(tmp_path / "0.png"), str(tmp_path / "1.png"))
+    code, out, err = run_ingest(str(tmp_path / "0.png"), str(tmp_path / "1.png"))
     assert code == 0, err
     lines = out.strip().splitlines()
     assert len(lines) == 2 and all(": ok " in line for line in lines)
@@ -48,7 +36,7 @@ def test_ingest_json_mixed_reports_each_file_and_exits_1(
     good.write_bytes(make_image("JPEG", size=(400, 300)))
     bad = tmp_path / "drawing.png"
     bad.write_text('<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg"/>')
-    code, out, _ = _ingest("--json", str(good), str(bad))
+    code, out, _ = run_ingest("--json", str(good), str(bad))
     assert code == 1
     results = json.loads(out)
     assert [r["status"] for r in results] == ["ok", "rejected"]
@@ -70,7 +58,7 @@ def test_ingest_preset_option_limits_the_renditions(tmp_path, presets):
     """--preset builds only the named presets."""
     path = tmp_path / "a.png"
     path.write_bytes(make_image("PNG", size=(200, 200)))
-    code, out, _ = _ingest("--json", "--preset", "card", str(path))
+    code, out, _ = run_ingest("--json", "--preset", "card", str(path))
     assert code == 0
     assert {r["preset"] for r in json.loads(out)[0]["renditions"]} == {"card"}
 
@@ -85,7 +73,7 @@ def test_ingest_unknown_preset_is_an_error(tmp_path, presets):
 
 def test_ingest_missing_file_is_refused(tmp_path, presets):
     """A path that is not a file is refused, not a traceback."""
-    code, out, _ = _ingest("--json", str(tmp_path / "missing.jpg"))
+    code, out, _ = run_ingest("--json", str(tmp_path / "missing.jpg"))
     assert code == 1
     assert "no file" in json.loads(out)[0]["error"]
 
@@ -95,7 +83,7 @@ def test_ingest_orientation_photos_come_out_upright_and_matching(
 ):
     """The nine EXIF-orientation photos give matching, upright renditions."""
     assert len(ORIENTATION_PHOTOS) == 9
-    code, out, err = _ingest(
+    code, out, err = run_ingest(
         "--json", "--preset", "card", *map(str, ORIENTATION_PHOTOS)
     )
     assert code == 0, err
@@ -147,7 +135,9 @@ def test_ingest_jobs_builds_every_file_with_several_processes(tmp_path, presets)
         path.write_bytes(make_image("PNG", size=(200 + i, 150)))
         paths.append(str(path))
     (tmp_path / "bad.jpg").write_bytes(b"<svg xmlns='http://www.w3.org/2000/svg'/>")
-    code, out, _ = _ingest("--json", "--jobs", "3", *paths, str(tmp_path / "bad.jpg"))
+    code, out, _ = run_ingest(
+        "--json", "--jobs", "3", *paths, str(tmp_path / "bad.jpg")
+    )
     results = json.loads(out)
     assert code == 1
     assert [r["file"] for r in results] == [*paths, str(tmp_path / "bad.jpg")]
@@ -170,7 +160,7 @@ def test_assets_from_ingest_preset_are_not_all_ready(admin_client, tmp_path, pre
     """With --preset, other active presets are missing: the list says not ready."""
     path = tmp_path / "a.png"
     path.write_bytes(make_image("PNG", size=(200, 200)))
-    _ingest("--preset", "card", str(path))
+    run_ingest("--preset", "card", str(path))
     ready = admin_client.get("/admin/transcoder/asset/?renditions=ready")
     pending = admin_client.get("/admin/transcoder/asset/?renditions=pending")
     assert ready.context["cl"].result_count == 0

@@ -1,13 +1,13 @@
 """Usage: embed requests counted per asset, embedding site and day."""
 
-import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
+from tests.support import race
 from transcoder import services
 from transcoder.models import UsageDay
 from transcoder.services import usage
@@ -112,28 +112,16 @@ def test_concurrent_requests_lose_no_count(asset):
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL (set DATABASE_URL=postgres://...)")
     workers, each = 8, 25
-    barrier = threading.Barrier(workers)
-    errors = []
 
-    def run():
-        try:
-            client = Client()
-            barrier.wait()
-            for _ in range(each):
-                response = client.get(
-                    f"/e/{asset.pk}/thumb/", headers={"Origin": "https://a.example"}
-                )
-                assert response.status_code == 302
-        except Exception as e:  # noqa: BLE001 - reported to the test
-            errors.append(e)
-        finally:
-            connections.close_all()
+    def count():
+        client = Client()
+        for _ in range(each):
+            response = client.get(
+                f"/e/{asset.pk}/thumb/", headers={"Origin": "https://a.example"}
+            )
+            assert response.status_code == 302
 
-    threads = [threading.Thread(target=run) for _ in range(workers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(120)
+    errors = race(workers, count)
     assert errors == []
     row = UsageDay.objects.get(asset=asset)
     assert (row.origin, row.count) == ("https://a.example", workers * each)

@@ -1,0 +1,43 @@
+"""Small helpers several test modules share: threads racing, ingest in-process."""
+
+import threading
+from io import StringIO
+
+from django.core.management import call_command
+from django.db import connections
+
+
+def race(workers, target):
+    """Start ``workers`` threads on ``target`` together; return their errors.
+
+    Each thread closes its own database connections when it is done.
+    """
+    barrier = threading.Barrier(workers)
+    errors = []
+
+    def run():
+        try:
+            barrier.wait()
+            target()
+        except Exception as e:  # noqa: BLE001 - reported to the test
+            errors.append(e)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run) for _ in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    return errors
+
+
+def run_ingest(*args):
+    """Run ingest in-process; return (exit code, stdout, stderr)."""
+    out, err = StringIO(), StringIO()
+    try:
+        call_command("ingest", *args, stdout=out, stderr=err)
+        code = 0
+    except SystemExit as e:
+        code = e.code
+    return code, out.getvalue(), err.getvalue()
