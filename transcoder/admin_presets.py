@@ -1,0 +1,76 @@
+"""The preset admin: the form, the change preview and saves through services."""
+
+from functools import partial
+
+from django.contrib import admin, messages
+from django.urls import path
+
+from transcoder import admin_html, admin_library, admin_views, services
+from transcoder.forms import PresetForm
+from transcoder.models import Preset
+
+
+@admin.register(Preset)
+class PresetAdmin(admin.ModelAdmin):
+    form = PresetForm
+    list_display = [
+        "name",
+        "slug",
+        "fit_short",
+        "box",
+        "formats_list",
+        "quality",
+        "active",
+    ]
+    list_filter = ["active", "fit"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+    fieldsets = [
+        (None, {"fields": ["name", "slug", "active"]}),
+        ("Size", {"fields": ["fit", ("width", "height"), "widths"]}),
+        ("Output", {"fields": ["formats", "quality", "background"]}),
+    ]
+
+    @admin.display(description="Fit", ordering="fit")
+    def fit_short(self, obj):
+        return obj.fit.capitalize()
+
+    @admin.display(description="Size")
+    def box(self, obj):
+        return admin_html.preset_size(obj)
+
+    @admin.display(description="Formats")
+    def formats_list(self, obj):
+        return admin_html.preset_formats(obj)
+
+    class Media:
+        js = ["transcoder/status.js"]
+
+    def delete_view(self, request, object_id, extra_context=None):
+        preset = self.get_object(request, object_id)
+        if preset is not None:
+            extra_context = {
+                **(extra_context or {}),
+                **admin_library.preset_delete_context(preset=preset),
+            }
+        return super().delete_view(request, object_id, extra_context)
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        view = partial(admin_views.preset_preview_view, model_admin=self)
+        return [
+            path("preview/", wrap(view), name="transcoder_preset_preview"),
+            path(
+                "<int:object_id>/preview/",
+                wrap(view),
+                name="transcoder_preset_preview_change",
+            ),
+            *super().get_urls(),
+        ]
+
+    def save_model(self, request, obj, form, change):
+        services.preset_save(preset=obj)
+        if obj.rebuild is not None:
+            self.message_user(
+                request, admin_html.rebuild_message(obj.rebuild), messages.INFO
+            )
