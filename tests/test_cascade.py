@@ -1,9 +1,10 @@
 """The resize plan: largest first, each from the nearest larger whole frame."""
 
+import concurrent.futures
 import io
 
 import pytest
-from PIL import Image, ImageChops, ImageStat
+from PIL import Image, ImageChops, ImageFilter, ImageStat
 
 from tests import images
 from tests.test_engine import LIMITS, noisy
@@ -80,7 +81,7 @@ def test_a_failed_resize_is_raised_not_its_dependants(monkeypatch):
     real_resize = Image.Image.resize
 
     def failing(self, size, *args, **kwargs):
-        if size == (1280, 960):
+        if size[0] == 1280:  # the whole resize, or each of its strips
             raise MemoryError
         return real_resize(self, size, *args, **kwargs)
 
@@ -89,3 +90,86 @@ def test_a_failed_resize_is_raised_not_its_dependants(monkeypatch):
     specs = [RenditionSpec("contain", w, None, "jpeg") for w in (160, 1280, 640)]
     with pytest.raises(engine.MemoryLimitError, match="more memory"):
         engine.render(data, specs, LIMITS)
+
+
+@pytest.mark.parametrize(
+    ("source_size", "size", "box"),
+    [
+        ((2560, 1440), (1920, 1080), (0.0, 0.0, 2560.0, 1440.0)),
+        # A cover crop with a fractional box, and an odd number of rows.
+        ((2400, 1600), (1200, 631), (37.25, 101.5, 2361.75, 1324.75)),
+        # An upscale-free shrink that is still over the strip threshold.
+        ((1300, 1000), (1250, 961), (0.0, 0.0, 1300.0, 1000.0)),
+    ],
+)
+@pytest.mark.parametrize("mode", ["RGB", "RGBa", "L"])
+def test_a_resize_in_strips_is_the_same_image_as_one_resize(
+    source_size, size, box, mode
+):
+    """Strips run by helper threads or in place are the same bytes, near Pillow's.
+
+    Pillow fits the fixed-point precision of its weights to each pass and, in
+    13, picks which pass runs first by cost, so a strip may round a little
+    differently from the whole image: at most two levels, and only where the
+    filter's overshoot was clipped between passes.
+    """
+    source = noisy(source_size).filter(ImageFilter.GaussianBlur(1.5)).convert(mode)
+    assert (box[2] - box[0]) * (box[3] - box[1]) >= cascade.STRIP_MIN_PIXELS
+    whole = source.resize(
+        size, Image.Resampling.LANCZOS, box=box, reducing_gap=cascade.REDUCING_GAP
+    )
+    with concurrent.futures.ThreadPoolExecutor(1) as helpers:
+        threaded = cascade.resize(source, size, box, helpers)
+    alone = cascade.resize(source, size, box)
+    assert threaded.mode == alone.mode == mode
+    assert threaded.tobytes() == alone.tobytes()
+    diff = ImageChops.difference(alone, whole)
+    assert max(band.getextrema()[1] for band in diff.split()) <= 2
+    assert max(ImageStat.Stat(diff).mean) < 0.5
+
+
+def test_a_big_resize_runs_in_strips_and_a_reducing_one_does_not(monkeypatch):
+    """Only a resize over the threshold that Pillow will not reduce() is cut."""
+    calls = []
+    real_resize = Image.Image.resize
+
+    def counting(self, size, *args, **kwargs):
+        calls.append(size)
+        return real_resize(self, size, *args, **kwargs)
+
+    monkeypatch.setattr(Image.Image, "resize", counting)
+    source = Image.new("RGB", (2000, 1000))
+    cascade.resize(source, (1500, 750), (0.0, 0.0, 2000.0, 1000.0))
+    assert calls == [(1500, 375), (1500, 375)]
+    calls.clear()
+    cascade.resize(source, (300, 150), (0.0, 0.0, 2000.0, 1000.0))  # 6.7x: reduces
+    cascade.resize(source, (900, 450), (0.0, 0.0, 900.0, 900.0))  # 0.8 MP read
+    assert calls == [(300, 150), (900, 450)]
+
+
+def test_steps_start_parents_first_and_the_costliest_chain_first():
+    """The 1920 px WebP chain starts first; the AVIF's chain before lone JPEGs."""
+    steps = cascade.plan(WORKLOAD, (5120, 2880), (2560, 1440))
+    cost = {"webp": 10, "avif": 40, "jpeg": 1}
+    starts = cascade.order(steps, lambda step: cost[step.spec.format])
+    started = [steps[p].size[0] for p in starts]
+    assert started[0] == 1920
+    for position in starts:
+        parent = steps[position].parent
+        assert parent < 0 or starts.index(parent) < starts.index(position)
+    # 1280 leads to the AVIF (1 + 40), so it goes before the 1200 crop (1).
+    assert started.index(1280) < started.index(1200)
+    assert started.index(800) < started.index(1200)
+    assert sorted(starts) == list(range(len(steps)))
+
+
+def test_the_start_order_never_changes_the_bytes():
+    """Ordered by cost or by plan, every output is the same."""
+    data = images.encode(noisy((2600, 1500)), "JPEG", quality=90)
+    ordered = engine.render(data, WORKLOAD, LIMITS, threads=2)
+    steps = cascade.plan(WORKLOAD, (2600, 1500), (2600, 1500))
+    image = Image.open(io.BytesIO(data)).convert("RGB")
+    plain = list(
+        cascade.run(steps, image, engine._finish, workers=1, cost=None)
+    )
+    assert [o.data for o in ordered] == [o.data for o in plain]

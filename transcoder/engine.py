@@ -95,20 +95,28 @@ REDUCING_GAP = cascade.REDUCING_GAP
 # Encoder settings, from bytes-versus-time curves measured on the benchmark
 # photos at quality 80 (bytes relative to pyvips at matched effort, CPU ms of
 # one 800 px AVIF or 1920 px WebP; `python -m bench.bench_engine` compares):
-#   AVIF speed 6: 1.03x bytes, 150 ms | 7: 1.07x, 90 ms | 8: 1.23x, 30 ms |
-#        9: 1.45x, 15 ms. Speed 8 halves the time but costs 15% more bytes.
-#   WebP method 0: 1.40x bytes, 36 ms | 2: 1.04-1.08x, 60 ms | 3: 1.00x, 150 ms
-#        | 4: 1.00x, 150 ms (and 0.1 dB more PSNR). Method 2 would break the
-#        3% bytes budget. Against method 4, method 5 takes 6% more time for
-#        1.4% fewer bytes at 1920 px and 3.3% at 640 px; method 6 takes 35%
-#        more for 3.1% and 5.4%. Method 5 it is.
+#   AVIF speed 6: 1.01x bytes, 150 ms | 7: 1.05x, 80 ms | 8: 1.09x, 42 ms |
+#        9: 1.17x, 15 ms. PSNR is 0.6-1.0 dB under libvips' at every speed:
+#        Pillow's libavif converts RGB to YUV in 8-bit fixed point (libyuv);
+#        at quality 100 and 4:4:4 its round trip stops at 48.6 dB where
+#        libvips' libheif reaches 53.6. Speed 7 is the time budget's choice.
+#   WebP method 0: 1.40x bytes, 36 ms | 2: 1.04-1.08x, 60 ms | 3: 1.00x, 120-
+#        190 ms (0.1 dB less PSNR) | 4: 1.00x, 120-210 ms | 5: 0.94-1.00x,
+#        135-240 ms. Method 4 is libvips' default and gives its exact bytes;
+#        the largest WebP is the longest step of an asset, so 5's 10% more
+#        time there costs the asset 10% too.
 #   JPEG: progressive needs optimised Huffman tables anyway; encoding is under
 #        5% of the time, so there is nothing to trade.
 #   PNG (a 2048 px photo): optimize 3.4 s, 2.46 MB | level 9 2.8 s, 2.58 MB |
 #        level 6 0.9 s, 2.64 MB. PNG is chosen for bytes-exact graphics, so
 #        optimize stays and specs.py caps PNG at 2560 px instead.
 AVIF_SPEED = 7
-WEBP_METHOD = 5
+WEBP_METHOD = 4
+# Nanoseconds of CPU per output pixel for each encoder above, and per source
+# pixel a LANCZOS resize reads (the same photos, 2 shared cores). Only their
+# proportions matter: they order the steps so the longest start first.
+ENCODE_NS_PER_PIXEL = {"avif": 250, "jpeg": 12, "png": 1500, "webp": 80}
+RESIZE_NS_PER_PIXEL = 16
 # Encodes run in threads (Pillow releases the GIL while resizing and
 # encoding); more than this gains nothing and costs memory.
 MAX_THREADS = 4
@@ -228,7 +236,7 @@ def render_iter(
     if image.mode == "RGBA":
         image = image.convert("RGBa")
     workers = min(len(specs), threads or default_threads())
-    outputs = cascade.run(steps, image, _finish, workers)
+    outputs = cascade.run(steps, image, _finish, workers, _cost)
     del image  # so the decode is freed as soon as no resize needs it
     try:
         yield from outputs
@@ -240,6 +248,15 @@ def render_iter(
         fmt,
         size,
         (time.perf_counter() - started) * 1000,
+    )
+
+
+def _cost(step: cascade.Step) -> float:
+    """Estimate a step's CPU time in ns: its resize and its encode."""
+    left, top, right, bottom = step.box
+    pixels = step.size[0] * step.size[1]
+    return (right - left) * (bottom - top) * RESIZE_NS_PER_PIXEL + (
+        pixels * ENCODE_NS_PER_PIXEL[step.spec.format]
     )
 
 

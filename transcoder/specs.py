@@ -12,7 +12,8 @@ import re
 # Bump when the engine's output for the same spec changes, so every rendition
 # gets a new content-addressed name instead of silently changing under an old one.
 # 2: outputs cascade from larger ones (cascade.CASCADE_MIN); WebP method 5.
-ENGINE_VERSION = 2
+# 3: WebP method 4, libvips' default (engine.WEBP_METHOD).
+ENGINE_VERSION = 3
 
 MAX_DIMENSION = 8192
 MAX_WIDTHS = 12
