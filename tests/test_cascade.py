@@ -144,7 +144,24 @@ def test_a_big_resize_runs_in_strips_and_a_reducing_one_does_not(monkeypatch):
     calls.clear()
     cascade.resize(source, (300, 150), (0.0, 0.0, 2000.0, 1000.0))  # 6.7x: reduces
     cascade.resize(source, (900, 450), (0.0, 0.0, 900.0, 900.0))  # 0.8 MP read
-    assert calls == [(300, 150), (900, 450)]
+    cascade.resize(source, (1500, 750), (0.0, 0.0, 2000.0, 1000.0), cut=False)
+    assert calls == [(300, 150), (900, 450), (1500, 750)]
+
+
+def test_only_the_first_resize_is_cut(monkeypatch):
+    """The 1920 px resize everything waits for is cut; the 1280 px one is not."""
+    calls = []
+    real_resize = Image.Image.resize
+
+    def counting(self, size, *args, **kwargs):
+        calls.append(size)
+        return real_resize(self, size, *args, **kwargs)
+
+    data = images.encode(noisy((2600, 1500)), "PNG")
+    monkeypatch.setattr(Image.Image, "resize", counting)
+    engine.render(data, WORKLOAD, LIMITS, threads=2)
+    assert calls.count((1920, 554)) == 2  # two strips of 1920 x 1108
+    assert (1280, 738) in calls  # read 2.1 MP of the 1920 px output, whole
 
 
 def test_steps_start_parents_first_and_the_costliest_chain_first():

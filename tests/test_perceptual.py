@@ -125,3 +125,59 @@ def test_list_filter_and_backfill(admin_client, presets):
     page = admin_client.get(f"/admin/transcoder/asset/{a.pk}/change/")
     assert "Similar images" in page.content.decode()
     assert f"/admin/transcoder/asset/{b.pk}/change/" in page.content.decode()
+
+
+def _translucent(size=(700, 600)):
+    """An RGBA image with every level of alpha, taller than one flatten band."""
+    from PIL import ImageDraw
+
+    image = Image.new("RGBA", size, (30, 90, 200, 0))
+    draw = ImageDraw.Draw(image)
+    for x in range(0, size[0], 7):
+        draw.line([(x, 0), (size[0] - x, size[1])], fill=(x % 256, 120, 40, x % 256))
+    return image
+
+
+def test_flattening_in_bands_is_the_whole_image_flattened():
+    """The banded flatten gives the grey pixels one full-size composite gives."""
+    image = _translucent()
+    assert image.height > perceptual.FLATTEN_ROWS
+    flat = Image.new("RGBA", image.size, (255, 255, 255, 255))
+    flat.alpha_composite(image)
+    assert perceptual._flat_grey(image).tobytes() == flat.convert("L").tobytes()
+
+
+def test_a_turned_photo_hashes_like_its_upright_twin():
+    """The hash is taken upright: EXIF orientation 6 is undone first."""
+    upright = Image.open(PHOTOS[0]).convert("RGB").resize((480, 320))
+    turned = upright.transpose(Image.Transpose.ROTATE_90)
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    buffer = io.BytesIO()
+    turned.save(buffer, "JPEG", quality=92, exif=exif)
+    plain = io.BytesIO()
+    upright.save(plain, "JPEG", quality=92)
+    near = perceptual.distance(
+        perceptual.dhash_bytes(buffer.getvalue()),
+        perceptual.dhash_bytes(plain.getvalue()),
+    )
+    assert near <= 2
+
+
+def test_a_still_webp_is_hashed_from_one_decode(monkeypatch):
+    """A still WebP is decoded by libwebp's simple decoder, to the same hash."""
+    buffer = io.BytesIO()
+    _translucent().save(buffer, "WEBP", quality=90)
+    data = buffer.getvalue()
+    with Image.open(io.BytesIO(data)) as image:
+        expected = perceptual.dhash_image(image)
+    calls = []
+    real = perceptual.webp.decode_still
+
+    def counting(data, size):
+        calls.append(size)
+        return real(data, size)
+
+    monkeypatch.setattr(perceptual.webp, "decode_still", counting)
+    assert perceptual.dhash_bytes(data) == expected
+    assert calls == [(700, 600)]

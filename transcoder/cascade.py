@@ -4,8 +4,8 @@ larger output, encodes in a bounded thread pool.
 No Django. Pillow releases the GIL while it resizes and encodes, so threads
 overlap one output's encode with the next one's resize. The plan is a pure
 function of the specs and sizes, every output is resized from the same image
-whatever thread runs it, and a big resize is always cut into the same strips,
-so the bytes never depend on scheduling or on the number of threads.
+whatever thread runs it, and the first resize is cut into strips by its sizes
+alone, so the bytes never depend on scheduling or on the number of threads.
 """
 
 import concurrent.futures
@@ -26,17 +26,17 @@ REDUCING_GAP = 3.0
 # rendition kind lost more than 0.04 dB of PSNR against a LANCZOS reference
 # from the full image (both stayed above pyvips).
 CASCADE_MIN = 1.5
-# A resize that reads at least this many source pixels is cut into STRIPS
-# horizontal strips resized side by side, so the resize every other output
-# waits for (the largest, from the decode) uses both cores. Pillow computes
-# each output row from the whole source whatever the box, so the strips make
-# the image one resize makes, to within rounding: Pillow fits the precision of
-# its fixed-point weights to each pass and picks which pass runs first by
-# cost, so a strip may land one or two levels off where one resize would not
-# (tests/test_cascade.py). The cut depends only on the sizes, so the bytes
-# never depend on threads. Measured on the
-# benchmark JPEGs: the 1920 px resize from a 2560 px draft, 61 ms in one piece,
-# 33 ms in two strips on 2 cores.
+# The first resize to start (the costliest, from the decode) is the one every
+# cascaded output waits for, while the other threads have nothing to do. When
+# it reads at least this many source pixels it is cut into STRIPS horizontal
+# strips resized side by side. Pillow computes each output row from the whole
+# source whatever the box, so the strips make the image one resize makes, to
+# within rounding: Pillow fits the precision of its fixed-point weights to
+# each pass and picks which pass runs first by cost, so a strip may land one
+# or two levels off where one resize would not (tests/test_cascade.py).
+# Measured on the benchmark JPEGs: the 1920 px resize from a 2560 px draft,
+# 61 ms in one piece, 36-40 ms in two strips on 2 vCPUs. Later resizes stay
+# whole: cut while another thread encodes, they only slow that encode.
 STRIP_MIN_PIXELS = 1_000_000
 STRIPS = 2
 
@@ -192,7 +192,12 @@ def run(
         # order, so a step waiting on its parent never waits on a queued one.
         futures = {
             p: pool.submit(
-                _resize_then_finish, steps[p], nodes[p + 1], finish, strips
+                _resize_then_finish,
+                steps[p],
+                nodes[p + 1],
+                finish,
+                strips if p == starts[0] else None,
+                cut=p == starts[0],
             )
             for p in starts
         }
@@ -222,8 +227,10 @@ def resize(
     size: tuple[int, int],
     box: tuple[float, float, float, float],
     helpers: concurrent.futures.Executor | None = None,
+    *,
+    cut: bool = True,
 ) -> Image.Image:
-    """LANCZOS-resize ``box`` of ``source`` to ``size``, big ones in strips.
+    """LANCZOS-resize ``box`` of ``source`` to ``size``; if ``cut``, big ones in strips.
 
     The strips are cut the same whether ``helpers`` runs some of them or this
     thread runs them all, so the result never depends on threads.
@@ -233,7 +240,8 @@ def resize(
     # Pillow's reduce() before the LANCZOS pass would start its blocks at
     # each strip's own edge, so a resize that reduces stays in one piece.
     reduces = max(box_width / width, box_height / height) >= 2 * REDUCING_GAP
-    if box_width * box_height < STRIP_MIN_PIXELS or reduces or height < 2 * STRIPS:
+    small = box_width * box_height < STRIP_MIN_PIXELS or height < 2 * STRIPS
+    if not cut or small or reduces:
         return source.resize(
             size, Image.Resampling.LANCZOS, box=box, reducing_gap=REDUCING_GAP
         )
@@ -265,7 +273,7 @@ def resize(
     return out
 
 
-def _resize_then_finish(step: Step, node: _Node, finish, helpers=None):
+def _resize_then_finish(step: Step, node: _Node, finish, helpers=None, *, cut=False):
     """Resize ``step`` from its parent's image, publish it, then finish it."""
     parent = node.parent
     try:
@@ -273,7 +281,7 @@ def _resize_then_finish(step: Step, node: _Node, finish, helpers=None):
         source = parent.image
         if source is None:
             raise _ParentFailedError
-        out = resize(source, step.size, step.box, helpers)
+        out = resize(source, step.size, step.box, helpers, cut=cut)
         del source
         parent.release()
         if node.children:

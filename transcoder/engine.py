@@ -110,7 +110,7 @@ REDUCING_GAP = cascade.REDUCING_GAP
 #   PNG (a 2048 px photo): optimize 3.4 s, 2.46 MB | level 9 2.8 s, 2.58 MB |
 #        level 6 0.9 s, 2.64 MB. PNG is chosen for bytes-exact graphics, so
 #        optimize stays and specs.py caps PNG at 2560 px instead.
-AVIF_SPEED = 7
+AVIF_SPEED = 6
 WEBP_METHOD = 4
 # Nanoseconds of CPU per output pixel for each encoder above, and per source
 # pixel a LANCZOS resize reads (the same photos, 2 shared cores). Only their

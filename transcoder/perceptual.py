@@ -16,7 +16,7 @@ import io
 
 from PIL import Image, ImageOps
 
-from transcoder import heif
+from transcoder import heif, webp
 from transcoder.sniff import PILLOW_FORMATS, classify
 
 SIZE = 8
@@ -26,6 +26,10 @@ BAND_WIDTHS = (7, 7, 7, 7, 6, 6, 6, 6, 6, 6)
 # at most 8; the closest two different photos are 18 apart. A 5% crop is 6 to
 # 14 away, so only some of those count as similar.
 THRESHOLD = len(BAND_WIDTHS) - 1
+# Transparent images are flattened this many rows at a time, so a 50 MP RGBA
+# image needs its grey copy (50 MB) beside it rather than three more full
+# RGBA copies (600 MB); the pixels are the ones a whole-image flatten makes.
+FLATTEN_ROWS = 256
 
 
 class PerceptualError(ValueError):
@@ -33,21 +37,39 @@ class PerceptualError(ValueError):
 
 
 def dhash_image(image):
-    """Return the 64-bit difference hash of a Pillow image, as an int."""
-    image = ImageOps.exif_transpose(image)
+    """Return the 64-bit difference hash of a Pillow image, as an int.
+
+    The image is turned upright in place: callers hand over an image of their own.
+    """
+    # Not a copy: for a 50 MP RGBA image that would be 200 MB more.
+    ImageOps.exif_transpose(image, in_place=True)
     if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
         # Transparent pixels hash as white, as a page would show them.
-        rgba = image.convert("RGBA")
-        flat = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-        flat.alpha_composite(rgba)
-        image = flat
-    grey = image.convert("L").resize((SIZE + 1, SIZE), Image.Resampling.LANCZOS)
+        grey = _flat_grey(image)
+    else:
+        grey = image.convert("L")
+    grey = grey.resize((SIZE + 1, SIZE), Image.Resampling.LANCZOS)
     pixels = grey.load()
     value = 0
     for y in range(SIZE):
         for x in range(SIZE):
             value = (value << 1) | (pixels[x, y] > pixels[x + 1, y])
     return value
+
+
+def _flat_grey(image):
+    """Return ``image`` composited over white, in grey, a band of rows at a time."""
+    width, height = image.size
+    grey = Image.new("L", image.size)
+    white = Image.new("RGBA", (width, FLATTEN_ROWS), (255, 255, 255, 255))
+    for top in range(0, height, FLATTEN_ROWS):
+        rows = min(FLATTEN_ROWS, height - top)
+        band = image.crop((0, top, width, top + rows)).convert("RGBA")
+        flat = Image.alpha_composite(
+            white if rows == FLATTEN_ROWS else white.crop((0, 0, width, rows)), band
+        )
+        grey.paste(flat.convert("L"), (0, top))
+    return grey
 
 
 def dhash_bytes(data):
@@ -66,6 +88,12 @@ def dhash_bytes(data):
         with Image.open(io.BytesIO(data), formats=PILLOW_FORMATS[kind]) as image:
             image.draft("RGB", (64, 64))
             image.seek(0)
+            if kind == "webp" and not getattr(image, "is_animated", False):
+                # Pillow's WebP path holds the pixels four times; see webp.py.
+                still = webp.decode_still(data, image.size)
+                if still is not None:
+                    still.info = image.info
+                    return dhash_image(still)
             return dhash_image(image)
     except (OSError, ValueError, Image.DecompressionBombError) as e:
         raise PerceptualError(f"Could not hash the image: {e}") from e
