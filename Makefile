@@ -61,6 +61,7 @@ lint: $(STAMP)
 # or =4 picks a subset; MEDIAHUB_BENCH_ROUNDS=3 repeats more.
 bench: $(STAMP) var
 	$(PY) -m bench.bench_engine
+	$(PY) -m bench.bench_memory
 	$(PY) -m bench.bench_signing
 	$(PY) -m bench.bench_embed
 

@@ -186,7 +186,5 @@ def test_the_start_order_never_changes_the_bytes():
     ordered = engine.render(data, WORKLOAD, LIMITS, threads=2)
     steps = cascade.plan(WORKLOAD, (2600, 1500), (2600, 1500))
     image = Image.open(io.BytesIO(data)).convert("RGB")
-    plain = list(
-        cascade.run(steps, image, engine._finish, workers=1, cost=None)
-    )
+    plain = list(cascade.run(steps, image, engine._finish, workers=1, cost=None))
     assert [o.data for o in ordered] == [o.data for o in plain]

@@ -10,6 +10,7 @@ alone, so the bytes never depend on scheduling or on the number of threads.
 
 import concurrent.futures
 import dataclasses
+import itertools
 import threading
 from collections.abc import Callable, Iterator, Sequence
 
@@ -251,7 +252,7 @@ def resize(
         (box[0], box[1] + top * scale, box[2], box[1] + bottom * scale)
         if bottom < height
         else (box[0], box[1] + top * scale, box[2], box[3])
-        for top, bottom in zip(rows, rows[1:])
+        for top, bottom in itertools.pairwise(rows)
     ]
 
     def strip(i):
@@ -268,7 +269,7 @@ def resize(
         # A strip no helper has started yet is cheaper done here than waited for.
         done.append(future.result() if future and not future.cancel() else strip(i))
     out = Image.new(source.mode, size)
-    for top, part in zip(rows, done):
+    for top, part in zip(rows[:-1], done, strict=True):
         out.paste(part, (0, top))
     return out
 

@@ -99,7 +99,10 @@ REDUCING_GAP = cascade.REDUCING_GAP
 #        9: 1.17x, 15 ms. PSNR is 0.6-1.0 dB under libvips' at every speed:
 #        Pillow's libavif converts RGB to YUV in 8-bit fixed point (libyuv);
 #        at quality 100 and 4:4:4 its round trip stops at 48.6 dB where
-#        libvips' libheif reaches 53.6. Speed 7 is the time budget's choice.
+#        libvips' libheif reaches 53.6, and no aom option moves the bytes-
+#        versus-PSNR curve (tune, deltaq-mode, quality matrices: all measured).
+#        Speed 6 keeps the bytes within 3% of libvips' effort 3 (its own
+#        speed 6); 7 would save 70 ms an asset for 4.8% more bytes.
 #   WebP method 0: 1.40x bytes, 36 ms | 2: 1.04-1.08x, 60 ms | 3: 1.00x, 120-
 #        190 ms (0.1 dB less PSNR) | 4: 1.00x, 120-210 ms | 5: 0.94-1.00x,
 #        135-240 ms. Method 4 is libvips' default and gives its exact bytes;

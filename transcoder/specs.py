@@ -12,7 +12,8 @@ import re
 # Bump when the engine's output for the same spec changes, so every rendition
 # gets a new content-addressed name instead of silently changing under an old one.
 # 2: outputs cascade from larger ones (cascade.CASCADE_MIN); WebP method 5.
-# 3: WebP method 4, libvips' default (engine.WEBP_METHOD).
+# 3: WebP method 4 and AVIF speed 6, libvips' settings (engine.py); the first
+#    resize in strips (cascade.py).
 ENGINE_VERSION = 3
 
 MAX_DIMENSION = 8192
@@ -42,6 +43,7 @@ class OutputFormat:
     #        24 MB in all, 259 MB peak.
     #   AVIF (speed 7) 3072 px 9 s, 217 MB; two at once (3072 and 2800 px)
     #        359 MB. 4096 px 14 s, 350 MB; two at once 581 MB, over budget.
+    #        At speed 6 the two at once take 10.6 s of CPU and 365 MB.
     #   WebP 5120 px 1.8 s;  JPEG 5120 px 0.4 s: both stay at 8192.
     max_side: int
 
