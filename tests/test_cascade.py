@@ -128,8 +128,9 @@ def test_a_resize_in_strips_is_the_same_image_as_one_resize(
     assert max(ImageStat.Stat(diff).mean) < 0.5
 
 
-def test_a_big_resize_runs_in_strips_and_a_reducing_one_does_not(monkeypatch):
-    """Only a resize over the threshold that Pillow will not reduce() is cut."""
+@pytest.fixture
+def resizes(monkeypatch):
+    """Return the list of sizes every Image.resize call from now on asks for."""
     calls = []
     real_resize = Image.Image.resize
 
@@ -138,6 +139,12 @@ def test_a_big_resize_runs_in_strips_and_a_reducing_one_does_not(monkeypatch):
         return real_resize(self, size, *args, **kwargs)
 
     monkeypatch.setattr(Image.Image, "resize", counting)
+    return calls
+
+
+def test_a_big_resize_runs_in_strips_and_a_reducing_one_does_not(resizes):
+    """Only a resize over the threshold that Pillow will not reduce() is cut."""
+    calls = resizes
     source = Image.new("RGB", (2000, 1000))
     cascade.resize(source, (1500, 750), (0.0, 0.0, 2000.0, 1000.0))
     assert calls == [(1500, 375), (1500, 375)]
@@ -148,17 +155,11 @@ def test_a_big_resize_runs_in_strips_and_a_reducing_one_does_not(monkeypatch):
     assert calls == [(300, 150), (900, 450), (1500, 750)]
 
 
-def test_only_the_first_resize_is_cut(monkeypatch):
+def test_only_the_first_resize_is_cut(resizes):
     """The 1920 px resize everything waits for is cut; the 1280 px one is not."""
-    calls = []
-    real_resize = Image.Image.resize
-
-    def counting(self, size, *args, **kwargs):
-        calls.append(size)
-        return real_resize(self, size, *args, **kwargs)
-
     data = images.encode(noisy((2600, 1500)), "PNG")
-    monkeypatch.setattr(Image.Image, "resize", counting)
+    resizes.clear()  # only the render's resizes count
+    calls = resizes
     engine.render(data, WORKLOAD, LIMITS, threads=2)
     assert calls.count((1920, 554)) == 2  # two strips of 1920 x 1108
     assert (1280, 738) in calls  # read 2.1 MP of the 1920 px output, whole
