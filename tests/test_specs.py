@@ -91,6 +91,15 @@ def test_digest_is_stable():
     assert len(spec.digest) == 16
 
 
+def test_earlier_digests_are_the_names_earlier_engines_gave():
+    """Engine 2 named this spec 2f566fc4d5f75b40 (pinned above until engine 3)."""
+    spec = RenditionSpec(**BASE)
+    assert spec.digest_for(ENGINE_VERSION) == spec.digest
+    assert spec.earlier_digests[0] == "2f566fc4d5f75b40"
+    assert len(set(spec.earlier_digests)) == ENGINE_VERSION - 1
+    assert spec.digest not in spec.earlier_digests
+
+
 @pytest.mark.parametrize(
     "changes",
     [

@@ -51,6 +51,34 @@ def test_failed_rendition_gives_failed_with_its_reason(admin_client, presets, jp
     assert state[str(asset.pk)]["error"] == "Card: The file ends early"
 
 
+def test_renditions_of_an_earlier_engine_count_as_ready_until_rebuilt(
+    admin_client, presets, jpeg, monkeypatch
+):
+    """After an engine version change, served renditions stay ready; a changed
+    spec (here its quality) is still to build."""
+    from transcoder import specs
+    from transcoder.models import Preset
+
+    asset = services.asset_create(content=jpeg, filename="a.jpg")
+
+    def state():
+        return admin_client.get(URL, {"ids": str(asset.pk)}).json()["assets"][
+            str(asset.pk)
+        ]
+
+    assert state()["state"] == "ready"
+    monkeypatch.setattr(specs, "ENGINE_VERSION", specs.ENGINE_VERSION + 1)
+    assert (state()["state"], state()["ready"], state()["total"]) == ("ready", 3, 3)
+    Preset.objects.filter(slug="card").update(quality=55)
+    assert (state()["state"], state()["pending"]) == ("processing", 1)
+    # A row of the earlier engine that failed is not a built rendition.
+    Preset.objects.filter(slug="card").update(quality=80)
+    Rendition.objects.filter(asset=asset, preset__slug="card").update(
+        status=RenditionStatus.FAILED
+    )
+    assert (state()["state"], state()["pending"]) == ("processing", 1)
+
+
 def test_a_new_active_preset_makes_assets_processing_again(admin_client, presets, jpeg):
     """Specs of an active preset with no rows yet count as still to build."""
     from transcoder.models import Preset

@@ -153,7 +153,20 @@ class RenditionSpec:
     @property
     def digest(self) -> str:
         """Return a short stable hash of everything that shapes the output bytes."""
-        payload = dataclasses.asdict(self) | {"engine": ENGINE_VERSION}
+        return self.digest_for(ENGINE_VERSION)
+
+    @property
+    def earlier_digests(self) -> list[str]:
+        """Return the digests this spec had under earlier engines, newest first.
+
+        A rendition stored under one of them is this spec built by an older
+        engine: still current and served, until something rebuilds it.
+        """
+        return [self.digest_for(v) for v in range(ENGINE_VERSION - 1, 0, -1)]
+
+    def digest_for(self, engine: int) -> str:
+        """Return the digest this spec has under engine version ``engine``."""
+        payload = dataclasses.asdict(self) | {"engine": engine}
         payload["fit"] = str(self.fit)
         if not self.source:
             del payload["source"]

@@ -4,6 +4,8 @@ An asset is *processing* while a spec of an active preset has no row yet or a
 pending one, *failed* once every spec is built or has failed and one failed,
 else *ready*. Rows are matched to the specs of the presets as they are now
 (the digest follows the focal point), so rows of an older spec do not count.
+A ready row of the same spec built by an earlier engine version counts as
+ready: it is current and served until something rebuilds it.
 """
 
 from transcoder.models import Asset, Preset, Rendition, RenditionStatus
@@ -30,6 +32,8 @@ def asset_state(*, asset, presets, rows):
     for preset in presets:
         for spec in asset.rendition_specs(preset):
             row = rows.get((asset.pk, preset.pk, spec.digest))
+            if row is None:
+                row = _built_by_an_earlier_engine(asset, preset, spec, rows)
             if row is None or row.status == RenditionStatus.PENDING:
                 counts[PROCESSING] += 1
             elif row.status == RenditionStatus.FAILED:
@@ -52,3 +56,12 @@ def asset_state(*, asset, presets, rows):
         "total": total,
         "error": error,
     }
+
+
+def _built_by_an_earlier_engine(asset, preset, spec, rows):
+    """Return a ready row of ``spec`` that an earlier engine version built."""
+    for digest in spec.earlier_digests:
+        row = rows.get((asset.pk, preset.pk, digest))
+        if row is not None and row.status == RenditionStatus.READY:
+            return row
+    return None
