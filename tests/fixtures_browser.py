@@ -51,3 +51,13 @@ def admin_page(page, live_server, admin_user):
     page.click("input[type=submit]")
     page.wait_for_url(f"{live_server.url}/admin/")
     return page
+
+
+def serious_violations(axe, page):
+    """Return axe-core's serious and critical findings on ``page``, one line each."""
+    results = axe.run(page)
+    return [
+        f"{v['id']}: {v['help']} ({len(v['nodes'])}: {v['nodes'][0]['target']})"
+        for v in results.response["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]

@@ -10,6 +10,7 @@ import threading
 import pytest
 from PIL import Image, ImageChops, ImageStat
 
+from tests.fixtures_browser import serious_violations
 from tests.images import encode, quadrants
 from tests.seed import asset_rows
 from transcoder import engine, services
@@ -270,12 +271,7 @@ def test_axe_finds_no_serious_violation(admin_page, live_server, presets):
         url = live_server.url + path.format(asset=asset.pk, preset=preset.pk)
         admin_page.goto(url)
         admin_page.wait_for_load_state("networkidle")
-        results = axe.run(admin_page)
-        bad = [
-            f"{v['id']}: {v['help']} ({len(v['nodes'])}: {v['nodes'][0]['target']})"
-            for v in results.response["violations"]
-            if v["impact"] in ("serious", "critical")
-        ]
+        bad = serious_violations(axe, admin_page)
         if bad:
             found[path] = bad
     assert found == {}

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.fixtures_browser import serious_violations
 from tests.images import encode, quadrants
 from transcoder import services
 from transcoder.models import Asset
@@ -97,12 +98,7 @@ def test_grid_and_library_pages_pass_axe_and_are_photographed(
         admin_page.wait_for_load_state("networkidle")
         if shot:
             _shoot(admin_page, shot)
-        results = axe.run(admin_page)
-        bad = [
-            f"{v['id']}: {v['help']} ({v['nodes'][0]['target']})"
-            for v in results.response["violations"]
-            if v["impact"] in ("serious", "critical")
-        ]
+        bad = serious_violations(axe, admin_page)
         if bad:
             found[path] = bad
     assert found == {}

@@ -136,19 +136,7 @@ class AssetAdmin(admin.ModelAdmin):
     fieldsets = [
         (
             None,
-            {
-                "fields": [
-                    "preview",
-                    "title",
-                    "alt_text",
-                    "decorative",
-                    "tags",
-                    "focal_x",
-                    "focal_y",
-                    "focal_width",
-                    "focal_height",
-                ]
-            },
+            {"fields": ["preview", *AssetChangeForm.Meta.fields]},
         ),
         ("Original", {"fields": ORIGINAL_FIELDS}),
     ]
