@@ -3,7 +3,6 @@
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
@@ -106,11 +105,8 @@ def test_no_warning_for_an_unused_asset(admin_client, asset):
     assert "This image is in use" not in delete.content.decode()
 
 
-@pytest.mark.postgres
 def test_concurrent_requests_lose_no_count(asset):
     """Eight threads, each with its own connection, count 25 requests each: 200."""
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL (set DATABASE_URL=postgres://...)")
     workers, each = 8, 25
 
     def count():
