@@ -1,19 +1,17 @@
 """A collection-restricted editor in Chromium: their home, list and uploads only."""
 
 import re
-from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Group, User
 
+from tests.fixtures_browser import SCREENSHOTS
 from tests.images import encode, quadrants
 from tests.test_permissions import _grant
 from transcoder import services
 from transcoder.models import Asset, Collection, root_collection
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 
 
 @pytest.fixture
