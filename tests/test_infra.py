@@ -367,3 +367,38 @@ def test_alarms_watch_failed_renditions_errors_and_throttles(resources):
         m["MetricStat"]["Metric"]["MetricName"] for m in metrics if "MetricStat" in m
     }
     assert names == {"Errors", "Throttles"}
+
+
+def test_zappa_rest_api_needs_the_api_gateway_trust(monkeypatch, tmp_path):
+    """Zappa 0.63 sets role_arn as each integration's credentials, no permission.
+
+    Its REST API (v1) template makes API Gateway assume the function's role
+    to invoke it, and adds no ``AWS::Lambda::Permission`` for API Gateway: the
+    conditioned trust is what keeps the API working. Should a Zappa upgrade
+    switch to a resource-based permission, this fails and the trust can go.
+    """
+    from zappa.cli import ZappaCLI
+
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "missing"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "missing"))
+    cli = ZappaCLI()
+    cli.api_stage = "dev"
+    cli.load_settings(str(ROOT / "zappa_settings.json"))
+    cli.zappa.create_stack_template(
+        lambda_arn=FUNCTION,
+        lambda_name="mediahub-dev",
+        api_key_required=False,
+        iam_authorization=False,
+        authorizer=None,
+        apigateway_version=cli.apigateway_version,
+        stage_name="dev",
+    )
+
+    stack = json.loads(cli.zappa.cf_template.to_json())["Resources"]
+    methods = [r for r in stack.values() if r["Type"] == "AWS::ApiGateway::Method"]
+    assert cli.apigateway_version == "v1"
+    assert methods
+    assert {m["Properties"]["Integration"]["Credentials"] for m in methods} == {
+        "arn:aws:iam::ACCOUNT_ID:role/mediahub-dev-lambda"
+    }
+    assert not [r for r in stack.values() if r["Type"] == "AWS::Lambda::Permission"]
