@@ -180,7 +180,7 @@ def _policy(client, name):
 def _s3_can_invoke(policy, *, account, bucket_arn):
     """Return whether a sound statement still lets S3 invoke for ``bucket_arn``."""
     return any(
-        S3 in _principals(s)
+        _principals(s) & {S3, "*"}
         and not statement_problems(s, account=account, bucket_arns={bucket_arn})
         for s in policy.get("Statement", [])
         if _allows_invoke(s)
