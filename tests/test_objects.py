@@ -185,3 +185,21 @@ def test_erasure_without_the_grant_says_which_stack_parameter_is_missing(
         services.asset_erase(asset_id=asset.pk)
 
     assert versioned.versions() == before
+
+
+@pytest.mark.s3
+def test_erase_asset_command_reports_a_refusal_without_a_traceback(
+    versioned, presets, jpeg
+):
+    """The command turns S3's refusal into a CommandError with the same advice."""
+    from django.core.files.storage import storages
+
+    asset, _ = _asset_with_history(versioned, jpeg)
+    before = versioned.versions()
+    client = storages["default"].connection.meta.client
+    client.meta.events.register("before-send.s3.ListObjectVersions", _denied_listing)
+
+    with pytest.raises(CommandError, match=r"AllowVersionErasure=true"):
+        call_command("erase_asset", str(asset.pk), stdout=StringIO())
+
+    assert versioned.versions() == before
