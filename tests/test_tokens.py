@@ -124,6 +124,8 @@ def test_a_collection_editor_makes_a_usable_token_in_the_admin(world):
     """Through the admin form, Alpha's editor gets a read-write key for Alpha."""
     client = Client()
     client.force_login(world.users["editor_a"])
+    form = client.get("/admin/transcoder/apitoken/add/").content.decode()
+    assert 'name="scope_write"' in form and 'name="active"' not in form
     response = client.post(
         "/admin/transcoder/apitoken/add/",
         {"name": "site", "active": "on", "scope_read": "on", "scope_write": "on"},
@@ -391,6 +393,9 @@ def test_revoking_is_final(world, owned, who, how):
         client.post(url, {"name": "editor_a site", "scope_read": "on"})
     token.refresh_from_db()
     assert not token.active
+    page = client.get(url).content.decode()
+    assert "editor_a site" in page and 'name="active"' not in page
+    assert 'name="_save"' not in page  # shown read-only
     again = client.post(url, {"name": "back", "active": "on", "scope_read": "on"})
     assert again.status_code == 403
     token.refresh_from_db()
@@ -413,6 +418,10 @@ def test_your_own_token_keeps_its_creator_when_edited(world, owned):
     """An edit changes the name and scopes, never who the token acts as."""
     client = _login(world, "editor_a")
     token = owned.rows["editor_a"]
+    page = client.get(f"/admin/transcoder/apitoken/{token.pk}/change/")
+    html = page.content.decode()
+    assert 'name="active"' in html and 'name="_save"' in html
+    assert 'name="created_by"' not in html and "editor_a" in html
     response = client.post(
         f"/admin/transcoder/apitoken/{token.pk}/change/",
         {

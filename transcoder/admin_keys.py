@@ -73,7 +73,22 @@ class ApiTokenAdmin(admin.ModelAdmin):
     ]
     list_filter = ["active", "scope_read", "scope_write"]
     list_select_related = ["created_by"]
+    readonly_fields = ["prefix", "created_by", "created_at", "last_used_at"]
     actions = ["revoke"]
+
+    def get_fields(self, request, obj=None):
+        if obj is None:  # a new token is active and made by whoever adds it
+            return ["name", "scope_read", "scope_write"]
+        return [
+            "name",
+            "prefix",
+            "created_by",
+            "active",
+            "scope_read",
+            "scope_write",
+            "created_at",
+            "last_used_at",
+        ]
 
     def get_queryset(self, request):
         return tokens.api_tokens_managed(
