@@ -4,7 +4,8 @@ from urllib.parse import urlsplit
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.contrib.admin import helpers
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -94,6 +95,16 @@ class ApiTokenAdmin(admin.ModelAdmin):
         return tokens.api_tokens_managed(
             user=request.user, queryset=super().get_queryset(request)
         )
+
+    def response_action(self, request, queryset, **kwargs):
+        """Refuse an action on a selection that holds someone else's token."""
+        selected = request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)
+        if not all(pk.isascii() and pk.isdigit() for pk in selected):
+            raise PermissionDenied
+        found = self.get_queryset(request).filter(pk__in=selected).count()
+        if found != len(set(selected)):
+            raise PermissionDenied
+        return super().response_action(request, queryset, **kwargs)
 
     def get_object(self, request, object_id, from_field=None):
         """Answer 404 for a token that is not yours, as for one that is gone."""
