@@ -9,7 +9,7 @@ superuser) may change or revoke a token, and revoking is final.
 import hashlib
 import secrets
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
 
 from transcoder import permissions
@@ -31,7 +31,7 @@ class TokenOwnerError(PermissionDenied):
     """A user tried to change or revoke a token someone else made."""
 
 
-class TokenRevokedError(ValidationError):
+class TokenRevokedError(PermissionDenied):
     """A revoked token cannot be switched back on."""
 
 
@@ -105,9 +105,16 @@ def api_token_save(*, token, user):
     creator, and a revoked token stays revoked: the update only touches a
     row that is still active, so a revocation in between is never undone.
     """
-    mine = api_tokens_managed(user=user, queryset=ApiToken.objects.filter(pk=token.pk))
-    if not mine.exists():
+    stored = api_tokens_managed(
+        user=user, queryset=ApiToken.objects.filter(pk=token.pk)
+    ).values_list("active", flat=True)
+    if not stored:
         raise TokenOwnerError(_("You may only change API tokens you made."))
+    revoked = TokenRevokedError(
+        _("This token was revoked, and revoking is final. Create a new token instead.")
+    )
+    if not stored[0]:
+        raise revoked
     if token.active:
         api_token_scopes_check(token=token, user=token.created_by)
     updated = ApiToken.objects.filter(pk=token.pk, active=True).update(
@@ -116,14 +123,8 @@ def api_token_save(*, token, user):
         scope_read=token.scope_read,
         scope_write=token.scope_write,
     )
-    if not updated:
-        raise TokenRevokedError(
-            _(
-                "This token was revoked, and revoking is final. Create a new "
-                "token instead."
-            ),
-            code="revoked",
-        )
+    if not updated:  # revoked since the check above
+        raise revoked
     return token
 
 
