@@ -213,3 +213,15 @@ def test_a_superuser_edit_is_checked_against_the_creator(world):
     assert "uploader may not" in response.content.decode()
     token.refresh_from_db()
     assert token.scopes == ["write"]
+
+
+def test_your_own_token_can_be_deleted(world, owned):
+    """Deleting one's own token removes it, and its key answers 401."""
+    client = _login(world, "editor_a")
+    pk = owned.rows["editor_a"].pk
+    response = client.post(f"/admin/transcoder/apitoken/{pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    assert not ApiToken.objects.filter(pk=pk).exists()
+    assert ApiToken.objects.count() == 2
+    api = Client().get("/api/assets/", headers=auth(owned.keys["editor_a"]))
+    assert api.status_code == 401
