@@ -289,12 +289,12 @@ def test_permission_matrix(role, endpoint, need, call, effect, presets, jpeg):
 
 
 @pytest.mark.parametrize("with_token", [False, True])
-def test_api_needs_a_token(client, presets, jpeg, with_token):
+def test_api_needs_a_token(client, presets, jpeg, with_token, admin_user):
     """The JSON API answers 401 without a valid token and 200 with one."""
     services.asset_create(content=jpeg, filename="a.jpg")
     headers = {}
     if with_token:
-        key = services.api_token_issue(token=ApiToken(name="site"))
+        key = services.api_token_issue(token=ApiToken(name="site"), user=admin_user)
         headers["HTTP_AUTHORIZATION"] = f"Bearer {key}"
     response = client.get("/api/assets/", **headers)
     assert response.status_code == (200 if with_token else 401)
