@@ -5,7 +5,7 @@ from functools import partial
 from django.contrib import admin, messages
 from django.urls import path
 
-from transcoder import admin_html, admin_library, admin_views, services
+from transcoder import admin_html, admin_library, admin_views, selectors, services
 from transcoder.forms import PresetForm
 from transcoder.models import Preset
 
@@ -51,7 +51,9 @@ class PresetAdmin(admin.ModelAdmin):
         if preset is not None:
             extra_context = {
                 **(extra_context or {}),
-                **admin_library.preset_delete_context(preset=preset),
+                **admin_library.preset_delete_context(
+                    preset=preset, visible=selectors.view_reach(request.user)
+                ),
             }
         return super().delete_view(request, object_id, extra_context)
 
@@ -69,8 +71,12 @@ class PresetAdmin(admin.ModelAdmin):
         ]
 
     def save_model(self, request, obj, form, change):
-        services.preset_save(preset=obj)
+        services.preset_save(preset=obj, user=request.user)
         if obj.rebuild is not None:
+            # A rebuild of every asset is told in the editor's reach.
+            progress = services.rebuild_progress(
+                job=obj.rebuild, visible=selectors.view_reach(request.user)
+            )
             self.message_user(
-                request, admin_html.rebuild_message(obj.rebuild), messages.INFO
+                request, admin_html.rebuild_message(progress), messages.INFO
             )
