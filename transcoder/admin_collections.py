@@ -9,12 +9,12 @@ from functools import wraps
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
-from transcoder import permissions, services
+from transcoder import permissions, selectors, services
 from transcoder.models import Collection, GroupCollectionPermission
 
 # --- the asset list: a filter, narrowed actions and "Move to collection…" -----
@@ -173,7 +173,14 @@ class CollectionAdmin(admin.ModelAdmin):
     ordering = ["path"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(mh_assets=Count("assets"))
+        # Each collection's assets are counted within what this user may view.
+        visible = selectors.view_reach(request.user)
+        within = None if visible is None else Q(assets__in=visible.values("pk"))
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(mh_assets=Count("assets", filter=within))
+        )
 
     @admin.display(description="Collection")
     def tree_name(self, obj):

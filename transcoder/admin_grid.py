@@ -48,12 +48,19 @@ class TagFilter(admin.SimpleListFilter):
     parameter_name = "tag"
 
     def lookups(self, request, model_admin):
-        # The most used tags; any other one works through ?tag= too.
-        rows = (
-            Tag.objects.filter(transcoder_taggedasset_items__isnull=False)
-            .annotate(n=Count("transcoder_taggedasset_items"))
-            .order_by("-n", "name")[:30]
-        )
+        # The most used tags among the assets this user may see, counted
+        # within them: a tag used only in another collection is not listed.
+        # Any other tag works through ?tag= too.
+        visible = selectors.view_reach(request.user)
+        items = "transcoder_taggedasset_items"
+        if visible is None:
+            tags = Tag.objects.filter(**{f"{items}__isnull": False})
+        else:
+            # Filtered before the annotation: the count takes the same join.
+            tags = Tag.objects.filter(
+                **{f"{items}__content_object__in": visible.values("pk")}
+            )
+        rows = tags.annotate(n=Count(items)).order_by("-n", "name")[:30]
         return [(t.name, f"{t.name} ({t.n})") for t in rows]
 
     def queryset(self, request, queryset):
