@@ -3,11 +3,13 @@
 from functools import partial
 
 from django.contrib import admin, messages
-from django.urls import path
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.text import capfirst
 
 from transcoder import admin_html, admin_library, admin_views, selectors, services
 from transcoder.forms import PresetForm
-from transcoder.models import Preset
+from transcoder.models import Preset, Rendition
 
 
 @admin.register(Preset)
@@ -56,6 +58,29 @@ class PresetAdmin(admin.ModelAdmin):
                 ),
             }
         return super().delete_view(request, object_id, extra_context)
+
+    def get_deleted_objects(self, objs, request):
+        # Django's own summary lists every rendition of the preset in the
+        # library: a count of collections this user may not see, and a page
+        # as long as the library. The renditions are counted within reach.
+        renditions = Rendition.objects.filter(preset__in=objs)
+        visible = selectors.view_reach(request.user)
+        if visible is not None:
+            renditions = renditions.filter(asset__in=visible.values("pk"))
+        presets = [
+            format_html(
+                '{}: <a href="{}">{}</a>',
+                capfirst(Preset._meta.verbose_name),
+                reverse("admin:transcoder_preset_change", args=[obj.pk]),
+                obj,
+            )
+            for obj in objs
+        ]
+        counts = {
+            Preset._meta.verbose_name_plural: len(presets),
+            Rendition._meta.verbose_name_plural: renditions.count(),
+        }
+        return presets, counts, set(), []
 
     def get_urls(self):
         wrap = self.admin_site.admin_view
