@@ -20,8 +20,9 @@ from PIL import Image
 
 from tests.images import encode
 from tests.test_permissions import ACTIONS, _grant
-from transcoder import services
-from transcoder.models import Preset, RebuildJob, UsageDay, root_collection
+from transcoder import selectors, services
+from transcoder.models import Asset, Preset, RebuildJob, UsageDay, root_collection
+from transcoder.services.duplicates import near_duplicate_ids
 
 LIST = "/admin/transcoder/asset/"
 
@@ -364,3 +365,63 @@ def test_limited_lists_take_the_same_queries_at_any_size(world, url):
     for i in range(30):
         _add(world["alpha"], f"more {i}", seed=10 + i % 3, tags=[f"t{i}"])
     assert _queries(client, url) == before
+
+
+def _user_with(world, kind):
+    """Return a user of ``kind``: how far their view reaches is the question."""
+    if kind in ("boss", "editor"):
+        return world[kind]
+    if kind == "anonymous":
+        from django.contrib.auth.models import AnonymousUser
+
+        return AnonymousUser()
+    user = User.objects.create_user(kind, password="pw", is_staff=True)
+    if kind == "model-wide viewer":
+        _model_perms(user, "view_asset")
+    elif kind == "root grantee":
+        group = Group.objects.create(name="Root viewers")
+        _grant(group, root_collection(), "view")
+        user.groups.add(group)
+    elif kind == "inactive editor":
+        user.groups.add(Group.objects.get(name="Alpha editors"))
+        user.is_active = False
+        user.save()
+    return user
+
+
+@pytest.mark.parametrize(
+    ("kind", "titles"),
+    [
+        ("boss", None),
+        ("model-wide viewer", None),
+        ("root grantee", None),
+        ("editor", {"alpha lone twin", "alpha pair one", "alpha pair two"}),
+        ("inactive editor", set()),
+        ("anonymous", set()),
+    ],
+)
+def test_view_reach_is_none_only_for_the_whole_library(world, kind, titles):
+    """None (the fast path) only when the user may view every collection."""
+    reach = selectors.view_reach(_user_with(world, kind))
+    if titles is None:
+        assert reach is None
+    else:
+        assert {a.title for a in reach} == titles
+
+
+@pytest.mark.parametrize(
+    ("within", "expected"),
+    [
+        ("all", {"lone", "twin", "pair1", "pair2"}),
+        ("alpha", {"pair1", "pair2"}),
+        ("bravo", set()),
+    ],
+)
+def test_near_duplicate_ids_pairs_only_within_the_given_assets(world, within, expected):
+    """A look-alike counts only when both images are among the given assets."""
+    assets = Asset.objects.all()
+    if within != "all":
+        assets = assets.filter(collection__name=within.capitalize())
+    found = near_duplicate_ids(assets=assets)
+    names = {n for n, a in world["assets"].items() if a.pk in found}
+    assert names == expected
