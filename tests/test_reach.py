@@ -21,7 +21,13 @@ from PIL import Image
 from tests.images import encode
 from tests.test_permissions import ACTIONS, _grant
 from transcoder import selectors, services
-from transcoder.models import Asset, Preset, RebuildJob, UsageDay, root_collection
+from transcoder.models import (
+    Asset,
+    Preset,
+    RebuildJob,
+    UsageDay,
+    root_collection,
+)
 from transcoder.services.duplicates import near_duplicate_ids
 
 LIST = "/admin/transcoder/asset/"
