@@ -230,7 +230,11 @@ SURFACES = [
         "preset delete warning",
         _preset_delete,
         (
-            ["https://alpha-site.example: 7 requests", "<li>Renditions: 1</li>"],
+            [
+                "https://alpha-site.example: 7 requests",
+                "<li>Renditions: 1</li>",
+                "Only the images of collections you may view are counted",
+            ],
             ["bravo-site", "11 requests", "bravo secret", "Renditions: 2"],
         ),
         ["https://bravo-site.example: 11 requests", "<li>Renditions: 2</li>"],

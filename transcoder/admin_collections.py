@@ -16,6 +16,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.text import capfirst
+from django.utils.translation import gettext
 
 from transcoder import permissions, selectors, services
 from transcoder.models import Asset, Collection, GroupCollectionPermission
@@ -236,7 +237,7 @@ class CollectionAdmin(admin.ModelAdmin):
             ]
         ]
         if held.exclude(pk__in=visible.values("pk")).exists():
-            shown.append("Images in collections you may not view")
+            shown.append(gettext("Images in collections you may not view"))
         return deleted, counts, perms_needed, shown
 
     def delete_view(self, request, object_id, extra_context=None):
@@ -247,12 +248,11 @@ class CollectionAdmin(admin.ModelAdmin):
                 raise PermissionDenied
             if selectors.view_reach(request.user) is not None and obj.assets.exists():
                 # The service's message counts every asset, seen or not.
-                self.message_user(
-                    request,
-                    f"{obj.name} still holds images; "
-                    "move them to another collection first.",
-                    messages.ERROR,
+                message = gettext(
+                    "%(name)s still holds images; move them to another "
+                    "collection first."
                 )
+                self.message_user(request, message % {"name": obj.name}, messages.ERROR)
                 return HttpResponseRedirect(
                     reverse("admin:transcoder_collection_change", args=[obj.pk])
                 )

@@ -105,6 +105,7 @@ def preset_delete_context(*, preset, visible=None):
     return {
         "mh_usage": usage.usage_summary(asset_ids=assets),
         "mh_usage_days": usage.WINDOW_DAYS,
+        "mh_usage_partial": visible is not None,
     }
 
 
