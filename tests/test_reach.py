@@ -82,6 +82,9 @@ def world(presets):
     editor = User.objects.create_user("alpha-ed", password="pw", is_staff=True)
     editor.groups.add(group)
     _model_perms(editor, "view_collection", "change_preset", "delete_preset")
+    editor.user_permissions.add(
+        *Permission.objects.filter(content_type__app_label="taggit")
+    )
     boss = User.objects.create_superuser("boss", password="pw")
     assets = {
         "lone": _add(alpha, "alpha lone twin", seed=1, tags=["shared"]),
@@ -180,6 +183,12 @@ SURFACES = [
         _get(LIST),
         (["shared (1)"], ["bravo-secret", "shared (2)", "bravo secret"]),
         ["shared (2)", "bravo-secret (2)"],
+    ),
+    (
+        "tag admin",
+        _get("/admin/taggit/tag/"),
+        (["shared"], ["bravo-secret"]),
+        ["shared", "bravo-secret"],
     ),
     (
         "near-duplicate filter",
@@ -435,3 +444,24 @@ def test_near_duplicate_ids_pairs_only_within_the_given_assets(world, within, ex
     found = near_duplicate_ids(assets=assets)
     names = {n for n, a in world["assets"].items() if a.pk in found}
     assert names == expected
+
+
+@pytest.mark.parametrize(("who", "renamed"), [("editor", False), ("boss", True)])
+def test_only_a_whole_library_user_renames_a_shared_tag(world, who, renamed):
+    """A tag is in every collection: a limited editor may not rename it."""
+    from taggit.models import Tag
+
+    shared = Tag.objects.get(name="shared")
+    _client(world[who]).post(
+        f"/admin/taggit/tag/{shared.pk}/change/", {"name": "renamed", "slug": "x"}
+    )
+    assert Tag.objects.filter(name="renamed").exists() is renamed
+
+
+def test_taggits_unchecked_merge_view_is_gone(world):
+    """taggit's merge view (no permission check, wrong tag model) answers nothing."""
+    from taggit.models import Tag
+
+    client = _client(world["editor"])
+    client.post("/admin/taggit/tag/merge-tags/", {"new_tag_name": "merged"})
+    assert not Tag.objects.filter(name="merged").exists()
