@@ -222,6 +222,8 @@ def embed(request, asset_id, preset_slug):
         origin=usage.usage_origin(
             origin=request.headers.get("Origin"), referer=request.headers.get("Referer")
         ),
+        # The key check passed, so the origin is one an administrator listed.
+        proven=site_key is not None and bool(site_key.origins),
     )
     response = HttpResponseRedirect(rendition_url(rendition))
     response["Vary"] = "Accept" if site_key is None else "Accept, Origin, Referer"
