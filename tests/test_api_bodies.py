@@ -86,6 +86,36 @@ def test_deep_json_is_a_400_and_changes_nothing(
     assert _snapshot(asset) == before and stored_files() == files
 
 
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize(
+    "text",
+    [
+        '"' + '\\"' * 32_000,  # a string that never ends, all escaped quotes
+        '{"a": "' + "[" * 60_000,
+        '"\\' * 30_000,
+    ],
+    ids=["escaped-quotes", "brackets-in-open-string", "backslashes"],
+)
+def test_hostile_text_is_scanned_in_linear_time(client, asset, writer, text):
+    """Unclosed strings full of escapes cost one pass, then a 400, never minutes."""
+    before = _snapshot(asset)
+    response = _send(client, "patch", f"/api/assets/{asset.pk}/", text, writer)
+    _refused(response, "The body is not valid JSON.")
+    assert _snapshot(asset) == before
+
+
+def test_a_session_does_not_lift_the_json_cap(admin_client, asset, writer):
+    """Signed in as well, a JSON body past 64 KiB is a JSON 413, not parsed."""
+    body = json.dumps({"title": "x", "tags": ["t" * 90] * 50, "alt": " " * 70_000})
+    response = _send(admin_client, "patch", f"/api/assets/{asset.pk}/", body, writer)
+    assert response.status_code == 413
+    assert response.json()["error"] == (
+        "The request body is too large: this endpoint takes at most 65536 bytes "
+        "of JSON."
+    )
+    assert _snapshot(asset)[1:] == ("Harbour", "", asset.original, 0)
+
+
 def test_nesting_up_to_the_limit_is_parsed(client, asset, writer):
     """At exactly MAX_JSON_DEPTH the body is parsed, and checked like any other."""
     response = _send(

@@ -39,7 +39,7 @@ from django.contrib.auth import get_user
 from django.http import HttpResponse
 from django.urls import Resolver404, resolve
 
-from transcoder.api.errors import error_response
+from transcoder.api.errors import error_response, json_too_large
 from transcoder.conf import setting
 
 logger = logging.getLogger(__name__)
@@ -115,14 +115,8 @@ def _api_refusal(request, match):
     except ApiError as e:
         return _refuse(request, match, e.status, e.message, headers=e.headers)
     if match.view_name not in LARGE_BODY_ROUTES:
-        limit = setting("ANONYMOUS_BODY_BYTES")
-        return _refuse(
-            request,
-            match,
-            413,
-            f"The request body is too large: this endpoint takes at most {limit} "
-            "bytes of JSON.",
-        )
+        error = json_too_large()
+        return _refuse(request, match, error.status, error.message)
     if "write" not in token.scopes:
         return _refuse(request, match, 403, "This token does not have the write scope.")
     return None

@@ -2,6 +2,7 @@
 
 import json
 import re
+from itertools import accumulate
 
 from django.core.exceptions import ValidationError
 from django.core.paginator import EmptyPage
@@ -11,8 +12,9 @@ from django.http import HttpResponse, JsonResponse
 
 from transcoder import params, permissions
 from transcoder.api.auth import endpoint
-from transcoder.api.errors import ApiError
+from transcoder.api.errors import ApiError, json_too_large
 from transcoder.api.representation import asset_json, assets_for_api
+from transcoder.conf import setting
 from transcoder.models import Asset, DeletedAsset, TaggedAsset
 from transcoder.pagination import IdsFirstPaginator
 from transcoder.services import asset_delete, asset_update, assets_move, tags_set
@@ -134,20 +136,20 @@ EDITABLE = {"title": 255, "alt": 500}
 # How deeply a JSON body may nest objects and lists. The API's deepest body
 # is two levels ({"tags": [...]}); Python's parser recurses once per level.
 MAX_JSON_DEPTH = 20
-# A JSON string, quotes included: brackets inside one do not nest anything.
-_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+# A JSON string, quotes included. Its closing quote may be missing (the match
+# then runs to the end): every attempt matches, so a scan stays linear.
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"?', re.DOTALL)
+_NOT_BRACKET = re.compile(r"[^][{}]+")
+_NESTING = {"[": 1, "{": 1, "]": -1, "}": -1}
 
 
 def _json_depth(text):
-    """Return how deeply ``text`` nests objects and lists, without recursion."""
-    depth = deepest = 0
-    for char in _JSON_STRING.sub("", text):
-        if char in "[{":
-            depth += 1
-            deepest = max(deepest, depth)
-        elif char in "]}":
-            depth -= 1
-    return deepest
+    """Return how deeply ``text`` nests objects and lists, without recursion.
+
+    Brackets inside strings do not count. Linear in the length of ``text``.
+    """
+    brackets = _NOT_BRACKET.sub("", _JSON_STRING.sub("", text))
+    return max(accumulate(map(_NESTING.__getitem__, brackets)), default=0)
 
 
 _SURROGATE = (
@@ -175,6 +177,9 @@ def json_body(request):
     if request.content_type != "application/json":
         raise ApiError(415, "Send a JSON object with Content-Type: application/json.")
     raw = request.body or b"null"
+    if len(raw) > setting("ANONYMOUS_BODY_BYTES"):
+        # Also when signed in: BodyLimitMiddleware lets a session send more.
+        raise json_too_large()
     try:
         # The encoding json.loads itself would pick for bytes.
         text = raw.decode(json.detect_encoding(raw), "surrogatepass")
