@@ -39,7 +39,7 @@ from django.contrib.auth import get_user
 from django.http import HttpResponse
 from django.urls import Resolver404, resolve
 
-from transcoder.api.errors import error_response, json_too_large
+from transcoder.api.errors import ApiError, error_response, json_too_large
 from transcoder.conf import setting
 
 logger = logging.getLogger(__name__)
@@ -97,7 +97,7 @@ def _refuse(request, match, status, message, *, headers=None):
     if _CORS in settings.MIDDLEWARE:
         from corsheaders.middleware import CorsMiddleware
 
-        CorsMiddleware(lambda request: response).add_response_headers(request, response)
+        CorsMiddleware(lambda _: response).add_response_headers(request, response)
     return response
 
 
@@ -108,7 +108,6 @@ def _api_refusal(request, match):
     the body. The endpoint checks it again before it reads the body.
     """
     from transcoder.api.auth import authenticate
-    from transcoder.api.errors import ApiError
 
     try:
         token = authenticate(request)
