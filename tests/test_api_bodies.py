@@ -198,7 +198,7 @@ def test_a_surrogate_pair_is_one_character_and_is_kept(client, asset, writer):
 
 @pytest.mark.parametrize("name", ["q", "tag"])
 def test_query_text_with_a_lone_surrogate_is_refused(name):
-    """Query parameters go through the same check (a Lambda event can carry one)."""
+    """Query parameters go through the same check as the text of a body."""
     with pytest.raises(ApiError, match=f"^{name} is not valid Unicode text"):
         text_field({name: "a\ud800"}, name)
 
