@@ -210,3 +210,13 @@ def test_query_bytes_that_are_not_utf8_do_not_break_the_list(client, asset, writ
     )
     assert response.status_code == 200, response.content
     assert response.json()["count"] == 0
+
+
+@pytest.mark.parametrize("key", ["\ud800", "caf\u00e9", "\u202egnp.exe"])
+def test_a_token_that_is_not_ascii_is_a_json_401(client, key):
+    """A bearer key with a surrogate or any non-ASCII character is refused in
+    the API's JSON shape (keys are ASCII), not with an HTML 500."""
+    response = client.get("/api/assets/", headers={"Authorization": f"Bearer {key}"})
+    assert response.status_code == 401
+    assert response.json()["status"] == 401
+    assert response["WWW-Authenticate"].startswith("Bearer")

@@ -30,7 +30,7 @@ def authenticate(request):
     scheme, _, key = request.headers.get("Authorization", "").partition(" ")
     key = key.strip()
     token = None
-    if scheme.lower() == "bearer" and key and len(key) < 200:
+    if scheme.lower() == "bearer" and key and len(key) < 200 and key.isascii():
         token = (
             ApiToken.objects.select_related("created_by")
             .filter(key_hash=token_hash(key), active=True)
