@@ -15,11 +15,11 @@ from PIL import Image, ImageChops, ImageCms, ImageFile, ImageOps, ImageStat
 from PIL.PngImagePlugin import PngInfo
 
 from tests import images
+from tests.images import noisy
+from tests.support import LIMITS, MIB
 from transcoder import engine
 from transcoder.specs import RenditionSpec
 
-MIB = 1024 * 1024
-LIMITS = engine.Limits(max_bytes=20 * MIB, max_pixels=50_000_000)
 HINT = r"upload a JPEG, PNG, WebP, AVIF, GIF or TIFF image\.$"
 SHARED_DIR = Path(
     os.environ.get("MEDIAHUB_SHARED_DIR")
@@ -320,11 +320,6 @@ def test_too_many_frames_are_refused(fmt):
 
 
 # -- damage -----------------------------------------------------------------
-
-
-def noisy(size=(300, 200)):
-    """Return a photo-like noisy image that compresses poorly."""
-    return Image.merge("RGB", [Image.effect_noise(size, 60 + 10 * i) for i in range(3)])
 
 
 @pytest.mark.parametrize("fmt", ["JPEG", "PNG", "GIF", "TIFF", "WEBP", "AVIF", "HEIF"])
