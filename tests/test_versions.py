@@ -157,7 +157,7 @@ def test_api_replace_takes_an_upload_key(s3, client, presets, admin_user):
     )
     auth = {"Authorization": f"Bearer {writer}"}
     asset = services.asset_create(content=OLD, title="Kept")
-    key = uploads.upload_key_new(user=admin_user)
+    key = uploads.upload_key_new(user=admin_user, asset=asset)
     s3.client.put_object(Bucket=s3.bucket, Key=key, Body=NEW)
     response = client.post(
         f"/api/assets/{asset.pk}/replace/",

@@ -152,7 +152,8 @@ def asset_finalize_upload(
     visible = permissions.assets(uploaded_by, "view")
     existing = Asset.objects.filter(upload_key=key).first()
     if existing is not None:
-        if not visible.filter(pk=existing.pk).exists():
+        moved = existing.collection_id != collection.pk
+        if moved and not visible.filter(pk=existing.pk).exists():
             # Made from this key, then moved out of the user's sight.
             raise UploadNotFoundError(_("This upload was made into an image already."))
         return _with_late_details(
