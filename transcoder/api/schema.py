@@ -174,6 +174,7 @@ SCHEMAS = {
     "UploadRequest": {
         "type": "object",
         "required": ["content_type"],
+        "not": {"required": ["collection", "replace"]},
         "properties": {
             "filename": _TEXT_255,
             "content_type": {

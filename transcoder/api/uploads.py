@@ -240,7 +240,9 @@ def upload_key_or_error(key, owner):
     try:
         upload = keys.upload_key_parse(key)
     except keys.UploadKeyError as e:
-        raise ApiError(400, " ".join(e.messages)) from None
+        # An altered key is nobody's, as another user's is: 403.
+        status = 403 if e.code == "altered" else 400
+        raise ApiError(status, " ".join(e.messages)) from None
     if upload.user_id != owner.pk:
         raise ApiError(
             403, "This upload was started by another user; upload the file again."
