@@ -4,8 +4,11 @@ On S3 the upload is a presigned POST straight to the bucket
 (``uploads.upload_presign``). On the embedded default it is a one-time signed
 URL under /api/uploads/ that takes the bytes with a token-authenticated PUT;
 it is bound to the token that asked for it and expires with
-MEDIAHUB_UPLOAD_URL_TTL. Either way the finalize call treats the object as
-untrusted (``services.asset_finalize_upload``).
+MEDIAHUB_UPLOAD_URL_TTL. Either way the key is minted for the token's creator
+and one purpose, a new image in a collection or (with ``replace``) a new file
+for an image, and only that is ever made of it; the finalize call (or
+/api/assets/<id>/replace/) treats the object as untrusted
+(``services.asset_finalize_upload``, ``services.asset_replace_upload``).
 """
 
 import re
