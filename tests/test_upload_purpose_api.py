@@ -14,9 +14,10 @@ from tests.upload_purpose_support import (
     PRESIGN,
     grant,
     limit,
+    s3_reader,
     snapshot,
 )
-from transcoder import services
+from transcoder import services, uploads
 from transcoder.models import ApiToken, Asset, AssetVersion
 
 pytest_plugins = ["tests.upload_purpose_support"]
@@ -250,3 +251,19 @@ def test_admin_finalize_refuses_and_deletes_after_the_editor_lost_the_collection
     assert refused.status_code == 403
     assert "no longer add images" in refused.json()["error"]
     assert Asset.objects.count() == 2 and s3.keys("uploads/") == []
+
+
+@pytest.mark.s3
+def test_admin_finalize_never_makes_an_asset_of_a_replace_key(s3, lib):
+    """The upload page's finalize refuses a key minted to replace an image's
+    file: 400, no asset, the image and the upload as they were."""
+    alice = Client()
+    alice.force_login(lib.alice)
+    key = uploads.upload_key_new(user=lib.alice, asset=lib.asset_a)
+    s3.client.put_object(Bucket=s3.bucket, Key=key, Body=NEW)
+    before = snapshot(lib.asset_a, s3_reader(s3))
+    refused = alice.post(FINALIZE, {"key": key, "filename": "x.png"})
+    assert refused.status_code == 400
+    assert "replace the file of an image" in refused.json()["error"]
+    assert Asset.objects.count() == 2 and s3.keys("uploads/") == [key]
+    assert snapshot(lib.asset_a, s3_reader(s3)) == before
