@@ -16,6 +16,7 @@ from django.test import Client
 from tests.lambda_helpers import MEDIA_ARN, s3_event, upload_photo
 from tests.upload_purpose_support import (
     FINALIZE,
+    library,
     limit,
     s3_reader,
     snapshot,
@@ -23,8 +24,15 @@ from tests.upload_purpose_support import (
 from transcoder import permissions, services, uploads
 from transcoder.models import ApiToken, Asset, AssetVersion
 
-pytest_plugins = ["tests.lambda_support", "tests.upload_purpose_support"]
+pytest_plugins = ["tests.lambda_support"]
 pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def lib(presets):
+    """Collections A and B with an asset each; Alice edits both, for now."""
+    return library()
+
 
 # --- the S3 event, through Zappa's handler ------------------------------------
 

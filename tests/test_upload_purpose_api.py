@@ -13,6 +13,7 @@ from tests.upload_purpose_support import (
     FINALIZE,
     PRESIGN,
     grant,
+    library,
     limit,
     s3_reader,
     snapshot,
@@ -20,8 +21,14 @@ from tests.upload_purpose_support import (
 from transcoder import services, uploads
 from transcoder.models import ApiToken, Asset, AssetVersion
 
-pytest_plugins = ["tests.upload_purpose_support"]
 pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def lib(presets):
+    """Collections A and B with an asset each; Alice edits both, for now."""
+    return library()
+
 
 # --- the API ------------------------------------------------------------------
 

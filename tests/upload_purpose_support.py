@@ -1,12 +1,10 @@
 """What the upload-purpose tests share: collections A and B, Alice, and checks.
 
-A pytest plugin for the ``lib`` fixture: test modules name it in
-``pytest_plugins``.
+Each test module's ``lib`` fixture returns ``library()``.
 """
 
 from types import SimpleNamespace
 
-import pytest
 from django.contrib.auth.models import Group, Permission, User
 
 from tests.images import make_image
@@ -35,8 +33,7 @@ def grant(group, collection, *actions):
         )
 
 
-@pytest.fixture
-def lib(presets):
+def library():
     """Collections A and B, each with one asset; Alice edits A (and B, for now)."""
     root = root_collection()
     a = services.collection_create(parent=root, name="A")
