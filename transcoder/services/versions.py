@@ -45,6 +45,10 @@ FILE_FIELDS = (
 )
 
 
+class _AlreadyCurrent(Exception):
+    """The file became the asset's current one while this replace was storing it."""
+
+
 def _version_of_current(asset):
     return AssetVersion(
         asset_id=asset.pk,
@@ -97,8 +101,15 @@ def asset_replace(*, asset, content, filename="", uploaded_by=None):
     try:
         with transaction.atomic():
             locked = Asset.objects.select_for_update().get(pk=asset.pk)
+            if locked.content_hash == content_hash:
+                # A racing replace with the same upload (the S3 event and the
+                # client's call) got here first: one version, not two.
+                raise _AlreadyCurrent
             _version_of_current(locked).save(force_insert=True)
             _make_current(locked, facts, uploaded_at=timezone.now())
+    except _AlreadyCurrent:
+        storage.delete(name)
+        return locked
     except BaseException:
         storage.delete(name)
         raise
