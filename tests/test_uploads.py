@@ -377,7 +377,6 @@ def test_finalize_after_the_s3_event_names_the_asset(
     s3, admin_client, admin_user, presets
 ):
     """When the S3 event wins the race, the browser's finalize still names the asset."""
-    from transcoder import services
 
     key = _put_upload(s3, make_image("PNG", size=(50, 40)), admin_user)
     (made_by_event,) = _s3_event(s3, key)
@@ -491,7 +490,6 @@ def test_finalize_keeps_the_title_and_alt_text_typed_for_the_file(
     s3, admin_client, admin_user, presets
 ):
     """The direct path stores what the editor typed, even after the S3 event won."""
-    from transcoder import services
 
     key = _put_upload(s3, make_image("PNG", size=(50, 40)), admin_user)
     _s3_event(s3, key)
