@@ -274,3 +274,18 @@ def test_admin_finalize_never_makes_an_asset_of_a_replace_key(s3, lib):
     assert "replace the file of an image" in refused.json()["error"]
     assert Asset.objects.count() == 2 and s3.keys("uploads/") == [key]
     assert snapshot(lib.asset_a, s3_reader(s3)) == before
+
+
+def test_api_finalize_after_the_creator_lost_the_collection_deletes_the_upload(
+    client, lib, stored_files
+):
+    """A key minted for B, finalized after Alice lost B: 403, the upload deleted
+    and no asset made."""
+    auth = _token(lib.alice)
+    key = _api_upload(client, auth, collection=lib.b.pk)
+    assert key in stored_files()
+    limit(lib, "limited")
+    refused = _api(client, "/api/uploads/finalize/", {"key": key}, auth)
+    assert refused.status_code == 403
+    assert "no longer add images" in refused.json()["error"]
+    assert key not in stored_files() and Asset.objects.count() == 2
