@@ -98,7 +98,9 @@ OPS = {
     "patch_b": ("patch", "/api/assets/{b}/", {"title": "Changed"}),
     "delete_a": ("delete", "/api/assets/{a}/", None),
     "delete_b": ("delete", "/api/assets/{b}/", None),
+    # An upload names its collection (Alpha); the key then carries it.
     "upload": ("post", "/api/uploads/", {"content_type": "image/jpeg"}),
+    "upload_default": ("post", "/api/uploads/", {"content_type": "image/jpeg"}),
 }
 
 GONE = "This token no longer works: the account that made it was removed"
@@ -121,6 +123,7 @@ CASES = [
     ("uploader_write", "list", 403, "does not have the read scope"),
     ("uploader_write", "patch_a", 404, "There is no image with this id."),
     ("uploader_write", "upload", 201, None),
+    ("uploader_write", "upload_default", 403, "may not add to the default collection"),
     ("superuser", "patch_b", 200, None),
     *[
         (dead, op, 401, GONE)
@@ -151,6 +154,8 @@ def test_a_token_reaches_what_its_creator_may_now(world, token, op, status, expe
     before = _rows()
     method, path, body = OPS[op]
     path = path.format(a=world.assets["a"].pk, b=world.assets["b"].pk)
+    if op == "upload":
+        body = {**body, "collection": world.alpha.pk}
     extra = {"content_type": "application/json"} if body is not None else {}
     response = getattr(Client(), method)(path, body, headers=auth(key), **extra)
     assert response.status_code == status, response.content
@@ -174,7 +179,8 @@ def test_a_token_reaches_what_its_creator_may_now(world, token, op, status, expe
         assert [r for r in before if r[0] != target] == after
     else:
         assert after == before
-    if status in (401, 403):
+    if status == 401 or (status == 403 and op != "upload_default"):
+        # Refused at the door (creator, scope): the token was not used.
         assert ApiToken.objects.get().last_used_at is None
 
 
