@@ -1,0 +1,185 @@
+"""Rows of the door table: the JSON API, one row per operation of /api/schema/."""
+
+from django.core import signing
+from django.core.files.storage import storages
+
+from tests.doors import Probe, Row, store_upload
+from tests.personas import SECRETS, may
+from transcoder import keys
+from transcoder.models import Asset
+
+LIVE_WRITERS = {"superuser", "editor_b", "uploader", "write_token_a"}
+
+
+def _detail(c):
+    return f"/api/assets/{c.asset.pk}/"
+
+
+def _key_for(c, seed):
+    """Return an upload key of the token's creator, with a file stored at it."""
+    owner = getattr(c.api_token, "created_by", None) or c.world.users["ed_a"]
+    return store_upload(keys.upload_key_mint(user=owner), seed)
+
+
+def _content_url(c):
+    """Return the one-time upload URL of the persona's own token, or another's."""
+    own = c.target == "own" and c.api_token is not None
+    other = "ed_b" if c.persona == "write_token_a" else "write_a"
+    token = c.api_token if own else c.world.tokens[other]
+    key = keys.upload_key_mint(user=token.created_by or c.world.users["ed_a"])
+    c.key = key
+    signed = signing.dumps({"k": key, "t": token.pk}, salt="mediahub.api-upload")
+    return f"/api/uploads/content/{signed}/"
+
+
+def _listed(c, response):
+    titles = {a["title"] for a in response.json()["results"]}
+    assert titles == {SECRETS[t]["title"] for t in c.expected}
+
+
+API_ROWS = [
+    Row(
+        "transcoder:api-schema",
+        [Probe("get", lambda c: c.get("/api/schema/"), "public", None, (None,))],
+    ),
+    Row(
+        "/^api/",
+        [
+            Probe(
+                "get", lambda c: c.get("/api/no-such-thing/"), "nobody", targets=(None,)
+            )
+        ],
+    ),
+    Row(
+        "GET /api/assets/",
+        [
+            Probe(
+                "list",
+                lambda c: c.get("/api/assets/?page_size=100"),
+                "view_api",
+                _listed,
+                (None,),
+                shown=lambda p: {t for t in "AB" if may(p, "view", t)},
+            ),
+            Probe(
+                "search",
+                lambda c: c.get("/api/assets/?q=zb93"),
+                "view_api",
+                _listed,
+                (None,),
+                shown=lambda p: {t for t in "B" if may(p, "view", t)},
+            ),
+        ],
+    ),
+    Row(
+        "GET /api/assets/{asset_id}/",
+        [
+            Probe(
+                "get",
+                lambda c: c.get(_detail(c)),
+                "view",
+                lambda c, r: r.json()["title"] == SECRETS[c.target]["title"],
+            )
+        ],
+    ),
+    Row(
+        "PATCH /api/assets/{asset_id}/",
+        [
+            Probe(
+                "patch",
+                lambda c: c.send(
+                    "patch", _detail(c), {"title": "Patched door", "tags": ["pd"]}
+                ),
+                "change",
+                lambda c, r: Asset.objects.get(pk=c.asset.pk).title == "Patched door",
+            )
+        ],
+    ),
+    Row(
+        "DELETE /api/assets/{asset_id}/",
+        [
+            Probe(
+                "delete",
+                lambda c: c.send("delete", _detail(c)),
+                "delete",
+                lambda c, r: not Asset.objects.filter(pk=c.asset.pk).exists(),
+                status=(204,),
+            )
+        ],
+    ),
+    Row(
+        "POST /api/assets/{asset_id}/replace/",
+        [
+            Probe(
+                "replace",
+                lambda c: c.send(
+                    "post", _detail(c) + "replace/", {"key": c.prepared["key"]}
+                ),
+                "change",
+                lambda c, r: (
+                    Asset.objects.get(pk=c.asset.pk).content_hash
+                    != c.asset.content_hash
+                ),
+            )
+        ],
+    ),
+    Row(
+        "POST /api/uploads/",
+        [
+            Probe(
+                "create",
+                lambda c: c.send(
+                    "post",
+                    "/api/uploads/",
+                    {"content_type": "image/jpeg", "filename": "door.jpg"},
+                ),
+                lambda p, t: p in LIVE_WRITERS,
+                lambda c, r: keys.is_minted_upload_key(r.json()["key"]),
+                (None,),
+                status=(201,),
+            )
+        ],
+    ),
+    Row(
+        "PUT /api/uploads/content/{upload}/",
+        [
+            Probe(
+                "put",
+                lambda c: c.put_bytes(c.prepared["url"]),
+                lambda p, t: t == "own" and p in LIVE_WRITERS,
+                lambda c, r: storages["default"].exists(c.key),
+                ("own", "other"),
+                status=(201,),
+            )
+        ],
+    ),
+    Row(
+        "POST /api/uploads/finalize/",
+        [
+            Probe(
+                "finalize",
+                lambda c: c.send(
+                    "post",
+                    "/api/uploads/finalize/",
+                    {"key": c.prepared["key"], "collection": c.coll.pk},
+                ),
+                "add",
+                lambda c, r: Asset.objects.filter(
+                    upload_key=c.prepared["key"], collection=c.coll
+                ).exists(),
+                status=(201,),
+            )
+        ],
+    ),
+]
+
+# What a probe needs ready before the snapshot is taken.
+PREPARE = {
+    ("POST /api/assets/{asset_id}/replace/", "replace"): lambda c: {
+        "key": _key_for(c, c.seed(41))
+    },
+    ("POST /api/uploads/finalize/", "finalize"): lambda c: {
+        "key": _key_for(c, c.seed(42))
+    },
+    ("PUT /api/uploads/content/{upload}/", "put"): lambda c: {"url": _content_url(c)},
+}

@@ -1,0 +1,483 @@
+"""Every door, every persona: a route-by-route proof of who reaches what.
+
+Every URL pattern of the resolver and every operation of /api/schema/ has
+exactly one row in the table (tests/doors*.py). Each probe of a row is driven
+for every persona (tests/personas.py) against the objects of collection A and
+of collection B. Who may pass gets a real success, checked by its content or
+effect; who may not gets a refusal that changes no row and no stored file,
+leaks no title, tag, file name, collection, job or id of what they may not
+see, and looks exactly like the answer for an object that does not exist.
+"""
+
+import json
+import re
+import shutil
+import uuid
+from types import SimpleNamespace
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
+from django.test import Client, TestCase, override_settings
+from django.urls import URLResolver, get_resolver, resolve
+
+from tests.doors import allowed
+from tests.doors_api import API_ROWS, PREPARE
+from tests.doors_site import ADMIN_ROWS
+from tests.personas import (
+    PERSONAS,
+    REACH,
+    SECRETS,
+    build_world,
+    hidden,
+    picture,
+)
+from tests.snapshots import asset_state, snapshot
+from transcoder.models import Asset
+
+pytestmark = pytest.mark.django_db
+
+ROWS = ADMIN_ROWS + API_ROWS
+API_KEYS = {row.key for row in API_ROWS}
+
+
+def url_routes():
+    """Return every URL pattern: ``namespace:name``, or "/<regex>" if unnamed."""
+    found = []
+
+    def walk(resolver, prefix, namespace):
+        for pattern in resolver.url_patterns:
+            if isinstance(pattern, URLResolver):
+                ns = f"{pattern.namespace}:" if pattern.namespace else ""
+                walk(pattern, prefix + str(pattern.pattern), namespace + ns)
+            elif pattern.name:
+                found.append(namespace + pattern.name)
+            else:
+                found.append("/" + prefix + str(pattern.pattern))
+
+    walk(get_resolver(), "", "")
+    return found
+
+
+def api_operations(client):
+    """Return ``{"METHOD /path/": URL name}`` for each operation of the schema."""
+    paths = client.get("/api/schema/").json()["paths"]
+    operations = {}
+    for path, item in paths.items():
+        sample = re.sub(r"\{asset_id\}", str(uuid.uuid4()), path)
+        sample = re.sub(r"\{\w+\}", "x", sample)
+        match = resolve(sample)
+        for method in item:
+            if method != "parameters":
+                operations[f"{method.upper()} {path}"] = (
+                    f"{match.namespace}:{match.url_name}"
+                )
+    return operations
+
+
+def test_every_route_has_exactly_one_row(client):
+    """A new URL pattern or API operation without a row fails, named; so does a
+    row naming a route that no longer exists, or two rows for one route."""
+    routes = url_routes()
+    assert len(routes) == len(set(routes)), "two URL patterns share a key"
+    operations = api_operations(client)
+    keys = [row.key for row in ROWS]
+    duplicated = sorted({k for k in keys if keys.count(k) > 1})
+    assert duplicated == []
+    served_by_operations = set(operations.values())
+    missing = [r for r in routes if r not in keys and r not in served_by_operations] + [
+        op for op in operations if op not in keys
+    ]
+    assert missing == [], f"routes without a row in the door table: {missing}"
+    stale = [k for k in keys if k not in routes and k not in operations]
+    assert stale == [], f"rows naming no route: {stale}"
+    both = [r for r in routes if r in keys and r in served_by_operations]
+    assert both == [], f"routes with a row and operation rows: {both}"
+
+
+# --- the library, built once for the module ------------------------------------
+
+
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker, tmp_path_factory):
+    """Build the library once, inside a transaction rolled back at the end.
+
+    Each test runs in a savepoint of it (pytest-django's own), so what a test
+    changes is gone for the next one; the files are copied per test.
+    """
+    from mediahub.storages import local_storages
+
+    files = tmp_path_factory.mktemp("door-world") / "media"
+    with django_db_blocker.unblock():
+        atomic = transaction.atomic()
+        atomic.__enter__()
+        try:
+            with override_settings(
+                STORAGES={**_settings().STORAGES, **local_storages(files)},
+                MEDIAHUB_MEDIA_ROOT=files,
+            ):
+                with TestCase.captureOnCommitCallbacks(execute=True):
+                    w = build_world()
+            w.files = files
+            yield w
+        finally:
+            transaction.set_rollback(True)
+            atomic.__exit__(None, None, None)
+
+
+@pytest.fixture(scope="module")
+def door_bucket(moto_endpoint):
+    """One bucket on moto for the presign and finalize doors of this module."""
+    import boto3
+
+    from tests.fixtures_s3 import REGION
+
+    bucket = f"doors-{uuid.uuid4().hex[:12]}"
+    client = boto3.client("s3", endpoint_url=moto_endpoint, region_name=REGION)
+    client.create_bucket(
+        Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION}
+    )
+    return {
+        "MEDIAHUB_STORAGE": "s3",
+        "AWS_STORAGE_BUCKET_NAME": bucket,
+        "AWS_S3_ENDPOINT_URL": moto_endpoint,
+        "AWS_S3_REGION_NAME": REGION,
+    }
+
+
+def _settings():
+    from django.conf import settings
+
+    return settings
+
+
+@pytest.fixture
+def media_root(world, tmp_path, settings):
+    """This test's copy of the library's files (overrides the conftest one)."""
+    from mediahub.storages import local_storages
+
+    root = tmp_path / "media"
+    shutil.copytree(world.files, root)
+    settings.STORAGES = {**settings.STORAGES, **local_storages(root)}
+    settings.MEDIAHUB_MEDIA_ROOT = root
+    return root
+
+
+class Ctx:
+    """One knock: a persona, through a door, at collection ``target``'s object."""
+
+    def __init__(self, world, persona, target, door, callbacks):
+        self.world, self.persona, self.target, self.door = world, persona, target, door
+        self._callbacks = callbacks
+        p = PERSONAS[persona]
+        self.api_token = world.tokens.get(p.token) if p.token else None
+        self.user = world.users.get(p.session) if p.session else None
+        if self.user is None and self.api_token is not None:
+            self.user = self.api_token.created_by
+        self.client = Client()
+        self.headers = {}
+        if p.token and (door == "api" or not p.session):
+            self.headers["Authorization"] = f"Bearer {world.keys[p.token]}"
+        elif p.session:
+            self.client.force_login(world.users[p.session])
+        self.prepared = {}
+        if target in ("A", "B"):
+            self.asset, self.coll = world.asset[target], world.coll[target]
+            self.job = world.job[target]
+            version = self.asset.versions.get()
+            self.version_id, self.version_hash = version.pk, version.content_hash
+            self.target_token = world.tokens["write_a" if target == "A" else "ed_b"]
+        elif target == "missing":
+            self.asset = SimpleNamespace(pk=uuid.uuid4(), original="")
+            self.coll = SimpleNamespace(pk=987654)
+            self.job = SimpleNamespace(pk=uuid.uuid4())
+            self.version_id = 987654
+            self.target_token = SimpleNamespace(pk=987654)
+
+    def _run(self, method, path, data=None, **kw):
+        with self._callbacks(execute=True):
+            send = getattr(self.client, method)
+            if data is None:
+                return send(path, headers=self.headers, **kw)
+            return send(path, data, headers=self.headers, **kw)
+
+    def get(self, path):
+        return self._run("get", path)
+
+    def post(self, path, data=None):
+        return self._run("post", path, data or {})
+
+    def send(self, method, path, body=None):
+        if body is None:
+            return self._run(method, path)
+        return self._run(
+            method, path, json.dumps(body), content_type="application/json"
+        )
+
+    def put_bytes(self, path):
+        return self._run(
+            "put", path, picture(self.seed(43)), content_type="application/octet-stream"
+        )
+
+    def seed(self, n):
+        """Return an image seed of its own for this target: no duplicates."""
+        return n + {"A": 0, "B": 100}.get(self.target, 200)
+
+    def upload_file(self):
+        return SimpleUploadedFile("door-upload.jpg", picture(self.seed(44)))
+
+    def uploaded_key(self):
+        from tests.doors import store_upload
+        from transcoder import keys
+
+        owner = self.user if self.user is not None else self.world.users["ed_a"]
+        return store_upload(keys.upload_key_mint(user=owner), self.seed(45))
+
+    def raw(self, response):
+        if not hasattr(response, "_door_raw"):
+            if response.streaming:
+                response._door_raw = b"".join(response.streaming_content)
+            else:
+                response._door_raw = response.content
+        return response._door_raw
+
+    def body(self, response):
+        return self.raw(response).decode("latin-1")
+
+
+# --- the matrix ---------------------------------------------------------------
+
+REFUSED = {"admin": {302, 403, 404, 405}, "api": {401, 403, 404, 405}}
+OTHER = {"A": "B", "B": "A"}
+
+# Holes known today; each marker goes when its fix lands (strict: a fixed hole
+# turns the case red until its marker is removed).
+F1 = "issue 16 finding 1: POST /api/assets/{id}/replace/ checks no permission"
+F3 = "issue 16 finding 3: the By tag sidebar lists tags of every collection"
+F34 = F3 + "; finding 4: near-duplicate counts span collections"
+F5 = "issue 16 finding 5: the status endpoint answers any job by id"
+F6 = "issue 16 finding 6: the token admin is not limited to the token's creator"
+F7 = "issue 16 finding 7: a collection editor cannot give a token a scope"
+DEMOTED = "issue 16 finding 13: a token keeps working after staff status is removed"
+GONE = "issue 16 (tokens): a token keeps working when its creator is deactivated "
+GONE += "or deleted"
+NEW_SITE = "new hole: /admin/r/<ct>/<id>/ redirects for an asset of another "
+NEW_SITE += "collection but answers 404 for a missing one"
+NEW_MERGE = "new hole: taggit's merge-tags view checks only staff status"
+NEW_FINALIZE = "new: API finalize answers 404 to an add-only uploader after "
+NEW_FINALIZE += "making the image"
+EDITORS = ("editor_a", "editor_b")
+CHANGELIST = "admin:transcoder_asset_changelist"
+TOKEN_ADMIN = "admin:transcoder_apitoken_"
+XFAIL = {
+    **{
+        (CHANGELIST, p, e): F3
+        for p in ("list", "search", "tag filter")
+        for e in EDITORS
+    },
+    **{(CHANGELIST, "near duplicates", e): F34 for e in EDITORS},
+    **{("admin:transcoder_asset_status", "jobs", e): F5 for e in EDITORS},
+    **{("admin:view_on_site", "get", e): NEW_SITE for e in EDITORS},
+    **{
+        ("admin:taggit_tag_merge_tags", "get", p): NEW_MERGE
+        for p in (*EDITORS, "uploader")
+    },
+    **{
+        (TOKEN_ADMIN + row, probe, e): reason
+        for row, probe, reason in [
+            ("changelist", "get", F6),
+            ("add", "create", F7),
+            ("change", "form", F6),
+            ("change", "save", F6 + "; " + F7[16:]),
+            ("history", "get", F6),
+            ("delete", "confirm", F6),
+            ("delete", "post", F6),
+        ]
+        for e in EDITORS
+    },
+    **{
+        ("POST /api/assets/{asset_id}/replace/", "replace", p): F1
+        for p in (
+            "editor_b",
+            "uploader",
+            "write_token_a",
+            "token_deactivated",
+            "token_demoted",
+            "token_deleted",
+        )
+    },
+    **{
+        ("GET /api/assets/", probe, p): GONE
+        for probe in ("list", "search")
+        for p in ("token_deactivated", "token_deleted")
+    },
+    **{
+        (op, probe, "token_demoted"): DEMOTED
+        for op, probe in [
+            ("GET /api/assets/", "list"),
+            ("GET /api/assets/", "search"),
+            ("GET /api/assets/{asset_id}/", "get"),
+            ("PATCH /api/assets/{asset_id}/", "patch"),
+            ("DELETE /api/assets/{asset_id}/", "delete"),
+            ("POST /api/uploads/", "create"),
+            ("PUT /api/uploads/content/{upload}/", "put"),
+            ("POST /api/uploads/finalize/", "finalize"),
+        ]
+    },
+    **{
+        ("PUT /api/uploads/content/{upload}/", "put", p): GONE
+        for p in ("token_deactivated", "token_deleted")
+    },
+    ("POST /api/uploads/finalize/", "finalize", "uploader"): NEW_FINALIZE,
+}
+
+
+def _door_open(door, persona):
+    p = PERSONAS[persona]
+    return bool(p.token) if door == "api" else bool(p.session)
+
+
+# A bearer token is no admin credential at all: one token persona shows that
+# per admin route; the tokens of gone creators are tried on every API route.
+ADMIN_PERSONAS = [
+    "anonymous",
+    "superuser",
+    "editor_a",
+    "editor_b",
+    "uploader",
+    "write_token_a",
+]
+
+
+def _cases():
+    for row in ROWS:
+        door = "api" if row.key in API_KEYS else "admin"
+        for probe in row.probes:
+            for persona in PERSONAS if door == "api" else ADMIN_PERSONAS:
+                reason = XFAIL.get((row.key, probe.name, persona))
+                marks = (
+                    [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
+                )
+                yield pytest.param(
+                    row.key,
+                    door,
+                    probe,
+                    persona,
+                    id=f"{row.key} {probe.name} {persona}",
+                    marks=marks,
+                )
+
+
+def _shape(c, response, ids):
+    """Return what a refusal looks like, with the ids it was asked about erased."""
+    location = response.get("Location", "")
+    for value in ids:
+        location = location.replace(f"/{value}/", "/<id>/")
+    data = c.body(response)
+    if response.get("Content-Type", "").startswith("application/json"):
+        data = json.loads(data)
+    elif response.status_code in (302, 403, 404):
+        data = None  # the admin's error pages and redirects carry nothing of it
+    return response.status_code, location, data
+
+
+def _leaks(c, response, open_door):
+    """Return the strings ``c.persona`` may not see that the answer holds."""
+    body = c.body(response).lower()
+    body = body.replace(response.request["PATH_INFO"].lower(), "")
+    collections = hidden(c.persona) if open_door else ["A", "B"]
+    found = []
+    for t in collections:
+        secrets = dict(SECRETS[t])
+        if open_door and any(t in where for where in REACH[c.persona].values()):
+            del secrets["collection"]  # an uploader picks the collection by name
+        for text in [*secrets.values(), str(c.world.asset[t].pk)]:
+            if text.lower() in body:
+                found.append(text)
+    return found
+
+
+def _prepare(c, key, probe):
+    prepare = PREPARE.get((key, probe.name))
+    if prepare:
+        c.prepared = prepare(c)
+
+
+def test_every_marker_names_a_case():
+    """A marker for a row, probe or persona that is gone is an error, not a no-op."""
+    cases = {(p.values[0], p.values[2].name, p.values[3]) for p in _cases()}
+    assert set(XFAIL) - cases == set()
+
+
+def test_the_library_has_what_the_doors_need(world):
+    """A and B look alike, each has a version, renditions and a tag: the probes
+    that look for leaks of counts, tags and files have something to find."""
+    for t in ("A", "B"):
+        asset = Asset.objects.get(pk=world.asset[t].pk)
+        assert asset.near_duplicates == 1
+        assert asset.versions.count() == 1
+        assert asset.renditions.filter(status="ready").count() == 3
+        assert list(asset.tags.names()) == [SECRETS[t]["tag"]]
+
+
+@pytest.mark.parametrize(("key", "door", "probe", "persona"), list(_cases()))
+def test_door(
+    world,
+    media_root,
+    request,
+    django_capture_on_commit_callbacks,
+    key,
+    door,
+    probe,
+    persona,
+):
+    """Each persona passes exactly the doors its reach allows, with a real
+    success; every other knock is refused like a missing object, changes
+    nothing and leaks nothing."""
+    if probe.s3:
+        from mediahub.storages import s3_storages
+
+        settings = request.getfixturevalue("settings")
+        settings.MEDIAHUB_STORAGE = "s3"
+        env = request.getfixturevalue("door_bucket")
+        settings.STORAGES = {**settings.STORAGES, **s3_storages(env)}
+    for target in probe.targets:
+        c = Ctx(world, persona, target, door, django_capture_on_commit_callbacks)
+        open_door = probe.need in ("public", "nobody") or _door_open(door, persona)
+        passes = open_door and allowed(probe, persona, target)
+        c.expected = probe.shown(persona) if probe.shown and passes else set()
+        _prepare(c, key, probe)
+        before = snapshot(media_root)
+        response = probe.call(c)
+        after = snapshot(media_root)
+        where = f"{key} {probe.name} as {persona} on {target}"
+        answer = f"{response.status_code} {c.body(response)[:400]!r}"
+        assert _leaks(c, response, open_door) == [], f"{where} leaked: {answer}"
+        if passes:
+            assert response.status_code in probe.status, f"{where}: {answer}"
+            if probe.ok:
+                assert probe.ok(c, response) is not False, f"{where}: {answer}"
+            for t in ("A", "B"):
+                if probe.shown and (t in c.expected) != (
+                    SECRETS[t]["title"] in c.body(response)
+                ):
+                    pytest.fail(f"{where}: title of {t} shown wrongly: {answer}")
+            if target in OTHER:
+                other = world.asset[OTHER[target]].pk
+                assert asset_state(before, other) == asset_state(after, other), where
+            continue
+        changed = {k for k in before if before[k] != after[k]}
+        assert changed == set(), f"{where} changed {changed}: {answer}"
+        reaches = any(allowed(probe, persona, t) for t in OTHER)
+        if target in OTHER and reaches and open_door:
+            m = Ctx(world, persona, "missing", door, django_capture_on_commit_callbacks)
+            _prepare(m, key, probe)
+            missing = probe.call(m)
+            ids = [c.asset.pk, m.asset.pk, c.job.pk, m.job.pk, c.target_token.pk]
+            ids += [m.target_token.pk, c.version_id, m.version_id]
+            assert _shape(c, response, ids) == _shape(m, missing, ids), (
+                f"{where}: {answer} differs from a missing object's "
+                f"{missing.status_code} {m.body(missing)[:300]!r}"
+            )
+        else:
+            assert response.status_code in REFUSED[door], f"{where}: {answer}"
