@@ -6,7 +6,8 @@ from django.urls import reverse
 from django_tasks_db.models import DBTaskResult
 from taggit.models import Tag
 
-from tests.doors import ASSET_ROWS, Probe, Row, content_type_id, rendition_url
+from tests.doors import Probe, Row, content_type_id, rendition_url
+from tests.doors_asset import ASSET_ROWS
 from tests.personas import SECRETS
 from transcoder.models import ApiToken, Asset, Collection, Preset, SiteKey
 
@@ -181,6 +182,7 @@ def _token_rows():
                     "token_admin",
                     created,
                     (None,),
+                    method="POST",
                 ),
             ],
         ),
@@ -207,6 +209,7 @@ def _token_rows():
                     "owner",
                     saved,
                     status=(302,),
+                    method="POST",
                 ),
             ],
         ),
@@ -228,6 +231,7 @@ def _token_rows():
                         not ApiToken.objects.filter(pk=c.target_token.pk).exists()
                     ),
                     status=(302,),
+                    method="POST",
                 ),
             ],
         ),
@@ -277,6 +281,7 @@ SITE_ROWS = [
                 "staff",
                 lambda c, r: c.get("/admin/").status_code == 302,
                 (None,),
+                method="POST",
             )
         ],
     ),
@@ -363,6 +368,7 @@ SITE_ROWS = [
                 "super",
                 _counts_all,
                 (None,),
+                method="POST",
             )
         ],
     ),
@@ -381,6 +387,7 @@ SITE_ROWS = [
                 "super",
                 _counts_all,
                 (None,),
+                method="POST",
             )
         ],
     ),
