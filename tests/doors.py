@@ -33,6 +33,7 @@ class Probe:
     shown: object = None  # shown(persona) -> targets whose titles must show
     s3: bool = False
     method: str = "GET"  # what ``call`` sends; the CSRF test takes the others
+    prepare: object = None  # prepare(ctx) -> dict: ready before the snapshot
 
 
 @dataclass

@@ -120,6 +120,7 @@ API_ROWS = [
                     Asset.objects.get(pk=c.asset.pk).content_hash
                     != c.asset.content_hash
                 ),
+                prepare=lambda c: {"key": _key_for(c, c.seed(41))},
             )
         ],
     ),
@@ -150,6 +151,7 @@ API_ROWS = [
                 lambda c, r: storages["default"].exists(c.key),
                 ("own", "other"),
                 status=(201,),
+                prepare=lambda c: {"url": _content_url(c)},
             )
         ],
     ),
@@ -168,18 +170,8 @@ API_ROWS = [
                     upload_key=c.prepared["key"], collection=c.coll
                 ).exists(),
                 status=(201,),
+                prepare=lambda c: {"key": _key_for(c, c.seed(42))},
             )
         ],
     ),
 ]
-
-# What a probe needs ready before the snapshot is taken.
-PREPARE = {
-    ("POST /api/assets/{asset_id}/replace/", "replace"): lambda c: {
-        "key": _key_for(c, c.seed(41))
-    },
-    ("POST /api/uploads/finalize/", "finalize"): lambda c: {
-        "key": _key_for(c, c.seed(42))
-    },
-    ("PUT /api/uploads/content/{upload}/", "put"): lambda c: {"url": _content_url(c)},
-}

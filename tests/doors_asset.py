@@ -193,7 +193,7 @@ ASSET_ROWS = [
                     reverse(ASSET + "upload_finalize"),
                     {
                         "collection": str(c.coll.pk),
-                        "key": c.uploaded_key(),
+                        "key": c.prepared["key"],
                         "title": "Door finalize",
                     },
                 ),
@@ -203,6 +203,7 @@ ASSET_ROWS = [
                 ),
                 status=(201,),
                 s3=True,
+                prepare=lambda c: {"key": c.uploaded_key()},
                 method="POST",
             )
         ],

@@ -17,7 +17,7 @@ import pytest
 from django.urls import URLResolver, get_resolver, resolve
 
 from tests.doors import allowed
-from tests.doors_api import API_ROWS, PREPARE
+from tests.doors_api import API_ROWS
 from tests.doors_site import ADMIN_ROWS
 from tests.fixtures_doors import Ctx
 from tests.personas import (
@@ -254,9 +254,8 @@ def _leaks(c, response, open_door):
 
 
 def _prepare(c, key, probe):
-    prepare = PREPARE.get((key, probe.name))
-    if prepare:
-        c.prepared = prepare(c)
+    if probe.prepare:
+        c.prepared = probe.prepare(c)
 
 
 def test_every_marker_names_a_case():
