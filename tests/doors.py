@@ -18,7 +18,8 @@ from transcoder import delivery
 
 STAFF = {p for p, persona in PERSONAS.items() if persona.session}
 # Tokens that should work: their creators are active staff.
-LIVE_READERS = {"superuser", "editor_b", "uploader", "read_token_a", "write_token_a"}
+LIVE_READERS = {"superuser", "editor_b", "uploader", "viewer_a", "read_token_a"}
+LIVE_READERS.add("write_token_a")
 TOKEN_OWNERS = {"superuser": {"A", "B"}, "editor_a": {"A"}, "editor_b": {"B"}}
 
 

@@ -3,8 +3,9 @@
 Two collections, A and B, each with one image that has a distinctive title,
 tag, file name, a replaced version and a bulk job; editors of each, an
 add-only uploader of A, a superuser, and API tokens: read and write tokens of
-A's editor, and tokens whose creator was later deactivated, demoted (staff
-status removed) or deleted. ``REACH`` states, independently of
+A's editor, a viewer of A (with a write token it could not get through the
+admin), and tokens whose creator was later deactivated, demoted (staff status
+removed) or deleted. ``REACH`` states, independently of
 transcoder.permissions, what each persona may do through which door.
 """
 
@@ -53,6 +54,7 @@ PERSONAS = {
     "editor_a": Persona(session="ed_a"),
     "editor_b": Persona(session="ed_b", token="ed_b"),
     "uploader": Persona(session="up_a", token="up_a"),
+    "viewer_a": Persona(session="view_a", token="view_a"),
     "read_token_a": Persona(token="read_a"),
     "write_token_a": Persona(token="write_a"),
     "token_deactivated": Persona(token="gone_inactive"),
@@ -68,6 +70,7 @@ REACH = {
     "editor_a": {a: {"A"} for a in ACTIONS},
     "editor_b": {a: {"B"} for a in ACTIONS},
     "uploader": {"add": {"A"}},
+    "viewer_a": {"view": {"A"}},
     "read_token_a": {"view": {"A"}},
     "write_token_a": {a: {"A"} for a in ACTIONS},
     "token_deactivated": {},
@@ -177,6 +180,10 @@ def build_world():
     _grant(uploaders, w.coll["A"], "add")
     users["up_a"] = User.objects.create_user("up_a", password="pw", is_staff=True)
     users["up_a"].groups.add(uploaders)
+    viewers = Group.objects.create(name="Viewers A")
+    _grant(viewers, w.coll["A"], "view")
+    users["view_a"] = User.objects.create_user("view_a", password="pw", is_staff=True)
+    users["view_a"].groups.add(viewers)
     for name in ("gone_inactive", "gone_demoted", "gone_deleted"):
         users[name] = User.objects.create_user(name, password="pw", is_staff=True)
         users[name].groups.add(w.coll["A"].group)
@@ -209,6 +216,9 @@ def build_world():
         ("root", superuser, ("read", "write")),
         ("ed_b", users["ed_b"], ("read", "write")),
         ("up_a", users["up_a"], ("read", "write")),
+        # A write scope its owner could not get through the admin: the API
+        # must still ask the policy on every write.
+        ("view_a", users["view_a"], ("read", "write")),
         ("read_a", users["ed_a"], ("read",)),
         ("write_a", users["ed_a"], ("read", "write")),
         ("gone_inactive", users["gone_inactive"], ("read", "write")),
