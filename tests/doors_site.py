@@ -8,8 +8,9 @@ from taggit.models import Tag
 
 from tests.doors import Probe, Row, content_type_id, rendition_url
 from tests.doors_asset import ASSET_ROWS
+from tests.doors_tokens import TOKEN_ROWS
 from tests.personas import SECRETS
-from transcoder.models import ApiToken, Asset, Collection, Preset, SiteKey
+from transcoder.models import Asset, Collection, Preset, SiteKey
 
 
 def _get(url):
@@ -125,117 +126,6 @@ def _model_rows(model, obj, rules):
             )
         )
     return rows
-
-
-def _token_rows():
-    name = "admin:transcoder_apitoken_"
-
-    def url(view, c):
-        return reverse(name + view, args=[c.target_token.pk])
-
-    def created(c, response):
-        token = ApiToken.objects.get(name="Door token")
-        assert token.created_by == c.user and token.scope_read
-
-    def saved(c, response):
-        assert ApiToken.objects.get(pk=c.target_token.pk).name == "Renamed door token"
-
-    def form(**extra):
-        return {"name": "Door token", "active": "on", "scope_read": "on", **extra}
-
-    def token_name(c, response):
-        assert SECRETS[c.target]["token"] in c.body(response)
-
-    return [
-        Row(
-            name + "changelist",
-            [
-                Probe(
-                    "get",
-                    _get(lambda: reverse(name + "changelist")),
-                    "token_admin",
-                    targets=(None,),
-                    shown=lambda p: set(),
-                    ok=lambda c, r: [
-                        _contains(SECRETS[t]["token"])(c, r)
-                        for t in ("A", "B")
-                        if t
-                        in {"superuser": "AB", "editor_a": "A", "editor_b": "B"}[
-                            c.persona
-                        ]
-                    ],
-                )
-            ],
-        ),
-        Row(
-            name + "add",
-            [
-                Probe(
-                    "form",
-                    _get(lambda: reverse(name + "add")),
-                    "token_admin",
-                    targets=(None,),
-                ),
-                Probe(
-                    "create",
-                    lambda c: c.post(reverse(name + "add"), form()),
-                    "token_admin",
-                    created,
-                    (None,),
-                    method="POST",
-                ),
-            ],
-        ),
-        Row(
-            "/admin/transcoder/apitoken/<path:object_id>/",
-            [
-                Probe(
-                    "get",
-                    lambda c: c.get(reverse(name + "changelist") + "1/"),
-                    "staff",
-                    _redirects_to("/1/change/"),
-                    (None,),
-                    status=(301, 302),
-                )
-            ],
-        ),
-        Row(
-            name + "change",
-            [
-                Probe("form", lambda c: c.get(url("change", c)), "owner", token_name),
-                Probe(
-                    "save",
-                    lambda c: c.post(url("change", c), form(name="Renamed door token")),
-                    "owner",
-                    saved,
-                    status=(302,),
-                    method="POST",
-                ),
-            ],
-        ),
-        Row(
-            name + "history",
-            [Probe("get", lambda c: c.get(url("history", c)), "owner", token_name)],
-        ),
-        Row(
-            name + "delete",
-            [
-                Probe(
-                    "confirm", lambda c: c.get(url("delete", c)), "owner", token_name
-                ),
-                Probe(
-                    "post",
-                    lambda c: c.post(url("delete", c), {"post": "yes"}),
-                    "owner",
-                    lambda c, r: (
-                        not ApiToken.objects.filter(pk=c.target_token.pk).exists()
-                    ),
-                    status=(302,),
-                    method="POST",
-                ),
-            ],
-        ),
-    ]
 
 
 def _preset_form(**extra):
@@ -425,5 +315,5 @@ SITE_ROWS = [
 
 for _model, (_obj, _rules) in MODELS.items():
     SITE_ROWS += _model_rows(_model, _obj, _rules)
-SITE_ROWS += _token_rows()
+SITE_ROWS += TOKEN_ROWS
 ADMIN_ROWS = ASSET_ROWS + SITE_ROWS
