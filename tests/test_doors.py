@@ -19,7 +19,7 @@ from django.urls import URLResolver, get_resolver, resolve
 from tests.doors import allowed
 from tests.doors_api import API_ROWS
 from tests.doors_site import ADMIN_ROWS
-from tests.fixtures_doors import Ctx
+from tests.knock import Ctx
 from tests.personas import (
     PERSONAS,
     REACH,

@@ -14,7 +14,7 @@ from django.test import Client
 from django.urls import reverse
 
 from tests.doors_site import ADMIN_ROWS
-from tests.fixtures_doors import Ctx
+from tests.knock import Ctx
 from tests.snapshots import snapshot
 from transcoder import services
 from transcoder.models import Asset
