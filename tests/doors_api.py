@@ -69,6 +69,15 @@ API_ROWS = [
                 (None,),
                 shown=lambda p: {t for t in "B" if may(p, "view", t)},
             ),
+            Probe(
+                "collection filter",
+                lambda c: c.get(f"/api/assets/?collection={c.coll.pk}"),
+                "view",
+                lambda c, r: (
+                    [a["title"] for a in r.json()["results"]]
+                    == [SECRETS[c.target]["title"]]
+                ),
+            ),
         ],
     ),
     Row(

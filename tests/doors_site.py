@@ -9,7 +9,7 @@ from taggit.models import Tag
 from tests.doors import Probe, Row, content_type_id, rendition_url
 from tests.doors_asset import ASSET_ROWS
 from tests.doors_tokens import TOKEN_ROWS
-from tests.personas import SECRETS
+from tests.personas import SECRETS, may
 from transcoder.models import Asset, Collection, Preset, SiteKey
 
 
@@ -156,7 +156,16 @@ SITE_ROWS = [
     ),
     Row(
         "admin:index",
-        [Probe("get", _get("/admin/"), "staff", targets=(None,), shown=None)],
+        [
+            Probe(
+                "get",
+                _get("/admin/"),
+                "staff",
+                targets=(None,),
+                # The home's recent images: exactly the ones this user may see.
+                shown=lambda p: {t for t in "AB" if may(p, "view", t)},
+            )
+        ],
     ),
     Row(
         "admin:login",
