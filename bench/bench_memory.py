@@ -5,6 +5,8 @@ is generated here, then imported with the starter presets by
 ``manage.py ingest --json FILE`` in a fresh process (upload checks, dHash and
 every rendition, as on Lambda), and that process's peak RSS is read from the
 kernel. The targets: at most 400 MB for a JPEG and 600 MB for any input.
+Last, it times the refusal of a PNG whose header claims 10,000 megapixels:
+the suite checks that nothing is decoded, the speed is measured here.
 """
 
 import os
@@ -15,6 +17,7 @@ from pathlib import Path
 
 WIDTH, HEIGHT = 8660, 5773  # 49.99 MP, just under MEDIAHUB_MAX_PIXELS
 TARGETS = {"JPEG": 400, "other": 600}
+BOMB_TARGET_MS = 500
 
 
 def _photo_like():
@@ -96,6 +99,27 @@ def main():
                   f"{peak:5.0f} MB peak (target {target})  {verdict}")  # fmt: skip
             worst = max(worst, peak)
         print(f"   worst {worst:.0f} MB. Rerun: python -m bench.bench_memory")
+    print(f"-- refusing a PNG whose header claims 100000x100000: {bomb_ms():.1f} ms "
+          f"(target {BOMB_TARGET_MS} ms, nothing decoded)")  # fmt: skip
+
+
+def bomb_ms():
+    """Return the median time the engine takes to refuse a header pixel bomb."""
+    from bench.timing import median_ms
+    from bench.workload import LIMITS
+    from tests.images import png_claiming_size
+    from transcoder import engine
+
+    data = png_claiming_size(100_000, 100_000)
+
+    def refuse():
+        try:
+            engine.inspect(data, LIMITS)
+        except engine.TooManyPixelsError:
+            return
+        raise AssertionError("the header bomb was not refused")
+
+    return median_ms(refuse)
 
 
 if __name__ == "__main__":

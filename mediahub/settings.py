@@ -125,6 +125,14 @@ DATABASES = {
         conn_max_age=env_int("DJANGO_CONN_MAX_AGE", 0),
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The embedded default's web server and worker write to one file. A
+    # transaction that reads and then writes cannot upgrade SQLite's lock and
+    # fails at once with "database is locked"; taking the write lock when the
+    # transaction begins (IMMEDIATE) makes it wait its turn, up to the timeout.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        transaction_mode="IMMEDIATE", timeout=env_int("MEDIAHUB_SQLITE_TIMEOUT", 30)
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # django-axes first: a login locked out is refused before ModelBackend runs the

@@ -85,3 +85,20 @@ def stored_files(media_root):
         )
 
     return files
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Build the test database with the migrations as shipped, then empty it.
+
+    Migrations 0002 and 0006 seed the starter presets and the root
+    collection, as `migrate` does for a new library (tests/test_bootstrap.py
+    checks that on a fresh database). Every test starts from an empty library
+    instead, whatever ran before it: a transactional test's flush would
+    otherwise remove those rows half-way through the run.
+    """
+    from transcoder.models import Collection, Preset
+
+    with django_db_blocker.unblock():
+        Preset.objects.all().delete()
+        Collection.objects.all().delete()

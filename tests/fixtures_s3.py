@@ -1,14 +1,14 @@
 """S3 through moto's server mode: real HTTP on 127.0.0.1, a fresh bucket per test."""
 
+import functools
 import os
+import threading
 import uuid
 from types import SimpleNamespace
 
 import pytest
 from botocore.awsrequest import AWSResponse
-from botocore.config import Config
-from botocore.exceptions import ReadTimeoutError
-from django.core.files.storage import storages
+from botocore.exceptions import EndpointConnectionError, ReadTimeoutError
 
 REGION = "eu-west-1"
 
@@ -175,30 +175,113 @@ def s3_timeout(request):
     raise ReadTimeoutError(endpoint_url=request.url)
 
 
+def s3_unreachable(request):
+    """Fail a request as if S3 could not be reached at all."""
+    raise EndpointConnectionError(endpoint_url=request.url)
+
+
+class S3Faults:
+    """Faults met by the app's own S3 requests, matched by storage and operation.
+
+    ``before_send`` runs in botocore's ``before-send`` event of every client the
+    storages make, just before the request would go on the wire: a rule that
+    matches answers instead of moto (an S3 error) or raises (a time-out).
+    """
+
+    def __init__(self):
+        self.rules = []
+        self.requests = []  # (storage alias, operation) of every request sent
+        self._lock = threading.Lock()
+
+    def fail(self, operation, *, times=1, fault=s3_error, storage=None):
+        """Fail the next ``times`` ``operation`` requests with ``fault``.
+
+        ``operation`` is botocore's name (``"GetObject"``, ``"HeadObject"``,
+        ``"DeleteObject"``, ``"CopyObject"``, ``"ListObjectsV2"``...) or
+        ``"*"`` for any; ``storage`` limits the rule to one alias
+        (``"default"`` or ``"renditions"``). Return the rule: a dict whose
+        ``failures`` counts down and whose ``seen`` counts the faults served,
+        and which a test may update (``rule["failures"] = 0`` ends an outage).
+        """
+        rule = {
+            "operation": operation,
+            "storage": storage,
+            "failures": times,
+            "fault": fault,
+            "seen": 0,
+        }
+        with self._lock:
+            self.rules.append(rule)
+        return rule
+
+    def operations(self, storage=None):
+        """Return the operations sent so far, of one alias or of both."""
+        return [op for alias, op in self.requests if storage in (None, alias)]
+
+    def before_send(self, alias, request, event_name, **kwargs):
+        operation = event_name.rsplit(".", 1)[-1]
+        with self._lock:
+            self.requests.append((alias, operation))
+            rule = next((r for r in self.rules if _matches(r, alias, operation)), None)
+            if rule is None:
+                return None
+            rule["failures"] -= 1
+            rule["seen"] += 1
+        return rule["fault"](request)
+
+
+def _matches(rule, alias, operation):
+    return (
+        rule["failures"] > 0
+        and rule["operation"] in ("*", operation)
+        and rule["storage"] in (None, alias)
+    )
+
+
 @pytest.fixture
 def faulty_s3(s3, settings, monkeypatch):
-    """S3 on moto whose rendition PUTs fail a set number of times, then succeed.
+    """S3 on moto whose requests from the app fail on demand, then succeed.
 
-    botocore's own retries are off so each fault reaches mediahub once, and
-    the task's backoff sleeps are recorded rather than slept.
+    Every boto3 session django-storages makes (both storage aliases, in any
+    thread, and so also the client ``services.objects`` and the presigned
+    POST use) gets ``S3Faults.before_send`` on its event system, so a fault
+    travels up through botocore, s3transfer and django-storages as a real
+    one would. The test's own ``faulty_s3.client`` is never faulted.
+
+    - ``faulty_s3.fail("GetObject", times=1, fault=s3_timeout, storage="default")``
+      arms a rule; ``faulty_s3.requests`` lists ``(alias, operation)`` sent.
+    - ``faulty_s3.state`` is a standing rule for the renditions' PutObject
+      with no failures yet: ``state.update(failures=2)`` arms it.
+
+    botocore's own retries are off (``AWS_MAX_ATTEMPTS=1``, read by each new
+    session) so each fault reaches mediahub once, and the task's backoff
+    sleeps are recorded rather than slept.
     """
-    options = settings.STORAGES["renditions"]["OPTIONS"]
-    options["client_config"] = Config(retries={"total_max_attempts": 1})
-    settings.STORAGES = {**settings.STORAGES}
-    client = storages["renditions"].connection.meta.client
-    state = {"failures": 0, "fault": s3_error, "seen": 0}
+    from storages.backends.s3 import S3Storage
 
-    def before_send(request, **kwargs):
-        if state["failures"] > 0:
-            state["failures"] -= 1
-            state["seen"] += 1
-            return state["fault"](request)
-        return None
-
-    client.meta.events.register("before-send.s3.PutObject", before_send)
     from transcoder import tasks
 
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+    faults = S3Faults()
+    aliases = {config["BACKEND"]: alias for alias, config in settings.STORAGES.items()}
+    make_session = S3Storage._create_session
+
+    def session_with_faults(storage):
+        session = make_session(storage)
+        backend = f"{type(storage).__module__}.{type(storage).__qualname__}"
+        alias = aliases.get(backend, backend)
+        session.events.register(
+            "before-send.s3", functools.partial(faults.before_send, alias)
+        )
+        return session
+
+    monkeypatch.setattr(S3Storage, "_create_session", session_with_faults)
+    # Storages made from now on, so none holds a client from before the hook.
+    settings.STORAGES = {**settings.STORAGES}
     sleeps = []
     monkeypatch.setattr(tasks.time, "sleep", sleeps.append)
-    s3.state, s3.sleeps = state, sleeps
+    s3.faults, s3.fail = faults, faults.fail
+    s3.requests, s3.operations = faults.requests, faults.operations
+    s3.state = faults.fail("PutObject", times=0, storage="renditions")
+    s3.sleeps = sleeps
     return s3

@@ -117,6 +117,11 @@ def quadrants(
     return image
 
 
+def noisy(size: tuple[int, int] = (300, 200)) -> Image.Image:
+    """Return a photo-like noisy image that compresses poorly."""
+    return Image.merge("RGB", [Image.effect_noise(size, 60 + 10 * i) for i in range(3)])
+
+
 def animation(
     fmt: str = "GIF",
     sizes=((32, 32), (32, 32)),

@@ -1,7 +1,8 @@
 """The template's IAM policy documents, resolved into concrete JSON for scanners.
 
 CloudFormation intrinsics are replaced with the values a stack in one example
-account would give them, with the optional database on or off.
+account would give them, with the optional database and version erasure each
+on or off.
 """
 
 import re
@@ -31,11 +32,13 @@ REFS = {
     "FunctionSecurityGroup": "sg-0ccccccccccccccccc",
     "DatabaseSecret": f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:db-AbCdEf",
     "MediaBucket": "mediahub-dev-media",
+    "ConfigBucket": "mediahub-dev-config",
     "AccessLogBucket": "mediahub-access-logs",
     "Distribution": "E2EXAMPLE0000",
 }
 ATTRIBUTES = {
     ("MediaBucket", "Arn"): "arn:aws:s3:::mediahub-dev-media",
+    ("ConfigBucket", "Arn"): "arn:aws:s3:::mediahub-dev-config",
     ("AccessLogBucket", "Arn"): "arn:aws:s3:::mediahub-access-logs",
 }
 NO_VALUE = object()
@@ -98,13 +101,46 @@ def _sub(value):
     return re.sub(r"\$\{([^}!]+)\}", replace, text)
 
 
-def policy_documents(template, *, with_database):
+def conditions_of(template, *, with_database, with_erasure=None):
+    """Return the value of each of the template's Conditions for these choices.
+
+    ``with_erasure=None`` keeps AllowVersionErasure's default.
+    """
+    parameters = {
+        name: str(spec.get("Default", ""))
+        for name, spec in template["Parameters"].items()
+    }
+    parameters["CreateDatabase"] = "true" if with_database else "false"
+    if with_erasure is not None:
+        parameters["AllowVersionErasure"] = "true" if with_erasure else "false"
+    return {
+        name: _condition(node, parameters)
+        for name, node in template["Conditions"].items()
+    }
+
+
+def _condition(node, parameters):
+    ((key, value),) = node.items()
+    if key == "Fn::Equals":
+        left, right = (
+            parameters[v["Ref"]] if isinstance(v, dict) else v for v in value
+        )
+        return left == right
+    if key == "Fn::Not":
+        return not _condition(value[0], parameters)
+    raise KeyError(f"No evaluation for {key}")
+
+
+def policy_documents(template, *, with_database, with_erasure=None):
     """Return ``{name: document}`` for every IAM and bucket policy in the stack.
 
     Identity policies are keyed ``Resource/PolicyName``, trust policies
-    ``Resource/trust`` and bucket policies ``Resource``.
+    ``Resource/trust`` and bucket policies ``Resource``. Conditions are
+    evaluated from the template itself for the parameters chosen.
     """
-    conditions = {"WithDatabase": with_database, "WithAlarmTopic": False}
+    conditions = conditions_of(
+        template, with_database=with_database, with_erasure=with_erasure
+    )
     documents = {}
     for name, resource in template["Resources"].items():
         condition = resource.get("Condition")

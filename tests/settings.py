@@ -21,9 +21,16 @@ WHITENOISE_AUTOREFRESH = True
 # SQLite's shared in-memory test database refuses a second writer instead of
 # waiting, which live_server's thread plus the browser's parallel uploads hit;
 # a file waits for the lock like a real deployment's database would.
+# The OPTIONS (IMMEDIATE transactions, the lock timeout) are the app's own:
+# the tests run the SQLite that users get. Each run has its own file, so two
+# runs in one checkout never share a database; subprocesses the tests start
+# inherit the name through the environment.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}  # noqa: F405
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 30  # noqa: F405
+    os.environ.setdefault(
+        "MEDIAHUB_TEST_DATABASE",
+        str(VAR_DIR / f"test-{os.getpid()}.sqlite3"),  # noqa: F405
+    )
+    DATABASES["default"]["TEST"] = {"NAME": os.environ["MEDIAHUB_TEST_DATABASE"]}  # noqa: F405
 
 # Most tests want renditions built by the time a request returns; the database
 # queue and its worker have tests of their own (tests/test_worker.py).

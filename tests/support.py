@@ -1,10 +1,17 @@
-"""Small helpers several test modules share: threads racing, ingest in-process."""
+"""Small helpers several test modules share: threads racing, ingest in-process,
+the engine's limits, collection permissions."""
 
 import threading
 from io import StringIO
 
 from django.core.management import call_command
 from django.db import connections
+
+from transcoder import engine
+
+MIB = 1024 * 1024
+# The engine's limits in the pipeline tests: 20 MB and 50 megapixels.
+LIMITS = engine.Limits(max_bytes=20 * MIB, max_pixels=50_000_000)
 
 
 def race(workers, target):
@@ -41,3 +48,19 @@ def run_ingest(*args):
     except SystemExit as e:
         code = e.code
     return code, out.getvalue(), err.getvalue()
+
+
+def grant(group, collection, *actions):
+    """Give ``group`` the ``<action>_asset`` permissions on ``collection``."""
+    from django.contrib.auth.models import Permission
+
+    from transcoder.models import GroupCollectionPermission
+
+    for action in actions:
+        GroupCollectionPermission.objects.create(
+            group=group,
+            collection=collection,
+            permission=Permission.objects.get(
+                content_type__app_label="transcoder", codename=f"{action}_asset"
+            ),
+        )

@@ -1,6 +1,7 @@
 """The JSON API for sites: token auth, signed URLs, embed links."""
 
 import pytest
+from django.contrib.auth.models import User
 
 from transcoder import services
 from transcoder.models import ApiToken, Asset
@@ -139,11 +140,11 @@ def test_search_covers_file_names_and_updated_since(client, asset, token):
     )
 
 
-def test_scopes_limit_what_a_token_does(client, asset):
+def test_scopes_limit_what_a_token_does(client, asset, admin_user):
     """A read token cannot write; a write-only token cannot read."""
-    reader = services.api_token_issue(token=ApiToken(name="r"))
+    reader = services.api_token_issue(token=ApiToken(name="r"), user=admin_user)
     write_only = services.api_token_issue(
-        token=ApiToken(name="w", scope_read=False, scope_write=True)
+        token=ApiToken(name="w", scope_read=False, scope_write=True), user=admin_user
     )
     url = f"/api/assets/{asset.pk}/"
     patch = client.patch(
@@ -411,19 +412,22 @@ def test_token_writes_need_no_csrf_token(asset, writer):
     assert response.status_code == 200 and response.json()["title"] == "New"
 
 
-def test_upload_needs_a_token_with_an_owner(client, presets):
-    """Upload keys are bound to a user, so a token nobody owns cannot start one."""
+def test_upload_needs_a_token_with_an_owner(client, presets, stored_files):
+    """Upload keys are bound to a user: a token whose creator was deleted is a 401."""
+    gone = User.objects.create_user("gone", is_staff=True, is_superuser=True)
     orphan = services.api_token_issue(
-        token=ApiToken(name="orphan", scope_read=True, scope_write=True)
+        token=ApiToken(name="orphan", scope_read=True, scope_write=True), user=gone
     )
+    gone.delete()
     made = client.post(
         "/api/uploads/",
         {"content_type": "image/jpeg"},
         content_type="application/json",
         headers=_auth(orphan),
     )
-    assert made.status_code == 403
-    assert "owner is gone" in made.json()["error"]
+    assert made.status_code == 401
+    assert "no longer works" in made.json()["error"]
+    assert stored_files() == [] and ApiToken.objects.get().last_used_at is None
 
 
 # --- tags and decorative (the asset library) ----------------------------------

@@ -1,19 +1,17 @@
 """A collection-restricted editor in Chromium: their home, list and uploads only."""
 
 import re
-from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Group, User
 
+from tests.fixtures_browser import SCREENSHOTS
 from tests.images import encode, quadrants
-from tests.test_permissions import _grant
+from tests.support import grant
 from transcoder import services
 from transcoder.models import Asset, Collection, root_collection
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 
 
 @pytest.fixture
@@ -24,7 +22,7 @@ def editor_page(page, live_server, presets):
     services.collection_create(parent=marketing, name="Events")
     sales = services.collection_create(parent=root, name="Sales")
     group = Group.objects.create(name="Marketing editors")
-    _grant(group, marketing, "view", "add", "change", "delete")
+    grant(group, marketing, "view", "add", "change", "delete")
     user = User.objects.create_user("mkt", password="password", is_staff=True)
     user.groups.add(group)
     for name, collection in [("Campaign", marketing), ("Forecast", sales)]:

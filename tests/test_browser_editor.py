@@ -55,14 +55,18 @@ def test_upload_shows_processing_then_ready_with_the_worker(
     assert "3 ready" in admin_page.inner_text("td.field-rendition_status")
 
 
-def test_preset_save_on_200_assets_answers_within_a_second(
+def test_preset_save_on_200_assets_queues_one_task(
     admin_page, live_server, db_backend, presets
 ):
-    """Saving a preset over 200 assets queues one task and answers at once."""
+    """Saving a preset over 200 assets queues one task and builds nothing itself.
+
+    How fast it answers is measured by ``make bench`` (bench/bench_admin.py).
+    """
     from django_tasks_db.models import DBTaskResult
 
     asset_rows(200)
     DBTaskResult.objects.all().delete()
+    renditions = sorted(Rendition.objects.values_list("pk", "status", "name"))
     card = Preset.objects.get(slug="card")
     admin_page.goto(f"{live_server.url}/admin/transcoder/preset/{card.pk}/change/")
     admin_page.fill("#id_width", "250")
@@ -70,13 +74,12 @@ def test_preset_save_on_200_assets_answers_within_a_second(
         lambda r: r.request.method == "POST" and "/preset/" in r.url
     ) as saved:
         admin_page.click("input[name=_save]")
-    timing = saved.value.request.timing
-    server_ms = timing["responseStart"] - timing["requestStart"]
-    assert 0 < server_ms < 1000, timing
+    assert saved.value.status == 302
     message = admin_page.inner_text(".messagelist")
     assert "Rebuilding 200 renditions of 200 images." in message
     assert DBTaskResult.objects.count() == 1
     assert RebuildJob.objects.latest("created_at").total_assets == 200
+    assert sorted(Rendition.objects.values_list("pk", "status", "name")) == renditions
 
 
 def _boxes(page):

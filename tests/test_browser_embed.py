@@ -6,8 +6,8 @@ page.route would disable the HTTP cache, so the page is served for real.)
 """
 
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import SimpleNamespace
 
 import pytest
 
@@ -43,6 +43,19 @@ def site():
     yield server
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture
+def server_clock(monkeypatch):
+    """Pin the clock mediahub signs and checks URLs with; the test moves it.
+
+    live_server runs in this process, so its views read the same clock.
+    """
+    from transcoder import delivery
+
+    clock = SimpleNamespace(now=1_800_000_000 + 10.0)  # early in a signing window
+    monkeypatch.setattr(delivery, "time", SimpleNamespace(time=lambda: clock.now))
+    return clock
 
 
 @pytest.fixture
@@ -113,7 +126,7 @@ def _load(page, url, seen):
 
 
 def test_second_page_load_takes_images_from_the_browser_cache(
-    page, live_server, site, hero
+    page, live_server, site, hero, server_clock
 ):
     """Two loads of a page on another origin: the same signed URLs, the second
     time from the browser's cache; Chromium's Accept gets AVIF; a site key with
@@ -135,7 +148,7 @@ def test_second_page_load_takes_images_from_the_browser_cache(
     accepts = [seen["sent"].get(i, {}).get("accept", "") for i in embed_ids]
     assert accepts and all("image/avif" in a for a in accepts), accepts
 
-    time.sleep(2)  # a per-second expiry would now give other URLs
+    server_clock.now += 2  # a per-second expiry would now give other URLs
     second = _load(page, f"{site.url}/", seen)
     assert set(second) == set(first), "the signed URLs changed between loads"
     # From the HTTP (disk) cache, or the whole redirect chain from memory.

@@ -1,18 +1,16 @@
 """The asset library in Chromium: the grid, its toggle and a bulk "Add tags"."""
 
 import re
-from pathlib import Path
 
 import pytest
 
-from tests.fixtures_browser import serious_violations
+from tests.fixtures_browser import SCREENSHOTS, serious_violations
 from tests.images import encode, quadrants
 from transcoder import services
 from transcoder.models import Asset
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 LIST = "/admin/transcoder/asset/"
 
 

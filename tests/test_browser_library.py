@@ -1,18 +1,15 @@
 """The library in Chromium: a duplicate upload, replace and restore, usage on delete."""
 
-from pathlib import Path
-
 import pytest
 from django.utils import timezone
 
 from tests.conftest import ORIENTATION_PHOTOS
+from tests.fixtures_browser import SCREENSHOTS
 from tests.images import make_image
 from transcoder import services
 from transcoder.models import Asset, AssetVersion, UsageDay
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-SCREENSHOTS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
 
 
 def test_duplicate_upload_says_so_and_upload_anyway_works(

@@ -7,7 +7,8 @@ import pytest
 from PIL import Image, ImageChops, ImageFilter, ImageStat
 
 from tests import images
-from tests.test_engine import LIMITS, noisy
+from tests.images import noisy
+from tests.support import LIMITS
 from transcoder import cascade, engine
 from transcoder.specs import RenditionSpec
 

@@ -246,6 +246,7 @@ def test_cloudfront_signatures_are_memoized_per_window(
     s3_cloudfront, signed_rendition, settings, monkeypatch
 ):
     """A second page of the same renditions in a window signs nothing again."""
+    settings.MEDIAHUB_URL_TTL = 900
     signer = storages["renditions"].cloudfront_signer
     calls = []
     original = signer.generate_presigned_url
@@ -256,13 +257,14 @@ def test_cloudfront_signatures_are_memoized_per_window(
 
     monkeypatch.setattr(signer, "generate_presigned_url", counting)
     rows = list(signed_rendition.asset.renditions.all())
-    now = time.time()
+    # A pinned clock: two renders a second apart never straddle a window edge.
+    now = 1_800_000_000 - 1_800_000_000 % 900 + 100
     first = [delivery.rendition_url(r, now=now) for r in rows]
     assert len(calls) == len(rows) == 3
     assert [delivery.rendition_url(r, now=now + 1) for r in rows] == first
     assert len(calls) == 3
     for url in first:
-        verify_canned_url(url, s3_cloudfront.key.public_key)
+        verify_canned_url(url, s3_cloudfront.key.public_key, now=now + 1)
 
 
 # --- AWS's cross-SDK vectors, through the signer the app builds -----------------

@@ -1,8 +1,8 @@
 """Two workers building the same renditions at once: one row and one object each.
 
-Real threads, each with its own database connection, on PostgreSQL. SQLite
-serialises writers with a file lock, so there the race cannot happen and the
-tests are skipped.
+Real threads, each with its own database connection. PostgreSQL runs them
+side by side; SQLite serialises the writers with its file lock (IMMEDIATE
+transactions), and the outcome must be the same on both.
 """
 
 import time
@@ -14,16 +14,7 @@ from tests.support import race
 from transcoder import engine, services
 from transcoder.models import Rendition, RenditionStatus
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
-
-
-@pytest.fixture(autouse=True)
-def _postgres_only():
-    if connection.vendor != "postgresql":
-        pytest.skip(
-            "needs PostgreSQL: SQLite locks the whole database per writer, so "
-            "two workers never race (set DATABASE_URL=postgres://...)"
-        )
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_two_workers_make_one_row_and_one_object(
@@ -68,6 +59,11 @@ def test_racing_get_or_create_of_rows_makes_one(presets, jpeg):
     assert Rendition.objects.filter(asset=asset, preset=preset).count() == 2
 
 
+@pytest.mark.postgres
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="kills a server backend; SQLite has no server (the PostgreSQL pass runs it)",
+)
 def test_task_retry_reconnects_after_the_database_drops_it(presets, jpeg):
     """A killed connection is replaced between attempts: the renditions get built."""
     from transcoder.tasks import generate_renditions

@@ -321,3 +321,88 @@ def test_deleted_asset_is_gone_and_unknown_asset_is_not_found(client, hero):
     services.asset_delete(asset=hero)
     assert client.get(f"/e/{asset_id}/hero/").status_code == 410
     assert client.get(f"/e/{uuid.uuid4()}/hero/").status_code == 404
+
+
+# --- Originals download with the sniffed format's extension and type ---------
+
+POLYGLOT_HTML = b"<html><body><script>alert(document.domain)</script></body></html>"
+
+
+@pytest.fixture
+def polyglot():
+    """A real JPEG whose comment segment is an HTML page (browsers sniff HTML)."""
+    from tests.images import make_image
+
+    data = make_image("JPEG", size=(64, 48), comment=POLYGLOT_HTML)
+    assert POLYGLOT_HTML in data[:400]
+    return data
+
+
+@pytest.mark.parametrize(
+    ("filename", "fmt", "expected"),
+    [
+        ("invoice.html", "jpeg", "invoice.jpg"),
+        ("Été à Paris.jpg", "jpeg", "Été à Paris.jpg"),
+        ("photo.JPEG", "jpeg", "photo.jpg"),
+        ("scan.tiff", "tiff", "scan.tif"),
+        ("pic.png", "webp", "pic.webp"),
+        ("iPhone.HEIC", "heif", "iPhone.heic"),
+        ("report.pdf.svg", "png", "report.pdf.png"),
+        ("../../etc/passwd", "png", "passwd.png"),
+        ("C:\\Users\\me\\evil.html", "gif", "evil.gif"),
+        ("\u202egpj.html", "png", "_gpj.png"),  # right-to-left override
+        ("line\r\nbreak.html", "png", "line__break.png"),
+        ("x\x00.html", "jpeg", "x_.jpg"),
+        ("a;b\"c'd.html", "jpeg", "a_b_c'd.jpg"),
+        (".htaccess", "png", "image.png"),
+        ("...", "png", "image.png"),
+        ("  . .png", "png", "image.png"),
+        ("a" * 300 + ".html", "jpeg", "a" * 100 + ".jpg"),
+        ("", "jpeg", "0123456789abcdef.jpg"),  # no name: the stored one
+    ],
+)
+def test_download_name_keeps_the_stem_and_takes_the_sniffed_extension(
+    filename, fmt, expected
+):
+    """The uploader's stem, made plain, then always the sniffed format's extension."""
+    from transcoder.models import Asset
+
+    asset = Asset(
+        original_filename=filename,
+        format=fmt,
+        original="originals/00000000-0000-4000-8000-000000000000/0123456789abcdef.jpg",
+    )
+    assert delivery.original_download_name(asset) == expected
+
+
+def test_a_polyglot_uploaded_as_html_downloads_as_jpeg(admin_client, presets, polyglot):
+    """invoice.html (a JPEG that is also a page) downloads as image/jpeg invoice.jpg."""
+    asset = services.asset_create(content=polyglot, filename="invoice.html")
+    assert asset.original_filename == "invoice.html"  # the record keeps what was said
+    response = admin_client.get(f"/admin/transcoder/asset/{asset.pk}/original/")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/jpeg"
+    assert response["Content-Disposition"] == 'attachment; filename="invoice.jpg"'
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert "sandbox" in response["Content-Security-Policy"]
+    assert b"".join(response.streaming_content) == polyglot  # untouched
+
+
+def test_on_s3_the_polyglot_downloads_as_jpeg_too(s3, admin_client, presets, polyglot):
+    """The presigned URL makes S3 answer with the sniffed type and the .jpg name."""
+    import urllib.request
+
+    asset = services.asset_create(content=polyglot, filename="invoice.html")
+    response = admin_client.get(f"/admin/transcoder/asset/{asset.pk}/original/")
+    assert response.status_code == 302
+    query = parse_qs(urlsplit(response["Location"]).query)
+    assert query["response-content-type"] == ["image/jpeg"]
+    assert query["response-content-disposition"] == [
+        'attachment; filename="invoice.jpg"'
+    ]
+    with urllib.request.urlopen(response["Location"], timeout=10) as fetched:  # noqa: S310
+        assert fetched.headers["Content-Type"] == "image/jpeg"
+        assert fetched.headers["Content-Disposition"] == (
+            'attachment; filename="invoice.jpg"'
+        )
+        assert fetched.read() == polyglot

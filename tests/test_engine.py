@@ -7,7 +7,6 @@ import io
 import os
 import subprocess
 import sys
-import time
 import zipfile
 from pathlib import Path
 
@@ -16,11 +15,11 @@ from PIL import Image, ImageChops, ImageCms, ImageFile, ImageOps, ImageStat
 from PIL.PngImagePlugin import PngInfo
 
 from tests import images
+from tests.images import noisy
+from tests.support import LIMITS, MIB
 from transcoder import engine
 from transcoder.specs import RenditionSpec
 
-MIB = 1024 * 1024
-LIMITS = engine.Limits(max_bytes=20 * MIB, max_pixels=50_000_000)
 HINT = r"upload a JPEG, PNG, WebP, AVIF, GIF or TIFF image\.$"
 SHARED_DIR = Path(
     os.environ.get("MEDIAHUB_SHARED_DIR")
@@ -227,21 +226,22 @@ def test_file_over_the_byte_limit_is_refused_with_both_sizes():
 
 
 def test_header_pixel_bomb_is_refused_before_decoding(monkeypatch):
-    """A tiny PNG claiming 100000 x 100000 pixels is refused fast, undecoded."""
+    """A tiny PNG claiming 100000 x 100000 pixels is refused without decoding.
+
+    How fast is measured by ``make bench`` (bench/bench_memory.py), not here.
+    """
 
     def no_decoding(self):
         raise AssertionError("the engine started decoding")
 
     monkeypatch.setattr(ImageFile.ImageFile, "load", no_decoding)
     data = images.png_claiming_size(100_000, 100_000)
-    started = time.perf_counter()
     with pytest.raises(
         engine.TooManyPixelsError,
         match=r"^The image is 100000 × 100000 pixels \(10,000 megapixels\); "
         r"the limit is 50 megapixels\.$",
     ):
         engine.inspect(data, LIMITS)
-    assert time.perf_counter() - started < 0.5
 
 
 @pytest.mark.parametrize(
@@ -320,11 +320,6 @@ def test_too_many_frames_are_refused(fmt):
 
 
 # -- damage -----------------------------------------------------------------
-
-
-def noisy(size=(300, 200)):
-    """Return a photo-like noisy image that compresses poorly."""
-    return Image.merge("RGB", [Image.effect_noise(size, 60 + 10 * i) for i in range(3)])
 
 
 @pytest.mark.parametrize("fmt", ["JPEG", "PNG", "GIF", "TIFF", "WEBP", "AVIF", "HEIF"])

@@ -136,10 +136,12 @@ def test_parameters_take_the_public_key_and_admin_origin(template):
     )
 
 
-def _role(with_database):
+def _role(with_database, with_erasure=None):
     from tests.infra_policies import load_template, policy_documents
 
-    documents = policy_documents(load_template(), with_database=with_database)
+    documents = policy_documents(
+        load_template(), with_database=with_database, with_erasure=with_erasure
+    )
     return {
         name.split("/", 1)[1]: doc
         for name, doc in documents.items()
@@ -165,6 +167,8 @@ def _grants(role):
 
 
 MEDIA = "arn:aws:s3:::mediahub-dev-media"
+CONFIG = "arn:aws:s3:::mediahub-dev-config"
+LOG_BUCKET = "arn:aws:s3:::mediahub-access-logs"
 FUNCTION = "arn:aws:lambda:eu-west-1:123456789012:function:mediahub-dev"
 LOGS = (
     "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/mediahub-dev"
@@ -172,13 +176,13 @@ LOGS = (
 )
 OBJECT_GRANTS = {
     (action, f"{MEDIA}/{prefix}/*")
-    for action in (
-        "s3:GetObject",
-        "s3:PutObject",
-        "s3:DeleteObject",
-        "s3:DeleteObjectVersion",
-    )
+    for action in ("s3:GetObject", "s3:PutObject", "s3:DeleteObject")
     for prefix in ("originals", "renditions", "uploads")
+}
+ERASURE_GRANTS = {
+    ("s3:DeleteObjectVersion", f"{MEDIA}/originals/*"),
+    ("s3:DeleteObjectVersion", f"{MEDIA}/renditions/*"),
+    ("s3:ListBucketVersions", MEDIA),
 }
 
 
@@ -186,7 +190,6 @@ def test_role_grants_exactly_what_the_code_uses():
     """Named actions on the three prefixes, remote_env, itself and its logs."""
     assert _grants(_role(False)) == OBJECT_GRANTS | {
         ("s3:ListBucket", MEDIA),
-        ("s3:ListBucketVersions", MEDIA),
         ("s3:GetObject", "arn:aws:s3:::mediahub-dev-config/remote_env.json"),
         ("lambda:InvokeFunction", FUNCTION),
         ("logs:CreateLogStream", LOGS),
@@ -220,12 +223,84 @@ def test_role_listing_stays_inside_the_three_prefixes():
     }
 
 
-def test_role_is_assumed_by_lambda_and_api_gateway_only():
-    """Lambda runs it; Zappa's REST API integration invokes with it as credentials."""
+@pytest.mark.parametrize("with_database", [False, True], ids=["no-db", "with-db"])
+@pytest.mark.parametrize("with_erasure", [False, True], ids=["keep", "erase"])
+def test_version_erasure_is_granted_only_when_the_parameter_is_on(
+    with_database, with_erasure
+):
+    """DeleteObjectVersion and ListBucketVersions exist only with erasure on."""
+    grants = _grants(_role(with_database, with_erasure))
+
+    erasure = {g for g in grants if g[0] in {a for a, _ in ERASURE_GRANTS}}
+    assert erasure == (ERASURE_GRANTS if with_erasure else set())
+    assert grants - erasure == _grants(_role(with_database, not with_erasure)) - (
+        ERASURE_GRANTS
+    )
+
+
+def test_version_erasure_is_off_by_default(template):
+    """A stack deployed with the defaults cannot erase versions."""
+    assert template["Parameters"]["AllowVersionErasure"]["Default"] == "false"
+    assert not {g for g in _grants(_role(False)) if "Version" in g[0]}
+    assert not {g for g in _grants(_role(True)) if "Version" in g[0]}
+
+
+def test_listing_versions_for_erasure_stays_inside_originals_and_renditions():
+    """With erasure on, versions may be listed under the two erasable prefixes only."""
+    (listing,) = [
+        s
+        for s in _role(False, True)["media"]["Statement"]
+        if s["Sid"] == "ListVersionsToErase"
+    ]
+    assert listing["Condition"] == {
+        "StringLike": {"s3:prefix": ["originals/*", "renditions/*"]}
+    }
+
+
+def test_role_trusts_lambda_and_this_accounts_api_gateway_only():
+    """Lambda runs it; API Gateway may assume it only for this account's APIs.
+
+    Zappa 0.63's REST API (v1) integration calls the function with the role
+    as its credentials and adds no resource-based permission, so the trust
+    stays, conditioned on this account and its execute-api ARNs.
+    """
     trust = _role(False)["trust"]
-    principals = {s["Principal"]["Service"] for s in trust["Statement"]}
-    assert principals == {"lambda.amazonaws.com", "apigateway.amazonaws.com"}
+    by_service = {s["Principal"]["Service"]: s for s in trust["Statement"]}
+    assert set(by_service) == {"lambda.amazonaws.com", "apigateway.amazonaws.com"}
     assert {s["Action"] for s in trust["Statement"]} == {"sts:AssumeRole"}
+    assert "Condition" not in by_service["lambda.amazonaws.com"]
+    assert by_service["apigateway.amazonaws.com"]["Condition"] == {
+        "StringEqualsIfExists": {"aws:SourceAccount": "123456789012"},
+        "ArnLikeIfExists": {
+            "aws:SourceArn": "arn:aws:execute-api:eu-west-1:123456789012:*"
+        },
+    }
+
+
+def test_every_bucket_refuses_plain_http(resources):
+    """Each bucket, the remote_env one included, has a policy denying non-TLS."""
+    from tests.infra_policies import load_template, policy_documents
+
+    documents = policy_documents(load_template(), with_database=False)
+    buckets = {n for n, r in resources.items() if r["Type"] == "AWS::S3::Bucket"}
+    assert buckets == {"MediaBucket", "ConfigBucket", "AccessLogBucket"}
+    policies = {
+        resources[n]["Properties"]["Bucket"]["Ref"]: n
+        for n, r in resources.items()
+        if r["Type"] == "AWS::S3::BucketPolicy"
+    }
+    assert set(policies) == buckets
+    for bucket, policy in policies.items():
+        (deny,) = [s for s in documents[policy]["Statement"] if s["Effect"] == "Deny"]
+        arn = {"MediaBucket": MEDIA, "ConfigBucket": CONFIG}.get(bucket, LOG_BUCKET)
+        assert deny == {
+            "Sid": "DenyPlainHttp",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:*",
+            "Resource": [arn, f"{arn}/*"],
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        }, bucket
 
 
 def test_stages_use_the_stack_role_with_reserved_concurrency():
@@ -246,10 +321,12 @@ def test_stages_use_the_stack_role_with_reserved_concurrency():
 
 
 def test_versioning_stays_and_old_versions_still_expire(resources):
-    """Versioning guards against accidents; erasure deletes versions on purpose."""
+    """Versioning guards against accidents; only opted-in erasure deletes versions."""
     bucket = resources["MediaBucket"]["Properties"]
     assert bucket["VersioningConfiguration"] == {"Status": "Enabled"}
-    assert ("s3:DeleteObjectVersion", f"{MEDIA}/originals/*") in _grants(_role(False))
+    original = ("s3:DeleteObjectVersion", f"{MEDIA}/originals/*")
+    assert original not in _grants(_role(False))
+    assert original in _grants(_role(False, with_erasure=True))
 
 
 def test_database_scales_to_zero_behind_a_proxy(resources):
@@ -290,3 +367,38 @@ def test_alarms_watch_failed_renditions_errors_and_throttles(resources):
         m["MetricStat"]["Metric"]["MetricName"] for m in metrics if "MetricStat" in m
     }
     assert names == {"Errors", "Throttles"}
+
+
+def test_zappa_rest_api_needs_the_api_gateway_trust(monkeypatch, tmp_path):
+    """Zappa 0.63 sets role_arn as each integration's credentials, no permission.
+
+    Its REST API (v1) template makes API Gateway assume the function's role
+    to invoke it, and adds no ``AWS::Lambda::Permission`` for API Gateway: the
+    conditioned trust is what keeps the API working. Should a Zappa upgrade
+    switch to a resource-based permission, this fails and the trust can go.
+    """
+    from zappa.cli import ZappaCLI
+
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "missing"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "missing"))
+    cli = ZappaCLI()
+    cli.api_stage = "dev"
+    cli.load_settings(str(ROOT / "zappa_settings.json"))
+    cli.zappa.create_stack_template(
+        lambda_arn=FUNCTION,
+        lambda_name="mediahub-dev",
+        api_key_required=False,
+        iam_authorization=False,
+        authorizer=None,
+        apigateway_version=cli.apigateway_version,
+        stage_name="dev",
+    )
+
+    stack = json.loads(cli.zappa.cf_template.to_json())["Resources"]
+    methods = [r for r in stack.values() if r["Type"] == "AWS::ApiGateway::Method"]
+    assert cli.apigateway_version == "v1"
+    assert methods
+    assert {m["Properties"]["Integration"]["Credentials"] for m in methods} == {
+        "arn:aws:iam::ACCOUNT_ID:role/mediahub-dev-lambda"
+    }
+    assert not [r for r in stack.values() if r["Type"] == "AWS::Lambda::Permission"]

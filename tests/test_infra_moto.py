@@ -31,10 +31,12 @@ def _document(value):
         return ast.literal_eval(value)
 
 
-@pytest.fixture
-def role_stack(moto_endpoint):
-    """Deploy the role part of the template to moto; return (iam, outputs)."""
+@pytest.fixture(params=[False, True], ids=["keep-versions", "erase-versions"])
+def role_stack(request, moto_endpoint):
+    """Deploy the role part of the template to moto; return (iam, stack, erasure)."""
     import boto3
+
+    erasure = request.param
 
     template = load_template()
     role_part = {
@@ -53,22 +55,35 @@ def role_stack(moto_endpoint):
         StackName=name,
         TemplateBody=json.dumps(role_part),
         Parameters=[
-            {"ParameterKey": k, "ParameterValue": v} for k, v in PARAMETERS.items()
+            {"ParameterKey": k, "ParameterValue": v}
+            for k, v in {
+                **PARAMETERS,
+                "AllowVersionErasure": "true" if erasure else "false",
+            }.items()
         ],
         Capabilities=["CAPABILITY_NAMED_IAM"],
     )
     (stack,) = cfn.describe_stacks(StackName=name)["Stacks"]
-    yield boto3.client("iam", endpoint_url=moto_endpoint), stack
+    yield boto3.client("iam", endpoint_url=moto_endpoint), stack, erasure
     cfn.delete_stack(StackName=name)
+    # The log group is retained on purpose; the next stack makes it again.
+    logs = boto3.client("logs", endpoint_url=moto_endpoint)
+    logs.delete_log_group(logGroupName="/aws/lambda/mediahub-dev")
 
 
 def test_moto_creates_the_role_the_template_describes(role_stack):
-    """The created role's policies equal the template's, resolved independently."""
-    iam, stack = role_stack
+    """The created role's policies equal the template's, resolved independently.
+
+    moto evaluates the AllowVersionErasure Condition itself, so this also
+    checks that DeleteObjectVersion comes and goes with the parameter.
+    """
+    iam, stack, erasure = role_stack
     assert stack["StackStatus"] == "CREATE_COMPLETE"
     (output,) = stack["Outputs"]
     assert output["OutputValue"].endswith(":role/mediahub-dev-lambda")
-    expected = policy_documents(load_template(), with_database=False)
+    expected = policy_documents(
+        load_template(), with_database=False, with_erasure=erasure
+    )
 
     names = iam.list_role_policies(RoleName="mediahub-dev-lambda")["PolicyNames"]
     created = {}
@@ -84,6 +99,9 @@ def test_moto_creates_the_role_the_template_describes(role_stack):
 
     assert sorted(names) == ["media", "runtime"]
     assert created == {k: v for k, v in expected.items() if k in created}
+    actions = json.dumps(created["LambdaRole/media"])
+    assert ("s3:DeleteObjectVersion" in actions) is erasure
+    assert ("s3:ListBucketVersions" in actions) is erasure
     role = iam.get_role(RoleName="mediahub-dev-lambda")["Role"]
     trust = _document(role["AssumeRolePolicyDocument"])
     assert trust == expected["LambdaRole/trust"]

@@ -50,23 +50,29 @@ def _checkov(path):
     return report["summary"], report["results"]
 
 
-def _with_database_by_default(tmp_path):
-    """Return a copy of the template whose CreateDatabase defaults to true.
+def _with_options_on_by_default(tmp_path):
+    """Return a copy of the template whose database and erasure default to on.
 
-    checkov leaves out resources whose Condition is false under the defaults.
+    checkov leaves out resources and statements whose Condition is false under
+    the defaults.
     """
     text = TEMPLATE.read_text()
-    old = 'CreateDatabase:\n    Type: String\n    Default: "false"'
-    assert old in text
+    for parameter in ("CreateDatabase", "AllowVersionErasure"):
+        old = f'{parameter}:\n    Type: String\n    Default: "false"'
+        assert old in text
+        text = text.replace(old, old.replace('"false"', '"true"'))
     path = tmp_path / "template.yaml"
-    path.write_text(text.replace(old, old.replace('"false"', '"true"')))
+    path.write_text(text)
     return path
 
 
-@pytest.mark.parametrize("database", [False, True], ids=["no-db", "with-db"])
-def test_checkov_finds_no_failure(tmp_path, database):
+@pytest.mark.parametrize(
+    "options_on", [False, True], ids=["defaults", "with-db-and-erasure"]
+)
+def test_checkov_finds_no_failure(tmp_path, options_on):
     """Every checkov check passes, or is skipped in the template with a reason."""
-    path = _with_database_by_default(tmp_path) if database else TEMPLATE
+    database = options_on
+    path = _with_options_on_by_default(tmp_path) if options_on else TEMPLATE
 
     summary, results = _checkov(path)
 
@@ -103,8 +109,9 @@ def _parliament(documents):
     return json.loads(result.stdout)
 
 
+@pytest.mark.parametrize("erasure", [False, True], ids=["keep", "erase"])
 @pytest.mark.parametrize("database", [False, True], ids=["no-db", "with-db"])
-def test_parliament_finds_nothing_in_the_policies(database):
+def test_parliament_finds_nothing_in_the_policies(database, erasure):
     """Identity and bucket policies, resolved for one account, have no finding.
 
     Trust policies are left out: parliament 1.6 reads every statement as an
@@ -113,13 +120,18 @@ def test_parliament_finds_nothing_in_the_policies(database):
     documents = {
         name: doc
         for name, doc in policy_documents(
-            load_template(), with_database=database
+            load_template(), with_database=database, with_erasure=erasure
         ).items()
         if not name.endswith("/trust")
     }
-    assert {"LambdaRole/media", "LambdaRole/runtime", "MediaBucketPolicy"} <= set(
-        documents
-    )
+    assert {
+        "LambdaRole/media",
+        "LambdaRole/runtime",
+        "MediaBucketPolicy",
+        "ConfigBucketPolicy",
+        "AccessLogBucketPolicy",
+    } <= set(documents)
+    assert ("s3:DeleteObjectVersion" in json.dumps(documents)) is erasure
 
     assert _parliament(documents) == {name: [] for name in documents}
 

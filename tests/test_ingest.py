@@ -3,6 +3,8 @@
 import json
 import subprocess
 import sys
+import threading
+import warnings
 from pathlib import Path
 
 import pytest
@@ -127,17 +129,35 @@ def test_ingest_runs_as_a_command_without_traceback(tmp_path):
     assert result["status"] == "rejected" and "empty" in result["error"]
 
 
-def test_ingest_jobs_builds_every_file_with_several_processes(tmp_path, presets):
-    """--jobs 3 imports each file once, in child processes, with all renditions."""
+def test_ingest_jobs_builds_every_file_with_several_processes(
+    tmp_path, presets, media_root
+):
+    """--jobs 3 imports each file once, in child processes, with all renditions.
+
+    This process runs a thread meanwhile, and the children are not forked
+    from it (Python warns that such a fork may deadlock; here that is an
+    error). They run with its settings: its test database and media root.
+    """
     paths = []
     for i in range(4):
         path = tmp_path / f"{i}.png"
         path.write_bytes(make_image("PNG", size=(200 + i, 150)))
         paths.append(str(path))
     (tmp_path / "bad.jpg").write_bytes(b"<svg xmlns='http://www.w3.org/2000/svg'/>")
-    code, out, _ = run_ingest(
-        "--json", "--jobs", "3", *paths, str(tmp_path / "bad.jpg")
-    )
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings(
+                "error", "This process .* is multi-threaded", DeprecationWarning
+            )
+            code, out, _ = run_ingest(
+                "--json", "--jobs", "3", *paths, str(tmp_path / "bad.jpg")
+            )
+    finally:
+        stop.set()
+        thread.join()
     results = json.loads(out)
     assert code == 1
     assert [r["file"] for r in results] == [*paths, str(tmp_path / "bad.jpg")]
@@ -146,6 +166,8 @@ def test_ingest_jobs_builds_every_file_with_several_processes(tmp_path, presets)
     for asset in Asset.objects.all():
         assert set(asset.renditions.values_list("status", flat=True)) == {"ready"}
         assert asset.renditions.count() == 3
+        for rendition in asset.renditions.all():
+            assert (media_root / rendition.name).is_file()
 
 
 def test_ingest_jobs_must_be_at_least_one(tmp_path):

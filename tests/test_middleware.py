@@ -1,12 +1,13 @@
 """Body caps: nobody who is not signed in gets a large body read, let alone spooled."""
 
 import io
+import json
 import os
 
 import pytest
 from django.core.files import uploadhandler
 from django.core.handlers.wsgi import WSGIHandler
-from django.test import Client, RequestFactory
+from django.test import RequestFactory
 from django.urls import reverse
 from PIL import Image
 
@@ -84,29 +85,37 @@ def spooled(monkeypatch):
 CSRF_COOKIE = "csrftoken=" + "a" * 32
 
 
-def _post(path, body, **headers):
-    """Send a POST through Django's real WSGI handler and every middleware."""
+def _send(method, path, body, **headers):
+    """Send a request through Django's real WSGI handler and every middleware.
+
+    Return the status, the headers (lower-case names) and the body.
+    """
     headers["HTTP_COOKIE"] = "; ".join(
         filter(None, [CSRF_COOKIE, headers.get("HTTP_COOKIE")])
     )
+    headers.setdefault("CONTENT_TYPE", f"multipart/form-data; boundary={BOUNDARY}")
     environ = RequestFactory()._base_environ(
-        PATH_INFO=path,
-        REQUEST_METHOD="POST",
-        CONTENT_TYPE=f"multipart/form-data; boundary={BOUNDARY}",
-        **headers,
+        PATH_INFO=path, REQUEST_METHOD=method, **headers
     )
     environ["wsgi.input"] = body
     if "CONTENT_LENGTH" not in headers:
         environ["CONTENT_LENGTH"] = str(body.length)
-    status = []
+    started = []
 
     def start_response(line, response_headers, exc_info=None):
-        status.append(int(line.split()[0]))
+        started.append((int(line.split()[0]), response_headers))
 
     response = WSGIHandler()(environ, start_response)
     content = b"".join(response)
     response.close()
-    return status[0], content
+    status, response_headers = started[0]
+    return status, {k.lower(): v for k, v in response_headers}, content
+
+
+def _post(path, body, **headers):
+    """POST through the real handler; return the status and the body."""
+    status, _, content = _send("POST", path, body, **headers)
+    return status, content
 
 
 def test_anonymous_large_post_to_login_is_refused_unread(spooled):
@@ -219,20 +228,125 @@ def test_signed_in_body_under_the_limit_is_read(admin_client, settings, spooled)
     assert body.position == body.length and len(spooled) == 1
 
 
-def test_api_token_lifts_the_anonymous_cap():
-    """A request with an active API token is not anonymous; a bad token is."""
-    key = services.api_token_issue(token=ApiToken(name="site"))
-    with_token = Client().post(
-        "/api/assets/",
-        data=b"x" * (200 * 1024),
-        content_type="application/octet-stream",
-        HTTP_AUTHORIZATION=f"Bearer {key}",
+# --- API tokens: a larger body only for uploads, with the write scope ---------
+
+SITE = "https://site.example"
+
+
+@pytest.fixture
+def tokens(admin_user, settings):
+    """A read token and a write token of the same user; CORS allows SITE."""
+    settings.CORS_ALLOWED_ORIGINS = [SITE]
+    return {
+        "read": services.api_token_issue(
+            token=ApiToken(name="read", created_by=admin_user)
+        ),
+        "write": services.api_token_issue(
+            token=ApiToken(name="write", scope_write=True, created_by=admin_user)
+        ),
+        "bad": "not-a-key",
+    }
+
+
+@pytest.mark.parametrize("scope", ["read", "write"])
+@pytest.mark.parametrize(
+    "path", ["/admin/login/", "/admin/transcoder/asset/upload/file/", "/e/x/y/"]
+)
+def test_a_token_does_not_lift_the_cap_outside_the_api(tokens, scope, path, spooled):
+    """1 MiB with any token to a page: 413 before a byte is read or spooled."""
+    body = MultipartBody(MB, [("username", "admin"), ("password", "x")])
+    status, _, content = _send(
+        "POST", path, body, HTTP_AUTHORIZATION=f"Bearer {tokens[scope]}"
     )
-    assert with_token.status_code == 405  # the read-only API, reached
-    bad = Client().post(
-        "/api/assets/",
-        data=b"x" * (200 * 1024),
-        content_type="application/octet-stream",
-        HTTP_AUTHORIZATION="Bearer not-a-key",
+    assert (status, content) == (413, b"The request body is too large. Sign in first.")
+    assert body.position == 0 and spooled == []
+
+
+UPLOAD = "/api/uploads/content/anything/"
+ASSET = "/api/assets/00000000-0000-4000-8000-000000000000/"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "scope", "status", "message"),
+    [
+        ("PUT", UPLOAD, None, 401, "A valid API token is required."),
+        ("PUT", UPLOAD, "bad", 401, "A valid API token is required."),
+        ("PUT", UPLOAD, "read", 403, "This token does not have the write scope."),
+        ("POST", "/api/uploads/", "bad", 401, "A valid API token is required."),
+        ("POST", "/api/uploads/", "write", 413, "at most 65536 bytes of JSON"),
+        ("POST", "/api/uploads/finalize/", "write", 413, "at most 65536 bytes"),
+        ("PATCH", ASSET, "write", 413, "at most 65536 bytes of JSON"),
+        ("POST", ASSET + "replace/", "write", 413, "at most 65536 bytes of JSON"),
+        ("POST", "/api/nothing-here/", None, 401, "A valid API token is required."),
+    ],
+)
+def test_large_api_bodies_get_the_apis_json_answer_unread(
+    tokens, method, path, scope, status, message
+):
+    """On the API the refusal is JSON with CORS headers, and a bad token is a 401."""
+    body = MultipartBody(MB)
+    headers = {"HTTP_ORIGIN": SITE, "CONTENT_TYPE": "application/json"}
+    if scope:
+        headers["HTTP_AUTHORIZATION"] = f"Bearer {tokens[scope]}"
+    got, response_headers, content = _send(method, path, body, **headers)
+    assert got == status
+    assert response_headers["content-type"] == "application/json"
+    assert json.loads(content)["status"] == status
+    assert message in json.loads(content)["error"]
+    assert response_headers["access-control-allow-origin"] == SITE
+    assert "origin" in response_headers["vary"].lower()
+    assert response_headers["cache-control"] == "private, no-store"
+    if status == 401:
+        assert response_headers["www-authenticate"].startswith("Bearer")
+    assert body.position == 0
+
+
+def test_api_refusal_has_no_cors_for_another_origin(tokens):
+    """CORS headers on a refusal follow the same list as every API answer."""
+    body = MultipartBody(MB)
+    _, headers, _ = _send(
+        "PUT", UPLOAD, body, HTTP_ORIGIN="https://evil.example", CONTENT_TYPE="x/y"
     )
-    assert bad.status_code == 413
+    assert "access-control-allow-origin" not in headers
+    assert body.position == 0
+
+
+def test_a_write_token_puts_a_large_file_through_the_upload_url(client, tokens):
+    """The one route that takes a file lets a write token send it, CORS and all."""
+    from django.core.files.storage import storages
+
+    auth = {"Authorization": f"Bearer {tokens['write']}", "Origin": SITE}
+    made = client.post(
+        "/api/uploads/",
+        {"content_type": "image/jpeg"},
+        content_type="application/json",
+        headers=auth,
+    ).json()
+    data = _noisy_jpeg(4 * setting("ANONYMOUS_BODY_BYTES"))
+    put = client.put(
+        made["url"], data, content_type="application/octet-stream", headers=auth
+    )
+    assert put.status_code == 201, put.content
+    assert put["Access-Control-Allow-Origin"] == SITE
+    with storages["default"].open(made["key"]) as stored:
+        assert stored.read() == data
+
+
+def test_a_write_token_is_still_held_to_the_upload_limit(tokens, settings, spooled):
+    """Past MAX_UPLOAD_BYTES plus the form, even the upload route refuses unread."""
+    settings.MEDIAHUB_MAX_UPLOAD_BYTES = 100 * 1024
+    body = MultipartBody(2 * MB)
+    status, headers, content = _send(
+        "PUT",
+        UPLOAD,
+        body,
+        HTTP_AUTHORIZATION=f"Bearer {tokens['write']}",
+        HTTP_ORIGIN=SITE,
+        CONTENT_TYPE="application/octet-stream",
+    )
+    assert status == 413
+    assert json.loads(content)["error"] == (
+        "The request body is larger than uploads may be."
+    )
+    assert headers["access-control-allow-origin"] == SITE
+    assert body.position == 0 and spooled == []

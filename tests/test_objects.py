@@ -1,9 +1,11 @@
 """Deleting and erasing stored objects, on a versioned bucket (moto) and locally."""
 
+import re
 import uuid
 from io import StringIO
 
 import pytest
+from botocore.awsrequest import AWSResponse
 from django.core.management import CommandError, call_command
 
 from transcoder import services
@@ -127,3 +129,77 @@ def test_erase_of_a_prefix_that_is_no_uuid_is_refused(db):
     with pytest.raises(ValueError, match="badly formed"):
         services.objects_erase(asset_id="../originals")
     assert services.objects_erase(asset_id=uuid.uuid4()) == []
+
+
+def _denied_listing(request, **kwargs):
+    """Answer ListObjectVersions as S3 does for a role without the grant."""
+    body = b"<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>"
+    return AWSResponse(request.url, 403, {}, _Body(body))
+
+
+def _denied_deletes(request, **kwargs):
+    """Answer DeleteObjects with every version refused, as S3 does (HTTP 200)."""
+    keys = re.findall(rb"<Key>(.*?)</Key><VersionId>(.*?)</VersionId>", request.body)
+    errors = b"".join(
+        b"<Error><Key>%s</Key><VersionId>%s</VersionId><Code>AccessDenied</Code>"
+        b"<Message>Access Denied</Message></Error>" % pair
+        for pair in keys
+    )
+    body = b"<DeleteResult>%s</DeleteResult>" % errors
+    return AWSResponse(request.url, 200, {}, _Body(body))
+
+
+class _Body:
+    def __init__(self, body):
+        self._body = body
+
+    def stream(self, **kwargs):
+        yield self._body
+
+
+@pytest.mark.s3
+@pytest.mark.parametrize(
+    ("operation", "fault"),
+    [("ListObjectVersions", _denied_listing), ("DeleteObjects", _denied_deletes)],
+    ids=["listing-denied", "delete-denied"],
+)
+def test_erasure_without_the_grant_says_which_stack_parameter_is_missing(
+    versioned, presets, jpeg, operation, fault
+):
+    """A role without AllowVersionErasure: a clear error, and every version stays."""
+    from django.core.files.storage import storages
+
+    from transcoder.services.objects import ErasureDeniedError
+
+    asset, _ = _asset_with_history(versioned, jpeg)
+    before = versioned.versions()
+    for alias in ("default", "renditions"):
+        client = storages[alias].connection.meta.client
+        client.meta.events.register(f"before-send.s3.{operation}", fault)
+
+    with pytest.raises(
+        ErasureDeniedError,
+        match=rf"S3 refused to erase the versions under originals/{asset.pk}/ "
+        r"\(AccessDenied\).*s3:DeleteObjectVersion.*AllowVersionErasure=true",
+    ):
+        services.asset_erase(asset_id=asset.pk)
+
+    assert versioned.versions() == before
+
+
+@pytest.mark.s3
+def test_erase_asset_command_reports_a_refusal_without_a_traceback(
+    versioned, presets, jpeg
+):
+    """The command turns S3's refusal into a CommandError with the same advice."""
+    from django.core.files.storage import storages
+
+    asset, _ = _asset_with_history(versioned, jpeg)
+    before = versioned.versions()
+    client = storages["default"].connection.meta.client
+    client.meta.events.register("before-send.s3.ListObjectVersions", _denied_listing)
+
+    with pytest.raises(CommandError, match=r"AllowVersionErasure=true"):
+        call_command("erase_asset", str(asset.pk), stdout=StringIO())
+
+    assert versioned.versions() == before

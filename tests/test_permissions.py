@@ -95,6 +95,8 @@ def _fresh(user):
         ("model-view", "view", {"root", "marketing", "events", "sales"}),
         ("model-view", "change", set()),
         ("inactive", "view", set()),
+        ("demoted", "view", set()),
+        ("demoted superuser", "delete", set()),
         ("nobody", "view", set()),
     ],
 )
@@ -112,6 +114,12 @@ def test_policy_matrix(library, who, action, visible):
     elif who == "inactive":
         user = _fresh(library["editor"])
         user.is_active = False
+    elif who == "demoted":
+        # Removing staff status closes every door, the API's tokens included.
+        user = _fresh(library["editor"])
+        user.is_staff = False
+    elif who == "demoted superuser":
+        user = User.objects.create_user("root", is_superuser=True, is_staff=False)
     else:
         user = User.objects.create_user("nobody", is_staff=True)
     by_id = {a.pk: name for name, a in library["assets"].items()}

@@ -1,10 +1,12 @@
 """transcoder/scheduled.py: the daily purge_orphans, routed by Zappa's handler."""
 
 import json
-import time
 import uuid
+from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
+from django.utils import timezone
 
 from tests.lambda_helpers import FUNCTION_NAME, ROOT, load_event
 
@@ -34,18 +36,32 @@ def _scheduled_event():
     return event
 
 
-def test_daily_rule_runs_purge_orphans(zappa_handler, s3, settings):
-    """The scheduled event deletes a rendition object no row refers to."""
-    settings.MEDIAHUB_URL_TTL = 0
+@pytest.mark.parametrize(
+    ("url_ttl", "stray_left"), [(0, False), (900, True)], ids=["expired", "young"]
+)
+def test_daily_rule_runs_purge_orphans(
+    zappa_handler, s3, presets, jpeg, settings, monkeypatch, url_ttl, stray_left
+):
+    """The scheduled event deletes a rendition object no row refers to once
+    MEDIAHUB_URL_TTL has passed, and keeps every object a row refers to."""
+    from transcoder import services
+    from transcoder.services import maintenance
+
+    settings.MEDIAHUB_URL_TTL = url_ttl
+    asset = services.asset_create(content=jpeg, filename="a.jpg")
+    kept = s3.keys("renditions/")
+    assert len(kept) == asset.renditions.count() == 3
     stray = f"renditions/{uuid.uuid4()}/card/0123456789abcdef-600.jpg"
-    kept = f"renditions/{uuid.uuid4()}/card/fedcba9876543210-600.jpg"
     s3.client.put_object(Bucket=s3.bucket, Key=stray, Body=b"x")
-    time.sleep(1.1)  # S3 times are to the second; the object must be in the past.
+    # S3 dates objects to the second: the purge's clock runs 2 s ahead rather
+    # than the test sleeping until the stray is in the past.
+    later = timezone.now() + timedelta(seconds=2)
+    monkeypatch.setattr(maintenance, "timezone", SimpleNamespace(now=lambda: later))
 
     zappa_handler.lambda_handler(_scheduled_event(), None)
-    s3.client.put_object(Bucket=s3.bucket, Key=kept, Body=b"x")
 
-    assert s3.keys("renditions/") == [kept]
+    assert s3.keys("renditions/") == sorted([*kept, stray] if stray_left else kept)
+    assert s3.keys("originals/") == [asset.original]
 
 
 def test_rule_name_routes_to_the_scheduled_function():

@@ -46,10 +46,50 @@ def _alive(pid):
     return True
 
 
-@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
+def _answers(port, proc, deadline):
+    """Wait until the admin answers on ``port``; False if ``proc`` stopped first."""
+    while proc.poll() is None:
+        try:
+            with urllib.request.urlopen(
+                f"http://127.0.0.1:{port}/admin/login/", timeout=2
+            ) as response:
+                assert response.status == 200
+                return True
+        except OSError:
+            assert time.monotonic() < deadline, "the web server never answered"
+            time.sleep(0.3)
+    return False
+
+
+def _serve(command, env, log):
+    """Start ``command`` + a free port; pick another if the port was taken meanwhile.
+
+    A free port found here can be bound by someone else before runserver
+    binds it; runserver then exits saying so, and serve stops with it.
+    """
+    for _ in range(5):
+        port = _free_port()
+        with log.open("wb") as stderr:
+            proc = subprocess.Popen(
+                [*command, f"127.0.0.1:{port}"],
+                env=env,
+                cwd=ROOT,
+                stdout=subprocess.DEVNULL,
+                stderr=stderr,
+                start_new_session=True,
+            )
+        if _answers(port, proc, time.monotonic() + 60):
+            return proc
+        if "That port is already in use" not in log.read_text():
+            raise AssertionError(f"serve stopped:\n{log.read_text()}")
+    raise AssertionError("no free port after 5 tries")
+
+
+@pytest.mark.parametrize(
+    "stop", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"]
+)
 def test_serve_starts_web_and_worker_and_ctrl_c_stops_both(tmp_path, stop):
     """Both processes run; Ctrl-C (SIGINT to the group) or SIGTERM stops both."""
-    port = _free_port()
     env = {
         "PATH": os.environ["PATH"],
         "DJANGO_SETTINGS_MODULE": "mediahub.settings",
@@ -67,26 +107,8 @@ def test_serve_starts_web_and_worker_and_ctrl_c_stops_both(tmp_path, stop):
         capture_output=True,
         timeout=120,
     )
-    proc = subprocess.Popen(
-        [*manage, "serve", f"127.0.0.1:{port}"],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    proc = _serve([*manage, "serve"], env, tmp_path / "serve.log")
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(
-                    f"http://127.0.0.1:{port}/admin/login/", timeout=2
-                ) as response:
-                    assert response.status == 200
-                    break
-            except OSError:
-                assert time.monotonic() < deadline, "the web server never answered"
-                time.sleep(0.3)
         children = _children(proc.pid)
         assert any("runserver" in c for c in children), children
         assert any("db_worker" in c for c in children), children

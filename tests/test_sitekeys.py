@@ -121,10 +121,12 @@ def _staff(*codenames):
         (["add_apitoken"], {"scope_read": "on"}, False),
         (["add_apitoken"], {}, True),
         (["add_apitoken", "view_asset"], {"scope_read": "on"}, True),
+        (["add_apitoken", "view_asset"], {"scope_write": "on"}, False),
+        # Changing implies viewing; each write call then asks for its own action.
         (
-            ["add_apitoken", "view_asset", "change_asset"],
+            ["add_apitoken", "change_asset"],
             {"scope_read": "on", "scope_write": "on"},
-            False,
+            True,
         ),
         (
             ["add_apitoken", "view_asset", "add_asset", "change_asset", "delete_asset"],
@@ -134,26 +136,28 @@ def _staff(*codenames):
     ],
 )
 def test_only_users_who_could_do_it_get_a_scope(client, perms, scopes, allowed):
-    """A token's scope needs the admin permissions that allow the same."""
+    """A token's scope needs its creator to hold the same through the policy."""
     client.force_login(_staff(*perms))
     response = client.post(
         "/admin/transcoder/apitoken/add/", {"name": "site", "active": "on", **scopes}
     )
     assert ApiToken.objects.exists() == allowed
     if not allowed:
-        assert b"may not give a token" in response.content
+        assert b"needs a creator who may" in response.content
 
 
 def test_editing_a_token_cannot_add_a_scope_beyond_the_editor(client):
     """Changing a token is checked like making one."""
     user = _staff("add_apitoken", "change_apitoken", "view_apitoken")
     token = ApiToken(name="site", scope_read=False)
-    services.api_token_issue(token=token)
+    services.api_token_issue(token=token, user=user)
     client.force_login(user)
-    client.post(
+    response = client.post(
         f"/admin/transcoder/apitoken/{token.pk}/change/",
         {"name": "site", "active": "on", "scope_read": "on"},
     )
+    assert response.status_code == 200
+    assert b"needs a creator who may view images" in response.content
     token.refresh_from_db()
     assert not token.scope_read
 

@@ -1,11 +1,11 @@
 """The django.tasks backend for Lambda: inline off Lambda, Zappa async invoke on it."""
 
 import json
-from contextlib import contextmanager
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
+from tests.fixtures_s3 import s3_timeout
 from tests.lambda_helpers import FUNCTION_NAME
 
 # Zappa handler, moto Lambda and invoke-recording fixtures.
@@ -41,33 +41,41 @@ def test_off_lambda_tasks_run_inline(lambda_backend, presets, jpeg):
     assert Rendition.objects.count() == 3
 
 
-def _timed_out(**kwargs):
-    raise TimeoutError("S3 read timed out")
+@pytest.mark.s3
+def test_off_lambda_a_failing_task_is_recorded_on_its_result(
+    lambda_backend, faulty_s3, presets, jpeg, settings
+):
+    """A task that raises ends FAILED with its traceback, and enqueue does not raise.
 
-
-@contextmanager
-def storage_down():
-    """Make building renditions fail the way a timed-out S3 request does."""
-    from transcoder import services
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(services, "renditions_generate", _timed_out)
-        yield
-
-
-def test_off_lambda_a_failing_task_is_recorded_on_its_result(lambda_backend):
-    """A task that raises ends FAILED with its traceback, and enqueue does not raise."""
+    S3 times out reading the original on every attempt; the rows say why.
+    """
     from django.tasks import TaskResultStatus
 
+    from transcoder import services
+    from transcoder.models import Rendition, RenditionStatus
     from transcoder.tasks import generate_renditions
 
-    with storage_down():
-        result = generate_renditions.enqueue("7c0d5a6e-0000-4000-8000-000000000000")
+    settings.MEDIAHUB_MAX_ATTEMPTS = 2
+    asset = services.asset_create(content=jpeg, filename="a.jpg")
+    built = faulty_s3.keys("renditions/")
+    Rendition.objects.all().delete()
+    faulty_s3.fail("HeadObject", times=10**6, fault=s3_timeout, storage="default")
+
+    result = generate_renditions.enqueue(str(asset.pk))
 
     assert result.status == TaskResultStatus.FAILED
-    assert result.errors[0].exception_class_path == "builtins.TimeoutError"
-    assert "S3 read timed out" in result.errors[0].traceback
+    assert result.errors[0].exception_class_path == (
+        "transcoder.services.renditions.RenditionStorageError"
+    )
+    assert "Read timeout on endpoint URL" in result.errors[0].traceback
     assert result.finished_at is not None
+    assert faulty_s3.sleeps == [0.5]
+    rows = Rendition.objects.filter(asset=asset)
+    assert {(r.status, r.attempts) for r in rows} == {(RenditionStatus.FAILED, 2)}
+    assert all("Storage error while reading the original" in r.error for r in rows)
+    # The objects built before stay stored; nothing else was written.
+    assert faulty_s3.keys("renditions/") == built
+    assert faulty_s3.keys("originals/") == [asset.original]
 
 
 def test_backend_refuses_options():
@@ -155,14 +163,19 @@ def test_on_lambda_a_failed_invoke_is_recorded_not_raised(
     assert lambda_invokes[0].params["FunctionName"] == "no-such-function"
 
 
+@pytest.mark.s3
 def test_on_lambda_a_failing_task_raises_and_the_retry_finishes_it(
-    zappa_handler, s3, presets, jpeg, monkeypatch, moto_lambda
+    zappa_handler, faulty_s3, presets, jpeg, settings, monkeypatch, moto_lambda
 ):
-    """The routed task raises so Lambda retries; the retried payload then succeeds."""
+    """The routed task raises so Lambda retries; the retried payload then succeeds.
+
+    S3 times out on the two reads of the original one delivery makes.
+    """
     from transcoder import services
     from transcoder.models import Rendition, RenditionStatus
 
     monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", moto_lambda)
+    settings.MEDIAHUB_MAX_ATTEMPTS = 4
     asset = services.asset_create(content=jpeg, filename="a.jpg")
     payload = {
         "command": "zappa.asynchronous.route_lambda_task",
@@ -178,10 +191,16 @@ def test_on_lambda_a_failing_task_raises_and_the_retry_finishes_it(
             "backend": "default",
         },
     }
-    with storage_down(), pytest.raises(TimeoutError, match="S3 read timed out"):
+    reads = faulty_s3.fail("HeadObject", times=2, fault=s3_timeout, storage="default")
+    with pytest.raises(
+        services.RenditionStorageError, match="reading the original.*Read timeout"
+    ):
         zappa_handler.lambda_handler(payload, None)
+    assert reads["seen"] == 2 and faulty_s3.sleeps == [0.5]
+    assert set(Rendition.objects.values_list("status", flat=True)) == {"failed"}
+    assert faulty_s3.keys("renditions/") == []
 
     assert zappa_handler.lambda_handler(payload, None) == {"ready": 3}
     assert zappa_handler.lambda_handler(payload, None) == {"ready": 3}
     assert Rendition.objects.filter(status=RenditionStatus.READY).count() == 3
-    assert len(s3.keys("renditions/")) == 3
+    assert len(faulty_s3.keys("renditions/")) == 3

@@ -328,8 +328,12 @@ class AssetAdmin(admin.ModelAdmin):
             label="Regenerate renditions",
             asset_ids=list(queryset.values_list("pk", flat=True)),
             force=True,
+            user=request.user,
         )
-        self.message_user(request, admin_html.rebuild_message(job), messages.SUCCESS)
+        progress = services.rebuild_progress(job=job)
+        self.message_user(
+            request, admin_html.rebuild_message(progress), messages.SUCCESS
+        )
 
     @admin.action(description="Add tags…", permissions=["change"])
     def add_tags(self, request, queryset):

@@ -9,13 +9,20 @@ from functools import wraps
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.db.models import Count
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Q
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.text import capfirst
+from django.utils.translation import gettext
 
-from transcoder import permissions, services
-from transcoder.models import Collection, GroupCollectionPermission
+from transcoder import permissions, selectors, services
+from transcoder.models import Asset, Collection, GroupCollectionPermission
+
+# Assets named on a collection's delete page, for a user with limited reach.
+PROTECTED_SHOWN = 20
 
 # --- the asset list: a filter, narrowed actions and "Move to collection…" -----
 
@@ -173,7 +180,14 @@ class CollectionAdmin(admin.ModelAdmin):
     ordering = ["path"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(mh_assets=Count("assets"))
+        # Each collection's assets are counted within what this user may view.
+        visible = selectors.view_reach(request.user)
+        within = None if visible is None else Q(assets__in=visible.values("pk"))
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(mh_assets=Count("assets", filter=within))
+        )
 
     @admin.display(description="Collection")
     def tree_name(self, obj):
@@ -200,9 +214,48 @@ class CollectionAdmin(admin.ModelAdmin):
             return False
         return super().has_delete_permission(request, obj)
 
+    def get_deleted_objects(self, objs, request):
+        # Django's summary names every asset that protects the collection.
+        # A user limited to some collections is shown only those they may
+        # view, and one line, without a count, for the others.
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(
+            objs, request
+        )
+        visible = selectors.view_reach(request.user)
+        if visible is None or not protected:
+            return deleted, counts, perms_needed, protected
+        held = Asset.objects.filter(collection__in=objs)
+        shown = [
+            format_html(
+                '{}: <a href="{}">{}</a>',
+                capfirst(Asset._meta.verbose_name),
+                reverse("admin:transcoder_asset_change", args=[a.pk]),
+                a,
+            )
+            for a in visible.filter(pk__in=held.values("pk")).order_by("title")[
+                :PROTECTED_SHOWN
+            ]
+        ]
+        if held.exclude(pk__in=visible.values("pk")).exists():
+            shown.append(gettext("Images in collections you may not view"))
+        return deleted, counts, perms_needed, shown
+
     def delete_view(self, request, object_id, extra_context=None):
         obj = self.get_object(request, object_id)
         if obj is not None and request.method == "POST":
+            # Django's own view checks this; the service call below skips it.
+            if not self.has_delete_permission(request, obj):
+                raise PermissionDenied
+            if selectors.view_reach(request.user) is not None and obj.assets.exists():
+                # The service's message counts every asset, seen or not.
+                message = gettext(
+                    "%(name)s still holds images; move them to another "
+                    "collection first."
+                )
+                self.message_user(request, message % {"name": obj.name}, messages.ERROR)
+                return HttpResponseRedirect(
+                    reverse("admin:transcoder_collection_change", args=[obj.pk])
+                )
             try:
                 services.collection_delete(collection=obj)
             except services.CollectionError as e:

@@ -12,6 +12,7 @@ from django.db.models import Count
 from django.http import HttpResponseRedirect, JsonResponse
 from django.template.response import TemplateResponse
 from django.views.decorators.http import require_GET
+from taggit import admin as taggit_admin  # noqa: F401 - registers first
 from taggit.models import Tag
 
 from transcoder import admin_html, permissions, selectors, services
@@ -48,12 +49,19 @@ class TagFilter(admin.SimpleListFilter):
     parameter_name = "tag"
 
     def lookups(self, request, model_admin):
-        # The most used tags; any other one works through ?tag= too.
-        rows = (
-            Tag.objects.filter(transcoder_taggedasset_items__isnull=False)
-            .annotate(n=Count("transcoder_taggedasset_items"))
-            .order_by("-n", "name")[:30]
-        )
+        # The most used tags among the assets this user may see, counted
+        # within them: a tag used only in another collection is not listed.
+        # Any other tag works through ?tag= too.
+        visible = selectors.view_reach(request.user)
+        items = "transcoder_taggedasset_items"
+        if visible is None:
+            tags = Tag.objects.filter(**{f"{items}__isnull": False})
+        else:
+            # Filtered before the annotation: the count takes the same join.
+            tags = Tag.objects.filter(
+                **{f"{items}__content_object__in": visible.values("pk")}
+            )
+        rows = tags.annotate(n=Count(items)).order_by("-n", "name")[:30]
         return [(t.name, f"{t.name} ({t.n})") for t in rows]
 
     def queryset(self, request, queryset):
@@ -163,3 +171,37 @@ def tag_suggestions_view(request, *, model_admin):
         tags = tags.filter(name__istartswith=prefix)
     names = list(tags.values_list("name", flat=True)[:20])
     return JsonResponse({"tags": names}, headers={"Cache-Control": "no-store"})
+
+
+# taggit's own Tag admin edits taggit.TaggedItem, which mediahub does not use
+# (tags hang on TaggedAsset), and its "merge" view asks for no permission.
+# Imported above so it is registered first; this one replaces it.
+admin.site.unregister(Tag)
+
+
+@admin.register(Tag)
+class TagAdmin(admin.ModelAdmin):
+    """Tag names, each listed only to who may view an asset that has it."""
+
+    list_display = ["name", "slug"]
+    ordering = ["name", "slug"]
+    search_fields = ["name"]
+    prepopulated_fields = {"slug": ["name"]}
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        visible = selectors.view_reach(request.user)
+        if visible is None:
+            return queryset
+        used = TaggedAsset.objects.filter(content_object__in=visible.values("pk"))
+        return queryset.filter(pk__in=used.values("tag_id"))
+
+    # A tag is shared by every collection: renaming or deleting one changes
+    # assets the user may not see, so only a user who sees them all may.
+    def has_change_permission(self, request, obj=None):
+        whole = selectors.view_reach(request.user) is None
+        return whole and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        whole = selectors.view_reach(request.user) is None
+        return whole and super().has_delete_permission(request, obj)

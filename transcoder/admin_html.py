@@ -133,23 +133,28 @@ def _preview_url(asset):
 
 
 # --- rebuild jobs -------------------------------------------------------------
-def rebuild_message(job):
-    """Return the message that says what a rebuild queued, with live progress."""
-    if job.finished_at is not None and not job.done:
+def rebuild_message(progress):
+    """Return the message that says what a rebuild queued, with live progress.
+
+    ``progress`` is ``services.rebuild_progress`` of the job, within the
+    reader's reach.
+    """
+    if progress["finished"] and not progress["done"]:
         return "Nothing to rebuild."
+    renditions, images = progress["total_renditions"], progress["total_assets"]
     return format_html(
         "Rebuilding {} rendition{} of {} image{}. "
         '<span class="mh-job" data-rebuild-job="{}" data-status-url="{}">'
         '<progress max="{}" value="{}" aria-label="Rebuild progress"></progress> '
         '<span class="mh-job__text" role="status">Queued.</span></span>',
-        f"{job.total_renditions:,}",
-        "" if job.total_renditions == 1 else "s",
-        f"{job.total_assets:,}",
-        "" if job.total_assets == 1 else "s",
-        job.pk,
+        f"{renditions:,}",
+        "" if renditions == 1 else "s",
+        f"{images:,}",
+        "" if images == 1 else "s",
+        progress["id"],
         reverse("admin:transcoder_asset_status"),
-        job.total_assets,
-        job.done,
+        images,
+        progress["done"],
     )
 
 

@@ -13,15 +13,21 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.views.decorators.http import require_POST
 
-from transcoder import services
+from transcoder import selectors, services
 from transcoder.models import AssetVersion, Rendition
-from transcoder.services import usage
+from transcoder.services import duplicates, usage
 
 SIMILAR_SHOWN = 12
 
 
 class NearDuplicateFilter(admin.SimpleListFilter):
-    """Assets with look-alikes: one indexed comparison on a kept count."""
+    """Assets with look-alikes the user may see.
+
+    With the whole library in reach, one indexed comparison on the kept
+    count. A user limited to some collections gets look-alikes within them
+    only (one more query): otherwise a probe upload would tell that a similar
+    image exists in a collection they cannot see.
+    """
 
     title = "near duplicates"
     parameter_name = "near_duplicates"
@@ -30,11 +36,32 @@ class NearDuplicateFilter(admin.SimpleListFilter):
         return [("yes", "Has near duplicates"), ("no", "Has none")]
 
     def queryset(self, request, queryset):
-        if self.value() == "yes":
-            return queryset.filter(near_duplicates__gt=0)
-        if self.value() == "no":
+        value = self.value()
+        if value not in ("yes", "no"):
+            return queryset
+        ids = _near_duplicate_ids(request)
+        if ids is None:
+            if value == "yes":
+                return queryset.filter(near_duplicates__gt=0)
             return queryset.filter(near_duplicates=0)
-        return queryset
+        if value == "yes":
+            return queryset.filter(pk__in=ids)
+        return queryset.exclude(pk__in=ids)
+
+
+def _near_duplicate_ids(request):
+    """Return the ids of visible assets with a visible look-alike; None: all.
+
+    Kept on the request: the filter and its facet counts ask more than once.
+    """
+    if not hasattr(request, "_mh_near_duplicates"):
+        visible = selectors.view_reach(request.user)
+        request._mh_near_duplicates = (
+            None
+            if visible is None
+            else sorted(duplicates.near_duplicate_ids(assets=visible))
+        )
+    return request._mh_near_duplicates
 
 
 class ReplaceForm(forms.Form):
@@ -65,16 +92,20 @@ def asset_delete_context(*, asset):
     }
 
 
-def preset_delete_context(*, preset):
+def preset_delete_context(*, preset, visible=None):
     """Return the usage warning of a preset's delete confirmation.
 
-    Summed over the assets that have renditions of the preset, as one grouped
+    Summed over the assets that have renditions of the preset, within
+    ``visible`` (the assets the editor may view; None: all), as one grouped
     query with a subquery, whatever the library's size.
     """
     assets = Rendition.objects.filter(preset=preset).values("asset_id")
+    if visible is not None:
+        assets = assets.filter(asset__in=visible.values("pk"))
     return {
         "mh_usage": usage.usage_summary(asset_ids=assets),
         "mh_usage_days": usage.WINDOW_DAYS,
+        "mh_usage_partial": visible is not None,
     }
 
 

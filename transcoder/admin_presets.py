@@ -3,11 +3,13 @@
 from functools import partial
 
 from django.contrib import admin, messages
-from django.urls import path
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.text import capfirst
 
-from transcoder import admin_html, admin_library, admin_views, services
+from transcoder import admin_html, admin_library, admin_views, selectors, services
 from transcoder.forms import PresetForm
-from transcoder.models import Preset
+from transcoder.models import Preset, Rendition
 
 
 @admin.register(Preset)
@@ -51,9 +53,34 @@ class PresetAdmin(admin.ModelAdmin):
         if preset is not None:
             extra_context = {
                 **(extra_context or {}),
-                **admin_library.preset_delete_context(preset=preset),
+                **admin_library.preset_delete_context(
+                    preset=preset, visible=selectors.view_reach(request.user)
+                ),
             }
         return super().delete_view(request, object_id, extra_context)
+
+    def get_deleted_objects(self, objs, request):
+        # Django's own summary lists every rendition of the preset in the
+        # library: a count of collections this user may not see, and a page
+        # as long as the library. The renditions are counted within reach.
+        renditions = Rendition.objects.filter(preset__in=objs)
+        visible = selectors.view_reach(request.user)
+        if visible is not None:
+            renditions = renditions.filter(asset__in=visible.values("pk"))
+        presets = [
+            format_html(
+                '{}: <a href="{}">{}</a>',
+                capfirst(Preset._meta.verbose_name),
+                reverse("admin:transcoder_preset_change", args=[obj.pk]),
+                obj,
+            )
+            for obj in objs
+        ]
+        counts = {
+            Preset._meta.verbose_name_plural: len(presets),
+            Rendition._meta.verbose_name_plural: renditions.count(),
+        }
+        return presets, counts, set(), []
 
     def get_urls(self):
         wrap = self.admin_site.admin_view
@@ -69,8 +96,12 @@ class PresetAdmin(admin.ModelAdmin):
         ]
 
     def save_model(self, request, obj, form, change):
-        services.preset_save(preset=obj)
+        services.preset_save(preset=obj, user=request.user)
         if obj.rebuild is not None:
+            # A rebuild of every asset is told in the editor's reach.
+            progress = services.rebuild_progress(
+                job=obj.rebuild, visible=selectors.view_reach(request.user)
+            )
             self.message_user(
-                request, admin_html.rebuild_message(obj.rebuild), messages.INFO
+                request, admin_html.rebuild_message(progress), messages.INFO
             )

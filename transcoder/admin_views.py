@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, JsonResponse
 from django.views.decorators.http import require_GET, require_POST
 
-from transcoder import gallery, permissions, previews, services
+from transcoder import gallery, permissions, previews, selectors, services
 from transcoder.forms import PresetForm
 from transcoder.models import BulkJob, Preset, RebuildJob
 from transcoder.status import asset_states
@@ -44,16 +44,37 @@ def status_view(request, *, model_admin):
         .filter(pk__in=ids)
         .values_list("pk", flat=True)
     ]
-    jobs = {
-        str(j.pk): services.rebuild_progress(job=j)
-        for j in RebuildJob.objects.filter(pk__in=job_ids)
-    }
-    for j in BulkJob.objects.filter(pk__in=job_ids):
-        jobs[str(j.pk)] = services.bulk_progress(job=j)
     return JsonResponse(
-        {"assets": asset_states(asset_ids=ids) if ids else {}, "jobs": jobs},
+        {
+            "assets": asset_states(asset_ids=ids) if ids else {},
+            "jobs": job_progress(user=request.user, job_ids=job_ids),
+        },
         headers={"Cache-Control": "no-store"},
     )
+
+
+def job_progress(*, user, job_ids):
+    """Return ``{job id: progress}`` of the rebuild and bulk jobs ``user`` started.
+
+    A superuser is told of every job. Anyone else's job, or one started by
+    the system, is left out: the same answer as an id that does not exist.
+    Counts are within what ``user`` may view (services.rebuild_progress).
+    """
+    if not job_ids:
+        return {}
+    rebuilds = RebuildJob.objects.filter(pk__in=job_ids)
+    bulks = BulkJob.objects.filter(pk__in=job_ids).defer("asset_ids")
+    if not user.is_superuser:
+        rebuilds = rebuilds.filter(created_by=user)
+        bulks = bulks.filter(created_by=user)
+    rebuilds = list(rebuilds)
+    visible = selectors.view_reach(user) if rebuilds else None
+    jobs = {
+        str(j.pk): services.rebuild_progress(job=j, visible=visible) for j in rebuilds
+    }
+    for j in bulks:
+        jobs[str(j.pk)] = services.bulk_progress(job=j)
+    return jobs
 
 
 @require_GET
@@ -103,7 +124,9 @@ def preset_preview_view(request, object_id=None, *, model_admin):
     if not sample:
         return JsonResponse(
             previews.preset_change_summary(
-                preset=preset, saved=saved, visible=permissions.assets(request.user)
+                preset=preset,
+                saved=saved,
+                visible=selectors.view_reach(request.user),
             )
         )
     # As the asset admin decides: the policy says which assets show.

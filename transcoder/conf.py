@@ -34,6 +34,9 @@ DEFAULTS = {
     # A bulk job (tags, delete… over a selection) handles this many assets per
     # task run, then queues itself for the rest.
     "BULK_BATCH": 100,
+    # Sites an asset's usage is counted for per day: past that, a new Origin
+    # (anyone can send one) is not recorded; one a site key is bound to is.
+    "USAGE_MAX_ORIGINS": 20,
     # Assets per UPDATE when every asset's rendition state is worked out again.
     "STATE_BATCH": 5000,
 }

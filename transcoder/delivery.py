@@ -10,6 +10,7 @@ rendition's URL stays the same across renders and caches keep working.
 import math
 import re
 import time
+import unicodedata
 import weakref
 from datetime import UTC, datetime
 
@@ -30,11 +31,12 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_safe
 from storages.utils import clean_name
 
-from transcoder import params, permissions, selectors
+from transcoder import keys, params, permissions, selectors
 from transcoder.conf import setting
 from transcoder.delivery_headers import IMMUTABLE, MIME_BY_EXT, SERVED_CSP
 from transcoder.models import Asset, DeletedAsset
 from transcoder.services import sitekeys, usage
+from transcoder.sniff import MIME_TYPES
 
 _RENDITION_NAME = re.compile(
     r"^renditions/[0-9a-f-]{36}/[-A-Za-z0-9_]{1,50}/[0-9a-f]{16}-\d{1,5}\.(jpg|png|webp|avif)$"
@@ -131,25 +133,56 @@ def serve(request, name):
     return response
 
 
+# What a download name keeps of the uploader's: letters, marks and digits of
+# any script, space, and punctuation no file system or browser gives a
+# meaning to. Anything else (a path, a control or bidi character) becomes "_".
+_NAME_PUNCTUATION = frozenset(" ._-()+,=@!&'~[]")
+
+
+def original_download_name(asset):
+    """Return the name an original downloads under: the upload's stem, and the
+    extension of the format sniffed from its bytes.
+
+    The uploader's extension says nothing: a JPEG/HTML polyglot uploaded as
+    ``invoice.html`` downloads as ``invoice.jpg``, which no browser or desktop
+    opens as a page.
+    """
+    name = (asset.original_filename or asset.original).replace("\\", "/")
+    stem = name.rsplit("/", 1)[-1]
+    if "." in stem:
+        stem = stem.rsplit(".", 1)[0]
+    stem = "".join(
+        c if c in _NAME_PUNCTUATION or unicodedata.category(c)[0] in "LMN" else "_"
+        for c in stem
+    )
+    stem = stem.strip(" .")[:100].strip(" .") or "image"
+    return f"{stem}.{keys.ORIGINAL_EXTENSIONS[asset.format]}"
+
+
 def original_response(asset):
     """Answer staff asking for an original: the file locally, a one-minute URL on S3.
 
-    Either way it downloads under the name it was uploaded with.
+    Either way it is an attachment named by ``original_download_name``, of the
+    sniffed type.
     """
     storage = storages["default"]
-    filename = asset.original_filename or asset.original.rsplit("/", 1)[-1]
+    filename = original_download_name(asset)
+    content_type = MIME_TYPES[asset.format]
     if setting("STORAGE") != "local":
         disposition = content_disposition_header(True, filename)
         return HttpResponseRedirect(
             storage.url(
                 asset.original,
                 expire=60,
-                parameters={"ResponseContentDisposition": disposition},
+                parameters={
+                    "ResponseContentDisposition": disposition,
+                    "ResponseContentType": content_type,
+                },
             )
         )
     response = FileResponse(
         storage.open(asset.original, "rb"),
-        content_type=asset.mime_type,
+        content_type=content_type,
         as_attachment=True,
         filename=filename,
     )
@@ -222,6 +255,8 @@ def embed(request, asset_id, preset_slug):
         origin=usage.usage_origin(
             origin=request.headers.get("Origin"), referer=request.headers.get("Referer")
         ),
+        # The key check passed, so the origin is one an administrator listed.
+        proven=site_key is not None and bool(site_key.origins),
     )
     response = HttpResponseRedirect(rendition_url(rendition))
     response["Vary"] = "Accept" if site_key is None else "Accept, Origin, Referer"

@@ -7,7 +7,7 @@ and bounded: counts and sums are aggregates, lists have a LIMIT.
 from django.db.models import Count, Prefetch, Sum
 from django.urls import reverse
 
-from transcoder import permissions
+from transcoder import permissions, selectors
 from transcoder.models import Rendition, RenditionStatus
 
 RECENT = 8
@@ -41,7 +41,7 @@ def media_home(*, user):
         "failed_count": failed.count(),
         "failed": list(failed.order_by("-created_at")[:FAILED]),
         "failed_url": f"{changelist}?renditions=failed",
-        "missing_alt_count": visible.filter(alt_text="").count(),
+        "missing_alt_count": selectors.assets_missing_alt_count(visible),
         "missing_alt_url": f"{changelist}?alt=missing",
         "storage": storage_by_collection(visible=visible),
     }

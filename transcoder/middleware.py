@@ -8,18 +8,26 @@ does not count file parts, so an anonymous 300 MB POST to /admin/login/ was
 written to disk in full before the CSRF check refused it. Error views read it
 too: they run CSRF's ``process_view``.
 
-This middleware looks at the declared length only, and answers 413 before
-the body is read:
+This middleware looks at the declared length only, and answers before the
+body is read:
 
-- a request from a signed-in user, or one that carries an active API token,
-  may send up to MEDIAHUB_MAX_UPLOAD_BYTES plus room for the form around the
-  file (``FORM_OVERHEAD``);
+- a signed-in user may send up to MEDIAHUB_MAX_UPLOAD_BYTES plus room for the
+  form around the file (``FORM_OVERHEAD``), on any path;
+- an API token lifts the cap only on the routes named in
+  ``LARGE_BODY_ROUTES`` (resolved by URL name) and only with the write scope:
+  tokens are handed to browser JavaScript, so a read token must not let
+  anyone push 50 MiB at /admin/login/;
 - anything else may send MEDIAHUB_ANONYMOUS_BODY_BYTES (64 KiB: a login form
-  is well under 1 KiB).
+  is well under 1 KiB, an API JSON body well under that).
 
 A body without a Content-Length (``Transfer-Encoding: chunked``) is refused
-with 411 unless the request is authenticated; Django's WSGI handler reads
+with 411 unless the sender may send a large body; Django's WSGI handler reads
 such a body as empty anyway.
+
+On the API's routes the answers are the API's own: JSON errors, 401 for a
+missing or bad token before 413, and CORS headers. This middleware runs
+before ``CorsMiddleware``, so a response it returns never passes through it;
+it adds the headers with corsheaders' own code.
 """
 
 import logging
@@ -29,13 +37,19 @@ from types import SimpleNamespace
 from django.conf import settings
 from django.contrib.auth import get_user
 from django.http import HttpResponse
+from django.urls import Resolver404, resolve
 
+from transcoder.api.errors import ApiError, error_response, json_too_large
 from transcoder.conf import setting
 
 logger = logging.getLogger(__name__)
 
 # Multipart boundaries, the title and alt text fields and the CSRF token.
 FORM_OVERHEAD = 1024 * 1024
+# API routes that take a file in the body, by URL name: the one-time PUT of
+# the embedded default. Every other API call is a small JSON object.
+LARGE_BODY_ROUTES = frozenset({"transcoder:api-upload-content"})
+_CORS = "corsheaders.middleware.CorsMiddleware"
 
 
 def _declared_length(request):
@@ -48,16 +62,16 @@ def _declared_length(request):
     return int(value)
 
 
-def _has_api_token(request):
-    scheme, _, key = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not key.strip():
-        return False
-    from transcoder.models import ApiToken
-    from transcoder.services.tokens import token_hash
+def _route(request):
+    """Return the URL match of the request's path, or None."""
+    try:
+        return resolve(request.path_info)
+    except Resolver404:
+        return None
 
-    return ApiToken.objects.filter(
-        key_hash=token_hash(key.strip()), active=True
-    ).exists()
+
+def _is_api(match):
+    return match is not None and match.func.__module__.startswith("transcoder.api.")
 
 
 def _signed_in(request):
@@ -73,14 +87,38 @@ def _signed_in(request):
     return get_user(SimpleNamespace(session=store)).is_authenticated
 
 
-def _authenticated(request):
-    return _signed_in(request) or _has_api_token(request)
+def _refuse(request, match, status, message, *, headers=None):
+    """Answer as the route's own views would: JSON with CORS on the API."""
+    if not _is_api(match):
+        return HttpResponse(
+            message, status=status, content_type="text/plain; charset=utf-8"
+        )
+    response = error_response(status, message, headers=headers)
+    if _CORS in settings.MIDDLEWARE:
+        from corsheaders.middleware import CorsMiddleware
+
+        CorsMiddleware(lambda _: response).add_response_headers(request, response)
+    return response
 
 
-def _refuse(status, message):
-    return HttpResponse(
-        message, status=status, content_type="text/plain; charset=utf-8"
-    )
+def _api_refusal(request, match):
+    """Return the API's answer to a large body on ``match``, or None to let it in.
+
+    The token is checked first, as the API does: a bad token is a 401 whatever
+    the body. The endpoint checks it again before it reads the body.
+    """
+    from transcoder.api.auth import authenticate
+
+    try:
+        token = authenticate(request)
+    except ApiError as e:
+        return _refuse(request, match, e.status, e.message, headers=e.headers)
+    if match.view_name not in LARGE_BODY_ROUTES:
+        error = json_too_large()
+        return _refuse(request, match, error.status, error.message)
+    if "write" not in token.scopes:
+        return _refuse(request, match, 403, "This token does not have the write scope.")
+    return None
 
 
 class BodyLimitMiddleware:
@@ -98,12 +136,30 @@ class BodyLimitMiddleware:
         length = _declared_length(request)
         chunked = "chunked" in request.headers.get("Transfer-Encoding", "").lower()
         if length == -1:
-            return _refuse(400, "The Content-Length header is not a number.")
+            return _refuse(
+                request,
+                _route(request),
+                400,
+                "The Content-Length header is not a number.",
+            )
         if length is None and not chunked:
             return self.get_response(request)
         if length is not None and length <= setting("ANONYMOUS_BODY_BYTES"):
             return self.get_response(request)
-        if not _authenticated(request):
+        refusal = self._large_body_refusal(request, length)
+        if refusal is not None:
+            return refusal
+        return self.get_response(request)
+
+    def _large_body_refusal(self, request, length):
+        match = _route(request)
+        if _signed_in(request):
+            pass
+        elif _is_api(match):
+            refusal = _api_refusal(request, match)
+            if refusal is not None:
+                return refusal
+        else:
             logger.warning(
                 "Refused an anonymous %s %s with a body of %s bytes",
                 request.method,
@@ -111,8 +167,14 @@ class BodyLimitMiddleware:
                 "unknown" if length is None else length,
             )
             if length is None:
-                return _refuse(411, "Send a Content-Length with the request body.")
-            return _refuse(413, "The request body is too large. Sign in first.")
+                return _refuse(
+                    request, match, 411, "Send a Content-Length with the request body."
+                )
+            return _refuse(
+                request, match, 413, "The request body is too large. Sign in first."
+            )
         if length is not None and length > setting("MAX_UPLOAD_BYTES") + FORM_OVERHEAD:
-            return _refuse(413, "The request body is larger than uploads may be.")
-        return self.get_response(request)
+            return _refuse(
+                request, match, 413, "The request body is larger than uploads may be."
+            )
+        return None

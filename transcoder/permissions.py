@@ -37,7 +37,8 @@ def _check(action):
 def _granted_paths(user, action):
     """Return the tree paths where ``user``'s groups hold ``action``; None = all."""
     _check(action)
-    if user is None or not user.is_active:
+    # Only staff work in mediahub: demoting a user closes every door, tokens too.
+    if user is None or not user.is_active or not user.is_staff:
         return []
     # Changing implies viewing, as in Django's admin.
     codenames = [f"{action}_asset"] + (["change_asset"] if action == "view" else [])

@@ -12,6 +12,7 @@ import time
 
 from django.core.files.storage import storages
 from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext, ngettext
 
 from transcoder import delivery, engine, selectors
 from transcoder.conf import image_limits
@@ -29,23 +30,22 @@ STILLS = ("webp", "jpeg", "png")
 def preset_change_summary(*, preset, saved=None, visible=None):
     """Return what saving ``preset`` (unsaved changes) would rebuild.
 
-    ``saved`` is the preset as stored, or None for a new one. Samples come
-    from ``visible`` (the assets the editor may see; all by default).
+    ``saved`` is the preset as stored, or None for a new one. The images are
+    counted, and samples taken, within ``visible`` (the assets the editor may
+    see; None: the whole library).
     """
     new = {s.digest for s in preset.specs()}
     old = {s.digest for s in saved.specs()} if saved and saved.active else set()
     changed = len(new - old) if preset.active else 0
-    assets = Asset.objects.count()
-    if not preset.active:
-        text = "Inactive: no renditions are built."
-    elif not changed:
-        text = "No rendition changes: nothing is rebuilt."
-    else:
-        text = (
-            f"Rebuilds {changed:,} rendition{'s' if changed != 1 else ''} "
-            f"for each of {assets:,} image{'s' if assets != 1 else ''}."
-        )
+    limited = visible is not None
     visible = Asset.objects.all() if visible is None else visible
+    assets = visible.count()
+    if not preset.active:
+        text = gettext("Inactive: no renditions are built.")
+    elif not changed:
+        text = gettext("No rendition changes: nothing is rebuilt.")
+    else:
+        text = _rebuild_text(changed, assets, limited)
     samples = visible.order_by("-created_at").values_list("pk", flat=True)
     return {
         "text": text,
@@ -53,6 +53,22 @@ def preset_change_summary(*, preset, saved=None, visible=None):
         "images": assets,
         "samples": [str(pk) for pk in samples[:SAMPLES]] if changed else [],
     }
+
+
+def _rebuild_text(renditions, images, limited):
+    each = ngettext(
+        "Rebuilds {n} rendition", "Rebuilds {n} renditions", renditions
+    ).format(n=f"{renditions:,}")
+    if limited:
+        # The rebuild covers the library; only the editor's part is counted.
+        of = ngettext(
+            "for the {n} image you can see, and any others.",
+            "for each of the {n} images you can see, and any others.",
+            images,
+        )
+    else:
+        of = ngettext("for {n} image.", "for each of {n} images.", images)
+    return f"{each} {of.format(n=f'{images:,}')}"
 
 
 def preset_sample(*, preset, asset):

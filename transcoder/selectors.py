@@ -5,7 +5,8 @@ Nothing here builds an image: a page only looks up what exists.
 
 from django.db.models import Prefetch
 
-from transcoder.models import Rendition, RenditionStatus, TaggedAsset
+from transcoder import permissions
+from transcoder.models import Collection, Rendition, RenditionStatus, TaggedAsset
 from transcoder.negotiation import negotiate
 from transcoder.specs import FORMATS
 
@@ -154,3 +155,17 @@ def tag_names(asset):
     if rows is None:
         return sorted(asset.tags.names())
     return [row.tag.name for row in rows]
+
+
+def view_reach(user):
+    """Return the assets ``user`` may view, or None when that is the whole library.
+
+    Every count or list an editor sees is computed within this. None lets a
+    caller keep its fast path (a kept count, a plain COUNT) for a user whose
+    reach has no collection limit: a superuser, a model-wide permission, or a
+    grant on the root collection.
+    """
+    root = Collection.objects.get_first_root_node()
+    if root is not None and permissions.may_in(user, "view", root):
+        return None
+    return permissions.assets(user, "view")

@@ -10,21 +10,40 @@ from transcoder.api.errors import ApiError, error_response
 from transcoder.api.ratelimit import rate_limit_exceeded
 from transcoder.models import ApiToken
 from transcoder.params import ParamError
-from transcoder.services.tokens import token_hash
+from transcoder.services.tokens import (
+    SCOPE_ACTIONS,
+    api_token_scope_allowed,
+    token_creator_usable,
+    token_hash,
+)
+
+_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="mediahub"'}
 
 
 def authenticate(request):
-    """Return the active token of ``Authorization: Bearer <key>``, or raise 401."""
+    """Return the active token of ``Authorization: Bearer <key>``, or raise 401.
+
+    A token acts as its creator, so it stops working as soon as the creator
+    is deleted, deactivated or loses staff status; this is asked on every
+    call, with the creator fetched in the same query.
+    """
     scheme, _, key = request.headers.get("Authorization", "").partition(" ")
     key = key.strip()
     token = None
-    if scheme.lower() == "bearer" and key and len(key) < 200:
-        token = ApiToken.objects.filter(key_hash=token_hash(key), active=True).first()
+    if scheme.lower() == "bearer" and key and len(key) < 200 and key.isascii():
+        token = (
+            ApiToken.objects.select_related("created_by")
+            .filter(key_hash=token_hash(key), active=True)
+            .first()
+        )
     if token is None:
+        raise ApiError(401, "A valid API token is required.", headers=_CHALLENGE)
+    if not token_creator_usable(token.created_by):
         raise ApiError(
             401,
-            "A valid API token is required.",
-            headers={"WWW-Authenticate": 'Bearer realm="mediahub"'},
+            "This token no longer works: the account that made it was removed, "
+            "deactivated or is no longer staff. Create a new token.",
+            headers=_CHALLENGE,
         )
     return token
 
@@ -70,6 +89,15 @@ def _dispatch(request, handlers, allow, args, kwargs):
         raise ApiError(400, f"Unknown query parameter: {', '.join(unknown)[:100]}.")
     if scope not in token.scopes:
         raise ApiError(403, f"This token does not have the {scope} scope.")
+    if not api_token_scope_allowed(scope=scope, user=token.created_by):
+        # The creator lost the permission since the token was made.
+        *others, last = SCOPE_ACTIONS[scope]
+        actions = f"{', '.join(others)} or {last}" if others else last
+        raise ApiError(
+            403,
+            f"This token's creator may no longer {actions} images in any "
+            f"collection, so the {scope} scope no longer works.",
+        )
     retry_after = rate_limit_exceeded(token=token)
     if retry_after is not None:
         raise ApiError(

@@ -3,6 +3,8 @@
 from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from transcoder.conf import setting
+
 
 class ApiError(Exception):
     """An API request that ends in an error status with a message."""
@@ -15,6 +17,19 @@ class ApiError(Exception):
 
     def response(self):
         return error_response(self.status, self.message, headers=self.headers)
+
+
+def json_too_large():
+    """Return the 413 of a JSON body past MEDIAHUB_ANONYMOUS_BODY_BYTES.
+
+    Only the upload PUT takes more; every other body is a small JSON object.
+    """
+    limit = setting("ANONYMOUS_BODY_BYTES")
+    return ApiError(
+        413,
+        f"The request body is too large: this endpoint takes at most {limit} "
+        "bytes of JSON.",
+    )
 
 
 def error_response(status, message, *, headers=None):

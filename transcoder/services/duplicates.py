@@ -6,6 +6,7 @@ collection the editor cannot see: pass the permission policy's queryset.
 """
 
 import logging
+from collections import defaultdict
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -80,6 +81,33 @@ def near_duplicates(*, asset, assets=None, threshold=None):
     ]
     found = [(o, d) for o, d in found if d <= threshold]
     found.sort(key=lambda pair: (pair[1], pair[0].created_at))
+    return found
+
+
+def near_duplicate_ids(*, assets):
+    """Return the ids of ``assets`` that have a look-alike among ``assets``.
+
+    For a reader limited to some collections, where the kept library-wide
+    ``near_duplicates`` count would tell of look-alikes they may not see.
+    One query: a look-alike pair has both counts above zero, so only those
+    rows are read; pairs sharing a band of the hash are then compared, as the
+    band index compares them.
+    """
+    rows = assets.filter(near_duplicates__gt=0).exclude(dhash="")
+    values, buckets = {}, defaultdict(list)
+    for pk, dhash in rows.values_list("pk", "dhash"):
+        values[pk] = value = perceptual.from_hex(dhash)
+        for band, part in enumerate(perceptual.bands(value)):
+            buckets[(band, part)].append(pk)
+    found = set()
+    for members in buckets.values():
+        for i, first in enumerate(members):
+            for other in members[i + 1 :]:
+                if {first, other} <= found:
+                    continue
+                gap = perceptual.distance(values[first], values[other])
+                if gap <= perceptual.THRESHOLD:
+                    found.update((first, other))
     return found
 
 

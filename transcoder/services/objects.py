@@ -10,6 +10,7 @@ unknown shape is left alone.
 import logging
 import uuid
 
+from django.core.exceptions import ImproperlyConfigured
 from django.core.files.storage import storages
 
 from transcoder import keys
@@ -18,6 +19,20 @@ logger = logging.getLogger(__name__)
 
 # S3's DeleteObjects takes at most 1,000 keys (or versions) per request.
 _BATCH = 1000
+_DENIED = {"AccessDenied", "AllAccessDisabled"}
+
+
+class ErasureDeniedError(ImproperlyConfigured):
+    """S3 refused to list or delete object versions: the role may not erase."""
+
+    def __init__(self, prefix, code):
+        super().__init__(
+            f"S3 refused to erase the versions under {prefix} ({code}). Erasure "
+            "needs s3:ListBucketVersions and s3:DeleteObjectVersion, which the "
+            "function's role holds only when the stack (infra/template.yaml) is "
+            "deployed with AllowVersionErasure=true: deploy the stack with it, "
+            "then run erase_asset for this asset again."
+        )
 
 
 def s3_client(storage):
@@ -62,7 +77,8 @@ def objects_erase(*, asset_id):
     rule expires them. This deletes each version and each delete marker under
     ``originals/<asset id>/`` and ``renditions/<asset id>/``, so nothing of
     the asset is left to restore. On local storage the files are deleted.
-    It needs ``s3:ListBucketVersions`` and ``s3:DeleteObjectVersion``.
+    It needs ``s3:ListBucketVersions`` and ``s3:DeleteObjectVersion``; raise
+    ``ErasureDeniedError`` when S3 refuses either.
     Return the key of each version (or delete marker) erased, sorted.
     """
     uuid.UUID(str(asset_id))  # a prefix made of anything else is refused
@@ -78,6 +94,18 @@ def objects_erase(*, asset_id):
 
 
 def _versions_erase(client, bucket, prefix):
+    from botocore.exceptions import ClientError
+
+    try:
+        return _versions_erase_pages(client, bucket, prefix)
+    except ClientError as error:
+        code = error.response.get("Error", {}).get("Code")
+        if code in _DENIED:
+            raise ErasureDeniedError(prefix, code) from error
+        raise
+
+
+def _versions_erase_pages(client, bucket, prefix):
     erased, batch = [], []
     pages = client.get_paginator("list_object_versions").paginate(
         Bucket=bucket, Prefix=prefix
@@ -89,18 +117,21 @@ def _versions_erase(client, bucket, prefix):
             batch.append({"Key": entry["Key"], "VersionId": entry["VersionId"]})
             erased.append(entry["Key"])
             if len(batch) == _BATCH:
-                _delete_batch(client, bucket, batch)
+                _delete_batch(client, bucket, batch, prefix)
                 batch = []
     if batch:
-        _delete_batch(client, bucket, batch)
+        _delete_batch(client, bucket, batch, prefix)
     return erased
 
 
-def _delete_batch(client, bucket, batch):
+def _delete_batch(client, bucket, batch, prefix):
     response = client.delete_objects(
         Bucket=bucket, Delete={"Objects": batch, "Quiet": True}
     )
     errors = response.get("Errors") or []
+    denied = [e for e in errors if e.get("Code") in _DENIED]
+    if denied:
+        raise ErasureDeniedError(prefix, denied[0]["Code"])
     if errors:
         first = errors[0]
         raise OSError(

@@ -11,13 +11,13 @@ def _digests(preset):
     return sorted(spec.digest for spec in preset.specs())
 
 
-def preset_save(*, preset):
+def preset_save(*, preset, user=None):
     """Validate and save a preset, then queue its renditions for every asset.
 
     One rebuild job is queued, not one task per asset: the worker goes
     through the library a bounded batch per run. A save that changes no output
-    (a new name, say) queues nothing. The job, or None, is left on
-    ``preset.rebuild``.
+    (a new name, say) queues nothing. The job (started by ``user``), or None,
+    is left on ``preset.rebuild``.
     """
     preset.full_clean()
     old = Preset.objects.filter(pk=preset.pk).first() if preset.pk else None
@@ -31,6 +31,6 @@ def preset_save(*, preset):
         preset.rebuild = None
         if preset.active and not unchanged:
             preset.rebuild = rebuild_start(
-                label=f"Preset {preset.name}", preset_ids=[preset.pk]
+                label=f"Preset {preset.name}", preset_ids=[preset.pk], user=user
             )
     return preset

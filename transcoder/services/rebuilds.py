@@ -19,11 +19,12 @@ from transcoder.models import Asset, Preset, RebuildJob
 logger = logging.getLogger(__name__)
 
 
-def rebuild_start(*, label, preset_ids=None, asset_ids=None, force=False):
+def rebuild_start(*, label, preset_ids=None, asset_ids=None, force=False, user=None):
     """Create a rebuild job and queue its first batch once the transaction commits.
 
     ``preset_ids`` None means every active preset; ``asset_ids`` None means every
-    asset. Returns the job, whose totals say how much was queued.
+    asset. ``user`` started it (None: the system); only they are told its
+    progress. Returns the job, whose totals say how much was queued.
     """
     presets = Preset.objects.filter(active=True)
     if preset_ids is not None:
@@ -39,6 +40,7 @@ def rebuild_start(*, label, preset_ids=None, asset_ids=None, force=False):
         preset_ids=list(preset_ids) if preset_ids is not None else None,
         asset_ids=asset_ids,
         force=force,
+        created_by=user,
         total_assets=total,
         total_renditions=total * specs_per_asset,
         finished_at=timezone.now() if total == 0 or not specs_per_asset else None,
@@ -111,13 +113,31 @@ def rebuild_step(*, job_id, cursor, build):
     return len(handled)
 
 
-def rebuild_progress(*, job):
-    """Return a job's progress as a JSON-ready dict."""
+def rebuild_progress(*, job, visible=None):
+    """Return a job's progress as a JSON-ready dict.
+
+    ``visible`` (the assets the reader may view; None: the whole library)
+    narrows a job over every asset to the reader's reach, in two counts
+    whatever the library's size. A job over chosen assets keeps its totals:
+    its starter chose them through the policy.
+    """
+    total, done = job.total_assets, min(job.done, job.total_assets)
+    renditions = job.total_renditions
+    if visible is not None and job.asset_ids is None:
+        per_asset = job.total_renditions // job.total_assets if job.total_assets else 0
+        total = visible.count()
+        if job.finished_at is not None:
+            done = total
+        elif job.cursor:
+            done = visible.filter(pk__lte=job.cursor).count()
+        else:
+            done = 0
+        renditions = total * per_asset
     return {
         "id": str(job.pk),
         "label": job.label,
-        "total_assets": job.total_assets,
-        "total_renditions": job.total_renditions,
-        "done": min(job.done, job.total_assets),
+        "total_assets": total,
+        "total_renditions": renditions,
+        "done": done,
         "finished": job.finished_at is not None,
     }

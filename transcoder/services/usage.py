@@ -5,6 +5,13 @@ concurrent requests never lose a count and nothing is read first:
 ``INSERT ... ON CONFLICT (asset, origin, day) DO UPDATE SET count = count + 1``
 (SQLite 3.24+ and PostgreSQL both speak it). Only the site's scheme and host
 are kept: no path, no query, no user, no address.
+
+Anyone can send any ``Origin``, so an asset gets at most
+MEDIAHUB_USAGE_MAX_ORIGINS rows a day: past that, a new origin is not counted
+while those already recorded go on counting. The bound is in the same
+statement (``INSERT ... SELECT ... WHERE``), not a read before it. Origins
+that need no bound are always counted: "" (no site named) is a single row,
+and an origin a site key is bound to was listed by an administrator.
 """
 
 import logging
@@ -15,6 +22,7 @@ from django.db import DatabaseError, connection
 from django.db.models import Sum
 from django.utils import timezone
 
+from transcoder.conf import setting
 from transcoder.models import UsageDay
 
 logger = logging.getLogger(__name__)
@@ -47,7 +55,14 @@ def usage_origin(*, origin=None, referer=None):
     return ""
 
 
-def _upsert_sql():
+def _upsert_sql(*, bounded=False):
+    """Return the one statement that counts a request.
+
+    Its parameters are (asset, origin, day); ``bounded`` adds (asset, day,
+    bound, asset, origin, day): a new row only while the asset has fewer than
+    ``bound`` rows that day, or when the row exists already (then the
+    conflict clause adds one to it).
+    """
     meta = UsageDay._meta
     q = connection.ops.quote_name
     table = q(meta.db_table)
@@ -55,31 +70,44 @@ def _upsert_sql():
         q(meta.get_field(name).column) for name in ("asset", "origin", "day", "count")
     )
     # Only quoted model metadata is formatted in; the values are parameters.
+    # SQLite needs the WHERE of an INSERT ... SELECT to parse ON CONFLICT.
+    rows = (
+        "VALUES (%s, %s, %s, 1) "
+        if not bounded
+        else (
+            "SELECT %s, %s, %s, 1 WHERE ("  # noqa: S608
+            f"SELECT COUNT(*) FROM {table} WHERE {asset} = %s AND {day} = %s"
+            ") < %s OR EXISTS ("
+            f"SELECT 1 FROM {table} "
+            f"WHERE {asset} = %s AND {origin} = %s AND {day} = %s) "
+        )
+    )
     return (
         f"INSERT INTO {table} ({asset}, {origin}, {day}, {count}) "  # noqa: S608
-        f"VALUES (%s, %s, %s, 1) "
-        f"ON CONFLICT ({asset}, {origin}, {day}) "
+        + rows
+        + f"ON CONFLICT ({asset}, {origin}, {day}) "
         f"DO UPDATE SET {count} = {table}.{count} + 1"
     )
 
 
-def usage_record(*, asset_id, origin, day=None):
+def usage_record(*, asset_id, origin, day=None, proven=False):
     """Count one embed request of ``asset_id`` from ``origin`` (one statement).
 
-    A failure is logged, never raised: counting must not break the redirect.
+    A new origin is counted only within MEDIAHUB_USAGE_MAX_ORIGINS a day,
+    unless it is "" or ``proven`` (an origin the request's site key is bound
+    to). A failure is logged, never raised: counting must not break the
+    redirect.
     """
     day = day or timezone.localdate()
-    field = UsageDay._meta.get_field("asset")
+    asset = UsageDay._meta.get_field("asset").get_db_prep_value(asset_id, connection)
+    day = UsageDay._meta.get_field("day").get_db_prep_value(day, connection)
+    bounded = bool(origin) and not proven
+    params = [asset, origin, day]
+    if bounded:
+        params += [asset, day, setting("USAGE_MAX_ORIGINS"), asset, origin, day]
     try:
         with connection.cursor() as cursor:
-            cursor.execute(
-                _upsert_sql(),
-                [
-                    field.get_db_prep_value(asset_id, connection),
-                    origin,
-                    UsageDay._meta.get_field("day").get_db_prep_value(day, connection),
-                ],
-            )
+            cursor.execute(_upsert_sql(bounded=bounded), params)
     except DatabaseError:
         logger.exception("Could not count a request of asset %s", asset_id)
 

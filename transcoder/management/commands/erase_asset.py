@@ -5,6 +5,7 @@ import uuid
 from django.core.management.base import BaseCommand, CommandError
 
 from transcoder import services
+from transcoder.services.objects import ErasureDeniedError
 
 
 def _asset_id(value):
@@ -26,5 +27,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, asset_ids, **options):
         for asset_id in asset_ids:
-            erased = services.asset_erase(asset_id=asset_id)
+            try:
+                erased = services.asset_erase(asset_id=asset_id)
+            except ErasureDeniedError as error:
+                raise CommandError(str(error)) from error
             self.stdout.write(f"{asset_id}: erased {len(erased)} object version(s)")

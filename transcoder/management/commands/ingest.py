@@ -12,6 +12,7 @@ from django.db import connections
 
 from transcoder import delivery, services
 from transcoder.conf import image_limits
+from transcoder.management import children
 from transcoder.models import Preset, RenditionStatus
 
 logger = logging.getLogger(__name__)
@@ -68,16 +69,11 @@ class Command(BaseCommand):
             if missing:
                 raise CommandError(f"Unknown preset: {', '.join(missing)}.")
             preset_ids = list(found.values())
-        # Made once here, so forked workers do not race to create it.
+        # Made once here, so the workers do not race to create it.
         services.collection_default()
         work = [(Path(p), preset_ids, allow_duplicates) for p in paths]
         if jobs > 1 and len(work) > 1:
-            # Children are forked: they must not share the parent's connections.
-            connections.close_all()
-            with ProcessPoolExecutor(
-                max_workers=min(jobs, len(work)),
-                mp_context=multiprocessing.get_context("fork"),
-            ) as pool:
+            with _pool(min(jobs, len(work))) as pool:
                 outcomes = pool.map(_ingest_in_child, work)
                 results = [self._report(*outcome) for outcome in outcomes]
         else:
@@ -111,6 +107,24 @@ def _positive(value):
     if number < 1:
         raise ArgumentTypeError(f"{value!r} is not a whole number of at least 1.")
     return number
+
+
+def _pool(workers):
+    """Return a pool of ``workers`` processes that set Django up on their own.
+
+    The children come from a forkserver, never a fork of this process: its
+    threads (an S3 transfer, a server, a database driver's) could hold a lock
+    that a forked child would wait on forever. The server preloads the
+    image engine, which needs no Django, so each child only sets Django up.
+    """
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["transcoder.engine"])
+    return ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=context,
+        initializer=children.child_setup,
+        initargs=(children.settings_snapshot(),),
+    )
 
 
 def _ingest_in_child(item):
