@@ -17,8 +17,9 @@ from tests.personas import PERSONAS, may, picture
 from transcoder import delivery
 
 STAFF = {p for p, persona in PERSONAS.items() if persona.session}
-# Tokens that should work: their creators are active staff.
-LIVE_READERS = {"superuser", "editor_b", "uploader", "viewer_a", "read_token_a"}
+# Tokens with the read scope whose creators are active staff (the
+# uploader's token may only write).
+LIVE_READERS = {"superuser", "editor_b", "viewer_a", "read_token_a"}
 LIVE_READERS.add("write_token_a")
 TOKEN_OWNERS = {"superuser": {"A", "B"}, "editor_a": {"A"}, "editor_b": {"B"}}
 
@@ -35,6 +36,7 @@ class Probe:
     s3: bool = False
     method: str = "GET"  # what ``call`` sends; the CSRF test takes the others
     prepare: object = None  # prepare(ctx) -> dict: ready before the snapshot
+    also_refused: tuple = ()  # statuses that refuse here, besides the usual
 
 
 @dataclass
@@ -77,4 +79,7 @@ def store_upload(key, seed):
 
 
 def rendition_url(asset):
+    """Return the signed URL of a ready rendition (a well-formed one if missing)."""
+    if not hasattr(asset, "renditions"):
+        return delivery.signed_url(f"renditions/{asset.pk}/card/{'0' * 16}-300.jpg")
     return delivery.rendition_url(asset.renditions.filter(status="ready").first())

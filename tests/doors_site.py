@@ -253,10 +253,6 @@ SITE_ROWS = [
         ],
     ),
     Row(
-        "admin:taggit_tag_merge_tags",
-        [Probe("get", _get("/admin/taggit/tag/merge-tags/"), "super", None, (None,))],
-    ),
-    Row(
         "admin:transcoder_preset_preview",
         [
             Probe(
