@@ -19,9 +19,10 @@ from transcoder import delivery
 STAFF = {p for p, persona in PERSONAS.items() if persona.session}
 # Tokens with the read scope whose creators are active staff (the
 # uploader's token may only write).
-LIVE_READERS = {"superuser", "editor_b", "viewer_a", "read_token_a"}
+LIVE_READERS = {"superuser", "editor_b", "view_a_edit_b", "read_token_a"}
 LIVE_READERS.add("write_token_a")
 TOKEN_OWNERS = {"superuser": {"A", "B"}, "editor_a": {"A"}, "editor_b": {"B"}}
+TOKEN_OWNERS["view_a_edit_b"] = set()  # manages tokens: only its own
 
 
 @dataclass

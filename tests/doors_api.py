@@ -9,6 +9,7 @@ from transcoder import keys
 from transcoder.models import Asset
 
 LIVE_WRITERS = {"superuser", "editor_b", "uploader", "write_token_a"}
+LIVE_WRITERS.add("view_a_edit_b")
 
 
 def _detail(c):

@@ -2,7 +2,7 @@
 
 from django.urls import reverse
 
-from tests.doors import Probe, Row
+from tests.doors import TOKEN_OWNERS, Probe, Row
 from tests.personas import SECRETS
 from transcoder.models import ApiToken
 
@@ -56,11 +56,7 @@ def _token_rows():
                     shown=lambda p: set(),
                     ok=lambda c, r: [
                         _contains(SECRETS[t]["token"])(c, r)
-                        for t in ("A", "B")
-                        if t
-                        in {"superuser": "AB", "editor_a": "A", "editor_b": "B"}[
-                            c.persona
-                        ]
+                        for t in TOKEN_OWNERS[c.persona]
                     ],
                 )
             ],
