@@ -24,6 +24,40 @@ def test_the_validator_would_catch_a_broken_document():
         validate(document)
 
 
+@pytest.mark.parametrize("schema_name", ["Finalize", "Replace"])
+def test_upload_key_pattern_is_the_minted_shape(schema_name):
+    """The documented key pattern takes keys minted for either purpose and
+    refuses the old shape and plain keys."""
+    import re
+    import uuid
+    from types import SimpleNamespace
+
+    from transcoder import keys
+
+    document = openapi_document("https://media.example")
+    pattern = document["components"]["schemas"][schema_name]["properties"]["key"]
+    user = SimpleNamespace(pk=3)
+    minted = [
+        keys.upload_key_mint(user=user, collection=SimpleNamespace(pk=9)),
+        keys.upload_key_mint(user=user, asset=SimpleNamespace(pk=uuid.uuid4())),
+    ]
+    refused = ["uploads/" + "A" * 32 + "." + "B" * 22 + "/upload", "uploads/a.jpg"]
+    for key in minted:
+        assert re.search(pattern["pattern"], key), key
+    for key in refused:
+        assert not re.search(pattern["pattern"], key), key
+
+
+def test_upload_request_documents_its_purpose():
+    """/api/uploads/ takes a collection or an image to replace."""
+    document = openapi_document("https://media.example")
+    request = document["components"]["schemas"]["UploadRequest"]["properties"]
+    assert request["replace"]["format"] == "uuid"
+    assert request["collection"]["type"] == "integer"
+    responses = document["paths"]["/api/uploads/"]["post"]["responses"]
+    assert {"403", "404"} <= set(responses)
+
+
 @pytest.mark.django_db
 def test_schema_is_served_publicly_with_this_server(client):
     """/api/schema/ answers without a token, naming the server it was asked on."""

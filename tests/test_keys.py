@@ -116,10 +116,43 @@ def _user(pk):
     return SimpleNamespace(pk=pk)
 
 
+COLLECTION = SimpleNamespace(pk=42)
+IMAGE = SimpleNamespace(pk=uuid.UUID(ASSET))
+
+
+def _new(user=7):
+    return keys.upload_key_mint(user=_user(user), collection=COLLECTION)
+
+
+def _replace(user=7):
+    return keys.upload_key_mint(user=_user(user), asset=IMAGE)
+
+
+@pytest.mark.parametrize(
+    ("mint", "expected"),
+    [
+        (_new, ("new", 7, 42, None)),
+        (_replace, ("replace", 7, None, uuid.UUID(ASSET))),
+        (lambda: _new(user=10**12 - 1), ("new", 10**12 - 1, 42, None)),
+    ],
+    ids=["new", "replace", "largest-user-id"],
+)
+def test_a_minted_key_says_whom_and_what_it_is_for(mint, expected):
+    """upload_key_parse reads back the purpose, the user and the target."""
+    key = mint()
+    upload = keys.upload_key_parse(key)
+    assert (upload.purpose, upload.user_id, upload.collection_id, upload.asset_id) == (
+        expected
+    )
+    assert upload.key == key and upload.is_replace == (expected[0] == "replace")
+    assert keys.is_minted_upload_key(key) and keys.is_upload_key(key)
+    assert len(key) <= 126 < keys.MAX_KEY_LENGTH
+    assert clean_name(key) == key
+
+
 def test_minted_key_is_bound_to_its_user():
     """A minted key is owned by the user it was made for, and by nobody else."""
-    key = keys.upload_key_mint(user=_user(7))
-    assert keys.is_minted_upload_key(key) and keys.is_upload_key(key)
+    key = _new()
     assert keys.upload_key_owned_by(key, _user(7))
     assert not keys.upload_key_owned_by(key, _user(8))
     assert not keys.upload_key_owned_by(key, None)
@@ -127,33 +160,112 @@ def test_minted_key_is_bound_to_its_user():
 
 
 def test_minted_key_signature_depends_on_the_secret(settings):
-    """A key minted under another SECRET_KEY is nobody's."""
-    key = keys.upload_key_mint(user=_user(7))
+    """A key minted under another SECRET_KEY is refused as altered."""
+    key = _new()
     settings.SECRET_KEY = "another-secret-" + "x" * 40
-    assert not keys.upload_key_owned_by(key, _user(7))
+    with pytest.raises(keys.UploadKeyError, match="altered"):
+        keys.upload_key_parse(key)
+
+
+def _swap(key, old, new):
+    assert old in key, (key, old)
+    return key.replace(old, new, 1)
+
+
+def _flip(key, index):
+    return key[:index] + ("B" if key[index] != "B" else "C") + key[index + 1 :]
+
+
+OTHER_ASSET = "1f8fad5bd9cb469fa16570867728950e"
+
+# Each changes what the key says (or its random part) and keeps the signature.
+TAMPERED = [
+    ("user", lambda k: _swap(k, ".u000000000007.", ".u000000000008.")),
+    ("collection", lambda k: _swap(k, "new.c000000000042", "new.c000000000043")),
+    (
+        "new-to-replace",
+        lambda k: _swap(k, "new.c000000000042", "replace.a" + OTHER_ASSET),
+    ),
+    ("token", lambda k: _flip(k, k.index(".u") + 16)),
+    ("signature", lambda k: _flip(k, len(k) - 10)),
+]
+TAMPERED_REPLACE = [
+    ("asset", lambda k: _swap(k, ASSET.replace("-", ""), OTHER_ASSET)),
+    (
+        "replace-to-new",
+        lambda k: _swap(k, "replace.a" + ASSET.replace("-", ""), "new.c000000000042"),
+    ),
+]
 
 
 @pytest.mark.parametrize(
-    "tamper",
-    [
-        lambda k: k.replace("/upload", "/upload2"),
-        lambda k: k[:8] + ("B" if k[8] != "B" else "C") + k[9:],
-        lambda k: k[:-8] + ("B" if k[-8] != "B" else "C") + k[-7:],
-        lambda k: k.replace(".", "-", 1),
-    ],
-    ids=["suffix", "token", "signature", "separator"],
+    ("mint", "tamper"),
+    [(_new, t) for _, t in TAMPERED] + [(_replace, t) for _, t in TAMPERED_REPLACE],
+    ids=[n for n, _ in TAMPERED] + [n for n, _ in TAMPERED_REPLACE],
 )
-def test_tampered_minted_key_is_owned_by_nobody(tamper):
-    """Changing the token or the signature voids the key's owner."""
-    key = tamper(keys.upload_key_mint(user=_user(7)))
+def test_a_tampered_key_is_refused(mint, tamper):
+    """Changing the purpose, an id, the token or the signature voids the key."""
+    key = tamper(mint())
+    assert keys.is_minted_upload_key(key)
+    with pytest.raises(keys.UploadKeyError, match="altered"):
+        keys.upload_key_parse(key)
     assert not keys.upload_key_owned_by(key, _user(7))
+    assert not keys.upload_key_owned_by(key, _user(8))
 
 
-def test_minted_keys_are_fresh_and_carry_nothing_of_the_user():
-    """Every key is new; the user's id is not readable in it."""
-    minted = {keys.upload_key_mint(user=_user(12345)) for _ in range(50)}
-    assert len(minted) == 50
-    assert not any("12345" in k for k in minted)
+@pytest.mark.parametrize(
+    ("key", "message"),
+    [
+        (
+            "uploads/Zk3-q_8vT2mXc1LbN0aPwE4rZk3-q_8v.T2mXc1LbN0aPwE4rZk3-qA/upload",
+            "started before mediahub was updated",
+        ),
+        (
+            "uploads/new.c42.u7." + "A" * 32 + "." + "B" * 22 + "/upload",
+            "not an upload key",
+        ),
+        (
+            "uploads/new.a"
+            + "0" * 32
+            + ".u000000000007."
+            + "A" * 32
+            + "."
+            + "B" * 22
+            + "/upload",
+            "not an upload key",
+        ),
+        ("uploads/Happy Face.jpg", "not an upload key"),
+        ("", "not an upload key"),
+        (None, "not an upload key"),
+    ],
+    ids=["legacy", "short-ids", "new-with-asset", "plain", "empty", "none"],
+)
+def test_keys_of_another_shape_do_not_parse(key, message):
+    """Only the exact minted shape is read; the old shape gets its own message."""
+    with pytest.raises(keys.UploadKeyError, match=message):
+        keys.upload_key_parse(key)
+
+
+def test_a_legacy_key_is_never_a_plain_key():
+    """A key of the old minted shape is refused as such, not taken as copied in."""
+    legacy = "uploads/" + "A" * 32 + "." + "B" * 22 + "/upload"
+    assert keys.is_legacy_upload_key(legacy) and keys.is_upload_key(legacy)
+    assert not keys.is_minted_upload_key(legacy)
+
+
+def test_minting_needs_exactly_one_purpose_and_ids_that_fit():
+    """A key is for a collection or an asset; an id too wide for its field fails."""
+    with pytest.raises(TypeError, match="collection or for an asset"):
+        keys.upload_key_mint(user=_user(7))
+    with pytest.raises(TypeError, match="collection or for an asset"):
+        keys.upload_key_mint(user=_user(7), collection=COLLECTION, asset=IMAGE)
+    with pytest.raises(keys.UploadKeyError, match="does not fit"):
+        keys.upload_key_mint(user=_user(10**12), collection=COLLECTION)
+
+
+def test_minted_keys_are_fresh():
+    """Every key is new, even for the same user and purpose."""
+    assert len({_new() for _ in range(50)}) == 50
 
 
 def test_original_names_have_the_original_shape():
@@ -213,7 +325,8 @@ def test_every_shape_is_what_clean_name_leaves_alone():
     for name in (
         ORIGINAL,
         RENDITION,
-        keys.upload_key_mint(user=_user(1)),
+        _new(),
+        _replace(),
         *PLAIN_UPLOAD_KEYS,
     ):
         assert keys.is_known_key(name)

@@ -441,18 +441,21 @@ def test_login_lockout_through_api_gateway_ignores_forged_forwarded_for(
 
 
 def test_s3_event_finalizes_a_key_minted_for_an_editor(media_events, s3, presets):
-    """The event has no user, yet still finalizes a key bound to one."""
-    from django.contrib.auth.models import User
+    """The event has no user, yet finalizes a key as the editor it was minted for."""
+    from django.contrib.auth.models import Permission, User
 
-    from transcoder import keys
+    from transcoder import keys, services
     from transcoder.models import Asset
 
     editor = User.objects.create_user("editor", is_staff=True)
-    key = keys.upload_key_mint(user=editor)
+    editor.user_permissions.add(Permission.objects.get(codename="add_asset"))
+    inbox = services.collection_default()
+    key = keys.upload_key_mint(user=editor, collection=inbox)
     data = upload_photo(s3, key)
     event = s3_event(s3.bucket, quote(key, safe=""), len(data))
 
     (asset_id,) = media_events.lambda_handler(event, None)
     asset = Asset.objects.get(pk=asset_id)
     assert asset.upload_key == key and asset.original_filename == ""
+    assert (asset.uploaded_by, asset.collection) == (editor, inbox)
     assert s3.keys("uploads/") == []

@@ -40,6 +40,15 @@ def _put_upload(s3, data, user):
     return key
 
 
+def _s3_event(s3, key):
+    """Deliver the ObjectCreated event of ``key``; return the assets it made."""
+    from tests.lambda_helpers import s3_event
+    from transcoder import lambda_events
+
+    made = lambda_events.on_upload(s3_event(s3.bucket, key, 1), None)
+    return [Asset.objects.get(pk=pk) for pk in made]
+
+
 # --- the policy ------------------------------------------------------------------
 
 
@@ -368,11 +377,10 @@ def test_finalize_after_the_s3_event_names_the_asset(
     s3, admin_client, admin_user, presets
 ):
     """When the S3 event wins the race, the browser's finalize still names the asset."""
-    from transcoder import services
 
     key = _put_upload(s3, make_image("PNG", size=(50, 40)), admin_user)
-    made_by_event = services.asset_finalize_upload(key=key)
-    assert made_by_event.title == "" and made_by_event.uploaded_by is None
+    (made_by_event,) = _s3_event(s3, key)
+    assert made_by_event.title == "" and made_by_event.uploaded_by == admin_user
     response = admin_client.post(
         FINALIZE, {"key": key, "filename": "Holiday_in-Rome.png"}
     )
@@ -451,18 +459,19 @@ def test_another_editor_cannot_claim_an_asset_the_s3_event_made(s3, presets):
     alice, alice_client = _editor("alice")
     _, bob_client = _editor("bob")
     key = _put_upload(s3, make_image("PNG", size=(50, 40)), alice)
-    made = services.asset_finalize_upload(key=key)
-    assert made.uploaded_by is None
+    (made,) = _s3_event(s3, key)
+    assert made.uploaded_by == alice
 
     stolen = bob_client.post(FINALIZE, {"key": key, "filename": "Bob.png"})
     assert stolen.status_code == 403
     assert "asset" not in stolen.json()
     made.refresh_from_db()
-    assert made.uploaded_by is None and made.title == ""
+    assert made.uploaded_by == alice and made.title == ""
 
-    assert alice_client.post(FINALIZE, {"key": key}).status_code == 201
+    mine = alice_client.post(FINALIZE, {"key": key, "filename": "Alice.png"})
+    assert mine.status_code == 201
     made.refresh_from_db()
-    assert made.uploaded_by == alice
+    assert (made.uploaded_by, made.title) == (alice, "Alice")
 
 
 def test_service_refuses_a_key_minted_for_someone_else(s3, presets):
@@ -481,10 +490,9 @@ def test_finalize_keeps_the_title_and_alt_text_typed_for_the_file(
     s3, admin_client, admin_user, presets
 ):
     """The direct path stores what the editor typed, even after the S3 event won."""
-    from transcoder import services
 
     key = _put_upload(s3, make_image("PNG", size=(50, 40)), admin_user)
-    services.asset_finalize_upload(key=key)
+    _s3_event(s3, key)
     response = admin_client.post(
         FINALIZE,
         {

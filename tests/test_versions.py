@@ -157,7 +157,7 @@ def test_api_replace_takes_an_upload_key(s3, client, presets, admin_user):
     )
     auth = {"Authorization": f"Bearer {writer}"}
     asset = services.asset_create(content=OLD, title="Kept")
-    key = uploads.upload_key_new(user=admin_user)
+    key = uploads.upload_key_new(user=admin_user, asset=asset)
     s3.client.put_object(Bucket=s3.bucket, Key=key, Body=NEW)
     response = client.post(
         f"/api/assets/{asset.pk}/replace/",
@@ -209,3 +209,17 @@ def test_replace_needs_the_change_permission(client, presets):
     client.force_login(user)
     asset = services.asset_create(content=OLD)
     assert client.get(f"/admin/transcoder/asset/{asset.pk}/replace/").status_code == 403
+
+
+def test_a_replace_that_lost_the_race_adds_no_version(storage, presets, stored_files):
+    """Two replaces with the same file (the S3 event and the client's call) that
+    both read the asset before either wrote: one version, no extra original."""
+    asset = services.asset_create(content=OLD)
+    stale = Asset.objects.get(pk=asset.pk)
+    services.asset_replace(asset=asset, content=NEW, filename="new.png")
+    again = services.asset_replace(asset=stale, content=NEW, filename="new.png")
+    current = Asset.objects.get(pk=asset.pk)
+    assert again.content_hash == current.content_hash != stale.content_hash
+    assert AssetVersion.objects.filter(asset=current).count() == 1
+    originals = _stored(storage, stored_files, "originals/")
+    assert originals == sorted([stale.original, current.original])

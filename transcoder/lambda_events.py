@@ -1,4 +1,4 @@
-"""Zappa's entry point for S3 events: finalize direct uploads, ignore the rest.
+"""Zappa's entry point for S3 events: finalize direct uploads as their keys say.
 
 zappa_settings.json subscribes ``on_upload`` to ``s3:ObjectCreated:*`` under
 ``uploads/`` of the media bucket; S3 allows one such subscription per bucket,
@@ -13,19 +13,25 @@ from django.core.exceptions import ValidationError
 from django.core.files.storage import storages
 from django.db import close_old_connections
 
-from transcoder import keys, services
+from transcoder import keys, permissions, services
 from transcoder.tasks import generate_renditions
 
 logger = logging.getLogger(__name__)
 
 
 def on_upload(event, context=None):
-    """Turn each uploaded object of an S3 event into an asset, and return their ids.
+    """Finalize each uploaded object of an S3 event as its key says; return the
+    ids of the assets made or changed.
 
-    S3 delivers at least once, so this is idempotent: a repeated record finds
-    the asset already made. A refused upload is logged, not raised, because
-    Lambda would retry a hopeless input; a transient error (database, S3) is
-    raised so that Lambda's async retry delivers the event again.
+    A minted key acts as the user it was minted for, checked again through
+    the policy now: a new-image key makes an asset in its collection, a
+    replace key replaces its asset's file (never makes an asset). A file
+    copied in by hand is the work of ``permissions.SYSTEM``. S3 delivers at
+    least once, so this is idempotent: a repeated record finds the asset
+    already made (or the file already replaced). A refused upload is logged,
+    not raised, because Lambda would retry a hopeless input; a transient
+    error (database, S3) is raised so that Lambda's async retry delivers the
+    event again.
     """
     # No request wraps this invocation: drop connections the database closed
     # while the container was frozen.
@@ -37,13 +43,7 @@ def on_upload(event, context=None):
             if key is None:
                 continue
             try:
-                asset = services.asset_finalize_upload(
-                    key=key,
-                    queue_renditions=False,
-                    # A browser's (or API client's) own finalize decides
-                    # about its duplicate: it may say "upload anyway".
-                    keep_duplicate=keys.is_minted_upload_key(key),
-                )
+                asset = _finalize(key)
             except services.DuplicateAssetError as e:
                 logger.info(
                     "Upload %s is a duplicate of asset %s; no asset made",
@@ -67,6 +67,35 @@ def on_upload(event, context=None):
     finally:
         close_old_connections()
     return asset_ids
+
+
+def _finalize(key):
+    """Finalize ``key`` as its purpose says, acting as whom it names."""
+    if not (keys.is_minted_upload_key(key) or keys.is_legacy_upload_key(key)):
+        return services.asset_finalize_upload(
+            key=key, uploaded_by=permissions.SYSTEM, queue_renditions=False
+        )
+    try:
+        upload = keys.upload_key_parse(key)
+    except keys.UploadKeyError as e:
+        # Altered, or minted before keys said what they are for: nobody may
+        # finalize it, so it goes.
+        services.upload_refuse(key=key, reason=" ".join(e.messages))
+    user = services.upload_key_user(upload)
+    if upload.is_replace:
+        # The client's own replace call still finds the upload (and answers
+        # with the asset); purge_orphans removes it if that call never comes.
+        return services.asset_replace_upload(
+            key=key, uploaded_by=user, keep_upload=True
+        )
+    return services.asset_finalize_upload(
+        key=key,
+        uploaded_by=user,
+        queue_renditions=False,
+        # The client's own finalize decides about its duplicate: it may say
+        # "upload anyway".
+        keep_duplicate=True,
+    )
 
 
 def upload_key(record):

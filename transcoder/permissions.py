@@ -19,7 +19,13 @@ from operator import or_
 
 from django.db.models import Q
 
-from transcoder.models import Asset, Collection, GroupCollectionPermission
+from transcoder.conf import setting
+from transcoder.models import (
+    Asset,
+    Collection,
+    GroupCollectionPermission,
+    root_collection,
+)
 
 ACTIONS = ("view", "add", "change", "delete")
 _CACHE = "_mediahub_collection_paths"
@@ -56,6 +62,61 @@ def _granted_paths(user, action):
     return cache[action]
 
 
+class SystemActor:
+    """Work the system starts on its own, named so that logs and checks say who.
+
+    ``SYSTEM`` is the S3 event finalizing a file copied into uploads/ by hand
+    (a key nobody minted). Its whole reach: it may ``add`` assets to
+    MEDIAHUB_DEFAULT_COLLECTION (and ``view`` there, to find what it made and
+    its duplicates), inherited down the tree like any grant; it may ``change``
+    and ``delete`` nothing. A key minted for a user is always finalized as that
+    user, never as the system.
+    """
+
+    REACH = ("view", "add")
+    pk = None
+    is_active = True
+    is_staff = False
+    is_superuser = False
+
+    def __init__(self, name):
+        self.name = name
+
+    def __str__(self):
+        return f"system:{self.name}"
+
+    def paths(self, action):
+        """Return the tree paths where this actor may ``action``."""
+        if action not in self.REACH:
+            return []
+        found = _default_collection()
+        return [found.path] if found is not None else []
+
+
+SYSTEM = SystemActor("s3-event")
+
+
+def _default_collection():
+    """Return MEDIAHUB_DEFAULT_COLLECTION's collection, or None while it is missing."""
+    names = [n.strip() for n in setting("DEFAULT_COLLECTION").split("/") if n.strip()]
+    node = root_collection()
+    if names and names[0] == node.name:
+        names = names[1:]
+    for name in names:
+        node = Collection.objects.get_children(node).filter(name=name).first()
+        if node is None:
+            return None
+    return node
+
+
+def _paths(actor, action):
+    """Return the paths where ``actor`` may ``action``: None = all, [] = none."""
+    if isinstance(actor, SystemActor):
+        _check(action)
+        return actor.paths(action)
+    return _granted_paths(actor, action)
+
+
 def _under(paths, prefix=""):
     """Return a Q matching collection paths at or below any of ``paths``."""
     return reduce(or_, (Q(**{f"{prefix}path__startswith": p}) for p in paths))
@@ -63,7 +124,7 @@ def _under(paths, prefix=""):
 
 def collections(user, action="view"):
     """Return the collections whose assets ``user`` may ``action``, in tree order."""
-    paths = _granted_paths(user, action)
+    paths = _paths(user, action)
     queryset = Collection.objects.order_by("path")
     if paths is None:
         return queryset
@@ -75,7 +136,7 @@ def collections(user, action="view"):
 def assets(user, action="view", queryset=None):
     """Narrow ``queryset`` (all assets by default) to those ``user`` may ``action``."""
     queryset = Asset.objects.all() if queryset is None else queryset
-    paths = _granted_paths(user, action)
+    paths = _paths(user, action)
     if paths is None:
         return queryset
     if not paths:
@@ -85,7 +146,7 @@ def assets(user, action="view", queryset=None):
 
 def may(user, action, asset=None):
     """Tell whether ``user`` may ``action`` ``asset``, or some asset when None."""
-    paths = _granted_paths(user, action)
+    paths = _paths(user, action)
     if paths is None:
         return True
     if not paths:
@@ -97,7 +158,7 @@ def may(user, action, asset=None):
 
 def may_in(user, action, collection):
     """Tell whether ``user`` may ``action`` assets in ``collection``."""
-    paths = _granted_paths(user, action)
+    paths = _paths(user, action)
     if paths is None:
         return True
     return any(collection.path.startswith(p) for p in paths)

@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import storages
 from django.http import JsonResponse
 from django.template.response import TemplateResponse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from transcoder import keys, params, permissions, services
@@ -43,9 +44,16 @@ class DirectUploadError(ValidationError):
     """The browser asked to upload a file mediahub will not accept."""
 
 
-def upload_key_new(*, user):
-    """Return a fresh upload key bound to ``user``; nothing of the file name in it."""
-    return keys.upload_key_mint(user=user)
+def upload_key_new(*, user, collection=None, asset=None):
+    """Return a fresh upload key for ``user``; nothing of the file name in it.
+
+    For a new image in ``collection`` (MEDIAHUB_DEFAULT_COLLECTION when
+    neither is given), or for a new file of ``asset``. The caller has checked
+    that ``user`` may add there or change it; every finalize checks again.
+    """
+    if collection is None and asset is None:
+        collection = services.collection_default()
+    return keys.upload_key_mint(user=user, collection=collection, asset=asset)
 
 
 def upload_content_type(*, content_type, filename=""):
@@ -78,10 +86,13 @@ def _check_size(size):
         raise DirectUploadError(str(e)) from None
 
 
-def upload_presign(*, user, content_type, filename="", size=None):
+def upload_presign(
+    *, user, content_type, filename="", size=None, collection=None, asset=None
+):
     """Return ``{url, fields, key}``: a presigned POST for exactly one new key.
 
-    The key is bound to ``user``: only they may finalize it.
+    The key is minted for ``user`` and its purpose (see ``upload_key_new``):
+    only they may finalize it, and only for that.
 
     The policy bounds the size to 1..MEDIAHUB_MAX_UPLOAD_BYTES, requires an
     ``image/`` content type and expires after MEDIAHUB_UPLOAD_URL_TTL seconds.
@@ -90,7 +101,7 @@ def upload_presign(*, user, content_type, filename="", size=None):
     _check_size(size)
     image_type = upload_content_type(content_type=content_type, filename=filename)
     storage = storages["default"]
-    key = upload_key_new(user=user)
+    key = upload_key_new(user=user, collection=collection, asset=asset)
     fields = {"Content-Type": image_type, "success_action_status": "201"}
     post = storage.connection.meta.client.generate_presigned_post(
         Bucket=storage.bucket_name,
@@ -256,10 +267,11 @@ def presign_view(request, *, model_admin):
         raise PermissionDenied
     if off := _direct_uploads_off():
         return off
-    upload_collection(request)
+    collection = upload_collection(request)
     try:
         post = upload_presign(
             user=request.user,
+            collection=collection,
             content_type=request.POST.get("content_type", ""),
             filename=request.POST.get("filename", ""),
             size=request.POST.get("size"),
@@ -277,28 +289,25 @@ def finalize_view(request, *, model_admin):
     if off := _direct_uploads_off():
         return off
     key = request.POST.get("key", "")
-    if not keys.is_minted_upload_key(key):
+    if not keys.is_minted_upload_key(key) and not keys.is_legacy_upload_key(key):
         # A browser only ever finalizes keys this server minted for it.
-        return _refuse("That is not an upload key mediahub made.")
-    if not keys.upload_key_owned_by(key, request.user):
-        return _refuse(
-            "This upload was started by another user; upload the file again.",
-            status=403,
-        )
-    collection = upload_collection(request)
+        return _refuse(_("That is not an upload key mediahub made."))
     try:
+        # The key names the collection chosen when the upload started.
         asset = services.asset_finalize_upload(
-            collection=collection,
             key=key,
             filename=request.POST.get("filename", "")[:255],
             uploaded_by=request.user,
             allow_duplicate=_allow_duplicate(request),
-            visible=permissions.assets(request.user, "view"),
             title=request.POST.get("title", "")[:255],
             alt_text=request.POST.get("alt_text", "")[:500],
         )
     except services.DuplicateAssetError as e:
         return _duplicate(e)
+    except services.UploadOwnerError as e:
+        return _refuse(e.messages[0], status=403)
+    except services.UploadPurposeError as e:
+        return _refuse(e.messages[0], status=403 if e.code == "refused" else 400)
     except ValidationError as e:
         return _refuse(e.messages[0])
     return _created(asset)

@@ -37,7 +37,8 @@ def _errors(*codes):
     text = {
         400: "The request is not valid.",
         401: "No valid token.",
-        403: "The token lacks the scope, or the URL is not this token's.",
+        403: "The token lacks the scope, its owner may not do this (or is gone "
+        "or deactivated), or the URL or upload is not theirs.",
         404: "Not found.",
         409: "Already done.",
         410: "The image was deleted.",
@@ -173,6 +174,7 @@ SCHEMAS = {
     "UploadRequest": {
         "type": "object",
         "required": ["content_type"],
+        "not": {"required": ["collection", "replace"]},
         "properties": {
             "filename": _TEXT_255,
             "content_type": {
@@ -180,13 +182,30 @@ SCHEMAS = {
                 "pattern": "^image/[a-z0-9][a-z0-9.+-]{0,60}$",
             },
             "size": {"type": "integer", "minimum": 1},
+            "collection": {
+                "type": "integer",
+                "minimum": 1,
+                "description": "Collection id of the new image; "
+                "MEDIAHUB_DEFAULT_COLLECTION when left out. The token's owner "
+                "must be allowed to add images there.",
+            },
+            "replace": {
+                "type": "string",
+                "format": "uuid",
+                "description": "Upload a new file for this image instead "
+                "(then send the key to /api/assets/{asset_id}/replace/); the "
+                "token's owner must be allowed to change it. Not with "
+                "collection.",
+            },
         },
     },
     "Upload": {
         "type": "object",
         "description": "Send the file with `method` to `url` (a presigned POST "
         "with `fields` on S3; a PUT of the bytes with the token otherwise), "
-        "then finalize `key`.",
+        "then finalize `key`. The key names the token's owner and what the "
+        "upload is for (a new image in a collection, or a new file for an "
+        "image), under a signature; it is finalized only for that.",
         "required": ["method", "url", "fields", "key", "expires_in", "max_bytes"],
         "properties": {
             "method": {"enum": ["POST", "PUT"]},
@@ -214,8 +233,8 @@ SCHEMAS = {
             "collection": {
                 "type": "integer",
                 "minimum": 1,
-                "description": "Collection id; MEDIAHUB_DEFAULT_COLLECTION "
-                "when left out.",
+                "description": "Optional: the collection given when the upload "
+                "was asked for (the key names it); any other is refused.",
             },
             "allow_duplicate": {
                 "type": "boolean",
@@ -225,6 +244,8 @@ SCHEMAS = {
     },
     "Replace": {
         "type": "object",
+        "description": "`key` must come from /api/uploads/ asked with "
+        "`replace` set to this image, by this token's owner.",
         "required": ["key"],
         "properties": {
             "key": {
@@ -340,11 +361,12 @@ PATHS = {
     "/api/uploads/": {
         "post": {
             "operationId": "createUpload",
-            "summary": "Ask where to send one file (scope write).",
+            "summary": "Ask where to send one file, for a new image or to "
+            "replace an image's file (scope write).",
             "requestBody": _body("UploadRequest"),
             "responses": {
                 "201": _json("Upload", "Where and how to send the file."),
-                **_errors(400, 413, 415),
+                **_errors(400, 404, 410, 413, 415),
             },
         }
     },

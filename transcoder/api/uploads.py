@@ -4,12 +4,16 @@ On S3 the upload is a presigned POST straight to the bucket
 (``uploads.upload_presign``). On the embedded default it is a one-time signed
 URL under /api/uploads/ that takes the bytes with a token-authenticated PUT;
 it is bound to the token that asked for it and expires with
-MEDIAHUB_UPLOAD_URL_TTL. Either way the finalize call treats the object as
-untrusted (``services.asset_finalize_upload``).
+MEDIAHUB_UPLOAD_URL_TTL. Either way the key is minted for the token's creator
+and one purpose, a new image in a collection or (with ``replace``) a new file
+for an image, and only that is ever made of it; the finalize call (or
+/api/assets/<id>/replace/) treats the object as untrusted
+(``services.asset_finalize_upload``, ``services.asset_replace_upload``).
 """
 
 import re
 import tempfile
+import uuid
 
 from django.core import signing
 from django.core.exceptions import ValidationError
@@ -22,13 +26,20 @@ from transcoder import keys, params, permissions, uploads
 from transcoder.api.auth import endpoint
 from transcoder.api.errors import ApiError
 from transcoder.api.representation import asset_json, assets_for_api
-from transcoder.api.views import json_body, text_field, token_collection
+from transcoder.api.views import (
+    _asset_or_error,
+    json_body,
+    text_field,
+    token_assets,
+    token_collection,
+)
 from transcoder.conf import setting
 from transcoder.models import Asset
 from transcoder.services import (
     DuplicateAssetError,
     UploadNotFoundError,
     UploadOwnerError,
+    UploadPurposeError,
     asset_finalize_upload,
     collection_default,
 )
@@ -58,20 +69,23 @@ def _create(request, *, token):
         raise ApiError(
             400, f"The file is larger than {setting('MAX_UPLOAD_BYTES')} bytes."
         )
-    # Upload keys are bound to a user (the one finalize checks): the token's.
-    owner = token.created_by
-    if owner is None:
-        raise ApiError(403, "This token's owner is gone; create a new token.")
-    if not permissions.may(owner, "add"):
-        raise ApiError(403, "This token's owner may not add images.")
+    # Upload keys are minted for a user (the one every finalize checks): the
+    # token's creator, and for a purpose: a new image in a collection, or a
+    # new file for an image.
+    owner = token_owner(token)
+    target = _purpose(body, token)
     try:
         if setting("STORAGE") == "s3":
             post = uploads.upload_presign(
-                user=owner, content_type=content_type, filename=filename, size=size
+                user=owner,
+                content_type=content_type,
+                filename=filename,
+                size=size,
+                **target,
             )
             answer = {"method": "POST", **post}
         else:
-            key = uploads.upload_key_new(user=owner)
+            key = uploads.upload_key_new(user=owner, **target)
             signed = signing.dumps({"k": key, "t": token.pk}, salt=_SALT)
             url = reverse("transcoder:api-upload-content", args=[signed])
             answer = {
@@ -85,6 +99,43 @@ def _create(request, *, token):
     answer["expires_in"] = setting("UPLOAD_URL_TTL")
     answer["max_bytes"] = setting("MAX_UPLOAD_BYTES")
     return JsonResponse(answer, status=201)
+
+
+def token_owner(token):
+    """Return the token's creator if they may still act, else raise a 403."""
+    owner = token.created_by
+    if owner is None:
+        raise ApiError(403, "This token's owner is gone; create a new token.")
+    if not owner.is_active:
+        raise ApiError(403, "This token's owner is deactivated.")
+    return owner
+
+
+def _purpose(body, token):
+    """Return what the upload is for: ``{"collection": c}`` or ``{"asset": a}``."""
+    owner = token.created_by
+    if "replace" in body:
+        if "collection" in body:
+            raise ApiError(400, "Give replace or collection, not both.")
+        asset_id = text_field(body, "replace", 36)
+        try:
+            asset_id = uuid.UUID(asset_id)
+        except ValueError:
+            raise ApiError(400, "replace must be the id of an image.") from None
+        asset = _asset_or_error(asset_id, token_assets(token, "view"))
+        if not permissions.may(owner, "change", asset):
+            raise ApiError(403, "This token's owner may not change this image.")
+        return {"asset": asset}
+    if "collection" in body:
+        return {"collection": token_collection(token, body["collection"])}
+    collection = collection_default()
+    if not permissions.may_in(owner, "add", collection):
+        raise ApiError(
+            403,
+            "This token's owner may not add to the default collection; "
+            "give a collection.",
+        )
+    return {"collection": collection}
 
 
 def _content(request, signed, *, token):
@@ -132,30 +183,32 @@ def _finalize(request, *, token):
     """Make an asset of an upload; finalizing the same key again gives the same."""
     body = json_body(request)
     key = text_field(body, "key", default=None)
-    if not keys.is_minted_upload_key(key):
-        raise ApiError(400, "key must be the key /api/uploads/ answered with.")
+    owner = token_owner(token)
+    upload = upload_key_or_error(key, owner)
+    if upload.is_replace:
+        raise ApiError(
+            400,
+            "This upload replaces the file of an image; send it to "
+            f"/api/assets/{upload.asset_id}/replace/.",
+        )
     allow_duplicate = body.get("allow_duplicate", False)
     if not isinstance(allow_duplicate, bool):
         raise ApiError(400, "allow_duplicate must be true or false.")
-    if "collection" in body:
-        collection = token_collection(token, body["collection"])
-    else:
-        collection = collection_default()
-        if not permissions.may_in(token.created_by, "add", collection):
-            raise ApiError(
-                403,
-                "This token's owner may not add to the default collection; "
-                "give a collection.",
-            )
+    chosen = body.get("collection", upload.collection_id)
+    if isinstance(chosen, bool) or chosen != upload.collection_id:
+        # The collection was chosen when the upload was asked for.
+        raise ApiError(
+            400,
+            "This upload was started for another collection; give the "
+            "collection when you ask /api/uploads/.",
+        )
     existed = Asset.objects.filter(upload_key=key).exists()
     try:
         asset = asset_finalize_upload(
-            collection=collection,
             key=key,
             filename=text_field(body, "filename"),
-            uploaded_by=token.created_by,
+            uploaded_by=owner,
             allow_duplicate=allow_duplicate,
-            visible=permissions.assets(token.created_by, "view"),
         )
     except DuplicateAssetError as e:
         # Nothing was stored and the upload is gone; the answer names the
@@ -172,17 +225,44 @@ def _finalize(request, *, token):
         )
         response["Cache-Control"] = "private, no-store"
         return response
-    except UploadNotFoundError as e:
-        raise ApiError(404, " ".join(e.messages)) from None
-    except UploadOwnerError as e:
-        raise ApiError(403, " ".join(e.messages)) from None
     except ValidationError as e:
-        raise ApiError(400, " ".join(e.messages)) from None
-    asset = assets_for_api().get(pk=asset.pk)
-    if not permissions.may(token.created_by, "view", asset):
-        # Finalized before by a call into another collection.
+        raise upload_api_error(e) from None
+    asset = token_assets(token).filter(pk=asset.pk).first()
+    if asset is None:
+        # Finalized before, then moved where the token's owner cannot see it.
         raise ApiError(404, "There is no image for this key here.")
     return JsonResponse(asset_json(request, asset), status=200 if existed else 201)
+
+
+def upload_key_or_error(key, owner):
+    """Return the UploadKey of ``key`` if it was minted for ``owner``, else raise."""
+    if not isinstance(key, str) or not (
+        keys.is_minted_upload_key(key) or keys.is_legacy_upload_key(key)
+    ):
+        raise ApiError(400, "key must be the key /api/uploads/ answered with.")
+    try:
+        upload = keys.upload_key_parse(key)
+    except keys.UploadKeyError as e:
+        # An altered key is nobody's, as another user's is: 403.
+        status = 403 if e.code == "altered" else 400
+        raise ApiError(status, " ".join(e.messages)) from None
+    if upload.user_id != owner.pk:
+        raise ApiError(
+            403, "This upload was started by another user; upload the file again."
+        )
+    return upload
+
+
+def upload_api_error(error):
+    """Return the ApiError that answers a finalize or replace refused by a service."""
+    message = " ".join(error.messages)
+    if isinstance(error, UploadNotFoundError):
+        return ApiError(404, message)
+    if isinstance(error, UploadOwnerError):
+        return ApiError(403, message)
+    if isinstance(error, UploadPurposeError) and error.code == "refused":
+        return ApiError(403, message)
+    return ApiError(400, message)
 
 
 upload_create = endpoint(POST=("write", _create))

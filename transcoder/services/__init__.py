@@ -12,7 +12,6 @@ from transcoder.services.assets import (
     asset_create,
     asset_delete,
     asset_erase,
-    asset_finalize_upload,
     asset_update,
     objects_delete,
     validate_image,
@@ -61,10 +60,16 @@ from transcoder.services.tags import (
     tags_set,
 )
 from transcoder.services.tokens import api_token_issue
+from transcoder.services.uploads import (
+    UploadPurposeError,
+    asset_finalize_upload,
+    asset_replace_upload,
+    upload_key_user,
+    upload_refuse,
+)
 from transcoder.services.usage import usage_record, usage_summary
 from transcoder.services.versions import (
     asset_replace,
-    asset_replace_upload,
     asset_version_restore,
 )
 
@@ -91,6 +96,9 @@ __all__ = [
     "RenditionStorageError",
     "UploadNotFoundError",
     "UploadOwnerError",
+    "UploadPurposeError",
+    "upload_key_user",
+    "upload_refuse",
     "api_token_issue",
     "asset_create",
     "asset_delete",

@@ -10,7 +10,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import storages
 from django.db import IntegrityError, transaction
 
-from transcoder import engine, keys
+from transcoder import engine
 from transcoder.conf import image_limits, setting
 from transcoder.keys import original_name
 from transcoder.limits import check_size
@@ -150,94 +150,6 @@ class UploadOwnerError(ValidationError):
     """The direct upload was started by another user."""
 
 
-def asset_finalize_upload(
-    *,
-    key,
-    filename="",
-    uploaded_by=None,
-    queue_renditions=True,
-    allow_duplicate=False,
-    keep_duplicate=False,
-    visible=None,
-    collection=None,
-    title="",
-    alt_text="",
-):
-    """Turn a direct upload into an asset, treating the object as untrusted.
-
-    Checks size, sniffed format and pixels exactly as for any upload; a refused
-    object is deleted. So is a duplicate (DuplicateAssetError, unless
-    ``allow_duplicate``), except with ``keep_duplicate``: the S3 event passes
-    it for a browser's upload, whose own finalize may still say "upload
-    anyway" (and deletes it otherwise; purge_orphans removes what is left).
-
-    Idempotent per key: the browser's finalize call and the S3 event may race,
-    and S3 may deliver an event twice; all yield one asset, which gets the
-    file name and uploader from whichever call knows them.
-    It also gets the ``title`` and ``alt_text`` the uploader typed (when
-    given).
-    """
-    if not keys.is_upload_key(key):
-        logger.warning("Refusing to finalize %r: not an upload key", key)
-        raise UploadNotFoundError("That is not an upload key mediahub made.")
-    if uploaded_by is not None and keys.is_minted_upload_key(key):
-        if not keys.upload_key_owned_by(key, uploaded_by):
-            logger.warning("User %s may not finalize %s", uploaded_by.pk, key)
-            raise UploadOwnerError(
-                "This upload was started by another user; upload the file again."
-            )
-    if not filename and not keys.is_minted_upload_key(key):
-        # A file copied in by hand is named by its key; only as metadata.
-        filename = key.rsplit("/", 1)[-1]
-    asset = _finalize(
-        key=key,
-        filename=filename,
-        uploaded_by=uploaded_by,
-        queue_renditions=queue_renditions,
-        allow_duplicate=allow_duplicate,
-        keep_duplicate=keep_duplicate,
-        visible=visible,
-        collection=collection,
-    )
-    asset = _with_upload_details(
-        asset, filename=filename, uploaded_by=uploaded_by, collection=collection
-    )
-    return _with_description(asset, title=title, alt_text=alt_text)
-
-
-def _with_description(asset, *, title, alt_text):
-    """Give an asset the title and alt text its uploader typed on the upload page."""
-    changes = {
-        field: value[:limit].strip()
-        for field, value, limit in (("title", title, 255), ("alt_text", alt_text, 500))
-        if value and value.strip()
-    }
-    if changes:
-        Asset.objects.filter(pk=asset.pk).update(**changes)
-        for field, value in changes.items():
-            setattr(asset, field, value)
-    return asset
-
-
-def _with_upload_details(asset, *, filename, uploaded_by, collection=None):
-    """Give an asset the S3 event made first the name and uploader the browser knows."""
-    changes = {}
-    if filename and not asset.original_filename:
-        changes["original_filename"] = filename[:255]
-        if not asset.title:
-            changes["title"] = _title_from_filename(filename)
-    if uploaded_by is not None and asset.uploaded_by_id is None:
-        changes["uploaded_by"] = uploaded_by
-        # The S3 event only knew the default collection; the uploader chose.
-        if collection is not None and asset.collection_id != collection.pk:
-            changes["collection"] = collection
-    if changes:
-        Asset.objects.filter(pk=asset.pk).update(**changes)
-        for field, value in changes.items():
-            setattr(asset, field, value)
-    return asset
-
-
 def _finalize(
     *,
     key,
@@ -248,7 +160,10 @@ def _finalize(
     keep_duplicate,
     visible,
     collection,
+    title="",
+    alt_text="",
 ):
+    """Make an asset of the object under ``key`` (see uploads.asset_finalize_upload)."""
     existing = Asset.objects.filter(upload_key=key).first()
     if existing:
         return existing
@@ -277,6 +192,8 @@ def _finalize(
         asset = asset_create(
             content=data,
             filename=filename,
+            title=title[:255].strip(),
+            alt_text=alt_text[:500].strip(),
             uploaded_by=uploaded_by,
             upload_key=key,
             queue_renditions=queue_renditions,

@@ -16,14 +16,11 @@ from django.core.files.storage import storages
 from django.db import transaction
 from django.utils import timezone
 
-from transcoder import keys
 from transcoder.conf import image_limits
 from transcoder.keys import original_name
 from transcoder.models import Asset, AssetVersion
 from transcoder.services.assets import (
     AssetRefusedError,
-    UploadNotFoundError,
-    UploadOwnerError,
     _read_limited,
     validate_image,
 )
@@ -46,6 +43,10 @@ FILE_FIELDS = (
     "dhash",
     "uploaded_by_id",
 )
+
+
+class _AlreadyCurrent(Exception):
+    """The file became the asset's current one while this replace was storing it."""
 
 
 def _version_of_current(asset):
@@ -100,47 +101,20 @@ def asset_replace(*, asset, content, filename="", uploaded_by=None):
     try:
         with transaction.atomic():
             locked = Asset.objects.select_for_update().get(pk=asset.pk)
+            if locked.content_hash == content_hash:
+                # A racing replace with the same upload (the S3 event and the
+                # client's call) got here first: one version, not two.
+                raise _AlreadyCurrent
             _version_of_current(locked).save(force_insert=True)
             _make_current(locked, facts, uploaded_at=timezone.now())
+    except _AlreadyCurrent:
+        storage.delete(name)
+        return locked
     except BaseException:
         storage.delete(name)
         raise
     logger.info("Asset %s: file replaced by %s", asset.pk, name)
     return locked
-
-
-def asset_replace_upload(*, asset, key, uploaded_by=None, filename=""):
-    """Replace an asset's file with a direct upload (API, S3), then drop the upload."""
-    if not keys.is_minted_upload_key(key):
-        raise UploadNotFoundError("That is not an upload key mediahub made.")
-    if uploaded_by is not None and not keys.upload_key_owned_by(key, uploaded_by):
-        raise UploadOwnerError(
-            "This upload was started by another user; upload the file again."
-        )
-    storage = storages["default"]
-    try:
-        with storage.open(key, "rb") as f:
-            data = f.read(image_limits().max_bytes + 1)
-    except FileNotFoundError:
-        raise UploadNotFoundError(
-            "The upload was not found; it may have expired. Upload the file again."
-        ) from None
-    except Exception as e:
-        if str((getattr(e, "response", None) or {}).get("Error", {}).get("Code")) in {
-            "404",
-            "NoSuchKey",
-            "NotFound",
-        }:
-            raise UploadNotFoundError(
-                "The upload was not found; it may have expired."
-            ) from None
-        raise
-    try:
-        return asset_replace(
-            asset=asset, content=data, filename=filename, uploaded_by=uploaded_by
-        )
-    finally:
-        storage.delete(key)
 
 
 def asset_version_restore(*, version):

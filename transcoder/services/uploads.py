@@ -1,0 +1,268 @@
+"""Direct uploads: finalize an object under uploads/ as its key says, and no other way.
+
+A minted key (``keys.upload_key_parse``) names its user and its purpose: a new
+image in one collection, or a new file for one asset. Every finalize (the
+admin's, the API's, the API's replace, the S3 event) comes here, acts as that
+user, asks the policy again at that moment, and honours the purpose: a
+replace key never becomes a new asset, and a new asset goes to the collection
+the key names and is never moved by a later finalize. A file copied into
+uploads/ by hand is the system's work (``permissions.SYSTEM``).
+
+A key whose purpose is refused (its user gone, deactivated or no longer
+allowed, its asset gone) is deleted and logged in one place, ``upload_refuse``.
+"""
+
+import hashlib
+import logging
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.core.files.storage import storages
+from django.utils.translation import gettext as _
+
+from transcoder import keys, permissions
+from transcoder.conf import image_limits
+from transcoder.models import Asset, Collection
+from transcoder.services.assets import (
+    AssetRefusedError,
+    UploadNotFoundError,
+    UploadOwnerError,
+    _finalize,
+    _is_missing,
+    _title_from_filename,
+)
+from transcoder.services.collections import collection_default
+from transcoder.services.versions import asset_replace
+
+logger = logging.getLogger(__name__)
+
+
+class UploadPurposeError(ValidationError):
+    """The upload's key is for something its user may not (or no longer) do."""
+
+
+def upload_refuse(*, key, reason):
+    """Delete a refused upload and log why; raise UploadPurposeError with ``reason``.
+
+    The one place an upload is refused for what its key says; a recorded
+    refusal would be written here.
+    """
+    logger.warning("Refused upload %s: %s", key, reason)
+    storages["default"].delete(key)
+    raise UploadPurposeError(reason, code="refused")
+
+
+def _owner_checked(upload, uploaded_by):
+    """Check that ``uploaded_by`` is the user the key was minted for."""
+    if (
+        uploaded_by is None
+        or isinstance(uploaded_by, permissions.SystemActor)
+        or uploaded_by.pk != upload.user_id
+    ):
+        who = getattr(uploaded_by, "pk", None) or str(uploaded_by)
+        logger.warning("%s may not finalize %s", who, upload.key)
+        raise UploadOwnerError(
+            _("This upload was started by another user; upload the file again.")
+        )
+
+
+def upload_key_user(upload):
+    """Return the user ``upload`` was minted for, or refuse it if they are gone."""
+    user = get_user_model().objects.filter(pk=upload.user_id).first()
+    if user is None:
+        upload_refuse(
+            key=upload.key,
+            reason=_("The user who started this upload no longer exists."),
+        )
+    return user
+
+
+def _new_target(upload, user):
+    """Return the key's collection if ``user`` may still add there, else refuse."""
+    collection = Collection.objects.filter(pk=upload.collection_id).first()
+    if not user.is_active:
+        upload_refuse(
+            key=upload.key,
+            reason=_("The user who started this upload is deactivated."),
+        )
+    if collection is None or not permissions.may_in(user, "add", collection):
+        upload_refuse(
+            key=upload.key,
+            reason=_(
+                "You may no longer add images to the collection this upload "
+                "was started for."
+            ),
+        )
+    return collection
+
+
+def asset_finalize_upload(
+    *,
+    key,
+    uploaded_by=permissions.SYSTEM,
+    filename="",
+    queue_renditions=True,
+    allow_duplicate=False,
+    keep_duplicate=False,
+    title="",
+    alt_text="",
+):
+    """Turn a direct upload into an asset as its key says, treating the object
+    as untrusted.
+
+    ``uploaded_by`` is the acting user: for a minted key exactly the user it
+    was minted for, who must still be active and allowed to add to the key's
+    collection; for a file copied in by hand, ``permissions.SYSTEM``. The
+    object is checked as any upload (size, sniffed format, pixels); a refused
+    object is deleted. So is a duplicate (DuplicateAssetError, unless
+    ``allow_duplicate``), except with ``keep_duplicate``: the S3 event passes
+    it for a minted key, whose own finalize may still say "upload anyway".
+
+    Idempotent per key: the client's finalize and the S3 event may race, and
+    S3 may deliver an event twice; all yield one asset. Only the finalize that
+    creates it sets its texts; a later one fills in the file name, title and
+    alt text only where they are still blank (an editor's text is never
+    overwritten), and never moves the asset.
+    """
+    if not keys.is_upload_key(key):
+        logger.warning("Refusing to finalize %r: not an upload key", key)
+        raise UploadNotFoundError(_("That is not an upload key mediahub made."))
+    if keys.is_minted_upload_key(key) or keys.is_legacy_upload_key(key):
+        upload = keys.upload_key_parse(key)
+        _owner_checked(upload, uploaded_by)
+        if upload.is_replace:
+            raise UploadPurposeError(
+                _(
+                    "This upload was started to replace the file of an image; "
+                    "send it to that image's replace instead."
+                ),
+                code="replace",
+            )
+        collection = _new_target(upload, uploaded_by)
+    else:
+        if uploaded_by is not permissions.SYSTEM:
+            raise UploadOwnerError(
+                _("Files copied into uploads/ by hand are finalized by the system.")
+            )
+        # A file copied in by hand is named by its key; only as metadata.
+        filename = filename or key.rsplit("/", 1)[-1]
+        collection = collection_default()
+        if not permissions.may_in(uploaded_by, "add", collection):
+            raise UploadPurposeError(_("The system may not add images there."))
+    visible = permissions.assets(uploaded_by, "view")
+    existing = Asset.objects.filter(upload_key=key).first()
+    if existing is not None:
+        moved = existing.collection_id != collection.pk
+        if moved and not visible.filter(pk=existing.pk).exists():
+            # Made from this key, then moved out of the user's sight.
+            raise UploadNotFoundError(_("This upload was made into an image already."))
+        return _with_late_details(
+            existing, filename=filename, title=title, alt_text=alt_text
+        )
+    asset = _finalize(
+        key=key,
+        filename=filename,
+        uploaded_by=None if uploaded_by is permissions.SYSTEM else uploaded_by,
+        queue_renditions=queue_renditions,
+        allow_duplicate=allow_duplicate,
+        keep_duplicate=keep_duplicate,
+        visible=visible,
+        collection=collection,
+        title=title,
+        alt_text=alt_text,
+    )
+    # A no-op for the call that created it; fills blanks for one that raced it.
+    return _with_late_details(asset, filename=filename, title=title, alt_text=alt_text)
+
+
+def _with_late_details(asset, *, filename, title, alt_text):
+    """Fill in what a later finalize knows, only where the asset is still blank.
+
+    The S3 event makes a minted upload's asset knowing no file name, title or
+    alt text; the client's finalize brings them. Whatever is not blank was
+    set by the creating finalize or by an editor since, and stays.
+    """
+    changes = {}
+    if filename and not asset.original_filename:
+        changes["original_filename"] = filename[:255]
+    typed = {
+        "title": (title or "")[:255].strip(),
+        "alt_text": (alt_text or "")[:500].strip(),
+    }
+    if not typed["title"] and filename:
+        typed["title"] = _title_from_filename(filename)
+    for field, value in typed.items():
+        if value and not getattr(asset, field):
+            changes[field] = value
+    if changes:
+        # Filter on blank again: an editor's save that raced this one wins.
+        for field, value in changes.items():
+            blank = {field: ""}
+            if Asset.objects.filter(pk=asset.pk, **blank).update(**{field: value}):
+                setattr(asset, field, value)
+    return asset
+
+
+def asset_replace_upload(
+    *, key, uploaded_by, asset_id=None, filename="", keep_upload=False
+):
+    """Make a direct upload minted to replace an asset's file that asset's file.
+
+    ``uploaded_by`` must be the user the key was minted for, still active and
+    still allowed to change the asset; ``asset_id``, when given (the API's
+    URL), must be the asset the key names. Idempotent: an upload that is the
+    asset's current file already (a repeated call, or the S3 event came
+    first) answers the asset and changes nothing. The S3 event passes
+    ``keep_upload`` so that the client's own call still finds the upload.
+    """
+    upload = keys.upload_key_parse(key)
+    _owner_checked(upload, uploaded_by)
+    if not upload.is_replace:
+        raise UploadPurposeError(
+            _("This upload was started for a new image; finalize it instead."),
+            code="new",
+        )
+    if asset_id is not None and str(asset_id) != str(upload.asset_id):
+        raise UploadPurposeError(
+            _("This upload was started to replace another image's file."),
+            code="other",
+        )
+    if not uploaded_by.is_active:
+        upload_refuse(
+            key=key, reason=_("The user who started this upload is deactivated.")
+        )
+    asset = permissions.visible_asset(uploaded_by, upload.asset_id, "change")
+    if asset is None:
+        upload_refuse(
+            key=key,
+            reason=_("You may no longer change the image this upload was started for."),
+        )
+    data = _read_upload(key)
+    refused = False
+    try:
+        if hashlib.sha256(data).hexdigest() == asset.content_hash:
+            return asset
+        return asset_replace(
+            asset=asset, content=data, filename=filename, uploaded_by=uploaded_by
+        )
+    except AssetRefusedError:
+        refused = True
+        raise
+    finally:
+        if refused or not keep_upload:
+            storages["default"].delete(key)
+
+
+def _read_upload(key):
+    storage = storages["default"]
+    try:
+        with storage.open(key, "rb") as f:
+            return f.read(image_limits().max_bytes + 1)
+    except FileNotFoundError:
+        pass
+    except Exception as e:
+        if not _is_missing(e):
+            raise
+    raise UploadNotFoundError(
+        _("The upload was not found; it may have expired. Upload the file again.")
+    )
