@@ -16,10 +16,10 @@ def _detail(c):
     return f"/api/assets/{c.asset.pk}/"
 
 
-def _key_for(c, seed):
+def _key_for(c, seed, **purpose):
     """Return an upload key of the token's creator, with a file stored at it."""
-    owner = getattr(c.api_token, "created_by", None) or c.world.users["ed_a"]
-    return store_upload(keys.upload_key_mint(user=owner), seed)
+    owner = c.user or c.world.users["ed_a"]
+    return store_upload(keys.upload_key_mint(user=owner, **purpose), seed)
 
 
 def _content_url(c):
@@ -27,7 +27,9 @@ def _content_url(c):
     own = c.target == "own" and c.api_token is not None
     other = "ed_b" if c.persona == "write_token_a" else "write_a"
     token = c.api_token if own else c.world.tokens[other]
-    key = keys.upload_key_mint(user=token.created_by or c.world.users["ed_a"])
+    owner = token.created_by if token.created_by and token.created_by.pk else None
+    owner = owner or c.world.users["ed_a"]
+    key = keys.upload_key_mint(user=owner, collection=c.world.coll["A"])
     c.key = key
     signed = signing.dumps({"k": key, "t": token.pk}, salt="mediahub.api-upload")
     return f"/api/uploads/content/{signed}/"
@@ -130,7 +132,7 @@ API_ROWS = [
                     Asset.objects.get(pk=c.asset.pk).content_hash
                     != c.asset.content_hash
                 ),
-                prepare=lambda c: {"key": _key_for(c, c.seed(41))},
+                prepare=lambda c: {"key": _key_for(c, c.seed(41), asset=c.asset)},
             )
         ],
     ),
@@ -142,11 +144,16 @@ API_ROWS = [
                 lambda c: c.send(
                     "post",
                     "/api/uploads/",
-                    {"content_type": "image/jpeg", "filename": "door.jpg"},
+                    {
+                        "content_type": "image/jpeg",
+                        "filename": "door.jpg",
+                        "collection": c.coll.pk,
+                    },
                 ),
-                lambda p, t: p in LIVE_WRITERS,
-                lambda c, r: keys.is_minted_upload_key(r.json()["key"]),
-                (None,),
+                lambda p, t: p in LIVE_WRITERS and may(p, "add", t),
+                lambda c, r: (
+                    keys.upload_key_parse(r.json()["key"]).collection_id == c.coll.pk
+                ),
                 status=(201,),
             )
         ],
@@ -180,7 +187,7 @@ API_ROWS = [
                     upload_key=c.prepared["key"], collection=c.coll
                 ).exists(),
                 status=(201,),
-                prepare=lambda c: {"key": _key_for(c, c.seed(42))},
+                prepare=lambda c: {"key": _key_for(c, c.seed(42), collection=c.coll)},
             )
         ],
     ),

@@ -23,7 +23,8 @@ class Ctx:
         self.api_token = world.tokens.get(p.token) if p.token else None
         self.user = world.users.get(p.session) if p.session else None
         if self.user is None and self.api_token is not None:
-            self.user = self.api_token.created_by
+            creator = self.api_token.created_by
+            self.user = creator if creator is not None and creator.pk else None
         self.client = Client(enforce_csrf_checks=csrf)
         self.headers = {}
         if p.token and (door == "api" or not p.session):
@@ -79,7 +80,8 @@ class Ctx:
 
     def uploaded_key(self):
         owner = self.user if self.user is not None else self.world.users["ed_a"]
-        return store_upload(keys.upload_key_mint(user=owner), self.seed(45))
+        key = keys.upload_key_mint(user=owner, collection=self.coll)
+        return store_upload(key, self.seed(45))
 
     def raw(self, response):
         if not hasattr(response, "_door_raw"):

@@ -76,12 +76,14 @@ def snapshot(media_root):
 
 
 def files(root):
+    """Return the library's files; pending uploads under uploads/ are left out:
+    they are the uploader's until finalized, and a refusal may drop them."""
     if not root.exists():
         return {}
     return {
-        str(p.relative_to(root)): p.stat().st_size
+        name: p.stat().st_size
         for p in root.rglob("*")
-        if p.is_file()
+        if p.is_file() and not (name := str(p.relative_to(root))).startswith("uploads/")
     }
 
 
