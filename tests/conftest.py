@@ -5,7 +5,12 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["tests.fixtures_s3", "tests.fixtures_browser", "tests.worker_support"]
+pytest_plugins = [
+    "tests.fixtures_s3",
+    "tests.fixtures_browser",
+    "tests.fixtures_doors",
+    "tests.worker_support",
+]
 
 # A developer's own AWS configuration must never leak into the tests.
 os.environ["AWS_CONFIG_FILE"] = "/nonexistent/aws-config"
