@@ -108,17 +108,10 @@ def test_every_route_has_exactly_one_row(client):
 REFUSED = {"admin": {302, 403, 404, 405}, "api": {401, 403, 404, 405}}
 OTHER = {"A": "B", "B": "A"}
 
-# Holes known today; each marker goes when its fix lands (strict: a fixed hole
-# turns the case red until its marker is removed). The findings of issue 16
-# are closed on main and proven by the rows without markers.
-NEW_SITE = "new hole: /admin/r/<ct>/<id>/ redirects for an asset of another "
-NEW_SITE += "collection but answers 404 for a missing one"
-NEW_FINALIZE = "new: API finalize answers 404 to an add-only uploader after "
-NEW_FINALIZE += "making the image"
-XFAIL = {
-    **{("admin:view_on_site", "get", p): NEW_SITE for p in ("editor_a", "editor_b")},
-    ("POST /api/uploads/finalize/", "finalize", "uploader"): NEW_FINALIZE,
-}
+# Holes known today, as {(row, probe, persona): reason}; each marker goes when
+# its fix lands (strict: a fixed hole turns the case red until its marker is
+# removed). None is known: every row and persona passes.
+XFAIL = {}
 
 
 def _door_open(door, persona):

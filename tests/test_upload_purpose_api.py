@@ -196,6 +196,32 @@ def test_api_finalize_honours_the_keys_purpose(client, lib, stored_files):
     assert (asset.collection, asset.uploaded_by) == (lib.b, lib.alice)
 
 
+def test_an_add_only_uploader_gets_a_receipt_not_the_image(client, lib):
+    """An uploader who may add to A but not view it finalizes into A: 201 with
+    the new id and nothing else of the image, then 200 with the same receipt;
+    the body matches the schema's UploadAccepted and shows no title."""
+    bob = User.objects.create_user("bob", password="pw", is_staff=True)
+    uploaders = Group.objects.create(name="A uploaders")
+    grant(uploaders, lib.a, "add")
+    bob.groups.add(uploaders)
+    auth = _token(bob, scopes=("write",))
+    key = _api_upload(client, auth, collection=lib.a.pk)
+    made = _api(client, "/api/uploads/finalize/", {"key": key}, auth)
+    assert made.status_code == 201, made.content
+    asset = Asset.objects.get(upload_key=key)
+    assert (asset.collection, asset.uploaded_by) == (lib.a, bob)
+    assert made.json() == {
+        "id": str(asset.pk),
+        "collection": lib.a.pk,
+        "detail": made.json()["detail"],
+    }
+    assert "not view" in made.json()["detail"]
+    again = _api(client, "/api/uploads/finalize/", {"key": key}, auth)
+    assert (again.status_code, again.json()) == (200, made.json())
+    schema = client.get("/api/schema/").json()["components"]["schemas"]
+    assert set(schema["UploadAccepted"]["required"]) == set(made.json())
+
+
 # --- the admin, and finding 8 ---------------------------------------------------
 
 

@@ -33,6 +33,17 @@ def _json(ref, description):
     }
 
 
+def _either(refs, description):
+    return {
+        "description": description,
+        "content": {
+            "application/json": {
+                "schema": {"oneOf": [{"$ref": _REF + ref} for ref in refs]}
+            }
+        },
+    }
+
+
 def _errors(*codes):
     text = {
         400: "The request is not valid.",
@@ -216,6 +227,16 @@ SCHEMAS = {
             "max_bytes": {"type": "integer"},
         },
     },
+    "UploadAccepted": {
+        "type": "object",
+        "required": ["id", "collection", "detail"],
+        "additionalProperties": False,
+        "properties": {
+            "id": {"type": "string", "format": "uuid"},
+            "collection": {"type": "integer"},
+            "detail": _STRING,
+        },
+    },
     "UploadReceived": {
         "type": "object",
         "required": ["key", "bytes"],
@@ -397,8 +418,14 @@ PATHS = {
             "summary": "Make an image of an upload; again gives the same image.",
             "requestBody": _body("Finalize"),
             "responses": {
-                "200": _json("Asset", "The image made by an earlier call."),
-                "201": _json("Asset", "The new image; renditions follow."),
+                "200": _either(
+                    ("Asset", "UploadAccepted"), "The image made by an earlier call."
+                ),
+                "201": _either(
+                    ("Asset", "UploadAccepted"),
+                    "The new image; renditions follow. A token whose owner may "
+                    "add to the collection but not view it gets UploadAccepted.",
+                ),
                 **_errors(400, 404, 413, 415),
                 "409": _json("Duplicate", "The same file is an image already."),
             },

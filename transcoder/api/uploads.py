@@ -227,11 +227,21 @@ def _finalize(request, *, token):
         return response
     except ValidationError as e:
         raise upload_api_error(e) from None
-    asset = token_assets(token).filter(pk=asset.pk).first()
-    if asset is None:
-        # Finalized before, then moved where the token's owner cannot see it.
-        raise ApiError(404, "There is no image for this key here.")
-    return JsonResponse(asset_json(request, asset), status=200 if existed else 201)
+    status = 200 if existed else 201
+    visible = token_assets(token).filter(pk=asset.pk).first()
+    if visible is None:
+        # An uploader who may add here but not view: the upload is theirs and
+        # done, so say so, with nothing of the image beyond its id.
+        return JsonResponse(
+            {
+                "id": str(asset.pk),
+                "collection": asset.collection_id,
+                "detail": "Stored. This token's owner may add images to this "
+                "collection but not view them.",
+            },
+            status=status,
+        )
+    return JsonResponse(asset_json(request, visible), status=status)
 
 
 def upload_key_or_error(key, owner):
