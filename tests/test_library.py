@@ -5,11 +5,13 @@ import uuid
 
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.contrib.auth.models import Group, User
 
 from tests.images import make_image
 from tests.seed import asset_rows
+from tests.support import grant
 from transcoder import selectors, services
-from transcoder.models import Asset, BulkJob, RebuildJob, TaggedAsset
+from transcoder.models import Asset, BulkJob, RebuildJob, TaggedAsset, root_collection
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -196,7 +198,9 @@ def test_list_pages_take_a_bounded_number_of_queries(
 
 
 # --- bulk jobs --------------------------------------------------------------
-def test_bulk_job_works_in_bounded_batches_and_a_repeat_does_nothing(settings):
+def test_bulk_job_works_in_bounded_batches_and_a_repeat_does_nothing(
+    settings, admin_user
+):
     """Each step does one batch from its cursor; a stale cursor is a no-op."""
     settings.TASKS = {
         "default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}
@@ -204,7 +208,11 @@ def test_bulk_job_works_in_bounded_batches_and_a_repeat_does_nothing(settings):
     settings.MEDIAHUB_BULK_BATCH = 3
     ids = _rows(7)
     job = services.bulk_start(
-        action="tags_add", label="Add tags", asset_ids=ids, params={"tags": ["t"]}
+        action="tags_add",
+        label="Add tags",
+        asset_ids=ids,
+        params={"tags": ["t"]},
+        user=admin_user,
     )
     assert services.bulk_step(job_id=job.pk, cursor="") == 3
     assert services.bulk_step(job_id=job.pk, cursor="") == 0  # delivered twice
@@ -220,15 +228,18 @@ def test_bulk_job_works_in_bounded_batches_and_a_repeat_does_nothing(settings):
 def test_bulk_start_refuses_an_unknown_action():
     """An action nobody registered is an error, not a silent job."""
     with pytest.raises(services.BulkActionError, match="Unknown bulk action"):
-        services.bulk_start(action="explode", label="x", asset_ids=[])
+        services.bulk_start(action="explode", label="x", asset_ids=[], user=None)
 
 
-def test_bulk_delete_runs_to_the_end_through_the_task_queue(settings):
+def test_bulk_delete_runs_to_the_end_through_the_task_queue(settings, admin_user):
     """With the immediate backend the chain of batches deletes every asset."""
     settings.MEDIAHUB_BULK_BATCH = 2
     assets = [_asset(i) for i in range(5)]
     job = services.bulk_start(
-        action="delete", label="Delete", asset_ids=[a.pk for a in assets]
+        action="delete",
+        label="Delete",
+        asset_ids=[a.pk for a in assets],
+        user=admin_user,
     )
     job.refresh_from_db()
     assert job.finished_at is not None and job.done == 5
@@ -270,7 +281,11 @@ def test_status_endpoint_reports_bulk_job_progress(admin_client, settings):
     }
     ids = _rows(2)
     job = services.bulk_start(
-        action="tags_add", label="Add tags", asset_ids=ids, params={"tags": ["t"]}
+        action="tags_add",
+        label="Add tags",
+        asset_ids=ids,
+        params={"tags": ["t"]},
+        user=User.objects.get(username="admin"),
     )
     body = admin_client.get(LIST_URL + "status/", {"jobs": str(job.pk)}).json()
     assert body["jobs"][str(job.pk)]["total_assets"] == 2
@@ -332,12 +347,59 @@ def test_select_across_respects_the_lists_filters(admin_client, settings):
     assert sorted(BulkJob.objects.get().asset_ids) == sorted(ids[:2])
 
 
-def test_bulk_job_skips_assets_deleted_meanwhile():
+def test_bulk_job_skips_assets_deleted_meanwhile(admin_user):
     """An id that no longer exists counts as done and breaks nothing."""
     ids = [*_rows(1), str(uuid.uuid4())]
     job = services.bulk_start(
-        action="tags_add", label="t", asset_ids=ids, params={"tags": ["t"]}
+        action="tags_add",
+        label="t",
+        asset_ids=ids,
+        params={"tags": ["t"]},
+        user=admin_user,
     )
     job.refresh_from_db()
     assert job.finished_at is not None and job.done == 2
     assert TaggedAsset.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("lose", "tagged"),
+    [
+        (None, {"a", "b"}),
+        ("collection", {"a"}),
+        ("deactivated", set()),
+        ("deleted", set()),
+    ],
+)
+def test_each_bulk_batch_acts_within_its_starters_reach_now(settings, lose, tagged):
+    """A bulk job's batches act as its starter, asked again at each batch: after
+    the starter loses collection B, is deactivated or deleted, the queued
+    batches change nothing out of their reach."""
+    settings.TASKS = {
+        "default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}
+    }
+    root = root_collection()
+    coll_a = services.collection_create(parent=root, name="A")
+    coll_b = services.collection_create(parent=root, name="B")
+    editor = User.objects.create_user("ed", password="pw", is_staff=True)
+    group_a, group_b = Group.objects.create(name="a"), Group.objects.create(name="b")
+    grant(group_a, coll_a, "view", "change")
+    grant(group_b, coll_b, "view", "change")
+    editor.groups.add(group_a, group_b)
+    a = _asset(1, title="a", collection=coll_a)
+    b = _asset(2, title="b", collection=coll_b)
+    job = services.bulk_start(
+        action="tags_add",
+        label="Add tags",
+        asset_ids=[a.pk, b.pk],
+        params={"tags": ["late"]},
+        user=editor,
+    )
+    if lose == "collection":
+        editor.groups.remove(group_b)
+    elif lose == "deactivated":
+        User.objects.filter(pk=editor.pk).update(is_active=False)
+    elif lose == "deleted":
+        editor.delete()
+    assert services.bulk_step(job_id=job.pk, cursor="") == 2
+    assert {x.title for x in Asset.objects.filter(tags__name="late")} == tagged

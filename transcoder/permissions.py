@@ -65,35 +65,45 @@ def _granted_paths(user, action):
 class SystemActor:
     """Work the system starts on its own, named so that logs and checks say who.
 
-    ``SYSTEM`` is the S3 event finalizing a file copied into uploads/ by hand
-    (a key nobody minted). Its whole reach: it may ``add`` assets to
-    MEDIAHUB_DEFAULT_COLLECTION (and ``view`` there, to find what it made and
-    its duplicates), inherited down the tree like any grant; it may ``change``
-    and ``delete`` nothing. A key minted for a user is always finalized as that
-    user, never as the system.
+    Every system actor's reach is stated here, and nowhere else:
+
+    - ``SYSTEM`` ("s3-event") finalizes a file copied into uploads/ by hand (a
+      key nobody minted). It may ``add`` assets to MEDIAHUB_DEFAULT_COLLECTION
+      (and ``view`` there, to find what it made and its duplicates), inherited
+      down the tree like any grant; it may ``change`` and ``delete`` nothing.
+      A key minted for a user is always finalized as that user, never as the
+      system.
+    - ``WORKER`` ("worker") builds renditions and runs rebuild batches: it may
+      ``view`` and ``change`` (rebuild the renditions of) any asset, and add or
+      delete none. A bulk job's batches act as the user who started the job,
+      asked again at each batch, never as the worker.
     """
 
-    REACH = ("view", "add")
     pk = None
     is_active = True
     is_staff = False
     is_superuser = False
 
-    def __init__(self, name):
+    def __init__(self, name, reach, *, everywhere=False):
         self.name = name
+        self.reach = tuple(reach)
+        self.everywhere = everywhere
 
     def __str__(self):
         return f"system:{self.name}"
 
     def paths(self, action):
-        """Return the tree paths where this actor may ``action``."""
-        if action not in self.REACH:
+        """Return the tree paths where this actor may ``action``; None = all."""
+        if action not in self.reach:
             return []
+        if self.everywhere:
+            return None
         found = _default_collection()
         return [found.path] if found is not None else []
 
 
-SYSTEM = SystemActor("s3-event")
+SYSTEM = SystemActor("s3-event", ("view", "add"))
+WORKER = SystemActor("worker", ("view", "change"), everywhere=True)
 
 
 def _default_collection():

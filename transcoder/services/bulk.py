@@ -16,21 +16,30 @@ import logging
 from django.db import transaction
 from django.utils import timezone
 
+from transcoder import permissions
 from transcoder.conf import setting
 from transcoder.models import Asset, BulkJob
 
 logger = logging.getLogger(__name__)
 
 _HANDLERS = {}
+# The policy action each bulk action needs of the job's starter, at each batch.
+_NEEDS = {}
 
 
 class BulkActionError(ValueError):
     """An unknown bulk action, or parameters it cannot take."""
 
 
-def bulk_register(action, handler):
-    """Make ``action`` runnable as a bulk job: ``handler(asset_ids, params)``."""
+def bulk_register(action, handler, *, needs):
+    """Make ``action`` runnable as a bulk job: ``handler(asset_ids, params)``.
+
+    Each batch hands the handler only the assets the job's starter may still
+    ``needs`` (a policy action) at that moment: a starter who lost a
+    collection, or was deactivated or deleted, changes nothing more.
+    """
     _HANDLERS[action] = handler
+    _NEEDS[action] = needs
 
 
 def _tags_add(asset_ids, params):
@@ -52,16 +61,18 @@ def _delete(asset_ids, params):
         asset_delete(asset=asset)
 
 
-bulk_register("tags_add", _tags_add)
-bulk_register("tags_remove", _tags_remove)
-bulk_register("delete", _delete)
+bulk_register("tags_add", _tags_add, needs="change")
+bulk_register("tags_remove", _tags_remove, needs="change")
+bulk_register("delete", _delete, needs="delete")
 
 
-def bulk_start(*, action, label, queryset=None, asset_ids=None, params=None, user=None):
+def bulk_start(*, action, label, user, queryset=None, asset_ids=None, params=None):
     """Store a selection and queue the first batch of ``action`` over it.
 
     The selection is ``queryset`` (the admin's permission-filtered one; only
-    its ids are read, in one query) or ``asset_ids``. Returns the job.
+    its ids are read, in one query) or ``asset_ids``. ``user`` starts the job
+    and each batch acts as them (None: nobody, so it changes nothing).
+    Returns the job.
     """
     if action not in _HANDLERS:
         raise BulkActionError(f"Unknown bulk action {action!r}.")
@@ -117,7 +128,19 @@ def bulk_step(*, job_id, cursor):
                 finished_at=timezone.now(), error=f"Unknown action {job.action!r}."
             )
             return 0
-        handler(ids, job.params)
+        allowed = permissions.assets(job.created_by, _NEEDS[job.action])
+        allowed = [
+            str(pk) for pk in allowed.filter(pk__in=ids).values_list("pk", flat=True)
+        ]
+        if len(allowed) < len(ids):
+            logger.warning(
+                "Bulk %s %s: %d of %d assets are out of its starter's reach now",
+                job.action,
+                job.pk,
+                len(ids) - len(allowed),
+                len(ids),
+            )
+        handler(sorted(allowed), job.params)
         if len(ids) == size and ids[-1] != job.asset_ids[-1]:
             _enqueue(job.pk, ids[-1])
         else:

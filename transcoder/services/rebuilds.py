@@ -13,6 +13,7 @@ import time
 from django.db import transaction
 from django.utils import timezone
 
+from transcoder import permissions
 from transcoder.conf import setting
 from transcoder.models import Asset, Preset, RebuildJob
 
@@ -57,15 +58,20 @@ def _enqueue(job_id, cursor):
     transaction.on_commit(lambda: rebuild_batch.enqueue(*args), robust=True)
 
 
+def _reach():
+    """The assets a rebuild batch may touch: the worker's (see permissions)."""
+    return permissions.assets(permissions.WORKER, "change")
+
+
 def rebuild_next_ids(*, job, limit):
     """Return the next ``limit`` asset ids of ``job`` after its cursor, in order."""
     if job.asset_ids is not None:
         ids = [pk for pk in job.asset_ids if pk > job.cursor][:limit]
-        found = Asset.objects.filter(pk__in=ids).values_list("pk", flat=True)
+        found = _reach().filter(pk__in=ids).values_list("pk", flat=True)
         existing = {str(pk) for pk in found}
         # Deleted assets are skipped; they still count as done.
         return ids, existing
-    queryset = Asset.objects.order_by("pk")
+    queryset = _reach().order_by("pk")
     if job.cursor:
         queryset = queryset.filter(pk__gt=job.cursor)
     ids = [str(pk) for pk in queryset.values_list("pk", flat=True)[:limit]]

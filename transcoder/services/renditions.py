@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from transcoder import dedupe, engine, metrics
+from transcoder import dedupe, engine, metrics, permissions
 from transcoder.conf import image_limits, setting
 from transcoder.models import Asset, Preset, Rendition, RenditionStatus
 from transcoder.services.states import asset_state_refresh
@@ -47,7 +47,8 @@ def renditions_generate(*, asset_id, preset_ids=None, force=False):
     objects. A refused or failed build is recorded on its rows with the reason.
     Returns the rendition rows of the current specs.
     """
-    asset = Asset.objects.filter(pk=asset_id).first()
+    asset = permissions.assets(permissions.WORKER, "change").filter(pk=asset_id)
+    asset = asset.first()
     if asset is None:
         return []  # Deleted while queued.
     presets = Preset.objects.filter(active=True)
