@@ -219,8 +219,8 @@ def _sample(path, w):
 
 
 def _provokers():
-    """Yield (operation, status, provoke) for every row and every status of
-    ANYWHERE, for the operations of the schema as the app serves it."""
+    """Yield (operation, status, provoke) for every row, and for every status
+    of ANYWHERE on every operation of the paths /api/schema/ serves."""
     from transcoder.api.schema import PATHS
 
     yield from ROWS
@@ -277,10 +277,27 @@ def _check_shape(response, status, documented):
         jsonschema.validate(body, documented)
 
 
+def _documented(document, op, status):
+    """Return the JSON schema documented for ``op`` answering ``status``."""
+    answer = document["paths"][op.split(" ", 1)[1]][op.split(" ")[0].lower()]
+    ref = answer["responses"][str(status)]["content"]["application/json"]["schema"]
+    schemas = document["components"]["schemas"]
+    schema = {**schemas[ref["$ref"].rsplit("/", 1)[1]], "$defs": schemas}
+    text = json.dumps(schema).replace("#/components/schemas/", "#/$defs/")
+    return json.loads(text)
+
+
+def _library(w):
+    """What no error may change: the rows, and the asset as it was."""
+    asset = Asset.objects.get(pk=w.asset.pk)
+    fields = (asset.title, asset.original, asset.content_hash, asset.collection_id)
+    return Asset.objects.count(), AssetVersion.objects.count(), fields
+
+
 @pytest.mark.parametrize(("op", "status", "provoke"), CASES)
 def test_error_has_the_documented_shape(client, settings, request, op, status, provoke):
-    """Each row's status is answered for real, in the documented JSON shape, and
-    it is one of the statuses the schema lists for that operation."""
+    """Each row's status is answered for real, in the documented JSON shape; it
+    is one the schema lists for that operation, and it changed nothing."""
     s3 = request.getfixturevalue("faulty_s3") if (op, status) in S3_ROWS else None
     document = _schema(client)
     responses = _operations(document)[op]
@@ -288,18 +305,13 @@ def test_error_has_the_documented_shape(client, settings, request, op, status, p
     w = World(client)
     w.settings, w.s3 = settings, s3
     caplog = request.getfixturevalue("caplog")
+    before = _library(w)
     response = provoke(w)
+    _check_shape(response, status, _documented(document, op, status))
+    assert _library(w) == before
     if status == 500:  # logged with its traceback, not only answered
         (record,) = [r for r in caplog.records if r.name == "transcoder.api.auth"]
         assert record.levelname == "ERROR" and "PutObject" in record.exc_text
-    ref = responses[str(status)]["content"]["application/json"]["schema"]["$ref"]
-    schema = {**document["components"]["schemas"][ref.rsplit("/", 1)[1]]}
-    schema["$defs"] = document["components"]["schemas"]
-    _check_shape(
-        response,
-        status,
-        json.loads(json.dumps(schema).replace("#/components/schemas/", "#/$defs/")),
-    )
     if status == 429:
         assert int(response["Retry-After"]) >= 1
     if status == 401:
@@ -330,6 +342,13 @@ def test_a_method_a_path_does_not_take_is_a_json_405(client, path, method, allow
     assert Asset.objects.get(pk=w.asset.pk).title == "Kept"
 
 
-def test_an_unknown_api_path_is_a_json_404(client):
-    """A path under /api/ that is no endpoint answers the same JSON shape."""
-    _check_shape(client.get("/api/nothing-here/"), 404, None)
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [("GET", "/api/nothing-here/", 404), ("POST", "/api/schema/", 405)],
+)
+def test_answers_outside_the_operations_have_the_same_shape(
+    client, method, path, status
+):
+    """An unknown path under /api/ and a wrong method on the schema itself
+    answer the same JSON error shape, never cached."""
+    _check_shape(client.generic(method, path), status, None)

@@ -56,7 +56,8 @@ def _errors(*codes):
         413: "The body or file is too large.",
         415: "The body is not JSON.",
         429: "Too many requests for this token.",
-        500: "Storage or the database failed; nothing was made. Try again.",
+        500: "Storage or the database failed; no image was made or changed. "
+        "Try again (with a new upload if the key is refused as not found).",
     }
     answers = {str(code): _error(text[code]) for code in (401, 403, 429, *codes)}
     answers["429"]["headers"] = {
