@@ -2,6 +2,7 @@
 
 import json
 from pathlib import Path
+from urllib.parse import quote
 
 from tests.conftest import TESTDATA
 
@@ -33,3 +34,9 @@ def s3_event(bucket, encoded_key, size, sample="aws-lambda-go/s3-event.json"):
         record["s3"]["object"]["key"] = encoded_key
         record["s3"]["object"]["size"] = size
     return event
+
+
+def deliver(media_events, s3, key, size=1000):
+    """Deliver the ObjectCreated event of ``key`` through Zappa's handler."""
+    event = s3_event(s3.bucket, quote(key, safe=""), size)
+    return media_events.lambda_handler(json.loads(json.dumps(event)), None)

@@ -154,3 +154,28 @@ def lambda_invokes(zappa_async):
     yield calls
     events.unregister("provide-client-params.lambda.Invoke", sent)
     events.unregister("after-call.lambda.Invoke", answered)
+
+
+@pytest.fixture
+def media_events(zappa_handler, s3, caplog, settings):
+    """Zappa's handler routing the test bucket's events as the dev stage
+    routes its media bucket's; ``deliver`` in tests/lambda_helpers.py sends one.
+    """
+    import logging
+
+    from tests.lambda_helpers import MEDIA_ARN
+
+    mapping = zappa_handler.settings.AWS_EVENT_MAPPING
+    mapping[f"arn:aws:s3:::{s3.bucket}"] = mapping[MEDIA_ARN]
+    # The stage's hosts, and Django's test client's.
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
+    # Django's LOGGING, applied again by the handler, drops caplog's handler.
+    loggers = [
+        logging.getLogger(name)
+        for name in ("transcoder.lambda_events", "transcoder.services.uploads")
+    ]
+    for logger in loggers:
+        logger.addHandler(caplog.handler)
+    yield zappa_handler
+    for logger in loggers:
+        logger.removeHandler(caplog.handler)

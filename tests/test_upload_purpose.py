@@ -5,24 +5,18 @@ The S3 event is delivered through Zappa's own handler against moto. Effects
 are checked on the rows, the stored originals and the bucket.
 """
 
-import json
-import logging
-from urllib.parse import quote
-
 import pytest
 from django.contrib.auth.models import User
-from django.test import Client
 
-from tests.lambda_helpers import MEDIA_ARN, s3_event, upload_photo
+from tests.lambda_helpers import deliver, upload_photo
 from tests.upload_purpose_support import (
-    FINALIZE,
     library,
     limit,
     s3_reader,
     snapshot,
 )
 from transcoder import permissions, services, uploads
-from transcoder.models import ApiToken, Asset, AssetVersion
+from transcoder.models import Asset
 
 pytest_plugins = ["tests.lambda_support"]
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -35,113 +29,8 @@ def lib(presets):
 
 
 # --- the S3 event, through Zappa's handler ------------------------------------
-
-
-@pytest.fixture
-def media_events(zappa_handler, s3, caplog, settings):
-    """Route the test bucket's events as the dev stage routes its media bucket's."""
-    mapping = zappa_handler.settings.AWS_EVENT_MAPPING
-    mapping[f"arn:aws:s3:::{s3.bucket}"] = mapping[MEDIA_ARN]
-    # The stage's hosts, and Django's test client's.
-    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
-    # Django's LOGGING, applied again by the handler, drops caplog's handler.
-    loggers = [
-        logging.getLogger(name)
-        for name in ("transcoder.lambda_events", "transcoder.services.uploads")
-    ]
-    for logger in loggers:
-        logger.addHandler(caplog.handler)
-    yield zappa_handler
-    for logger in loggers:
-        logger.removeHandler(caplog.handler)
-
-
-def _deliver(media_events, s3, key, size=1000):
-    event = s3_event(s3.bucket, quote(key, safe=""), size)
-    return media_events.lambda_handler(json.loads(json.dumps(event)), None)
-
-
-def test_event_makes_a_new_key_an_asset_in_its_collection_for_its_user(
-    media_events, s3, lib
-):
-    """A new-image key becomes one asset in the key's collection, as its user,
-    however often S3 delivers the event."""
-    key = uploads.upload_key_new(user=lib.alice, collection=lib.b)
-    data = upload_photo(s3, key)
-    first = _deliver(media_events, s3, key, len(data))
-    second = _deliver(media_events, s3, key, len(data))
-    asset = Asset.objects.get(upload_key=key)
-    assert first == second == [str(asset.pk)]
-    assert (asset.collection, asset.uploaded_by) == (lib.b, lib.alice)
-    assert Asset.objects.count() == 3
-    assert s3_reader(s3)(asset.original) == data
-    assert s3.keys("uploads/") == []
-
-
-def test_event_replaces_for_a_replace_key_and_makes_no_asset(media_events, s3, lib):
-    """A replace key replaces its asset's file as its user, once, and the
-    client's own replace call then answers with that asset."""
-    key = uploads.upload_key_new(user=lib.alice, asset=lib.asset_a)
-    data = upload_photo(s3, key)
-    for _ in range(2):
-        assert _deliver(media_events, s3, key, len(data)) == [str(lib.asset_a.pk)]
-    asset = Asset.objects.get(pk=lib.asset_a.pk)
-    assert Asset.objects.count() == 2 and not Asset.objects.filter(upload_key=key)
-    assert AssetVersion.objects.filter(asset=asset).count() == 1
-    assert (asset.title, asset.uploaded_by) == ("A photo", lib.alice)
-    assert s3_reader(s3)(asset.original) == data
-    # Kept for the client's call, which finds the work done.
-    assert s3.keys("uploads/") == [key]
-    token = services.api_token_issue(
-        token=ApiToken(
-            name="t", scope_read=True, scope_write=True, created_by=lib.alice
-        )
-    )
-    answer = Client().post(
-        f"/api/assets/{asset.pk}/replace/",
-        {"key": key},
-        content_type="application/json",
-        headers={"Authorization": f"Bearer {token}"},
-    )
-    assert answer.status_code == 200, answer.content
-    assert answer.json()["id"] == str(asset.pk)
-    assert AssetVersion.objects.filter(asset=asset).count() == 1
-    assert s3.keys("uploads/") == []
-
-
-def test_client_replace_first_then_the_event_changes_nothing(media_events, s3, lib):
-    """The API replace wins the race; the late event makes no second version."""
-    key = uploads.upload_key_new(user=lib.alice, asset=lib.asset_a)
-    data = upload_photo(s3, key)
-    replaced = services.asset_replace_upload(key=key, uploaded_by=lib.alice)
-    assert _deliver(media_events, s3, key, len(data)) == []
-    assert AssetVersion.objects.filter(asset=replaced).count() == 1
-    assert Asset.objects.get(pk=replaced.pk).content_hash == replaced.content_hash
-    assert Asset.objects.count() == 2 and s3.keys("uploads/") == []
-
-
-@pytest.mark.parametrize(
-    "event_first", [True, False], ids=["event-first", "client-first"]
-)
-def test_event_and_admin_finalize_in_either_order_make_one_asset(
-    media_events, s3, lib, event_first
-):
-    """Whichever comes first, one asset in the key's collection, named by the client."""
-    client = Client()
-    client.force_login(lib.alice)
-    key = uploads.upload_key_new(user=lib.alice, collection=lib.a)
-    data = upload_photo(s3, key)
-    form = {"key": key, "filename": "Pier.jpg", "alt_text": "A pier"}
-    if event_first:
-        (made,) = _deliver(media_events, s3, key, len(data))
-    response = client.post(FINALIZE, form)
-    assert response.status_code == 201, response.content
-    if not event_first:
-        (made,) = _deliver(media_events, s3, key, len(data))
-    asset = Asset.objects.get(upload_key=key)
-    assert response.json()["asset"]["id"] == made == str(asset.pk)
-    assert (asset.title, asset.alt_text, asset.collection) == ("Pier", "A pier", lib.a)
-    assert Asset.objects.count() == 3 and s3.keys("uploads/") == []
+# Each kind of key in each order is a row of tests/test_s3_events.py; here,
+# the keys an event must refuse.
 
 
 @pytest.mark.parametrize("how", ["limited", "deactivated", "deleted"])
@@ -156,7 +45,7 @@ def test_event_refuses_a_key_whose_user_may_no_longer(
     data = upload_photo(s3, key)
     before = snapshot(lib.asset_b, s3_reader(s3))
     limit(lib, how)
-    assert _deliver(media_events, s3, key, len(data)) == []
+    assert deliver(media_events, s3, key, len(data)) == []
     assert Asset.objects.count() == 2
     assert snapshot(lib.asset_b, s3_reader(s3)) == before
     assert s3.keys("uploads/") == []
@@ -187,7 +76,7 @@ def test_event_refuses_a_tampered_key(media_events, s3, lib, caplog, tamper):
     key = tamper(uploads.upload_key_new(user=lib.alice, collection=lib.a), lib)
     data = upload_photo(s3, key)
     before = snapshot(lib.asset_b, s3_reader(s3))
-    assert _deliver(media_events, s3, key, len(data)) == []
+    assert deliver(media_events, s3, key, len(data)) == []
     assert Asset.objects.count() == 2
     assert snapshot(lib.asset_b, s3_reader(s3)) == before
     assert s3.keys("uploads/") == []
@@ -199,20 +88,9 @@ def test_event_refuses_a_key_of_the_old_shape(media_events, s3, lib, caplog):
     system asset, and deleted."""
     key = "uploads/" + "A" * 32 + "." + "B" * 22 + "/upload"
     data = upload_photo(s3, key)
-    assert _deliver(media_events, s3, key, len(data)) == []
+    assert deliver(media_events, s3, key, len(data)) == []
     assert Asset.objects.count() == 2 and s3.keys("uploads/") == []
     assert "started before mediahub was updated" in caplog.text
-
-
-def test_file_copied_in_by_hand_is_the_systems_work(media_events, s3, lib, settings):
-    """A plain key becomes an asset of the default collection with no uploader."""
-    settings.MEDIAHUB_DEFAULT_COLLECTION = "Root/Inbox"
-    key = "uploads/2026/Happy Face.jpg"
-    data = upload_photo(s3, key)
-    (made,) = _deliver(media_events, s3, key, len(data))
-    asset = Asset.objects.get(pk=made)
-    assert asset.collection.path_names() == "Root/Inbox"
-    assert asset.uploaded_by is None and asset.title == "Happy Face"
 
 
 # --- the system actor ---------------------------------------------------------

@@ -1,5 +1,6 @@
 """Bearer tokens, scopes, rate limits and method dispatch for every API view."""
 
+import logging
 from functools import wraps
 
 from django.core.exceptions import RequestDataTooBig
@@ -16,6 +17,8 @@ from transcoder.services.tokens import (
     token_creator_usable,
     token_hash,
 )
+
+logger = logging.getLogger(__name__)
 
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="mediahub"'}
 
@@ -52,7 +55,8 @@ def endpoint(**handlers):
     """Build a view from ``METHOD=(scope, function[, query parameters])``.
 
     Each call is authenticated, checked against the token's scopes and the
-    rate limit, and every outcome, errors included, is JSON. Tokens, not
+    rate limit, and every outcome, errors included, is JSON: an unexpected
+    exception is logged and answered with a JSON 500. Tokens, not
     cookies, authenticate, so CSRF does not apply.
     """
     if "GET" in handlers:
@@ -69,6 +73,15 @@ def endpoint(**handlers):
             response = error_response(400, str(e))
         except RequestDataTooBig:
             response = error_response(413, "The request body is too large.")
+        except Exception:
+            # A fault of ours or of a service (S3, the database): a client of
+            # a JSON API must still get JSON, and the traceback goes to the log.
+            logger.exception("API %s %s failed", request.method, request.path)
+            response = error_response(
+                500,
+                "Something went wrong on our side (storage or database); "
+                "try again in a moment.",
+            )
         response["Cache-Control"] = "private, no-store"
         return response
 

@@ -56,6 +56,8 @@ def _errors(*codes):
         413: "The body or file is too large.",
         415: "The body is not JSON.",
         429: "Too many requests for this token.",
+        500: "Storage or the database failed; no image was made or changed. "
+        "Try again (with a new upload if the key is refused as not found).",
     }
     answers = {str(code): _error(text[code]) for code in (401, 403, 429, *codes)}
     answers["429"]["headers"] = {
@@ -375,7 +377,7 @@ PATHS = {
             "requestBody": _body("Replace"),
             "responses": {
                 "200": _json("Asset", "The image; new renditions follow."),
-                **_errors(400, 404, 410, 413, 415),
+                **_errors(400, 404, 410, 413, 415, 500),
             },
         },
     },
@@ -426,7 +428,7 @@ PATHS = {
                     "The new image; renditions follow. A token whose owner may "
                     "add to the collection but not view it gets UploadAccepted.",
                 ),
-                **_errors(400, 404, 413, 415),
+                **_errors(400, 404, 413, 415, 500),
                 "409": _json("Duplicate", "The same file is an image already."),
             },
         }
