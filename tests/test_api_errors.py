@@ -113,7 +113,7 @@ def _duplicate(w):
 def _storage_fault(w, **purpose):
     """Store an upload of ``purpose``, fail the original's write to S3 once,
     then finalize it (or replace with it): no new asset, version or original,
-    the asset as it was, the upload kept or cleanly gone."""
+    the asset as it was, the upload kept for a retry."""
     key = w.key(NEW, **purpose)
     path = "/api/uploads/finalize/" if purpose.get("collection") else ASSET + "replace/"
     originals = w.s3.keys("originals/")
@@ -121,7 +121,8 @@ def _storage_fault(w, **purpose):
     response = w.call("POST", path.format(w=w), {"key": key})
     assert rule["seen"] == 1, w.s3.operations("default")
     assert w.s3.keys("originals/") == originals
-    assert w.s3.keys("uploads/") in ([], [key])
+    # The upload is kept, so the client can send the same key again.
+    assert w.s3.keys("uploads/") == [key]
     return response
 
 
@@ -343,3 +344,23 @@ def test_answers_outside_the_operations_have_the_same_shape(
     """An unknown path under /api/ and a wrong method on the schema itself
     answer the same JSON error shape, never cached."""
     _check_shape(client.generic(method, path), status, None)
+
+
+@pytest.mark.parametrize("purpose", ["collection", "replace"])
+def test_after_a_storage_fault_the_same_key_goes_through(client, faulty_s3, purpose):
+    """A 500 from S3 during finalize or replace keeps the upload: calling again
+    with the same key makes the image (or replaces the file) and then drops it."""
+    w = World(client)
+    w.s3 = faulty_s3
+    value = w.coll.pk if purpose == "collection" else str(w.asset.pk)
+    path = "/api/uploads/finalize/" if purpose == "collection" else ASSET + "replace/"
+    key = w.key(NEW, **{purpose: value})
+    faulty_s3.fail("PutObject", storage="default")
+    assert w.call("POST", path.format(w=w), {"key": key}).status_code == 500
+    retry = w.call("POST", path.format(w=w), {"key": key})
+    assert retry.status_code in (200, 201), retry.content
+    assert w.s3.keys("uploads/") == []
+    if purpose == "replace":
+        assert AssetVersion.objects.filter(asset=w.asset).count() == 1
+    else:
+        assert Asset.objects.filter(upload_key=key, collection=w.coll).exists()

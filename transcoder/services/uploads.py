@@ -238,19 +238,19 @@ def asset_replace_upload(
             reason=_("You may no longer change the image this upload was started for."),
         )
     data = _read_upload(key)
-    refused = False
     try:
-        if hashlib.sha256(data).hexdigest() == asset.content_hash:
-            return asset
-        return asset_replace(
-            asset=asset, content=data, filename=filename, uploaded_by=uploaded_by
-        )
+        if hashlib.sha256(data).hexdigest() != asset.content_hash:
+            asset = asset_replace(
+                asset=asset, content=data, filename=filename, uploaded_by=uploaded_by
+            )
     except AssetRefusedError:
-        refused = True
+        storages["default"].delete(key)
         raise
-    finally:
-        if refused or not keep_upload:
-            storages["default"].delete(key)
+    # Any other failure (S3, the database) keeps the upload, so the same key
+    # can be sent again; purge_orphans removes what is never finalized.
+    if not keep_upload:
+        storages["default"].delete(key)
+    return asset
 
 
 def _read_upload(key):
