@@ -12,7 +12,7 @@ from django.db import connection, connections
 
 from tests.support import race
 from transcoder import engine, services
-from transcoder.models import Rendition, RenditionStatus
+from transcoder.models import Asset, Rendition, RenditionStatus
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -84,3 +84,80 @@ def test_task_retry_reconnects_after_the_database_drops_it(presets, jpeg):
         Rendition.objects.filter(asset=asset).values_list("status", flat=True)
     )
     assert statuses == {RenditionStatus.READY}
+
+
+def test_two_uploads_of_the_same_file_make_one_asset(jpeg, stored_files):
+    """Four editors upload the same file at once: the duplicate check and the
+    insert are one step, so one asset is made, the others are told which one,
+    and no stray original is left."""
+    made, refused = [], []
+
+    def upload():
+        try:
+            made.append(services.asset_create(content=jpeg, filename="same.jpg"))
+        except services.DuplicateAssetError as e:
+            refused.append(e.existing.pk)
+
+    assert race(4, upload) == []
+    assert Asset.objects.count() == 1
+    assert len(made) == 1 and refused == [made[0].pk] * 3
+    originals = [f for f in stored_files() if f.startswith("originals/")]
+    assert originals == [made[0].original]
+
+
+def test_look_alikes_made_at_once_count_each_other():
+    """Look-alikes uploaded at the same moment still find each other: every
+    asset's kept count equals the look-alikes it really has."""
+    from tests.images import encode, quadrants
+
+    # The same picture at four sizes: four look-alikes, four different files.
+    files = [encode(quadrants((300 + 20 * i, 200 + 10 * i)), "PNG") for i in range(4)]
+    remaining = list(files)
+
+    def upload():
+        services.asset_create(content=remaining.pop(), queue_renditions=False)
+
+    assert race(4, upload) == []
+    assets = list(Asset.objects.all())
+    assert len(assets) == 4
+    for asset in assets:
+        truth = len(services.near_duplicates(asset=asset))
+        assert truth == 3
+        assert asset.near_duplicates == truth, asset
+
+
+def test_a_replace_during_a_rebuild_ends_with_the_new_files_renditions(
+    presets, jpeg, stored_files
+):
+    """A rebuild of an asset racing a replace of its file: at the end every
+    current rendition is ready and built from the new file."""
+    from tests.images import make_image
+
+    asset = services.asset_create(content=jpeg, filename="a.jpg")
+    new = make_image("PNG", size=(500, 400), color=(10, 120, 200))
+
+    def rebuild():
+        services.renditions_generate(asset_id=asset.pk, force=True)
+
+    def replace():
+        services.asset_replace(asset=asset, content=new, filename="b.png")
+
+    jobs = [rebuild, replace, rebuild]
+    assert race(3, lambda: jobs.pop()()) == []
+    services.renditions_generate(asset_id=asset.pk)  # what the queue would run
+    asset.refresh_from_db()
+    assert asset.format == "png"
+    current = Rendition.objects.filter(asset=asset, digest__in=_digests(asset))
+    assert current.count() == 3
+    assert {r.status for r in current} == {RenditionStatus.READY}
+    assert set(current.values_list("name", flat=True)) <= set(stored_files())
+
+
+def _digests(asset):
+    from transcoder.models import Preset
+
+    return {
+        spec.digest
+        for preset in Preset.objects.filter(active=True)
+        for spec in asset.rendition_specs(preset)
+    }

@@ -22,6 +22,7 @@ from transcoder.services.duplicates import (
     asset_hash_set,
     dhash_of,
     duplicate_check,
+    library_write_lock,
 )
 from transcoder.services.objects import object_delete, objects_erase
 from transcoder.services.renditions import renditions_enqueue
@@ -57,8 +58,13 @@ def validate_image(data):
         return engine.inspect(data, image_limits())
 
 
-def _asset_insert(asset, *, dhash, preset_ids, queue_renditions):
+def _asset_insert(asset, *, dhash, preset_ids, queue_renditions, duplicates_in):
     with transaction.atomic():
+        library_write_lock()
+        if duplicates_in is not None:
+            # Again, under the lock: another upload of this file may have
+            # committed since the first check.
+            duplicate_check(content_hash=asset.content_hash, assets=duplicates_in)
         asset.save(force_insert=True)
         asset_hash_set(asset=asset, dhash=dhash)
         if queue_renditions:
@@ -129,6 +135,9 @@ def asset_create(
             dhash=dhash,
             preset_ids=preset_ids,
             queue_renditions=queue_renditions,
+            duplicates_in=None
+            if allow_duplicate
+            else (Asset.objects.all() if visible is None else visible),
         )
     except IntegrityError:
         storage.delete(asset.original)

@@ -9,7 +9,7 @@ import logging
 from collections import defaultdict
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 
 from transcoder import perceptual
@@ -26,6 +26,24 @@ class DuplicateAssetError(ValidationError):
             f"Already in the library as {existing}.", code="DuplicateAssetError"
         )
         self.existing = existing
+
+
+# One PostgreSQL advisory lock for the library's check-then-write steps.
+_LIBRARY_LOCK = 0x6D656469  # "medi"
+
+
+def library_write_lock():
+    """Serialise, until the transaction ends, the steps that read then write
+    the library's duplicates and look-alike counts.
+
+    Two uploads of one file must not both pass the duplicate check, and two
+    look-alikes inserted at once must count each other. SQLite's IMMEDIATE
+    transactions already serialise every writer; PostgreSQL takes a
+    transaction-scoped advisory lock. Call inside ``transaction.atomic()``.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LIBRARY_LOCK])
 
 
 def duplicate_of(*, content_hash, assets=None):
@@ -131,6 +149,7 @@ def asset_hash_set(*, asset, dhash):
     duplicates" is then one indexed comparison, whatever the library's size.
     """
     with transaction.atomic():
+        library_write_lock()
         old = _neighbour_ids(asset.pk, asset.dhash)
         new = _neighbour_ids(asset.pk, dhash)
         Asset.objects.filter(pk__in=set(old) - set(new)).update(
