@@ -6,4 +6,7 @@ class TranscoderConfig(AppConfig):
     verbose_name = "Media library"
 
     def ready(self):
-        from transcoder import checks  # noqa: F401  (registers system checks)
+        from transcoder import (
+            checks,  # noqa: F401  (registers system checks)
+            tasks,  # noqa: F401  (registers the tasks services queue)
+        )

@@ -6,7 +6,7 @@ import time
 from django.db import InterfaceError, OperationalError, connection
 from django.tasks import task
 
-from transcoder import services
+from transcoder import queue, services
 from transcoder.conf import setting
 from transcoder.task_backends import on_lambda
 
@@ -23,6 +23,7 @@ BACKOFF_SECONDS = 0.5
 TRIES_PER_LAMBDA_DELIVERY = 2
 
 
+@queue.register
 @task
 def generate_renditions(asset_id, preset_ids=None, force=False):
     """Build the missing renditions of one asset, retrying storage faults.
@@ -75,6 +76,7 @@ def _generate(asset_id, preset_ids, force):
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+@queue.register
 @task
 def rebuild_batch(job_id, cursor):
     """Build the next bounded batch of a rebuild job, then queue the rest.
@@ -93,6 +95,7 @@ def rebuild_batch(job_id, cursor):
     return services.rebuild_step(job_id=job_id, cursor=cursor, build=build)
 
 
+@queue.register
 @task
 def bulk_batch(job_id, cursor):
     """Do the next bounded batch of a bulk job, then queue the rest."""

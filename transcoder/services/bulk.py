@@ -16,7 +16,7 @@ import logging
 from django.db import transaction
 from django.utils import timezone
 
-from transcoder import permissions
+from transcoder import permissions, queue
 from transcoder.conf import setting
 from transcoder.models import Asset, BulkJob
 
@@ -94,10 +94,7 @@ def bulk_start(*, action, label, user, queryset=None, asset_ids=None, params=Non
 
 
 def _enqueue(job_id, cursor):
-    from transcoder.tasks import bulk_batch
-
-    args = [str(job_id), cursor]
-    transaction.on_commit(lambda: bulk_batch.enqueue(*args), robust=True)
+    queue.enqueue_on_commit("bulk_batch", str(job_id), cursor)
 
 
 def bulk_step(*, job_id, cursor):

@@ -13,7 +13,7 @@ import time
 from django.db import transaction
 from django.utils import timezone
 
-from transcoder import permissions
+from transcoder import permissions, queue
 from transcoder.conf import setting
 from transcoder.models import Asset, Preset, RebuildJob
 
@@ -52,10 +52,7 @@ def rebuild_start(*, label, preset_ids=None, asset_ids=None, force=False, user=N
 
 
 def _enqueue(job_id, cursor):
-    from transcoder.tasks import rebuild_batch
-
-    args = [str(job_id), cursor]
-    transaction.on_commit(lambda: rebuild_batch.enqueue(*args), robust=True)
+    queue.enqueue_on_commit("rebuild_batch", str(job_id), cursor)
 
 
 def _reach():

@@ -5,11 +5,11 @@ import time
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import storages
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.db.models import F
 from django.utils import timezone
 
-from transcoder import dedupe, engine, metrics, permissions
+from transcoder import dedupe, engine, metrics, permissions, queue
 from transcoder.conf import image_limits, setting
 from transcoder.models import Asset, Preset, Rendition, RenditionStatus
 from transcoder.services.states import asset_state_refresh
@@ -31,13 +31,8 @@ def rendition_name(*, asset_id, preset_slug, spec, width):
 
 def renditions_enqueue(*, asset_id, preset_ids=None, force=False):
     """Queue rendition generation for after the current transaction commits."""
-    from transcoder.tasks import generate_renditions
-
     args = [str(asset_id), list(preset_ids) if preset_ids else None, force]
-    # robust: a backend that fails to enqueue must not look like a failed
-    # write once the asset has committed (asset_create would then delete its
-    # original); the rows stay pending and "Regenerate renditions" rebuilds them.
-    transaction.on_commit(lambda: generate_renditions.enqueue(*args), robust=True)
+    queue.enqueue_on_commit("generate_renditions", *args)
 
 
 def renditions_generate(*, asset_id, preset_ids=None, force=False):

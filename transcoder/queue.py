@@ -1,0 +1,40 @@
+"""The one seam through which services queue work: tasks by name, after commit.
+
+Tasks call services, so services must not import tasks. ``transcoder.tasks``
+registers each task here when the app is ready; a service asks for one by
+name, and it is enqueued once the current transaction commits.
+"""
+
+from django.db import transaction
+
+_TASKS = {}
+
+
+class UnknownTaskError(LookupError):
+    """No task of that name was registered (transcoder.tasks was not loaded)."""
+
+
+def register(task):
+    """Make ``task`` (a django.tasks Task) available to services by its name."""
+    _TASKS[task.name] = task
+    return task
+
+
+def task(name):
+    """Return the registered task called ``name``."""
+    try:
+        return _TASKS[name]
+    except KeyError:
+        raise UnknownTaskError(f"No task named {name!r} is registered.") from None
+
+
+def enqueue_on_commit(name, *args):
+    """Queue task ``name`` with ``args`` once the current transaction commits.
+
+    robust: a backend that fails to enqueue must not look like a failed write
+    once the transaction has committed (asset_create would then delete its
+    original); the rows stay pending and the sweeper or an editor's
+    "Regenerate renditions" picks them up.
+    """
+    found = task(name)
+    transaction.on_commit(lambda: found.enqueue(*args), robust=True)
