@@ -65,13 +65,33 @@ def test_changelist_shows_thumbnails_without_building_any(
 
 
 @pytest.mark.parametrize(
-    "query", ["?renditions=failed", "?renditions=ready", "?format=png", "?q=photo"]
+    ("query", "listed"),
+    [
+        ("", {"beach photo", "cat photo", "broken"}),
+        ("?renditions=failed", {"broken"}),
+        ("?renditions=pending", set()),
+        ("?renditions=ready", {"beach photo", "cat photo"}),
+        ("?format=png", {"beach photo"}),
+        ("?format__exact=jpeg", {"cat photo", "broken"}),
+        ("?q=photo", {"beach photo", "cat photo"}),
+        ("?q=broken", {"broken"}),
+        ("?q=beach&format=jpeg", set()),
+    ],
+    ids=lambda v: v if isinstance(v, str) else None,
 )
-def test_changelist_filters_and_search(admin_client, presets, jpeg, query):
-    """Filters by rendition status and format, and search, all answer."""
-    services.asset_create(content=jpeg, filename="photo.jpg")
+def test_changelist_filters_and_search(admin_client, presets, jpeg, query, listed):
+    """Filters by rendition status and format, and search, list exactly their assets."""
+    png = make_image("PNG", size=(200, 150))
+    services.asset_create(content=png, filename="a.png", title="beach photo")
+    services.asset_create(content=jpeg, filename="b.jpg", title="cat photo")
+    bad = services.asset_create(
+        content=jpeg, filename="c.jpg", title="broken", allow_duplicate=True
+    )
+    Rendition.objects.filter(asset=bad).update(status=RenditionStatus.FAILED, error="x")
+    services.asset_state_refresh(asset_id=bad.pk)
     response = admin_client.get("/admin/transcoder/asset/" + query)
     assert response.status_code == 200
+    assert {a.title for a in response.context["cl"].result_list} == listed
 
 
 def test_status_filter_finds_failed_assets(admin_client, presets, jpeg):
