@@ -1,13 +1,11 @@
 """The media home on the admin index: limited to what the user may see, bounded."""
 
-import pytest
 from django.contrib.auth.models import User
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from tests.test_permissions import library  # noqa: F401 - the shared fixture
 from transcoder.models import Rendition, RenditionStatus
 
 
@@ -17,7 +15,7 @@ def _index(user):
     return client.get(reverse("admin:index")).content.decode()
 
 
-def _failed_in_sales(library):  # noqa: F811
+def _failed_in_sales(library):
     """Give the Sales asset renditions, then mark them failed."""
     from transcoder import services
 
@@ -28,7 +26,7 @@ def _failed_in_sales(library):  # noqa: F811
     )
 
 
-def test_home_shows_only_the_editors_collections(library):  # noqa: F811
+def test_home_shows_only_the_editors_collections(library):
     """Recent uploads, counts and storage rows cover Marketing and Events only."""
     _failed_in_sales(library)
     html = _index(library["editor"])
@@ -44,7 +42,7 @@ def test_home_shows_only_the_editors_collections(library):  # noqa: F811
     assert html.index("mh-home") < html.index("app-transcoder")
 
 
-def test_home_for_a_superuser_counts_everything(library):  # noqa: F811
+def test_home_for_a_superuser_counts_everything(library):
     """A superuser's home counts every collection, failures included."""
     _failed_in_sales(library)
     html = _index(User.objects.create_superuser("boss", password="pw"))
