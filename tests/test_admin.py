@@ -206,15 +206,6 @@ def test_view_only_staff_cannot_upload_edit_or_delete(viewer, presets, jpeg):
     assert set(asset.renditions.values_list("attempts", flat=True)) == {1}
 
 
-def test_upload_endpoint_keeps_csrf(presets, jpeg, admin_user):
-    """The upload endpoint refuses a POST without a CSRF token."""
-    from django.test import Client
-
-    client = Client(enforce_csrf_checks=True)
-    client.force_login(admin_user)
-    assert _upload(client, jpeg).status_code == 403
-
-
 @pytest.mark.parametrize(
     ("fields", "message"),
     [
