@@ -6,7 +6,7 @@ from django.contrib.auth.models import User
 from transcoder import services
 from transcoder.models import ApiToken, Asset
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
@@ -16,8 +16,10 @@ def token(admin_user):
 
 
 @pytest.fixture
-def asset(presets, jpeg):
-    return services.asset_create(content=jpeg, filename="a.jpg", alt_text="A cat")
+def asset(presets, jpeg, django_capture_on_commit_callbacks):
+    """An asset whose renditions were built when its row was committed."""
+    with django_capture_on_commit_callbacks(execute=True):
+        return services.asset_create(content=jpeg, filename="a.jpg", alt_text="A cat")
 
 
 def test_api_needs_a_token(client, asset):
@@ -235,6 +237,8 @@ def test_delete_is_idempotent_and_leaves_a_410(client, asset, writer, token):
     assert not Asset.objects.exists()
 
 
+# A real commit: finalize answers with the renditions its commit built.
+@pytest.mark.django_db(transaction=True)
 def test_upload_put_and_finalize_on_the_embedded_default(client, presets, jpeg, writer):
     """Ask for an upload, PUT the bytes once, finalize twice: one asset."""
     auth = _auth(writer)
