@@ -60,15 +60,19 @@ def test_renders_within_a_window_give_identical_urls(settings, rendition):
     assert delivery.rendition_url(rendition, now=start + 3600.5) not in urls
 
 
-def test_two_renders_two_seconds_apart_give_identical_urls(settings, rendition):
-    """Real clock: two renders 2 s apart give the same URL (window of an hour)."""
+def test_two_renders_two_seconds_apart_give_identical_urls(
+    settings, rendition, monkeypatch
+):
+    """Two renders 2 s apart give the same URL (window of an hour); a render in
+    the next window gives a new one."""
     settings.MEDIAHUB_URL_TTL = 3600
+    start = 1_800_000_000 // 3600 * 3600 + 10.0  # early in a window
+    monkeypatch.setattr(delivery, "clock", lambda: start)
     first = delivery.rendition_url(rendition)
-    if time.time() % 3600 > 3597:  # about to cross a boundary: wait it out
-        time.sleep(4)
-        first = delivery.rendition_url(rendition)
-    time.sleep(2)
+    monkeypatch.setattr(delivery, "clock", lambda: start + 2)
     assert delivery.rendition_url(rendition) == first
+    monkeypatch.setattr(delivery, "clock", lambda: start + 3600)
+    assert delivery.rendition_url(rendition) != first
 
 
 def test_url_minted_at_the_end_of_a_window_verifies_a_ttl_later(
@@ -78,9 +82,9 @@ def test_url_minted_at_the_end_of_a_window_verifies_a_ttl_later(
     settings.MEDIAHUB_URL_TTL = 600
     minted_at = (time.time() // 600 + 1) * 600 - 0.001
     url = delivery.rendition_url(rendition, now=minted_at)
-    monkeypatch.setattr(delivery.time, "time", lambda: minted_at + 600)
+    monkeypatch.setattr(delivery, "clock", lambda: minted_at + 600)
     assert client.get(url).status_code == 200
-    monkeypatch.setattr(delivery.time, "time", lambda: minted_at + 1200.01)
+    monkeypatch.setattr(delivery, "clock", lambda: minted_at + 1200.01)
     assert client.get(url).status_code == 403
 
 
