@@ -5,8 +5,9 @@ is generated here, then imported with the starter presets by
 ``manage.py ingest --json FILE`` in a fresh process (upload checks, dHash and
 every rendition, as on Lambda), and that process's peak RSS is read from the
 kernel. The targets: at most 400 MB for a JPEG and 600 MB for any input.
-Last, it times the refusal of a PNG whose header claims 10,000 megapixels:
-the suite checks that nothing is decoded, the speed is measured here.
+Last, it times the refusal of a PNG whose header claims 10,000 megapixels
+and of a JPEG scan bomb under a 1 s decode limit: the suite checks that they
+are refused, the speed is measured here.
 """
 
 import os
@@ -18,6 +19,7 @@ from pathlib import Path
 WIDTH, HEIGHT = 8660, 5773  # 49.99 MP, just under MEDIAHUB_MAX_PIXELS
 TARGETS = {"JPEG": 400, "other": 600}
 BOMB_TARGET_MS = 500
+SCAN_BOMB_TARGET_S = 2
 
 
 def _photo_like():
@@ -101,6 +103,8 @@ def main():
         print(f"   worst {worst:.0f} MB. Rerun: python -m bench.bench_memory")
     print(f"-- refusing a PNG whose header claims 100000x100000: {bomb_ms():.1f} ms "
           f"(target {BOMB_TARGET_MS} ms, nothing decoded)")  # fmt: skip
+    print(f"-- stopping a JPEG scan bomb at max_seconds=1: {scan_bomb_s():.2f} s "
+          f"(target {SCAN_BOMB_TARGET_S} s)")  # fmt: skip
 
 
 def bomb_ms():
@@ -120,6 +124,23 @@ def bomb_ms():
         raise AssertionError("the header bomb was not refused")
 
     return median_ms(refuse)
+
+
+def scan_bomb_s():
+    """Return how long the engine takes to refuse a JPEG scan bomb (limit 1 s)."""
+    import time
+
+    from tests.images import jpeg_scan_bomb
+    from transcoder import engine
+
+    data = jpeg_scan_bomb()
+    limits = engine.Limits(max_bytes=2**20, max_pixels=50_000_000, max_seconds=1)
+    started = time.monotonic()
+    try:
+        engine.inspect(data, limits)
+    except engine.DecodeTimeoutError:
+        return time.monotonic() - started
+    raise AssertionError("the scan bomb was not refused")
 
 
 if __name__ == "__main__":

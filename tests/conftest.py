@@ -9,6 +9,7 @@ pytest_plugins = [
     "tests.fixtures_s3",
     "tests.fixtures_browser",
     "tests.fixtures_doors",
+    "tests.fixtures_library",
     "tests.worker_support",
 ]
 

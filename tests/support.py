@@ -1,5 +1,5 @@
 """Small helpers several test modules share: threads racing, ingest in-process,
-the engine's limits, collection permissions."""
+the engine's limits, collection and model permissions, a logged-in client."""
 
 import threading
 from io import StringIO
@@ -12,6 +12,8 @@ from transcoder import engine
 MIB = 1024 * 1024
 # The engine's limits in the pipeline tests: 20 MB and 50 megapixels.
 LIMITS = engine.Limits(max_bytes=20 * MIB, max_pixels=50_000_000)
+# The collection actions an asset permission names.
+ACTIONS = ["view", "add", "change", "delete"]
 
 
 def race(workers, target):
@@ -64,3 +66,23 @@ def grant(group, collection, *actions):
                 content_type__app_label="transcoder", codename=f"{action}_asset"
             ),
         )
+
+
+def model_perms(user, *codenames):
+    """Give ``user`` the model-wide ``transcoder`` permissions named."""
+    from django.contrib.auth.models import Permission
+
+    user.user_permissions.add(
+        *Permission.objects.filter(
+            content_type__app_label="transcoder", codename__in=codenames
+        )
+    )
+
+
+def logged_in(user):
+    """Return a test client logged in as ``user``."""
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return client

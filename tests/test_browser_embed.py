@@ -54,7 +54,7 @@ def server_clock(monkeypatch):
     from transcoder import delivery
 
     clock = SimpleNamespace(now=1_800_000_000 + 10.0)  # early in a signing window
-    monkeypatch.setattr(delivery, "time", SimpleNamespace(time=lambda: clock.now))
+    monkeypatch.setattr(delivery, "clock", lambda: clock.now)
     return clock
 
 

@@ -10,7 +10,7 @@ import pytest
 from django.urls import reverse
 
 from tests.images import make_image
-from tests.test_reach import _client, _model_perms, world  # noqa: F401 - fixture
+from tests.support import logged_in, model_perms
 from transcoder import services
 from transcoder.models import Asset, Collection, root_collection
 
@@ -245,34 +245,34 @@ def test_collection_admin_grants_a_group_permission(tree, admin_client):
     ],
 )
 def test_collection_delete_page_names_only_visible_assets(
-    world,  # noqa: F811 - the fixture of tests.test_reach
+    world,
     who,
     extra,
     shown,
     hidden,
 ):
     """The assets that keep Bravo from deletion are named only to who sees them."""
-    _model_perms(world["editor"], "delete_collection", *extra)
+    model_perms(world["editor"], "delete_collection", *extra)
     bravo = Collection.objects.get(name="Bravo")
     url = reverse("admin:transcoder_collection_delete", args=[bravo.pk])
-    body = _client(world[who]).get(url).content.decode()
+    body = logged_in(world[who]).get(url).content.decode()
     for text in shown:
         assert text in body
     for text in hidden:
         assert text not in body
-    refused = _client(world[who]).post(url, {"post": "yes"}, follow=True)
+    refused = logged_in(world[who]).post(url, {"post": "yes"}, follow=True)
     message = refused.content.decode()
     assert ("Bravo holds 2 assets" in message) is (who == "boss")
     assert ("Bravo still holds images" in message) is (who == "editor")
     assert Collection.objects.filter(pk=bravo.pk).exists()
 
 
-def test_collection_delete_needs_the_delete_permission(world):  # noqa: F811
+def test_collection_delete_needs_the_delete_permission(world):
     """A POST without delete_collection deletes nothing, even an empty collection."""
     empty = services.collection_create(parent=root_collection(), name="Empty")
     url = reverse("admin:transcoder_collection_delete", args=[empty.pk])
-    assert _client(world["editor"]).post(url, {"post": "yes"}).status_code == 403
+    assert logged_in(world["editor"]).post(url, {"post": "yes"}).status_code == 403
     assert Collection.objects.filter(pk=empty.pk).exists()
-    _model_perms(world["editor"], "delete_collection")
-    assert _client(world["editor"]).post(url, {"post": "yes"}).status_code == 302
+    model_perms(world["editor"], "delete_collection")
+    assert logged_in(world["editor"]).post(url, {"post": "yes"}).status_code == 302
     assert not Collection.objects.filter(pk=empty.pk).exists()

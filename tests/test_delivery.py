@@ -8,12 +8,14 @@ import pytest
 from transcoder import delivery, services
 from transcoder.models import Rendition
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def rendition(presets, jpeg):
-    asset = services.asset_create(content=jpeg, filename="a.jpg")
+def rendition(presets, jpeg, django_capture_on_commit_callbacks):
+    """The thumb WebP of an asset whose renditions were built on commit."""
+    with django_capture_on_commit_callbacks(execute=True):
+        asset = services.asset_create(content=jpeg, filename="a.jpg")
     return Rendition.objects.get(asset=asset, preset__slug="thumb", format="webp")
 
 
@@ -58,15 +60,19 @@ def test_renders_within_a_window_give_identical_urls(settings, rendition):
     assert delivery.rendition_url(rendition, now=start + 3600.5) not in urls
 
 
-def test_two_renders_two_seconds_apart_give_identical_urls(settings, rendition):
-    """Real clock: two renders 2 s apart give the same URL (window of an hour)."""
+def test_two_renders_two_seconds_apart_give_identical_urls(
+    settings, rendition, monkeypatch
+):
+    """Two renders 2 s apart give the same URL (window of an hour); a render in
+    the next window gives a new one."""
     settings.MEDIAHUB_URL_TTL = 3600
+    start = 1_800_000_000 // 3600 * 3600 + 10.0  # early in a window
+    monkeypatch.setattr(delivery, "clock", lambda: start)
     first = delivery.rendition_url(rendition)
-    if time.time() % 3600 > 3597:  # about to cross a boundary: wait it out
-        time.sleep(4)
-        first = delivery.rendition_url(rendition)
-    time.sleep(2)
+    monkeypatch.setattr(delivery, "clock", lambda: start + 2)
     assert delivery.rendition_url(rendition) == first
+    monkeypatch.setattr(delivery, "clock", lambda: start + 3600)
+    assert delivery.rendition_url(rendition) != first
 
 
 def test_url_minted_at_the_end_of_a_window_verifies_a_ttl_later(
@@ -76,9 +82,9 @@ def test_url_minted_at_the_end_of_a_window_verifies_a_ttl_later(
     settings.MEDIAHUB_URL_TTL = 600
     minted_at = (time.time() // 600 + 1) * 600 - 0.001
     url = delivery.rendition_url(rendition, now=minted_at)
-    monkeypatch.setattr(delivery.time, "time", lambda: minted_at + 600)
+    monkeypatch.setattr(delivery, "clock", lambda: minted_at + 600)
     assert client.get(url).status_code == 200
-    monkeypatch.setattr(delivery.time, "time", lambda: minted_at + 1200.01)
+    monkeypatch.setattr(delivery, "clock", lambda: minted_at + 1200.01)
     assert client.get(url).status_code == 403
 
 
@@ -173,12 +179,13 @@ def test_embed_link_for_unknown_preset_is_404(client, rendition):
 
 
 def test_superseded_rendition_keeps_serving_until_new_one_is_ready(
-    client, presets, jpeg
+    client, presets, jpeg, django_capture_on_commit_callbacks
 ):
     """While a changed preset is rebuilding, the embed link still serves the old one."""
     from transcoder.models import Preset, RenditionStatus
 
-    asset = services.asset_create(content=jpeg, filename="a.jpg")
+    with django_capture_on_commit_callbacks(execute=True):
+        asset = services.asset_create(content=jpeg, filename="a.jpg")
     card = Preset.objects.get(slug="card")
     old = Rendition.objects.get(asset=asset, preset=card)
     card.width = card.height = 120
@@ -205,7 +212,8 @@ AVIF_ACCEPT = "image/avif,image/webp,image/apng,image/svg+xml,image/*,*/*;q=0.8"
 
 
 @pytest.fixture
-def hero(presets, jpeg):
+def hero(presets, jpeg, django_capture_on_commit_callbacks):
+    """An asset with a three-width, three-format Hero preset built on commit."""
     from transcoder.models import Preset
 
     services.preset_save(
@@ -217,7 +225,8 @@ def hero(presets, jpeg):
             formats=["avif", "webp", "jpeg"],
         )
     )
-    return services.asset_create(content=jpeg, filename="a.jpg")
+    with django_capture_on_commit_callbacks(execute=True):
+        return services.asset_create(content=jpeg, filename="a.jpg")
 
 
 def _served(client, asset, query="", **headers):
@@ -249,14 +258,17 @@ def test_embed_link_negotiates_the_format(client, hero, accept, query, expected)
     assert "Accept" in response["Vary"]
 
 
-def test_missing_format_never_falls_back_to_one_not_asked_for(client, presets, jpeg):
+def test_missing_format_never_falls_back_to_one_not_asked_for(
+    client, presets, jpeg, django_capture_on_commit_callbacks
+):
     """An AVIF-only preset serves AVIF only to browsers that name it, else 406."""
     from transcoder.models import Preset
 
     services.preset_save(
         preset=Preset(slug="modern", name="Modern", width=200, formats=["avif"])
     )
-    asset = services.asset_create(content=jpeg, filename="a.jpg")
+    with django_capture_on_commit_callbacks(execute=True):
+        asset = services.asset_create(content=jpeg, filename="a.jpg")
     url = f"/e/{asset.pk}/modern/"
     assert client.get(url, headers={"Accept": AVIF_ACCEPT}).status_code == 302
     refused = client.get(url + "?format=png", headers={"Accept": "image/png"})

@@ -228,21 +228,37 @@ def test_refused_upload_is_logged_not_raised(media_events, s3, caplog, request):
 
 
 def test_transient_storage_error_is_raised_for_lambda_to_retry(
-    media_events, s3, monkeypatch
+    media_events, faulty_s3, presets
 ):
-    """An S3 failure that may pass propagates, so Lambda's async retry redelivers."""
+    """S3 unreachable at the upload's check propagates; Lambda's redelivery acts.
+
+    The fault is the first request of the originals' storage (the HeadObject
+    of the uploaded object): nothing is made and the upload stays for the
+    retry, which makes the asset and its renditions.
+    """
     from botocore.exceptions import EndpointConnectionError
 
-    from transcoder import services
+    from tests.fixtures_s3 import s3_unreachable
+    from transcoder.models import Asset, RenditionStatus
 
-    def unreachable(**kwargs):
-        raise EndpointConnectionError(endpoint_url=s3.endpoint)
-
-    monkeypatch.setattr(services, "asset_finalize_upload", unreachable)
-    event = s3_event(s3.bucket, UPLOAD_KEY, 1)
+    data = upload_photo(faulty_s3, UPLOAD_KEY)
+    event = s3_event(faulty_s3.bucket, UPLOAD_KEY, len(data))
+    rule = faulty_s3.fail("*", times=1, fault=s3_unreachable, storage="default")
 
     with pytest.raises(EndpointConnectionError, match="Could not connect"):
         media_events.lambda_handler(event, None)
+    assert rule["seen"] == 1
+    assert faulty_s3.operations("default")[0] == "HeadObject"
+    assert not Asset.objects.exists()
+    assert faulty_s3.keys() == [UPLOAD_KEY]
+
+    (made,) = media_events.lambda_handler(event, None)
+    asset = Asset.objects.get()
+    assert made == str(asset.pk)
+    assert set(asset.renditions.values_list("status", flat=True)) == {
+        RenditionStatus.READY
+    }
+    assert len(faulty_s3.keys("renditions/")) == asset.renditions.count() == 3
 
 
 def test_build_fault_on_s3_event_is_raised_and_a_redelivery_finishes(

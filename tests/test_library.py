@@ -13,7 +13,7 @@ from tests.support import grant
 from transcoder import selectors, services
 from transcoder.models import Asset, BulkJob, RebuildJob, TaggedAsset, root_collection
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 LIST_URL = "/admin/transcoder/asset/"
 # Tasks are stored, never run: what the request itself did is all there is.
@@ -168,9 +168,12 @@ def test_asset_form_saves_decorative_and_tags(admin_client):
 
 
 # --- grid and table ---------------------------------------------------------
-def test_list_is_a_grid_by_default_and_the_toggle_keeps_filters(admin_client, presets):
+def test_list_is_a_grid_by_default_and_the_toggle_keeps_filters(
+    admin_client, presets, django_capture_on_commit_callbacks
+):
     """The grid is the default; ?view=table is remembered and keeps the query."""
-    _asset()
+    with django_capture_on_commit_callbacks(execute=True):
+        _asset()
     response = admin_client.get(LIST_URL)
     assert 'class="mh-results mh-results--grid"' in response.content.decode()
     response = admin_client.get(LIST_URL, {"q": "img", "view": "table"})
@@ -231,16 +234,19 @@ def test_bulk_start_refuses_an_unknown_action():
         services.bulk_start(action="explode", label="x", asset_ids=[], user=None)
 
 
-def test_bulk_delete_runs_to_the_end_through_the_task_queue(settings, admin_user):
+def test_bulk_delete_runs_to_the_end_through_the_task_queue(
+    settings, admin_user, django_capture_on_commit_callbacks
+):
     """With the immediate backend the chain of batches deletes every asset."""
     settings.MEDIAHUB_BULK_BATCH = 2
     assets = [_asset(i) for i in range(5)]
-    job = services.bulk_start(
-        action="delete",
-        label="Delete",
-        asset_ids=[a.pk for a in assets],
-        user=admin_user,
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        job = services.bulk_start(
+            action="delete",
+            label="Delete",
+            asset_ids=[a.pk for a in assets],
+            user=admin_user,
+        )
     job.refresh_from_db()
     assert job.finished_at is not None and job.done == 5
     assert Asset.objects.count() == 0
@@ -257,7 +263,9 @@ def _post_action(client, action, ids, *, across=False, **extra):
     return client.post(LIST_URL, data)
 
 
-def test_add_tags_action_asks_for_tags_then_queues_a_job(admin_client):
+def test_add_tags_action_asks_for_tags_then_queues_a_job(
+    admin_client, django_capture_on_commit_callbacks
+):
     """The action shows a form first; confirming queues a job that tags them."""
     a, b, c = _rows(3)
     response = _post_action(admin_client, "add_tags", [a, b])
@@ -266,7 +274,10 @@ def test_add_tags_action_asks_for_tags_then_queues_a_job(admin_client):
     assert not BulkJob.objects.exists()
     response = _post_action(admin_client, "add_tags", [a, b], apply="1", tags="")
     assert "Type at least one tag" in response.content.decode()
-    response = _post_action(admin_client, "add_tags", [a, b], apply="1", tags="x, y")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _post_action(
+            admin_client, "add_tags", [a, b], apply="1", tags="x, y"
+        )
     assert response.status_code == 302
     job = BulkJob.objects.get()
     assert job.action == "tags_add" and job.total_assets == 2
@@ -347,16 +358,19 @@ def test_select_across_respects_the_lists_filters(admin_client, settings):
     assert sorted(BulkJob.objects.get().asset_ids) == sorted(ids[:2])
 
 
-def test_bulk_job_skips_assets_deleted_meanwhile(admin_user):
+def test_bulk_job_skips_assets_deleted_meanwhile(
+    admin_user, django_capture_on_commit_callbacks
+):
     """An id that no longer exists counts as done and breaks nothing."""
     ids = [*_rows(1), str(uuid.uuid4())]
-    job = services.bulk_start(
-        action="tags_add",
-        label="t",
-        asset_ids=ids,
-        params={"tags": ["t"]},
-        user=admin_user,
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        job = services.bulk_start(
+            action="tags_add",
+            label="t",
+            asset_ids=ids,
+            params={"tags": ["t"]},
+            user=admin_user,
+        )
     job.refresh_from_db()
     assert job.finished_at is not None and job.done == 2
     assert TaggedAsset.objects.count() == 1

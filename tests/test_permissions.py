@@ -7,73 +7,14 @@ upload, status or gallery endpoint, original download or API call.
 """
 
 import pytest
-from django.contrib.auth.models import Group, Permission, User
-from django.test import Client
+from django.contrib.auth.models import Permission, User
 from django.urls import reverse
 
 from tests.images import make_image
+from tests.support import logged_in
 from transcoder import permissions, services
-from transcoder.models import (
-    ApiToken,
-    Asset,
-    GroupCollectionPermission,
-    root_collection,
-)
+from transcoder.models import ApiToken, Asset
 from transcoder.permissions import PolicyError
-
-ACTIONS = ["view", "add", "change", "delete"]
-
-
-def _grant(group, collection, *actions):
-    for action in actions:
-        GroupCollectionPermission.objects.create(
-            group=group,
-            collection=collection,
-            permission=Permission.objects.get(
-                content_type__app_label="transcoder", codename=f"{action}_asset"
-            ),
-        )
-
-
-@pytest.fixture
-def library(presets, jpeg):
-    """Root > Marketing > Events, Root > Sales; one asset in each; users."""
-    root = root_collection()
-    marketing = services.collection_create(parent=root, name="Marketing")
-    events = services.collection_create(parent=marketing, name="Events")
-    sales = services.collection_create(parent=root, name="Sales")
-    editors = Group.objects.create(name="Marketing editors")
-    _grant(editors, marketing, *ACTIONS)
-    viewers = Group.objects.create(name="Sales viewers")
-    _grant(viewers, sales, "view")
-    editor = User.objects.create_user("mkt", password="pw", is_staff=True)
-    editor.groups.add(editors)
-    viewer = User.objects.create_user("viewer", password="pw", is_staff=True)
-    viewer.groups.add(viewers)
-    assets = {
-        name: services.asset_create(
-            content=jpeg,
-            filename=f"{name}.jpg",
-            title=f"{name} photo",
-            collection=c,
-            allow_duplicate=True,
-        )
-        for name, c in [
-            ("root", root),
-            ("marketing", marketing),
-            ("events", events),
-            ("sales", sales),
-        ]
-    }
-    return {
-        "root": root,
-        "marketing": marketing,
-        "events": events,
-        "sales": sales,
-        "editor": editor,
-        "viewer": viewer,
-        "assets": assets,
-    }
 
 
 def _fresh(user):
@@ -144,12 +85,6 @@ def test_policy_refuses_an_unknown_action(library):
         permissions.assets(library["editor"], "edit")
 
 
-def _client(user):
-    client = Client()
-    client.force_login(user)
-    return client
-
-
 def _denied_or_missing(response):
     # Django's admin redirects a change page of an object outside get_queryset
     # to the index with a message; the custom views answer 404.
@@ -217,7 +152,7 @@ def test_editor_reaches_only_their_collections(
     library, surface, request_it, shows, asset, reachable
 ):
     """Every admin page and endpoint shows the editor's assets and no others."""
-    client = _client(library["editor"])
+    client = logged_in(library["editor"])
     target = library["assets"][asset]
     response = request_it(client, target)
     assert shows(response, target) is reachable, (surface, response.status_code)
@@ -242,7 +177,7 @@ def test_bulk_delete_skips_other_collections(
     library, django_capture_on_commit_callbacks
 ):
     """Selecting another collection's asset by id deletes nothing of it."""
-    client = _client(library["editor"])
+    client = logged_in(library["editor"])
     sales, marketing = library["assets"]["sales"], library["assets"]["marketing"]
     # The delete runs as a background job, queued once the request commits.
     with django_capture_on_commit_callbacks(execute=True):
@@ -253,7 +188,7 @@ def test_bulk_delete_skips_other_collections(
 
 def test_move_to_collection_select_all(library):
     """'Select all' moves the editor's assets only, and only where they may add."""
-    client = _client(library["editor"])
+    client = logged_in(library["editor"])
     # The admin's page posts the visible checkboxes along with "select all".
     some = [library["assets"]["marketing"].pk]
     page = _action(client, "move_to_collection", some, select_across=True)
@@ -280,7 +215,7 @@ def test_move_to_collection_select_all(library):
 
 def test_move_to_a_forbidden_collection_is_refused(library):
     """Posting another collection's id shows the form again and moves nothing."""
-    client = _client(library["editor"])
+    client = logged_in(library["editor"])
     marketing = library["assets"]["marketing"]
     page = _action(
         client,
@@ -303,7 +238,7 @@ def test_upload_goes_only_where_the_editor_may_add(library, jpeg, collection, st
     """The upload endpoint takes a collection the editor may add to, and no other."""
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    client = _client(library["editor"])
+    client = logged_in(library["editor"])
     response = client.post(
         reverse("admin:transcoder_asset_upload_file"),
         {
@@ -324,15 +259,16 @@ def test_upload_goes_only_where_the_editor_may_add(library, jpeg, collection, st
 
 def test_upload_page_offers_only_addable_collections(library):
     """The collection select lists Marketing and Events, not Sales or the root."""
-    page = _client(library["editor"]).get(reverse("admin:transcoder_asset_upload"))
+    page = logged_in(library["editor"]).get(reverse("admin:transcoder_asset_upload"))
     html = page.content.decode()
     assert 'name="collection"' in html
     assert "Events" in html and "Sales" not in html and ">Root<" not in html
 
 
-def _token(user, **scopes):
+def _token(user, *, read=True, write=True):
+    """Issue a token of ``user`` with the read and write scopes asked for."""
     return services.api_token_issue(
-        token=ApiToken(name="t", scope_read=True, scope_write=True, created_by=user)
+        token=ApiToken(name="t", scope_read=read, scope_write=write, created_by=user)
     )
 
 
@@ -365,10 +301,15 @@ def test_api_token_reaches_its_owners_collections(client, library):
     assert [a["title"] for a in events["results"]] == ["events photo"]
 
 
-@pytest.mark.parametrize(("target", "status"), [("events", 200), ("sales", 403)])
-def test_api_moves_only_into_addable_collections(client, library, target, status):
-    """PATCH collection moves an asset only to a collection the owner may add to."""
-    auth = {"Authorization": f"Bearer {_token(library['editor'])}"}
+@pytest.mark.parametrize(
+    ("target", "write", "status"),
+    [("events", True, 200), ("sales", True, 403), ("events", False, 403)],
+)
+def test_api_moves_only_into_addable_collections(
+    client, library, target, write, status
+):
+    """PATCH collection moves an asset only where its owner may add, with write."""
+    auth = {"Authorization": f"Bearer {_token(library['editor'], write=write)}"}
     asset = library["assets"]["marketing"]
     response = client.patch(
         f"/api/assets/{asset.pk}/",
@@ -377,6 +318,8 @@ def test_api_moves_only_into_addable_collections(client, library, target, status
         headers=auth,
     )
     assert response.status_code == status
+    if not write:
+        assert "write scope" in response.json()["error"]
     asset.refresh_from_db()
     expected = library["events"] if status == 200 else library["marketing"]
     assert asset.collection == expected
@@ -390,9 +333,9 @@ def test_tag_suggestions_come_only_from_visible_assets(library):
     services.tags_add(asset_ids=[assets["marketing"].pk], names=["beach"])
     services.tags_add(asset_ids=[assets["sales"].pk], names=["bonus"])
     url = reverse("admin:transcoder_asset_tags")
-    editor = _client(library["editor"]).get(url, {"q": "b"})
+    editor = logged_in(library["editor"]).get(url, {"q": "b"})
     assert editor.json() == {"tags": ["beach"]}
     superuser = User.objects.create_superuser("root", password="pw")
-    assert _client(superuser).get(url, {"q": "b"}).json() == {
+    assert logged_in(superuser).get(url, {"q": "b"}).json() == {
         "tags": ["beach", "bonus"]
     }

@@ -7,144 +7,23 @@ the limited editor nothing of Bravo, and counts only Alpha, while the
 superuser's figures take in both.
 """
 
-import random
-
 import pytest
-from django.contrib.auth.models import Group, Permission, User
+from django.contrib.auth.models import Group, User
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
-from PIL import Image
 
-from tests.images import encode
-from tests.test_permissions import ACTIONS, _grant
-from transcoder import selectors, services
+from tests.fixtures_library import add_asset, pattern
+from tests.support import grant, logged_in, model_perms
+from transcoder import selectors
 from transcoder.models import (
     Asset,
-    Preset,
     RebuildJob,
-    UsageDay,
     root_collection,
 )
 from transcoder.services.duplicates import near_duplicate_ids
 
 LIST = "/admin/transcoder/asset/"
-
-
-def _pattern(seed, quality=90):
-    """Return a JPEG of random 9 x 8 blocks: one seed, one perceptual hash.
-
-    Two seeds are about 32 bits apart; one seed at two qualities is a
-    look-alike (a different file, the same picture).
-    """
-    rng = random.Random(seed)
-    image = Image.new("L", (9, 8))
-    image.putdata([rng.randrange(256) for _ in range(72)])
-    image = image.resize((180, 160), Image.Resampling.NEAREST).convert("RGB")
-    return encode(image, "JPEG", quality=quality)
-
-
-def _add(collection, title, seed, quality=90, tags=()):
-    asset = services.asset_create(
-        content=_pattern(seed, quality),
-        filename=f"{title}.jpg",
-        title=title,
-        collection=collection,
-        allow_duplicate=True,
-    )
-    if tags:
-        services.tags_add(asset_ids=[asset.pk], names=list(tags))
-    return asset
-
-
-def _model_perms(user, *codenames):
-    user.user_permissions.add(
-        *Permission.objects.filter(
-            content_type__app_label="transcoder", codename__in=codenames
-        )
-    )
-
-
-@pytest.fixture
-def world(presets):
-    """Alpha: a lone twin (its look-alike is in Bravo), a look-alike pair.
-
-    Bravo: the lone twin's look-alike and one more asset, tagged "bravo-secret",
-    used on a Bravo site, with a rebuild and a bulk job of the superuser.
-    """
-    root = root_collection()
-    alpha = services.collection_create(parent=root, name="Alpha")
-    bravo = services.collection_create(parent=root, name="Bravo")
-    group = Group.objects.create(name="Alpha editors")
-    _grant(group, alpha, *ACTIONS)
-    editor = User.objects.create_user("alpha-ed", password="pw", is_staff=True)
-    editor.groups.add(group)
-    _model_perms(editor, "view_collection", "change_preset", "delete_preset")
-    editor.user_permissions.add(
-        *Permission.objects.filter(content_type__app_label="taggit")
-    )
-    boss = User.objects.create_superuser("boss", password="pw")
-    assets = {
-        "lone": _add(alpha, "alpha lone twin", seed=1, tags=["shared"]),
-        "pair1": _add(alpha, "alpha pair one", seed=2),
-        "pair2": _add(alpha, "alpha pair two", seed=2, quality=60),
-        "twin": _add(bravo, "bravo secret twin", 1, 60, ["shared", "bravo-secret"]),
-        "other": _add(bravo, "bravo secret other", 3, tags=["bravo-secret"]),
-    }
-    card = Preset.objects.get(slug="card")
-    for name in ("lone", "twin"):
-        services.renditions_generate(asset_id=assets[name].pk, preset_ids=[card.pk])
-    today = timezone.localdate()
-    UsageDay.objects.create(
-        asset=assets["lone"], origin="https://alpha-site.example", day=today, count=7
-    )
-    UsageDay.objects.create(
-        asset=assets["twin"], origin="https://bravo-site.example", day=today, count=11
-    )
-    bravo_ids = [assets["twin"].pk, assets["other"].pk]
-    jobs = {
-        "boss rebuild": services.rebuild_start(
-            label="Bravo rebuild", asset_ids=bravo_ids, user=boss
-        ),
-        "boss bulk": services.bulk_start(
-            action="tags_add",
-            label="Bravo bulk",
-            asset_ids=bravo_ids,
-            params={"tags": ["x"]},
-            user=boss,
-        ),
-        "system rebuild": services.rebuild_start(label="Nightly rebuild"),
-        "editor rebuild": services.rebuild_start(
-            label="Preset Card", preset_ids=[card.pk], user=editor
-        ),
-        "editor bulk": services.bulk_start(
-            action="tags_add",
-            label="Alpha bulk",
-            asset_ids=[assets["lone"].pk],
-            params={"tags": ["y"]},
-            user=editor,
-        ),
-    }
-    # The library-wide rebuild is past the last asset: five done of five.
-    RebuildJob.objects.filter(pk=jobs["editor rebuild"].pk).update(
-        cursor=str(max(a.pk for a in assets.values())), done=5
-    )
-    return {
-        "editor": editor,
-        "boss": boss,
-        "assets": assets,
-        "jobs": jobs,
-        "card": card,
-        "alpha": alpha,
-    }
-
-
-def _client(user):
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def _get(path):
@@ -267,12 +146,12 @@ def test_limited_editor_sees_nothing_of_another_collection(
 ):
     """The Alpha editor's page counts Alpha only; the superuser's counts both."""
     shown, hidden = editor
-    body = fetch(_client(world["editor"]), world)
+    body = fetch(logged_in(world["editor"]), world)
     for text in shown:
         assert text in body, f"{surface}: {text!r} missing for the editor"
     for text in hidden:
         assert text not in body, f"{surface}: {text!r} shown to the editor"
-    body = fetch(_client(world["boss"]), world)
+    body = fetch(logged_in(world["boss"]), world)
     for text in boss:
         assert text in body, f"{surface}: {text!r} missing for the superuser"
 
@@ -294,7 +173,7 @@ ALL_JOBS = ["boss rebuild", "boss bulk", "system rebuild", "editor rebuild"]
 )
 def test_status_answers_a_job_only_to_its_starter_or_a_superuser(world, who, answered):
     """Another user's job, or the system's, is answered as a missing id."""
-    jobs = _status(_client(world[who]), world, *ALL_JOBS, "editor bulk")
+    jobs = _status(logged_in(world[who]), world, *ALL_JOBS, "editor bulk")
     names = {n for n, job in world["jobs"].items() if str(job.pk) in jobs}
     assert names == answered
     labels = {job["label"] for job in jobs.values()}
@@ -309,7 +188,7 @@ def test_library_wide_job_progress_counts_within_reach(
     world, who, total, done, renditions
 ):
     """A rebuild of every asset counts, for a limited editor, only their assets."""
-    job = _status(_client(world[who]), world, "editor rebuild")
+    job = _status(logged_in(world[who]), world, "editor rebuild")
     (progress,) = job.values()
     assert (progress["total_assets"], progress["done"]) == (total, done)
     assert progress["total_renditions"] == renditions
@@ -317,7 +196,7 @@ def test_library_wide_job_progress_counts_within_reach(
 
 def test_preset_save_message_counts_within_reach(world):
     """Saving a preset tells a limited editor how many of their images rebuild."""
-    client = _client(world["editor"])
+    client = logged_in(world["editor"])
     response = client.post(
         f"/admin/transcoder/preset/{world['card'].pk}/change/",
         {
@@ -342,7 +221,7 @@ def test_preset_save_message_counts_within_reach(world):
 
 def test_probe_upload_tells_nothing_of_a_look_alike_elsewhere(world):
     """A probe like only a Bravo image is not "has near duplicates" for the editor."""
-    client = _client(world["editor"])
+    client = logged_in(world["editor"])
     response = client.post(
         f"{LIST}upload/file/",
         {
@@ -356,14 +235,14 @@ def test_probe_upload_tells_nothing_of_a_look_alike_elsewhere(world):
     assert probe not in listed and "alpha pair one" in listed
     page = client.get(response.json()["asset"]["url"]).content.decode()
     assert "bravo secret" not in page
-    listed = _client(world["boss"]).get(f"{LIST}?near_duplicates=yes")
+    listed = logged_in(world["boss"]).get(f"{LIST}?near_duplicates=yes")
     assert probe in listed.content.decode()
 
 
 def _probe_file():
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    return SimpleUploadedFile("probe.jpg", _pattern(3, 40), "image/jpeg")
+    return SimpleUploadedFile("probe.jpg", pattern(3, 40), "image/jpeg")
 
 
 def _queries(client, url):
@@ -378,11 +257,11 @@ def _queries(client, url):
 )
 def test_limited_lists_take_the_same_queries_at_any_size(world, url):
     """Thirty more look-alikes and tags cost the limited editor no more queries."""
-    client = _client(world["editor"])
+    client = logged_in(world["editor"])
     client.get(url)  # Sessions and content types settle.
     before = _queries(client, url)
     for i in range(30):
-        _add(world["alpha"], f"more {i}", seed=10 + i % 3, tags=[f"t{i}"])
+        add_asset(world["alpha"], f"more {i}", seed=10 + i % 3, tags=[f"t{i}"])
     assert _queries(client, url) == before
 
 
@@ -396,10 +275,10 @@ def _user_with(world, kind):
         return AnonymousUser()
     user = User.objects.create_user(kind, password="pw", is_staff=True)
     if kind == "model-wide viewer":
-        _model_perms(user, "view_asset")
+        model_perms(user, "view_asset")
     elif kind == "root grantee":
         group = Group.objects.create(name="Root viewers")
-        _grant(group, root_collection(), "view")
+        grant(group, root_collection(), "view")
         user.groups.add(group)
     elif kind == "inactive editor":
         user.groups.add(Group.objects.get(name="Alpha editors"))
@@ -452,7 +331,7 @@ def test_only_a_whole_library_user_renames_a_shared_tag(world, who, renamed):
     from taggit.models import Tag
 
     shared = Tag.objects.get(name="shared")
-    _client(world[who]).post(
+    logged_in(world[who]).post(
         f"/admin/taggit/tag/{shared.pk}/change/", {"name": "renamed", "slug": "x"}
     )
     assert Tag.objects.filter(name="renamed").exists() is renamed
@@ -462,6 +341,6 @@ def test_taggits_unchecked_merge_view_is_gone(world):
     """taggit's merge view (no permission check, wrong tag model) answers nothing."""
     from taggit.models import Tag
 
-    client = _client(world["editor"])
+    client = logged_in(world["editor"])
     client.post("/admin/taggit/tag/merge-tags/", {"new_tag_name": "merged"})
     assert not Tag.objects.filter(name="merged").exists()

@@ -7,14 +7,16 @@ from transcoder import services
 from transcoder.models import ApiToken, SiteKey
 from transcoder.services import sitekeys
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 SITE = "https://shop.example"
 
 
 @pytest.fixture
-def asset(presets, jpeg):
-    return services.asset_create(content=jpeg, filename="a.jpg")
+def asset(presets, jpeg, django_capture_on_commit_callbacks):
+    """An asset whose renditions were built when its row was committed."""
+    with django_capture_on_commit_callbacks(execute=True):
+        return services.asset_create(content=jpeg, filename="a.jpg")
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ from transcoder.models import (
     Asset,
     Collection,
     GroupCollectionPermission,
-    root_collection,
+    collection_at,
 )
 
 ACTIONS = ("view", "add", "change", "delete")
@@ -108,15 +108,7 @@ WORKER = SystemActor("worker", ("view", "change"), everywhere=True)
 
 def _default_collection():
     """Return MEDIAHUB_DEFAULT_COLLECTION's collection, or None while it is missing."""
-    names = [n.strip() for n in setting("DEFAULT_COLLECTION").split("/") if n.strip()]
-    node = root_collection()
-    if names and names[0] == node.name:
-        names = names[1:]
-    for name in names:
-        node = Collection.objects.get_children(node).filter(name=name).first()
-        if node is None:
-            return None
-    return node
+    return collection_at(setting("DEFAULT_COLLECTION"))
 
 
 def _paths(actor, action):

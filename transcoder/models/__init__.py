@@ -5,6 +5,7 @@ from transcoder.models.bulk import BulkJob
 from transcoder.models.collections import (
     Collection,
     GroupCollectionPermission,
+    collection_at,
     root_collection,
 )
 from transcoder.models.jobs import RebuildJob
@@ -32,6 +33,7 @@ __all__ = [
     "RenditionStatus",
     "SiteKey",
     "UsageDay",
+    "collection_at",
     "root_collection",
     "TaggedAsset",
 ]

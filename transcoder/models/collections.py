@@ -48,6 +48,23 @@ def root_collection():
     return root
 
 
+def collection_at(path):
+    """Return the collection named by "Root/Inbox", or None if there is none.
+
+    The first name is the root's; a path without it ("Inbox") is read from the
+    root as well.
+    """
+    names = [n.strip() for n in (path or "").split("/") if n.strip()]
+    node = root_collection()
+    if names and names[0] == node.name:
+        names = names[1:]
+    for name in names:
+        node = Collection.objects.get_children(node).filter(name=name).first()
+        if node is None:
+            return None
+    return node
+
+
 def root_collection_id():
     """Return the root's id: the default collection of an asset made in code."""
     return root_collection().pk

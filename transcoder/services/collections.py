@@ -7,7 +7,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from transcoder.conf import setting
-from transcoder.models import Asset, Collection, root_collection
+from transcoder.models import Asset, Collection, collection_at, root_collection
 
 logger = logging.getLogger(__name__)
 
@@ -17,20 +17,8 @@ class CollectionError(ValidationError):
 
 
 def collection_by_path(path):
-    """Return the collection named by "Root/Inbox", or None if there is none.
-
-    The first name is the root's; a path without it ("Inbox") is read from the
-    root as well.
-    """
-    names = [n.strip() for n in (path or "").split("/") if n.strip()]
-    node = root_collection()
-    if names and names[0] == node.name:
-        names = names[1:]
-    for name in names:
-        node = Collection.objects.get_children(node).filter(name=name).first()
-        if node is None:
-            return None
-    return node
+    """Return the collection named by "Root/Inbox", or None if there is none."""
+    return collection_at(path)
 
 
 def collection_default():
