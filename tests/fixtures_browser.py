@@ -9,7 +9,7 @@ import pytest
 CHROMIUM = os.environ.get("MEDIAHUB_CHROMIUM", "/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parents[1]
 # Screenshots taken on the way go to var/ and leave the checkout clean; the
-# README's pictures are refreshed on purpose with
+# README's and the guides' pictures are refreshed on purpose with
 # MEDIAHUB_SCREENSHOTS_DIR=docs/screenshots make test PYTEST_ARGS="-m browser".
 SCREENSHOTS = ROOT / os.environ.get("MEDIAHUB_SCREENSHOTS_DIR", "var/screenshots")
 

@@ -78,7 +78,7 @@ def test_grid_and_library_pages_pass_axe_and_are_photographed(
     admin_page, live_server, presets
 ):
     """axe-core finds nothing serious on the grid, the tag form and the asset
-    page; the screenshots for the README are taken on the way."""
+    page; the screenshots for the README and the guides are taken on the way."""
     from axe_playwright_python.sync_playwright import Axe
 
     asset, other = _assets(2)
