@@ -17,9 +17,10 @@ from tests.fixtures_s3 import s3_error, s3_timeout
 from transcoder import services, tasks
 from transcoder.models import Asset, Rendition, RenditionStatus
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 
+@pytest.mark.django_db(transaction=True)
 @pytest.mark.s3
 @pytest.mark.parametrize("fault", [s3_error, s3_timeout], ids=["error", "timeout"])
 def test_s3_fault_is_retried_with_backoff_until_ready(faulty_s3, presets, jpeg, fault):
@@ -36,6 +37,7 @@ def test_s3_fault_is_retried_with_backoff_until_ready(faulty_s3, presets, jpeg, 
     assert all(k.startswith(f"renditions/{asset.pk}/") for k in stored)
 
 
+@pytest.mark.django_db(transaction=True)
 @pytest.mark.s3
 def test_persistent_s3_fault_fails_with_the_reason_after_max_attempts(
     faulty_s3, presets, jpeg, settings
@@ -206,6 +208,7 @@ def test_failed_row_insert_removes_the_original(
     assert stored_files() == []
 
 
+@pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("where", ["local", pytest.param("s3", marks=pytest.mark.s3)])
 def test_asset_deleted_mid_transcode_leaves_no_row_nor_object(
     where, request, presets, jpeg, stored_files, monkeypatch

@@ -19,7 +19,7 @@ from tests.lambda_helpers import MEDIA_ARN, load_event, s3_event
 
 pytest_plugins = ["tests.lambda_support"]
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 INTRUDER = "intruder"
 
@@ -128,6 +128,7 @@ API_REQUESTS = {
 }
 
 
+@pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("build", API_REQUESTS.values(), ids=API_REQUESTS.keys())
 def test_api_gateway_request_cannot_run_code(zappa_handler, payloads, build):
     """Whatever a request carries, it is an HTTP request to Django, nothing more."""
@@ -160,6 +161,7 @@ def _s3_events(payloads, bucket):
     return events
 
 
+@pytest.mark.django_db(transaction=True)
 def test_s3_events_cannot_run_code(zappa_handler, s3, payloads):
     """S3 records with the payloads in their keys or fields reach on_upload only."""
     from transcoder.models import Asset

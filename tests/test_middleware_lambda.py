@@ -9,7 +9,7 @@ from transcoder import services
 from transcoder.models import ApiToken
 
 pytest_plugins = ["tests.lambda_support"]
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 HOST = "abc123.execute-api.eu-west-1.amazonaws.com"
 
@@ -39,6 +39,7 @@ def _event(method, path, authorization, body):
     return event
 
 
+@pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize(
     ("method", "path", "scope", "status", "message"),
     [
@@ -72,6 +73,7 @@ def test_the_cap_follows_url_names_under_a_stage_prefix(
         assert json.loads(answer["body"])["status"] == status
 
 
+@pytest.mark.django_db(transaction=True)
 def test_a_write_token_reaches_the_upload_put_behind_the_stage(
     zappa_handler, admin_user, settings
 ):

@@ -11,7 +11,7 @@ from django.core.management import CommandError, call_command
 from transcoder import services
 from transcoder.models import Asset
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
@@ -46,6 +46,7 @@ def _asset_with_history(versioned, jpeg):
     return asset, names
 
 
+@pytest.mark.django_db(transaction=True)
 @pytest.mark.s3
 def test_plain_delete_keeps_noncurrent_versions(versioned, presets, jpeg, settings):
     """By default a delete hides the objects; their versions stay as the guard."""
@@ -58,6 +59,7 @@ def test_plain_delete_keeps_noncurrent_versions(versioned, presets, jpeg, settin
     assert {k for k, kind in kept if kind == "marker"} == set(names)
 
 
+@pytest.mark.django_db(transaction=True)
 @pytest.mark.s3
 def test_delete_with_erasure_leaves_no_version(versioned, presets, jpeg, settings):
     """With MEDIAHUB_ERASE_VERSIONS every version and marker of the asset goes."""
@@ -74,6 +76,7 @@ def test_delete_with_erasure_leaves_no_version(versioned, presets, jpeg, setting
     assert len(versioned.versions(f"renditions/{other.pk}/")) == 3
 
 
+@pytest.mark.django_db(transaction=True)
 @pytest.mark.s3
 def test_erase_after_a_plain_delete_honours_the_request(versioned, presets, jpeg):
     """An erasure request that comes after a plain delete still erases everything."""
@@ -98,6 +101,7 @@ def test_erase_removes_the_asset_too(versioned, presets, jpeg):
     assert asset.original in erased
 
 
+@pytest.mark.django_db(transaction=True)
 @pytest.mark.s3
 def test_erasure_on_an_unversioned_bucket_deletes_the_objects(s3, presets, jpeg):
     """Without versioning, erasure is simply a delete of every object."""

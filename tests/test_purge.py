@@ -12,7 +12,7 @@ from django.utils import timezone
 from transcoder import services, uploads
 from transcoder.models import Rendition
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 ORPHAN_ASSET = "0f8fad5b-d9cb-469f-a165-70867728950e"
 HOUR = 3600
@@ -77,6 +77,7 @@ def _age(path, seconds):
     os.utime(path, (then, then))
 
 
+@pytest.mark.django_db(transaction=True)
 def test_dry_run_lists_what_qualifies_and_deletes_nothing(library, stored_files):
     """--dry-run prints each object it would delete, with why, and changes nothing."""
     before, rows = stored_files(), Rendition.objects.count()
@@ -91,6 +92,7 @@ def test_dry_run_lists_what_qualifies_and_deletes_nothing(library, stored_files)
     assert Rendition.objects.count() == rows
 
 
+@pytest.mark.django_db(transaction=True)
 def test_purge_removes_only_what_qualifies(library, stored_files):
     """Old orphans and long-superseded renditions go; fresh ones and used ones stay."""
     before = stored_files()
@@ -118,6 +120,7 @@ def test_purge_removes_only_what_qualifies(library, stored_files):
     assert "Deleted 0 object(s)." in _purge()
 
 
+@pytest.mark.django_db(transaction=True)
 def test_purge_waits_for_the_url_ttl(library, settings, stored_files):
     """With a longer URL lifetime, superseded and orphaned renditions are kept."""
     settings.MEDIAHUB_URL_TTL = 3 * HOUR
@@ -133,6 +136,7 @@ def test_purge_on_an_empty_library(db):
     assert "Deleted 0 object(s)." in _purge()
 
 
+@pytest.mark.django_db(transaction=True)
 @pytest.mark.s3
 def test_purge_on_s3_follows_each_lifetime(s3, presets, jpeg, admin_user):
     """On S3 each kind of orphan goes once its own lifetime is over, no sooner."""
@@ -171,6 +175,7 @@ def test_purge_on_s3_follows_each_lifetime(s3, presets, jpeg, admin_user):
     assert s3.keys() == used
 
 
+@pytest.mark.django_db(transaction=True)
 @pytest.mark.s3
 @pytest.mark.parametrize("target", ["original", "rendition"])
 def test_purge_never_follows_a_planted_backslash_key_on_s3(

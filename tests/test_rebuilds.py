@@ -6,7 +6,7 @@ from tests.images import make_image
 from transcoder import services
 from transcoder.models import Asset, Preset, RebuildJob, Rendition
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 
 def _assets(n):
@@ -18,6 +18,7 @@ def _assets(n):
     ]
 
 
+@pytest.mark.django_db(transaction=True)
 def test_preset_save_queues_one_task_not_one_per_asset(db_backend, presets):
     """Saving a preset over many assets puts ONE task in the queue."""
     from django_tasks_db.models import DBTaskResult
@@ -34,6 +35,7 @@ def test_preset_save_queues_one_task_not_one_per_asset(db_backend, presets):
     assert (job.total_assets, job.total_renditions, job.done) == (5, 5, 0)
 
 
+@pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("batch", [1, 2, 3, 20])
 def test_rebuild_goes_through_every_asset_in_bounded_batches(settings, presets, batch):
     """Each run builds at most MEDIAHUB_REBUILD_BATCH assets, then queues the rest."""
@@ -106,6 +108,7 @@ def test_saving_without_changing_the_output_queues_nothing(db_backend, presets):
     assert preset.rebuild is None
 
 
+@pytest.mark.django_db(transaction=True)
 def test_lambda_backend_off_lambda_runs_the_batches_inline(settings, presets):
     """LambdaBackend (immediate off Lambda) goes through every batch too."""
     settings.TASKS = {"default": {"BACKEND": "transcoder.task_backends.LambdaBackend"}}

@@ -8,7 +8,7 @@ import pytest
 from transcoder import engine, services
 from transcoder.models import Preset, Rendition, RenditionStatus
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 
 def test_each_row_is_ready_before_the_next_output_is_made(presets, jpeg, monkeypatch):
@@ -29,6 +29,7 @@ def test_each_row_is_ready_before_the_next_output_is_made(presets, jpeg, monkeyp
     assert Rendition.objects.filter(status="ready").count() == 3
 
 
+@pytest.mark.django_db(transaction=True)
 def test_failure_midway_keeps_the_earlier_outputs_ready(
     presets, jpeg, monkeypatch, media_root
 ):
@@ -62,6 +63,7 @@ def test_failure_midway_keeps_the_earlier_outputs_ready(
     assert (media_root / old.name).exists()
 
 
+@pytest.mark.django_db(transaction=True)
 def test_each_transcode_logs_one_structured_line_per_preset(
     presets, jpeg, caplog, monkeypatch
 ):
@@ -105,6 +107,7 @@ def test_a_refused_original_logs_failed_renditions(presets, jpeg, caplog, media_
     assert sum(line["failed"] for line in lines) == 3
 
 
+@pytest.mark.django_db(transaction=True)
 def test_a_stored_preset_beyond_a_format_cap_is_skipped(presets, jpeg, caplog):
     """A preset saved before the caps existed is skipped; the others still build."""
     Preset.objects.create(

@@ -12,7 +12,7 @@ from tests.lambda_helpers import FUNCTION_NAME, ROOT, load_event
 
 pytest_plugins = ["tests.lambda_support"]
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 
 def _scheduled_event():
@@ -36,6 +36,7 @@ def _scheduled_event():
     return event
 
 
+@pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize(
     ("url_ttl", "stray_left"), [(0, False), (900, True)], ids=["expired", "young"]
 )

@@ -6,9 +6,10 @@ from django.db import transaction
 from transcoder import services
 from transcoder.models import Asset, Preset, Rendition, RenditionStatus
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 
+@pytest.mark.django_db(transaction=True)
 def test_asset_create_stores_original_untouched_and_builds_renditions(
     presets, jpeg, stored_files, media_root
 ):
@@ -53,6 +54,7 @@ def test_oversized_upload_is_refused_before_decoding(settings, presets, jpeg):
     assert Asset.objects.count() == 0
 
 
+@pytest.mark.django_db(transaction=True)
 def test_generation_is_idempotent(presets, jpeg, stored_files):
     """Running generation again builds nothing new: same rows, same objects."""
     asset = services.asset_create(content=jpeg, filename="a.jpg")
@@ -63,6 +65,7 @@ def test_generation_is_idempotent(presets, jpeg, stored_files):
     assert stored_files() == files
 
 
+@pytest.mark.django_db(transaction=True)
 def test_forced_regeneration_keeps_names(presets, jpeg, stored_files):
     """Forcing a rebuild rewrites nothing: names are content-addressed and immutable."""
     asset = services.asset_create(content=jpeg, filename="a.jpg")
@@ -73,6 +76,7 @@ def test_forced_regeneration_keeps_names(presets, jpeg, stored_files):
     assert len(stored_files()) == 4
 
 
+@pytest.mark.django_db(transaction=True)
 def test_editing_a_preset_builds_new_names_and_keeps_old_ones(presets, jpeg):
     """A changed preset gets new renditions beside the old, which become superseded."""
     asset = services.asset_create(content=jpeg, filename="a.jpg")
@@ -89,6 +93,7 @@ def test_editing_a_preset_builds_new_names_and_keeps_old_ones(presets, jpeg):
     assert old.status == RenditionStatus.READY
 
 
+@pytest.mark.django_db(transaction=True)
 def test_moving_the_focal_point_recrops_cover_renditions_only(presets, jpeg):
     """A new focal point makes new cover crops; contained renditions stay unchanged."""
     asset = services.asset_create(content=jpeg, filename="a.jpg")
@@ -101,6 +106,7 @@ def test_moving_the_focal_point_recrops_cover_renditions_only(presets, jpeg):
     assert thumbs.filter(superseded_at__isnull=True).count() == 2
 
 
+@pytest.mark.django_db(transaction=True)
 def test_failed_transcode_is_recorded_and_keeps_the_asset(presets, jpeg, media_root):
     """A broken original marks its renditions failed with a reason; the asset stays."""
     asset = services.asset_create(content=jpeg, filename="a.jpg")
@@ -117,6 +123,7 @@ def test_failed_transcode_is_recorded_and_keeps_the_asset(presets, jpeg, media_r
         assert (media_root / name).exists()
 
 
+@pytest.mark.django_db(transaction=True)
 def test_asset_delete_removes_files_after_commit(presets, jpeg, stored_files):
     """Deleting an asset removes its original and renditions once the delete commits."""
     asset = services.asset_create(content=jpeg, filename="a.jpg")
@@ -128,6 +135,7 @@ def test_asset_delete_removes_files_after_commit(presets, jpeg, stored_files):
     assert Rendition.objects.count() == 0
 
 
+@pytest.mark.django_db(transaction=True)
 def test_rolled_back_delete_keeps_files(presets, jpeg, stored_files):
     """A delete whose transaction rolls back leaves every file in place."""
     asset = services.asset_create(content=jpeg, filename="a.jpg")
@@ -158,6 +166,7 @@ def test_invalid_preset_is_refused_with_a_clear_message(db):
         )
 
 
+@pytest.mark.django_db(transaction=True)
 def test_changing_a_preset_back_revives_its_earlier_renditions(presets, jpeg):
     """A preset changed and then changed back serves its earlier renditions again."""
     asset = services.asset_create(content=jpeg, filename="a.jpg")

@@ -7,19 +7,21 @@ from transcoder import services
 from transcoder.models import Asset, Preset, Rendition, RenditionState, RenditionStatus
 
 # Renditions are built once the asset's transaction commits, as in production.
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 
 def _state(asset):
     return Asset.objects.values_list("rendition_state", flat=True).get(pk=asset.pk)
 
 
+@pytest.mark.django_db(transaction=True)
 def test_a_built_asset_is_ready(presets, jpeg):
     """renditions_generate leaves an asset with every active preset built 'ready'."""
     asset = services.asset_create(content=jpeg, filename="a.jpg")
     assert _state(asset) == RenditionState.READY
 
 
+@pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize(
     ("statuses", "expected"),
     [
@@ -41,6 +43,7 @@ def test_state_sums_up_the_current_renditions(presets, jpeg, statuses, expected)
     assert _state(asset) == expected
 
 
+@pytest.mark.django_db(transaction=True)
 def test_superseded_and_inactive_rows_do_not_count(presets, jpeg):
     """A failed row that is superseded, or of an inactive preset, is ignored."""
     asset = services.asset_create(content=jpeg, filename="a.jpg")
@@ -67,6 +70,7 @@ def test_a_new_preset_makes_every_asset_pending_until_built(presets, jpeg, setti
     assert {_state(a) for a in assets} == {RenditionState.READY}
 
 
+@pytest.mark.django_db(transaction=True)
 def test_saving_a_new_preset_ends_with_every_asset_ready(presets, jpeg):
     """preset_save refreshes the states, then its rebuild builds them: ready."""
     asset = services.asset_create(content=jpeg, filename="a.jpg")
@@ -77,6 +81,7 @@ def test_saving_a_new_preset_ends_with_every_asset_ready(presets, jpeg):
     assert _state(asset) == RenditionState.READY
 
 
+@pytest.mark.django_db(transaction=True)
 def test_deactivating_a_preset_clears_its_failures(presets, jpeg):
     """A preset saved inactive no longer makes assets 'failed'."""
     asset = services.asset_create(content=jpeg, filename="a.jpg")
@@ -90,6 +95,7 @@ def test_deactivating_a_preset_clears_its_failures(presets, jpeg):
     assert _state(asset) == RenditionState.READY
 
 
+@pytest.mark.django_db(transaction=True)
 def test_deleting_an_active_preset_refreshes_states(presets, jpeg):
     """Deleting a preset whose renditions failed leaves its assets ready."""
     asset = services.asset_create(content=jpeg, filename="a.jpg")

@@ -10,7 +10,7 @@ from transcoder.models import Rendition, RenditionStatus
 URL = "/admin/transcoder/asset/status/"
 ANY_ID = "00000000-0000-0000-0000-000000000001"
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 
 def test_status_url_is_the_admin_one():
@@ -18,6 +18,7 @@ def test_status_url_is_the_admin_one():
     assert reverse("admin:transcoder_asset_status") == URL
 
 
+@pytest.mark.django_db(transaction=True)
 def test_queued_upload_is_processing_then_ready(
     admin_client, db_backend, presets, jpeg
 ):
@@ -40,6 +41,7 @@ def test_queued_upload_is_processing_then_ready(
     assert (state["state"], state["ready"], state["total"]) == ("ready", 3, 3)
 
 
+@pytest.mark.django_db(transaction=True)
 def test_failed_rendition_gives_failed_with_its_reason(admin_client, presets, jpeg):
     """One failed rendition makes the asset failed, with the preset and the reason."""
     asset = services.asset_create(content=jpeg, filename="a.jpg")
@@ -51,6 +53,7 @@ def test_failed_rendition_gives_failed_with_its_reason(admin_client, presets, jp
     assert state[str(asset.pk)]["error"] == "Card: The file ends early"
 
 
+@pytest.mark.django_db(transaction=True)
 def test_renditions_of_an_earlier_engine_count_as_ready_until_rebuilt(
     admin_client, presets, jpeg, monkeypatch
 ):
@@ -79,6 +82,7 @@ def test_renditions_of_an_earlier_engine_count_as_ready_until_rebuilt(
     assert (state()["state"], state()["pending"]) == ("processing", 1)
 
 
+@pytest.mark.django_db(transaction=True)
 def test_a_new_active_preset_makes_assets_processing_again(admin_client, presets, jpeg):
     """Specs of an active preset with no rows yet count as still to build."""
     from transcoder.models import Preset
@@ -106,6 +110,7 @@ def test_bad_ids_are_refused(admin_client, query, message):
     assert re.search(message, response.json()["error"])
 
 
+@pytest.mark.django_db(transaction=True)
 def test_status_needs_view_permission(client, presets, jpeg):
     """Staff without the view permission get 403; with it, the state."""
     asset = services.asset_create(content=jpeg, filename="a.jpg")

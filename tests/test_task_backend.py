@@ -11,7 +11,7 @@ from tests.lambda_helpers import FUNCTION_NAME
 # Zappa handler, moto Lambda and invoke-recording fixtures.
 pytest_plugins = ["tests.lambda_support"]
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 BACKEND = "transcoder.task_backends.LambdaBackend"
 
@@ -21,6 +21,7 @@ def lambda_backend(settings):
     settings.TASKS = {"default": {"BACKEND": BACKEND}}
 
 
+@pytest.mark.django_db(transaction=True)
 def test_off_lambda_tasks_run_inline(lambda_backend, presets, jpeg):
     """Without AWS_LAMBDA_FUNCTION_NAME a task runs at once and returns its result."""
     from django.tasks import TaskResultStatus
@@ -86,6 +87,7 @@ def test_backend_refuses_options():
         LambdaBackend("default", {"OPTIONS": {"FUNCTION": "other"}})
 
 
+@pytest.mark.django_db(transaction=True)
 def test_on_lambda_enqueue_invokes_itself_and_the_payload_builds_renditions(
     zappa_handler, s3, presets, jpeg, monkeypatch, moto_lambda, lambda_invokes
 ):
@@ -163,6 +165,7 @@ def test_on_lambda_a_failed_invoke_is_recorded_not_raised(
     assert lambda_invokes[0].params["FunctionName"] == "no-such-function"
 
 
+@pytest.mark.django_db(transaction=True)
 @pytest.mark.s3
 def test_on_lambda_a_failing_task_raises_and_the_retry_finishes_it(
     zappa_handler, faulty_s3, presets, jpeg, settings, monkeypatch, moto_lambda

@@ -6,13 +6,14 @@ from django.template import Context, Template
 from transcoder import services
 from transcoder.models import Preset, Rendition
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 
 def _render(source, **context):
     return Template("{% load transcoder_tags %}" + source).render(Context(context))
 
 
+@pytest.mark.django_db(transaction=True)
 def test_picture_has_a_source_per_format_and_a_fallback(presets, jpeg):
     """A responsive preset gives AVIF/WebP sources with srcsets and a JPEG fallback."""
     services.preset_save(
@@ -36,6 +37,7 @@ def test_picture_has_a_source_per_format_and_a_fallback(presets, jpeg):
     assert 'width="400" height="200"' in html
 
 
+@pytest.mark.django_db(transaction=True)
 def test_rendition_tag_picks_the_asked_format(presets, jpeg):
     """{% rendition %} renders an <img> of the asked format."""
     asset = services.asset_create(content=jpeg, filename="a.jpg")
@@ -44,6 +46,7 @@ def test_rendition_tag_picks_the_asked_format(presets, jpeg):
     assert name in html and 'width="100"' in html
 
 
+@pytest.mark.django_db(transaction=True)
 def test_tags_render_nothing_and_build_nothing_when_not_ready(presets, jpeg):
     """Without a ready rendition the tags render nothing and never build one."""
     asset = services.asset_create(content=jpeg, filename="a.jpg")
@@ -53,6 +56,7 @@ def test_tags_render_nothing_and_build_nothing_when_not_ready(presets, jpeg):
     assert set(Rendition.objects.values_list("status", flat=True)) == {"pending"}
 
 
+@pytest.mark.django_db(transaction=True)
 def test_tags_emit_size_lazy_loading_and_async_decoding(presets, jpeg):
     """Both tags give width, height, loading="lazy" and decoding="async" once each."""
     asset = services.asset_create(content=jpeg, filename="a.jpg")
@@ -62,6 +66,7 @@ def test_tags_emit_size_lazy_loading_and_async_decoding(presets, jpeg):
             assert html.count(attribute) == 1, (source, attribute, html)
 
 
+@pytest.mark.django_db(transaction=True)
 def test_tags_pass_sizes_and_overrides_through(presets, jpeg):
     """sizes reaches the <img>; loading="eager" and fetchpriority replace defaults."""
     asset = services.asset_create(content=jpeg, filename="a.jpg")
@@ -94,6 +99,7 @@ def test_tag_urls_are_stable_across_renders(presets, jpeg):
     assert _render('{% picture asset "thumb" %}', asset=asset) == first
 
 
+@pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize(
     ("decorative", "alt"), [(False, 'alt="A red boat"'), (True, 'alt=""')]
 )

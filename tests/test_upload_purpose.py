@@ -25,7 +25,7 @@ from transcoder import permissions, services, uploads
 from transcoder.models import ApiToken, Asset, AssetVersion
 
 pytest_plugins = ["tests.lambda_support"]
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
@@ -61,6 +61,7 @@ def _deliver(media_events, s3, key, size=1000):
     return media_events.lambda_handler(json.loads(json.dumps(event)), None)
 
 
+@pytest.mark.django_db(transaction=True)
 def test_event_makes_a_new_key_an_asset_in_its_collection_for_its_user(
     media_events, s3, lib
 ):
@@ -78,6 +79,7 @@ def test_event_makes_a_new_key_an_asset_in_its_collection_for_its_user(
     assert s3.keys("uploads/") == []
 
 
+@pytest.mark.django_db(transaction=True)
 def test_event_replaces_for_a_replace_key_and_makes_no_asset(media_events, s3, lib):
     """A replace key replaces its asset's file as its user, once, and the
     client's own replace call then answers with that asset."""
@@ -109,6 +111,7 @@ def test_event_replaces_for_a_replace_key_and_makes_no_asset(media_events, s3, l
     assert s3.keys("uploads/") == []
 
 
+@pytest.mark.django_db(transaction=True)
 def test_client_replace_first_then_the_event_changes_nothing(media_events, s3, lib):
     """The API replace wins the race; the late event makes no second version."""
     key = uploads.upload_key_new(user=lib.alice, asset=lib.asset_a)
@@ -120,6 +123,7 @@ def test_client_replace_first_then_the_event_changes_nothing(media_events, s3, l
     assert Asset.objects.count() == 2 and s3.keys("uploads/") == []
 
 
+@pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize(
     "event_first", [True, False], ids=["event-first", "client-first"]
 )
@@ -144,6 +148,7 @@ def test_event_and_admin_finalize_in_either_order_make_one_asset(
     assert Asset.objects.count() == 3 and s3.keys("uploads/") == []
 
 
+@pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("how", ["limited", "deactivated", "deleted"])
 @pytest.mark.parametrize("purpose", ["new", "replace"])
 def test_event_refuses_a_key_whose_user_may_no_longer(
@@ -177,6 +182,7 @@ TAMPERS = {
 }
 
 
+@pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("tamper", TAMPERS.values(), ids=TAMPERS.keys())
 def test_event_refuses_a_tampered_key(media_events, s3, lib, caplog, tamper):
     """A key whose purpose or ids were changed (signature kept) is refused and
@@ -194,6 +200,7 @@ def test_event_refuses_a_tampered_key(media_events, s3, lib, caplog, tamper):
     assert "upload key was altered" in caplog.text
 
 
+@pytest.mark.django_db(transaction=True)
 def test_event_refuses_a_key_of_the_old_shape(media_events, s3, lib, caplog):
     """An upload minted before keys had a purpose is refused, not made a
     system asset, and deleted."""
@@ -204,6 +211,7 @@ def test_event_refuses_a_key_of_the_old_shape(media_events, s3, lib, caplog):
     assert "started before mediahub was updated" in caplog.text
 
 
+@pytest.mark.django_db(transaction=True)
 def test_file_copied_in_by_hand_is_the_systems_work(media_events, s3, lib, settings):
     """A plain key becomes an asset of the default collection with no uploader."""
     settings.MEDIAHUB_DEFAULT_COLLECTION = "Root/Inbox"

@@ -9,7 +9,7 @@ from tests.images import make_image
 from transcoder import keys, services, uploads
 from transcoder.models import ApiToken, Asset, AssetVersion, Rendition, RenditionStatus
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 OLD = make_image("JPEG", size=(640, 480), color=(200, 40, 40))
 NEW = make_image("PNG", size=(300, 500), color=(20, 90, 200))
@@ -37,6 +37,7 @@ def _stored(storage_fixture, stored_files, prefix):
     return sorted(n for n in stored_files() if n.startswith(prefix))
 
 
+@pytest.mark.django_db(transaction=True)
 def test_replace_keeps_the_asset_and_rebuilds_under_new_names(
     storage, presets, stored_files, admin_user
 ):
@@ -81,6 +82,7 @@ def test_replace_keeps_the_asset_and_rebuilds_under_new_names(
     assert old_names <= set(_stored(storage, stored_files, "renditions/"))
 
 
+@pytest.mark.django_db(transaction=True)
 def test_restore_makes_the_old_file_current_again(storage, presets, stored_files):
     """Restore swaps the files: the restored one is current, the other a version."""
     asset = services.asset_create(content=OLD, filename="old.jpg")
@@ -119,6 +121,7 @@ def test_replacing_with_a_non_image_stores_nothing(presets, stored_files):
     assert Asset.objects.get(pk=asset.pk).original == asset.original
 
 
+@pytest.mark.django_db(transaction=True)
 def test_delete_removes_every_version(storage, presets, stored_files):
     """Deleting the asset deletes the current file and every earlier one."""
     asset = services.asset_create(content=OLD)
