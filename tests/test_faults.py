@@ -20,13 +20,15 @@ from transcoder.models import Asset, Rendition, RenditionStatus
 pytestmark = pytest.mark.django_db
 
 
-@pytest.mark.django_db(transaction=True)
 @pytest.mark.s3
 @pytest.mark.parametrize("fault", [s3_error, s3_timeout], ids=["error", "timeout"])
-def test_s3_fault_is_retried_with_backoff_until_ready(faulty_s3, presets, jpeg, fault):
+def test_s3_fault_is_retried_with_backoff_until_ready(
+    commit, faulty_s3, presets, jpeg, fault
+):
     """Two failed PUTs: the task waits 0.5 s, then 1 s, and makes every rendition."""
     puts = faulty_s3.fail("PutObject", times=2, fault=fault, storage="renditions")
-    asset = services.asset_create(content=jpeg, filename="a.jpg")
+    with commit():
+        asset = services.asset_create(content=jpeg, filename="a.jpg")
     assert puts["seen"] == 2
     assert faulty_s3.sleeps == [0.5, 1.0]
     rows = Rendition.objects.filter(asset=asset)
@@ -37,17 +39,17 @@ def test_s3_fault_is_retried_with_backoff_until_ready(faulty_s3, presets, jpeg, 
     assert all(k.startswith(f"renditions/{asset.pk}/") for k in stored)
 
 
-@pytest.mark.django_db(transaction=True)
 @pytest.mark.s3
 def test_persistent_s3_fault_fails_with_the_reason_after_max_attempts(
-    faulty_s3, presets, jpeg, settings
+    commit, faulty_s3, presets, jpeg, settings
 ):
     """A PUT that always fails stops after MAX_ATTEMPTS with the reason recorded."""
     settings.MEDIAHUB_MAX_ATTEMPTS = 3
     puts = faulty_s3.fail(
         "PutObject", times=10**6, fault=s3_timeout, storage="renditions"
     )
-    asset = services.asset_create(content=jpeg, filename="a.jpg")
+    with commit():
+        asset = services.asset_create(content=jpeg, filename="a.jpg")
     assert faulty_s3.sleeps == [0.5, 1.0]
     rows = Rendition.objects.filter(asset=asset)
     assert {r.status for r in rows} == {RenditionStatus.FAILED}

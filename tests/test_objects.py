@@ -59,15 +59,18 @@ def test_plain_delete_keeps_noncurrent_versions(versioned, presets, jpeg, settin
     assert {k for k, kind in kept if kind == "marker"} == set(names)
 
 
-@pytest.mark.django_db(transaction=True)
 @pytest.mark.s3
-def test_delete_with_erasure_leaves_no_version(versioned, presets, jpeg, settings):
+def test_delete_with_erasure_leaves_no_version(
+    commit, versioned, presets, jpeg, settings
+):
     """With MEDIAHUB_ERASE_VERSIONS every version and marker of the asset goes."""
     settings.MEDIAHUB_ERASE_VERSIONS = True
-    other = services.asset_create(content=jpeg, filename="other.jpg")
+    with commit():
+        other = services.asset_create(content=jpeg, filename="other.jpg")
     asset, _ = _asset_with_history(versioned, jpeg)
     asset_id = asset.pk
-    services.asset_delete(asset=asset)
+    with commit():
+        services.asset_delete(asset=asset)
     assert versioned.versions(f"originals/{asset_id}/") == []
     assert versioned.versions(f"renditions/{asset_id}/") == []
     assert not Asset.objects.filter(pk=asset_id).exists()
@@ -101,12 +104,15 @@ def test_erase_removes_the_asset_too(versioned, presets, jpeg):
     assert asset.original in erased
 
 
-@pytest.mark.django_db(transaction=True)
 @pytest.mark.s3
-def test_erasure_on_an_unversioned_bucket_deletes_the_objects(s3, presets, jpeg):
+def test_erasure_on_an_unversioned_bucket_deletes_the_objects(
+    commit, s3, presets, jpeg
+):
     """Without versioning, erasure is simply a delete of every object."""
-    asset = services.asset_create(content=jpeg, filename="a.jpg")
-    services.asset_delete(asset=asset, erase=True)
+    with commit():
+        asset = services.asset_create(content=jpeg, filename="a.jpg")
+    with commit():
+        services.asset_delete(asset=asset, erase=True)
     assert s3.keys() == []
 
 

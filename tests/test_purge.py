@@ -136,11 +136,11 @@ def test_purge_on_an_empty_library(db):
     assert "Deleted 0 object(s)." in _purge()
 
 
-@pytest.mark.django_db(transaction=True)
 @pytest.mark.s3
-def test_purge_on_s3_follows_each_lifetime(s3, presets, jpeg, admin_user):
+def test_purge_on_s3_follows_each_lifetime(commit, s3, presets, jpeg, admin_user):
     """On S3 each kind of orphan goes once its own lifetime is over, no sooner."""
-    asset = services.asset_create(content=jpeg, filename="a.jpg")
+    with commit():
+        asset = services.asset_create(content=jpeg, filename="a.jpg")
     superseded = asset.renditions.get(preset__slug="card")
     Rendition.objects.filter(pk=superseded.pk).update(superseded_at=timezone.now())
     used = sorted(
@@ -175,11 +175,10 @@ def test_purge_on_s3_follows_each_lifetime(s3, presets, jpeg, admin_user):
     assert s3.keys() == used
 
 
-@pytest.mark.django_db(transaction=True)
 @pytest.mark.s3
 @pytest.mark.parametrize("target", ["original", "rendition"])
 def test_purge_never_follows_a_planted_backslash_key_on_s3(
-    s3, presets, jpeg, target, caplog
+    commit, s3, presets, jpeg, target, caplog
 ):
     """uploads/..\\originals\\<id>\\<hash>.jpg is no stale upload: all stays.
 
@@ -187,7 +186,8 @@ def test_purge_never_follows_a_planted_backslash_key_on_s3(
     delete another asset's original (or rendition) every day. The purge lists
     and deletes raw keys only, and keeps keys of no known shape, with a log.
     """
-    victim = services.asset_create(content=jpeg, filename="victim.jpg")
+    with commit():
+        victim = services.asset_create(content=jpeg, filename="victim.jpg")
     name = (
         victim.original
         if target == "original"

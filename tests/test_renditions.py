@@ -29,12 +29,12 @@ def test_each_row_is_ready_before_the_next_output_is_made(presets, jpeg, monkeyp
     assert Rendition.objects.filter(status="ready").count() == 3
 
 
-@pytest.mark.django_db(transaction=True)
 def test_failure_midway_keeps_the_earlier_outputs_ready(
-    presets, jpeg, monkeypatch, media_root
+    commit, presets, jpeg, monkeypatch, media_root
 ):
     """An engine error after one output leaves it ready and fails the rest."""
-    asset = services.asset_create(content=jpeg, filename="a.jpg")
+    with commit():
+        asset = services.asset_create(content=jpeg, filename="a.jpg")
     Rendition.objects.filter(preset__slug="thumb").delete()
     card = Preset.objects.get(slug="card")
     old = Rendition.objects.get(asset=asset, preset=card)

@@ -41,10 +41,12 @@ def test_queued_upload_is_processing_then_ready(
     assert (state["state"], state["ready"], state["total"]) == ("ready", 3, 3)
 
 
-@pytest.mark.django_db(transaction=True)
-def test_failed_rendition_gives_failed_with_its_reason(admin_client, presets, jpeg):
+def test_failed_rendition_gives_failed_with_its_reason(
+    commit, admin_client, presets, jpeg
+):
     """One failed rendition makes the asset failed, with the preset and the reason."""
-    asset = services.asset_create(content=jpeg, filename="a.jpg")
+    with commit():
+        asset = services.asset_create(content=jpeg, filename="a.jpg")
     Rendition.objects.filter(asset=asset, preset__slug="card").update(
         status=RenditionStatus.FAILED, error="The file ends early"
     )
@@ -53,16 +55,16 @@ def test_failed_rendition_gives_failed_with_its_reason(admin_client, presets, jp
     assert state[str(asset.pk)]["error"] == "Card: The file ends early"
 
 
-@pytest.mark.django_db(transaction=True)
 def test_renditions_of_an_earlier_engine_count_as_ready_until_rebuilt(
-    admin_client, presets, jpeg, monkeypatch
+    commit, admin_client, presets, jpeg, monkeypatch
 ):
     """After an engine version change, served renditions stay ready; a changed
     spec (here its quality) is still to build."""
     from transcoder import specs
     from transcoder.models import Preset
 
-    asset = services.asset_create(content=jpeg, filename="a.jpg")
+    with commit():
+        asset = services.asset_create(content=jpeg, filename="a.jpg")
 
     def state():
         return admin_client.get(URL, {"ids": str(asset.pk)}).json()["assets"][
@@ -82,12 +84,14 @@ def test_renditions_of_an_earlier_engine_count_as_ready_until_rebuilt(
     assert (state()["state"], state()["pending"]) == ("processing", 1)
 
 
-@pytest.mark.django_db(transaction=True)
-def test_a_new_active_preset_makes_assets_processing_again(admin_client, presets, jpeg):
+def test_a_new_active_preset_makes_assets_processing_again(
+    commit, admin_client, presets, jpeg
+):
     """Specs of an active preset with no rows yet count as still to build."""
     from transcoder.models import Preset
 
-    asset = services.asset_create(content=jpeg, filename="a.jpg")
+    with commit():
+        asset = services.asset_create(content=jpeg, filename="a.jpg")
     Preset.objects.create(slug="x", name="X", fit="contain", width=50, formats=["png"])
     state = admin_client.get(URL, {"ids": str(asset.pk)}).json()["assets"]
     assert state[str(asset.pk)]["state"] == "processing"
@@ -110,10 +114,10 @@ def test_bad_ids_are_refused(admin_client, query, message):
     assert re.search(message, response.json()["error"])
 
 
-@pytest.mark.django_db(transaction=True)
-def test_status_needs_view_permission(client, presets, jpeg):
+def test_status_needs_view_permission(commit, client, presets, jpeg):
     """Staff without the view permission get 403; with it, the state."""
-    asset = services.asset_create(content=jpeg, filename="a.jpg")
+    with commit():
+        asset = services.asset_create(content=jpeg, filename="a.jpg")
     user = User.objects.create_user("ed", password="pw", is_staff=True)
     client.force_login(user)
     assert client.get(URL, {"ids": str(asset.pk)}).status_code == 403

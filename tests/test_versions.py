@@ -82,10 +82,12 @@ def test_replace_keeps_the_asset_and_rebuilds_under_new_names(
     assert old_names <= set(_stored(storage, stored_files, "renditions/"))
 
 
-@pytest.mark.django_db(transaction=True)
-def test_restore_makes_the_old_file_current_again(storage, presets, stored_files):
+def test_restore_makes_the_old_file_current_again(
+    commit, storage, presets, stored_files
+):
     """Restore swaps the files: the restored one is current, the other a version."""
-    asset = services.asset_create(content=OLD, filename="old.jpg")
+    with commit():
+        asset = services.asset_create(content=OLD, filename="old.jpg")
     first_original = asset.original
     services.asset_replace(asset=asset, content=NEW, filename="new.png")
     second_original = Asset.objects.get(pk=asset.pk).original
@@ -121,17 +123,18 @@ def test_replacing_with_a_non_image_stores_nothing(presets, stored_files):
     assert Asset.objects.get(pk=asset.pk).original == asset.original
 
 
-@pytest.mark.django_db(transaction=True)
-def test_delete_removes_every_version(storage, presets, stored_files):
+def test_delete_removes_every_version(commit, storage, presets, stored_files):
     """Deleting the asset deletes the current file and every earlier one."""
-    asset = services.asset_create(content=OLD)
+    with commit():
+        asset = services.asset_create(content=OLD)
     services.asset_replace(asset=asset, content=NEW)
     services.asset_replace(
         asset=Asset.objects.get(pk=asset.pk),
         content=make_image("WEBP", size=(200, 200), color=(10, 200, 10)),
     )
     assert len(_stored(storage, stored_files, "originals/")) == 3
-    services.asset_delete(asset=Asset.objects.get(pk=asset.pk))
+    with commit():
+        services.asset_delete(asset=Asset.objects.get(pk=asset.pk))
     assert _stored(storage, stored_files, "originals/") == []
     assert _stored(storage, stored_files, "renditions/") == []
     assert not AssetVersion.objects.exists()
