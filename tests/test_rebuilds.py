@@ -18,16 +18,17 @@ def _assets(n):
     ]
 
 
-@pytest.mark.django_db(transaction=True)
-def test_preset_save_queues_one_task_not_one_per_asset(db_backend, presets):
+def test_preset_save_queues_one_task_not_one_per_asset(commit, db_backend, presets):
     """Saving a preset over many assets puts ONE task in the queue."""
     from django_tasks_db.models import DBTaskResult
 
-    _assets(5)
+    with commit():
+        _assets(5)
     DBTaskResult.objects.all().delete()
     preset = Preset.objects.get(slug="card")
     preset.width = 120
-    services.preset_save(preset=preset)
+    with commit():
+        services.preset_save(preset=preset)
 
     tasks = list(DBTaskResult.objects.all())
     assert [t.task_path for t in tasks] == ["transcoder.tasks.rebuild_batch"]
@@ -35,13 +36,15 @@ def test_preset_save_queues_one_task_not_one_per_asset(db_backend, presets):
     assert (job.total_assets, job.total_renditions, job.done) == (5, 5, 0)
 
 
-@pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("batch", [1, 2, 3, 20])
-def test_rebuild_goes_through_every_asset_in_bounded_batches(settings, presets, batch):
+def test_rebuild_goes_through_every_asset_in_bounded_batches(
+    commit, settings, presets, batch
+):
     """Each run builds at most MEDIAHUB_REBUILD_BATCH assets, then queues the rest."""
     from django.tasks.signals import task_enqueued
 
-    assets = _assets(5)
+    with commit():
+        assets = _assets(5)
     settings.MEDIAHUB_REBUILD_BATCH = batch
     runs = []
 
@@ -53,7 +56,8 @@ def test_rebuild_goes_through_every_asset_in_bounded_batches(settings, presets, 
     try:
         preset = Preset.objects.get(slug="thumb")
         preset.height = 50
-        services.preset_save(preset=preset)
+        with commit():
+            services.preset_save(preset=preset)
     finally:
         task_enqueued.disconnect(count)
     job = RebuildJob.objects.get(pk=preset.rebuild.pk)
@@ -108,15 +112,16 @@ def test_saving_without_changing_the_output_queues_nothing(db_backend, presets):
     assert preset.rebuild is None
 
 
-@pytest.mark.django_db(transaction=True)
-def test_lambda_backend_off_lambda_runs_the_batches_inline(settings, presets):
+def test_lambda_backend_off_lambda_runs_the_batches_inline(commit, settings, presets):
     """LambdaBackend (immediate off Lambda) goes through every batch too."""
     settings.TASKS = {"default": {"BACKEND": "transcoder.task_backends.LambdaBackend"}}
     settings.MEDIAHUB_REBUILD_BATCH = 2
-    _assets(3)
+    with commit():
+        _assets(3)
     preset = Preset.objects.get(slug="card")
     preset.height = 100
-    services.preset_save(preset=preset)
+    with commit():
+        services.preset_save(preset=preset)
     job = RebuildJob.objects.get(pk=preset.rebuild.pk)
     assert job.done == 3 and job.finished_at is not None
     assert Asset.objects.count() == 3
