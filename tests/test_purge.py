@@ -25,9 +25,10 @@ def _purge(*args):
 
 
 @pytest.fixture
-def library(presets, jpeg, media_root, admin_user):
+def library(commit, presets, jpeg, media_root, admin_user):
     """An asset with renditions, plus orphans of every kind, old and fresh (local)."""
-    asset = services.asset_create(content=jpeg, filename="a.jpg")
+    with commit():
+        asset = services.asset_create(content=jpeg, filename="a.jpg")
     thumb_webp, thumb_jpeg, card = (
         asset.renditions.get(preset__slug="thumb", format="webp"),
         asset.renditions.get(preset__slug="thumb", format="jpeg"),
@@ -77,7 +78,6 @@ def _age(path, seconds):
     os.utime(path, (then, then))
 
 
-@pytest.mark.django_db(transaction=True)
 def test_dry_run_lists_what_qualifies_and_deletes_nothing(library, stored_files):
     """--dry-run prints each object it would delete, with why, and changes nothing."""
     before, rows = stored_files(), Rendition.objects.count()
@@ -92,7 +92,6 @@ def test_dry_run_lists_what_qualifies_and_deletes_nothing(library, stored_files)
     assert Rendition.objects.count() == rows
 
 
-@pytest.mark.django_db(transaction=True)
 def test_purge_removes_only_what_qualifies(library, stored_files):
     """Old orphans and long-superseded renditions go; fresh ones and used ones stay."""
     before = stored_files()
@@ -120,7 +119,6 @@ def test_purge_removes_only_what_qualifies(library, stored_files):
     assert "Deleted 0 object(s)." in _purge()
 
 
-@pytest.mark.django_db(transaction=True)
 def test_purge_waits_for_the_url_ttl(library, settings, stored_files):
     """With a longer URL lifetime, superseded and orphaned renditions are kept."""
     settings.MEDIAHUB_URL_TTL = 3 * HOUR

@@ -40,11 +40,11 @@ def test_origin_keeps_only_scheme_and_host(origin, referer, expected):
 
 
 @pytest.fixture
-def asset(presets, jpeg):
-    return services.asset_create(content=jpeg, filename="a.jpg", title="Harbour")
+def asset(commit, presets, jpeg):
+    with commit():
+        return services.asset_create(content=jpeg, filename="a.jpg", title="Harbour")
 
 
-@pytest.mark.django_db(transaction=True)
 def test_embed_requests_are_counted_per_site_and_day(client, asset):
     """Each embed redirect adds one to its (asset, origin, day) row."""
     url = f"/e/{asset.pk}/thumb/"
@@ -85,7 +85,6 @@ def test_summary_sums_the_last_30_days(asset):
     ]
 
 
-@pytest.mark.django_db(transaction=True)
 def test_asset_page_and_delete_confirmations_show_usage(admin_client, asset, presets):
     """The asset page says where it is embedded; both delete pages warn."""
     UsageDay.objects.create(
@@ -148,7 +147,6 @@ def _rows(asset, day=None):
     )
 
 
-@pytest.mark.django_db(transaction=True)
 def test_made_up_origins_add_at_most_the_bound(client, asset):
     """100 invented sites add the bound in rows; recorded ones count on."""
     bound = setting("USAGE_MAX_ORIGINS")
@@ -183,7 +181,6 @@ def test_the_bound_is_per_asset_and_day(asset, presets, jpeg, settings):
     assert _rows(other) == {"https://late.example": 1}
 
 
-@pytest.mark.django_db(transaction=True)
 def test_an_origin_bound_to_a_site_key_is_always_counted(client, asset, settings):
     """Past the bound, a keyed request from one of the key's origins still counts.
 
