@@ -63,13 +63,12 @@ def test_failure_midway_keeps_the_earlier_outputs_ready(
     assert (media_root / old.name).exists()
 
 
-@pytest.mark.django_db(transaction=True)
 def test_each_transcode_logs_one_structured_line_per_preset(
-    presets, jpeg, caplog, monkeypatch
+    commit, presets, jpeg, caplog, monkeypatch
 ):
     """Off Lambda, a build logs asset, preset, ms, bytes and outcome per preset."""
     monkeypatch.delenv("AWS_LAMBDA_FUNCTION_NAME", raising=False)
-    with caplog.at_level(logging.INFO, logger="transcoder.metrics"):
+    with caplog.at_level(logging.INFO, logger="transcoder.metrics"), commit():
         asset = services.asset_create(content=jpeg, filename="a.jpg")
     lines = [
         json.loads(r.getMessage().removeprefix("transcode "))
@@ -107,13 +106,12 @@ def test_a_refused_original_logs_failed_renditions(presets, jpeg, caplog, media_
     assert sum(line["failed"] for line in lines) == 3
 
 
-@pytest.mark.django_db(transaction=True)
-def test_a_stored_preset_beyond_a_format_cap_is_skipped(presets, jpeg, caplog):
+def test_a_stored_preset_beyond_a_format_cap_is_skipped(commit, presets, jpeg, caplog):
     """A preset saved before the caps existed is skipped; the others still build."""
     Preset.objects.create(
         slug="huge", name="Huge", fit="contain", width=4000, formats=["png"]
     )
-    with caplog.at_level(logging.WARNING):
+    with caplog.at_level(logging.WARNING), commit():
         asset = services.asset_create(content=jpeg, filename="a.jpg")
     assert "Preset huge is skipped: PNG renditions can be at most 2560" in caplog.text
     rows = Rendition.objects.filter(asset=asset)

@@ -37,25 +37,26 @@ def _stored(storage_fixture, stored_files, prefix):
     return sorted(n for n in stored_files() if n.startswith(prefix))
 
 
-@pytest.mark.django_db(transaction=True)
 def test_replace_keeps_the_asset_and_rebuilds_under_new_names(
-    storage, presets, stored_files, admin_user
+    commit, storage, presets, stored_files, admin_user
 ):
     """Replace: same id and texts, new file, new rendition names, old superseded."""
-    asset = services.asset_create(
-        content=OLD,
-        filename="old.jpg",
-        title="Harbour",
-        alt_text="Boats",
-        focal=(0.2, 0.3),
-    )
+    with commit():
+        asset = services.asset_create(
+            content=OLD,
+            filename="old.jpg",
+            title="Harbour",
+            alt_text="Boats",
+            focal=(0.2, 0.3),
+        )
     old_names = _current_names(asset)
     old_original = asset.original
     assert len(old_names) == 3
 
-    services.asset_replace(
-        asset=asset, content=NEW, filename="new.png", uploaded_by=admin_user
-    )
+    with commit():
+        services.asset_replace(
+            asset=asset, content=NEW, filename="new.png", uploaded_by=admin_user
+        )
 
     asset = Asset.objects.get(pk=asset.pk)
     assert (asset.title, asset.alt_text, asset.focal) == (
