@@ -11,6 +11,9 @@ from transcoder import services, uploads
 from transcoder.models import ApiToken, Asset
 from transcoder.services.duplicates import duplicate_of
 
+# Plain django_db; the tests that go through Zappa's handler or the S3 event
+# entry point take transaction=True, because both call close_old_connections,
+# which would close a connection left inside the test's transaction.
 pytestmark = pytest.mark.django_db
 
 UPLOAD_FILE = "/admin/transcoder/asset/upload/file/"

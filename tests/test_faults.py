@@ -17,6 +17,8 @@ from tests.fixtures_s3 import s3_error, s3_timeout
 from transcoder import services, tasks
 from transcoder.models import Asset, Rendition, RenditionStatus
 
+# Plain django_db; the delete in the middle of a transcode takes
+# transaction=True, as its point is what each step has really committed.
 pytestmark = pytest.mark.django_db
 
 

@@ -19,6 +19,9 @@ from tests.lambda_helpers import MEDIA_ARN, load_event, s3_event
 
 pytest_plugins = ["tests.lambda_support"]
 
+# Plain django_db; the tests that go through Zappa's handler or the S3 event
+# entry point take transaction=True, because both call close_old_connections,
+# which would close a connection left inside the test's transaction.
 pytestmark = pytest.mark.django_db
 
 INTRUDER = "intruder"

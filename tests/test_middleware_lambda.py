@@ -9,6 +9,9 @@ from transcoder import services
 from transcoder.models import ApiToken
 
 pytest_plugins = ["tests.lambda_support"]
+# Plain django_db; the tests that go through Zappa's handler or the S3 event
+# entry point take transaction=True, because both call close_old_connections,
+# which would close a connection left inside the test's transaction.
 pytestmark = pytest.mark.django_db
 
 HOST = "abc123.execute-api.eu-west-1.amazonaws.com"

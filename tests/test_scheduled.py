@@ -12,6 +12,9 @@ from tests.lambda_helpers import FUNCTION_NAME, ROOT, load_event
 
 pytest_plugins = ["tests.lambda_support"]
 
+# Plain django_db; the tests that go through Zappa's handler or the S3 event
+# entry point take transaction=True, because both call close_old_connections,
+# which would close a connection left inside the test's transaction.
 pytestmark = pytest.mark.django_db
 
 

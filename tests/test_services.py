@@ -6,6 +6,8 @@ from django.db import transaction
 from transcoder import services
 from transcoder.models import Asset, Preset, Rendition, RenditionStatus
 
+# Plain django_db, with the commit fixture where on_commit work must run; the
+# tests of what happens when a delete commits or rolls back take real commits.
 pytestmark = pytest.mark.django_db
 
 

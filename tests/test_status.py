@@ -10,6 +10,8 @@ from transcoder.models import Rendition, RenditionStatus
 URL = "/admin/transcoder/asset/status/"
 ANY_ID = "00000000-0000-0000-0000-000000000001"
 
+# Plain django_db; the queued upload takes transaction=True, for the
+# database worker picks its task up only once it is committed.
 pytestmark = pytest.mark.django_db
 
 

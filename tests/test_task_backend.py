@@ -11,6 +11,9 @@ from tests.lambda_helpers import FUNCTION_NAME
 # Zappa handler, moto Lambda and invoke-recording fixtures.
 pytest_plugins = ["tests.lambda_support"]
 
+# Plain django_db; the tests that go through Zappa's handler or the S3 event
+# entry point take transaction=True, because both call close_old_connections,
+# which would close a connection left inside the test's transaction.
 pytestmark = pytest.mark.django_db
 
 BACKEND = "transcoder.task_backends.LambdaBackend"

@@ -13,6 +13,8 @@ from transcoder.conf import setting
 from transcoder.models import UsageDay
 from transcoder.services import usage
 
+# Plain django_db; the race takes transaction=True, for its threads count
+# over their own connections.
 pytestmark = pytest.mark.django_db
 
 
