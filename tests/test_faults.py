@@ -177,7 +177,7 @@ def test_local_write_never_overwrites(media_root):
 
 
 def test_rolled_back_create_leaves_only_an_orphan_that_purge_removes(
-    presets, jpeg, stored_files
+    commit, presets, jpeg, stored_files
 ):
     """An outer transaction that rolls back keeps no asset; purge removes its file.
 
@@ -185,7 +185,8 @@ def test_rolled_back_create_leaves_only_an_orphan_that_purge_removes(
     rollback of a caller's transaction leaves the object; purge_orphans
     deletes originals that no asset refers to once a day has passed.
     """
-    with pytest.raises(RuntimeError), transaction.atomic():
+    # commit() runs whatever on_commit work survived the rollback: none must.
+    with commit(), pytest.raises(RuntimeError), transaction.atomic():
         services.asset_create(content=jpeg, filename="a.jpg")
         raise RuntimeError("the caller fails after the upload")
     assert Asset.objects.count() == 0 and Rendition.objects.count() == 0
