@@ -123,12 +123,14 @@ def test_erasure_on_an_unversioned_bucket_deletes_the_objects(
     assert s3.keys() == []
 
 
-def test_erase_on_local_storage_deletes_the_files(presets, jpeg, stored_files):
+def test_erase_on_local_storage_deletes_the_files(commit, presets, jpeg, stored_files):
     """Locally there are no versions: erasing deletes the asset's files."""
-    keep = services.asset_create(content=jpeg, filename="keep.jpg")
-    asset_id = services.asset_create(
-        content=jpeg, filename="a.jpg", allow_duplicate=True
-    ).pk
+    with commit():
+        keep = services.asset_create(content=jpeg, filename="keep.jpg")
+        asset_id = services.asset_create(
+            content=jpeg, filename="a.jpg", allow_duplicate=True
+        ).pk
+    assert len([f for f in stored_files() if str(asset_id) in f]) == 4
     services.asset_erase(asset_id=asset_id)
     assert not [f for f in stored_files() if str(asset_id) in f]
     assert keep.original in stored_files()

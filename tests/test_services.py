@@ -192,7 +192,9 @@ def test_changing_a_preset_back_revives_its_earlier_renditions(commit, presets, 
     assert Rendition.objects.filter(asset=asset, preset=card).count() == 2
 
 
-def test_failing_enqueue_never_deletes_a_committed_original(presets, jpeg, media_root):
+def test_failing_enqueue_never_deletes_a_committed_original(
+    commit, presets, jpeg, media_root
+):
     """If the task backend fails after the asset commits, the original stays stored."""
     from django.tasks.backends.immediate import ImmediateBackend
 
@@ -203,7 +205,9 @@ def test_failing_enqueue_never_deletes_a_committed_original(presets, jpeg, media
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(ImmediateBackend, "enqueue", broken_enqueue)
-        asset = services.asset_create(content=jpeg, filename="a.jpg")
+        with commit() as callbacks:
+            asset = services.asset_create(content=jpeg, filename="a.jpg")
+    assert callbacks, "asset_create queued no work on commit"
     assert Asset.objects.filter(pk=asset.pk).exists()
     assert (media_root / asset.original).read_bytes() == jpeg
     # Nothing was built: the asset shows as processing until a regenerate.

@@ -47,7 +47,7 @@ def test_off_lambda_tasks_run_inline(lambda_backend, presets, jpeg):
 
 @pytest.mark.s3
 def test_off_lambda_a_failing_task_is_recorded_on_its_result(
-    lambda_backend, faulty_s3, presets, jpeg, settings
+    commit, lambda_backend, faulty_s3, presets, jpeg, settings
 ):
     """A task that raises ends FAILED with its traceback, and enqueue does not raise.
 
@@ -60,8 +60,10 @@ def test_off_lambda_a_failing_task_is_recorded_on_its_result(
     from transcoder.tasks import generate_renditions
 
     settings.MEDIAHUB_MAX_ATTEMPTS = 2
-    asset = services.asset_create(content=jpeg, filename="a.jpg")
+    with commit():
+        asset = services.asset_create(content=jpeg, filename="a.jpg")
     built = faulty_s3.keys("renditions/")
+    assert len(built) == 3
     Rendition.objects.all().delete()
     faulty_s3.fail("HeadObject", times=10**6, fault=s3_timeout, storage="default")
 
