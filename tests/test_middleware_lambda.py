@@ -9,10 +9,10 @@ from transcoder import services
 from transcoder.models import ApiToken
 
 pytest_plugins = ["tests.lambda_support"]
-# Plain django_db; the tests that go through Zappa's handler or the S3 event
-# entry point take transaction=True, because both call close_old_connections,
-# which would close a connection left inside the test's transaction.
-pytestmark = pytest.mark.django_db
+# Every test goes through Zappa's handler, whose request cycle calls
+# close_old_connections: that would close a connection left inside the test's
+# transaction, so these take real commits.
+pytestmark = pytest.mark.django_db(transaction=True)
 
 HOST = "abc123.execute-api.eu-west-1.amazonaws.com"
 
@@ -42,7 +42,6 @@ def _event(method, path, authorization, body):
     return event
 
 
-@pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize(
     ("method", "path", "scope", "status", "message"),
     [
@@ -76,7 +75,6 @@ def test_the_cap_follows_url_names_under_a_stage_prefix(
         assert json.loads(answer["body"])["status"] == status
 
 
-@pytest.mark.django_db(transaction=True)
 def test_a_write_token_reaches_the_upload_put_behind_the_stage(
     zappa_handler, admin_user, settings
 ):
