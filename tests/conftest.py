@@ -1,5 +1,6 @@
 """Shared fixtures: a private media root per test, starter presets, sample images."""
 
+import functools
 import os
 from pathlib import Path
 
@@ -103,3 +104,16 @@ def django_db_setup(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         Preset.objects.all().delete()
         Collection.objects.all().delete()
+
+
+@pytest.fixture
+def commit(django_capture_on_commit_callbacks):
+    """Return a context manager that runs its block's on_commit callbacks at its end.
+
+    A plain ``django_db`` test runs inside one transaction that never commits,
+    so what a service queues with ``transaction.on_commit`` (the renditions of
+    a new asset, the files of a deleted one) would never happen. ``with
+    commit(): ...`` runs those callbacks where the commit would have, without
+    the flush of every table that ``transaction=True`` costs after each test.
+    """
+    return functools.partial(django_capture_on_commit_callbacks, execute=True)

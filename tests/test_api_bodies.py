@@ -9,7 +9,7 @@ from transcoder.api.errors import ApiError
 from transcoder.api.views import MAX_JSON_DEPTH, text_field
 from transcoder.models import ApiToken, Asset, TaggedAsset
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture

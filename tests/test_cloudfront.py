@@ -72,9 +72,10 @@ def verify_canned_url(url, public_key, *, now=None):
 
 
 @pytest.fixture
-def signed_rendition(s3_cloudfront, settings, presets, jpeg, db):
+def signed_rendition(s3_cloudfront, settings, presets, jpeg, commit):
     settings.MEDIAHUB_URL_TTL = 900
-    asset = services.asset_create(content=jpeg, filename="a.jpg")
+    with commit():
+        asset = services.asset_create(content=jpeg, filename="a.jpg")
     return asset.renditions.get(preset__slug="thumb", format="webp")
 
 
@@ -87,7 +88,7 @@ def _replace(url, **params):
 pytestmark = pytest.mark.s3
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db
 def test_rendition_url_is_a_canned_cloudfront_url_that_verifies(
     s3_cloudfront, signed_rendition
 ):
@@ -104,7 +105,7 @@ def test_rendition_url_is_a_canned_cloudfront_url_that_verifies(
     assert before + 900 <= expires <= time.time() + 900 + 900
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db
 @pytest.mark.parametrize(
     "tamper",
     [
@@ -138,7 +139,7 @@ def _flip(signature):
     return ("A" if signature[10] != "A" else "B").join((signature[:10], signature[11:]))
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db
 def test_url_signed_by_another_key_does_not_verify(
     s3_cloudfront, signed_rendition, cloudfront_key
 ):
@@ -151,7 +152,7 @@ def test_url_signed_by_another_key_does_not_verify(
         verify_canned_url(url, other.public_key())
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db
 def test_expired_url_is_refused(s3_cloudfront, signed_rendition, settings):
     """Past its expiry a URL no longer passes, though its signature is intact."""
     url = delivery.rendition_url(signed_rendition)
@@ -160,7 +161,7 @@ def test_expired_url_is_refused(s3_cloudfront, signed_rendition, settings):
         verify_canned_url(url, s3_cloudfront.key.public_key, now=expires)
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db
 def test_embed_link_redirects_to_a_fresh_cloudfront_url(
     s3_cloudfront, signed_rendition, client
 ):
@@ -173,7 +174,7 @@ def test_embed_link_redirects_to_a_fresh_cloudfront_url(
     verify_canned_url(location, s3_cloudfront.key.public_key)
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db
 def test_originals_never_go_through_cloudfront(
     s3_cloudfront, signed_rendition, admin_client
 ):
@@ -187,13 +188,14 @@ def test_originals_never_go_through_cloudfront(
     assert storages["default"].cloudfront_signer is None
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db
 def test_ingest_json_urls_verify_and_objects_carry_the_headers(
-    s3_cloudfront, settings, presets, capsys
+    s3_cloudfront, settings, presets, capsys, commit
 ):
     """`ingest --json` of real photos: every URL verifies, every object is there."""
     settings.MEDIAHUB_URL_TTL = 600
-    call_command("ingest", "--json", *map(str, ORIENTATION_PHOTOS[5:7]))
+    with commit():
+        call_command("ingest", "--json", *map(str, ORIENTATION_PHOTOS[5:7]))
     results = json.loads(capsys.readouterr().out)
     assert [r["status"] for r in results] == ["ok", "ok"]
     renditions = [r for result in results for r in result["renditions"]]
@@ -209,7 +211,7 @@ def test_ingest_json_urls_verify_and_objects_carry_the_headers(
         assert head["CacheControl"] == IMMUTABLE
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db
 def test_cloudfront_urls_are_identical_within_a_window(
     s3_cloudfront, signed_rendition, settings
 ):
@@ -225,7 +227,7 @@ def test_cloudfront_urls_are_identical_within_a_window(
     assert verify_canned_url(later, key, now=start + 900.1) == start + 2700
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db
 def test_cloudfront_url_minted_at_the_end_of_a_window_verifies_a_ttl_later(
     s3_cloudfront, signed_rendition, settings
 ):
@@ -241,7 +243,7 @@ def test_cloudfront_url_minted_at_the_end_of_a_window_verifies_a_ttl_later(
         verify_canned_url(url, key, now=expires)
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db
 def test_cloudfront_signatures_are_memoized_per_window(
     s3_cloudfront, signed_rendition, settings, monkeypatch
 ):

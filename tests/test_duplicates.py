@@ -11,7 +11,10 @@ from transcoder import services, uploads
 from transcoder.models import ApiToken, Asset
 from transcoder.services.duplicates import duplicate_of
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# Plain django_db; the tests that go through Zappa's handler or the S3 event
+# entry point take transaction=True, because both call close_old_connections,
+# which would close a connection left inside the test's transaction.
+pytestmark = pytest.mark.django_db
 
 UPLOAD_FILE = "/admin/transcoder/asset/upload/file/"
 PRESIGN = "/admin/transcoder/asset/upload/presign/"
@@ -98,6 +101,7 @@ def test_s3_finalize_of_a_duplicate_deletes_the_upload(s3, admin_client, admin_u
     assert Asset.objects.count() == 2 and s3.keys("uploads/") == []
 
 
+@pytest.mark.django_db(transaction=True)
 @pytest.mark.s3
 def test_s3_event_of_a_duplicate_makes_no_asset_and_deletes_it(s3, caplog):
     """The S3 event logs a duplicate copied in by hand and deletes the upload."""
@@ -115,6 +119,7 @@ def test_s3_event_of_a_duplicate_makes_no_asset_and_deletes_it(s3, caplog):
     assert f"duplicate of asset {first.pk}" in caplog.text
 
 
+@pytest.mark.django_db(transaction=True)
 @pytest.mark.s3
 def test_s3_event_leaves_a_browser_duplicate_for_its_finalize(s3, admin_user):
     """A minted upload's duplicate stays, so the browser may still say "anyway"."""

@@ -17,15 +17,20 @@ from tests.fixtures_s3 import s3_error, s3_timeout
 from transcoder import services, tasks
 from transcoder.models import Asset, Rendition, RenditionStatus
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# Plain django_db; the delete in the middle of a transcode takes
+# transaction=True, as its point is what each step has really committed.
+pytestmark = pytest.mark.django_db
 
 
 @pytest.mark.s3
 @pytest.mark.parametrize("fault", [s3_error, s3_timeout], ids=["error", "timeout"])
-def test_s3_fault_is_retried_with_backoff_until_ready(faulty_s3, presets, jpeg, fault):
+def test_s3_fault_is_retried_with_backoff_until_ready(
+    commit, faulty_s3, presets, jpeg, fault
+):
     """Two failed PUTs: the task waits 0.5 s, then 1 s, and makes every rendition."""
     puts = faulty_s3.fail("PutObject", times=2, fault=fault, storage="renditions")
-    asset = services.asset_create(content=jpeg, filename="a.jpg")
+    with commit():
+        asset = services.asset_create(content=jpeg, filename="a.jpg")
     assert puts["seen"] == 2
     assert faulty_s3.sleeps == [0.5, 1.0]
     rows = Rendition.objects.filter(asset=asset)
@@ -38,14 +43,15 @@ def test_s3_fault_is_retried_with_backoff_until_ready(faulty_s3, presets, jpeg, 
 
 @pytest.mark.s3
 def test_persistent_s3_fault_fails_with_the_reason_after_max_attempts(
-    faulty_s3, presets, jpeg, settings
+    commit, faulty_s3, presets, jpeg, settings
 ):
     """A PUT that always fails stops after MAX_ATTEMPTS with the reason recorded."""
     settings.MEDIAHUB_MAX_ATTEMPTS = 3
     puts = faulty_s3.fail(
         "PutObject", times=10**6, fault=s3_timeout, storage="renditions"
     )
-    asset = services.asset_create(content=jpeg, filename="a.jpg")
+    with commit():
+        asset = services.asset_create(content=jpeg, filename="a.jpg")
     assert faulty_s3.sleeps == [0.5, 1.0]
     rows = Rendition.objects.filter(asset=asset)
     assert {r.status for r in rows} == {RenditionStatus.FAILED}
@@ -171,7 +177,7 @@ def test_local_write_never_overwrites(media_root):
 
 
 def test_rolled_back_create_leaves_only_an_orphan_that_purge_removes(
-    presets, jpeg, stored_files
+    commit, presets, jpeg, stored_files
 ):
     """An outer transaction that rolls back keeps no asset; purge removes its file.
 
@@ -179,7 +185,8 @@ def test_rolled_back_create_leaves_only_an_orphan_that_purge_removes(
     rollback of a caller's transaction leaves the object; purge_orphans
     deletes originals that no asset refers to once a day has passed.
     """
-    with pytest.raises(RuntimeError), transaction.atomic():
+    # commit() runs whatever on_commit work survived the rollback: none must.
+    with commit(), pytest.raises(RuntimeError), transaction.atomic():
         services.asset_create(content=jpeg, filename="a.jpg")
         raise RuntimeError("the caller fails after the upload")
     assert Asset.objects.count() == 0 and Rendition.objects.count() == 0
@@ -206,6 +213,7 @@ def test_failed_row_insert_removes_the_original(
     assert stored_files() == []
 
 
+@pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("where", ["local", pytest.param("s3", marks=pytest.mark.s3)])
 def test_asset_deleted_mid_transcode_leaves_no_row_nor_object(
     where, request, presets, jpeg, stored_files, monkeypatch
@@ -231,12 +239,13 @@ def test_asset_deleted_mid_transcode_leaves_no_row_nor_object(
     assert stored() == []
 
 
-def test_original_is_never_modified(presets, media_root):
+def test_original_is_never_modified(commit, presets, media_root):
     """A build and a forced rebuild leave the original byte for byte, GPS and all."""
     from tests.images import encode, gps_exif_bytes, quadrants
 
     data = encode(quadrants((300, 200)), "JPEG", exif=gps_exif_bytes(), quality=90)
-    asset = services.asset_create(content=data, filename="a.jpg")
+    with commit():
+        asset = services.asset_create(content=data, filename="a.jpg")
     services.renditions_generate(asset_id=asset.pk, force=True)
     asset.refresh_from_db()
     assert (media_root / asset.original).read_bytes() == data

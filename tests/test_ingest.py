@@ -16,7 +16,7 @@ from tests.images import make_image
 from tests.support import run_ingest
 from transcoder.models import Asset
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 
 def test_ingest_ok_prints_one_line_per_file(tmp_path, presets):
@@ -129,6 +129,9 @@ def test_ingest_runs_as_a_command_without_traceback(tmp_path):
     assert result["status"] == "rejected" and "empty" in result["error"]
 
 
+# The child processes read the presets and write the assets over their own
+# connections: the rows must really be committed.
+@pytest.mark.django_db(transaction=True)
 def test_ingest_jobs_builds_every_file_with_several_processes(
     tmp_path, presets, media_root
 ):

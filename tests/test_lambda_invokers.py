@@ -19,7 +19,10 @@ from tests.lambda_helpers import MEDIA_ARN, load_event, s3_event
 
 pytest_plugins = ["tests.lambda_support"]
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# Plain django_db; the tests that go through Zappa's handler or the S3 event
+# entry point take transaction=True, because both call close_old_connections,
+# which would close a connection left inside the test's transaction.
+pytestmark = pytest.mark.django_db
 
 INTRUDER = "intruder"
 
@@ -128,6 +131,7 @@ API_REQUESTS = {
 }
 
 
+@pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("build", API_REQUESTS.values(), ids=API_REQUESTS.keys())
 def test_api_gateway_request_cannot_run_code(zappa_handler, payloads, build):
     """Whatever a request carries, it is an HTTP request to Django, nothing more."""
@@ -160,6 +164,7 @@ def _s3_events(payloads, bucket):
     return events
 
 
+@pytest.mark.django_db(transaction=True)
 def test_s3_events_cannot_run_code(zappa_handler, s3, payloads):
     """S3 records with the payloads in their keys or fields reach on_upload only."""
     from transcoder.models import Asset

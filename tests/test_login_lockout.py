@@ -8,7 +8,7 @@ from django.test import Client, RequestFactory
 from tests.lambda_helpers import load_event
 from transcoder.client_ip import client_ip
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 LOGIN = "/admin/login/"
 PASSWORD = "the-right-password-1"  # noqa: S105

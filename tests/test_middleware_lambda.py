@@ -9,6 +9,9 @@ from transcoder import services
 from transcoder.models import ApiToken
 
 pytest_plugins = ["tests.lambda_support"]
+# Every test goes through Zappa's handler, whose request cycle calls
+# close_old_connections: that would close a connection left inside the test's
+# transaction, so these take real commits.
 pytestmark = pytest.mark.django_db(transaction=True)
 
 HOST = "abc123.execute-api.eu-west-1.amazonaws.com"

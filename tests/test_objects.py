@@ -11,7 +11,7 @@ from django.core.management import CommandError, call_command
 from transcoder import services
 from transcoder.models import Asset
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
@@ -35,9 +35,12 @@ def versioned(s3):
     return s3
 
 
-def _asset_with_history(versioned, jpeg):
+def _asset_with_history(versioned, jpeg, commit):
     """An asset whose original also has an older version (an overwrite by hand)."""
-    asset = services.asset_create(content=jpeg, filename="a.jpg", allow_duplicate=True)
+    with commit():
+        asset = services.asset_create(
+            content=jpeg, filename="a.jpg", allow_duplicate=True
+        )
     versioned.client.put_object(Bucket=versioned.bucket, Key=asset.original, Body=jpeg)
     names = sorted([asset.original, *asset.renditions.values_list("name", flat=True)])
     mine = versioned.versions(f"originals/{asset.pk}/")
@@ -47,11 +50,14 @@ def _asset_with_history(versioned, jpeg):
 
 
 @pytest.mark.s3
-def test_plain_delete_keeps_noncurrent_versions(versioned, presets, jpeg, settings):
+def test_plain_delete_keeps_noncurrent_versions(
+    commit, versioned, presets, jpeg, settings
+):
     """By default a delete hides the objects; their versions stay as the guard."""
     settings.MEDIAHUB_ERASE_VERSIONS = False
-    asset, names = _asset_with_history(versioned, jpeg)
-    services.asset_delete(asset=asset)
+    asset, names = _asset_with_history(versioned, jpeg, commit)
+    with commit():
+        services.asset_delete(asset=asset)
     assert versioned.keys() == []
     kept = versioned.versions()
     assert {k for k, kind in kept if kind == "version"} == set(names)
@@ -59,13 +65,17 @@ def test_plain_delete_keeps_noncurrent_versions(versioned, presets, jpeg, settin
 
 
 @pytest.mark.s3
-def test_delete_with_erasure_leaves_no_version(versioned, presets, jpeg, settings):
+def test_delete_with_erasure_leaves_no_version(
+    commit, versioned, presets, jpeg, settings
+):
     """With MEDIAHUB_ERASE_VERSIONS every version and marker of the asset goes."""
     settings.MEDIAHUB_ERASE_VERSIONS = True
-    other = services.asset_create(content=jpeg, filename="other.jpg")
-    asset, _ = _asset_with_history(versioned, jpeg)
+    with commit():
+        other = services.asset_create(content=jpeg, filename="other.jpg")
+    asset, _ = _asset_with_history(versioned, jpeg, commit)
     asset_id = asset.pk
-    services.asset_delete(asset=asset)
+    with commit():
+        services.asset_delete(asset=asset)
     assert versioned.versions(f"originals/{asset_id}/") == []
     assert versioned.versions(f"renditions/{asset_id}/") == []
     assert not Asset.objects.filter(pk=asset_id).exists()
@@ -75,11 +85,14 @@ def test_delete_with_erasure_leaves_no_version(versioned, presets, jpeg, setting
 
 
 @pytest.mark.s3
-def test_erase_after_a_plain_delete_honours_the_request(versioned, presets, jpeg):
+def test_erase_after_a_plain_delete_honours_the_request(
+    commit, versioned, presets, jpeg
+):
     """An erasure request that comes after a plain delete still erases everything."""
-    asset, names = _asset_with_history(versioned, jpeg)
+    asset, names = _asset_with_history(versioned, jpeg, commit)
     asset_id = asset.pk
-    services.asset_delete(asset=asset, erase=False)
+    with commit():
+        services.asset_delete(asset=asset, erase=False)
     assert versioned.versions() != []
     out = StringIO()
     call_command("erase_asset", str(asset_id), stdout=out)
@@ -89,9 +102,9 @@ def test_erase_after_a_plain_delete_honours_the_request(versioned, presets, jpeg
 
 
 @pytest.mark.s3
-def test_erase_removes_the_asset_too(versioned, presets, jpeg):
+def test_erase_removes_the_asset_too(commit, versioned, presets, jpeg):
     """asset_erase on a live asset deletes its row and every version of its objects."""
-    asset, _ = _asset_with_history(versioned, jpeg)
+    asset, _ = _asset_with_history(versioned, jpeg, commit)
     erased = services.asset_erase(asset_id=asset.pk)
     assert not Asset.objects.exists()
     assert versioned.versions() == []
@@ -99,19 +112,25 @@ def test_erase_removes_the_asset_too(versioned, presets, jpeg):
 
 
 @pytest.mark.s3
-def test_erasure_on_an_unversioned_bucket_deletes_the_objects(s3, presets, jpeg):
+def test_erasure_on_an_unversioned_bucket_deletes_the_objects(
+    commit, s3, presets, jpeg
+):
     """Without versioning, erasure is simply a delete of every object."""
-    asset = services.asset_create(content=jpeg, filename="a.jpg")
-    services.asset_delete(asset=asset, erase=True)
+    with commit():
+        asset = services.asset_create(content=jpeg, filename="a.jpg")
+    with commit():
+        services.asset_delete(asset=asset, erase=True)
     assert s3.keys() == []
 
 
-def test_erase_on_local_storage_deletes_the_files(presets, jpeg, stored_files):
+def test_erase_on_local_storage_deletes_the_files(commit, presets, jpeg, stored_files):
     """Locally there are no versions: erasing deletes the asset's files."""
-    keep = services.asset_create(content=jpeg, filename="keep.jpg")
-    asset_id = services.asset_create(
-        content=jpeg, filename="a.jpg", allow_duplicate=True
-    ).pk
+    with commit():
+        keep = services.asset_create(content=jpeg, filename="keep.jpg")
+        asset_id = services.asset_create(
+            content=jpeg, filename="a.jpg", allow_duplicate=True
+        ).pk
+    assert len([f for f in stored_files() if str(asset_id) in f]) == 4
     services.asset_erase(asset_id=asset_id)
     assert not [f for f in stored_files() if str(asset_id) in f]
     assert keep.original in stored_files()
@@ -164,14 +183,14 @@ class _Body:
     ids=["listing-denied", "delete-denied"],
 )
 def test_erasure_without_the_grant_says_which_stack_parameter_is_missing(
-    versioned, presets, jpeg, operation, fault
+    commit, versioned, presets, jpeg, operation, fault
 ):
     """A role without AllowVersionErasure: a clear error, and every version stays."""
     from django.core.files.storage import storages
 
     from transcoder.services.objects import ErasureDeniedError
 
-    asset, _ = _asset_with_history(versioned, jpeg)
+    asset, _ = _asset_with_history(versioned, jpeg, commit)
     before = versioned.versions()
     for alias in ("default", "renditions"):
         client = storages[alias].connection.meta.client
@@ -189,12 +208,12 @@ def test_erasure_without_the_grant_says_which_stack_parameter_is_missing(
 
 @pytest.mark.s3
 def test_erase_asset_command_reports_a_refusal_without_a_traceback(
-    versioned, presets, jpeg
+    commit, versioned, presets, jpeg
 ):
     """The command turns S3's refusal into a CommandError with the same advice."""
     from django.core.files.storage import storages
 
-    asset, _ = _asset_with_history(versioned, jpeg)
+    asset, _ = _asset_with_history(versioned, jpeg, commit)
     before = versioned.versions()
     client = storages["default"].connection.meta.client
     client.meta.events.register("before-send.s3.ListObjectVersions", _denied_listing)

@@ -84,7 +84,7 @@ def test_different_photos_are_far_apart():
 
 
 @needs_photos
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db
 def test_upload_stores_the_hash_and_counts_look_alikes(presets):
     """A resized copy is listed as similar, and both counts move; delete undoes."""
     data = PHOTOS[0].read_bytes()
@@ -106,7 +106,7 @@ def test_upload_stores_the_hash_and_counts_look_alikes(presets):
 
 
 @needs_photos
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db
 def test_list_filter_and_backfill(admin_client, presets):
     """backfill_dhash hashes old assets; the list filters "has near duplicates"."""
     data = PHOTOS[2].read_bytes()

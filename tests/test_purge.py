@@ -12,7 +12,7 @@ from django.utils import timezone
 from transcoder import services, uploads
 from transcoder.models import Rendition
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 ORPHAN_ASSET = "0f8fad5b-d9cb-469f-a165-70867728950e"
 HOUR = 3600
@@ -25,9 +25,10 @@ def _purge(*args):
 
 
 @pytest.fixture
-def library(presets, jpeg, media_root, admin_user):
+def library(commit, presets, jpeg, media_root, admin_user):
     """An asset with renditions, plus orphans of every kind, old and fresh (local)."""
-    asset = services.asset_create(content=jpeg, filename="a.jpg")
+    with commit():
+        asset = services.asset_create(content=jpeg, filename="a.jpg")
     thumb_webp, thumb_jpeg, card = (
         asset.renditions.get(preset__slug="thumb", format="webp"),
         asset.renditions.get(preset__slug="thumb", format="jpeg"),
@@ -134,9 +135,10 @@ def test_purge_on_an_empty_library(db):
 
 
 @pytest.mark.s3
-def test_purge_on_s3_follows_each_lifetime(s3, presets, jpeg, admin_user):
+def test_purge_on_s3_follows_each_lifetime(commit, s3, presets, jpeg, admin_user):
     """On S3 each kind of orphan goes once its own lifetime is over, no sooner."""
-    asset = services.asset_create(content=jpeg, filename="a.jpg")
+    with commit():
+        asset = services.asset_create(content=jpeg, filename="a.jpg")
     superseded = asset.renditions.get(preset__slug="card")
     Rendition.objects.filter(pk=superseded.pk).update(superseded_at=timezone.now())
     used = sorted(
@@ -174,7 +176,7 @@ def test_purge_on_s3_follows_each_lifetime(s3, presets, jpeg, admin_user):
 @pytest.mark.s3
 @pytest.mark.parametrize("target", ["original", "rendition"])
 def test_purge_never_follows_a_planted_backslash_key_on_s3(
-    s3, presets, jpeg, target, caplog
+    commit, s3, presets, jpeg, target, caplog
 ):
     """uploads/..\\originals\\<id>\\<hash>.jpg is no stale upload: all stays.
 
@@ -182,7 +184,8 @@ def test_purge_never_follows_a_planted_backslash_key_on_s3(
     delete another asset's original (or rendition) every day. The purge lists
     and deletes raw keys only, and keeps keys of no known shape, with a log.
     """
-    victim = services.asset_create(content=jpeg, filename="victim.jpg")
+    with commit():
+        victim = services.asset_create(content=jpeg, filename="victim.jpg")
     name = (
         victim.original
         if target == "original"

@@ -6,7 +6,7 @@ from tests.images import make_image
 from transcoder import services
 from transcoder.models import Asset, Preset, RebuildJob, Rendition
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 
 def _assets(n):
@@ -18,15 +18,17 @@ def _assets(n):
     ]
 
 
-def test_preset_save_queues_one_task_not_one_per_asset(db_backend, presets):
+def test_preset_save_queues_one_task_not_one_per_asset(commit, db_backend, presets):
     """Saving a preset over many assets puts ONE task in the queue."""
     from django_tasks_db.models import DBTaskResult
 
-    _assets(5)
+    with commit():
+        _assets(5)
     DBTaskResult.objects.all().delete()
     preset = Preset.objects.get(slug="card")
     preset.width = 120
-    services.preset_save(preset=preset)
+    with commit():
+        services.preset_save(preset=preset)
 
     tasks = list(DBTaskResult.objects.all())
     assert [t.task_path for t in tasks] == ["transcoder.tasks.rebuild_batch"]
@@ -35,11 +37,14 @@ def test_preset_save_queues_one_task_not_one_per_asset(db_backend, presets):
 
 
 @pytest.mark.parametrize("batch", [1, 2, 3, 20])
-def test_rebuild_goes_through_every_asset_in_bounded_batches(settings, presets, batch):
+def test_rebuild_goes_through_every_asset_in_bounded_batches(
+    commit, settings, presets, batch
+):
     """Each run builds at most MEDIAHUB_REBUILD_BATCH assets, then queues the rest."""
     from django.tasks.signals import task_enqueued
 
-    assets = _assets(5)
+    with commit():
+        assets = _assets(5)
     settings.MEDIAHUB_REBUILD_BATCH = batch
     runs = []
 
@@ -51,7 +56,8 @@ def test_rebuild_goes_through_every_asset_in_bounded_batches(settings, presets, 
     try:
         preset = Preset.objects.get(slug="thumb")
         preset.height = 50
-        services.preset_save(preset=preset)
+        with commit():
+            services.preset_save(preset=preset)
     finally:
         task_enqueued.disconnect(count)
     job = RebuildJob.objects.get(pk=preset.rebuild.pk)
@@ -106,14 +112,16 @@ def test_saving_without_changing_the_output_queues_nothing(db_backend, presets):
     assert preset.rebuild is None
 
 
-def test_lambda_backend_off_lambda_runs_the_batches_inline(settings, presets):
+def test_lambda_backend_off_lambda_runs_the_batches_inline(commit, settings, presets):
     """LambdaBackend (immediate off Lambda) goes through every batch too."""
     settings.TASKS = {"default": {"BACKEND": "transcoder.task_backends.LambdaBackend"}}
     settings.MEDIAHUB_REBUILD_BATCH = 2
-    _assets(3)
+    with commit():
+        _assets(3)
     preset = Preset.objects.get(slug="card")
     preset.height = 100
-    services.preset_save(preset=preset)
+    with commit():
+        services.preset_save(preset=preset)
     job = RebuildJob.objects.get(pk=preset.rebuild.pk)
     assert job.done == 3 and job.finished_at is not None
     assert Asset.objects.count() == 3

@@ -8,7 +8,7 @@ import pytest
 from transcoder import engine, services
 from transcoder.models import Preset, Rendition, RenditionStatus
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 
 def test_each_row_is_ready_before_the_next_output_is_made(presets, jpeg, monkeypatch):
@@ -30,10 +30,11 @@ def test_each_row_is_ready_before_the_next_output_is_made(presets, jpeg, monkeyp
 
 
 def test_failure_midway_keeps_the_earlier_outputs_ready(
-    presets, jpeg, monkeypatch, media_root
+    commit, presets, jpeg, monkeypatch, media_root
 ):
     """An engine error after one output leaves it ready and fails the rest."""
-    asset = services.asset_create(content=jpeg, filename="a.jpg")
+    with commit():
+        asset = services.asset_create(content=jpeg, filename="a.jpg")
     Rendition.objects.filter(preset__slug="thumb").delete()
     card = Preset.objects.get(slug="card")
     old = Rendition.objects.get(asset=asset, preset=card)
@@ -63,11 +64,11 @@ def test_failure_midway_keeps_the_earlier_outputs_ready(
 
 
 def test_each_transcode_logs_one_structured_line_per_preset(
-    presets, jpeg, caplog, monkeypatch
+    commit, presets, jpeg, caplog, monkeypatch
 ):
     """Off Lambda, a build logs asset, preset, ms, bytes and outcome per preset."""
     monkeypatch.delenv("AWS_LAMBDA_FUNCTION_NAME", raising=False)
-    with caplog.at_level(logging.INFO, logger="transcoder.metrics"):
+    with caplog.at_level(logging.INFO, logger="transcoder.metrics"), commit():
         asset = services.asset_create(content=jpeg, filename="a.jpg")
     lines = [
         json.loads(r.getMessage().removeprefix("transcode "))
@@ -105,12 +106,12 @@ def test_a_refused_original_logs_failed_renditions(presets, jpeg, caplog, media_
     assert sum(line["failed"] for line in lines) == 3
 
 
-def test_a_stored_preset_beyond_a_format_cap_is_skipped(presets, jpeg, caplog):
+def test_a_stored_preset_beyond_a_format_cap_is_skipped(commit, presets, jpeg, caplog):
     """A preset saved before the caps existed is skipped; the others still build."""
     Preset.objects.create(
         slug="huge", name="Huge", fit="contain", width=4000, formats=["png"]
     )
-    with caplog.at_level(logging.WARNING):
+    with caplog.at_level(logging.WARNING), commit():
         asset = services.asset_create(content=jpeg, filename="a.jpg")
     assert "Preset huge is skipped: PNG renditions can be at most 2560" in caplog.text
     rows = Rendition.objects.filter(asset=asset)

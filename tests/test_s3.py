@@ -16,7 +16,7 @@ from transcoder import checks, delivery, services
 from transcoder.delivery_headers import IMMUTABLE, MIME_BY_EXT
 from transcoder.models import Asset, RenditionStatus
 
-pytestmark = [pytest.mark.s3, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.s3, pytest.mark.django_db]
 
 PUBLIC_GRANTEES = {
     "http://acs.amazonaws.com/groups/global/AllUsers",
@@ -39,10 +39,11 @@ def _public_grants(s3, key):
 
 
 def test_asset_create_writes_renditions_with_type_and_immutable_caching(
-    s3, presets, jpeg
+    commit, s3, presets, jpeg
 ):
     """Every rendition is in the bucket with its exact type and a year of caching."""
-    asset = services.asset_create(content=jpeg, filename="a.jpg")
+    with commit():
+        asset = services.asset_create(content=jpeg, filename="a.jpg")
     rows = list(asset.renditions.all())
     assert len(rows) == 3 and {r.status for r in rows} == {RenditionStatus.READY}
     for row in rows:
@@ -66,9 +67,10 @@ def test_original_is_stored_untouched_and_private(s3, presets, jpeg):
         assert _public_grants(s3, key) == [], key
 
 
-def test_unsigned_get_is_refused_for_every_object(s3, presets, jpeg):
+def test_unsigned_get_is_refused_for_every_object(commit, s3, presets, jpeg):
     """moto refuses an anonymous GET of originals and renditions alike."""
-    asset = services.asset_create(content=jpeg, filename="a.jpg")
+    with commit():
+        asset = services.asset_create(content=jpeg, filename="a.jpg")
     keys = s3.keys()
     assert asset.original in keys and len(keys) == 4
     for key in keys:
@@ -76,11 +78,12 @@ def test_unsigned_get_is_refused_for_every_object(s3, presets, jpeg):
 
 
 def test_presigned_rendition_url_without_cloudfront_serves_the_object(
-    s3, settings, presets, jpeg
+    commit, s3, settings, presets, jpeg
 ):
     """Without a CloudFront key, URLs are S3 presigned URLs expiring after the TTL."""
     settings.MEDIAHUB_URL_TTL = 900
-    asset = services.asset_create(content=jpeg, filename="a.jpg")
+    with commit():
+        asset = services.asset_create(content=jpeg, filename="a.jpg")
     row = asset.renditions.get(preset__slug="card")
     url = delivery.rendition_url(row)
     parts = urlsplit(url)
@@ -115,6 +118,7 @@ def test_original_view_is_not_for_anonymous_visitors(s3, client, presets, jpeg):
     assert response["Location"].startswith("/admin/login/")
 
 
+@pytest.mark.django_db(transaction=True)
 def test_asset_delete_removes_objects_only_after_commit(s3, presets, jpeg):
     """Objects stay while the deletion may still roll back, and go once it commits."""
     asset = services.asset_create(content=jpeg, filename="a.jpg")
@@ -127,6 +131,8 @@ def test_asset_delete_removes_objects_only_after_commit(s3, presets, jpeg):
     assert Asset.objects.count() == 0
 
 
+# Without a real commit no on_commit delete would run, and this could not fail.
+@pytest.mark.django_db(transaction=True)
 def test_rolled_back_delete_keeps_every_object(s3, presets, jpeg):
     """A deletion that rolls back leaves the asset and all its objects in place."""
     asset = services.asset_create(content=jpeg, filename="a.jpg")

@@ -7,7 +7,7 @@ from django.db import connection
 
 from transcoder import services
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 LIST = "/admin/transcoder/asset/"
 

@@ -6,14 +6,17 @@ from django.db import transaction
 from transcoder import services
 from transcoder.models import Asset, Preset, Rendition, RenditionStatus
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# Plain django_db, with the commit fixture where on_commit work must run; the
+# tests of what happens when a delete commits or rolls back take real commits.
+pytestmark = pytest.mark.django_db
 
 
 def test_asset_create_stores_original_untouched_and_builds_renditions(
-    presets, jpeg, stored_files, media_root
+    commit, presets, jpeg, stored_files, media_root
 ):
     """An upload keeps its bytes as they came and gets every preset's renditions."""
-    asset = services.asset_create(content=jpeg, filename="../../etc/My Photo.JPG")
+    with commit():
+        asset = services.asset_create(content=jpeg, filename="../../etc/My Photo.JPG")
     assert asset.original.startswith(f"originals/{asset.pk}/")
     assert "My Photo" not in asset.original and ".." not in asset.original
     assert (media_root / asset.original).read_bytes() == jpeg
@@ -53,9 +56,10 @@ def test_oversized_upload_is_refused_before_decoding(settings, presets, jpeg):
     assert Asset.objects.count() == 0
 
 
-def test_generation_is_idempotent(presets, jpeg, stored_files):
+def test_generation_is_idempotent(commit, presets, jpeg, stored_files):
     """Running generation again builds nothing new: same rows, same objects."""
-    asset = services.asset_create(content=jpeg, filename="a.jpg")
+    with commit():
+        asset = services.asset_create(content=jpeg, filename="a.jpg")
     before = sorted(Rendition.objects.values_list("pk", "name", "attempts"))
     files = stored_files()
     services.renditions_generate(asset_id=asset.pk)
@@ -63,9 +67,10 @@ def test_generation_is_idempotent(presets, jpeg, stored_files):
     assert stored_files() == files
 
 
-def test_forced_regeneration_keeps_names(presets, jpeg, stored_files):
+def test_forced_regeneration_keeps_names(commit, presets, jpeg, stored_files):
     """Forcing a rebuild rewrites nothing: names are content-addressed and immutable."""
-    asset = services.asset_create(content=jpeg, filename="a.jpg")
+    with commit():
+        asset = services.asset_create(content=jpeg, filename="a.jpg")
     names = sorted(Rendition.objects.values_list("name", flat=True))
     rows = services.renditions_generate(asset_id=asset.pk, force=True)
     assert sorted(r.name for r in rows) == names
@@ -73,13 +78,15 @@ def test_forced_regeneration_keeps_names(presets, jpeg, stored_files):
     assert len(stored_files()) == 4
 
 
-def test_editing_a_preset_builds_new_names_and_keeps_old_ones(presets, jpeg):
+def test_editing_a_preset_builds_new_names_and_keeps_old_ones(commit, presets, jpeg):
     """A changed preset gets new renditions beside the old, which become superseded."""
-    asset = services.asset_create(content=jpeg, filename="a.jpg")
+    with commit():
+        asset = services.asset_create(content=jpeg, filename="a.jpg")
     card = Preset.objects.get(slug="card")
     old = Rendition.objects.get(asset=asset, preset=card)
     card.width = card.height = 200
-    services.preset_save(preset=card)
+    with commit():
+        services.preset_save(preset=card)
     rows = Rendition.objects.filter(asset=asset, preset=card).order_by("created_at")
     assert rows.count() == 2
     old.refresh_from_db()
@@ -89,11 +96,13 @@ def test_editing_a_preset_builds_new_names_and_keeps_old_ones(presets, jpeg):
     assert old.status == RenditionStatus.READY
 
 
-def test_moving_the_focal_point_recrops_cover_renditions_only(presets, jpeg):
+def test_moving_the_focal_point_recrops_cover_renditions_only(commit, presets, jpeg):
     """A new focal point makes new cover crops; contained renditions stay unchanged."""
-    asset = services.asset_create(content=jpeg, filename="a.jpg")
+    with commit():
+        asset = services.asset_create(content=jpeg, filename="a.jpg")
     card_before = Rendition.objects.get(asset=asset, preset__slug="card").name
-    services.asset_update(asset=asset, title="t", alt_text="a", focal=(0.1, 0.9))
+    with commit():
+        services.asset_update(asset=asset, title="t", alt_text="a", focal=(0.1, 0.9))
     current = Rendition.objects.filter(asset=asset, superseded_at__isnull=True)
     assert current.get(preset__slug="card").name == card_before
     thumbs = Rendition.objects.filter(asset=asset, preset__slug="thumb")
@@ -101,9 +110,12 @@ def test_moving_the_focal_point_recrops_cover_renditions_only(presets, jpeg):
     assert thumbs.filter(superseded_at__isnull=True).count() == 2
 
 
-def test_failed_transcode_is_recorded_and_keeps_the_asset(presets, jpeg, media_root):
+def test_failed_transcode_is_recorded_and_keeps_the_asset(
+    commit, presets, jpeg, media_root
+):
     """A broken original marks its renditions failed with a reason; the asset stays."""
-    asset = services.asset_create(content=jpeg, filename="a.jpg")
+    with commit():
+        asset = services.asset_create(content=jpeg, filename="a.jpg")
     ready = set(Rendition.objects.values_list("name", flat=True))
     (media_root / asset.original).write_bytes(jpeg[: len(jpeg) // 2])
     Preset.objects.filter(slug="card").update(quality=50)
@@ -117,6 +129,7 @@ def test_failed_transcode_is_recorded_and_keeps_the_asset(presets, jpeg, media_r
         assert (media_root / name).exists()
 
 
+@pytest.mark.django_db(transaction=True)
 def test_asset_delete_removes_files_after_commit(presets, jpeg, stored_files):
     """Deleting an asset removes its original and renditions once the delete commits."""
     asset = services.asset_create(content=jpeg, filename="a.jpg")
@@ -128,6 +141,7 @@ def test_asset_delete_removes_files_after_commit(presets, jpeg, stored_files):
     assert Rendition.objects.count() == 0
 
 
+@pytest.mark.django_db(transaction=True)
 def test_rolled_back_delete_keeps_files(presets, jpeg, stored_files):
     """A delete whose transaction rolls back leaves every file in place."""
     asset = services.asset_create(content=jpeg, filename="a.jpg")
@@ -158,15 +172,18 @@ def test_invalid_preset_is_refused_with_a_clear_message(db):
         )
 
 
-def test_changing_a_preset_back_revives_its_earlier_renditions(presets, jpeg):
+def test_changing_a_preset_back_revives_its_earlier_renditions(commit, presets, jpeg):
     """A preset changed and then changed back serves its earlier renditions again."""
-    asset = services.asset_create(content=jpeg, filename="a.jpg")
+    with commit():
+        asset = services.asset_create(content=jpeg, filename="a.jpg")
     card = Preset.objects.get(slug="card")
     first = Rendition.objects.get(asset=asset, preset=card)
     card.width = card.height = 200
-    services.preset_save(preset=card)
+    with commit():
+        services.preset_save(preset=card)
     card.width = card.height = 300
-    services.preset_save(preset=card)
+    with commit():
+        services.preset_save(preset=card)
     current = Rendition.objects.get(
         asset=asset, preset=card, superseded_at__isnull=True
     )
@@ -175,7 +192,9 @@ def test_changing_a_preset_back_revives_its_earlier_renditions(presets, jpeg):
     assert Rendition.objects.filter(asset=asset, preset=card).count() == 2
 
 
-def test_failing_enqueue_never_deletes_a_committed_original(presets, jpeg, media_root):
+def test_failing_enqueue_never_deletes_a_committed_original(
+    commit, presets, jpeg, media_root
+):
     """If the task backend fails after the asset commits, the original stays stored."""
     from django.tasks.backends.immediate import ImmediateBackend
 
@@ -186,7 +205,9 @@ def test_failing_enqueue_never_deletes_a_committed_original(presets, jpeg, media
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(ImmediateBackend, "enqueue", broken_enqueue)
-        asset = services.asset_create(content=jpeg, filename="a.jpg")
+        with commit() as callbacks:
+            asset = services.asset_create(content=jpeg, filename="a.jpg")
+    assert callbacks, "asset_create queued no work on commit"
     assert Asset.objects.filter(pk=asset.pk).exists()
     assert (media_root / asset.original).read_bytes() == jpeg
     # Nothing was built: the asset shows as processing until a regenerate.

@@ -3,20 +3,22 @@
 import pytest
 from django.test.utils import CaptureQueriesContext
 
+from tests.seed import asset_rows
 from transcoder import services
 from transcoder.models import Asset, Preset, Rendition, RenditionState, RenditionStatus
 
 # Renditions are built once the asset's transaction commits, as in production.
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 
 def _state(asset):
     return Asset.objects.values_list("rendition_state", flat=True).get(pk=asset.pk)
 
 
-def test_a_built_asset_is_ready(presets, jpeg):
+def test_a_built_asset_is_ready(commit, presets, jpeg):
     """renditions_generate leaves an asset with every active preset built 'ready'."""
-    asset = services.asset_create(content=jpeg, filename="a.jpg")
+    with commit():
+        asset = services.asset_create(content=jpeg, filename="a.jpg")
     assert _state(asset) == RenditionState.READY
 
 
@@ -32,18 +34,22 @@ def test_a_built_asset_is_ready(presets, jpeg):
         ({}, RenditionState.READY),
     ],
 )
-def test_state_sums_up_the_current_renditions(presets, jpeg, statuses, expected):
+def test_state_sums_up_the_current_renditions(
+    commit, presets, jpeg, statuses, expected
+):
     """Failed and pending rows give failed, pending or both; none gives ready."""
-    asset = services.asset_create(content=jpeg, filename="a.jpg")
+    with commit():
+        asset = services.asset_create(content=jpeg, filename="a.jpg")
     for fmt, status in statuses.items():
         Rendition.objects.filter(asset=asset, format=fmt).update(status=status)
     assert services.asset_state_refresh(asset_id=asset.pk) == expected
     assert _state(asset) == expected
 
 
-def test_superseded_and_inactive_rows_do_not_count(presets, jpeg):
+def test_superseded_and_inactive_rows_do_not_count(commit, presets, jpeg):
     """A failed row that is superseded, or of an inactive preset, is ignored."""
-    asset = services.asset_create(content=jpeg, filename="a.jpg")
+    with commit():
+        asset = services.asset_create(content=jpeg, filename="a.jpg")
     row = Rendition.objects.filter(asset=asset, preset__slug="card").get()
     Rendition.objects.filter(pk=row.pk).update(status=RenditionStatus.FAILED)
     assert services.asset_state_refresh(asset_id=asset.pk) == RenditionState.FAILED
@@ -67,46 +73,51 @@ def test_a_new_preset_makes_every_asset_pending_until_built(presets, jpeg, setti
     assert {_state(a) for a in assets} == {RenditionState.READY}
 
 
-def test_saving_a_new_preset_ends_with_every_asset_ready(presets, jpeg):
+def test_saving_a_new_preset_ends_with_every_asset_ready(commit, presets, jpeg):
     """preset_save refreshes the states, then its rebuild builds them: ready."""
-    asset = services.asset_create(content=jpeg, filename="a.jpg")
-    services.preset_save(
-        preset=Preset(slug="wide", name="Wide", width=200, formats=["jpeg"])
-    )
+    with commit():
+        asset = services.asset_create(content=jpeg, filename="a.jpg")
+    with commit():
+        services.preset_save(
+            preset=Preset(slug="wide", name="Wide", width=200, formats=["jpeg"])
+        )
     assert asset.renditions.filter(preset__slug="wide").exists()
     assert _state(asset) == RenditionState.READY
 
 
-def test_deactivating_a_preset_clears_its_failures(presets, jpeg):
+def test_deactivating_a_preset_clears_its_failures(commit, presets, jpeg):
     """A preset saved inactive no longer makes assets 'failed'."""
-    asset = services.asset_create(content=jpeg, filename="a.jpg")
+    with commit():
+        asset = services.asset_create(content=jpeg, filename="a.jpg")
     Rendition.objects.filter(asset=asset, preset__slug="card").update(
         status=RenditionStatus.FAILED
     )
     services.asset_state_refresh(asset_id=asset.pk)
     card = Preset.objects.get(slug="card")
     card.active = False
-    services.preset_save(preset=card)
+    with commit():
+        services.preset_save(preset=card)
     assert _state(asset) == RenditionState.READY
 
 
-def test_deleting_an_active_preset_refreshes_states(presets, jpeg):
+def test_deleting_an_active_preset_refreshes_states(commit, presets, jpeg):
     """Deleting a preset whose renditions failed leaves its assets ready."""
-    asset = services.asset_create(content=jpeg, filename="a.jpg")
+    with commit():
+        asset = services.asset_create(content=jpeg, filename="a.jpg")
     Rendition.objects.filter(asset=asset, preset__slug="card").update(
         status=RenditionStatus.FAILED
     )
     services.asset_state_refresh(asset_id=asset.pk)
-    Preset.objects.get(slug="card").delete()
+    with commit():
+        Preset.objects.get(slug="card").delete()
     assert _state(asset) == RenditionState.READY
 
 
-def test_refreshing_all_takes_queries_per_batch_not_per_asset(presets, jpeg, settings):
+def test_refreshing_all_takes_queries_per_batch_not_per_asset(presets, settings):
     """Every state is worked out in set-based batches: 2 queries per batch."""
     from django.db import connection
 
-    for i in range(5):
-        services.asset_create(content=jpeg, filename=f"{i}.jpg", allow_duplicate=True)
+    asset_rows(5)  # rows only: the states are worked out from rows, not files
     settings.MEDIAHUB_STATE_BATCH = 100
     with CaptureQueriesContext(connection) as queries:
         assert services.asset_states_refresh_all() == 5

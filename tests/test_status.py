@@ -10,7 +10,9 @@ from transcoder.models import Rendition, RenditionStatus
 URL = "/admin/transcoder/asset/status/"
 ANY_ID = "00000000-0000-0000-0000-000000000001"
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# Plain django_db; the queued upload takes transaction=True, for the
+# database worker picks its task up only once it is committed.
+pytestmark = pytest.mark.django_db
 
 
 def test_status_url_is_the_admin_one():
@@ -18,6 +20,7 @@ def test_status_url_is_the_admin_one():
     assert reverse("admin:transcoder_asset_status") == URL
 
 
+@pytest.mark.django_db(transaction=True)
 def test_queued_upload_is_processing_then_ready(
     admin_client, db_backend, presets, jpeg
 ):
@@ -40,9 +43,12 @@ def test_queued_upload_is_processing_then_ready(
     assert (state["state"], state["ready"], state["total"]) == ("ready", 3, 3)
 
 
-def test_failed_rendition_gives_failed_with_its_reason(admin_client, presets, jpeg):
+def test_failed_rendition_gives_failed_with_its_reason(
+    commit, admin_client, presets, jpeg
+):
     """One failed rendition makes the asset failed, with the preset and the reason."""
-    asset = services.asset_create(content=jpeg, filename="a.jpg")
+    with commit():
+        asset = services.asset_create(content=jpeg, filename="a.jpg")
     Rendition.objects.filter(asset=asset, preset__slug="card").update(
         status=RenditionStatus.FAILED, error="The file ends early"
     )
@@ -52,14 +58,15 @@ def test_failed_rendition_gives_failed_with_its_reason(admin_client, presets, jp
 
 
 def test_renditions_of_an_earlier_engine_count_as_ready_until_rebuilt(
-    admin_client, presets, jpeg, monkeypatch
+    commit, admin_client, presets, jpeg, monkeypatch
 ):
     """After an engine version change, served renditions stay ready; a changed
     spec (here its quality) is still to build."""
     from transcoder import specs
     from transcoder.models import Preset
 
-    asset = services.asset_create(content=jpeg, filename="a.jpg")
+    with commit():
+        asset = services.asset_create(content=jpeg, filename="a.jpg")
 
     def state():
         return admin_client.get(URL, {"ids": str(asset.pk)}).json()["assets"][
@@ -79,11 +86,14 @@ def test_renditions_of_an_earlier_engine_count_as_ready_until_rebuilt(
     assert (state()["state"], state()["pending"]) == ("processing", 1)
 
 
-def test_a_new_active_preset_makes_assets_processing_again(admin_client, presets, jpeg):
+def test_a_new_active_preset_makes_assets_processing_again(
+    commit, admin_client, presets, jpeg
+):
     """Specs of an active preset with no rows yet count as still to build."""
     from transcoder.models import Preset
 
-    asset = services.asset_create(content=jpeg, filename="a.jpg")
+    with commit():
+        asset = services.asset_create(content=jpeg, filename="a.jpg")
     Preset.objects.create(slug="x", name="X", fit="contain", width=50, formats=["png"])
     state = admin_client.get(URL, {"ids": str(asset.pk)}).json()["assets"]
     assert state[str(asset.pk)]["state"] == "processing"
@@ -106,9 +116,10 @@ def test_bad_ids_are_refused(admin_client, query, message):
     assert re.search(message, response.json()["error"])
 
 
-def test_status_needs_view_permission(client, presets, jpeg):
+def test_status_needs_view_permission(commit, client, presets, jpeg):
     """Staff without the view permission get 403; with it, the state."""
-    asset = services.asset_create(content=jpeg, filename="a.jpg")
+    with commit():
+        asset = services.asset_create(content=jpeg, filename="a.jpg")
     user = User.objects.create_user("ed", password="pw", is_staff=True)
     client.force_login(user)
     assert client.get(URL, {"ids": str(asset.pk)}).status_code == 403

@@ -11,7 +11,10 @@ from tests.lambda_helpers import FUNCTION_NAME
 # Zappa handler, moto Lambda and invoke-recording fixtures.
 pytest_plugins = ["tests.lambda_support"]
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# Plain django_db; the tests that go through Zappa's handler or the S3 event
+# entry point take transaction=True, because both call close_old_connections,
+# which would close a connection left inside the test's transaction.
+pytestmark = pytest.mark.django_db
 
 BACKEND = "transcoder.task_backends.LambdaBackend"
 
@@ -21,6 +24,7 @@ def lambda_backend(settings):
     settings.TASKS = {"default": {"BACKEND": BACKEND}}
 
 
+@pytest.mark.django_db(transaction=True)
 def test_off_lambda_tasks_run_inline(lambda_backend, presets, jpeg):
     """Without AWS_LAMBDA_FUNCTION_NAME a task runs at once and returns its result."""
     from django.tasks import TaskResultStatus
@@ -43,7 +47,7 @@ def test_off_lambda_tasks_run_inline(lambda_backend, presets, jpeg):
 
 @pytest.mark.s3
 def test_off_lambda_a_failing_task_is_recorded_on_its_result(
-    lambda_backend, faulty_s3, presets, jpeg, settings
+    commit, lambda_backend, faulty_s3, presets, jpeg, settings
 ):
     """A task that raises ends FAILED with its traceback, and enqueue does not raise.
 
@@ -56,8 +60,10 @@ def test_off_lambda_a_failing_task_is_recorded_on_its_result(
     from transcoder.tasks import generate_renditions
 
     settings.MEDIAHUB_MAX_ATTEMPTS = 2
-    asset = services.asset_create(content=jpeg, filename="a.jpg")
+    with commit():
+        asset = services.asset_create(content=jpeg, filename="a.jpg")
     built = faulty_s3.keys("renditions/")
+    assert len(built) == 3
     Rendition.objects.all().delete()
     faulty_s3.fail("HeadObject", times=10**6, fault=s3_timeout, storage="default")
 
@@ -86,6 +92,7 @@ def test_backend_refuses_options():
         LambdaBackend("default", {"OPTIONS": {"FUNCTION": "other"}})
 
 
+@pytest.mark.django_db(transaction=True)
 def test_on_lambda_enqueue_invokes_itself_and_the_payload_builds_renditions(
     zappa_handler, s3, presets, jpeg, monkeypatch, moto_lambda, lambda_invokes
 ):
@@ -163,6 +170,7 @@ def test_on_lambda_a_failed_invoke_is_recorded_not_raised(
     assert lambda_invokes[0].params["FunctionName"] == "no-such-function"
 
 
+@pytest.mark.django_db(transaction=True)
 @pytest.mark.s3
 def test_on_lambda_a_failing_task_raises_and_the_retry_finishes_it(
     zappa_handler, faulty_s3, presets, jpeg, settings, monkeypatch, moto_lambda

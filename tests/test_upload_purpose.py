@@ -19,7 +19,10 @@ from transcoder import permissions, services, uploads
 from transcoder.models import Asset
 
 pytest_plugins = ["tests.lambda_support"]
-pytestmark = pytest.mark.django_db(transaction=True)
+# Plain django_db; the tests that go through Zappa's handler or the S3 event
+# entry point take transaction=True, because both call close_old_connections,
+# which would close a connection left inside the test's transaction.
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
@@ -33,6 +36,7 @@ def lib(presets):
 # the keys an event must refuse.
 
 
+@pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("how", ["limited", "deactivated", "deleted"])
 @pytest.mark.parametrize("purpose", ["new", "replace"])
 def test_event_refuses_a_key_whose_user_may_no_longer(
@@ -66,6 +70,7 @@ TAMPERS = {
 }
 
 
+@pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("tamper", TAMPERS.values(), ids=TAMPERS.keys())
 def test_event_refuses_a_tampered_key(media_events, s3, lib, caplog, tamper):
     """A key whose purpose or ids were changed (signature kept) is refused and
@@ -83,6 +88,7 @@ def test_event_refuses_a_tampered_key(media_events, s3, lib, caplog, tamper):
     assert "upload key was altered" in caplog.text
 
 
+@pytest.mark.django_db(transaction=True)
 def test_event_refuses_a_key_of_the_old_shape(media_events, s3, lib, caplog):
     """An upload minted before keys had a purpose is refused, not made a
     system asset, and deleted."""

@@ -21,7 +21,7 @@ from tests.upload_purpose_support import (
 from transcoder import services, uploads
 from transcoder.models import ApiToken, Asset, AssetVersion
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture

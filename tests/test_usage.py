@@ -13,7 +13,9 @@ from transcoder.conf import setting
 from transcoder.models import UsageDay
 from transcoder.services import usage
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# Plain django_db; the race takes transaction=True, for its threads count
+# over their own connections.
+pytestmark = pytest.mark.django_db
 
 
 @pytest.mark.parametrize(
@@ -40,8 +42,9 @@ def test_origin_keeps_only_scheme_and_host(origin, referer, expected):
 
 
 @pytest.fixture
-def asset(presets, jpeg):
-    return services.asset_create(content=jpeg, filename="a.jpg", title="Harbour")
+def asset(commit, presets, jpeg):
+    with commit():
+        return services.asset_create(content=jpeg, filename="a.jpg", title="Harbour")
 
 
 def test_embed_requests_are_counted_per_site_and_day(client, asset):
@@ -107,6 +110,7 @@ def test_no_warning_for_an_unused_asset(admin_client, asset):
     assert "This image is in use" not in delete.content.decode()
 
 
+@pytest.mark.django_db(transaction=True)
 def test_concurrent_requests_lose_no_count(asset):
     """Eight threads, each with its own connection, count 25 requests each: 200."""
     workers, each = 8, 25

@@ -9,7 +9,7 @@ from tests.images import make_image
 from transcoder import keys, services, uploads
 from transcoder.models import ApiToken, Asset, AssetVersion, Rendition, RenditionStatus
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 OLD = make_image("JPEG", size=(640, 480), color=(200, 40, 40))
 NEW = make_image("PNG", size=(300, 500), color=(20, 90, 200))
@@ -38,23 +38,25 @@ def _stored(storage_fixture, stored_files, prefix):
 
 
 def test_replace_keeps_the_asset_and_rebuilds_under_new_names(
-    storage, presets, stored_files, admin_user
+    commit, storage, presets, stored_files, admin_user
 ):
     """Replace: same id and texts, new file, new rendition names, old superseded."""
-    asset = services.asset_create(
-        content=OLD,
-        filename="old.jpg",
-        title="Harbour",
-        alt_text="Boats",
-        focal=(0.2, 0.3),
-    )
+    with commit():
+        asset = services.asset_create(
+            content=OLD,
+            filename="old.jpg",
+            title="Harbour",
+            alt_text="Boats",
+            focal=(0.2, 0.3),
+        )
     old_names = _current_names(asset)
     old_original = asset.original
     assert len(old_names) == 3
 
-    services.asset_replace(
-        asset=asset, content=NEW, filename="new.png", uploaded_by=admin_user
-    )
+    with commit():
+        services.asset_replace(
+            asset=asset, content=NEW, filename="new.png", uploaded_by=admin_user
+        )
 
     asset = Asset.objects.get(pk=asset.pk)
     assert (asset.title, asset.alt_text, asset.focal) == (
@@ -81,9 +83,12 @@ def test_replace_keeps_the_asset_and_rebuilds_under_new_names(
     assert old_names <= set(_stored(storage, stored_files, "renditions/"))
 
 
-def test_restore_makes_the_old_file_current_again(storage, presets, stored_files):
+def test_restore_makes_the_old_file_current_again(
+    commit, storage, presets, stored_files
+):
     """Restore swaps the files: the restored one is current, the other a version."""
-    asset = services.asset_create(content=OLD, filename="old.jpg")
+    with commit():
+        asset = services.asset_create(content=OLD, filename="old.jpg")
     first_original = asset.original
     services.asset_replace(asset=asset, content=NEW, filename="new.png")
     second_original = Asset.objects.get(pk=asset.pk).original
@@ -119,16 +124,18 @@ def test_replacing_with_a_non_image_stores_nothing(presets, stored_files):
     assert Asset.objects.get(pk=asset.pk).original == asset.original
 
 
-def test_delete_removes_every_version(storage, presets, stored_files):
+def test_delete_removes_every_version(commit, storage, presets, stored_files):
     """Deleting the asset deletes the current file and every earlier one."""
-    asset = services.asset_create(content=OLD)
+    with commit():
+        asset = services.asset_create(content=OLD)
     services.asset_replace(asset=asset, content=NEW)
     services.asset_replace(
         asset=Asset.objects.get(pk=asset.pk),
         content=make_image("WEBP", size=(200, 200), color=(10, 200, 10)),
     )
     assert len(_stored(storage, stored_files, "originals/")) == 3
-    services.asset_delete(asset=Asset.objects.get(pk=asset.pk))
+    with commit():
+        services.asset_delete(asset=Asset.objects.get(pk=asset.pk))
     assert _stored(storage, stored_files, "originals/") == []
     assert _stored(storage, stored_files, "renditions/") == []
     assert not AssetVersion.objects.exists()
