@@ -33,7 +33,7 @@ RERUN = (
 def recipe(name):
     """Return ``render(data, specs) -> list of bytes`` for a recipe."""
     if name == "engine":
-        from transcoder import engine
+        from transcoder.imaging import engine
 
         return lambda data, specs: [
             o.data for o in engine.render(data, specs, workload.LIMITS)

@@ -112,7 +112,7 @@ def bomb_ms():
     from bench.timing import median_ms
     from bench.workload import LIMITS
     from tests.images import png_claiming_size
-    from transcoder import engine
+    from transcoder.imaging import engine
 
     data = png_claiming_size(100_000, 100_000)
 
@@ -131,7 +131,7 @@ def scan_bomb_s():
     import time
 
     from tests.images import jpeg_scan_bomb
-    from transcoder import engine
+    from transcoder.imaging import engine
 
     data = jpeg_scan_bomb()
     limits = engine.Limits(max_bytes=2**20, max_pixels=50_000_000, max_seconds=1)

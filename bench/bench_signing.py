@@ -48,7 +48,7 @@ def main():
     _environment()
     from django.core.files.storage import storages
 
-    from transcoder import delivery
+    from transcoder.delivery import serving
 
     storage = storages["renditions"]
     assert storage.cloudfront_signer is not None
@@ -56,14 +56,14 @@ def main():
     before = timing.median_ms(lambda: [storage.url(n, expire=3600) for n in names], 3)
 
     def cold():
-        delivery._SIGNED.clear()
+        serving._SIGNED.clear()
         for n in names:
-            delivery.signed_url(n)
+            serving.signed_url(n)
 
     cold_ms = timing.median_ms(cold, 3)
     for n in names:
-        delivery.signed_url(n)
-    warm_ms = timing.median_ms(lambda: [delivery.signed_url(n) for n in names], 20)
+        serving.signed_url(n)
+    warm_ms = timing.median_ms(lambda: [serving.signed_url(n) for n in names], 20)
     print(f"URLs per page:                      {len(names)}")
     print(f"url() per call, as before:          {before:8.1f} ms")
     print(f"window signer, first page (cold):   {cold_ms:8.1f} ms")

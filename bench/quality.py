@@ -11,8 +11,8 @@ from PIL import Image, ImageOps
 
 from bench import workload
 from bench.reference import naive_render, psnr, vips_render
-from transcoder import engine
-from transcoder.colour import to_srgb
+from transcoder.imaging import engine
+from transcoder.imaging.colour import to_srgb
 
 RECIPES = {
     "engine": lambda data, specs: [

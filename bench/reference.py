@@ -12,7 +12,7 @@ import math
 
 from PIL import Image, ImageOps
 
-from transcoder.engine import crop_box
+from transcoder.imaging.engine import crop_box
 
 VIPS_AVIF_EFFORT = 3
 VIPS_WEBP_EFFORT = 4
@@ -150,7 +150,7 @@ def _flat(image: Image.Image) -> Image.Image:
 
 def lanczos_reference(data: bytes, spec) -> Image.Image:
     """Return the spec resized with LANCZOS from the full-size upright decode."""
-    from transcoder.colour import to_srgb
+    from transcoder.imaging.colour import to_srgb
 
     image = ImageOps.exif_transpose(Image.open(io.BytesIO(data)))
     image = to_srgb(image)

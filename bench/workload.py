@@ -7,8 +7,8 @@ name fragments (``umang,opal``) or a count (``4``, the first four by name).
 import os
 from pathlib import Path
 
-from transcoder.engine import Limits
-from transcoder.specs import RenditionSpec
+from transcoder.imaging.engine import Limits
+from transcoder.imaging.specs import RenditionSpec
 
 LIMITS = Limits(max_bytes=200 * 1024 * 1024, max_pixels=100_000_000)
 SHARED_DIR = Path(

@@ -82,7 +82,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First, before anything can read a body (CSRF parses every POST, and so do
     # the error views of any middleware that raises): see the module.
-    "transcoder.middleware.BodyLimitMiddleware",
+    "transcoder.web.middleware.BodyLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -215,7 +215,7 @@ if os.environ.get("MEDIAHUB_DEFAULT_COLLECTION"):
 # DATA_UPLOAD_MAX_MEMORY_SIZE bounds the form fields of a request, not its file
 # parts: a file part past FILE_UPLOAD_MAX_MEMORY_SIZE is written to a temporary
 # file however large it is, and CSRF parses every POST before any view checks
-# who is asking. What bounds the whole body is transcoder.middleware: 64 KiB
+# who is asking. What bounds the whole body is transcoder.web.middleware: 64 KiB
 # (MEDIAHUB_ANONYMOUS_BODY_BYTES) unless signed in or holding an API token, and
 # MEDIAHUB_MAX_UPLOAD_BYTES plus the form around the file when signed in.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
@@ -238,7 +238,7 @@ STORAGES["staticfiles"] = {
 
 # The embedded default queues tasks in the database and `manage.py db_worker`
 # (started beside the web server by `make run`) builds them; Lambda sets
-# MEDIAHUB_TASK_BACKEND=transcoder.task_backends.LambdaBackend.
+# MEDIAHUB_TASK_BACKEND=transcoder.aws.task_backends.LambdaBackend.
 # "Beach" and "beach" are one tag.
 TAGGIT_CASE_INSENSITIVE = True
 
@@ -261,12 +261,12 @@ SECURE_REFERRER_POLICY = "same-origin"
 # hours; further tries while locked restart the wait. Per username and address,
 # not per username alone, so nobody can lock the admin out from elsewhere; the
 # cool-off holds one address to a handful of guesses an hour. The address is
-# API Gateway's sourceIp, never a client-supplied header (transcoder.client_ip).
+# API Gateway's sourceIp, never a client-supplied header (transcoder.web.client_ip).
 AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_TIME", 1)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-AXES_CLIENT_IP_CALLABLE = "transcoder.client_ip.client_ip"
+AXES_CLIENT_IP_CALLABLE = "transcoder.web.client_ip.client_ip"
 AXES_RESET_ON_SUCCESS = True
 
 # Production is HTTPS only (API Gateway and CloudFront never speak plain HTTP);

@@ -10,7 +10,7 @@ import os
 
 def local_storages(root):
     local = {
-        "BACKEND": "transcoder.storage.AtomicFileSystemStorage",
+        "BACKEND": "transcoder.storage.backends.AtomicFileSystemStorage",
         "OPTIONS": {
             "location": root,
             "file_permissions_mode": 0o640,
@@ -43,11 +43,11 @@ def s3_storages(environ=os.environ):
         }
     return {
         "default": {
-            "BACKEND": "transcoder.storage.OriginalS3Storage",
+            "BACKEND": "transcoder.storage.backends.OriginalS3Storage",
             "OPTIONS": common,
         },
         "renditions": {
-            "BACKEND": "transcoder.storage.RenditionS3Storage",
+            "BACKEND": "transcoder.storage.backends.RenditionS3Storage",
             "OPTIONS": renditions,
         },
     }

@@ -14,7 +14,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import storages
 
 from tests.personas import PERSONAS, may, picture
-from transcoder import delivery
+from transcoder.delivery import serving
 
 STAFF = {p for p, persona in PERSONAS.items() if persona.session}
 # Tokens with the read scope whose creators are active staff (the
@@ -82,5 +82,5 @@ def store_upload(key, seed):
 def rendition_url(asset):
     """Return the signed URL of a ready rendition (a well-formed one if missing)."""
     if not hasattr(asset, "renditions"):
-        return delivery.signed_url(f"renditions/{asset.pk}/card/{'0' * 16}-300.jpg")
-    return delivery.rendition_url(asset.renditions.filter(status="ready").first())
+        return serving.signed_url(f"renditions/{asset.pk}/card/{'0' * 16}-300.jpg")
+    return serving.rendition_url(asset.renditions.filter(status="ready").first())

@@ -5,8 +5,8 @@ from django.core.files.storage import storages
 
 from tests.doors import Probe, Row, store_upload
 from tests.personas import SECRETS, may
-from transcoder import keys
 from transcoder.models import Asset
+from transcoder.storage import keys
 
 LIVE_WRITERS = {"superuser", "editor_b", "uploader", "write_token_a"}
 LIVE_WRITERS.add("view_a_edit_b")

@@ -5,8 +5,8 @@ from django.urls import reverse
 
 from tests.doors import TOKEN_OWNERS, Probe, Row
 from tests.personas import SECRETS, may
-from transcoder import keys
 from transcoder.models import Asset, RebuildJob
+from transcoder.storage import keys
 
 
 def _title(c, response):

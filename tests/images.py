@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from PIL import Image, ImageCms
 
-from transcoder import heif
+from transcoder.imaging import heif
 
 RED = (200, 40, 30)
 

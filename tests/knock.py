@@ -10,7 +10,7 @@ from django.test import Client
 
 from tests.doors import store_upload
 from tests.personas import PERSONAS, picture
-from transcoder import keys
+from transcoder.storage import keys
 
 
 class Ctx:

@@ -7,7 +7,7 @@ from io import StringIO
 from django.core.management import call_command
 from django.db import connections
 
-from transcoder import engine
+from transcoder.imaging import engine
 
 MIB = 1024 * 1024
 # The engine's limits in the pipeline tests: 20 MB and 50 megapixels.

@@ -368,8 +368,8 @@ def test_heic_refusals_name_heic(limit, message):
     import dataclasses
 
     from tests.images import encode, quadrants
-    from transcoder import engine
     from transcoder.conf import DEFAULTS
+    from transcoder.imaging import engine
 
     data = encode(quadrants((400, 200)), "HEIF")
     limits = engine.Limits(
@@ -386,7 +386,7 @@ def test_heic_refusals_name_heic(limit, message):
 @pytest.mark.django_db
 def test_refusal_sizes_are_written_with_the_times_sign():
     """Refusals write 100 × 100, as the admin does, not 100 x 100."""
-    from transcoder import engine, limits
+    from transcoder.imaging import engine, limits
 
     with pytest.raises(engine.TooManyPixelsError, match="100000 × 100000 pixels"):
         limits.check_pixels(100000, 100000, engine.Limits(max_bytes=1, max_pixels=10))

@@ -32,7 +32,7 @@ def test_upload_key_pattern_is_the_minted_shape(schema_name):
     import uuid
     from types import SimpleNamespace
 
-    from transcoder import keys
+    from transcoder.storage import keys
 
     document = openapi_document("https://media.example")
     pattern = document["components"]["schemas"][schema_name]["properties"]["key"]

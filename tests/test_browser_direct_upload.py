@@ -3,7 +3,7 @@
 import pytest
 
 from tests.conftest import ORIENTATION_PHOTOS
-from transcoder import uploads
+from transcoder.delivery import presign
 from transcoder.models import Asset, RenditionStatus
 
 pytestmark = [
@@ -27,7 +27,7 @@ def test_two_photos_upload_straight_to_s3(s3, presets, admin_page, live_server):
     """Both photos reach the bucket, become assets, and leave no upload behind."""
     s3.client.put_bucket_cors(
         Bucket=s3.bucket,
-        CORSConfiguration={"CORSRules": uploads.upload_cors_rules([live_server.url])},
+        CORSConfiguration={"CORSRules": presign.upload_cors_rules([live_server.url])},
     )
     photos = [ORIENTATION_PHOTOS[1], ORIENTATION_PHOTOS[6]]
     rows = _upload(admin_page, live_server, photos)
@@ -56,7 +56,7 @@ def test_refused_file_shows_why_and_leaves_nothing(
     """An SVG reaches S3 but finalize refuses it; the row says why; nothing stays."""
     s3.client.put_bucket_cors(
         Bucket=s3.bucket,
-        CORSConfiguration={"CORSRules": uploads.upload_cors_rules([live_server.url])},
+        CORSConfiguration={"CORSRules": presign.upload_cors_rules([live_server.url])},
     )
     drawing = tmp_path / "drawing.svg"
     drawing.write_text('<svg xmlns="http://www.w3.org/2000/svg"></svg>')

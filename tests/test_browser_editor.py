@@ -13,9 +13,10 @@ from PIL import Image, ImageChops, ImageStat
 from tests.fixtures_browser import serious_violations
 from tests.images import encode, quadrants
 from tests.seed import asset_rows
-from transcoder import engine, services
+from transcoder import services
+from transcoder.imaging import engine
+from transcoder.imaging.specs import RenditionSpec
 from transcoder.models import Asset, Preset, RebuildJob, Rendition, RenditionStatus
-from transcoder.specs import RenditionSpec
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -106,7 +107,7 @@ def test_crop_rule_in_the_browser_matches_the_engine(admin_page, live_server, pr
         )
         for _, out, point in cases
     ]
-    # The page is handed each preset's output size (admin_html.crop_presets).
+    # The page is handed each preset's output size (admin.html.crop_presets).
     got = admin_page.evaluate(
         "cases => cases.map(([s, o, p]) => window.mediahubCrop.cropBox("
         "o[0], o[1], s[0], s[1], p, null))",

@@ -51,10 +51,10 @@ def server_clock(monkeypatch):
 
     live_server runs in this process, so its views read the same clock.
     """
-    from transcoder import delivery
+    from transcoder.delivery import serving
 
     clock = SimpleNamespace(now=1_800_000_000 + 10.0)  # early in a signing window
-    monkeypatch.setattr(delivery, "clock", lambda: clock.now)
+    monkeypatch.setattr(serving, "clock", lambda: clock.now)
     return clock
 
 

@@ -9,8 +9,8 @@ from PIL import Image, ImageChops, ImageFilter, ImageStat
 from tests import images
 from tests.images import noisy
 from tests.support import LIMITS
-from transcoder import cascade, engine
-from transcoder.specs import RenditionSpec
+from transcoder.imaging import cascade, engine
+from transcoder.imaging.specs import RenditionSpec
 
 WORKLOAD = [
     RenditionSpec("cover", 160, 160, "jpeg"),

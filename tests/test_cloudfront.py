@@ -17,8 +17,9 @@ from django.utils.module_loading import import_string
 
 from mediahub.storages import s3_storages
 from tests.conftest import ORIENTATION_PHOTOS, TESTDATA
-from transcoder import delivery, services
-from transcoder.delivery_headers import IMMUTABLE, MIME_BY_EXT
+from transcoder import services
+from transcoder.delivery import serving
+from transcoder.storage.headers import IMMUTABLE, MIME_BY_EXT
 
 DOMAIN = "media.example.test"
 VECTORS = TESTDATA / "cloudfront"
@@ -95,7 +96,7 @@ def test_rendition_url_is_a_canned_cloudfront_url_that_verifies(
     """The URL is on the CloudFront domain, verifies, and expires on a window
     boundary at least the TTL and at most TTL + one window ahead."""
     before = time.time()
-    url = delivery.rendition_url(signed_rendition)
+    url = serving.rendition_url(signed_rendition)
     parts = urlsplit(url)
     assert (parts.scheme, parts.netloc) == ("https", DOMAIN)
     assert parts.path == f"/{signed_rendition.name}"
@@ -125,7 +126,7 @@ def test_rendition_url_is_a_canned_cloudfront_url_that_verifies(
 )
 def test_tampered_url_does_not_verify(s3_cloudfront, signed_rendition, tamper):
     """Any change to the path, host, expiry or signature breaks the signature."""
-    url = delivery.rendition_url(signed_rendition)
+    url = serving.rendition_url(signed_rendition)
     verify_canned_url(url, s3_cloudfront.key.public_key)
     with pytest.raises(URLVerificationError, match="signature"):
         verify_canned_url(tamper(url), s3_cloudfront.key.public_key)
@@ -147,7 +148,7 @@ def test_url_signed_by_another_key_does_not_verify(
     from cryptography.hazmat.primitives.asymmetric import rsa
 
     other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    url = delivery.rendition_url(signed_rendition)
+    url = serving.rendition_url(signed_rendition)
     with pytest.raises(URLVerificationError, match="signature"):
         verify_canned_url(url, other.public_key())
 
@@ -155,7 +156,7 @@ def test_url_signed_by_another_key_does_not_verify(
 @pytest.mark.django_db
 def test_expired_url_is_refused(s3_cloudfront, signed_rendition, settings):
     """Past its expiry a URL no longer passes, though its signature is intact."""
-    url = delivery.rendition_url(signed_rendition)
+    url = serving.rendition_url(signed_rendition)
     expires = verify_canned_url(url, s3_cloudfront.key.public_key)
     with pytest.raises(URLVerificationError, match="expired"):
         verify_canned_url(url, s3_cloudfront.key.public_key, now=expires)
@@ -218,10 +219,10 @@ def test_cloudfront_urls_are_identical_within_a_window(
     """Renders 2 s (and 899 s) apart in one window give the same signed URL."""
     settings.MEDIAHUB_URL_TTL = 900
     start = 1_800_000_000 - 1_800_000_000 % 900
-    first = delivery.rendition_url(signed_rendition, now=start + 1)
-    assert delivery.rendition_url(signed_rendition, now=start + 3) == first
-    assert delivery.rendition_url(signed_rendition, now=start + 899.9) == first
-    later = delivery.rendition_url(signed_rendition, now=start + 900.1)
+    first = serving.rendition_url(signed_rendition, now=start + 1)
+    assert serving.rendition_url(signed_rendition, now=start + 3) == first
+    assert serving.rendition_url(signed_rendition, now=start + 899.9) == first
+    later = serving.rendition_url(signed_rendition, now=start + 900.1)
     assert later != first
     key = s3_cloudfront.key.public_key
     assert verify_canned_url(later, key, now=start + 900.1) == start + 2700
@@ -235,7 +236,7 @@ def test_cloudfront_url_minted_at_the_end_of_a_window_verifies_a_ttl_later(
     MEDIAHUB_URL_TTL later, and no longer once its expiry has passed."""
     settings.MEDIAHUB_URL_TTL = 900
     minted_at = (time.time() // 900 + 1) * 900 - 0.001
-    url = delivery.rendition_url(signed_rendition, now=minted_at)
+    url = serving.rendition_url(signed_rendition, now=minted_at)
     key = s3_cloudfront.key.public_key
     expires = verify_canned_url(url, key, now=minted_at + 900)
     assert expires == minted_at + 0.001 + 900
@@ -261,9 +262,9 @@ def test_cloudfront_signatures_are_memoized_per_window(
     rows = list(signed_rendition.asset.renditions.all())
     # A pinned clock: two renders a second apart never straddle a window edge.
     now = 1_800_000_000 - 1_800_000_000 % 900 + 100
-    first = [delivery.rendition_url(r, now=now) for r in rows]
+    first = [serving.rendition_url(r, now=now) for r in rows]
     assert len(calls) == len(rows) == 3
-    assert [delivery.rendition_url(r, now=now + 1) for r in rows] == first
+    assert [serving.rendition_url(r, now=now + 1) for r in rows] == first
     assert len(calls) == 3
     for url in first:
         verify_canned_url(url, s3_cloudfront.key.public_key, now=now + 1)

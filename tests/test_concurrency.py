@@ -11,7 +11,8 @@ import pytest
 from django.db import connection, connections
 
 from tests.support import race
-from transcoder import engine, services
+from transcoder import services
+from transcoder.imaging import engine
 from transcoder.models import Asset, Rendition, RenditionStatus
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -2,8 +2,8 @@
 
 import pytest
 
-from transcoder.dedupe import distinct_outputs
-from transcoder.specs import build_specs
+from transcoder.imaging.dedupe import distinct_outputs
+from transcoder.imaging.specs import build_specs
 
 
 def _hero(**kw):

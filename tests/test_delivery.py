@@ -5,7 +5,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from transcoder import delivery, services
+from transcoder import services
+from transcoder.delivery import serving
 from transcoder.models import Rendition
 
 pytestmark = pytest.mark.django_db
@@ -27,7 +28,7 @@ def _tamper(url, **changes):
 
 def test_signed_url_serves_the_rendition_with_immutable_headers(client, rendition):
     """A fresh signed URL answers 200 with the right type and long immutable caching."""
-    response = client.get(delivery.rendition_url(rendition))
+    response = client.get(serving.rendition_url(rendition))
     assert response.status_code == 200
     assert response["Content-Type"] == "image/webp"
     assert response["Cache-Control"] == "public, max-age=31536000, immutable"
@@ -42,7 +43,7 @@ def test_url_lives_at_least_the_ttl_and_at_most_one_window_more(settings, rendit
     settings.MEDIAHUB_URL_TTL = 120
     settings.MEDIAHUB_URL_WINDOW = 60
     now = time.time()
-    url = delivery.rendition_url(rendition, now=now)
+    url = serving.rendition_url(rendition, now=now)
     expires = int(parse_qs(urlsplit(url).query)["Expires"][0])
     assert expires % 60 == 0
     assert now + 120 <= expires < now + 120 + 60
@@ -53,11 +54,11 @@ def test_renders_within_a_window_give_identical_urls(settings, rendition):
     settings.MEDIAHUB_URL_TTL = 3600
     start = 1_800_000_000  # a window boundary
     urls = {
-        delivery.rendition_url(rendition, now=start + offset)
+        serving.rendition_url(rendition, now=start + offset)
         for offset in (0.001, 2, 1799.5, 3599.999)
     }
     assert len(urls) == 1
-    assert delivery.rendition_url(rendition, now=start + 3600.5) not in urls
+    assert serving.rendition_url(rendition, now=start + 3600.5) not in urls
 
 
 def test_two_renders_two_seconds_apart_give_identical_urls(
@@ -67,12 +68,12 @@ def test_two_renders_two_seconds_apart_give_identical_urls(
     the next window gives a new one."""
     settings.MEDIAHUB_URL_TTL = 3600
     start = 1_800_000_000 // 3600 * 3600 + 10.0  # early in a window
-    monkeypatch.setattr(delivery, "clock", lambda: start)
-    first = delivery.rendition_url(rendition)
-    monkeypatch.setattr(delivery, "clock", lambda: start + 2)
-    assert delivery.rendition_url(rendition) == first
-    monkeypatch.setattr(delivery, "clock", lambda: start + 3600)
-    assert delivery.rendition_url(rendition) != first
+    monkeypatch.setattr(serving, "clock", lambda: start)
+    first = serving.rendition_url(rendition)
+    monkeypatch.setattr(serving, "clock", lambda: start + 2)
+    assert serving.rendition_url(rendition) == first
+    monkeypatch.setattr(serving, "clock", lambda: start + 3600)
+    assert serving.rendition_url(rendition) != first
 
 
 def test_url_minted_at_the_end_of_a_window_verifies_a_ttl_later(
@@ -81,10 +82,10 @@ def test_url_minted_at_the_end_of_a_window_verifies_a_ttl_later(
     """A URL minted just before a boundary is still served MEDIAHUB_URL_TTL later."""
     settings.MEDIAHUB_URL_TTL = 600
     minted_at = (time.time() // 600 + 1) * 600 - 0.001
-    url = delivery.rendition_url(rendition, now=minted_at)
-    monkeypatch.setattr(delivery, "clock", lambda: minted_at + 600)
+    url = serving.rendition_url(rendition, now=minted_at)
+    monkeypatch.setattr(serving, "clock", lambda: minted_at + 600)
     assert client.get(url).status_code == 200
-    monkeypatch.setattr(delivery, "clock", lambda: minted_at + 1200.01)
+    monkeypatch.setattr(serving, "clock", lambda: minted_at + 1200.01)
     assert client.get(url).status_code == 403
 
 
@@ -105,7 +106,7 @@ def test_url_minted_at_the_end_of_a_window_verifies_a_ttl_later(
 )
 def test_only_the_canonical_url_is_served(client, rendition, rewrite):
     """Leading zeros, other digits, extra or reordered parameters all get a 403."""
-    path, _, query = delivery.rendition_url(rendition).partition("?")
+    path, _, query = serving.rendition_url(rendition).partition("?")
     assert client.get(f"{path}?{query}").status_code == 200
     assert client.get(f"{path}?{rewrite(query)}").status_code == 403
 
@@ -113,7 +114,7 @@ def test_only_the_canonical_url_is_served(client, rendition, rewrite):
 @pytest.mark.parametrize("expires", ["%C2%B2", "%D9%A3", "1" * 5000, "-1", "1e9", " 1"])
 def test_hostile_expires_is_a_403_not_a_500(client, rendition, expires):
     """Superscripts, Arabic digits and 5,000-digit numbers are refused cleanly."""
-    path, _, query = delivery.rendition_url(rendition).partition("?")
+    path, _, query = serving.rendition_url(rendition).partition("?")
     signature = query.split("&Signature=")[1]
     response = client.get(f"{path}?Expires={expires}&Signature={signature}")
     assert response.status_code == 403
@@ -130,7 +131,7 @@ def test_hostile_expires_is_a_403_not_a_500(client, rendition, expires):
 )
 def test_tampered_url_is_forbidden(client, rendition, change, reason):
     """Any change to the signature or the expiry gets a 403."""
-    response = client.get(_tamper(delivery.rendition_url(rendition), **change))
+    response = client.get(_tamper(serving.rendition_url(rendition), **change))
     assert response.status_code == 403
     assert reason in response.content.decode()
 
@@ -138,14 +139,14 @@ def test_tampered_url_is_forbidden(client, rendition, change, reason):
 def test_url_for_another_rendition_is_forbidden(client, rendition):
     """A signature is bound to one name; it does not open another file."""
     other = Rendition.objects.exclude(pk=rendition.pk).first()
-    good = urlsplit(delivery.rendition_url(rendition))
-    path = urlsplit(delivery.rendition_url(other)).path
+    good = urlsplit(serving.rendition_url(rendition))
+    path = urlsplit(serving.rendition_url(other)).path
     assert client.get(f"{path}?{good.query}").status_code == 403
 
 
 def test_expired_url_is_forbidden(client, rendition):
     """A URL past its expiry gets a 403, even with a valid signature."""
-    url = delivery.signed_url(rendition.name, ttl=60, now=time.time() - 120)
+    url = serving.signed_url(rendition.name, ttl=60, now=time.time() - 120)
     response = client.get(url)
     assert response.status_code == 403
     assert "expired" in response.content.decode()
@@ -157,7 +158,7 @@ def test_expired_url_is_forbidden(client, rendition):
 )
 def test_names_outside_renditions_are_not_served(client, name):
     """Only well-formed rendition names can be served, whatever the signature."""
-    url = delivery.signed_url(name)
+    url = serving.signed_url(name)
     assert client.get(url).status_code == 404
 
 
@@ -384,7 +385,7 @@ def test_download_name_keeps_the_stem_and_takes_the_sniffed_extension(
         format=fmt,
         original="originals/00000000-0000-4000-8000-000000000000/0123456789abcdef.jpg",
     )
-    assert delivery.original_download_name(asset) == expected
+    assert serving.original_download_name(asset) == expected
 
 
 def test_a_polyglot_uploaded_as_html_downloads_as_jpeg(admin_client, presets, polyglot):

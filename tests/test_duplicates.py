@@ -7,7 +7,8 @@ import pytest
 from tests.images import make_image
 from tests.lambda_helpers import s3_event
 from tests.support import run_ingest
-from transcoder import services, uploads
+from transcoder import services
+from transcoder.delivery import presign
 from transcoder.models import ApiToken, Asset
 from transcoder.services.duplicates import duplicate_of
 
@@ -85,14 +86,14 @@ def test_s3_finalize_of_a_duplicate_deletes_the_upload(s3, admin_client, admin_u
     """A direct upload of a known file is deleted at finalize; anyway keeps it."""
     data = make_image("PNG", size=(90, 60))
     first = services.asset_create(content=data, title="Known")
-    key = uploads.upload_key_new(user=admin_user)
+    key = presign.upload_key_new(user=admin_user)
     s3.client.put_object(Bucket=s3.bucket, Key=key, Body=data)
     response = admin_client.post(FINALIZE, {"key": key, "filename": "b.png"})
     assert response.status_code == 409
     assert response.json()["asset"]["id"] == str(first.pk)
     assert s3.keys("uploads/") == []
     assert s3.keys("originals/") == [first.original]
-    key = uploads.upload_key_new(user=admin_user)
+    key = presign.upload_key_new(user=admin_user)
     s3.client.put_object(Bucket=s3.bucket, Key=key, Body=data)
     anyway = admin_client.post(
         FINALIZE, {"key": key, "filename": "b.png", "allow_duplicate": "1"}
@@ -105,14 +106,14 @@ def test_s3_finalize_of_a_duplicate_deletes_the_upload(s3, admin_client, admin_u
 @pytest.mark.s3
 def test_s3_event_of_a_duplicate_makes_no_asset_and_deletes_it(s3, caplog):
     """The S3 event logs a duplicate copied in by hand and deletes the upload."""
-    from transcoder import lambda_events
+    from transcoder.aws import events
 
     data = make_image("PNG", size=(80, 50))
     first = services.asset_create(content=data)
     key = "uploads/copied-by-hand.png"
     s3.client.put_object(Bucket=s3.bucket, Key=key, Body=data)
-    with caplog.at_level("INFO", logger="transcoder.lambda_events"):
-        made = lambda_events.on_upload(s3_event(s3.bucket, key, len(data)), None)
+    with caplog.at_level("INFO", logger="transcoder.aws.events"):
+        made = events.on_upload(s3_event(s3.bucket, key, len(data)), None)
     assert made == []
     assert Asset.objects.get() == first
     assert s3.keys("uploads/") == []
@@ -123,13 +124,13 @@ def test_s3_event_of_a_duplicate_makes_no_asset_and_deletes_it(s3, caplog):
 @pytest.mark.s3
 def test_s3_event_leaves_a_browser_duplicate_for_its_finalize(s3, admin_user):
     """A minted upload's duplicate stays, so the browser may still say "anyway"."""
-    from transcoder import lambda_events
+    from transcoder.aws import events
 
     data = make_image("PNG", size=(70, 50))
     services.asset_create(content=data)
-    key = uploads.upload_key_new(user=admin_user)
+    key = presign.upload_key_new(user=admin_user)
     s3.client.put_object(Bucket=s3.bucket, Key=key, Body=data)
-    assert lambda_events.on_upload(s3_event(s3.bucket, key, len(data)), None) == []
+    assert events.on_upload(s3_event(s3.bucket, key, len(data)), None) == []
     assert s3.keys("uploads/") == [key]
     asset = services.asset_finalize_upload(
         key=key, uploaded_by=admin_user, allow_duplicate=True

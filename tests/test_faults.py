@@ -219,7 +219,7 @@ def test_asset_deleted_mid_transcode_leaves_no_row_nor_object(
     where, request, presets, jpeg, stored_files, monkeypatch
 ):
     """Deleting an asset while it is transcoded brings back neither rows nor objects."""
-    from transcoder import engine
+    from transcoder.imaging import engine
 
     stored = request.getfixturevalue("s3").keys if where == "s3" else stored_files
     asset_id = services.asset_create(content=jpeg, filename="a.jpg").pk

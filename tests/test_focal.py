@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from transcoder import engine, focal
-from transcoder.specs import RenditionSpec
+from transcoder.imaging import engine, focal
+from transcoder.imaging.specs import RenditionSpec
 
 SIZES = [(4000, 3000), (3000, 4000), (640, 480), (801, 799)]
 OUTS = [(200, 200), (1200, 630), (600, 400), (400, 800)]
@@ -84,9 +84,9 @@ def test_area_corners_and_centre_round_trip():
 
 
 def test_focal_imports_no_django():
-    """transcoder.focal is pure geometry: importing it loads no Django."""
+    """transcoder.imaging.focal is pure geometry: importing it loads no Django."""
     code = (
-        "import sys, transcoder.focal; "
+        "import sys, transcoder.imaging.focal; "
         "print(any(m.startswith('django') for m in sys.modules))"
     )
     out = subprocess.run(

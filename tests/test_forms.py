@@ -2,7 +2,7 @@
 
 import pytest
 
-from transcoder.forms import PresetForm
+from transcoder.admin.forms import PresetForm
 
 BASE = {
     "name": "Hero",

@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from tests import images
-from transcoder import engine
-from transcoder.specs import RenditionSpec
+from transcoder.imaging import engine
+from transcoder.imaging.specs import RenditionSpec
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "150"))
 LIMITS = engine.Limits(max_bytes=4 * 1024 * 1024, max_pixels=4_000_000)

@@ -1,4 +1,4 @@
-"""transcoder.heif: pillow-heif is imported on the first HEIF file, not at start."""
+"""imaging.heif: pillow-heif is imported on the first HEIF file, not at start."""
 
 import subprocess
 import sys
@@ -10,7 +10,8 @@ from PIL import Image
 def test_importing_the_app_modules_leaves_pillow_heif_unloaded():
     """A fresh interpreter importing the engine has not loaded pillow_heif."""
     code = (
-        "import sys, transcoder.engine, transcoder.perceptual, transcoder.heif as h; "
+        "import sys, transcoder.imaging.engine, transcoder.imaging.perceptual, "
+        "transcoder.imaging.heif as h; "
         "print(h.SUPPORTED, 'pillow_heif' in sys.modules)"
     )
     out = subprocess.run(
@@ -21,7 +22,7 @@ def test_importing_the_app_modules_leaves_pillow_heif_unloaded():
 
 def test_register_lets_pillow_open_heif_once():
     """register() adds the HEIF opener to Pillow and is safe to call again."""
-    from transcoder import heif
+    from transcoder.imaging import heif
 
     assert heif.register() is True
     assert heif.register() is True
@@ -32,7 +33,7 @@ def test_the_first_heif_file_registers_the_opener():
     """A fresh interpreter decodes a HEIC photo: sniffing it loads pillow-heif."""
     photo = Path(__file__).parent / "files" / "iphone-style-orientation-6.heic"
     code = (
-        "import sys; from pathlib import Path; from transcoder import engine; "
+        "import sys; from pathlib import Path; from transcoder.imaging import engine; "
         f"data = Path({str(photo)!r}).read_bytes(); "
         "before = 'pillow_heif' in sys.modules; "
         "info = engine.inspect(data, engine.Limits(max_bytes=10**8, "

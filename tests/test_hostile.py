@@ -20,8 +20,8 @@ from PIL import Image, ImageChops, ImageStat
 from PIL.PngImagePlugin import PngInfo
 
 from tests import images
-from transcoder import engine
-from transcoder.specs import RenditionSpec
+from transcoder.imaging import engine
+from transcoder.imaging.specs import RenditionSpec
 
 ROOT = Path(__file__).resolve().parents[1]
 FILES = Path(__file__).resolve().parent / "files"

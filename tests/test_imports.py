@@ -144,12 +144,22 @@ def test_the_graph_sees_a_function_level_import(tmp_path, monkeypatch):
     assert circles(import_graph()) == [["transcoder.a", "transcoder.b"]]
 
 
+def test_the_pipeline_package_lists_its_modules():
+    """PIPELINE names every module of transcoder/imaging, so each is checked."""
+    found = sorted(
+        path.stem
+        for path in (ROOT / PACKAGE / "imaging").glob("*.py")
+        if path.stem != "__init__"
+    )
+    assert found == sorted(PIPELINE)
+
+
 def test_the_pipeline_imports_no_django():
-    """The image pipeline's modules load in a fresh interpreter without Django."""
-    names = ", ".join(f"transcoder.{m}" for m in PIPELINE)
+    """transcoder.imaging and its modules load in a fresh interpreter, no Django."""
+    names = ["transcoder.imaging"] + [f"transcoder.imaging.{m}" for m in PIPELINE]
     code = (
         "import importlib, sys\n"
-        f"for name in {[f'transcoder.{m}' for m in PIPELINE]!r}:\n"
+        f"for name in {names!r}:\n"
         "    importlib.import_module(name)\n"
         "loaded = sorted(m for m in sys.modules if m.split('.')[0] == 'django')\n"
         "print(loaded)\n"

@@ -316,7 +316,7 @@ def test_stages_use_the_stack_role_with_reserved_concurrency():
         assert 1 <= merged["lambda_concurrency"] <= 100
         assert merged["callbacks"]["post"] == "infra.zappa_hooks.tighten_s3_trigger"
         (purge,) = [e for e in merged["events"] if "expression" in e]
-        assert purge["function"] == "transcoder.scheduled.purge_orphans"
+        assert purge["function"] == "transcoder.aws.scheduled.purge_orphans"
         assert purge["expression"] == "rate(1 day)"
 
 

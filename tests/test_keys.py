@@ -6,10 +6,10 @@ from types import SimpleNamespace
 import pytest
 from storages.utils import clean_name
 
-from transcoder import keys
+from transcoder.imaging.specs import RenditionSpec
 from transcoder.models import Asset
 from transcoder.services import rendition_name
-from transcoder.specs import RenditionSpec
+from transcoder.storage import keys
 
 ASSET = "0f8fad5b-d9cb-469f-a165-70867728950e"
 HASH = "0123456789abcdef"

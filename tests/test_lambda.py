@@ -111,13 +111,15 @@ def test_settings_file_has_one_upload_event_per_bucket_and_no_secrets():
         buckets = [e["event_source"]["arn"] for e in uploads]
         assert len(buckets) == len(set(buckets)) == 1
         (event,) = uploads
-        assert event["function"] == "transcoder.lambda_events.on_upload"
+        assert event["function"] == "transcoder.aws.events.on_upload"
         assert event["event_source"]["prefix"] == "uploads/"
         assert event["event_source"]["events"] == ["s3:ObjectCreated:*"]
         assert "key_filters" not in event["event_source"]
         env = merged["environment_variables"]
         assert buckets[0] == f"arn:aws:s3:::{env['AWS_STORAGE_BUCKET_NAME']}"
-        assert env["MEDIAHUB_TASK_BACKEND"] == "transcoder.task_backends.LambdaBackend"
+        assert (
+            env["MEDIAHUB_TASK_BACKEND"] == "transcoder.aws.task_backends.LambdaBackend"
+        )
         for name, value in env.items():
             assert not secret_names.search(name), name
             assert not secret_values.search(value), name
@@ -214,7 +216,7 @@ def test_refused_upload_is_logged_not_raised(media_events, s3, caplog, request):
 
     # The handler sets Django up again, and Django's LOGGING replaces the root
     # logger's handlers, caplog's among them.
-    logger = logging.getLogger("transcoder.lambda_events")
+    logger = logging.getLogger("transcoder.aws.events")
     logger.addHandler(caplog.handler)
     request.addfinalizer(lambda: logger.removeHandler(caplog.handler))
 
@@ -350,7 +352,7 @@ def test_backslash_key_cannot_reach_another_assets_objects(
     from transcoder import services
     from transcoder.models import Asset
 
-    logger = logging.getLogger("transcoder.lambda_events")
+    logger = logging.getLogger("transcoder.aws.events")
     logger.addHandler(caplog.handler)
     request.addfinalizer(lambda: logger.removeHandler(caplog.handler))
     victim = services.asset_create(content=jpeg, filename="victim.jpg")
@@ -460,8 +462,9 @@ def test_s3_event_finalizes_a_key_minted_for_an_editor(media_events, s3, presets
     """The event has no user, yet finalizes a key as the editor it was minted for."""
     from django.contrib.auth.models import Permission, User
 
-    from transcoder import keys, services
+    from transcoder import services
     from transcoder.models import Asset
+    from transcoder.storage import keys
 
     editor = User.objects.create_user("editor", is_staff=True)
     editor.user_permissions.add(Permission.objects.get(codename="add_asset"))

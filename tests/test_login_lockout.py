@@ -6,7 +6,7 @@ from django.contrib.auth.models import User
 from django.test import Client, RequestFactory
 
 from tests.lambda_helpers import load_event
-from transcoder.client_ip import client_ip
+from transcoder.web.client_ip import client_ip
 
 pytestmark = pytest.mark.django_db
 

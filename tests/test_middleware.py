@@ -144,7 +144,7 @@ def test_without_the_cap_the_same_post_is_spooled_to_disk(settings, spooled):
     settings.MIDDLEWARE = [
         m
         for m in settings.MIDDLEWARE
-        if m != "transcoder.middleware.BodyLimitMiddleware"
+        if m != "transcoder.web.middleware.BodyLimitMiddleware"
     ]
     body = MultipartBody(30 * MB, [("username", "admin"), ("password", "x")])
     status, _ = _post("/admin/login/", body)

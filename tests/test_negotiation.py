@@ -2,7 +2,7 @@
 
 import pytest
 
-from transcoder.negotiation import negotiate, parse_accept
+from transcoder.delivery.negotiation import negotiate, parse_accept
 
 CHROME = "image/avif,image/webp,image/apng,image/svg+xml,image/*,*/*;q=0.8"
 SAFARI_15 = "image/webp,image/png,image/svg+xml,image/*;q=0.8,video/*;q=0.8,*/*;q=0.5"

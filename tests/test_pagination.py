@@ -1,10 +1,10 @@
-"""transcoder.pagination: pages by ids first, in the list's own order."""
+"""transcoder.web.pagination: pages by ids first, in the list's own order."""
 
 import pytest
 from django.core.paginator import Paginator
 
 from transcoder.models import Preset
-from transcoder.pagination import IdsFirstPaginator
+from transcoder.web.pagination import IdsFirstPaginator
 
 pytestmark = pytest.mark.django_db
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from transcoder import params
+from transcoder.web import params
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,8 @@ from django.core.management import call_command
 from PIL import Image
 
 from tests.conftest import SHARED_DIR
-from transcoder import perceptual, services
+from transcoder import services
+from transcoder.imaging import perceptual
 from transcoder.models import Asset, AssetHashBand
 
 PHOTOS = sorted((SHARED_DIR / "bench" / "photos").glob("*"))
@@ -37,7 +38,7 @@ def _edited(data, edit):
 def test_perceptual_imports_no_django():
     """The hash module runs without Django (it is small enough for Lambda)."""
     code = (
-        "import sys, transcoder.perceptual; "
+        "import sys, transcoder.imaging.perceptual; "
         "print(any(m.startswith('django') for m in sys.modules))"
     )
     out = subprocess.run(

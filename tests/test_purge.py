@@ -9,7 +9,8 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from transcoder import services, uploads
+from transcoder import services
+from transcoder.delivery import presign
 from transcoder.models import Rendition
 
 pytestmark = pytest.mark.django_db
@@ -43,8 +44,8 @@ def library(commit, presets, jpeg, media_root, admin_user):
     files = {
         "old_rendition": f"renditions/{ORPHAN_ASSET}/thumb/0123456789abcdef-100.webp",
         "fresh_rendition": f"renditions/{ORPHAN_ASSET}/thumb/fedcba9876543210-100.jpg",
-        "old_upload": uploads.upload_key_new(user=admin_user),
-        "fresh_upload": uploads.upload_key_new(user=admin_user),
+        "old_upload": presign.upload_key_new(user=admin_user),
+        "fresh_upload": presign.upload_key_new(user=admin_user),
         "old_original": f"originals/{ORPHAN_ASSET}/0123456789abcdef.jpg",
         "fresh_original": f"originals/{ORPHAN_ASSET}/fedcba9876543210.jpg",
     }
@@ -148,7 +149,7 @@ def test_purge_on_s3_follows_each_lifetime(commit, s3, presets, jpeg, admin_user
         ]
     )
     rendition = f"renditions/{ORPHAN_ASSET}/thumb/0123456789abcdef-100.webp"
-    upload = uploads.upload_key_new(user=admin_user)
+    upload = presign.upload_key_new(user=admin_user)
     original = f"originals/{ORPHAN_ASSET}/0123456789abcdef.jpg"
     for key in (rendition, upload, original):
         s3.client.put_object(Bucket=s3.bucket, Key=key, Body=b"x")
@@ -193,7 +194,7 @@ def test_purge_never_follows_a_planted_backslash_key_on_s3(
     )
     planted = "uploads/..\\" + name.replace("/", "\\")
     s3.client.put_object(Bucket=s3.bucket, Key=planted, Body=b"x")
-    stale = uploads.upload_key_new(user=victim.uploaded_by or _someone())
+    stale = presign.upload_key_new(user=victim.uploaded_by or _someone())
     s3.client.put_object(Bucket=s3.bucket, Key=stale, Body=b"x")
     everything = s3.keys()
 
@@ -243,7 +244,7 @@ def test_purge_deletes_by_the_listed_key_not_a_cleaned_name(s3, monkeypatch):
         raise AssertionError(f"Storage.delete({name!r}) was called")
 
     monkeypatch.setattr(type(storages["default"]), "delete", refuse)
-    stale = uploads.upload_key_new(user=_someone())
+    stale = presign.upload_key_new(user=_someone())
     copied = "uploads/2026/Happy Face.jpg"
     for key in (stale, copied):
         s3.client.put_object(Bucket=s3.bucket, Key=key, Body=b"x")

@@ -114,7 +114,9 @@ def test_saving_without_changing_the_output_queues_nothing(db_backend, presets):
 
 def test_lambda_backend_off_lambda_runs_the_batches_inline(commit, settings, presets):
     """LambdaBackend (immediate off Lambda) goes through every batch too."""
-    settings.TASKS = {"default": {"BACKEND": "transcoder.task_backends.LambdaBackend"}}
+    settings.TASKS = {
+        "default": {"BACKEND": "transcoder.aws.task_backends.LambdaBackend"}
+    }
     settings.MEDIAHUB_REBUILD_BATCH = 2
     with commit():
         _assets(3)

@@ -5,7 +5,8 @@ import logging
 
 import pytest
 
-from transcoder import engine, services
+from transcoder import services
+from transcoder.imaging import engine
 from transcoder.models import Preset, Rendition, RenditionStatus
 
 pytestmark = pytest.mark.django_db

@@ -12,9 +12,10 @@ from django.core.management import call_command
 from django.db import transaction
 
 from tests.conftest import ORIENTATION_PHOTOS
-from transcoder import checks, delivery, services
-from transcoder.delivery_headers import IMMUTABLE, MIME_BY_EXT
+from transcoder import checks, services
+from transcoder.delivery import serving
 from transcoder.models import Asset, RenditionStatus
+from transcoder.storage.headers import IMMUTABLE, MIME_BY_EXT
 
 pytestmark = [pytest.mark.s3, pytest.mark.django_db]
 
@@ -85,7 +86,7 @@ def test_presigned_rendition_url_without_cloudfront_serves_the_object(
     with commit():
         asset = services.asset_create(content=jpeg, filename="a.jpg")
     row = asset.renditions.get(preset__slug="card")
-    url = delivery.rendition_url(row)
+    url = serving.rendition_url(row)
     parts = urlsplit(url)
     assert f"{parts.scheme}://{parts.netloc}" == s3.endpoint
     assert parse_qs(parts.query)["X-Amz-Expires"] == ["900"]

@@ -17,8 +17,10 @@ from django.test import Client
 
 from tests.lambda_helpers import deliver, upload_photo
 from tests.upload_purpose_support import FINALIZE, library, s3_reader
-from transcoder import keys, services, uploads
+from transcoder import services
+from transcoder.delivery import presign
 from transcoder.models import ApiToken, Asset, AssetVersion, Rendition
+from transcoder.storage import keys
 
 pytest_plugins = ["tests.lambda_support"]
 # Real commits: Zappa's handler closes the database connection around each event.
@@ -78,7 +80,7 @@ class Kind:
 KINDS = {
     "admin presign": Kind(
         keys.UploadPurpose.NEW,
-        lambda lib: uploads.upload_presign(
+        lambda lib: presign.upload_presign(
             user=lib.alice, content_type="image/jpeg", collection=lib.b
         )["key"],
         _admin_finalize,

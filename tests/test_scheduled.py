@@ -1,4 +1,4 @@
-"""transcoder/scheduled.py: the daily purge_orphans, routed by Zappa's handler."""
+"""transcoder/aws/scheduled.py: the daily purge_orphans, routed by Zappa's handler."""
 
 import json
 import uuid
@@ -72,4 +72,4 @@ def test_rule_name_routes_to_the_scheduled_function():
     """What the handler takes from the rule name is the dotted function path."""
     (arn,) = _scheduled_event()["resources"]
 
-    assert arn.split("/")[-1].split("-")[-1] == "transcoder.scheduled.purge_orphans"
+    assert arn.split("/")[-1].split("-")[-1] == "transcoder.aws.scheduled.purge_orphans"

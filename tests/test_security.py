@@ -59,13 +59,13 @@ def test_served_files_carry_nosniff_and_a_restrictive_csp(
     client, admin_client, presets, jpeg, django_capture_on_commit_callbacks
 ):
     """Renditions and originals are served with nosniff and a sandboxing CSP."""
-    from transcoder import delivery
+    from transcoder.delivery import serving
 
     with django_capture_on_commit_callbacks(execute=True):
         asset = services.asset_create(content=jpeg, filename="a.jpg")
     rendition = asset.renditions.first()
     responses = [
-        client.get(delivery.rendition_url(rendition)),
+        client.get(serving.rendition_url(rendition)),
         admin_client.get(reverse("admin:transcoder_asset_original", args=[asset.pk])),
     ]
     for response in responses:

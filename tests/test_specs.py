@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from transcoder.specs import (
+from transcoder.imaging.specs import (
     ENGINE_VERSION,
     MAX_DIMENSION,
     Fit,

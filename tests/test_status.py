@@ -62,7 +62,7 @@ def test_renditions_of_an_earlier_engine_count_as_ready_until_rebuilt(
 ):
     """After an engine version change, served renditions stay ready; a changed
     spec (here its quality) is still to build."""
-    from transcoder import specs
+    from transcoder.imaging import specs
     from transcoder.models import Preset
 
     with commit():

@@ -16,7 +16,7 @@ pytest_plugins = ["tests.lambda_support"]
 # which would close a connection left inside the test's transaction.
 pytestmark = pytest.mark.django_db
 
-BACKEND = "transcoder.task_backends.LambdaBackend"
+BACKEND = "transcoder.aws.task_backends.LambdaBackend"
 
 
 @pytest.fixture
@@ -86,7 +86,7 @@ def test_off_lambda_a_failing_task_is_recorded_on_its_result(
 
 def test_backend_refuses_options():
     """An OPTIONS entry is a configuration mistake, not something to ignore."""
-    from transcoder.task_backends import LambdaBackend
+    from transcoder.aws.task_backends import LambdaBackend
 
     with pytest.raises(ImproperlyConfigured, match="takes no OPTIONS"):
         LambdaBackend("default", {"OPTIONS": {"FUNCTION": "other"}})
@@ -117,7 +117,7 @@ def test_on_lambda_enqueue_invokes_itself_and_the_payload_builds_renditions(
     assert call.echoed == call.params["Payload"].encode()
     payload = json.loads(call.params["Payload"])
     assert payload["command"] == "zappa.asynchronous.route_lambda_task"
-    assert payload["task_path"] == "transcoder.task_backends.run_task"
+    assert payload["task_path"] == "transcoder.aws.task_backends.run_task"
     assert payload["kwargs"]["task"] == "transcoder.tasks.generate_renditions"
     assert payload["kwargs"]["args"] == [str(asset.pk), None, False]
     assert not Rendition.objects.exists() and s3.keys("renditions/") == []
@@ -187,7 +187,7 @@ def test_on_lambda_a_failing_task_raises_and_the_retry_finishes_it(
     asset = services.asset_create(content=jpeg, filename="a.jpg")
     payload = {
         "command": "zappa.asynchronous.route_lambda_task",
-        "task_path": "transcoder.task_backends.run_task",
+        "task_path": "transcoder.aws.task_backends.run_task",
         "capture_response": False,
         "response_id": None,
         "args": [],
@@ -212,3 +212,36 @@ def test_on_lambda_a_failing_task_raises_and_the_retry_finishes_it(
     assert zappa_handler.lambda_handler(payload, None) == {"ready": 3}
     assert Rendition.objects.filter(status=RenditionStatus.READY).count() == 3
     assert len(faulty_s3.keys("renditions/")) == 3
+
+
+@pytest.mark.s3
+@pytest.mark.django_db(transaction=True)  # Zappa's handler closes connections
+def test_a_payload_sent_before_the_move_still_runs(
+    zappa_handler, s3, presets, jpeg, monkeypatch, moto_lambda
+):
+    """A payload naming transcoder.task_backends.run_task (sent by the deploy
+    before the modules moved to aws/) still reaches the task and builds it."""
+    from transcoder import services
+    from transcoder.models import Rendition, RenditionStatus
+
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", moto_lambda)
+    asset = services.asset_create(content=jpeg, filename="a.jpg")
+    assert not Rendition.objects.exists()
+    payload = {
+        "command": "zappa.asynchronous.route_lambda_task",
+        "task_path": "transcoder.task_backends.run_task",
+        "capture_response": False,
+        "response_id": None,
+        "args": [],
+        "kwargs": {
+            "task": "transcoder.tasks.generate_renditions",
+            "args": [str(asset.pk), None, False],
+            "kwargs": {},
+            "result_id": "sent-before-the-move",
+            "backend": "default",
+        },
+    }
+
+    assert zappa_handler.lambda_handler(payload, None) == {"ready": 3}
+    assert Rendition.objects.filter(status=RenditionStatus.READY).count() == 3
+    assert len(s3.keys("renditions/")) == 3

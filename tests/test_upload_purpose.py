@@ -15,7 +15,8 @@ from tests.upload_purpose_support import (
     s3_reader,
     snapshot,
 )
-from transcoder import permissions, services, uploads
+from transcoder import permissions, services
+from transcoder.delivery import presign
 from transcoder.models import Asset
 
 pytest_plugins = ["tests.lambda_support"]
@@ -45,7 +46,7 @@ def test_event_refuses_a_key_whose_user_may_no_longer(
     """Alice loses B (or is deactivated, or deleted) after minting: the event
     makes nothing, changes nothing and deletes the upload, with a log line."""
     target = {"collection": lib.b} if purpose == "new" else {"asset": lib.asset_b}
-    key = uploads.upload_key_new(user=lib.alice, **target)
+    key = presign.upload_key_new(user=lib.alice, **target)
     data = upload_photo(s3, key)
     before = snapshot(lib.asset_b, s3_reader(s3))
     limit(lib, how)
@@ -78,7 +79,7 @@ def test_event_refuses_a_tampered_key(media_events, s3, lib, caplog, tamper):
     lib.bob = User.objects.create_user("bob", is_staff=True)
     lib.bob.groups.add(lib.editors_b)
     lib.alice.groups.remove(lib.editors_b)
-    key = tamper(uploads.upload_key_new(user=lib.alice, collection=lib.a), lib)
+    key = tamper(presign.upload_key_new(user=lib.alice, collection=lib.a), lib)
     data = upload_photo(s3, key)
     before = snapshot(lib.asset_b, s3_reader(s3))
     assert deliver(media_events, s3, key, len(data)) == []
@@ -119,13 +120,13 @@ def test_the_system_actor_may_add_to_the_default_collection_only(lib, settings):
 
 def test_a_minted_key_is_never_finalized_as_the_system(lib, stored_files):
     """The service refuses to finalize a user's key without that user."""
-    key = uploads.upload_key_new(user=lib.alice, collection=lib.a)
+    key = presign.upload_key_new(user=lib.alice, collection=lib.a)
     with pytest.raises(services.UploadOwnerError, match="another user"):
         services.asset_finalize_upload(key=key)
     with pytest.raises(services.UploadOwnerError, match="another user"):
         services.asset_finalize_upload(key=key, uploaded_by=None)
     with pytest.raises(services.UploadOwnerError, match="another user"):
         services.asset_replace_upload(
-            key=uploads.upload_key_new(user=lib.alice, asset=lib.asset_a),
+            key=presign.upload_key_new(user=lib.alice, asset=lib.asset_a),
             uploaded_by=None,
         )

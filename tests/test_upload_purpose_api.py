@@ -18,7 +18,8 @@ from tests.upload_purpose_support import (
     s3_reader,
     snapshot,
 )
-from transcoder import services, uploads
+from transcoder import services
+from transcoder.delivery import presign
 from transcoder.models import ApiToken, Asset, AssetVersion
 
 pytestmark = pytest.mark.django_db
@@ -262,7 +263,7 @@ def test_a_repeated_finalize_changes_nothing_an_editor_curated(s3, lib, admin_cl
 
 
 def keys_collection(key):
-    from transcoder import keys
+    from transcoder.storage import keys
 
     return keys.upload_key_parse(key).collection_id
 
@@ -292,7 +293,7 @@ def test_admin_finalize_never_makes_an_asset_of_a_replace_key(s3, lib):
     file: 400, no asset, the image and the upload as they were."""
     alice = Client()
     alice.force_login(lib.alice)
-    key = uploads.upload_key_new(user=lib.alice, asset=lib.asset_a)
+    key = presign.upload_key_new(user=lib.alice, asset=lib.asset_a)
     s3.client.put_object(Bucket=s3.bucket, Key=key, Body=NEW)
     before = snapshot(lib.asset_a, s3_reader(s3))
     refused = alice.post(FINALIZE, {"key": key, "filename": "x.png"})

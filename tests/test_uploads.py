@@ -11,8 +11,10 @@ from django.contrib.auth.models import Permission, User
 from django.test import Client
 
 from tests.images import make_image, truncate
-from transcoder import keys, services, uploads
+from transcoder import services
+from transcoder.delivery import presign
 from transcoder.models import Asset, RenditionStatus
+from transcoder.storage import keys
 
 # Plain django_db; the tests that deliver an S3 event take transaction=True, for
 # the event entry point calls close_old_connections, which would close a
@@ -38,7 +40,7 @@ def _post_to_bucket(post, data, filename="photo.jpg"):
 
 def _put_upload(s3, data, user):
     """Put an object straight into the bucket under a fresh key minted for ``user``."""
-    key = uploads.upload_key_new(user=user)
+    key = presign.upload_key_new(user=user)
     s3.client.put_object(Bucket=s3.bucket, Key=key, Body=data)
     return key
 
@@ -46,9 +48,9 @@ def _put_upload(s3, data, user):
 def _s3_event(s3, key):
     """Deliver the ObjectCreated event of ``key``; return the assets it made."""
     from tests.lambda_helpers import s3_event
-    from transcoder import lambda_events
+    from transcoder.aws import events
 
-    made = lambda_events.on_upload(s3_event(s3.bucket, key, 1), None)
+    made = events.on_upload(s3_event(s3.bucket, key, 1), None)
     return [Asset.objects.get(pk=pk) for pk in made]
 
 
@@ -61,7 +63,7 @@ def test_policy_allows_one_server_made_key_with_bounded_size_and_image_type(
     """The policy pins the bucket and one uploads/ key, the size and image/ types."""
     settings.MEDIAHUB_MAX_UPLOAD_BYTES = 5_000_000
     before = time.time()
-    post = uploads.upload_presign(
+    post = presign.upload_presign(
         user=admin_user,
         content_type="image/jpeg",
         filename="../../originals/evil.jpg",
@@ -91,7 +93,7 @@ def test_policy_allows_one_server_made_key_with_bounded_size_and_image_type(
 def test_every_presign_gets_its_own_key(s3, admin_user):
     """Two files, even with the same name, never share a key."""
     minted = {
-        uploads.upload_presign(
+        presign.upload_presign(
             user=admin_user, content_type="image/png", filename="a.png"
         )["key"]
         for _ in range(20)
@@ -102,7 +104,7 @@ def test_every_presign_gets_its_own_key(s3, admin_user):
 def test_policy_expiry_follows_the_upload_ttl(s3, settings, admin_user):
     """MEDIAHUB_UPLOAD_URL_TTL sets when the policy expires."""
     settings.MEDIAHUB_UPLOAD_URL_TTL = 120
-    post = uploads.upload_presign(user=admin_user, content_type="image/png")
+    post = presign.upload_presign(user=admin_user, content_type="image/png")
     expiration = datetime.strptime(_policy(post)["expiration"], "%Y-%m-%dT%H:%M:%SZ")
     assert abs(expiration.replace(tzinfo=UTC).timestamp() - time.time() - 120) < 5
 
@@ -122,7 +124,7 @@ def test_policy_expiry_follows_the_upload_ttl(s3, settings, admin_user):
 def test_content_type_is_an_image_type(content_type, filename, expected):
     """A declared image type is kept; a missing one comes from the extension."""
     assert (
-        uploads.upload_content_type(content_type=content_type, filename=filename)
+        presign.upload_content_type(content_type=content_type, filename=filename)
         == expected
     )
 
@@ -139,8 +141,8 @@ def test_content_type_is_an_image_type(content_type, filename, expected):
 )
 def test_non_image_content_type_is_refused(content_type, filename, message):
     """Anything that is not declared or named as an image gets no presigned POST."""
-    with pytest.raises(uploads.DirectUploadError, match=message):
-        uploads.upload_content_type(content_type=content_type, filename=filename)
+    with pytest.raises(presign.DirectUploadError, match=message):
+        presign.upload_content_type(content_type=content_type, filename=filename)
 
 
 # --- the presign view --------------------------------------------------------------
@@ -327,7 +329,7 @@ def test_refused_upload_leaves_nothing_behind(
 
 def test_finalize_of_an_unknown_key_says_to_upload_again(s3, admin_client, admin_user):
     """A key that is well formed but not in the bucket gets a clear message."""
-    key = uploads.upload_key_new(user=admin_user)
+    key = presign.upload_key_new(user=admin_user)
     response = admin_client.post(FINALIZE, {"key": key})
     assert response.status_code == 400
     assert "not found" in response.json()["error"]
@@ -361,9 +363,9 @@ def test_cors_rules_let_only_the_admin_origin_post(s3, admin_user):
     admin = "https://media-admin.example.test"
     s3.client.put_bucket_cors(
         Bucket=s3.bucket,
-        CORSConfiguration={"CORSRules": uploads.upload_cors_rules([admin])},
+        CORSConfiguration={"CORSRules": presign.upload_cors_rules([admin])},
     )
-    post = uploads.upload_presign(user=admin_user, content_type="image/png")
+    post = presign.upload_presign(user=admin_user, content_type="image/png")
 
     def preflight(origin):
         return requests.options(

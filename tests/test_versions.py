@@ -6,8 +6,10 @@ import pytest
 from django.utils import timezone
 
 from tests.images import make_image
-from transcoder import keys, services, uploads
+from transcoder import services
+from transcoder.delivery import presign
 from transcoder.models import ApiToken, Asset, AssetVersion, Rendition, RenditionStatus
+from transcoder.storage import keys
 
 pytestmark = pytest.mark.django_db
 
@@ -164,7 +166,7 @@ def test_api_replace_takes_an_upload_key(s3, client, presets, admin_user):
     )
     auth = {"Authorization": f"Bearer {writer}"}
     asset = services.asset_create(content=OLD, title="Kept")
-    key = uploads.upload_key_new(user=admin_user, asset=asset)
+    key = presign.upload_key_new(user=admin_user, asset=asset)
     s3.client.put_object(Bucket=s3.bucket, Key=key, Body=NEW)
     response = client.post(
         f"/api/assets/{asset.pk}/replace/",

@@ -51,7 +51,7 @@ def setting(name):
 
 def image_limits():
     """Return the engine's limits from the current settings."""
-    from transcoder.engine import Limits
+    from transcoder.imaging.engine import Limits
 
     return Limits(
         max_bytes=setting("MAX_UPLOAD_BYTES"),

@@ -6,9 +6,9 @@ Nothing here builds an image: a page only looks up what exists.
 from django.db.models import Prefetch
 
 from transcoder import permissions
+from transcoder.delivery.negotiation import negotiate
+from transcoder.imaging.specs import FORMATS
 from transcoder.models import Collection, Rendition, RenditionStatus, TaggedAsset
-from transcoder.negotiation import negotiate
-from transcoder.specs import FORMATS
 
 # The order browsers should try when several formats exist.
 FORMAT_PREFERENCE = ["avif", "webp", "jpeg", "png"]

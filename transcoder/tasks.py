@@ -7,8 +7,8 @@ from django.db import InterfaceError, OperationalError, connection
 from django.tasks import task
 
 from transcoder import queue, services
+from transcoder.aws.task_backends import on_lambda
 from transcoder.conf import setting
-from transcoder.task_backends import on_lambda
 
 logger = logging.getLogger(__name__)
 

@@ -1,17 +1,17 @@
 from django.urls import path, re_path
 
-from transcoder import delivery
 from transcoder.api import errors as api_errors
 from transcoder.api import replace as api_replace
 from transcoder.api import schema as api_schema
 from transcoder.api import uploads as api_uploads
 from transcoder.api import views as api_views
+from transcoder.delivery import serving
 
 app_name = "transcoder"
 
 urlpatterns = [
-    path("media/<path:name>", delivery.serve, name="serve"),
-    path("e/<uuid:asset_id>/<slug:preset_slug>/", delivery.embed, name="embed"),
+    path("media/<path:name>", serving.serve, name="serve"),
+    path("e/<uuid:asset_id>/<slug:preset_slug>/", serving.embed, name="embed"),
     path("api/schema/", api_schema.schema_view, name="api-schema"),
     path("api/assets/", api_views.asset_list, name="api-asset-list"),
     path(

@@ -10,13 +10,13 @@ from django.views.decorators.csrf import csrf_exempt
 from transcoder.api.errors import ApiError, error_response
 from transcoder.api.ratelimit import rate_limit_exceeded
 from transcoder.models import ApiToken
-from transcoder.params import ParamError
 from transcoder.services.tokens import (
     SCOPE_ACTIONS,
     api_token_scope_allowed,
     token_creator_usable,
     token_hash,
 )
+from transcoder.web.params import ParamError
 
 logger = logging.getLogger(__name__)
 

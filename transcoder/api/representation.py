@@ -3,7 +3,8 @@
 from django.db.models import Prefetch
 from django.urls import reverse
 
-from transcoder import delivery, selectors
+from transcoder import selectors
+from transcoder.delivery import serving
 from transcoder.models import Asset, Rendition, RenditionStatus
 
 
@@ -63,7 +64,7 @@ def asset_json(request, asset, *, renditions=True):
                 "width": r.width,
                 "height": r.height,
                 "bytes": r.bytes,
-                "url": request.build_absolute_uri(delivery.rendition_url(r)),
+                "url": request.build_absolute_uri(serving.rendition_url(r)),
             }
             for r in rows
         ]

@@ -10,9 +10,9 @@ from django.http import JsonResponse
 from django.urls import get_script_prefix
 from django.views.decorators.csrf import csrf_exempt
 
-from transcoder import keys
 from transcoder.api.errors import error_response
 from transcoder.conf import setting
+from transcoder.storage import keys
 
 _REF = "#/components/schemas/"
 _ID = {"name": "asset_id", "in": "path", "required": True}

@@ -1,7 +1,7 @@
 """Uploads through the API: ask for an upload, send the bytes, then finalize.
 
 On S3 the upload is a presigned POST straight to the bucket
-(``uploads.upload_presign``). On the embedded default it is a one-time signed
+(``presign.upload_presign``). On the embedded default it is a one-time signed
 URL under /api/uploads/ that takes the bytes with a token-authenticated PUT;
 it is bound to the token that asked for it and expires with
 MEDIAHUB_UPLOAD_URL_TTL. Either way the key is minted for the token's creator
@@ -22,7 +22,7 @@ from django.core.files.storage import storages
 from django.http import JsonResponse
 from django.urls import reverse
 
-from transcoder import keys, params, permissions, uploads
+from transcoder import permissions
 from transcoder.api.auth import endpoint
 from transcoder.api.errors import ApiError
 from transcoder.api.representation import asset_json, assets_for_api
@@ -34,6 +34,7 @@ from transcoder.api.views import (
     token_collection,
 )
 from transcoder.conf import setting
+from transcoder.delivery import presign
 from transcoder.models import Asset
 from transcoder.services import (
     DuplicateAssetError,
@@ -43,6 +44,8 @@ from transcoder.services import (
     asset_finalize_upload,
     collection_default,
 )
+from transcoder.storage import keys
+from transcoder.web import params
 
 _SALT = "mediahub.api-upload"
 # The API asks for the type the presigned POST policy needs, in this one form.
@@ -76,7 +79,7 @@ def _create(request, *, token):
     target = _purpose(body, token)
     try:
         if setting("STORAGE") == "s3":
-            post = uploads.upload_presign(
+            post = presign.upload_presign(
                 user=owner,
                 content_type=content_type,
                 filename=filename,
@@ -85,7 +88,7 @@ def _create(request, *, token):
             )
             answer = {"method": "POST", **post}
         else:
-            key = uploads.upload_key_new(user=owner, **target)
+            key = presign.upload_key_new(user=owner, **target)
             signed = signing.dumps({"k": key, "t": token.pk}, salt=_SALT)
             url = reverse("transcoder:api-upload-content", args=[signed])
             answer = {

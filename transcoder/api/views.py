@@ -10,14 +10,15 @@ from django.db import transaction
 from django.db.models import Q
 from django.http import HttpResponse, JsonResponse
 
-from transcoder import params, permissions
+from transcoder import permissions
 from transcoder.api.auth import endpoint
 from transcoder.api.errors import ApiError, json_too_large
 from transcoder.api.representation import asset_json, assets_for_api
 from transcoder.conf import setting
 from transcoder.models import Asset, DeletedAsset, TaggedAsset
-from transcoder.pagination import IdsFirstPaginator
 from transcoder.services import asset_delete, asset_update, assets_move, tags_set
+from transcoder.web import params
+from transcoder.web.pagination import IdsFirstPaginator
 
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 100

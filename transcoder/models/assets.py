@@ -59,7 +59,7 @@ class Asset(models.Model):
     )
     # An optional focal area, centred on the focal point: its width and height
     # as fractions of the image. Crops keep all of it in view where their shape
-    # allows (see transcoder.focal).
+    # allows (see transcoder.imaging.focal).
     focal_width = models.FloatField(
         null=True, blank=True, validators=[MinValueValidator(0), MaxValueValidator(1)]
     )
@@ -79,7 +79,7 @@ class Asset(models.Model):
         related_name="+",
         editable=False,
     )
-    # The perceptual difference hash (16 hex digits, see transcoder.perceptual)
+    # The perceptual difference hash (16 hex digits, see transcoder.imaging.perceptual)
     # and how many other assets look alike; kept up to date at upload, so the
     # "has near duplicates" filter is one indexed comparison.
     dhash = models.CharField(max_length=16, blank=True, db_index=True, editable=False)
@@ -163,7 +163,7 @@ class Asset(models.Model):
         """Return the focal area as (left, top, right, bottom) fractions, or None."""
         if self.focal is None or not self.focal_width or not self.focal_height:
             return None
-        from transcoder.focal import area_from_centre
+        from transcoder.imaging.focal import area_from_centre
 
         return area_from_centre(
             self.focal_x, self.focal_y, self.focal_width, self.focal_height

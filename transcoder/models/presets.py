@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
-from transcoder import specs
+from transcoder.imaging import specs
 
 
 class Fit(models.TextChoices):

@@ -4,7 +4,6 @@ Callers use the package (``services.asset_create(...)``); the modules below
 split it by concern.
 """
 
-from transcoder.keys import is_upload_key, original_name
 from transcoder.services.assets import (
     AssetRefusedError,
     UploadNotFoundError,
@@ -72,6 +71,7 @@ from transcoder.services.versions import (
     asset_replace,
     asset_version_restore,
 )
+from transcoder.storage.keys import is_upload_key, original_name
 
 __all__ = [
     "CollectionError",

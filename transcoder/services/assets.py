@@ -10,10 +10,9 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import storages
 from django.db import IntegrityError, transaction
 
-from transcoder import engine
 from transcoder.conf import image_limits, setting
-from transcoder.keys import original_name
-from transcoder.limits import check_size
+from transcoder.imaging import engine
+from transcoder.imaging.limits import check_size
 from transcoder.models import Asset
 from transcoder.services.collections import collection_default
 from transcoder.services.duplicates import (
@@ -26,6 +25,7 @@ from transcoder.services.duplicates import (
 )
 from transcoder.services.objects import object_delete, objects_erase
 from transcoder.services.renditions import renditions_enqueue
+from transcoder.storage.keys import original_name
 
 logger = logging.getLogger(__name__)
 

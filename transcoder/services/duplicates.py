@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import F, Q
 
-from transcoder import perceptual
+from transcoder.imaging import perceptual
 from transcoder.models import Asset, AssetHashBand
 
 logger = logging.getLogger(__name__)

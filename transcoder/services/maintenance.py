@@ -6,10 +6,10 @@ from datetime import timedelta
 from django.core.files.storage import storages
 from django.utils import timezone
 
-from transcoder import keys
 from transcoder.conf import setting
 from transcoder.models import Asset, AssetVersion, Rendition
 from transcoder.services.objects import object_delete, s3_client
+from transcoder.storage import keys
 
 logger = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 
 Nothing here hands a key to ``Storage.delete``, whose ``clean_name`` rewrites
 ``\\`` and ``..``: on S3 an object is deleted through the bucket's client with
-the key exactly as listed or stored, and only once ``transcoder.keys`` knows
+the key exactly as listed or stored, and only once ``transcoder.storage.keys`` knows
 its shape. Local storage resolves names to paths, so there too a name of an
 unknown shape is left alone.
 """
@@ -13,7 +13,7 @@ import uuid
 from django.core.exceptions import ImproperlyConfigured
 from django.core.files.storage import storages
 
-from transcoder import keys
+from transcoder.storage import keys
 
 logger = logging.getLogger(__name__)
 

@@ -9,11 +9,12 @@ from django.db import IntegrityError
 from django.db.models import F
 from django.utils import timezone
 
-from transcoder import dedupe, engine, metrics, permissions, queue
+from transcoder import metrics, permissions, queue
 from transcoder.conf import image_limits, setting
+from transcoder.imaging import dedupe, engine
+from transcoder.imaging.specs import SpecError
 from transcoder.models import Asset, Preset, Rendition, RenditionStatus
 from transcoder.services.states import asset_state_refresh
-from transcoder.specs import SpecError
 
 logger = logging.getLogger(__name__)
 

@@ -20,7 +20,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.storage import storages
 from django.utils.translation import gettext as _
 
-from transcoder import keys, permissions
+from transcoder import permissions
 from transcoder.conf import image_limits
 from transcoder.models import Asset, Collection
 from transcoder.services.assets import (
@@ -33,6 +33,7 @@ from transcoder.services.assets import (
 )
 from transcoder.services.collections import collection_default
 from transcoder.services.versions import asset_replace
+from transcoder.storage import keys
 
 logger = logging.getLogger(__name__)
 

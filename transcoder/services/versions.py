@@ -17,7 +17,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from transcoder.conf import image_limits
-from transcoder.keys import original_name
 from transcoder.models import Asset, AssetVersion
 from transcoder.services.assets import (
     AssetRefusedError,
@@ -26,6 +25,7 @@ from transcoder.services.assets import (
 )
 from transcoder.services.duplicates import asset_hash_set, dhash_of
 from transcoder.services.renditions import renditions_enqueue
+from transcoder.storage.keys import original_name
 
 logger = logging.getLogger(__name__)
 

@@ -9,7 +9,8 @@ at the top of a page), and pass ``sizes`` and any other attribute through.
 from django import template
 from django.utils.html import format_html, format_html_join
 
-from transcoder import delivery, selectors
+from transcoder import selectors
+from transcoder.delivery import serving
 
 register = template.Library()
 
@@ -38,7 +39,7 @@ def rendition(asset, preset_slug, width=None, format=None, sizes=None, **attrs):
         attrs["sizes"] = sizes
     return format_html(
         '<img src="{}" width="{}" height="{}" alt="{}"{}>',
-        delivery.rendition_url(row),
+        serving.rendition_url(row),
         row.width,
         row.height,
         selectors.alt_for(asset),
@@ -50,7 +51,7 @@ def rendition(asset, preset_slug, width=None, format=None, sizes=None, **attrs):
 def picture(asset, preset_slug, sizes="100vw", **attrs):
     """Render a <picture> with one <source> per format and a srcset per width."""
     data = selectors.picture_data(
-        asset=asset, preset_slug=preset_slug, url_for=delivery.rendition_url
+        asset=asset, preset_slug=preset_slug, url_for=serving.rendition_url
     )
     if data is None:
         return ""

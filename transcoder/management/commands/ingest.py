@@ -10,8 +10,9 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connections
 
-from transcoder import delivery, services
+from transcoder import services
 from transcoder.conf import image_limits
+from transcoder.delivery import serving
 from transcoder.management import children
 from transcoder.models import Preset, RenditionStatus
 
@@ -118,7 +119,7 @@ def _pool(workers):
     image engine, which needs no Django, so each child only sets Django up.
     """
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["transcoder.engine"])
+    context.set_forkserver_preload(["transcoder.imaging.engine"])
     return ProcessPoolExecutor(
         max_workers=workers,
         mp_context=context,
@@ -181,7 +182,7 @@ def ingest_one(path, preset_ids, allow_duplicate=False):
             "height": r.height,
             "bytes": r.bytes,
             "name": r.name,
-            "url": delivery.rendition_url(r),
+            "url": serving.rendition_url(r),
         }
         for r in rows
         if r.status == RenditionStatus.READY

@@ -16,8 +16,8 @@ import io
 
 from PIL import Image, ImageOps
 
-from transcoder import heif, webp
-from transcoder.sniff import PILLOW_FORMATS, classify
+from transcoder.imaging import heif, webp
+from transcoder.imaging.sniff import PILLOW_FORMATS, classify
 
 SIZE = 8
 BAND_WIDTHS = (7, 7, 7, 7, 6, 6, 6, 6, 6, 6)

@@ -31,12 +31,14 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_safe
 from storages.utils import clean_name
 
-from transcoder import keys, params, permissions, selectors
+from transcoder import permissions, selectors
 from transcoder.conf import setting
-from transcoder.delivery_headers import IMMUTABLE, MIME_BY_EXT, SERVED_CSP
+from transcoder.imaging.sniff import MIME_TYPES
 from transcoder.models import Asset, DeletedAsset
 from transcoder.services import sitekeys, usage
-from transcoder.sniff import MIME_TYPES
+from transcoder.storage import keys
+from transcoder.storage.headers import IMMUTABLE, MIME_BY_EXT, SERVED_CSP
+from transcoder.web import params
 
 # The one clock URLs are signed and checked with; tests pin it.
 clock = time.time

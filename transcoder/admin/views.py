@@ -10,8 +10,9 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, JsonResponse
 from django.views.decorators.http import require_GET, require_POST
 
-from transcoder import gallery, permissions, previews, selectors, services
-from transcoder.forms import PresetForm
+from transcoder import permissions, selectors, services
+from transcoder.admin import gallery, previews
+from transcoder.admin.forms import PresetForm
 from transcoder.models import BulkJob, Preset, RebuildJob
 from transcoder.status import asset_states
 

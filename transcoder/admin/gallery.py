@@ -11,10 +11,10 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import escape
 
-from transcoder import delivery
+from transcoder.delivery import serving
+from transcoder.imaging.specs import FORMATS
 from transcoder.models import Preset, RenditionStatus
 from transcoder.selectors import FORMAT_PREFERENCE, STILL_FORMATS
-from transcoder.specs import FORMATS
 
 SIZES = "100vw"
 
@@ -85,7 +85,7 @@ def _row(r):
         "label": r.get_status_display(),
         "size": f"{r.width} × {r.height}" if r.width else _box(r),
         "bytes": filesizeformat(r.bytes) if ready and r.bytes is not None else "",
-        "url": delivery.rendition_url(r) if ready else "",
+        "url": serving.rendition_url(r) if ready else "",
         "error": r.error
         or ("" if r.status != RenditionStatus.FAILED else "No reason was recorded."),
     }
@@ -106,7 +106,7 @@ def _preview(rows):
         return None
     best = max(stills, key=lambda r: r.width)
     return {
-        "url": delivery.rendition_url(best),
+        "url": serving.rendition_url(best),
         "width": best.width,
         "height": best.height,
         "size": f"{best.width} × {best.height}",

@@ -5,8 +5,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from taggit.forms import TagWidget
 
+from transcoder.imaging.specs import FORMATS, SpecError, build_specs
 from transcoder.models import Asset, Preset
-from transcoder.specs import FORMATS, SpecError, build_specs
 
 SPEC_FIELDS = ("fit", "width", "height", "widths", "formats", "quality", "background")
 # Which field a spec error is about, by the words it starts with.

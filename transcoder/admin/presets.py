@@ -7,8 +7,9 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.text import capfirst
 
-from transcoder import admin_html, admin_library, admin_views, selectors, services
-from transcoder.forms import PresetForm
+from transcoder import selectors, services
+from transcoder.admin import html, library, views
+from transcoder.admin.forms import PresetForm
 from transcoder.models import Preset, Rendition
 
 
@@ -39,11 +40,11 @@ class PresetAdmin(admin.ModelAdmin):
 
     @admin.display(description="Size")
     def box(self, obj):
-        return admin_html.preset_size(obj)
+        return html.preset_size(obj)
 
     @admin.display(description="Formats")
     def formats_list(self, obj):
-        return admin_html.preset_formats(obj)
+        return html.preset_formats(obj)
 
     class Media:
         js = ["transcoder/status.js"]
@@ -53,7 +54,7 @@ class PresetAdmin(admin.ModelAdmin):
         if preset is not None:
             extra_context = {
                 **(extra_context or {}),
-                **admin_library.preset_delete_context(
+                **library.preset_delete_context(
                     preset=preset, visible=selectors.view_reach(request.user)
                 ),
             }
@@ -84,7 +85,7 @@ class PresetAdmin(admin.ModelAdmin):
 
     def get_urls(self):
         wrap = self.admin_site.admin_view
-        view = partial(admin_views.preset_preview_view, model_admin=self)
+        view = partial(views.preset_preview_view, model_admin=self)
         return [
             path("preview/", wrap(view), name="transcoder_preset_preview"),
             path(
@@ -102,6 +103,4 @@ class PresetAdmin(admin.ModelAdmin):
             progress = services.rebuild_progress(
                 job=obj.rebuild, visible=selectors.view_reach(request.user)
             )
-            self.message_user(
-                request, admin_html.rebuild_message(progress), messages.INFO
-            )
+            self.message_user(request, html.rebuild_message(progress), messages.INFO)

@@ -14,11 +14,13 @@ from django.core.files.storage import storages
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext, ngettext
 
-from transcoder import delivery, engine, selectors
+from transcoder import selectors
 from transcoder.conf import image_limits
-from transcoder.dedupe import distinct_outputs
+from transcoder.delivery import serving
+from transcoder.imaging import engine
+from transcoder.imaging.dedupe import distinct_outputs
+from transcoder.imaging.specs import Fit, RenditionSpec
 from transcoder.models import Asset, Preset, Rendition, RenditionStatus
-from transcoder.specs import Fit, RenditionSpec
 
 SAMPLES = 3
 # The reduced copy's longest side, and the time one sample may take.
@@ -121,7 +123,7 @@ def preset_sample(*, preset, asset):
     return {
         "asset": {"id": str(asset.pk), "title": str(asset)},
         "before": before,
-        "before_image": delivery.rendition_url(still) if still else None,
+        "before_image": serving.rendition_url(still) if still else None,
         "after": after,
         "image": _data_uri(picture[0], picture[1]) if picture else None,
         "note": (

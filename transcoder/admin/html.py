@@ -9,7 +9,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
-from transcoder import delivery, selectors
+from transcoder import selectors
+from transcoder.delivery import serving
 from transcoder.models import Preset, RenditionStatus
 
 
@@ -57,7 +58,7 @@ def thumbnail(asset):
     return format_html(
         '<img class="mh-thumb" src="{}" alt="{}" width="64" height="64" '
         'loading="lazy">',
-        delivery.rendition_url(rendition),
+        serving.rendition_url(rendition),
         # The thumbnail is a link: its text must say where it goes.
         asset.alt_text or str(asset),
     )
@@ -126,7 +127,7 @@ def _preview_url(asset):
     """Return a URL of the whole, uncropped frame, or None if there is none to show."""
     rendition = selectors.full_frame_rendition(asset)
     if rendition is not None:
-        return delivery.rendition_url(rendition)
+        return serving.rendition_url(rendition)
     if asset.format in BROWSER_FORMATS:
         return reverse("admin:transcoder_asset_original", args=[asset.pk])
     return None

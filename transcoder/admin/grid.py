@@ -15,7 +15,8 @@ from django.views.decorators.http import require_GET
 from taggit import admin as taggit_admin  # noqa: F401 - registers first
 from taggit.models import Tag
 
-from transcoder import admin_html, permissions, selectors, services
+from transcoder import permissions, selectors, services
+from transcoder.admin import html
 from transcoder.models import TaggedAsset
 
 VIEWS = ("grid", "table")
@@ -150,7 +151,7 @@ def bulk_action(model_admin, request, queryset, *, action, title, form_class=Non
         params=form.job_params() if form else {},
         user=request.user,
     )
-    model_admin.message_user(request, admin_html.bulk_message(job), messages.SUCCESS)
+    model_admin.message_user(request, html.bulk_message(job), messages.SUCCESS)
     return None
 
 

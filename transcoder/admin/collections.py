@@ -1,6 +1,6 @@
 """The collection tree in the admin, its group permissions, and moving assets.
 
-Imported from transcoder.admin. Who may see or move which asset is decided
+Imported from transcoder.admin.assets. Who may see or move which asset is decided
 by transcoder.permissions; this module only shows and asks.
 """
 

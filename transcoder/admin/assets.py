@@ -9,24 +9,15 @@ from django.contrib.admin.options import ActionLocation
 from django.db.models import Prefetch
 from django.urls import path
 
-from transcoder import (
-    admin_collections,
-    admin_grid,
-    admin_html,
-    admin_library,
-    admin_views,
-    delivery,
-    gallery,
-    permissions,
-    selectors,
-    services,
-    sniff,
-    uploads,
-)
-from transcoder.admin_views import request_origin
-from transcoder.forms import AssetChangeForm
+from transcoder import permissions, selectors, services
+from transcoder.admin import collections, gallery, grid, html, library, uploads
+from transcoder.admin import views as admin_views
+from transcoder.admin.forms import AssetChangeForm
+from transcoder.admin.views import request_origin
+from transcoder.delivery import serving
+from transcoder.imaging import sniff
 from transcoder.models import Asset, Rendition, RenditionState
-from transcoder.pagination import IdsFirstPaginator
+from transcoder.web.pagination import IdsFirstPaginator
 
 
 class RenditionStatusFilter(admin.SimpleListFilter):
@@ -103,12 +94,12 @@ class AssetAdmin(admin.ModelAdmin):
     ]
     list_display_links = ["thumbnail", "__str__"]
     list_filter = [
-        admin_collections.CollectionFilter,
+        collections.CollectionFilter,
         FormatFilter,
         RenditionStatusFilter,
-        admin_library.NearDuplicateFilter,
-        admin_grid.AltTextFilter,
-        admin_grid.TagFilter,
+        library.NearDuplicateFilter,
+        grid.AltTextFilter,
+        grid.TagFilter,
         "created_at",
     ]
     # Words match inside these (trigram indexes on PostgreSQL, migration 0005);
@@ -179,7 +170,7 @@ class AssetAdmin(admin.ModelAdmin):
         actions = super().get_actions(request, action_location=action_location)
         actions.pop("delete_selected", None)
         return {
-            name: replace(action, func=admin_collections.narrowed(action.func))
+            name: replace(action, func=collections.narrowed(action.func))
             for name, action in actions.items()
         }
 
@@ -200,11 +191,11 @@ class AssetAdmin(admin.ModelAdmin):
             ),
             (
                 "<uuid:object_id>/original/",
-                delivery.original_view,
+                serving.original_view,
                 "transcoder_asset_original",
             ),
             ("status/", admin_views.status_view, "transcoder_asset_status"),
-            ("tags/", admin_grid.tag_suggestions_view, "transcoder_asset_tags"),
+            ("tags/", grid.tag_suggestions_view, "transcoder_asset_tags"),
             (
                 "<uuid:object_id>/gallery/",
                 admin_views.gallery_view,
@@ -212,12 +203,12 @@ class AssetAdmin(admin.ModelAdmin):
             ),
             (
                 "<uuid:object_id>/replace/",
-                admin_library.replace_view,
+                library.replace_view,
                 "transcoder_asset_replace",
             ),
             (
                 "<uuid:object_id>/versions/<int:version_id>/restore/",
-                admin_library.restore_view,
+                library.restore_view,
                 "transcoder_asset_restore",
             ),
         ]
@@ -239,18 +230,18 @@ class AssetAdmin(admin.ModelAdmin):
             found |= queryset.filter(content_hash=term)
         return found, may_have_duplicates
 
-    # --- list columns and read-only fields (HTML in admin_html) ---------------
+    # --- list columns and read-only fields (HTML in html) ---------------
     @admin.display(description="")
     def thumbnail(self, obj):
-        return admin_html.thumbnail(obj)
+        return html.thumbnail(obj)
 
     @admin.display(description="Tags")
     def tag_list(self, obj):
-        return admin_html.tag_list(obj)
+        return html.tag_list(obj)
 
     @admin.display(description="Original", ordering="bytes")
     def original_summary(self, obj):
-        return admin_html.original_summary(obj)
+        return html.original_summary(obj)
 
     @admin.display(description="Size in pixels")
     def dimensions(self, obj):
@@ -258,15 +249,15 @@ class AssetAdmin(admin.ModelAdmin):
 
     @admin.display(description="File size", ordering="bytes")
     def size(self, obj):
-        return admin_html.human_bytes(obj.bytes)
+        return html.human_bytes(obj.bytes)
 
     @admin.display(description="Renditions")
     def rendition_status(self, obj):
-        return admin_html.rendition_status(obj)
+        return html.rendition_status(obj)
 
     @admin.display(description="Image")
     def preview(self, obj):
-        return admin_html.preview(obj)
+        return html.preview(obj)
 
     def render_change_form(self, request, context, add=False, change=False, **kw):
         # The gallery sits below the fields (templates/.../change_form.html):
@@ -276,9 +267,9 @@ class AssetAdmin(admin.ModelAdmin):
             context["mh_gallery"] = gallery.render_gallery(
                 asset=obj, origin=request_origin(request)
             )
-            context["mh_crops"] = admin_html.crop_presets(obj)
+            context["mh_crops"] = html.crop_presets(obj)
             context.update(
-                admin_library.change_context(
+                library.change_context(
                     asset=obj, visible=permissions.assets(request.user, "view")
                 )
             )
@@ -289,14 +280,14 @@ class AssetAdmin(admin.ModelAdmin):
         if asset is not None:
             extra_context = {
                 **(extra_context or {}),
-                **admin_library.asset_delete_context(asset=asset),
+                **library.asset_delete_context(asset=asset),
             }
         return super().delete_view(request, object_id, extra_context)
 
     def changelist_view(self, request, extra_context=None):
-        if redirect := admin_grid.remember_view_mode(request):
+        if redirect := grid.remember_view_mode(request):
             return redirect
-        mode = admin_grid.list_view_mode(request)
+        mode = grid.list_view_mode(request)
         return super().changelist_view(
             request, {"mh_view": mode, **(extra_context or {})}
         )
@@ -320,7 +311,7 @@ class AssetAdmin(admin.ModelAdmin):
 
     @admin.action(description="Move to collection…", permissions=["change"])
     def move_to_collection(self, request, queryset):
-        return admin_collections.move_view(self, request, queryset)
+        return collections.move_view(self, request, queryset)
 
     @admin.action(description="Regenerate renditions", permissions=["change"])
     def regenerate_renditions(self, request, queryset):
@@ -331,42 +322,36 @@ class AssetAdmin(admin.ModelAdmin):
             user=request.user,
         )
         progress = services.rebuild_progress(job=job)
-        self.message_user(
-            request, admin_html.rebuild_message(progress), messages.SUCCESS
-        )
+        self.message_user(request, html.rebuild_message(progress), messages.SUCCESS)
 
     @admin.action(description="Add tags…", permissions=["change"])
     def add_tags(self, request, queryset):
-        return admin_grid.bulk_action(
+        return grid.bulk_action(
             self,
             request,
             queryset,
             action="tags_add",
             title="Add tags",
-            form_class=admin_grid.TagsForm,
+            form_class=grid.TagsForm,
         )
 
     @admin.action(description="Remove tags…", permissions=["change"])
     def remove_tags(self, request, queryset):
-        return admin_grid.bulk_action(
+        return grid.bulk_action(
             self,
             request,
             queryset,
             action="tags_remove",
             title="Remove tags",
-            form_class=admin_grid.TagsForm,
+            form_class=grid.TagsForm,
         )
 
     @admin.action(description="Delete selected images…", permissions=["delete"])
     def delete_in_background(self, request, queryset):
-        return admin_grid.bulk_action(
+        return grid.bulk_action(
             self,
             request,
             queryset,
             action="delete",
             title="Delete images",
         )
-
-
-# The other ModelAdmins, in their own modules, register when this one loads.
-from transcoder import admin_keys, admin_presets  # noqa: E402,F401, I001

@@ -138,7 +138,7 @@ class UploadKey:
 
 
 def _signature(body):
-    mac = salted_hmac("transcoder.keys.upload.v2", body, algorithm="sha256")
+    mac = salted_hmac("transcoder.storage.keys.upload.v2", body, algorithm="sha256")
     return urlsafe_base64_encode(mac.digest()[:16])
 
 

@@ -13,7 +13,8 @@ from django.core.exceptions import ValidationError
 from django.core.files.storage import storages
 from django.db import close_old_connections
 
-from transcoder import keys, permissions, services
+from transcoder import permissions, services
+from transcoder.storage import keys
 from transcoder.tasks import generate_renditions
 
 logger = logging.getLogger(__name__)

@@ -7,7 +7,7 @@ import secrets
 from django.core.files.storage import FileSystemStorage
 from storages.backends.s3 import S3Storage
 
-from transcoder.delivery_headers import IMMUTABLE, MIME_BY_EXT
+from transcoder.storage.headers import IMMUTABLE, MIME_BY_EXT
 
 
 class OriginalS3Storage(S3Storage):

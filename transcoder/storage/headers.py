@@ -1,6 +1,6 @@
 """Headers every delivered rendition carries, wherever it is served from."""
 
-from transcoder.specs import FORMATS
+from transcoder.imaging.specs import FORMATS
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 MIME_BY_EXT = {f.ext: f.mime for f in FORMATS.values()}

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 
 from PIL import Image
 
-from transcoder.sniff import apng_frame_sizes, gif_frame_sizes
+from transcoder.imaging.sniff import apng_frame_sizes, gif_frame_sizes
 
 logger = logging.getLogger(__name__)
 

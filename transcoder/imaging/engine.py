@@ -31,10 +31,10 @@ from collections.abc import Iterator, Sequence
 
 from PIL import Image, ImageFile, ImageOps
 
-from transcoder import cascade, heif
-from transcoder.cascade import crop_box
-from transcoder.colour import to_srgb
-from transcoder.limits import (
+from transcoder.imaging import cascade, heif
+from transcoder.imaging.cascade import crop_box
+from transcoder.imaging.colour import to_srgb
+from transcoder.imaging.limits import (
     CorruptImageError,
     DeadlineReader,
     DecodeTimeoutError,
@@ -52,7 +52,7 @@ from transcoder.limits import (
     check_pixels,
     guarded,
 )
-from transcoder.sniff import (
+from transcoder.imaging.sniff import (
     ACCEPTED,
     LABELS,
     MIME_TYPES,
@@ -62,8 +62,8 @@ from transcoder.sniff import (
     is_cut_short,
     refusal_message,
 )
-from transcoder.specs import RenditionSpec
-from transcoder.webp import decode_still
+from transcoder.imaging.specs import RenditionSpec
+from transcoder.imaging.webp import decode_still
 
 # pillow-heif is imported the first time a HEIF file turns up (see heif).
 HEIF_SUPPORTED = heif.SUPPORTED

@@ -1,0 +1,1 @@
+"""The AWS entry points: S3 events, scheduled jobs and the Lambda task backend."""

@@ -1,0 +1,1 @@
+"""Delivery: signed URLs, presigned uploads, format negotiation, embed and serving."""

@@ -1,0 +1,1 @@
+"""The pure image pipeline: bytes in, bytes and facts out. Imports no Django."""

@@ -1,0 +1,2 @@
+"""Storage: the shape of every object key, the storage classes and the headers
+stored objects carry."""

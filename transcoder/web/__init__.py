@@ -1,0 +1,2 @@
+"""HTTP plumbing shared by the admin and the API: middleware, client address,
+strict query parameters and pagination."""
