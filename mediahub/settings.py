@@ -203,7 +203,7 @@ CORS_URLS_REGEX = r"^/api/.*$"
 CORS_EXPOSE_HEADERS = ["Retry-After"]
 
 # Deleting an asset erases every version of its objects, not only the current
-# one (see README, "Deleting and erasing").
+# one (see docs/operations.md, "Purging and erasing").
 if os.environ.get("MEDIAHUB_ERASE_VERSIONS"):
     MEDIAHUB_ERASE_VERSIONS = env_bool("MEDIAHUB_ERASE_VERSIONS")
 
