@@ -16,6 +16,8 @@ from types import SimpleNamespace
 from django.contrib.auth.models import Group, Permission, User
 from PIL import Image, ImageDraw
 
+from tests.support import grant
+
 ACTIONS = ("view", "add", "change", "delete")
 
 # Strings that only the readers of a collection may ever see in an answer.
@@ -104,19 +106,6 @@ def picture(seed, shift=0):
     return buffer.getvalue()
 
 
-def _grant(group, collection, *actions):
-    from transcoder.models import GroupCollectionPermission
-
-    for action in actions:
-        GroupCollectionPermission.objects.create(
-            group=group,
-            collection=collection,
-            permission=Permission.objects.get(
-                content_type__app_label="transcoder", codename=f"{action}_asset"
-            ),
-        )
-
-
 def _token(name, user, *scopes):
     from transcoder import services
     from transcoder.models import ApiToken
@@ -169,18 +158,18 @@ def build_world():
     )
     for t, name in (("A", "ed_a"), ("B", "ed_b")):
         group = Group.objects.create(name=f"Editors {t}")
-        _grant(group, w.coll[t], *ACTIONS)
+        grant(group, w.coll[t], *ACTIONS)
         # Editors manage their own API tokens (issue 16, findings 6 and 7).
         group.permissions.add(*token_perms)
         w.coll[t].group = group
         users[name] = User.objects.create_user(name, password="pw", is_staff=True)
         users[name].groups.add(group)
     uploaders = Group.objects.create(name="Uploaders A")
-    _grant(uploaders, w.coll["A"], "add")
+    grant(uploaders, w.coll["A"], "add")
     users["up_a"] = User.objects.create_user("up_a", password="pw", is_staff=True)
     users["up_a"].groups.add(uploaders)
     viewers = Group.objects.create(name="Viewers A")
-    _grant(viewers, w.coll["A"], "view")
+    grant(viewers, w.coll["A"], "view")
     users["mixed"] = User.objects.create_user("mixed", password="pw", is_staff=True)
     users["mixed"].groups.add(viewers, w.coll["B"].group)
     for name in ("gone_inactive", "gone_demoted", "gone_deleted"):

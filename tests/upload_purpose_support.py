@@ -5,32 +5,20 @@ Each test module's ``lib`` fixture returns ``library()``.
 
 from types import SimpleNamespace
 
-from django.contrib.auth.models import Group, Permission, User
+from django.contrib.auth.models import Group, User
 
 from tests.images import make_image
+from tests.support import grant  # noqa: F401 - re-exported for the test modules
 from transcoder import services
 from transcoder.models import (
     Asset,
     AssetVersion,
-    GroupCollectionPermission,
     root_collection,
 )
 
 OLD = make_image("JPEG", size=(64, 48), color=(200, 40, 40))
 PRESIGN = "/admin/transcoder/asset/upload/presign/"
 FINALIZE = "/admin/transcoder/asset/upload/finalize/"
-
-
-def grant(group, collection, *actions):
-    """Give ``group`` each of ``actions`` on ``collection`` (and below)."""
-    for action in actions:
-        GroupCollectionPermission.objects.create(
-            group=group,
-            collection=collection,
-            permission=Permission.objects.get(
-                content_type__app_label="transcoder", codename=f"{action}_asset"
-            ),
-        )
 
 
 def library():
