@@ -69,6 +69,24 @@ def allowed(probe, persona, target):
     return may(persona, need, target)
 
 
+def redirects_to(end):
+    """Return a probe check: the answer redirects to a URL ending in ``end``."""
+
+    def ok(c, response):
+        assert response["Location"].endswith(end), response["Location"]
+
+    return ok
+
+
+def contains(text):
+    """Return a probe check: the answer's body holds ``text``."""
+
+    def ok(c, response):
+        assert text in c.body(response)
+
+    return ok
+
+
 def content_type_id(model):
     return ContentType.objects.get_for_model(model).pk
 

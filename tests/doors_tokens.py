@@ -2,27 +2,13 @@
 
 from django.urls import reverse
 
-from tests.doors import TOKEN_OWNERS, Probe, Row
+from tests.doors import TOKEN_OWNERS, Probe, Row, contains, redirects_to
 from tests.personas import SECRETS
 from transcoder.models import ApiToken
 
 
 def _get(url):
     return lambda c: c.get(url())
-
-
-def _redirects_to(end):
-    def ok(c, response):
-        assert response["Location"].endswith(end), response["Location"]
-
-    return ok
-
-
-def _contains(text):
-    def ok(c, response):
-        assert text in c.body(response)
-
-    return ok
 
 
 def _token_rows():
@@ -55,7 +41,7 @@ def _token_rows():
                     targets=(None,),
                     shown=lambda p: set(),
                     ok=lambda c, r: [
-                        _contains(SECRETS[t]["token"])(c, r)
+                        contains(SECRETS[t]["token"])(c, r)
                         for t in TOKEN_OWNERS[c.persona]
                     ],
                 )
@@ -87,7 +73,7 @@ def _token_rows():
                     "get",
                     lambda c: c.get(reverse(name + "changelist") + "1/"),
                     "staff",
-                    _redirects_to("/1/change/"),
+                    redirects_to("/1/change/"),
                     (None,),
                     status=(301, 302),
                 )
