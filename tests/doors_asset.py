@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from tests.doors import TOKEN_OWNERS, Probe, Row
 from tests.personas import SECRETS, may
-from transcoder.models import Asset, RebuildJob
+from transcoder.models import Asset, Job
 from transcoder.storage import keys
 
 
@@ -124,9 +124,7 @@ ASSET_ROWS = [
                 "regenerate",
                 _action("regenerate_renditions"),
                 "change",
-                lambda c, r: RebuildJob.objects.filter(
-                    asset_ids=[str(c.asset.pk)]
-                ).exists(),
+                lambda c, r: Job.objects.filter(asset_ids=[str(c.asset.pk)]).exists(),
                 status=(302,),
                 also_refused=NOT_OFFERED,
                 method="POST",

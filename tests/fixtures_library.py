@@ -103,7 +103,7 @@ def world(presets):
     from django.utils import timezone
 
     from transcoder import services
-    from transcoder.models import Preset, RebuildJob, UsageDay, root_collection
+    from transcoder.models import Job, Preset, UsageDay, root_collection
 
     root = root_collection()
     alpha = services.collection_create(parent=root, name="Alpha")
@@ -141,7 +141,7 @@ def world(presets):
         "boss rebuild": services.rebuild_start(
             label="Bravo rebuild", asset_ids=bravo_ids, user=boss
         ),
-        "boss bulk": services.bulk_start(
+        "boss bulk": services.job_start(
             action="tags_add",
             label="Bravo bulk",
             asset_ids=bravo_ids,
@@ -152,7 +152,7 @@ def world(presets):
         "editor rebuild": services.rebuild_start(
             label="Preset Card", preset_ids=[card.pk], user=editor
         ),
-        "editor bulk": services.bulk_start(
+        "editor bulk": services.job_start(
             action="tags_add",
             label="Alpha bulk",
             asset_ids=[assets["lone"].pk],
@@ -161,7 +161,7 @@ def world(presets):
         ),
     }
     # The library-wide rebuild is past the last asset: five done of five.
-    RebuildJob.objects.filter(pk=jobs["editor rebuild"].pk).update(
+    Job.objects.filter(pk=jobs["editor rebuild"].pk).update(
         cursor=str(max(a.pk for a in assets.values())), done=5
     )
     return {

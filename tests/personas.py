@@ -126,7 +126,7 @@ def build_world():
     from django_tasks_db.models import DBTaskResult
 
     from transcoder import services
-    from transcoder.models import BulkJob, Preset, SiteKey, root_collection
+    from transcoder.models import Job, Preset, SiteKey, root_collection
     from transcoder.services import sitekeys
 
     for slug, fit, size, formats in [
@@ -192,7 +192,7 @@ def build_world():
         asset.refresh_from_db()
         services.tags_set(asset=asset, names=[s["tag"]])
         w.asset[t] = asset
-        w.job[t] = BulkJob.objects.create(
+        w.job[t] = Job.objects.create(
             action="tags_add",
             label=s["job"],
             params={"tags": ["x"]},

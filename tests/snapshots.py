@@ -7,11 +7,10 @@ from transcoder.models import (
     ApiToken,
     Asset,
     AssetVersion,
-    BulkJob,
     Collection,
     GroupCollectionPermission,
+    Job,
     Preset,
-    RebuildJob,
     Rendition,
     SiteKey,
     TaggedAsset,
@@ -45,8 +44,7 @@ def snapshot(media_root):
         ),
         "jobs": sorted(
             str(ids)
-            for model in (BulkJob, RebuildJob)
-            for ids in model.objects.values_list("asset_ids", flat=True)
+            for ids in Job.objects.values_list("asset_ids", flat=True)
             if ids != []
         ),
         "tokens": sorted(

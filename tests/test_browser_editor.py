@@ -16,7 +16,7 @@ from tests.seed import asset_rows
 from transcoder import services
 from transcoder.imaging import engine
 from transcoder.imaging.specs import RenditionSpec
-from transcoder.models import Asset, Preset, RebuildJob, Rendition, RenditionStatus
+from transcoder.models import Asset, Job, Preset, Rendition, RenditionStatus
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -79,7 +79,7 @@ def test_preset_save_on_200_assets_queues_one_task(
     message = admin_page.inner_text(".messagelist")
     assert "Rebuilding 200 renditions of 200 images." in message
     assert DBTaskResult.objects.count() == 1
-    assert RebuildJob.objects.latest("created_at").total_assets == 200
+    assert Job.objects.latest("created_at").total_assets == 200
     assert sorted(Rendition.objects.values_list("pk", "status", "name")) == renditions
 
 

@@ -11,7 +11,7 @@ from tests.images import make_image
 from tests.seed import asset_rows
 from tests.support import grant
 from transcoder import selectors, services
-from transcoder.models import Asset, BulkJob, RebuildJob, TaggedAsset, root_collection
+from transcoder.models import Asset, Job, TaggedAsset, root_collection
 
 pytestmark = pytest.mark.django_db
 
@@ -210,28 +210,28 @@ def test_bulk_job_works_in_bounded_batches_and_a_repeat_does_nothing(
     }
     settings.MEDIAHUB_BULK_BATCH = 3
     ids = _rows(7)
-    job = services.bulk_start(
+    job = services.job_start(
         action="tags_add",
         label="Add tags",
         asset_ids=ids,
         params={"tags": ["t"]},
         user=admin_user,
     )
-    assert services.bulk_step(job_id=job.pk, cursor="") == 3
-    assert services.bulk_step(job_id=job.pk, cursor="") == 0  # delivered twice
+    assert services.job_step(job_id=job.pk, cursor="") == 3
+    assert services.job_step(job_id=job.pk, cursor="") == 0  # delivered twice
     assert TaggedAsset.objects.count() == 3
-    assert services.bulk_step(job_id=job.pk, cursor=ids[2]) == 3
-    assert services.bulk_step(job_id=job.pk, cursor=ids[5]) == 1
+    assert services.job_step(job_id=job.pk, cursor=ids[2]) == 3
+    assert services.job_step(job_id=job.pk, cursor=ids[5]) == 1
     job.refresh_from_db()
     assert job.finished_at is not None and job.done == 7
     assert TaggedAsset.objects.count() == 7
-    assert services.bulk_progress(job=job)["finished"] is True
+    assert services.job_progress(job=job)["finished"] is True
 
 
 def test_bulk_start_refuses_an_unknown_action():
     """An action nobody registered is an error, not a silent job."""
-    with pytest.raises(services.BulkActionError, match="Unknown bulk action"):
-        services.bulk_start(action="explode", label="x", asset_ids=[], user=None)
+    with pytest.raises(services.JobActionError, match="Unknown job action"):
+        services.job_start(action="explode", label="x", asset_ids=[], user=None)
 
 
 def test_bulk_delete_runs_to_the_end_through_the_task_queue(
@@ -241,7 +241,7 @@ def test_bulk_delete_runs_to_the_end_through_the_task_queue(
     settings.MEDIAHUB_BULK_BATCH = 2
     assets = [_asset(i) for i in range(5)]
     with django_capture_on_commit_callbacks(execute=True):
-        job = services.bulk_start(
+        job = services.job_start(
             action="delete",
             label="Delete",
             asset_ids=[a.pk for a in assets],
@@ -271,7 +271,7 @@ def test_add_tags_action_asks_for_tags_then_queues_a_job(
     response = _post_action(admin_client, "add_tags", [a, b])
     assert response.status_code == 200
     assert "2 images selected" in response.content.decode()
-    assert not BulkJob.objects.exists()
+    assert not Job.objects.exists()
     response = _post_action(admin_client, "add_tags", [a, b], apply="1", tags="")
     assert "Type at least one tag" in response.content.decode()
     with django_capture_on_commit_callbacks(execute=True):
@@ -279,7 +279,7 @@ def test_add_tags_action_asks_for_tags_then_queues_a_job(
             admin_client, "add_tags", [a, b], apply="1", tags="x, y"
         )
     assert response.status_code == 302
-    job = BulkJob.objects.get()
+    job = Job.objects.get()
     assert job.action == "tags_add" and job.total_assets == 2
     assert sorted(Asset.objects.get(pk=a).tags.names()) == ["x", "y"]
     assert not Asset.objects.get(pk=c).tags.exists()
@@ -291,7 +291,7 @@ def test_status_endpoint_reports_bulk_job_progress(admin_client, settings):
         "default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}
     }
     ids = _rows(2)
-    job = services.bulk_start(
+    job = services.job_start(
         action="tags_add",
         label="Add tags",
         asset_ids=ids,
@@ -304,15 +304,15 @@ def test_status_endpoint_reports_bulk_job_progress(admin_client, settings):
 
 
 @pytest.mark.parametrize(
-    ("action", "extra", "job_model"),
+    ("action", "extra", "job_action"),
     [
-        ("delete_in_background", {}, BulkJob),
-        ("add_tags", {"tags": "archive"}, BulkJob),
-        ("regenerate_renditions", {}, RebuildJob),
+        ("delete_in_background", {}, "delete"),
+        ("add_tags", {"tags": "archive"}, "tags_add"),
+        ("regenerate_renditions", {}, "rebuild"),
     ],
 )
 def test_actions_across_ten_thousand_assets_only_queue_a_job(
-    admin_client, settings, presets, action, extra, job_model
+    admin_client, settings, presets, action, extra, job_action
 ):
     """Selecting all 10,000 and confirming stores a job; the request does none
     of the work.
@@ -330,7 +330,7 @@ def test_actions_across_ten_thousand_assets_only_queue_a_job(
     print(f"\nselect-across {action} of 10,000 assets: request took {elapsed:.3f} s")
     assert response.status_code == 302
     # (Creating the starter presets made jobs of their own, over no assets.)
-    job = job_model.objects.get(total_assets=10_000)
+    job = Job.objects.get(total_assets=10_000, action=job_action)
     assert job.done == 0 and job.finished_at is None
     assert Asset.objects.count() == 10_000
     assert not TaggedAsset.objects.exists()
@@ -355,7 +355,7 @@ def test_select_across_respects_the_lists_filters(admin_client, settings):
         },
     )
     assert response.status_code == 302
-    assert sorted(BulkJob.objects.get().asset_ids) == sorted(ids[:2])
+    assert sorted(Job.objects.get().asset_ids) == sorted(ids[:2])
 
 
 def test_bulk_job_skips_assets_deleted_meanwhile(
@@ -364,7 +364,7 @@ def test_bulk_job_skips_assets_deleted_meanwhile(
     """An id that no longer exists counts as done and breaks nothing."""
     ids = [*_rows(1), str(uuid.uuid4())]
     with django_capture_on_commit_callbacks(execute=True):
-        job = services.bulk_start(
+        job = services.job_start(
             action="tags_add",
             label="t",
             asset_ids=ids,
@@ -402,7 +402,7 @@ def test_each_bulk_batch_acts_within_its_starters_reach_now(settings, lose, tagg
     editor.groups.add(group_a, group_b)
     a = _asset(1, title="a", collection=coll_a)
     b = _asset(2, title="b", collection=coll_b)
-    job = services.bulk_start(
+    job = services.job_start(
         action="tags_add",
         label="Add tags",
         asset_ids=[a.pk, b.pk],
@@ -415,5 +415,5 @@ def test_each_bulk_batch_acts_within_its_starters_reach_now(settings, lose, tagg
         User.objects.filter(pk=editor.pk).update(is_active=False)
     elif lose == "deleted":
         editor.delete()
-    assert services.bulk_step(job_id=job.pk, cursor="") == 2
+    assert services.job_step(job_id=job.pk, cursor="") == 2
     assert {x.title for x in Asset.objects.filter(tags__name="late")} == tagged

@@ -18,7 +18,7 @@ from tests.support import grant, logged_in, model_perms
 from transcoder import selectors
 from transcoder.models import (
     Asset,
-    RebuildJob,
+    Job,
     root_collection,
 )
 from transcoder.services.duplicates import near_duplicate_ids
@@ -215,7 +215,7 @@ def test_preset_save_message_counts_within_reach(world):
     )
     body = response.content.decode()
     assert "Rebuilding 3 renditions of 3 images." in body
-    job = RebuildJob.objects.filter(label="Preset Card").latest("created_at")
+    job = Job.objects.filter(label="Preset Card").latest("created_at")
     assert job.created_by == world["editor"] and job.total_assets == 5
 
 

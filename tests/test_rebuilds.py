@@ -4,7 +4,7 @@ import pytest
 
 from tests.images import make_image
 from transcoder import services
-from transcoder.models import Asset, Preset, RebuildJob, Rendition
+from transcoder.models import Asset, Job, Preset, Rendition
 
 pytestmark = pytest.mark.django_db
 
@@ -31,7 +31,7 @@ def test_preset_save_queues_one_task_not_one_per_asset(commit, db_backend, prese
         services.preset_save(preset=preset)
 
     tasks = list(DBTaskResult.objects.all())
-    assert [t.task_path for t in tasks] == ["transcoder.tasks.rebuild_batch"]
+    assert [t.task_path for t in tasks] == ["transcoder.tasks.job_batch"]
     job = preset.rebuild
     assert (job.total_assets, job.total_renditions, job.done) == (5, 5, 0)
 
@@ -49,7 +49,7 @@ def test_rebuild_goes_through_every_asset_in_bounded_batches(
     runs = []
 
     def count(sender, task_result, **kwargs):
-        if task_result.task.name == "rebuild_batch":
+        if task_result.task.name == "job_batch":
             runs.append(task_result.args[1])
 
     task_enqueued.connect(count)
@@ -60,7 +60,7 @@ def test_rebuild_goes_through_every_asset_in_bounded_batches(
             services.preset_save(preset=preset)
     finally:
         task_enqueued.disconnect(count)
-    job = RebuildJob.objects.get(pk=preset.rebuild.pk)
+    job = Job.objects.get(pk=preset.rebuild.pk)
     assert job.finished_at is not None and job.done == 5
     # ceil(5 / batch) runs with work, plus one that finds nothing left when the
     # last batch was full.
@@ -81,8 +81,8 @@ def test_a_batch_delivered_twice_is_done_once(db_backend, presets):
     def build(asset_id, preset_ids, force):
         built.append(asset_id)
 
-    assert services.rebuild_step(job_id=job.pk, cursor="", build=build) == 3
-    assert services.rebuild_step(job_id=job.pk, cursor="", build=build) == 0
+    assert services.job_step(job_id=job.pk, cursor="", build=build) == 3
+    assert services.job_step(job_id=job.pk, cursor="", build=build) == 0
     job.refresh_from_db()
     assert job.done == 3 and len(built) == 3
     assert built == sorted(built)
@@ -96,9 +96,7 @@ def test_deleted_assets_are_skipped_but_counted(db_backend, presets):
     )
     services.asset_delete(asset=assets[1])
     built = []
-    services.rebuild_step(
-        job_id=job.pk, cursor="", build=lambda a, p, f: built.append(a)
-    )
+    services.job_step(job_id=job.pk, cursor="", build=lambda a, p, f: built.append(a))
     job.refresh_from_db()
     assert sorted(built) == sorted(str(a.pk) for a in (assets[0], assets[2]))
     assert job.done == 3
@@ -124,7 +122,7 @@ def test_lambda_backend_off_lambda_runs_the_batches_inline(commit, settings, pre
     preset.height = 100
     with commit():
         services.preset_save(preset=preset)
-    job = RebuildJob.objects.get(pk=preset.rebuild.pk)
+    job = Job.objects.get(pk=preset.rebuild.pk)
     assert job.done == 3 and job.finished_at is not None
     assert Asset.objects.count() == 3
     heights = Rendition.objects.filter(

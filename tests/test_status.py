@@ -148,4 +148,5 @@ def test_job_progress_is_reported(admin_client, db_backend, presets, jpeg):
         "total_renditions": 3,
         "done": 0,
         "finished": False,
+        "error": "",
     }

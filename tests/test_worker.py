@@ -8,7 +8,7 @@ from django.core.management import call_command
 
 from tests.worker_support import wait_for
 from transcoder import services
-from transcoder.models import Asset, Preset, RebuildJob, Rendition, RenditionStatus
+from transcoder.models import Asset, Job, Preset, Rendition, RenditionStatus
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -71,7 +71,7 @@ def test_a_real_worker_process_builds_uploads_and_preset_saves(
     services.preset_save(preset=preset)
     job = preset.rebuild
     wait_for(
-        lambda: RebuildJob.objects.get(pk=job.pk).finished_at is not None,
+        lambda: Job.objects.get(pk=job.pk).finished_at is not None,
         what="the rebuild job",
     )
     job.refresh_from_db()

@@ -78,28 +78,37 @@ def _generate(asset_id, preset_ids, force):
 
 @queue.register
 @task
-def rebuild_batch(job_id, cursor):
-    """Build the next bounded batch of a rebuild job, then queue the rest.
+def job_batch(job_id, cursor):
+    """Do the next bounded batch of a job (a rebuild or bulk action); queue the rest.
 
-    One asset that keeps failing is recorded on its rows and does not stop the
-    batch; a repeated delivery of the same batch does nothing (see
-    ``services.rebuild_step``).
+    In a rebuild, one asset that keeps failing is recorded on its rows and
+    does not stop the batch; a repeated delivery of the same batch does
+    nothing (see ``services.job_step``).
     """
 
     def build(asset_id, preset_ids, force):
         try:
             _generate(asset_id, preset_ids, force)
         except TRANSIENT:
-            logger.warning("Rebuild %s: asset %s left failed", job_id, asset_id)
+            logger.warning("Job %s: asset %s left failed", job_id, asset_id)
 
-    return services.rebuild_step(job_id=job_id, cursor=cursor, build=build)
+    return services.job_step(job_id=job_id, cursor=cursor, build=build)
+
+
+# The names the two job kinds were queued under before they became one model;
+# a payload already sent under either runs the same job (same id and cursor).
+@queue.register
+@task
+def rebuild_batch(job_id, cursor):
+    """Run a job batch queued under its old name (see ``job_batch``)."""
+    return job_batch.call(job_id, cursor)
 
 
 @queue.register
 @task
 def bulk_batch(job_id, cursor):
-    """Do the next bounded batch of a bulk job, then queue the rest."""
-    return services.bulk_step(job_id=job_id, cursor=cursor)
+    """Run a job batch queued under its old name (see ``job_batch``)."""
+    return job_batch.call(job_id, cursor)
 
 
 def _reconnect():

@@ -321,7 +321,7 @@ class AssetAdmin(admin.ModelAdmin):
             force=True,
             user=request.user,
         )
-        progress = services.rebuild_progress(job=job)
+        progress = services.job_progress(job=job)
         self.message_user(request, html.rebuild_message(progress), messages.SUCCESS)
 
     @admin.action(description="Add tags…", permissions=["change"])

@@ -124,8 +124,8 @@ def bulk_action(model_admin, request, queryset, *, action, title, form_class=Non
     ``job_params()`` returns them as JSON. Without one the page only confirms
     (a warning, as for delete). Nothing here touches each asset: the job stores
     the selection's ids and a task works through them in batches
-    (services.bulk). Other actions ("move to collection") reuse this with
-    their own form and a handler given to ``services.bulk_register``.
+    (services.jobs). Other actions ("move to collection") reuse this with
+    their own form and a handler given to ``services.job_register``.
     """
     posted = "apply" in request.POST
     form = form_class(request.POST if posted else None) if form_class else None
@@ -144,14 +144,16 @@ def bulk_action(model_admin, request, queryset, *, action, title, form_class=Non
         return TemplateResponse(
             request, "admin/transcoder/asset/bulk_action.html", context
         )
-    job = services.bulk_start(
+    job = services.job_start(
         action=action,
         label=title,
         queryset=queryset,
         params=form.job_params() if form else {},
         user=request.user,
     )
-    model_admin.message_user(request, html.bulk_message(job), messages.SUCCESS)
+    model_admin.message_user(
+        request, html.bulk_message(services.job_progress(job=job)), messages.SUCCESS
+    )
     return None
 
 

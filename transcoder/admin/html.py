@@ -133,49 +133,51 @@ def _preview_url(asset):
     return None
 
 
-# --- rebuild jobs -------------------------------------------------------------
+# --- jobs ---------------------------------------------------------------------
+def _job_bar(progress, name):
+    """Return a job's live progress bar; status.js moves it (status endpoint)."""
+    return format_html(
+        '<span class="mh-job" data-job="{}" data-status-url="{}">'
+        '<progress max="{}" value="{}" aria-label="{} progress"></progress> '
+        '<span class="mh-job__text" role="status">Queued.</span></span>',
+        progress["id"],
+        reverse("admin:transcoder_asset_status"),
+        progress["total_assets"],
+        progress["done"],
+        name,
+    )
+
+
 def rebuild_message(progress):
     """Return the message that says what a rebuild queued, with live progress.
 
-    ``progress`` is ``services.rebuild_progress`` of the job, within the
-    reader's reach.
+    ``progress`` is ``services.job_progress`` of the job, within the reader's
+    reach.
     """
     if progress["finished"] and not progress["done"]:
         return "Nothing to rebuild."
     renditions, images = progress["total_renditions"], progress["total_assets"]
     return format_html(
-        "Rebuilding {} rendition{} of {} image{}. "
-        '<span class="mh-job" data-rebuild-job="{}" data-status-url="{}">'
-        '<progress max="{}" value="{}" aria-label="Rebuild progress"></progress> '
-        '<span class="mh-job__text" role="status">Queued.</span></span>',
+        "Rebuilding {} rendition{} of {} image{}. {}",
         f"{renditions:,}",
         "" if renditions == 1 else "s",
         f"{images:,}",
         "" if images == 1 else "s",
-        progress["id"],
-        reverse("admin:transcoder_asset_status"),
-        images,
-        progress["done"],
+        _job_bar(progress, "Rebuild"),
     )
 
 
-def bulk_message(job):
-    """Return the message that says a bulk job was queued, with live progress."""
-    if job.finished_at is not None and not job.total_assets:
+def bulk_message(progress):
+    """Return the message that says a bulk action was queued, with live progress."""
+    images = progress["total_assets"]
+    if progress["finished"] and not images:
         return "Nothing selected."
     return format_html(
-        "{}: {} image{} queued. "
-        '<span class="mh-job" data-rebuild-job="{}" data-status-url="{}">'
-        '<progress max="{}" value="{}" aria-label="{} progress"></progress> '
-        '<span class="mh-job__text" role="status">Queued.</span></span>',
-        job.label,
-        f"{job.total_assets:,}",
-        "" if job.total_assets == 1 else "s",
-        job.pk,
-        reverse("admin:transcoder_asset_status"),
-        job.total_assets,
-        job.done,
-        job.label,
+        "{}: {} image{} queued. {}",
+        progress["label"],
+        f"{images:,}",
+        "" if images == 1 else "s",
+        _job_bar(progress, progress["label"]),
     )
 
 

@@ -100,7 +100,7 @@ class PresetAdmin(admin.ModelAdmin):
         services.preset_save(preset=obj, user=request.user)
         if obj.rebuild is not None:
             # A rebuild of every asset is told in the editor's reach.
-            progress = services.rebuild_progress(
+            progress = services.job_progress(
                 job=obj.rebuild, visible=selectors.view_reach(request.user)
             )
             self.message_user(request, html.rebuild_message(progress), messages.INFO)

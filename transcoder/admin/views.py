@@ -7,13 +7,14 @@ checks the ModelAdmin's own permissions.
 import uuid
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.http import Http404, HttpResponse, JsonResponse
 from django.views.decorators.http import require_GET, require_POST
 
 from transcoder import permissions, selectors, services
 from transcoder.admin import gallery, previews
 from transcoder.admin.forms import PresetForm
-from transcoder.models import BulkJob, Preset, RebuildJob
+from transcoder.models import Job, Preset
 from transcoder.status import asset_states
 
 # One poll covers a page of the list or an upload batch; more is refused.
@@ -30,7 +31,7 @@ def _uuids(raw):
 
 @require_GET
 def status_view(request, *, model_admin):
-    """Answer ``?ids=<asset ids>&jobs=<rebuild job ids>`` with their states."""
+    """Answer ``?ids=<asset ids>&jobs=<job ids>`` with their states."""
     if not model_admin.has_view_permission(request):
         raise PermissionDenied
     try:
@@ -55,27 +56,30 @@ def status_view(request, *, model_admin):
 
 
 def job_progress(*, user, job_ids):
-    """Return ``{job id: progress}`` of the rebuild and bulk jobs ``user`` started.
+    """Return ``{job id: progress}`` of the jobs ``user`` started.
 
     A superuser is told of every job. Anyone else's job, or one started by
     the system, is left out: the same answer as an id that does not exist.
-    Counts are within what ``user`` may view (services.rebuild_progress).
+    Counts are within what ``user`` may view (services.job_progress).
     """
     if not job_ids:
         return {}
-    rebuilds = RebuildJob.objects.filter(pk__in=job_ids)
-    bulks = BulkJob.objects.filter(pk__in=job_ids).defer("asset_ids")
+    jobs = Job.objects.filter(pk__in=job_ids).defer("asset_ids", "params")
     if not user.is_superuser:
-        rebuilds = rebuilds.filter(created_by=user)
-        bulks = bulks.filter(created_by=user)
-    rebuilds = list(rebuilds)
-    visible = selectors.view_reach(user) if rebuilds else None
-    jobs = {
-        str(j.pk): services.rebuild_progress(job=j, visible=visible) for j in rebuilds
+        jobs = jobs.filter(created_by=user)
+    # asset_ids is deferred: whether a job is over every asset is asked
+    # of the database, not by loading a selection of up to every id.
+    every_asset = ExpressionWrapper(
+        Q(asset_ids__isnull=True), output_field=BooleanField()
+    )
+    jobs = list(jobs.annotate(every_asset=every_asset))
+    visible = selectors.view_reach(user) if any(j.every_asset for j in jobs) else None
+    return {
+        str(j.pk): services.job_progress(
+            job=j, visible=visible if j.every_asset else None
+        )
+        for j in jobs
     }
-    for j in bulks:
-        jobs[str(j.pk)] = services.bulk_progress(job=j)
-    return jobs
 
 
 @require_GET

@@ -1,14 +1,13 @@
 """mediahub's models, one module per concern; import them from here."""
 
 from transcoder.models.assets import Asset, DeletedAsset, RenditionState
-from transcoder.models.bulk import BulkJob
 from transcoder.models.collections import (
     Collection,
     GroupCollectionPermission,
     collection_at,
     root_collection,
 )
-from transcoder.models.jobs import RebuildJob
+from transcoder.models.jobs import Job
 from transcoder.models.keys import ApiRateWindow, ApiToken, SiteKey
 from transcoder.models.presets import Fit, Preset, Rendition, RenditionStatus
 from transcoder.models.tags import TaggedAsset
@@ -22,12 +21,11 @@ __all__ = [
     "AssetHashBand",
     "AssetVersion",
     "Collection",
-    "BulkJob",
     "DeletedAsset",
     "Fit",
     "GroupCollectionPermission",
+    "Job",
     "Preset",
-    "RebuildJob",
     "Rendition",
     "RenditionState",
     "RenditionStatus",

@@ -1,4 +1,4 @@
-"""Rebuild jobs: many assets rebuilt in bounded batches."""
+"""Jobs: one action over many assets, worked through in bounded batches."""
 
 import uuid
 
@@ -6,25 +6,30 @@ from django.conf import settings
 from django.db import models
 
 
-class RebuildJob(models.Model):
-    """A bounded rebuild of many assets, worked through a batch per task run.
+class Job(models.Model):
+    """A rebuild or a bulk action (tags, delete…) over many assets, in the background.
 
-    The task advances ``cursor`` (the last asset id done) with a compare-and-set,
-    so a task delivered twice does a batch once; ``done`` counts the assets.
+    ``asset_ids`` is the selection, sorted, taken once when the job starts
+    (through the policy); None means every asset within the action's reach,
+    read batch by batch. A task run advances ``cursor`` (the last asset id
+    done) with a compare-and-set, so a run delivered twice does its batch
+    once; ``done`` counts the assets handled.
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # A name given to services.job_register: "rebuild", "tags_add", "delete"…
+    action = models.CharField(max_length=50)
     label = models.CharField(max_length=200)
-    preset_ids = models.JSONField(null=True, blank=True)
-    # None: every asset. Otherwise the chosen asset ids, sorted.
+    # The action's parameters: tag names, or a rebuild's presets and force.
+    params = models.JSONField(default=dict, blank=True)
     asset_ids = models.JSONField(null=True, blank=True)
-    force = models.BooleanField(default=False)
     total_assets = models.PositiveIntegerField(default=0)
     total_renditions = models.PositiveIntegerField(default=0)
     done = models.PositiveIntegerField(default=0)
     cursor = models.CharField(max_length=36, blank=True)
-    # Who started it: only they (or a superuser) are told its progress.
-    # As on BulkJob; None for a job the system started.
+    error = models.TextField(blank=True)
+    # Who started it: only they (or a superuser) are told its progress, and a
+    # bulk action's batches act as them. None for a job the system started.
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,

@@ -15,13 +15,6 @@ from transcoder.services.assets import (
     objects_delete,
     validate_image,
 )
-from transcoder.services.bulk import (
-    BulkActionError,
-    bulk_progress,
-    bulk_register,
-    bulk_start,
-    bulk_step,
-)
 from transcoder.services.collections import (
     CollectionError,
     assets_move,
@@ -36,14 +29,17 @@ from transcoder.services.duplicates import (
     duplicate_of,
     near_duplicates,
 )
+from transcoder.services.jobs import (
+    JobActionError,
+    job_progress,
+    job_register,
+    job_start,
+    job_step,
+    rebuild_start,
+)
 from transcoder.services.maintenance import orphans_purge
 from transcoder.services.objects import object_delete, objects_erase
 from transcoder.services.presets import preset_save
-from transcoder.services.rebuilds import (
-    rebuild_progress,
-    rebuild_start,
-    rebuild_step,
-)
 from transcoder.services.renditions import (
     RenditionStorageError,
     rendition_name,
@@ -81,12 +77,7 @@ __all__ = [
     "collection_default",
     "collection_delete",
     "collection_update",
-    "BulkActionError",
     "TagError",
-    "bulk_progress",
-    "bulk_register",
-    "bulk_start",
-    "bulk_step",
     "tags_add",
     "tags_parse",
     "tags_remove",
@@ -121,9 +112,12 @@ __all__ = [
     "original_name",
     "orphans_purge",
     "preset_save",
-    "rebuild_progress",
     "rebuild_start",
-    "rebuild_step",
+    "JobActionError",
+    "job_progress",
+    "job_register",
+    "job_start",
+    "job_step",
     "rendition_name",
     "renditions_enqueue",
     "renditions_generate",

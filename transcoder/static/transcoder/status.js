@@ -91,7 +91,7 @@
   async function tick() {
     const url = statusUrl();
     if (!url) return;
-    const jobs = Array.from(document.querySelectorAll("[data-rebuild-job]:not(.is-done)"));
+    const jobs = Array.from(document.querySelectorAll("[data-job]:not(.is-done)"));
     const rows = listRows();
     const gallery = document.querySelector("[data-gallery-url]");
     const ids = Object.keys(rows);
@@ -99,14 +99,14 @@
     if (!jobs.length && !ids.length) return;
     let data;
     try {
-      data = await ask(url, ids, jobs.map(function (el) { return el.dataset.rebuildJob; }));
+      data = await ask(url, ids, jobs.map(function (el) { return el.dataset.job; }));
     } catch (err) {
       setTimeout(tick, POLL_MS * 4);
       return;
     }
     let waiting = false;
     jobs.forEach(function (el) {
-      const job = data.jobs[el.dataset.rebuildJob];
+      const job = data.jobs[el.dataset.job];
       if (!job) return;
       showJob(el, job);
       if (!job.finished) waiting = true;
