@@ -117,3 +117,31 @@ def test_tag_field_suggests_existing_tags_as_you_type(admin_page, live_server, p
     admin_page.click("input[name=_save]")
     admin_page.wait_for_url(re.compile(re.escape(LIST) + "$"))
     assert sorted(Asset.objects.get(pk=asset.pk).tags.names()) == ["beach", "sea view"]
+
+
+def test_grid_shows_a_queued_rebuild_until_it_reaches_each_card(
+    admin_page, live_server, presets, settings
+):
+    """Regenerate over two cards marks just those two "rebuild queued" while
+    the job waits, and each loses the mark once the job has built it.
+    """
+    assets = sorted(_assets(3), key=lambda a: str(a.pk))
+    settings.TASKS = {
+        "default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}
+    }
+    job = services.rebuild_start(
+        label="Regenerate", asset_ids=[a.pk for a in assets[1:]], force=True
+    )
+    admin_page.goto(f"{live_server.url}{LIST}?view=table")
+    marked = admin_page.locator(".mh-status--rebuilding")
+    marked.first.wait_for()
+    assert marked.count() == 2
+    for asset in assets:
+        row = admin_page.locator(f"tr:has(input.action-select[value='{asset.pk}'])")
+        wanted = 0 if asset is assets[0] else 1
+        assert row.locator(".mh-status--rebuilding").count() == wanted
+    _shoot(admin_page, "grid-rebuild-queued.png")
+    services.job_step(job_id=job.pk, cursor="", build=lambda *a: None)
+    admin_page.wait_for_function(
+        "() => !document.querySelector('.mh-status--rebuilding')", timeout=15_000
+    )

@@ -27,9 +27,9 @@ def test_running_rebuild_and_bulk_jobs_carry_on_as_one_job_model(settings):
     from django.db import connection
     from django.db.migrations.executor import MigrationExecutor
 
+    from tests.fixtures_library import add_asset
     from transcoder import queue
     from transcoder.models import Asset, Job, TaggedAsset
-    from tests.fixtures_library import add_asset
 
     settings.TASKS = {
         "default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}

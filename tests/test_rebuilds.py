@@ -129,3 +129,43 @@ def test_lambda_backend_off_lambda_runs_the_batches_inline(commit, settings, pre
         preset=preset, superseded_at__isnull=True
     ).values_list("spec_height", flat=True)
     assert set(heights) == {100}
+
+
+def test_a_job_whose_task_was_lost_is_queued_again_from_its_cursor(
+    commit, settings, presets
+):
+    """A job unmoved past the deadline gets its batch queued again, once; the
+    chain then runs to the end, and a job still moving is left alone.
+    """
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    settings.TASKS = {
+        "default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}
+    }
+    with commit():
+        _assets(3)
+    with commit():
+        lost = services.rebuild_start(label="lost", force=True)
+        fresh = services.rebuild_start(label="fresh", force=True)
+    later = timezone.now() + timedelta(minutes=30)
+    Job.objects.filter(pk=fresh.pk).update(moved_at=later - timedelta(minutes=1))
+    settings.TASKS = {
+        "default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}
+    }
+    with commit():
+        count = services.jobs_requeue_stalled(
+            older_than=timedelta(minutes=15), now=later
+        )
+    assert count == 1
+    lost.refresh_from_db()
+    fresh.refresh_from_db()
+    assert lost.finished_at is not None and lost.done == 3
+    assert fresh.finished_at is None and fresh.done == 0
+    # One finished, the other still moving: a second sweep queues nothing.
+    with commit():
+        assert (
+            services.jobs_requeue_stalled(older_than=timedelta(minutes=15), now=later)
+            == 0
+        )

@@ -24,7 +24,7 @@ def test_status_url_is_the_admin_one():
 def test_queued_upload_is_processing_then_ready(
     admin_client, db_backend, presets, jpeg
 ):
-    """Queued: processing with nothing ready; after the worker: ready, 3 of 3."""
+    """Queued: processing, nothing begun; after the worker: ready, 3 of 3."""
     from django.core.management import call_command
 
     asset = services.asset_create(content=jpeg, filename="a.jpg")
@@ -36,11 +36,14 @@ def test_queued_upload_is_processing_then_ready(
         "pending": 3,
         "total": 3,
         "error": "",
+        "queued": True,
+        "rebuilding": False,
     }
     call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload")
     data = admin_client.get(URL, {"ids": str(asset.pk)}).json()
     state = data["assets"][str(asset.pk)]
     assert (state["state"], state["ready"], state["total"]) == ("ready", 3, 3)
+    assert state["queued"] is False
 
 
 def test_failed_rendition_gives_failed_with_its_reason(
@@ -150,3 +153,69 @@ def test_job_progress_is_reported(admin_client, db_backend, presets, jpeg):
         "finished": False,
         "error": "",
     }
+
+
+def test_a_build_under_way_is_no_longer_queued(commit, admin_client, presets, jpeg):
+    """Once the worker has begun (its rows exist), the upload is processing,
+    not queued, and counts each rendition as it is stored.
+    """
+    with commit():
+        asset = services.asset_create(content=jpeg, filename="a.jpg")
+    Rendition.objects.filter(asset=asset).exclude(preset__slug="card").update(
+        status=RenditionStatus.PENDING
+    )
+    state = admin_client.get(URL, {"ids": str(asset.pk)}).json()["assets"]
+    state = state[str(asset.pk)]
+    assert (state["state"], state["queued"], state["ready"]) == (
+        "processing",
+        False,
+        1,
+    )
+
+
+def test_job_progress_moves_with_each_asset_not_each_batch(
+    admin_client, db_backend, presets, jpeg, settings
+):
+    """A rebuild's bar moves as each asset is built, inside one batch."""
+    settings.MEDIAHUB_REBUILD_BATCH = 10
+    for i in range(3):
+        services.asset_create(content=jpeg, filename=f"{i}.jpg", allow_duplicate=True)
+    job = services.rebuild_start(label="Regenerate", force=True)
+    seen = []
+
+    def build(asset_id, preset_ids, force):
+        body = admin_client.get(URL, {"jobs": str(job.pk)}).json()
+        seen.append(body["jobs"][str(job.pk)]["done"])
+
+    assert services.job_step(job_id=job.pk, cursor="", build=build) == 3
+    assert seen == [0, 1, 2]
+    body = admin_client.get(URL, {"jobs": str(job.pk)}).json()
+    assert body["jobs"][str(job.pk)]["done"] == 3
+
+
+def test_assets_a_running_rebuild_has_yet_to_reach_say_so(
+    admin_client, db_backend, presets, jpeg
+):
+    """The grid's poll marks the assets a running rebuild has not built yet."""
+    assets = sorted(
+        (
+            services.asset_create(
+                content=jpeg, filename=f"{i}.jpg", allow_duplicate=True
+            )
+            for i in range(3)
+        ),
+        key=lambda a: str(a.pk),
+    )
+    ids = ",".join(str(a.pk) for a in assets)
+
+    def rebuilding():
+        states = admin_client.get(URL, {"ids": ids}).json()["assets"]
+        return [states[str(a.pk)]["rebuilding"] for a in assets]
+
+    assert rebuilding() == [False, False, False]
+    job = services.rebuild_start(
+        label="Regenerate", asset_ids=[a.pk for a in assets[1:]], force=True
+    )
+    assert rebuilding() == [False, True, True]
+    services.job_step(job_id=job.pk, cursor="", build=lambda *a: None)
+    assert rebuilding() == [False, False, False]

@@ -8,9 +8,12 @@ A ready row of the same spec built by an earlier engine version counts as
 ready: it is current and served until something rebuilds it.
 """
 
-from transcoder.models import Asset, Preset, Rendition, RenditionStatus
+from transcoder.models import Asset, Job, Preset, Rendition, RenditionStatus
 
 PROCESSING, READY, FAILED = "processing", "ready", "failed"
+# Running rebuilds looked at per poll; more at once is rare, and then the
+# oldest ones are shown.
+REBUILDS_SHOWN = 5
 
 
 def asset_states(*, asset_ids):
@@ -22,18 +25,43 @@ def asset_states(*, asset_ids):
         "asset_id", "preset_id", "digest", "status", "error"
     ):
         rows[(row.asset_id, row.preset_id, row.digest)] = row
-    return {str(a.pk): asset_state(asset=a, presets=presets, rows=rows) for a in assets}
+    states = {
+        str(a.pk): asset_state(asset=a, presets=presets, rows=rows) for a in assets
+    }
+    waiting = _rebuild_waiting(states)
+    for pk, state in states.items():
+        state["rebuilding"] = pk in waiting
+    return states
+
+
+def _rebuild_waiting(asset_ids):
+    """Return the ids among ``asset_ids`` that a running rebuild has yet to reach.
+
+    Their renditions still show the old build (ready), so the grid says a
+    rebuild is coming rather than nothing at all.
+    """
+    jobs = Job.objects.filter(action="rebuild", finished_at=None).order_by("created_at")
+    waiting = set()
+    for job in jobs.only("asset_ids", "reached", "cursor")[:REBUILDS_SHOWN]:
+        mark = job.reached or job.cursor
+        chosen = None if job.asset_ids is None else set(job.asset_ids)
+        waiting.update(
+            pk for pk in asset_ids if pk > mark and (chosen is None or pk in chosen)
+        )
+    return waiting
 
 
 def asset_state(*, asset, presets, rows):
     """Return the state of one asset from its rows keyed by (asset, preset, digest)."""
     counts = {READY: 0, FAILED: 0, PROCESSING: 0}
     error = ""
+    started = False
     for preset in presets:
         for spec in asset.rendition_specs(preset):
             row = rows.get((asset.pk, preset.pk, spec.digest))
             if row is None:
                 row = _built_by_an_earlier_engine(asset, preset, spec, rows)
+            started = started or row is not None
             if row is None or row.status == RenditionStatus.PENDING:
                 counts[PROCESSING] += 1
             elif row.status == RenditionStatus.FAILED:
@@ -55,6 +83,8 @@ def asset_state(*, asset, presets, rows):
         "pending": counts[PROCESSING],
         "total": total,
         "error": error,
+        # No build has begun: the asset waits in the queue behind others.
+        "queued": state == PROCESSING and not started,
     }
 
 

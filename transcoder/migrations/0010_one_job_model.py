@@ -99,8 +99,11 @@ class Migration(migrations.Migration):
                 ("total_renditions", models.PositiveIntegerField(default=0)),
                 ("done", models.PositiveIntegerField(default=0)),
                 ("cursor", models.CharField(blank=True, max_length=36)),
+                ("batch_done", models.PositiveIntegerField(default=0)),
+                ("reached", models.CharField(blank=True, max_length=36)),
                 ("error", models.TextField(blank=True)),
                 ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("moved_at", models.DateTimeField(blank=True, null=True)),
                 ("finished_at", models.DateTimeField(blank=True, null=True)),
                 (
                     "created_by",

@@ -27,6 +27,11 @@ class Job(models.Model):
     total_renditions = models.PositiveIntegerField(default=0)
     done = models.PositiveIntegerField(default=0)
     cursor = models.CharField(max_length=36, blank=True)
+    # Progress within the batch being worked, moved as each asset is done, so
+    # a progress bar moves before the batch's cursor does: how many assets,
+    # and the last one. For display only; ``cursor`` says what is done.
+    batch_done = models.PositiveIntegerField(default=0)
+    reached = models.CharField(max_length=36, blank=True)
     error = models.TextField(blank=True)
     # Who started it: only they (or a superuser) are told its progress, and a
     # bulk action's batches act as them. None for a job the system started.
@@ -38,6 +43,9 @@ class Job(models.Model):
         related_name="+",
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # When a run last moved it: a job unfinished and unmoved for long lost its
+    # task (services.jobs_requeue_stalled queues its batch again).
+    moved_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

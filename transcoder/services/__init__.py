@@ -35,6 +35,7 @@ from transcoder.services.jobs import (
     job_register,
     job_start,
     job_step,
+    jobs_requeue_stalled,
     rebuild_start,
 )
 from transcoder.services.maintenance import orphans_purge
@@ -118,6 +119,7 @@ __all__ = [
     "job_register",
     "job_start",
     "job_step",
+    "jobs_requeue_stalled",
     "rendition_name",
     "renditions_enqueue",
     "renditions_generate",

@@ -27,6 +27,7 @@ import time
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from transcoder import permissions, queue
@@ -128,6 +129,7 @@ def job_start(
         total_assets=total,
         total_renditions=total_renditions * total,
         created_by=user,
+        moved_at=timezone.now(),
         finished_at=timezone.now() if not total else None,
     )
     if total:
@@ -249,6 +251,10 @@ def _run(job, action, ids, allowed, build):
         if asset_id in allowed:
             action.handler(asset_id, job.params, build)
         handled.append(asset_id)
+        # Show the asset done at once; a stale delivery moves nothing.
+        Job.objects.filter(pk=job.pk, cursor=job.cursor).update(
+            batch_done=len(handled), reached=asset_id, moved_at=timezone.now()
+        )
         if time.monotonic() > deadline:
             break
     return handled
@@ -259,7 +265,11 @@ def _advance(job, cursor, handled, *, more):
     last = handled[-1]
     with transaction.atomic():
         moved = Job.objects.filter(pk=job.pk, cursor=cursor).update(
-            cursor=last, done=job.done + len(handled)
+            cursor=last,
+            done=job.done + len(handled),
+            batch_done=0,
+            reached=last,
+            moved_at=timezone.now(),
         )
         if not moved:
             return False  # Another delivery of this batch got there first.
@@ -280,15 +290,17 @@ def job_progress(*, job, visible=None):
     library's size. A job over chosen assets keeps its totals: its starter
     chose them through the policy.
     """
-    total, done = job.total_assets, min(job.done, job.total_assets)
+    total = job.total_assets
+    done = min(job.done + job.batch_done, total)
     renditions = job.total_renditions
     if visible is not None:
         per_asset = job.total_renditions // job.total_assets if job.total_assets else 0
         total = visible.count()
+        reached = job.reached or job.cursor
         if job.finished_at is not None:
             done = total
-        elif job.cursor:
-            done = visible.filter(pk__lte=job.cursor).count()
+        elif reached:
+            done = visible.filter(pk__lte=reached).count()
         else:
             done = 0
         renditions = total * per_asset
@@ -301,3 +313,33 @@ def job_progress(*, job, visible=None):
         "finished": job.finished_at is not None,
         "error": job.error,
     }
+
+
+def jobs_requeue_stalled(*, older_than, now=None, limit=100):
+    """Queue again the next batch of each job that stopped moving; return how many.
+
+    A job unfinished and unmoved for ``older_than`` (a timedelta) lost its
+    task: Lambda dropped it, or a worker died mid-run. Its batch is queued
+    again from its cursor; if the old task does turn up, the compare-and-set
+    lets only one of the two do the batch. At most ``limit`` jobs per call.
+    """
+    now = now or timezone.now()
+    cutoff = now - older_than
+    stalled = (
+        Job.objects.filter(finished_at=None)
+        .filter(Q(moved_at__lt=cutoff) | Q(moved_at=None, created_at__lt=cutoff))
+        .order_by("created_at")
+        .values_list("pk", "cursor")[:limit]
+    )
+    count = 0
+    for pk, cursor in stalled:
+        with transaction.atomic():
+            # Stamped so the next sweep gives this batch its time again.
+            if Job.objects.filter(pk=pk, cursor=cursor, finished_at=None).update(
+                moved_at=now
+            ):
+                _enqueue(pk, cursor)
+                count += 1
+    if count:
+        logger.warning("Queued again the batch of %d stalled job(s)", count)
+    return count

@@ -1,4 +1,4 @@
-// Live status without a reload: rebuild progress in messages, the change list's
+// Live status without a reload: job progress in messages, the change list's
 // rendition badges and the asset page's gallery all poll one small endpoint
 // (/admin/transcoder/asset/status/) until there is nothing left to wait for.
 (function () {
@@ -29,15 +29,16 @@
     return span;
   }
 
-  // --- rebuild jobs (messages after a preset save or a regenerate) -------------
+  // --- jobs (messages after a preset save, a regenerate or a bulk action) -----
   function showJob(el, job) {
     const bar = el.querySelector("progress");
     const text = el.querySelector(".mh-job__text");
     bar.max = Math.max(1, job.total_assets);
     bar.value = job.done;
+    const n = job.total_assets;
     text.textContent = job.finished
-      ? "Done: " + job.total_assets.toLocaleString("en") + " images."
-      : job.done.toLocaleString("en") + " of " + job.total_assets.toLocaleString("en") + " images done…";
+      ? "Done: " + n.toLocaleString("en") + (n === 1 ? " image." : " images.")
+      : job.done.toLocaleString("en") + " of " + n.toLocaleString("en") + (n === 1 ? " image" : " images") + " done…";
     el.classList.toggle("is-done", job.finished);
   }
 
@@ -66,16 +67,26 @@
     });
   }
 
+  // Returns true when the row's renditions just changed (a build or a rebuild
+  // finished), so its thumbnail is fetched again.
   function showBadges(cell, st) {
     const was = cell.dataset.state;
+    const now = st.rebuilding ? "rebuilding" : st.state;
     cell.textContent = "";
-    cell.dataset.state = st.state;
-    if (!st.total) { cell.textContent = "—"; return; }
+    cell.dataset.state = now;
+    if (!st.total) { cell.textContent = "—"; return false; }
     [["ready", st.ready], ["pending", st.pending], ["failed", st.failed]].forEach(function (p) {
       if (p[1]) { cell.appendChild(badge(p[0], p[1])); cell.append(" "); }
     });
+    if (st.rebuilding) {
+      const span = document.createElement("span");
+      span.className = "mh-status mh-status--rebuilding";
+      span.textContent = "rebuild queued";
+      cell.appendChild(span);
+    }
     if (st.state === "failed" && st.error) cell.title = st.error;
-    return was === "processing" && st.state !== "processing";
+    const busy = function (s) { return s === "processing" || s === "rebuilding"; };
+    return busy(was) && !busy(now);
   }
 
   // --- the asset page's gallery ------------------------------------------------
@@ -116,7 +127,7 @@
       const st = data.assets[id];
       if (!st) return;
       if (showBadges(cell, st)) finished.push(id);
-      if (st.state === "processing") waiting = true;
+      if (st.state === "processing" || st.rebuilding) waiting = true;
     });
     if (finished.length) refreshThumbnails(finished);
     if (gallery) {

@@ -189,7 +189,11 @@
         if (!st) { settle(id, { state: "failed", error: "The asset was deleted." }); return; }
         if (st.state !== "processing") { settle(id, st); return; }
         const badge = watching[id].item.result.querySelector(".mh-state");
-        if (badge) badge.textContent = "Processing… " + st.ready + " of " + st.total;
+        if (badge) {
+          badge.textContent = st.queued
+            ? "Queued…"
+            : "Processing… " + st.ready + " of " + st.total + " renditions";
+        }
       });
     } catch (err) { /* try again on the next tick */ }
     if (Object.keys(watching).length) setTimeout(poll, POLL_MS);
