@@ -396,9 +396,7 @@ def test_template_and_callback_agree_on_the_queue_name():
     assert HOOKS.failure_queue_name(FUNCTION_NAME) == f"{FUNCTION_NAME}-failed"
 
 
-def test_post_callback_sends_failed_invocations_to_the_queue(
-    deployed, failure_queue
-):
+def test_post_callback_sends_failed_invocations_to_the_queue(deployed, failure_queue):
     """After the stage's post callback, Lambda retries twice, keeps an event up
     to six hours, then sends its record to the stack's queue; S3's trigger is
     tightened in the same run."""
