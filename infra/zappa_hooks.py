@@ -239,3 +239,76 @@ def tighten_s3_trigger(zappa_cli):
             f"The resource policy of {name} needs fixing: " + " | ".join(problems)
         )
     return removable
+
+
+# Lambda's own limits for an async invocation: retries after the first try,
+# and how long an event throttled or queued may wait (six hours, the most).
+MAX_RETRIES = 2
+MAX_EVENT_AGE = 6 * 3600
+
+
+class FailureDestinationError(RuntimeError):
+    """The function's failed async invocations would not reach the queue."""
+
+
+def failure_queue_name(function_name):
+    """Return the name infra/template.yaml gives the function's on-failure queue."""
+    return f"{function_name}-failed"
+
+
+def set_failure_destination(zappa_cli):
+    """Send the function's failed async invocations to the stack's queue.
+
+    S3's upload events and LambdaBackend's tasks reach the function as async
+    invocations; without a destination Lambda drops one after its retries or
+    past the maximum event age. The queue is the stack's (found by name, in
+    the function's account), so the stack must be deployed first. Raise
+    ``FailureDestinationError`` saying what to do if it is missing or the
+    configuration did not hold. Return the queue's ARN.
+    """
+    client = zappa_cli.zappa.lambda_client
+    name = zappa_cli.lambda_name
+    function_arn = client.get_function(FunctionName=name)["Configuration"][
+        "FunctionArn"
+    ]
+    account = function_arn.split(":")[4]
+    sqs = zappa_cli.zappa.boto_session.client("sqs")
+    queue = failure_queue_name(name)
+    try:
+        url = sqs.get_queue_url(QueueName=queue, QueueOwnerAWSAccountId=account)[
+            "QueueUrl"
+        ]
+    except sqs.exceptions.QueueDoesNotExist:
+        raise FailureDestinationError(
+            f"No queue {queue} in account {account}: deploy infra/template.yaml "
+            f"with FunctionName={name} before the function (docs/deployment.md)."
+        ) from None
+    queue_arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])[
+        "Attributes"
+    ]["QueueArn"]
+    wanted = {
+        "MaximumRetryAttempts": MAX_RETRIES,
+        "MaximumEventAgeInSeconds": MAX_EVENT_AGE,
+        "DestinationConfig": {"OnFailure": {"Destination": queue_arn}},
+    }
+    client.put_function_event_invoke_config(FunctionName=name, **wanted)
+    config = client.get_function_event_invoke_config(FunctionName=name)
+    found = {key: config.get(key) for key in wanted}
+    found["DestinationConfig"] = {
+        "OnFailure": (config.get("DestinationConfig") or {}).get("OnFailure")
+    }
+    if found != wanted:
+        raise FailureDestinationError(
+            f"The async invoke configuration of {name} is {found}, not {wanted}."
+        )
+    logger.info("Failed async invocations of %s go to %s", name, queue_arn)
+    return queue_arn
+
+
+def after_deploy(zappa_cli):
+    """Run after ``zappa deploy`` and ``zappa update``: the stage's ``post`` callback.
+
+    Zappa takes one function per callback, so this one runs both checks.
+    """
+    tighten_s3_trigger(zappa_cli)
+    set_failure_destination(zappa_cli)

@@ -188,6 +188,8 @@ for _name in (
     "REBUILD_SECONDS",
     "BULK_BATCH",
     "STATE_BATCH",
+    "REDRIVE_MAX_MESSAGES",
+    "REDRIVE_SECONDS",
 ):
     if os.environ.get(f"MEDIAHUB_{_name}"):
         globals()[f"MEDIAHUB_{_name}"] = env_int(f"MEDIAHUB_{_name}", None)
@@ -211,6 +213,11 @@ if os.environ.get("MEDIAHUB_ERASE_VERSIONS"):
 # chosen, as a path of names ("Root/Inbox"); unset, the root collection.
 if os.environ.get("MEDIAHUB_DEFAULT_COLLECTION"):
     MEDIAHUB_DEFAULT_COLLECTION = os.environ["MEDIAHUB_DEFAULT_COLLECTION"].strip()
+
+# Lambda's on-failure destination for async invocations, which `redrive` reads
+# (the stack's FailureQueueUrl output).
+if os.environ.get("MEDIAHUB_FAILURE_QUEUE_URL"):
+    MEDIAHUB_FAILURE_QUEUE_URL = os.environ["MEDIAHUB_FAILURE_QUEUE_URL"].strip()
 
 # DATA_UPLOAD_MAX_MEMORY_SIZE bounds the form fields of a request, not its file
 # parts: a file part past FILE_UPLOAD_MAX_MEMORY_SIZE is written to a temporary

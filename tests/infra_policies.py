@@ -35,11 +35,15 @@ REFS = {
     "ConfigBucket": "mediahub-dev-config",
     "AccessLogBucket": "mediahub-access-logs",
     "Distribution": "E2EXAMPLE0000",
+    "FailureQueue": f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/mediahub-dev-failed",
 }
 ATTRIBUTES = {
     ("MediaBucket", "Arn"): "arn:aws:s3:::mediahub-dev-media",
     ("ConfigBucket", "Arn"): "arn:aws:s3:::mediahub-dev-config",
     ("AccessLogBucket", "Arn"): "arn:aws:s3:::mediahub-access-logs",
+    ("FailureQueue", "Arn"): f"arn:aws:sqs:{REGION}:{ACCOUNT}:mediahub-dev-failed",
+    ("FailureQueue", "QueueName"): "mediahub-dev-failed",
+    ("LambdaRole", "Arn"): f"arn:aws:iam::{ACCOUNT}:role/mediahub-dev-lambda",
 }
 NO_VALUE = object()
 
@@ -135,7 +139,7 @@ def policy_documents(template, *, with_database, with_erasure=None):
     """Return ``{name: document}`` for every IAM and bucket policy in the stack.
 
     Identity policies are keyed ``Resource/PolicyName``, trust policies
-    ``Resource/trust`` and bucket policies ``Resource``. Conditions are
+    ``Resource/trust`` and bucket and queue policies ``Resource``. Conditions are
     evaluated from the template itself for the parameters chosen.
     """
     conditions = conditions_of(
@@ -155,6 +159,6 @@ def policy_documents(template, *, with_database, with_erasure=None):
                 documents[f"{name}/{policy['PolicyName']}"] = resolve(
                     policy["PolicyDocument"], conditions
                 )
-        elif resource["Type"] == "AWS::S3::BucketPolicy":
+        elif resource["Type"] in ("AWS::S3::BucketPolicy", "AWS::SQS::QueuePolicy"):
             documents[name] = resolve(properties["PolicyDocument"], conditions)
     return documents

@@ -123,6 +123,8 @@ def test_outputs_map_one_to_one_onto_settings(template):
         "AWS_STORAGE_BUCKET_NAME",
         "DATABASE_URL host (RDS Proxy endpoint)",
         "DATABASE_URL user and password (Secrets Manager)",
+        "MEDIAHUB_FAILURE_QUEUE_URL",
+        "on-failure destination (the post callback finds the queue by name)",
         "role_arn",
         "vpc_config.SecurityGroupIds",
         "vpc_config.SubnetIds",
@@ -179,6 +181,17 @@ OBJECT_GRANTS = {
     for action in ("s3:GetObject", "s3:PutObject", "s3:DeleteObject")
     for prefix in ("originals", "renditions", "uploads")
 }
+QUEUE = "arn:aws:sqs:eu-west-1:123456789012:mediahub-dev-failed"
+ROLE = "arn:aws:iam::123456789012:role/mediahub-dev-lambda"
+QUEUE_GRANTS = {
+    (action, QUEUE)
+    for action in (
+        "sqs:SendMessage",
+        "sqs:ReceiveMessage",
+        "sqs:DeleteMessage",
+        "sqs:ChangeMessageVisibility",
+    )
+}
 ERASURE_GRANTS = {
     ("s3:DeleteObjectVersion", f"{MEDIA}/originals/*"),
     ("s3:DeleteObjectVersion", f"{MEDIA}/renditions/*"),
@@ -188,13 +201,18 @@ ERASURE_GRANTS = {
 
 def test_role_grants_exactly_what_the_code_uses():
     """Named actions on the three prefixes, remote_env, itself and its logs."""
-    assert _grants(_role(False)) == OBJECT_GRANTS | {
-        ("s3:ListBucket", MEDIA),
-        ("s3:GetObject", "arn:aws:s3:::mediahub-dev-config/remote_env.json"),
-        ("lambda:InvokeFunction", FUNCTION),
-        ("logs:CreateLogStream", LOGS),
-        ("logs:PutLogEvents", LOGS),
-    }
+    assert (
+        _grants(_role(False))
+        == OBJECT_GRANTS
+        | {
+            ("s3:ListBucket", MEDIA),
+            ("s3:GetObject", "arn:aws:s3:::mediahub-dev-config/remote_env.json"),
+            ("lambda:InvokeFunction", FUNCTION),
+            ("logs:CreateLogStream", LOGS),
+            ("logs:PutLogEvents", LOGS),
+        }
+        | QUEUE_GRANTS
+    )
 
 
 def test_role_in_the_database_vpc_adds_network_interfaces_only():
@@ -314,10 +332,12 @@ def test_stages_use_the_stack_role_with_reserved_concurrency():
         )
         assert isinstance(merged["lambda_concurrency"], int)
         assert 1 <= merged["lambda_concurrency"] <= 100
-        assert merged["callbacks"]["post"] == "infra.zappa_hooks.tighten_s3_trigger"
-        (purge,) = [e for e in merged["events"] if "expression" in e]
-        assert purge["function"] == "transcoder.aws.scheduled.purge_orphans"
+        assert merged["callbacks"]["post"] == "infra.zappa_hooks.after_deploy"
+        scheduled = {e["function"]: e for e in merged["events"] if "expression" in e}
+        purge = scheduled["transcoder.aws.scheduled.purge_orphans"]
         assert purge["expression"] == "rate(1 day)"
+        redrive = scheduled["transcoder.aws.scheduled.redrive"]
+        assert redrive["expression"] == "rate(1 hour)"
 
 
 def test_versioning_stays_and_old_versions_still_expire(resources):
@@ -402,3 +422,111 @@ def test_zappa_rest_api_needs_the_api_gateway_trust(monkeypatch, tmp_path):
         "arn:aws:iam::ACCOUNT_ID:role/mediahub-dev-lambda"
     }
     assert not [r for r in stack.values() if r["Type"] == "AWS::Lambda::Permission"]
+
+
+def test_failed_invocations_wait_two_weeks_in_an_encrypted_queue(resources):
+    """The on-failure queue keeps records 14 days, encrypted, past a replay's run."""
+    queue = resources["FailureQueue"]["Properties"]
+    assert queue["QueueName"] == {"Fn::Sub": "${FunctionName}-failed"}
+    assert queue["SqsManagedSseEnabled"] is True
+    assert queue["MessageRetentionPeriod"] == 14 * 24 * 3600
+    # A failed replay is not received again within the same redrive run.
+    assert queue["VisibilityTimeout"] > 300
+
+
+def test_only_the_function_role_may_send_to_the_queue():
+    """The queue policy lets the role send, denies every other sender and plain HTTP."""
+    from tests.infra_policies import load_template, policy_documents
+
+    policy = policy_documents(load_template(), with_database=False)[
+        "FailureQueuePolicy"
+    ]
+    by_sid = {s["Sid"]: s for s in policy["Statement"]}
+    assert set(by_sid) == {
+        "TheFunctionRecordsFailures",
+        "NobodyElseSends",
+        "DenyPlainHttp",
+    }
+    allow = by_sid["TheFunctionRecordsFailures"]
+    assert (allow["Effect"], allow["Principal"], allow["Action"]) == (
+        "Allow",
+        {"AWS": ROLE},
+        "sqs:SendMessage",
+    )
+    deny = by_sid["NobodyElseSends"]
+    assert (deny["Effect"], deny["Principal"], deny["Action"]) == (
+        "Deny",
+        "*",
+        "sqs:SendMessage",
+    )
+    assert deny["Condition"] == {"ArnNotEquals": {"aws:PrincipalArn": ROLE}}
+    assert by_sid["DenyPlainHttp"]["Condition"] == {
+        "Bool": {"aws:SecureTransport": "false"}
+    }
+    assert {s["Resource"] for s in policy["Statement"]} == {QUEUE}
+
+
+def test_queue_alarms_fire_on_any_record_and_on_a_day_old_one(resources):
+    """One alarm per waiting record, one when redrive has failed on one for a day."""
+    alarms = {
+        r["Properties"]["MetricName"]: r["Properties"]
+        for r in resources.values()
+        if r["Type"] == "AWS::CloudWatch::Alarm"
+        and r["Properties"].get("Namespace") == "AWS/SQS"
+    }
+    assert set(alarms) == {
+        "ApproximateNumberOfMessagesVisible",
+        "ApproximateAgeOfOldestMessage",
+    }
+    visible = alarms["ApproximateNumberOfMessagesVisible"]
+    assert (visible["ComparisonOperator"], visible["Threshold"]) == (
+        "GreaterThanThreshold",
+        0,
+    )
+    assert alarms["ApproximateAgeOfOldestMessage"]["Threshold"] == 86400
+    for alarm in alarms.values():
+        assert alarm["Dimensions"] == [
+            {
+                "Name": "QueueName",
+                "Value": {"Fn::GetAtt": ["FailureQueue", "QueueName"]},
+            }
+        ]
+        assert (
+            alarm["AlarmActions"]
+            == resources["FunctionErrorsAlarm"]["Properties"]["AlarmActions"]
+        )
+
+
+def test_no_invoke_config_in_the_stack(resources):
+    """Zappa makes the function after the stack: the post callback sets the
+    destination (tests/test_zappa_hooks.py), not a resource that would fail."""
+    assert not [
+        r for r in resources.values() if r["Type"] == "AWS::Lambda::EventInvokeConfig"
+    ]
+
+
+def test_s3_does_its_own_clean_up_but_never_expires_media(resources):
+    """Unfinished multipart uploads and bare delete markers go in every bucket;
+    no rule expires a current original or rendition."""
+    rules = resources["MediaBucket"]["Properties"]["LifecycleConfiguration"]["Rules"]
+    (whole,) = [r for r in rules if not r.get("Prefix")]
+    assert whole["AbortIncompleteMultipartUpload"] == {"DaysAfterInitiation": 1}
+    assert whole["ExpiredObjectDeleteMarker"] is True
+    assert "ExpirationInDays" not in whole
+    assert {r.get("Prefix") for r in rules if "ExpirationInDays" in r} == {"uploads/"}
+    for name in ("ConfigBucket", "AccessLogBucket"):
+        (rule,) = resources[name]["Properties"]["LifecycleConfiguration"]["Rules"]
+        assert rule["AbortIncompleteMultipartUpload"] == {"DaysAfterInitiation": 1}
+        assert rule["NoncurrentVersionExpiration"]["NoncurrentDays"] >= 1
+
+
+def test_the_zip_keeps_botocore_s_sqs_model():
+    """Redrive runs on Lambda: the stages' exclude_glob keeps botocore's SQS data."""
+    from fnmatch import fnmatchcase
+
+    config = json.loads((ROOT / "zappa_settings.json").read_text())
+    globs = config["dev"]["exclude_glob"]
+    for service in ("sqs", "s3", "lambda", "sts"):
+        path = f"botocore/data/{service}/"
+        assert not [g for g in globs if fnmatchcase(path, g)], service
+    assert [g for g in globs if fnmatchcase("botocore/data/ssm/", g)]

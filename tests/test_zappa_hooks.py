@@ -371,3 +371,58 @@ def test_post_callback_says_so_when_s3_can_no_longer_invoke(deployed):
         HOOKS.tighten_s3_trigger(deployed)
 
     assert _s3_statements(deployed) == []
+
+
+@pytest.fixture
+def failure_queue(deployed, moto_endpoint):
+    """Make the stack's on-failure queue, by the name the template gives it."""
+    import boto3
+
+    sqs = boto3.client("sqs", endpoint_url=moto_endpoint, region_name="eu-west-1")
+    url = sqs.create_queue(QueueName=f"{FUNCTION_NAME}-failed")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])[
+        "Attributes"
+    ]["QueueArn"]
+    yield arn
+    sqs.delete_queue(QueueUrl=url)
+
+
+def test_template_and_callback_agree_on_the_queue_name():
+    """The callback looks up the name infra/template.yaml gives the queue."""
+    from tests.infra_policies import load_template
+
+    queue = load_template()["Resources"]["FailureQueue"]["Properties"]
+    assert queue["QueueName"] == {"Fn::Sub": "${FunctionName}-failed"}
+    assert HOOKS.failure_queue_name(FUNCTION_NAME) == f"{FUNCTION_NAME}-failed"
+
+
+def test_post_callback_sends_failed_invocations_to_the_queue(deployed, failure_queue):
+    """After the stage's post callback, Lambda retries twice, keeps an event up
+    to six hours, then sends its record to the stack's queue; S3's trigger is
+    tightened in the same run."""
+    client = deployed.zappa.lambda_client
+    with pytest.raises(client.exceptions.ResourceNotFoundException):
+        client.get_function_event_invoke_config(FunctionName=FUNCTION_NAME)
+
+    HOOKS.after_deploy(deployed)
+
+    config = client.get_function_event_invoke_config(FunctionName=FUNCTION_NAME)
+    assert config["MaximumRetryAttempts"] == 2
+    assert config["MaximumEventAgeInSeconds"] == 21600
+    assert config["DestinationConfig"]["OnFailure"] == {"Destination": failure_queue}
+    assert len(_s3_statements(deployed)) == 1
+
+
+def test_post_callback_without_the_stack_says_to_deploy_it_first(deployed):
+    """No queue of that name: the deploy fails, naming the step that was missed."""
+    client = deployed.zappa.lambda_client
+
+    with pytest.raises(
+        HOOKS.FailureDestinationError,
+        match=rf"No queue {FUNCTION_NAME}-failed in account \d{{12}}: deploy "
+        rf"infra/template.yaml with FunctionName={FUNCTION_NAME} before",
+    ):
+        HOOKS.set_failure_destination(deployed)
+
+    with pytest.raises(client.exceptions.ResourceNotFoundException):
+        client.get_function_event_invoke_config(FunctionName=FUNCTION_NAME)

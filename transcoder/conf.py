@@ -39,6 +39,12 @@ DEFAULTS = {
     "USAGE_MAX_ORIGINS": 20,
     # Assets per UPDATE when every asset's rendition state is worked out again.
     "STATE_BATCH": 5000,
+    # The SQS queue Lambda sends failed async invocations to ("": none), and
+    # how much one redrive run replays: messages, and seconds before it stops
+    # starting replays (the function's timeout is 300 s).
+    "FAILURE_QUEUE_URL": "",
+    "REDRIVE_MAX_MESSAGES": 50,
+    "REDRIVE_SECONDS": 200,
 }
 
 
