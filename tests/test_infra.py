@@ -46,10 +46,13 @@ def test_media_bucket_is_private_versioned_and_encrypted(resources):
 
 
 def test_abandoned_uploads_and_old_versions_expire(resources):
-    """uploads/ is emptied after a day; noncurrent versions do not pile up."""
+    """S3 empties uploads/ only as a backstop, after the on-failure queue has
+    kept a dropped event for its whole retention (so a redrive still finds
+    the file); noncurrent versions do not pile up."""
     rules = resources["MediaBucket"]["Properties"]["LifecycleConfiguration"]["Rules"]
     uploads = next(r for r in rules if r.get("Prefix") == "uploads/")
-    assert uploads["ExpirationInDays"] == 1
+    retention = resources["FailureQueue"]["Properties"]["MessageRetentionPeriod"]
+    assert uploads["ExpirationInDays"] * 86400 > retention
     assert uploads["NoncurrentVersionExpiration"]["NoncurrentDays"] == 1
     assert any(
         "NoncurrentVersionExpiration" in r and not r.get("Prefix") for r in rules
