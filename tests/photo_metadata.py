@@ -84,7 +84,7 @@ def xmp_packet(
         ' xmlns:exif="http://ns.adobe.com/exif/1.0/" '
         f"{' '.join(attrs)}>{body}</rdf:Description></rdf:RDF></x:xmpmeta>"
         '<?xpacket end="w"?>'
-    ).encode("utf-8")
+    ).encode()
 
 
 def iptc_segment(datasets, *, utf8=None):

@@ -24,7 +24,8 @@ REAL_FILES = [
         # A Nokia N70 phone photo, keyworded in IPTC by its owner.
         "nokia-n70-iptc-keywords.jpg",
         Metadata(
-            keywords=("HvK", "2006", "summer", "July", "holiday", "Hungary", "Budapest"),
+            keywords=("HvK", "2006", "summer", "July", "holiday", "Hungary",
+                      "Budapest"),
             captured_at=datetime(2006, 7, 8, 21, 14, 45),
             camera="Nokia N70-1",
         ),
@@ -47,7 +48,9 @@ REAL_FILES = [
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize(("name", "expected"), REAL_FILES, ids=[r[0] for r in REAL_FILES])
+@pytest.mark.parametrize(
+    ("name", "expected"), REAL_FILES, ids=[r[0] for r in REAL_FILES]
+)
 def test_real_files_read_as_expected(name, expected):
     """Each real file gives exactly the fields it carries, nothing more."""
     assert read_bytes(real(name), "jpeg") == expected
@@ -204,7 +207,9 @@ HOSTILE_XMP = [
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize("packet", [h[1] for h in HOSTILE_XMP], ids=[h[0] for h in HOSTILE_XMP])
+@pytest.mark.parametrize(
+    "packet", [h[1] for h in HOSTILE_XMP], ids=[h[0] for h in HOSTILE_XMP]
+)
 def test_a_bad_xmp_packet_is_ignored_with_a_log_line(packet, caplog):
     """A malformed or hostile XMP packet is skipped (logged); IPTC still reads."""
     data = photo(xmp=packet, iptc=iptc_segment({(2, 5): b"From IPTC"}))
@@ -237,7 +242,7 @@ def test_fields_are_bounded_and_cleaned():
         xmp=xmp_packet(
             description="line one\n\n\n\nline two " + "x" * 5000,
             subject=[f"kw{i}" for i in range(200)] + ["y" * 101],
-        )
+        ),
     )
     found = read_bytes(data, "jpeg")
     assert found.title == "Title with spaces"
@@ -247,7 +252,7 @@ def test_fields_are_bounded_and_cleaned():
 
 
 def test_keywords_are_distinct_ignoring_case():
-    """"Beach" and "beach" are one keyword; the first spelling is kept."""
+    """ "Beach" and "beach" are one keyword; the first spelling is kept."""
     data = photo(xmp=xmp_packet(subject=["Beach", "beach", " BEACH ", "sea"]))
     assert read_bytes(data, "jpeg").keywords == ("Beach", "sea")
 
@@ -273,7 +278,8 @@ def test_exif_text_is_cleaned(exif, field, expected):
 DATES = [
     ("exif-offset", exif_block(taken="2024:02:29 23:59:59", offset="-05:00"),
      datetime(2024, 3, 1, 4, 59, 59, tzinfo=UTC)),
-    ("exif-naive", exif_block(taken="2024:02:29 23:59:59"), datetime(2024, 2, 29, 23, 59, 59)),
+    ("exif-naive", exif_block(taken="2024:02:29 23:59:59"),
+     datetime(2024, 2, 29, 23, 59, 59)),
     ("exif-zero", exif_block(taken="0000:00:00 00:00:00"), None),
     ("exif-garbage", exif_block(taken="yesterday"), None),
     ("exif-before-photography", exif_block(taken="1700:01:01 00:00:00"), None),
@@ -282,7 +288,9 @@ DATES = [
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize(("exif", "expected"), [d[1:] for d in DATES], ids=[d[0] for d in DATES])
+@pytest.mark.parametrize(
+    ("exif", "expected"), [d[1:] for d in DATES], ids=[d[0] for d in DATES]
+)
 def test_capture_dates(exif, expected):
     """A capture date is real or None; a valid offset makes it aware."""
     assert read_bytes(photo(exif=exif), "jpeg").captured_at == expected
