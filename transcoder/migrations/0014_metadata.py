@@ -2,7 +2,7 @@
 copyright, capture date and camera (see services.metadata).
 
 Only columns are added, all blank or null: no existing asset is read or
-rewritten here. Filling older assets is ``manage.py metadata_backfill``.
+rewritten here. Older assets keep blank fields until their file is replaced.
 """
 
 from django.db import migrations, models
