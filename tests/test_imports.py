@@ -24,6 +24,7 @@ PIPELINE = [
     "focal",
     "heif",
     "limits",
+    "metadata",
     "perceptual",
     "sniff",
     "specs",

@@ -8,11 +8,12 @@ from django.contrib import admin, messages
 from django.contrib.admin.options import ActionLocation
 from django.db.models import Prefetch
 from django.urls import path
+from django.utils.translation import gettext_lazy as _
 
 from transcoder import permissions, selectors, services
 from transcoder.admin import collections, gallery, grid, html, library, uploads
 from transcoder.admin import views as admin_views
-from transcoder.admin.forms import AssetChangeForm
+from transcoder.admin.forms import METADATA_FIELDS, AssetChangeForm
 from transcoder.admin.views import request_origin
 from transcoder.delivery import serving
 from transcoder.imaging import sniff
@@ -80,6 +81,11 @@ ORIGINAL_FIELDS = [
 ]
 
 
+# The file's own words are searched too; GPS is never stored (services.metadata).
+METADATA_SEARCH = ["caption", "creator", "credit", "copyright", "camera"]
+EDITOR_FIELDS = [f for f in AssetChangeForm.Meta.fields if f not in METADATA_FIELDS]
+
+
 @admin.register(Asset)
 class AssetAdmin(admin.ModelAdmin):
     form = AssetChangeForm
@@ -105,7 +111,13 @@ class AssetAdmin(admin.ModelAdmin):
     # Words match inside these (trigram indexes on PostgreSQL, migration 0005);
     # tags through an EXISTS (one row per asset); a content hash matches
     # whole, on its own index (get_search_results).
-    search_fields = ["title", "alt_text", "original_filename", "tags__name"]
+    search_fields = [
+        "title",
+        "alt_text",
+        "original_filename",
+        "tags__name",
+        *METADATA_SEARCH,
+    ]
     # The unfiltered total is not counted again under a search or a filter.
     show_full_result_count = False
     # Deep pages (p=2000 of 100,000) take ids from the index first.
@@ -127,8 +139,9 @@ class AssetAdmin(admin.ModelAdmin):
     fieldsets = [
         (
             None,
-            {"fields": ["preview", *AssetChangeForm.Meta.fields]},
+            {"fields": ["preview", *EDITOR_FIELDS]},
         ),
+        (_("From the file"), {"fields": METADATA_FIELDS}),
         ("Original", {"fields": ORIGINAL_FIELDS}),
     ]
 

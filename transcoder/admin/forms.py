@@ -143,6 +143,10 @@ class FocalPointWidget(forms.HiddenInput):
     """A hidden coordinate, set by clicking the image (see the change form template)."""
 
 
+# What the file said at upload (services.metadata), editable; shown apart.
+METADATA_FIELDS = ["caption", "creator", "credit", "copyright", "captured_at", "camera"]
+
+
 class AssetChangeForm(forms.ModelForm):
     class Meta:
         model = Asset
@@ -155,6 +159,7 @@ class AssetChangeForm(forms.ModelForm):
             "focal_y",
             "focal_width",
             "focal_height",
+            *METADATA_FIELDS,
         ]
         widgets = {
             "tags": TagWidget(attrs={"autocomplete": "off", "data-tags-input": ""}),
@@ -163,6 +168,7 @@ class AssetChangeForm(forms.ModelForm):
             "focal_width": FocalPointWidget(attrs={"data-focal": "w"}),
             "focal_height": FocalPointWidget(attrs={"data-focal": "h"}),
             "alt_text": forms.Textarea(attrs={"rows": 2}),
+            "caption": forms.Textarea(attrs={"rows": 3}),
         }
 
     def clean(self):

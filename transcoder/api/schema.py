@@ -77,6 +77,20 @@ _STRING = {"type": "string"}
 _NO_NUL = "^[^\\u0000]*$"
 _TEXT_255 = {"type": "string", "maxLength": 255, "pattern": _NO_NUL}
 _NULLABLE_URI = {"type": ["string", "null"], "format": "uri"}
+_CAPTURED_AT = {
+    "type": ["string", "null"],
+    "format": "date-time",
+    "description": "When the photo was taken, as its file said (EXIF, IPTC or "
+    "XMP) or an editor set it; null when unknown.",
+}
+# What the file said at upload (IPTC, XMP, EXIF; never GPS), editable.
+_METADATA_TEXT = {
+    "caption": {"type": "string", "maxLength": 2000, "pattern": _NO_NUL},
+    "creator": _TEXT_255,
+    "credit": _TEXT_255,
+    "copyright": {"type": "string", "maxLength": 500, "pattern": _NO_NUL},
+    "camera": _TEXT_255,
+}
 
 SCHEMAS = {
     "Error": {
@@ -105,6 +119,12 @@ SCHEMAS = {
             "decorative",
             "tags",
             "file_name",
+            "caption",
+            "creator",
+            "credit",
+            "copyright",
+            "captured_at",
+            "camera",
             "width",
             "height",
             "format",
@@ -124,6 +144,8 @@ SCHEMAS = {
             "decorative": {"type": "boolean"},
             "tags": {"type": "array", "items": _STRING},
             "file_name": _STRING,
+            **{name: _STRING for name in _METADATA_TEXT},
+            "captured_at": _CAPTURED_AT,
             "width": {"type": "integer"},
             "height": {"type": "integer"},
             "format": _STRING,
@@ -169,6 +191,8 @@ SCHEMAS = {
             "title": _TEXT_255,
             "alt": {"type": "string", "maxLength": 500, "pattern": _NO_NUL},
             "decorative": {"type": "boolean"},
+            **_METADATA_TEXT,
+            "captured_at": _CAPTURED_AT,
             "tags": {
                 "type": "array",
                 "description": "Replaces every tag; blank names are dropped.",
@@ -305,7 +329,8 @@ PATHS = {
                 _query(
                     "q",
                     {"type": "string", "maxLength": 200, "pattern": _NO_NUL},
-                    "Search title, alt text, file name and tags.",
+                    "Search title, alt text, file name, tags, caption, creator, "
+                    "credit, copyright and camera.",
                 ),
                 _query(
                     "tag",
@@ -354,8 +379,9 @@ PATHS = {
         },
         "patch": {
             "operationId": "updateAsset",
-            "summary": "Change title, alt text, decorative, tags or focal point "
-            "(scope write).",
+            "summary": "Change title, alt text, decorative, tags, focal point, "
+            "collection, or what the file said: caption, creator, credit, "
+            "copyright, capture date, camera (scope write).",
             "requestBody": _body("AssetChange"),
             "responses": {
                 "200": _json("Asset", "The changed image."),

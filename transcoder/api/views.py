@@ -71,6 +71,11 @@ def _list(request, *, token):
             Q(title__icontains=query)
             | Q(alt_text__icontains=query)
             | Q(original_filename__icontains=query)
+            | Q(caption__icontains=query)
+            | Q(creator__icontains=query)
+            | Q(credit__icontains=query)
+            | Q(copyright__icontains=query)
+            | Q(camera__icontains=query)
             | Q(pk__in=_tagged(name__icontains=query))
         )
     tag = text_field(request.GET, "tag", 100).strip()
@@ -132,6 +137,14 @@ def _detail(request, asset_id, *, token):
 
 
 EDITABLE = {"title": 255, "alt": 500}
+# What the file said at upload (services.metadata): text an editor may change.
+METADATA_TEXT = {
+    "caption": 2000,
+    "creator": 255,
+    "credit": 255,
+    "copyright": 500,
+    "camera": 255,
+}
 
 
 # How deeply a JSON body may nest objects and lists. The API's deepest body
@@ -259,8 +272,20 @@ def _tags(value):
     return names
 
 
+def _captured_at(value):
+    """Return a PATCH body's capture date: an RFC 3339 date and time, or None."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ApiError(
+            400, "captured_at must be a date and time such as 2026-01-31T12:00:00Z."
+        )
+    return params.optional_datetime({"captured_at": value}, "captured_at")
+
+
 def _patch(request, asset_id, *, token):
-    """Change title, alt text, decorative, tags, focal point and collection.
+    """Change title, alt text, decorative, tags, focal point, collection and
+    what the file said (caption, creator, credit, copyright, capture date, camera).
 
     Fields left out keep their value; ``tags`` replaces the whole list.
     """
@@ -269,13 +294,27 @@ def _patch(request, asset_id, *, token):
         raise ApiError(403, "This token's owner may not change this image.")
     body = json_body(request)
     unknown = sorted(
-        set(body) - {*EDITABLE, "focal_point", "collection", "decorative", "tags"}
+        set(body)
+        - {
+            *EDITABLE,
+            *METADATA_TEXT,
+            "captured_at",
+            "focal_point",
+            "collection",
+            "decorative",
+            "tags",
+        }
     )
     if unknown:
         raise ApiError(400, f"These fields cannot be changed: {', '.join(unknown)}.")
     for name, limit in EDITABLE.items():
         if name in body:
             text_field(body, name, limit)
+    for name, limit in METADATA_TEXT.items():
+        if name in body:
+            setattr(asset, name, text_field(body, name, limit).strip())
+    if "captured_at" in body:
+        asset.captured_at = _captured_at(body["captured_at"])
     focal = _focal(body["focal_point"]) if "focal_point" in body else asset.focal
     target = None
     if "collection" in body:

@@ -40,6 +40,14 @@ class Asset(models.Model):
             " alt text for anything that carries meaning."
         ),
     )
+    # What the file said about itself at upload (IPTC, XMP, EXIF; see
+    # services.metadata), editable like the rest. GPS is never kept.
+    caption = models.CharField(max_length=2000, blank=True)
+    creator = models.CharField(max_length=255, blank=True)
+    credit = models.CharField(max_length=255, blank=True)
+    copyright = models.CharField(max_length=500, blank=True)
+    captured_at = models.DateTimeField("capture date", null=True, blank=True)
+    camera = models.CharField(max_length=255, blank=True)
     # The storage name is made by the server; the uploaded file name is only
     # kept as metadata and never becomes a key or a path.
     original = models.CharField(max_length=255, editable=False)

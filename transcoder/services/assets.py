@@ -23,6 +23,11 @@ from transcoder.services.duplicates import (
     duplicate_check,
     library_write_lock,
 )
+from transcoder.services.metadata import (
+    file_metadata,
+    metadata_fill,
+    metadata_tags_apply,
+)
 from transcoder.services.objects import object_delete, objects_erase
 from transcoder.services.renditions import renditions_enqueue
 from transcoder.storage.keys import original_name
@@ -58,7 +63,7 @@ def validate_image(data):
         return engine.inspect(data, image_limits())
 
 
-def _asset_insert(asset, *, dhash, preset_ids, queue_renditions, duplicates_in):
+def _asset_insert(asset, *, dhash, preset_ids, queue_renditions, duplicates_in, found):
     with transaction.atomic():
         library_write_lock()
         if duplicates_in is not None:
@@ -67,6 +72,7 @@ def _asset_insert(asset, *, dhash, preset_ids, queue_renditions, duplicates_in):
             duplicate_check(content_hash=asset.content_hash, assets=duplicates_in)
         asset.save(force_insert=True)
         asset_hash_set(asset=asset, dhash=dhash)
+        metadata_tags_apply(asset=asset, found=found)
         if queue_renditions:
             renditions_enqueue(asset_id=asset.pk, preset_ids=preset_ids)
     return asset
@@ -103,13 +109,15 @@ def asset_create(
             return existing
     data = _read_limited(content, image_limits().max_bytes)
     info = validate_image(data)
+    found = file_metadata(data, info.format)
     content_hash = hashlib.sha256(data).hexdigest()
     if not allow_duplicate:
         duplicate_check(content_hash=content_hash, assets=visible)
     dhash = dhash_of(data)
     asset = Asset(
         id=uuid.uuid4(),
-        title=title or _title_from_filename(filename),
+        # The uploader's title, else the file's own, else its name.
+        title=title or found.title or _title_from_filename(filename),
         alt_text=alt_text,
         original_filename=(filename or "")[:255],
         content_hash=content_hash,
@@ -123,6 +131,7 @@ def asset_create(
         uploaded_by=uploaded_by,
         collection=collection or collection_default(),
     )
+    metadata_fill(asset=asset, found=found)
     if focal:
         asset.focal_x, asset.focal_y = focal
     storage = storages["default"]
@@ -135,6 +144,7 @@ def asset_create(
             dhash=dhash,
             preset_ids=preset_ids,
             queue_renditions=queue_renditions,
+            found=found,
             duplicates_in=None
             if allow_duplicate
             else (Asset.objects.all() if visible is None else visible),

@@ -2,7 +2,8 @@
 
 The asset row always describes the current file; each earlier file is an
 AssetVersion. Replacing or restoring keeps the asset's id, title, alt text,
-focal point and embed links, and gives its renditions new content-addressed
+focal point and embed links (a replacing file's metadata fills only blank
+fields, see services.metadata), and gives its renditions new content-addressed
 names (``Asset.spec_source`` enters every spec digest), so the old renditions
 are superseded as for a preset edit and old signed URLs keep working until
 purge_orphans.
@@ -24,6 +25,11 @@ from transcoder.services.assets import (
     validate_image,
 )
 from transcoder.services.duplicates import asset_hash_set, dhash_of
+from transcoder.services.metadata import (
+    file_metadata,
+    metadata_fill,
+    metadata_tags_apply,
+)
 from transcoder.services.renditions import renditions_enqueue
 from transcoder.storage.keys import original_name
 
@@ -76,6 +82,7 @@ def asset_replace(*, asset, content, filename="", uploaded_by=None):
     """
     data = _read_limited(content, image_limits().max_bytes)
     info = validate_image(data)
+    found = file_metadata(data, info.format)
     content_hash = hashlib.sha256(data).hexdigest()
     if content_hash == asset.content_hash:
         raise AssetRefusedError(
@@ -106,7 +113,10 @@ def asset_replace(*, asset, content, filename="", uploaded_by=None):
                 # client's call) got here first: one version, not two.
                 raise _AlreadyCurrent
             _version_of_current(locked).save(force_insert=True)
+            # The new file fills only what is blank: an editor's words stay.
+            metadata_fill(asset=locked, found=found)
             _make_current(locked, facts, uploaded_at=timezone.now())
+            metadata_tags_apply(asset=locked, found=found)
     except _AlreadyCurrent:
         storage.delete(name)
         return locked
