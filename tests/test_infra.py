@@ -315,9 +315,15 @@ def test_stages_use_the_stack_role_with_reserved_concurrency():
         assert isinstance(merged["lambda_concurrency"], int)
         assert 1 <= merged["lambda_concurrency"] <= 100
         assert merged["callbacks"]["post"] == "infra.zappa_hooks.tighten_s3_trigger"
-        (purge,) = [e for e in merged["events"] if "expression" in e]
-        assert purge["function"] == "transcoder.aws.scheduled.purge_orphans"
-        assert purge["expression"] == "rate(1 day)"
+        scheduled = {
+            e["function"]: e["expression"]
+            for e in merged["events"]
+            if "expression" in e
+        }
+        assert scheduled == {
+            "transcoder.aws.scheduled.purge_orphans": "rate(1 hour)",
+            "transcoder.aws.scheduled.sweep": "rate(15 minutes)",
+        }
 
 
 def test_versioning_stays_and_old_versions_still_expire(resources):

@@ -27,7 +27,11 @@ def _scheduled_event():
     from zappa.core import Zappa
 
     config = json.loads((ROOT / "zappa_settings.json").read_text())
-    (purge,) = [e for e in config["dev"]["events"] if "expression" in e]
+    (purge,) = [
+        e
+        for e in config["dev"]["events"]
+        if e["function"] == "transcoder.aws.scheduled.purge_orphans"
+    ]
     # A plain method whose helpers are static: the class can stand in for self.
     rule = Zappa.get_scheduled_event_name(
         Zappa, purge, purge["function"], FUNCTION_NAME

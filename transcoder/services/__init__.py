@@ -36,7 +36,7 @@ from transcoder.services.duplicates import (
     duplicate_of,
     near_duplicates,
 )
-from transcoder.services.maintenance import orphans_purge
+from transcoder.services.maintenance import orphans_purge, orphans_purge_step
 from transcoder.services.objects import object_delete, objects_erase
 from transcoder.services.presets import preset_save
 from transcoder.services.rebuilds import (
@@ -44,6 +44,7 @@ from transcoder.services.rebuilds import (
     rebuild_start,
     rebuild_step,
 )
+from transcoder.services.refusals import upload_refusal_record, upload_refused
 from transcoder.services.renditions import (
     RenditionStorageError,
     rendition_name,
@@ -51,6 +52,7 @@ from transcoder.services.renditions import (
     renditions_generate,
 )
 from transcoder.services.states import asset_state_refresh, asset_states_refresh_all
+from transcoder.services.sweeper import sweep
 from transcoder.services.tags import (
     TagError,
     tags_add,
@@ -63,6 +65,7 @@ from transcoder.services.uploads import (
     UploadPurposeError,
     asset_finalize_upload,
     asset_replace_upload,
+    upload_finalize_by_key,
     upload_key_user,
     upload_refuse,
 )
@@ -97,8 +100,11 @@ __all__ = [
     "UploadNotFoundError",
     "UploadOwnerError",
     "UploadPurposeError",
+    "upload_finalize_by_key",
     "upload_key_user",
     "upload_refuse",
+    "upload_refusal_record",
+    "upload_refused",
     "api_token_issue",
     "asset_create",
     "asset_delete",
@@ -120,11 +126,13 @@ __all__ = [
     "objects_erase",
     "original_name",
     "orphans_purge",
+    "orphans_purge_step",
     "preset_save",
     "rebuild_progress",
     "rebuild_start",
     "rebuild_step",
     "rendition_name",
+    "sweep",
     "renditions_enqueue",
     "renditions_generate",
     "validate_image",

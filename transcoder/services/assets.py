@@ -24,6 +24,10 @@ from transcoder.services.duplicates import (
     library_write_lock,
 )
 from transcoder.services.objects import object_delete, objects_erase
+from transcoder.services.refusals import (
+    duplicate_refusal_record,
+    upload_refusal_record,
+)
 from transcoder.services.renditions import renditions_enqueue
 from transcoder.storage.keys import original_name
 
@@ -212,9 +216,14 @@ def _finalize(
         )
     except DuplicateAssetError:
         if not keep_duplicate:
+            # Recorded before the delete: a failed record keeps the upload.
+            duplicate_refusal_record(key=key, filename=filename)
             storage.delete(key)
         raise
-    except AssetRefusedError:
+    except AssetRefusedError as e:
+        upload_refusal_record(
+            key=key, reason=e.messages[0], code=e.code, filename=filename
+        )
         storage.delete(key)
         raise
     storage.delete(key)
