@@ -234,3 +234,33 @@ def test_the_sweeper_queues_at_most_a_batch_per_run(
         runs.append(report.requeued)
     assert [len(r) for r in runs] == [2, 2, 1, 0]
     assert sorted(a for r in runs for a in r) == sorted(str(a.pk) for a in assets)
+
+
+def test_a_replace_upload_the_event_applied_never_undoes_a_later_replace(
+    commit, presets, jpeg, admin_user, media_root, stored_files
+):
+    """The event replaced the file and kept the upload for the client's call,
+    which never came; an editor replaced the file again since. The sweeper
+    deletes the upload and leaves the editor's file current."""
+    import hashlib
+
+    from tests.images import make_image
+
+    with commit():
+        asset = services.asset_create(content=jpeg, filename="a.jpg")
+    first = make_image("JPEG", size=(50, 40), color=(10, 120, 200))
+    second = make_image("JPEG", size=(50, 40), color=(200, 120, 10))
+    key = presign.upload_key_new(user=admin_user, asset=asset)
+    _put_local(media_root, key, first, 2 * HOUR)
+    with commit():
+        services.upload_finalize_by_key(key=key)  # what the S3 event does
+    assert key in stored_files()
+    with commit():
+        services.asset_replace(asset=Asset.objects.get(pk=asset.pk), content=second)
+
+    with commit():
+        report = services.sweep()
+    assert report.finalized == [key]
+    assert key not in stored_files()
+    current = Asset.objects.get(pk=asset.pk).content_hash
+    assert current == hashlib.sha256(second).hexdigest()

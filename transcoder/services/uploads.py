@@ -303,6 +303,9 @@ def upload_finalize_by_key(*, key, client_pending=True, queue_renditions=False):
         upload_refuse(key=key, reason=" ".join(e.messages))
     user = upload_key_user(upload)
     if upload.is_replace:
+        if not client_pending and (done := _replaced_once(upload)) is not None:
+            storages["default"].delete(key)
+            return done
         return asset_replace_upload(
             key=key, uploaded_by=user, keep_upload=client_pending
         )
@@ -312,3 +315,22 @@ def upload_finalize_by_key(*, key, client_pending=True, queue_renditions=False):
         queue_renditions=queue_renditions,
         keep_duplicate=client_pending,
     )
+
+
+def _replaced_once(upload):
+    """Return the asset if the upload's file is, or was, its file; else None.
+
+    The S3 event replaces the file and keeps the upload for the client's call;
+    when that never comes, the sweeper must not make the file current again
+    after an editor has replaced it since.
+    """
+    asset = Asset.objects.filter(pk=upload.asset_id).first()
+    if asset is None:
+        return None
+    digest = hashlib.sha256(_read_upload(upload.key)).hexdigest()
+    if (
+        asset.content_hash == digest
+        or asset.versions.filter(content_hash=digest).exists()
+    ):
+        return asset
+    return None
