@@ -14,7 +14,6 @@ class UploadRefusalAdmin(admin.ModelAdmin):
 
     list_display = ["__str__", "reason", "collection", "user", "created_at"]
     list_select_related = ["collection", "user"]
-    list_filter = ["code"]
     search_fields = ["filename"]
     fields = [
         "filename",

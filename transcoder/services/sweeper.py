@@ -154,7 +154,7 @@ def _uploads(now, batch, stop_at, report):
     marker = cursor_get(name=CURSOR)
     page, last = listed_page(storages["default"], "uploads", marker, batch)
     report.listed = len(page)
-    old = [name for name, modified in page if modified < cutoff]
+    old = {name for name, modified in page if modified < cutoff}
     made = Asset.objects.filter(upload_key__in=old).values_list("upload_key", flat=True)
     refused = UploadRefusal.objects.filter(key__in=old).values_list("key", flat=True)
     settled = set(made) | set(refused)
