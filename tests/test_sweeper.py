@@ -264,3 +264,23 @@ def test_a_replace_upload_the_event_applied_never_undoes_a_later_replace(
     assert key not in stored_files()
     current = Asset.objects.get(pk=asset.pk).content_hash
     assert current == hashlib.sha256(second).hexdigest()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_sweeps_at_once_make_one_asset_and_one_refusal(
+    presets, admin_user, media_root, stored_files
+):
+    """Two sweeps racing over the same old uploads: one asset for the photo,
+    one refusal for the text file, no error, nothing left in uploads/."""
+    from tests.support import race
+
+    photo = presign.upload_key_new(user=admin_user)
+    text = presign.upload_key_new(user=admin_user)
+    _put_local(media_root, photo, PHOTO.read_bytes(), 2 * HOUR)
+    _put_local(media_root, text, b"no image", 2 * HOUR)
+
+    assert race(2, services.sweep) == []
+
+    assert list(Asset.objects.values_list("upload_key", flat=True)) == [photo]
+    assert list(UploadRefusal.objects.values_list("key", flat=True)) == [text]
+    assert [k for k in stored_files() if k.startswith("uploads/")] == []

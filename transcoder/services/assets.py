@@ -215,6 +215,9 @@ def _finalize(
             collection=collection,
         )
     except DuplicateAssetError:
+        # A racing finalize of this very key made the asset it "duplicates".
+        if existing := Asset.objects.filter(upload_key=key).first():
+            return existing
         if not keep_duplicate:
             # Recorded before the delete: a failed record keeps the upload.
             duplicate_refusal_record(key=key, filename=filename)
