@@ -48,6 +48,7 @@ from transcoder.storage import keys
 logger = logging.getLogger(__name__)
 
 CURSOR = "sweep_uploads"
+LIST_PAGE = 1000
 WAITING = (RenditionState.PENDING, RenditionState.FAILED_PENDING)
 
 
@@ -149,22 +150,27 @@ def _pending(now, batch, report):
 
 
 def _uploads(now, batch, stop_at, report):
-    """Finalize unfinished uploads of one listed page, from the stored cursor."""
+    """Finalize at most ``batch`` unfinished uploads of one listed page, from
+    the stored cursor."""
     cutoff = now - timedelta(seconds=setting("SWEEP_UPLOADS_AFTER"))
     marker = cursor_get(name=CURSOR)
-    page, last = listed_page(storages["default"], "uploads", marker, batch)
+    # Listing is cheap next to a finalize: a page of S3's size per run, of
+    # which at most ``batch`` uploads are finalized.
+    page, last = listed_page(storages["default"], "uploads", marker, LIST_PAGE)
     report.listed = len(page)
     old = {name for name, modified in page if modified < cutoff}
     made = Asset.objects.filter(upload_key__in=old).values_list("upload_key", flat=True)
     refused = UploadRefusal.objects.filter(key__in=old).values_list("key", flat=True)
     settled = set(made) | set(refused)
+    tried = 0
     for name, _modified in page:
-        if time.monotonic() >= stop_at:
+        if tried >= batch or time.monotonic() >= stop_at:
             last = False
             break
         marker = name
         if name in old and name not in settled and keys.is_upload_key(name):
             _finalize(name, report)
+            tried += 1
     report.uploads_done = last
     cursor_set(name=CURSOR, marker="" if last else marker)
 
