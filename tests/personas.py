@@ -128,6 +128,7 @@ def build_world():
     from transcoder import services
     from transcoder.models import Job, Preset, SiteKey, root_collection
     from transcoder.services import sitekeys
+    from transcoder.storage import keys
 
     for slug, fit, size, formats in [
         ("thumb", "cover", 100, ["webp", "jpeg"]),
@@ -217,6 +218,16 @@ def build_world():
             label.get(name, f"Token {name}"), user, *scopes
         )
     w.site_key = sitekeys.site_key_issue(site_key=SiteKey(name="Site key one"))
+    # One refused upload in each collection, started by its editor.
+    w.refusal = {}
+    for t, editor in (("A", "ed_a"), ("B", "ed_b")):
+        key = keys.upload_key_mint(user=users[editor], collection=w.coll[t])
+        w.refusal[t] = services.upload_refusal_record(
+            key=key,
+            reason="This file is not an image.",
+            code="UnsupportedFormat",
+            filename=f"refused-{SECRETS[t]['filename']}",
+        )
     now = timezone.now()
     AccessAttempt.objects.create(
         username="ed_a", ip_address="10.0.0.1", user_agent="ua", failures_since_start=1

@@ -336,11 +336,16 @@ def test_stages_use_the_stack_role_with_reserved_concurrency():
         assert isinstance(merged["lambda_concurrency"], int)
         assert 1 <= merged["lambda_concurrency"] <= 100
         assert merged["callbacks"]["post"] == "infra.zappa_hooks.after_deploy"
-        scheduled = {e["function"]: e for e in merged["events"] if "expression" in e}
-        purge = scheduled["transcoder.aws.scheduled.purge_orphans"]
-        assert purge["expression"] == "rate(1 day)"
-        redrive = scheduled["transcoder.aws.scheduled.redrive"]
-        assert redrive["expression"] == "rate(1 hour)"
+        scheduled = {
+            e["function"]: e["expression"]
+            for e in merged["events"]
+            if "expression" in e
+        }
+        assert scheduled == {
+            "transcoder.aws.scheduled.purge_orphans": "rate(1 hour)",
+            "transcoder.aws.scheduled.sweep": "rate(15 minutes)",
+            "transcoder.aws.scheduled.redrive": "rate(1 hour)",
+        }
 
 
 def test_versioning_stays_and_old_versions_still_expire(resources):

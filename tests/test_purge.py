@@ -45,6 +45,7 @@ def library(commit, presets, jpeg, media_root, admin_user):
         "old_rendition": f"renditions/{ORPHAN_ASSET}/thumb/0123456789abcdef-100.webp",
         "fresh_rendition": f"renditions/{ORPHAN_ASSET}/thumb/fedcba9876543210-100.jpg",
         "old_upload": presign.upload_key_new(user=admin_user),
+        "unsettled_upload": presign.upload_key_new(user=admin_user),
         "fresh_upload": presign.upload_key_new(user=admin_user),
         "old_original": f"originals/{ORPHAN_ASSET}/0123456789abcdef.jpg",
         "fresh_original": f"originals/{ORPHAN_ASSET}/fedcba9876543210.jpg",
@@ -53,6 +54,7 @@ def library(commit, presets, jpeg, media_root, admin_user):
         "old_rendition": 2 * HOUR,
         "fresh_rendition": 0,
         "old_upload": 2 * HOUR,
+        "unsettled_upload": 3 * HOUR,
         "fresh_upload": 30 * 60,
         "old_original": 2 * 24 * HOUR,
         "fresh_original": 2 * HOUR,
@@ -62,6 +64,9 @@ def library(commit, presets, jpeg, media_root, admin_user):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(b"x")
         _age(path, ages[label])
+    # Refused (its delete failed): purge may delete what is left of it. The
+    # unsettled upload is neither an asset nor a refusal: it waits for the sweeper.
+    services.upload_refusal_record(key=files["old_upload"], reason="Not an image.")
     # What rows refer to is kept however old it is.
     for name in (asset.original, card.name, thumb_jpeg.name, thumb_webp.name):
         _age(media_root / name, 3 * 24 * HOUR)
@@ -111,6 +116,7 @@ def test_purge_removes_only_what_qualifies(library, stored_files):
         library["card"].name,
         library["recently_superseded"].name,
         library["fresh_rendition"],
+        library["unsettled_upload"],
         library["fresh_upload"],
         library["fresh_original"],
     ):
@@ -165,6 +171,10 @@ def test_purge_on_s3_follows_each_lifetime(commit, s3, presets, jpeg, admin_user
     assert s3.keys() == sorted([*used, upload, original])
     assert not Rendition.objects.filter(pk=superseded.pk).exists()
 
+    # Neither an asset nor a refusal: kept for the sweeper, however old.
+    assert services.orphans_purge(now=now + timedelta(hours=2)) == []
+    assert upload in s3.keys()
+    services.upload_refusal_record(key=upload, reason="Not an image.")
     plan = services.orphans_purge(now=now + timedelta(hours=2))
     assert plan == [("default", upload, "stale upload")]
     assert s3.keys() == sorted([*used, original])
@@ -196,6 +206,7 @@ def test_purge_never_follows_a_planted_backslash_key_on_s3(
     s3.client.put_object(Bucket=s3.bucket, Key=planted, Body=b"x")
     stale = presign.upload_key_new(user=victim.uploaded_by or _someone())
     s3.client.put_object(Bucket=s3.bucket, Key=stale, Body=b"x")
+    services.upload_refusal_record(key=stale, reason="Not an image.")
     everything = s3.keys()
 
     later = timezone.now() + timedelta(days=3)
@@ -248,5 +259,6 @@ def test_purge_deletes_by_the_listed_key_not_a_cleaned_name(s3, monkeypatch):
     copied = "uploads/2026/Happy Face.jpg"
     for key in (stale, copied):
         s3.client.put_object(Bucket=s3.bucket, Key=key, Body=b"x")
+        services.upload_refusal_record(key=key, reason="Not an image.")
     services.orphans_purge(now=timezone.now() + timedelta(hours=2))
     assert s3.keys() == []

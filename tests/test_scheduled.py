@@ -18,8 +18,8 @@ pytest_plugins = ["tests.lambda_support"]
 pytestmark = pytest.mark.django_db
 
 
-def _scheduled_event():
-    """Return an EventBridge scheduled event for the stage's purge rule.
+def _scheduled_event(function="transcoder.aws.scheduled.purge_orphans"):
+    """Return an EventBridge scheduled event for the stage's rule of ``function``.
 
     The rule name is the one Zappa's own ``get_scheduled_event_name`` gives the
     stage's event; the handler routes by what follows its last ``-``.
@@ -27,11 +27,7 @@ def _scheduled_event():
     from zappa.core import Zappa
 
     config = json.loads((ROOT / "zappa_settings.json").read_text())
-    (purge,) = [
-        e
-        for e in config["dev"]["events"]
-        if e["function"] == "transcoder.aws.scheduled.purge_orphans"
-    ]
+    (purge,) = [e for e in config["dev"]["events"] if e["function"] == function]
     # A plain method whose helpers are static: the class can stand in for self.
     rule = Zappa.get_scheduled_event_name(
         Zappa, purge, purge["function"], FUNCTION_NAME
@@ -77,3 +73,36 @@ def test_rule_name_routes_to_the_scheduled_function():
     (arn,) = _scheduled_event()["resources"]
 
     assert arn.split("/")[-1].split("-")[-1] == "transcoder.aws.scheduled.purge_orphans"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sweep_rule_finalizes_an_upload_nobody_finalized(
+    zappa_handler, s3, presets, admin_user, settings, monkeypatch
+):
+    """The sweep's scheduled event, through Zappa's handler, makes an asset of
+    a photo whose S3 event and finalize never came, and builds its renditions."""
+    from tests.lambda_helpers import upload_photo
+    from transcoder.delivery import presign
+    from transcoder.models import Asset
+    from transcoder.services import sweeper
+
+    key = presign.upload_key_new(user=admin_user)
+    upload_photo(s3, key)
+    settings.MEDIAHUB_SWEEP_UPLOADS_AFTER = 60
+    later = timezone.now() + timedelta(minutes=5)
+    monkeypatch.setattr(sweeper, "timezone", SimpleNamespace(now=lambda: later))
+
+    zappa_handler.lambda_handler(
+        _scheduled_event("transcoder.aws.scheduled.sweep"), None
+    )
+
+    asset = Asset.objects.get(upload_key=key)
+    assert s3.keys("uploads/") == []
+    assert set(asset.renditions.values_list("status", flat=True)) == {"ready"}
+
+
+def test_sweep_rule_name_routes_to_the_sweep():
+    """The sweep's rule, too, names its dotted function path after the last "-"."""
+    (arn,) = _scheduled_event("transcoder.aws.scheduled.sweep")["resources"]
+
+    assert arn.split("/")[-1].split("-")[-1] == "transcoder.aws.scheduled.sweep"

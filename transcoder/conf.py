@@ -45,6 +45,17 @@ DEFAULTS = {
     "FAILURE_QUEUE_URL": "",
     "REDRIVE_MAX_MESSAGES": 50,
     "REDRIVE_SECONDS": 200,
+    # One purge_orphans invocation looks at this many rows and listed objects,
+    # or works this many seconds, then stores where it stopped for the next.
+    "PURGE_BATCH": 100_000,
+    "PURGE_SECONDS": 240,
+    # The sweeper: renditions pending this long are queued again, uploads this
+    # old with neither an asset nor a refusal are finalized again; this many
+    # of each per run, for at most this many seconds.
+    "SWEEP_PENDING_AFTER": 3600,
+    "SWEEP_UPLOADS_AFTER": 3600,
+    "SWEEP_BATCH": 100,
+    "SWEEP_SECONDS": 240,
 }
 
 

@@ -24,6 +24,7 @@ from transcoder.models import (
     Asset,
     Collection,
     GroupCollectionPermission,
+    UploadRefusal,
     collection_at,
 )
 
@@ -174,3 +175,20 @@ def may_any(user, actions=ACTIONS):
 def visible_asset(user, pk, action="view"):
     """Return the asset ``pk`` if ``user`` may ``action`` it, else None."""
     return assets(user, action).filter(pk=pk).first()
+
+
+def upload_refusals(user, queryset=None):
+    """Narrow refused uploads to those ``user`` may see: of keys minted to
+    them, or in collections where they may add images and view them (a
+    refusal's file name and reason are the collection's to know). A refusal
+    that names no collection (a file copied in by hand) is seen by who may
+    add and view everywhere."""
+    queryset = UploadRefusal.objects.all() if queryset is None else queryset
+    if user is None or not user.is_active or not user.is_staff:
+        return queryset.none()
+    if _paths(user, "add") is None and _paths(user, "view") is None:
+        return queryset
+    there = Q(collection__in=collections(user, "add")) & Q(
+        collection__in=collections(user, "view")
+    )
+    return queryset.filter(Q(user=user) | there)

@@ -10,4 +10,5 @@ from transcoder.admin import (  # noqa: F401 - each registers its ModelAdmins
     grid,
     keys,
     presets,
+    refusals,
 )

@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.storage import storages
 from django.db import close_old_connections
 
-from transcoder import permissions, services
+from transcoder import services
 from transcoder.storage import keys
 from transcoder.tasks import generate_renditions
 
@@ -71,32 +71,13 @@ def on_upload(event, context=None):
 
 
 def _finalize(key):
-    """Finalize ``key`` as its purpose says, acting as whom it names."""
-    if not (keys.is_minted_upload_key(key) or keys.is_legacy_upload_key(key)):
-        return services.asset_finalize_upload(
-            key=key, uploaded_by=permissions.SYSTEM, queue_renditions=False
-        )
-    try:
-        upload = keys.upload_key_parse(key)
-    except keys.UploadKeyError as e:
-        # Altered, or minted before keys said what they are for: nobody may
-        # finalize it, so it goes.
-        services.upload_refuse(key=key, reason=" ".join(e.messages))
-    user = services.upload_key_user(upload)
-    if upload.is_replace:
-        # The client's own replace call still finds the upload (and answers
-        # with the asset); purge_orphans removes it if that call never comes.
-        return services.asset_replace_upload(
-            key=key, uploaded_by=user, keep_upload=True
-        )
-    return services.asset_finalize_upload(
-        key=key,
-        uploaded_by=user,
-        queue_renditions=False,
-        # The client's own finalize decides about its duplicate: it may say
-        # "upload anyway".
-        keep_duplicate=True,
-    )
+    """Finalize ``key`` as its purpose says, acting as whom it names.
+
+    The client's own finalize (or replace) may still follow: it decides about
+    a duplicate ("upload anyway") and still finds a replace's upload, which
+    the sweeper settles if that call never comes.
+    """
+    return services.upload_finalize_by_key(key=key, client_pending=True)
 
 
 def upload_key(record):

@@ -11,7 +11,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('transcoder', '0010_one_job_model'),
+        ('transcoder', '0011_upload_refusals'),
     ]
 
     operations = [

@@ -11,6 +11,7 @@ from transcoder.models.jobs import Job
 from transcoder.models.keys import ApiRateWindow, ApiToken, SiteKey
 from transcoder.models.presets import Fit, Preset, Rendition, RenditionStatus
 from transcoder.models.tags import TaggedAsset
+from transcoder.models.uploads import ScheduledCursor, UploadRefusal
 from transcoder.models.usage import UsageDay
 from transcoder.models.versions import AssetHashBand, AssetVersion
 
@@ -29,7 +30,9 @@ __all__ = [
     "Rendition",
     "RenditionState",
     "RenditionStatus",
+    "ScheduledCursor",
     "SiteKey",
+    "UploadRefusal",
     "UsageDay",
     "collection_at",
     "root_collection",

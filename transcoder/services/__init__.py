@@ -38,9 +38,10 @@ from transcoder.services.jobs import (
     jobs_requeue_stalled,
     rebuild_start,
 )
-from transcoder.services.maintenance import orphans_purge
+from transcoder.services.maintenance import orphans_purge, orphans_purge_step
 from transcoder.services.objects import object_delete, objects_erase
 from transcoder.services.presets import preset_save
+from transcoder.services.refusals import upload_refusal_record, upload_refused
 from transcoder.services.renditions import (
     RenditionStorageError,
     rendition_name,
@@ -48,6 +49,7 @@ from transcoder.services.renditions import (
     renditions_generate,
 )
 from transcoder.services.states import asset_state_refresh, asset_states_refresh_all
+from transcoder.services.sweeper import sweep
 from transcoder.services.tags import (
     TagError,
     tags_add,
@@ -60,6 +62,7 @@ from transcoder.services.uploads import (
     UploadPurposeError,
     asset_finalize_upload,
     asset_replace_upload,
+    upload_finalize_by_key,
     upload_key_user,
     upload_refuse,
 )
@@ -89,8 +92,11 @@ __all__ = [
     "UploadNotFoundError",
     "UploadOwnerError",
     "UploadPurposeError",
+    "upload_finalize_by_key",
     "upload_key_user",
     "upload_refuse",
+    "upload_refusal_record",
+    "upload_refused",
     "api_token_issue",
     "asset_create",
     "asset_delete",
@@ -112,6 +118,7 @@ __all__ = [
     "objects_erase",
     "original_name",
     "orphans_purge",
+    "orphans_purge_step",
     "preset_save",
     "rebuild_start",
     "JobActionError",
@@ -121,6 +128,7 @@ __all__ = [
     "job_step",
     "jobs_requeue_stalled",
     "rendition_name",
+    "sweep",
     "renditions_enqueue",
     "renditions_generate",
     "validate_image",

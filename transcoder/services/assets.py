@@ -29,6 +29,10 @@ from transcoder.services.metadata import (
     metadata_tags_apply,
 )
 from transcoder.services.objects import object_delete, objects_erase
+from transcoder.services.refusals import (
+    duplicate_refusal_record,
+    upload_refusal_record,
+)
 from transcoder.services.renditions import renditions_enqueue
 from transcoder.storage.keys import original_name
 
@@ -221,10 +225,18 @@ def _finalize(
             collection=collection,
         )
     except DuplicateAssetError:
+        # A racing finalize of this very key made the asset it "duplicates".
+        if existing := Asset.objects.filter(upload_key=key).first():
+            return existing
         if not keep_duplicate:
+            # Recorded before the delete: a failed record keeps the upload.
+            duplicate_refusal_record(key=key, filename=filename)
             storage.delete(key)
         raise
-    except AssetRefusedError:
+    except AssetRefusedError as e:
+        upload_refusal_record(
+            key=key, reason=e.messages[0], code=e.code, filename=filename
+        )
         storage.delete(key)
         raise
     storage.delete(key)

@@ -47,6 +47,36 @@ def renditions_generate(*, asset_id, preset_ids=None, force=False):
     asset = asset.first()
     if asset is None:
         return []  # Deleted while queued.
+    plan = _plan(asset, preset_ids)
+    if plan is None:
+        return []  # Deleted meanwhile: do not bring it back.
+    todo = [p for p in plan if force or _wants_build(p[2])]
+    if todo:
+        _build(asset, todo)
+    _supersede_stale(asset, plan)
+    asset_state_refresh(asset_id=asset.pk)
+    fresh = Rendition.objects.select_related("preset").in_bulk(
+        [r.pk for _, _, r in plan]
+    )
+    return [fresh[row.pk] for _, _, row in plan if row.pk in fresh]
+
+
+def renditions_plan(*, asset_id):
+    """Make the missing rows of an asset's current specs, pending; return the
+    current rows of its active presets (none if the asset is gone).
+
+    For the sweeper: an asset whose build task was lost before it began has
+    no rows at all, and only rows count attempts.
+    """
+    asset = permissions.assets(permissions.WORKER, "change").filter(pk=asset_id)
+    asset = asset.first()
+    plan = _plan(asset, None) if asset is not None else None
+    return [row for _, _, row in plan or ()]
+
+
+def _plan(asset, preset_ids):
+    """Return ``(preset, spec, row)`` of each current spec, making missing rows
+    pending; None if the asset was deleted meanwhile."""
     presets = Preset.objects.filter(active=True)
     if preset_ids:
         presets = presets.filter(pk__in=preset_ids)
@@ -72,19 +102,11 @@ def renditions_generate(*, asset_id, preset_ids=None, force=False):
                     },
                 )
             except IntegrityError:
-                if not Asset.objects.filter(pk=asset_id).exists():
-                    return []  # Deleted meanwhile: do not bring it back.
+                if not Asset.objects.filter(pk=asset.pk).exists():
+                    return None
                 raise
             plan.append((preset, spec, row))
-    todo = [p for p in plan if force or _wants_build(p[2])]
-    if todo:
-        _build(asset, todo)
-    _supersede_stale(asset, plan)
-    asset_state_refresh(asset_id=asset.pk)
-    fresh = Rendition.objects.select_related("preset").in_bulk(
-        [r.pk for _, _, r in plan]
-    )
-    return [fresh[row.pk] for _, _, row in plan if row.pk in fresh]
+    return plan
 
 
 def _wants_build(row):

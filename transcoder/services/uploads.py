@@ -32,6 +32,7 @@ from transcoder.services.assets import (
     _title_from_filename,
 )
 from transcoder.services.collections import collection_default
+from transcoder.services.refusals import upload_refusal_record
 from transcoder.services.versions import asset_replace
 from transcoder.storage import keys
 
@@ -42,13 +43,14 @@ class UploadPurposeError(ValidationError):
     """The upload's key is for something its user may not (or no longer) do."""
 
 
-def upload_refuse(*, key, reason):
-    """Delete a refused upload and log why; raise UploadPurposeError with ``reason``.
+def upload_refuse(*, key, reason, filename=""):
+    """Record a refused upload, delete it and log why; raise UploadPurposeError.
 
-    The one place an upload is refused for what its key says; a recorded
-    refusal would be written here.
+    The one place an upload is refused for what its key says. The refusal is
+    recorded before the delete, so a failed record keeps the upload.
     """
     logger.warning("Refused upload %s: %s", key, reason)
+    upload_refusal_record(key=key, reason=reason, code="refused", filename=filename)
     storages["default"].delete(key)
     raise UploadPurposeError(reason, code="refused")
 
@@ -78,13 +80,14 @@ def upload_key_user(upload):
     return user
 
 
-def _new_target(upload, user):
+def _new_target(upload, user, filename=""):
     """Return the key's collection if ``user`` may still add there, else refuse."""
     collection = Collection.objects.filter(pk=upload.collection_id).first()
     if not user.is_active:
         upload_refuse(
             key=upload.key,
             reason=_("The user who started this upload is deactivated."),
+            filename=filename,
         )
     if collection is None or not permissions.may_in(user, "add", collection):
         upload_refuse(
@@ -93,6 +96,7 @@ def _new_target(upload, user):
                 "You may no longer add images to the collection this upload "
                 "was started for."
             ),
+            filename=filename,
         )
     return collection
 
@@ -139,7 +143,7 @@ def asset_finalize_upload(
                 ),
                 code="replace",
             )
-        collection = _new_target(upload, uploaded_by)
+        collection = _new_target(upload, uploaded_by, filename)
     else:
         if uploaded_by is not permissions.SYSTEM:
             raise UploadOwnerError(
@@ -230,13 +234,16 @@ def asset_replace_upload(
         )
     if not uploaded_by.is_active:
         upload_refuse(
-            key=key, reason=_("The user who started this upload is deactivated.")
+            key=key,
+            reason=_("The user who started this upload is deactivated."),
+            filename=filename,
         )
     asset = permissions.visible_asset(uploaded_by, upload.asset_id, "change")
     if asset is None:
         upload_refuse(
             key=key,
             reason=_("You may no longer change the image this upload was started for."),
+            filename=filename,
         )
     data = _read_upload(key)
     try:
@@ -244,7 +251,10 @@ def asset_replace_upload(
             asset = asset_replace(
                 asset=asset, content=data, filename=filename, uploaded_by=uploaded_by
             )
-    except AssetRefusedError:
+    except AssetRefusedError as e:
+        upload_refusal_record(
+            key=key, reason=e.messages[0], code=e.code, filename=filename
+        )
         storages["default"].delete(key)
         raise
     # Any other failure (S3, the database) keeps the upload, so the same key
@@ -267,3 +277,60 @@ def _read_upload(key):
     raise UploadNotFoundError(
         _("The upload was not found; it may have expired. Upload the file again.")
     )
+
+
+def upload_finalize_by_key(*, key, client_pending=True, queue_renditions=False):
+    """Finalize ``key`` as its purpose says, acting as whom it names; return the
+    asset made or changed.
+
+    The S3 event and the sweeper come here, with no client at hand. While the
+    client's own call may still follow (``client_pending``), a duplicate and a
+    replace's upload are kept for it: it may say "upload anyway", and it finds
+    its upload. The sweeper, long past that, settles both: a duplicate is
+    refused and recorded, a replaced file's upload is deleted.
+    """
+    if not (keys.is_minted_upload_key(key) or keys.is_legacy_upload_key(key)):
+        return asset_finalize_upload(
+            key=key,
+            uploaded_by=permissions.SYSTEM,
+            queue_renditions=queue_renditions,
+        )
+    try:
+        upload = keys.upload_key_parse(key)
+    except keys.UploadKeyError as e:
+        # Altered, or minted before keys said what they are for: nobody may
+        # finalize it, so it goes.
+        upload_refuse(key=key, reason=" ".join(e.messages))
+    user = upload_key_user(upload)
+    if upload.is_replace:
+        if not client_pending and (done := _replaced_once(upload)) is not None:
+            storages["default"].delete(key)
+            return done
+        return asset_replace_upload(
+            key=key, uploaded_by=user, keep_upload=client_pending
+        )
+    return asset_finalize_upload(
+        key=key,
+        uploaded_by=user,
+        queue_renditions=queue_renditions,
+        keep_duplicate=client_pending,
+    )
+
+
+def _replaced_once(upload):
+    """Return the asset if the upload's file is, or was, its file; else None.
+
+    The S3 event replaces the file and keeps the upload for the client's call;
+    when that never comes, the sweeper must not make the file current again
+    after an editor has replaced it since.
+    """
+    asset = Asset.objects.filter(pk=upload.asset_id).first()
+    if asset is None:
+        return None
+    digest = hashlib.sha256(_read_upload(upload.key)).hexdigest()
+    if (
+        asset.content_hash == digest
+        or asset.versions.filter(content_hash=digest).exists()
+    ):
+        return asset
+    return None
