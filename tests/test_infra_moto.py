@@ -45,7 +45,7 @@ def role_stack(request, moto_endpoint):
         "Conditions": template["Conditions"],
         "Resources": {
             name: template["Resources"][name]
-            for name in ("LambdaRole", "FunctionLogGroup")
+            for name in ("LambdaRole", "FunctionLogGroup", "FailureQueue")
         },
         "Outputs": {"RoleArn": template["Outputs"]["RoleArn"]},
     }
