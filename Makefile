@@ -85,6 +85,14 @@ LOAD_DB ?= mediahub_load
 load: $(STAMP) var
 	$(PY) -m bench.load.run_load --editors $${EDITORS:-4} --readers $${READERS:-8} --db $(LOAD_DB)
 
+# `make load-lambda`: a burst of UPLOADS photos (default 2,000) through the Lambda
+# harness (Zappa's handler, reserved concurrency 4, PgBouncer, moto), with
+# handler kills, duplicate deliveries, S3 faults, a database restart and a
+# purge on the way; see docs/hardening.md. LAMBDA_ARGS passes more options.
+LAMBDA_DB ?= mediahub_lambda_burst
+load-lambda: $(STAMP) var pgbouncer
+	$(PY) -m bench.lambda_harness.burst --uploads $${UPLOADS:-2000} --db $(LAMBDA_DB) $(LAMBDA_ARGS)
+
 # The library at 1,000 and 100,000 assets on PostgreSQL (BENCH_DATABASE_URL).
 bench-scale: $(STAMP)
 	$(PY) -m bench.bench_scale $(BENCH_ARGS)
