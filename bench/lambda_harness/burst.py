@@ -15,6 +15,7 @@ import argparse
 import json
 import threading
 import time
+from collections import Counter
 from pathlib import Path
 
 from bench.lambda_harness import backing, figures
@@ -211,6 +212,9 @@ def run(args):
             "runs": len(runs),
             "killed": sum(1 for r in runs if r["killed"]),
             "function_errors": sum(1 for r in runs if r.get("error")),
+            "errors_by_type": dict(
+                Counter(r["error"]["errorType"] for r in runs if r.get("error"))
+            ),
             "cold_starts": sum(c.cold_starts for c in harness.containers),
             "app_invocations": harness.app_invocations,
             "on_failure": [

@@ -33,7 +33,8 @@ def main():
             result = handler.lambda_handler(message["event"], None)
             answer["result"] = _plain(result)
         except Exception as e:
-            # The payload Lambda records for an unhandled function error.
+            # Lambda logs the error, and records this payload for it.
+            traceback.print_exc()
             answer["error"] = {
                 "errorMessage": str(e),
                 "errorType": type(e).__name__,
