@@ -278,10 +278,11 @@ def table(report):
         ),
         (
             "handler runs / killed / function errors",
-            f"{d['runs']} / {d['killed']} / {d['function_errors']}",
+            f"{d['runs']} / {d['killed']} / {d['function_errors']} "
+            f"{d['errors_by_type']}",
         ),
         (
-            "deliveries duplicated / throttled / retried",
+            "deliveries duplicated / throttle back-offs / retried",
             f"{d['duplicated']} / {d['throttled']} / {d['retried']}",
         ),
         ("cold starts", d["cold_starts"]),
