@@ -86,6 +86,7 @@ def lambda_env(stack, tmp_path):
             database_url=stack.pgbouncer.url(stack.database),
             bucket=bucket,
             policy=policy,
+            on_failure_queue=f"on-failure-{bucket}",
             **options,
         ).start()
         started.append(harness)

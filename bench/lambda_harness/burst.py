@@ -150,8 +150,8 @@ def run(args):
         concurrency=args.concurrency,
         duplicate_rate=args.duplicate_rate,
         seed=args.seed,
+        max_age=args.max_age,
     ).scaled(args.time_scale)
-    policy.max_age = args.max_age
     harness = Harness(
         workdir=out / "harness",
         s3_endpoint=f"http://127.0.0.1:{proxy_port}",

@@ -83,12 +83,13 @@ class Policy:
     seed: int = 19
 
     def scaled(self, factor):
-        """Return this policy with every delay and age multiplied by ``factor``."""
+        """Return this policy with its retry delays and throttle back-offs
+        multiplied by ``factor``; the maximum event age stays as it is."""
         low, high = self.throttle_backoff
         return Policy(
             concurrency=self.concurrency,
             retry_delays=tuple(d * factor for d in self.retry_delays),
-            max_age=self.max_age * factor,
+            max_age=self.max_age,
             throttle_backoff=(low * factor, high * factor),
             duplicate_rate=self.duplicate_rate,
             reorder=self.reorder,

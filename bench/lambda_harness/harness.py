@@ -97,6 +97,7 @@ class Harness:
         kill_rate=0.0,
         kill_window=(0.1, 1.0),
         environ=None,
+        on_failure_queue=f"{FUNCTION_NAME}-on-failure",
     ):
         self.workdir = Path(workdir)
         self.s3_endpoint = s3_endpoint
@@ -110,6 +111,7 @@ class Harness:
         self.kill_window = kill_window
         self.faults = random.Random(self.policy.seed + 1)
         self.environ = dict(environ or {})
+        self.on_failure_queue = on_failure_queue
         self.secret_key = secrets.token_urlsafe(50)
         self.function_arn = (
             f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{FUNCTION_NAME}"
@@ -157,7 +159,7 @@ class Harness:
             zappa_settings_source(self.bucket, config_bucket)
         )
         self.on_failure_url = self.client("sqs").create_queue(
-            QueueName=f"{FUNCTION_NAME}-on-failure"
+            QueueName=self.on_failure_queue
         )["QueueUrl"]
         self.invoke_api.start()
         for container in self.containers:
