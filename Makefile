@@ -12,9 +12,9 @@ PORT ?= 8000
 # `make run` is local development: plain HTTP and Django's debug pages.
 RUN_ENV := DJANGO_DEBUG=$${DJANGO_DEBUG:-1} MEDIAHUB_HTTPS=$${MEDIAHUB_HTTPS:-0}
 
-.PHONY: install run test lint bench bench-scale browser clean package load
+.PHONY: install run test lint bench bench-scale browser pgbouncer clean package load load-lambda
 
-install: $(STAMP) $(SCAN_STAMP) browser
+install: $(STAMP) $(SCAN_STAMP) browser pgbouncer
 
 $(STAMP): requirements/runtime.txt requirements/test.txt requirements/deploy.txt requirements/bench.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -37,6 +37,17 @@ browser:
 	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
 	      || echo "Could not install chromium: browser tests will be skipped."; \
 	  else echo "No /usr/bin/chromium: browser tests will be skipped (apt-get install chromium)."; fi; \
+	fi
+
+# The Lambda harness (bench/lambda_harness) reaches PostgreSQL through its own
+# PgBouncer in transaction mode, as Lambda reaches RDS through RDS Proxy.
+pgbouncer:
+	@if ! command -v pgbouncer >/dev/null && [ ! -x /usr/sbin/pgbouncer ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing Debian's pgbouncer for the Lambda harness..."; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq pgbouncer >/dev/null) \
+	      || echo "Could not install pgbouncer: the Lambda harness tests will be skipped."; \
+	  else echo "No pgbouncer: the Lambda harness tests will be skipped (apt-get install pgbouncer)."; fi; \
 	fi
 
 var:
@@ -73,6 +84,14 @@ bench: $(STAMP) var
 LOAD_DB ?= mediahub_load
 load: $(STAMP) var
 	$(PY) -m bench.load.run_load --editors $${EDITORS:-4} --readers $${READERS:-8} --db $(LOAD_DB)
+
+# `make load-lambda`: a burst of UPLOADS photos (default 2,000) through the Lambda
+# harness (Zappa's handler, reserved concurrency 4, PgBouncer, moto), with
+# handler kills, duplicate deliveries, S3 faults, a database restart and a
+# purge on the way; see docs/hardening.md. LAMBDA_ARGS passes more options.
+LAMBDA_DB ?= mediahub_lambda_burst
+load-lambda: $(STAMP) var pgbouncer
+	$(PY) -m bench.lambda_harness.burst --uploads $${UPLOADS:-2000} --db $(LAMBDA_DB) $(LAMBDA_ARGS)
 
 # The library at 1,000 and 100,000 assets on PostgreSQL (BENCH_DATABASE_URL).
 bench-scale: $(STAMP)

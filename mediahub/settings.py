@@ -123,6 +123,9 @@ DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'mediahub.sqlite3'}",
         conn_max_age=env_int("DJANGO_CONN_MAX_AGE", 0),
+        # Behind a pooler in transaction mode (PgBouncer, RDS Proxy) a named
+        # cursor would outlive its transaction's server connection.
+        disable_server_side_cursors=env_bool("DJANGO_DISABLE_SERVER_SIDE_CURSORS"),
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":

@@ -192,3 +192,24 @@ def test_every_console_line_prints_once(tmp_path):
     assert result.returncode == 0, result.stderr
     assert result.stderr.count("one line please") == 1
     assert result.stderr.count("and one more") == 1
+
+
+@pytest.mark.parametrize(("value", "expected"), [("1", "True"), ("", "False")])
+def test_a_pooler_in_transaction_mode_turns_named_cursors_off(
+    tmp_path, value, expected
+):
+    """DJANGO_DISABLE_SERVER_SIDE_CURSORS reaches the database settings."""
+    code = (
+        "from django.conf import settings; "
+        "print(settings.DATABASES['default']['DISABLE_SERVER_SIDE_CURSORS'])"
+    )
+    proc = _manage(
+        "shell",
+        "-c",
+        code,
+        MEDIAHUB_VAR_DIR=str(tmp_path),
+        DATABASE_URL="postgres://postgres@127.0.0.1:6432/mediahub",
+        DJANGO_DISABLE_SERVER_SIDE_CURSORS=value,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip().splitlines()[-1] == expected
