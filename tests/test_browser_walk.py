@@ -1,0 +1,91 @@
+"""Defects from an editor's walk through the admin in Chromium (issue 20).
+
+Each test failed before its fix. Screenshots of the fixed pages go to
+``var/screenshots`` (see tests/fixtures_browser.py) at 1366 and 1920 px.
+"""
+
+import pytest
+
+from tests.fixtures_browser import SCREENSHOTS
+from tests.images import encode, quadrants
+from transcoder import services
+from transcoder.models import Preset
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+WIDE = (1366, 1920)
+
+
+def _asset(size=(640, 480), name="photo.jpg"):
+    return services.asset_create(
+        content=encode(quadrants(size), "JPEG"), filename=name, title=name
+    )
+
+
+def _shot(page, name):
+    """Save the page at each wide viewport, for a person to look at."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    for width in WIDE:
+        page.set_viewport_size({"width": width, "height": 1000})
+        page.screenshot(path=str(SCREENSHOTS / f"{name}-{width}.png"), full_page=True)
+
+
+def _rect(page, selector):
+    return page.locator(selector).first.evaluate(
+        "e => { const r = e.getBoundingClientRect();"
+        " return [r.left, r.top, r.right, r.bottom]; }"
+    )
+
+
+@pytest.mark.parametrize("viewport", [800, 1366, 1920])
+def test_crop_overlay_covers_exactly_the_drawn_image(
+    admin_page, live_server, presets, viewport
+):
+    """At any viewport and aspect ratio the crop layer is the image's box, and
+    every crop box lies inside it."""
+    services.preset_save(
+        preset=Preset(
+            slug="social",
+            name="Social share",
+            fit="cover",
+            width=1200,
+            height=630,
+            formats=["jpeg"],
+        )
+    )
+    # A large full-frame rendition is the preview, wider than the page allows.
+    services.preset_save(
+        preset=Preset(
+            slug="large",
+            name="Large",
+            fit="contain",
+            width=1600,
+            height=1600,
+            formats=["jpeg"],
+        )
+    )
+    shapes = {"1x1": (1000, 1000), "3x4": (900, 1200), "16x9": (1920, 1080)}
+    admin_page.set_viewport_size({"width": viewport, "height": 900})
+    for label, size in shapes.items():
+        asset = _asset(size=size, name=f"{label}.jpg")
+        admin_page.goto(f"{live_server.url}/admin/transcoder/asset/{asset.pk}/change/")
+        admin_page.wait_for_function(
+            "() => document.querySelector('[data-focal-picker] img').complete"
+        )
+        image = _rect(admin_page, "[data-focal-picker] img")
+        layer = _rect(admin_page, "[data-crops]")
+        assert layer == pytest.approx(image, abs=1), (label, viewport)
+        # The image keeps its shape: nothing is stretched.
+        drawn = (image[2] - image[0]) / (image[3] - image[1])
+        assert drawn == pytest.approx(size[0] / size[1], rel=0.01), label
+        for box in admin_page.locator(".mh-crop").all():
+            r = box.evaluate(
+                "e => { const r = e.getBoundingClientRect();"
+                " return [r.left, r.top, r.right, r.bottom]; }"
+            )
+            assert r[0] >= image[0] - 1 and r[1] >= image[1] - 1, (label, r)
+            assert r[2] <= image[2] + 1 and r[3] <= image[3] + 1, (label, r)
+        area = _rect(admin_page, "[data-focal-picker]")
+        assert area == pytest.approx(image, abs=1), (label, viewport)
+    if viewport == 1366:
+        _shot(admin_page, "walk-crop-preview")
