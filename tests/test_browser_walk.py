@@ -118,3 +118,12 @@ def test_collection_form_has_no_critical_axe_finding(admin_page, live_server):
         "Can view asset",
     ]
     _shot(admin_page, "walk-collection")
+
+
+def test_admin_home_groups_the_machinery_under_system(admin_page, live_server):
+    """The home's sections: the library first, one "System" section last."""
+    admin_page.goto(f"{live_server.url}/admin/")
+    captions = admin_page.locator("#content-main caption").all_inner_texts()
+    assert captions[-1].strip().lower() == "system"
+    assert not any("axes" in c.lower() or "taggit" in c.lower() for c in captions)
+    _shot(admin_page, "walk-home")

@@ -1,0 +1,52 @@
+"""Defects from an editor's walk through the admin, checked at the form and
+page level (issue 20); tests/test_browser_walk.py holds the browser side."""
+
+import re
+
+import pytest
+from django.contrib.auth.models import Permission, User
+
+from tests.support import logged_in
+
+pytestmark = pytest.mark.django_db
+
+SYSTEM_PAGES = ["/admin/axes/", "/admin/taggit/", "/admin/django_tasks_database/"]
+
+
+def _sections(body):
+    """Return the app sections' captions of an admin page, in order."""
+    return re.findall(r'<a href="[^"]*" class="section"[^>]*>([^<]+)</a>', body)
+
+
+def test_superuser_finds_the_machinery_under_one_system_section(admin_user):
+    """Axes, Taggit and task results are one "System" section, last."""
+    client = logged_in(admin_user)
+    home = client.get("/admin/").content.decode()
+    sections = _sections(home)
+    assert sections[-1] == "System"
+    assert not {"Axes", "Taggit", "Tasks Database Backend"} & set(sections)
+    system = home[home.index('class="app-system') :]
+    for name in ("Access attempts", "Tags", "Task Results"):
+        assert name in system
+    page = client.get("/admin/system/").content.decode()
+    assert "Access attempts" in page and "Task Results" in page
+    assert 'class="mh-home' not in page  # the media home is the home only
+    assert client.get("/admin/axes/").status_code == 200
+
+
+def test_editor_never_sees_the_system_section(admin_user):
+    """A staff user, even one given the system models' permissions, sees none."""
+    editor = User.objects.create_user("ed", password="x", is_staff=True)
+    editor.user_permissions.add(
+        *Permission.objects.filter(
+            content_type__app_label__in=["axes", "taggit", "django_tasks_database"]
+        ),
+        Permission.objects.get(codename="view_asset"),
+    )
+    client = logged_in(editor)
+    home = client.get("/admin/").content.decode()
+    assert "System" not in _sections(home)
+    assert "Access attempts" not in home and "Task Results" not in home
+    assert client.get("/admin/system/").status_code == 404
+    for path in SYSTEM_PAGES:
+        assert client.get(path).status_code == 404, path
