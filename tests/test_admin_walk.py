@@ -50,3 +50,48 @@ def test_editor_never_sees_the_system_section(admin_user):
     assert client.get("/admin/system/").status_code == 404
     for path in SYSTEM_PAGES:
         assert client.get(path).status_code == 404, path
+
+
+TAG_TEXTS = [
+    ("still life", ["still life"]),
+    ("still life, beach", ["beach", "still life"]),
+    ("  still   life ,, beach,", ["beach", "still life"]),
+    ('"Rome, Italy", sea', ["Rome, Italy", "sea"]),
+    ("sea, sea", ["sea"]),
+    ("", []),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "names"), TAG_TEXTS, ids=[t or "empty" for t, _ in TAG_TEXTS]
+)
+def test_tags_split_on_commas_never_on_spaces(text, names):
+    """The plain tag field (no JavaScript) splits on commas only."""
+    from transcoder import services
+
+    assert services.tags_parse(text) == names
+
+
+def test_asset_form_and_bulk_form_keep_spaces_in_a_tag(presets):
+    """The asset's tag field and the bulk "Add tags" form save "still life" once."""
+    from tests.images import encode, quadrants
+    from transcoder import services
+    from transcoder.admin.forms import AssetChangeForm
+    from transcoder.admin.grid import TagsForm
+
+    asset = services.asset_create(
+        content=encode(quadrants((64, 48)), "JPEG"), filename="a.jpg"
+    )
+    form = AssetChangeForm(
+        {"title": "A", "alt_text": "", "tags": "still life, Rome"}, instance=asset
+    )
+    assert form.is_valid(), form.errors
+    form.save()
+    assert sorted(asset.tags.names()) == ["Rome", "still life"]
+    # What the field shows reads back as the same tags.
+    shown = AssetChangeForm(instance=asset)["tags"].value()
+    rendered = AssetChangeForm(instance=asset)["tags"].as_widget()
+    assert 'value="Rome, still life"' in rendered, (shown, rendered)
+
+    bulk = TagsForm({"tags": "still life"})
+    assert bulk.is_valid() and bulk.cleaned_data["tags"] == ["still life"]

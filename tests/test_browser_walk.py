@@ -127,3 +127,29 @@ def test_admin_home_groups_the_machinery_under_system(admin_page, live_server):
     assert captions[-1].strip().lower() == "system"
     assert not any("axes" in c.lower() or "taggit" in c.lower() for c in captions)
     _shot(admin_page, "walk-home")
+
+
+def test_tag_chips_keep_spaces_and_end_on_enter_or_comma(
+    admin_page, live_server, presets
+):
+    """ "still life" Enter and "beach," make two tags; the saved asset has them."""
+    asset = _asset()
+    services.tags_add(asset_ids=[asset.pk], names=["Rome, Italy"])
+    admin_page.goto(f"{live_server.url}/admin/transcoder/asset/{asset.pk}/change/")
+    assert _chips(admin_page) == ["Rome, Italy"]
+    admin_page.click("label[for=id_tags]")
+    admin_page.keyboard.type("still life")
+    admin_page.keyboard.press("Enter")
+    admin_page.keyboard.type("beach,")
+    admin_page.keyboard.type("sea  view")  # not ended: still a tag on save
+    assert admin_page.locator(".mh-chip").count() == 3
+    _shot(admin_page, "walk-tags")
+    admin_page.get_by_role("button", name="Remove tag Rome, Italy").click()
+    admin_page.click("input[name=_continue]")
+    admin_page.wait_for_url("**/change/")
+    assert sorted(asset.tags.names()) == ["beach", "sea view", "still life"]
+    assert _chips(admin_page) == ["beach", "sea view", "still life"]
+
+
+def _chips(page):
+    return page.locator(".mh-chip > span").all_inner_texts()

@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 from django.http import HttpResponseRedirect, JsonResponse
 from django.template.response import TemplateResponse
+from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.http import require_GET
 from taggit import admin as taggit_admin  # noqa: F401 - registers first
 from taggit.models import Tag
@@ -99,7 +100,11 @@ class TagsForm(forms.Form):
     tags = forms.CharField(
         max_length=1000,
         required=False,
-        help_text='Separate tags with commas; quote a tag with spaces: "sea view".',
+        label=gettext_lazy("Tags"),
+        help_text=gettext_lazy(
+            "Separate tags with commas (or press Enter after each); a tag may "
+            "hold spaces: sea view."
+        ),
         widget=forms.TextInput(attrs={"autocomplete": "off", "data-tags-input": ""}),
     )
 
@@ -109,7 +114,7 @@ class TagsForm(forms.Form):
         except services.TagError as e:
             raise forms.ValidationError(str(e)) from e
         if not names:
-            raise forms.ValidationError("Type at least one tag.")
+            raise forms.ValidationError(gettext("Type at least one tag."))
         return names
 
     def job_params(self):
