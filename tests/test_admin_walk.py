@@ -95,3 +95,71 @@ def test_asset_form_and_bulk_form_keep_spaces_in_a_tag(presets):
 
     bulk = TagsForm({"tags": "still life"})
     assert bulk.is_valid() and bulk.cleaned_data["tags"] == ["still life"]
+
+
+def test_bulk_delete_names_the_selected_images_sites_embed():
+    """The bulk delete page lists the busiest in-use images of the selection,
+    within the editor's reach, N of them and a count of the rest."""
+    from django.contrib.auth.models import Group
+    from django.urls import reverse
+
+    from tests.seed import asset_rows
+    from tests.support import grant
+    from transcoder import services
+    from transcoder.admin.grid import USAGE_SHOWN
+    from transcoder.models import Asset, root_collection
+
+    root = root_collection()
+    mine = services.collection_create(parent=root, name="Mine")
+    other = services.collection_create(parent=root, name="Other")
+    group = Group.objects.create(name="editors")
+    grant(group, mine, "view", "change", "delete")
+    editor = User.objects.create_user("ed", password="x", is_staff=True)
+    editor.groups.add(group)
+    asset_rows(USAGE_SHOWN + 3, collection=mine)
+    rows = sorted(Asset.objects.all(), key=lambda a: int(a.title.split()[1]))
+    for i, asset in enumerate(rows[: USAGE_SHOWN + 2]):
+        for _ in range(i + 1):  # Row 11 is the busiest
+            services.usage_record(asset_id=asset.pk, origin="https://a.example")
+    services.usage_record(asset_id=rows[0].pk, origin="https://b.example")
+    hidden = Asset.objects.create(
+        title="Elsewhere", collection=other, width=1, height=1, bytes=1
+    )
+    for _ in range(50):
+        services.usage_record(asset_id=hidden.pk, origin="https://a.example")
+
+    client = logged_in(editor)
+    page = client.post(
+        reverse("admin:transcoder_asset_changelist"),
+        {
+            "action": "delete_in_background",
+            "_selected_action": [str(rows[0].pk), str(hidden.pk)],
+            "select_across": "1",
+            "index": 0,
+        },
+    ).content.decode()
+    warning = page[page.index('class="mh-usage-warning"') :]
+    warning = warning[: warning.index("</div>")]
+    assert f"{USAGE_SHOWN + 2} selected images are in use." in warning
+    listed = re.findall(r'<a href="[^"]+">(Row \d+)</a>', warning)
+    # Busiest first, bounded; the unused one and the other collection's, never.
+    assert listed == [f"Row {i}" for i in range(USAGE_SHOWN + 1, 1, -1)]
+    assert "And 2 more images in use." in warning
+    assert "Elsewhere" not in page and "50 requests" not in page
+    assert "12 requests" in warning
+    assert Asset.objects.count() == USAGE_SHOWN + 4  # nothing deleted yet
+
+
+def test_bulk_delete_without_usage_shows_no_usage_warning(admin_user):
+    """Images nobody embeds get the plain confirmation."""
+    from django.urls import reverse
+
+    from tests.seed import asset_rows
+
+    (asset,) = asset_rows(1)
+    page = logged_in(admin_user).post(
+        reverse("admin:transcoder_asset_changelist"),
+        {"action": "delete_in_background", "_selected_action": [str(asset.pk)]},
+    )
+    body = page.content.decode()
+    assert "Yes, delete" in body and "mh-usage-warning" not in body

@@ -153,3 +153,20 @@ def test_tag_chips_keep_spaces_and_end_on_enter_or_comma(
 
 def _chips(page):
     return page.locator(".mh-chip > span").all_inner_texts()
+
+
+def test_bulk_delete_page_warns_of_embedded_images(admin_page, live_server, presets):
+    """Selecting images sites embed and choosing Delete shows which ones."""
+    used = _asset(name="used.jpg")
+    _asset(size=(320, 240), name="unused.jpg")
+    for _ in range(3):
+        services.usage_record(asset_id=used.pk, origin="https://shop.example")
+    admin_page.goto(f"{live_server.url}/admin/transcoder/asset/?view=table")
+    admin_page.check("#action-toggle")
+    admin_page.select_option("select[name=action]", "delete_in_background")
+    admin_page.click("button[name=index]")
+    warning = admin_page.locator(".mh-usage-warning")
+    assert "1 selected image is in use." in warning.inner_text()
+    assert warning.locator("a").all_inner_texts() == ["used.jpg"]
+    assert "3 requests, from 1 site" in warning.inner_text()
+    _shot(admin_page, "walk-bulk-delete")
