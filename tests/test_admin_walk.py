@@ -163,3 +163,46 @@ def test_bulk_delete_without_usage_shows_no_usage_warning(admin_user):
     )
     body = page.content.decode()
     assert "Yes, delete" in body and "mh-usage-warning" not in body
+
+
+def test_upload_answer_names_a_look_alike_within_reach():
+    """The upload's answer names the closest look-alike the uploader may see,
+    and none that they may not."""
+    from django.contrib.auth.models import Group
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.images import encode, quadrants
+    from tests.support import grant
+    from transcoder import services
+    from transcoder.models import root_collection
+
+    root = root_collection()
+    mine = services.collection_create(parent=root, name="Mine")
+    other = services.collection_create(parent=root, name="Other")
+    group = Group.objects.create(name="editors")
+    grant(group, mine, "view", "add")
+    editor = User.objects.create_user("ed", password="x", is_staff=True)
+    editor.groups.add(group)
+    hidden = services.asset_create(
+        content=encode(quadrants((640, 480)), "JPEG"),
+        filename="secret.jpg",
+        collection=other,
+    )
+    client = logged_in(editor)
+
+    def upload(fmt, **options):
+        data = encode(quadrants((640, 480)), fmt, **options)
+        return client.post(
+            "/admin/transcoder/asset/upload/file/",
+            {
+                "file": SimpleUploadedFile(f"x.{fmt.lower()}", data),
+                "collection": str(mine.pk),
+            },
+        )
+
+    first = upload("PNG")
+    assert first.status_code == 201
+    assert "looks_like" not in first.json()["asset"], hidden  # not theirs to see
+    second = upload("JPEG", quality=70)
+    assert second.status_code == 201
+    assert second.json()["asset"]["looks_like"]["id"] == first.json()["asset"]["id"]

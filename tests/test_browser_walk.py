@@ -170,3 +170,19 @@ def test_bulk_delete_page_warns_of_embedded_images(admin_page, live_server, pres
     assert warning.locator("a").all_inner_texts() == ["used.jpg"]
     assert "3 requests, from 1 site" in warning.inner_text()
     _shot(admin_page, "walk-bulk-delete")
+
+
+def test_upload_names_a_look_alike(admin_page, live_server, presets, tmp_path):
+    """A file that looks like an image in the library (other bytes) says
+    "Looks like ..." with a link to it, once Ready."""
+    original = _asset(name="harbour.jpg")
+    again = tmp_path / "harbour-copy.png"
+    again.write_bytes(encode(quadrants((640, 480)), "PNG"))
+    admin_page.goto(f"{live_server.url}/admin/transcoder/asset/upload/")
+    admin_page.set_input_files("#mh-files", [str(again)])
+    admin_page.wait_for_selector(".mh-item.is-done", timeout=60_000)
+    result = admin_page.locator(".mh-item .mh-result")
+    assert "Looks like harbour.jpg." in result.inner_text()
+    link = result.locator(".mh-lookalike a")
+    assert link.get_attribute("href") == original.get_absolute_url()
+    _shot(admin_page, "walk-upload-lookalike")

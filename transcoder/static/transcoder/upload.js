@@ -3,6 +3,12 @@
 // presigned POST, sends the file straight to S3, then asks the server to finalize.
 (function () {
   "use strict";
+  // Django's JavaScript catalog (admin:jsi18n) when the page loads it.
+  const t = window.gettext || function (s) { return s; };
+  const nt = window.ngettext || function (one, many, n) { return n === 1 ? one : many; };
+  const fmt = window.interpolate || function (s, o) {
+    return s.replace(/%\((\w+)\)s/g, function (_, k) { return String(o[k]); });
+  };
   const form = document.getElementById("mh-upload");
   if (!form) return;
   const input = document.getElementById("mh-files");
@@ -158,6 +164,7 @@
     badge.textContent = "Processing…";
     item.result.prepend(badge, " ");
     tally.processing += 1;
+    lookalike(item, asset);
     watching[asset.id] = { item: item, asset: asset };
     report();
     if (!form.dataset.statusUrl) { settle(asset.id, { state: "ready" }); return; }
@@ -174,6 +181,20 @@
     } else {
       done(w.item, true, w.asset.title || "Uploaded", w.asset.url, "Ready");
     }
+    lookalike(w.item, w.asset);
+  }
+
+  // A near duplicate (a look-alike, not the same bytes): kept, but named, with
+  // a link, as an exact duplicate is.
+  function lookalike(item, asset) {
+    if (!asset.looks_like) return;
+    const note = document.createElement("span");
+    note.className = "mh-lookalike";
+    const a = document.createElement("a");
+    a.href = asset.looks_like.url;
+    a.textContent = asset.looks_like.title;
+    note.append(t("Looks like") + " ", a, ".");
+    item.result.appendChild(note);
   }
 
   async function poll() {
