@@ -186,3 +186,53 @@ def test_upload_names_a_look_alike(admin_page, live_server, presets, tmp_path):
     link = result.locator(".mh-lookalike a")
     assert link.get_attribute("href") == original.get_absolute_url()
     _shot(admin_page, "walk-upload-lookalike")
+
+
+def test_describe_first_tabs_through_each_file_then_upload(
+    admin_page, live_server, presets, tmp_path
+):
+    """With "describe first", Tab goes title, alt text per file, then Upload."""
+    files = []
+    for name, size in (("a.jpg", (64, 48)), ("b.jpg", (48, 64))):
+        files.append(tmp_path / name)
+        files[-1].write_bytes(encode(quadrants(size), "JPEG"))
+    admin_page.goto(f"{live_server.url}/admin/transcoder/asset/upload/")
+    admin_page.check("#mh-describe")
+    admin_page.set_input_files("#mh-files", [str(f) for f in files])
+    go = admin_page.locator("#mh-describe-go")
+    assert go.inner_text() == "Upload 2 files"
+    admin_page.focus("#mh-describe")
+    order = []
+    for _ in range(5):
+        admin_page.keyboard.press("Tab")
+        order.append(
+            admin_page.evaluate(
+                "document.activeElement.getAttribute('aria-label')"
+                " || document.activeElement.id"
+            )
+        )
+    assert order == [
+        "Title of a.jpg",
+        "Alt text of a.jpg",
+        "Title of b.jpg",
+        "Alt text of b.jpg",
+        "mh-describe-go",
+    ]
+    admin_page.fill("[aria-label='Title of a.jpg']", "First")
+    _shot(admin_page, "walk-upload-describe")
+    go.click()
+    admin_page.wait_for_function(
+        "() => document.querySelectorAll('.mh-item.is-done').length === 2",
+        timeout=60_000,
+    )
+    assert admin_page.inner_text("#mh-summary").startswith("2 uploaded.")
+
+
+def test_one_held_file_says_upload_1_file(admin_page, live_server, tmp_path):
+    """The button counts in words: "Upload 1 file", not "Upload 1 files"."""
+    photo = tmp_path / "one.jpg"
+    photo.write_bytes(encode(quadrants((64, 48)), "JPEG"))
+    admin_page.goto(f"{live_server.url}/admin/transcoder/asset/upload/")
+    admin_page.check("#mh-describe")
+    admin_page.set_input_files("#mh-files", [str(photo)])
+    assert admin_page.inner_text("#mh-describe-go") == "Upload 1 file"

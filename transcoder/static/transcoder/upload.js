@@ -216,7 +216,7 @@
     if (Object.keys(watching).length) setTimeout(poll, POLL_MS);
   }
 
-  function plural(n, word) { return n + " " + word + (n === 1 ? "" : "s"); }
+  function count(one, many, n) { return fmt(nt(one, many, n), { n: n }, true); }
 
   function report() {
     const uploading = running;
@@ -225,23 +225,27 @@
     summary.textContent = "";
     if (settled < tally.total) {
       const parts = [];
-      if (uploading) parts.push(uploading + " uploading");
-      if (queued) parts.push(queued + " waiting");
-      if (held.length) parts.push(held.length + " to describe, then Upload");
-      if (tally.processing) parts.push(tally.processing + " processing");
-      if (tally.ok) parts.push(tally.ok + " ready");
-      if (tally.refused) parts.push(tally.refused + " refused");
-      summary.textContent = plural(tally.total, "file") + ": " + parts.join(", ") + "…";
+      if (uploading) parts.push(fmt(t("%(n)s uploading"), { n: uploading }, true));
+      if (queued) parts.push(fmt(t("%(n)s waiting"), { n: queued }, true));
+      if (held.length) parts.push(fmt(t("%(n)s to describe, then Upload"), { n: held.length }, true));
+      if (tally.processing) parts.push(fmt(t("%(n)s processing"), { n: tally.processing }, true));
+      if (tally.ok) parts.push(fmt(t("%(n)s ready"), { n: tally.ok }, true));
+      if (tally.refused) parts.push(fmt(t("%(n)s refused"), { n: tally.refused }, true));
+      summary.textContent = count("%(n)s file", "%(n)s files", tally.total) + ": " + parts.join(", ") + "…";
       return;
     }
-    const parts = [tally.ok + " uploaded"];
-    if (tally.duplicates) parts.push(tally.duplicates + " already in the library");
-    if (tally.refused - tally.duplicates) parts.push((tally.refused - tally.duplicates) + " refused");
+    const parts = [fmt(t("%(n)s uploaded"), { n: tally.ok }, true)];
+    if (tally.duplicates) {
+      parts.push(fmt(t("%(n)s already in the library"), { n: tally.duplicates }, true));
+    }
+    if (tally.refused - tally.duplicates) {
+      parts.push(fmt(t("%(n)s refused"), { n: tally.refused - tally.duplicates }, true));
+    }
     summary.append(parts.join(", ") + ".");
     if (tally.ok && form.dataset.listUrl) {
       const a = document.createElement("a");
       a.href = form.dataset.listUrl;
-      a.textContent = "See all assets";
+      a.textContent = t("See all images");
       summary.appendChild(a);
     }
   }
@@ -373,7 +377,9 @@
   function showHeld() {
     if (!describeGo) return;
     describeGo.hidden = !held.length;
-    describeGo.querySelector("[data-held-count]").textContent = String(held.length);
+    describeGo.textContent = fmt(
+      nt("Upload %(n)s file", "Upload %(n)s files", held.length), { n: held.length }, true
+    );
   }
 
   if (describeGo) {
