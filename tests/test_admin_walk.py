@@ -206,3 +206,31 @@ def test_upload_answer_names_a_look_alike_within_reach():
     second = upload("JPEG", quality=70)
     assert second.status_code == 201
     assert second.json()["asset"]["looks_like"]["id"] == first.json()["asset"]["id"]
+
+
+@pytest.mark.parametrize(
+    ("heif", "text"),
+    [
+        (True, "JPEG, PNG, WebP, AVIF, GIF, TIFF or HEIC"),
+        (False, "JPEG, PNG, WebP, AVIF, GIF or TIFF"),
+    ],
+    ids=["pillow-heif", "without"],
+)
+def test_accepted_formats_are_one_list_with_heic_when_readable(heif, text):
+    """Refusals, presigned uploads and the upload page name the same formats."""
+    from transcoder.imaging import sniff
+
+    assert sniff.accepted_text(heif) == text
+    assert sniff.upload_hint(heif) == f"upload a {text} image."
+
+
+def test_refusals_and_upload_page_name_heic_here(admin_user):
+    """pillow-heif is installed here: every list of formats includes HEIC."""
+    from transcoder.delivery import presign
+    from transcoder.imaging import sniff
+
+    assert "or HEIC image." in sniff.refusal_message("svg")
+    with pytest.raises(presign.DirectUploadError, match=r"TIFF or HEIC image\."):
+        presign.upload_content_type(content_type="text/plain")
+    page = logged_in(admin_user).get("/admin/transcoder/asset/upload/")
+    assert "JPEG, PNG, WebP, AVIF, GIF, TIFF or HEIC, up to" in page.content.decode()
