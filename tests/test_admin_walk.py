@@ -234,3 +234,49 @@ def test_refusals_and_upload_page_name_heic_here(admin_user):
         presign.upload_content_type(content_type="text/plain")
     page = logged_in(admin_user).get("/admin/transcoder/asset/upload/")
     assert "JPEG, PNG, WebP, AVIF, GIF, TIFF or HEIC, up to" in page.content.decode()
+
+
+def test_preset_preview_mentions_estimates_only_when_a_row_is_estimated(presets):
+    """ "≈" in the note only when some size is estimated and marked so."""
+    from tests.images import encode, quadrants
+    from transcoder import services
+    from transcoder.admin import previews
+    from transcoder.models import Preset
+
+    asset = services.asset_create(
+        content=encode(quadrants((1600, 1200)), "JPEG"), filename="a.jpg"
+    )
+    small = Preset(slug="s", name="S", fit="contain", width=80, formats=["jpeg"])
+    sample = previews.preset_sample(preset=small, asset=asset)
+    assert not any(r["estimated"] for r in sample["after"])
+    assert "≈" not in sample["note"] and "exact" in sample["note"]
+    large = Preset(slug="l", name="L", fit="contain", width=1600, formats=["jpeg"])
+    sample = previews.preset_sample(preset=large, asset=asset)
+    assert any(r["bytes"].startswith("≈ ") for r in sample["after"])
+    assert "marked ≈ are estimated" in sample["note"]
+
+
+@pytest.mark.parametrize(
+    ("name", "label"),
+    [
+        ("Social share (1200×630)", "Social share (1200×630)"),
+        ("Hero 1600 x 900", "Hero 1600 x 900"),
+        ("Thumb", "Thumb (1200 × 630)"),
+    ],
+    ids=["times-sign", "letter-x", "plain"],
+)
+def test_crop_label_says_the_size_once(name, label):
+    """A preset named with its size does not get the size appended again."""
+    from transcoder.admin.html import crop_label
+
+    assert crop_label(name, 1200, 630) == label
+
+
+def test_rebuild_and_bulk_messages_count_in_words():
+    """ "1 image", never "1 images"."""
+    from transcoder.admin import html
+
+    one = {"finished": False, "done": 0, "total_renditions": 1, "total_assets": 1}
+    one |= {"label": "Add tags", "id": 1}
+    assert "Add tags: 1 image queued." in str(html.bulk_message(one))
+    assert "Rebuilding 1 rendition of 1 image." in str(html.rebuild_message(one))

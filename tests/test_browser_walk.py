@@ -46,7 +46,7 @@ def test_crop_overlay_covers_exactly_the_drawn_image(
     services.preset_save(
         preset=Preset(
             slug="social",
-            name="Social share",
+            name="Social share (1200×630)",
             fit="cover",
             width=1200,
             height=630,
@@ -87,6 +87,9 @@ def test_crop_overlay_covers_exactly_the_drawn_image(
             assert r[2] <= image[2] + 1 and r[3] <= image[3] + 1, (label, r)
         area = _rect(admin_page, "[data-focal-picker]")
         assert area == pytest.approx(image, abs=1), (label, viewport)
+    # A name that carries its size gets no second one.
+    legend = admin_page.locator(".mh-crop-legend li").all_inner_texts()
+    assert sorted(legend) == ["Social share (1200×630)", "Thumb (100 × 100)"]
     if viewport == 1366:
         _shot(admin_page, "walk-crop-preview")
 
