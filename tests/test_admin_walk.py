@@ -280,3 +280,20 @@ def test_rebuild_and_bulk_messages_count_in_words():
     one |= {"label": "Add tags", "id": 1}
     assert "Add tags: 1 image queued." in str(html.bulk_message(one))
     assert "Rebuilding 1 rendition of 1 image." in str(html.rebuild_message(one))
+
+
+def test_delete_confirmation_summarises_renditions(admin_user, presets, commit):
+    """ "3 renditions in 2 presets", not one line per rendition."""
+    from tests.images import encode, quadrants
+    from transcoder import services
+
+    with commit():
+        asset = services.asset_create(
+            content=encode(quadrants((640, 480)), "JPEG"), filename="a.jpg", title="A"
+        )
+    assert asset.renditions.count() == 3
+    page = logged_in(admin_user).get(f"/admin/transcoder/asset/{asset.pk}/delete/")
+    body = page.content.decode()
+    assert "3 renditions in 2 presets" in body
+    assert "Rendition:" not in body
+    assert f'href="/admin/transcoder/asset/{asset.pk}/change/"' in body

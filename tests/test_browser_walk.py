@@ -239,3 +239,26 @@ def test_one_held_file_says_upload_1_file(admin_page, live_server, tmp_path):
     admin_page.check("#mh-describe")
     admin_page.set_input_files("#mh-files", [str(photo)])
     assert admin_page.inner_text("#mh-describe-go") == "Upload 1 file"
+
+
+def test_pages_have_a_favicon_and_plain_headings(admin_page, live_server, presets):
+    """Every admin page names an icon that loads (no 404 for /favicon.ico), and
+    lists are headed by what they list."""
+    missing = []
+    admin_page.on(
+        "response", lambda r: missing.append(r.url) if r.status == 404 else None
+    )
+    cases = [
+        ("/admin/transcoder/asset/", "Images"),
+        ("/admin/transcoder/preset/", "Presets"),
+        ("/admin/transcoder/collection/", "Collections"),
+    ]
+    for path, heading in cases:
+        admin_page.goto(live_server.url + path)
+        assert admin_page.inner_text("#content h1") == heading
+        assert admin_page.title().startswith(f"{heading} | ")
+    icon = admin_page.locator("link[rel=icon]").get_attribute("href")
+    answer = admin_page.request.get(live_server.url + icon)
+    assert answer.ok and answer.headers["content-type"].startswith("image/svg")
+    assert missing == []
+    _shot(admin_page, "walk-list")

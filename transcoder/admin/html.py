@@ -207,3 +207,40 @@ def tag_list(asset):
         '<span class="mh-tag">{}</span>',
         ((n,) for n in selectors.tag_names(asset)),
     )
+
+
+def deleted_summary(assets, deleted, model_count):
+    """Return Django's list of what an asset's delete removes, summarised.
+
+    One line per asset, then counts: "39 renditions in 7 presets" rather than
+    one line per rendition, and "2 versions" and the like for the rest.
+    ``deleted`` and ``model_count`` are ``get_deleted_objects``' own.
+    """
+    from django.utils.text import capfirst
+
+    from transcoder.models import Asset, Rendition
+
+    renditions = Rendition.objects.filter(asset__in=[a.pk for a in assets])
+    n = renditions.count()
+    lines = []
+    if n:
+        presets = renditions.values("preset").distinct().count()
+        count = ngettext("%(n)s rendition", "%(n)s renditions", n) % {"n": f"{n:,}"}
+        where = ngettext("in %(m)s preset", "in %(m)s presets", presets) % {
+            "m": f"{presets:,}"
+        }
+        lines.append(f"{count} {where}")
+    skip = {Asset._meta.verbose_name_plural, Rendition._meta.verbose_name_plural}
+    for name, count in model_count.items():
+        if name not in skip:
+            lines.append(f"{capfirst(name)}: {count:,}")
+    shown = [
+        format_html(
+            '{}: <a href="{}">{}</a>',
+            capfirst(Asset._meta.verbose_name),
+            reverse("admin:transcoder_asset_change", args=[a.pk]),
+            a,
+        )
+        for a in assets
+    ]
+    return shown + ([lines] if lines else [])
