@@ -1,11 +1,19 @@
-"""The admin site: Django's, with a "view on site" shortcut that asks the policy."""
+"""The admin site: Django's, with a "view on site" shortcut that asks the policy,
+and the third-party apps' tables grouped as "System", for superusers only."""
 
 from django.contrib import admin
 from django.contrib.contenttypes import views as contenttype_views
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.http import Http404
-from django.urls import path
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.translation import gettext_lazy as _
+
+# Apps whose tables are the machinery, not the library: login lockouts, tag
+# rows and task results. Superusers find them under one "System" heading;
+# nobody else sees them in the home or the navigation.
+SYSTEM_APPS = ("axes", "taggit", "django_tasks_database")
 
 
 class MediahubAdminSite(admin.AdminSite):
@@ -15,6 +23,42 @@ class MediahubAdminSite(admin.AdminSite):
     site_title = "mediahub"
     index_title = "Media library"
     site_url = None
+
+    def get_app_list(self, request, app_label=None):
+        """List the apps, with the system apps as one "System" entry, last."""
+        apps = super().get_app_list(request, app_label)
+        system = [a for a in apps if a["app_label"] in SYSTEM_APPS]
+        if not request.user.is_superuser:
+            return [a for a in apps if a["app_label"] not in SYSTEM_APPS]
+        if app_label is not None or not system:
+            # An app's own page (/admin/axes/) still lists that app alone.
+            return apps
+        models = sorted(
+            (m for a in system for m in a["models"]), key=lambda m: str(m["name"])
+        )
+        entry = {
+            "name": _("System"),
+            "app_label": "system",
+            "app_url": reverse("admin:system_index", current_app=self.name),
+            "has_module_perms": True,
+            "models": models,
+        }
+        return [a for a in apps if a["app_label"] not in SYSTEM_APPS] + [entry]
+
+    def system_index(self, request):
+        """List the system tables on one page, as an app's own page does."""
+        if not request.user.is_superuser:
+            raise Http404
+        app_list = [a for a in self.get_app_list(request) if a["app_label"] == "system"]
+        context = {
+            **self.each_context(request),
+            "title": _("System"),
+            "subtitle": None,
+            "app_list": app_list,
+            "app_label": "system",
+        }
+        request.current_app = self.name
+        return TemplateResponse(request, "admin/app_index.html", context)
 
     def get_urls(self):
         # Django's own r/<content type>/<id>/ redirects to any object's
@@ -26,7 +70,10 @@ class MediahubAdminSite(admin.AdminSite):
             self.admin_view(self.view_on_site),
             name="view_on_site",
         )
-        return [
+        system = path(
+            "system/", self.admin_view(self.system_index), name="system_index"
+        )
+        return [system] + [
             shortcut if getattr(p, "name", None) == "view_on_site" else p
             for p in super().get_urls()
         ]

@@ -221,6 +221,10 @@ SITE_ROWS = [
         ],
     ),
     Row(
+        "admin:system_index",
+        [Probe("get", _get("/admin/system/"), "super", targets=(None,))],
+    ),
+    Row(
         "admin:app_list",
         [Probe("get", _get("/admin/transcoder/"), "staff", targets=(None,))],
     ),

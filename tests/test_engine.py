@@ -20,7 +20,7 @@ from tests.support import LIMITS, MIB
 from transcoder.imaging import engine
 from transcoder.imaging.specs import RenditionSpec
 
-HINT = r"upload a JPEG, PNG, WebP, AVIF, GIF or TIFF image\.$"
+HINT = r"upload a JPEG, PNG, WebP, AVIF, GIF, TIFF or HEIC image\.$"
 SHARED_DIR = Path(
     os.environ.get("MEDIAHUB_SHARED_DIR")
     or Path(__file__).resolve().parents[2] / "shared"

@@ -160,10 +160,32 @@ class CollectionForm(forms.ModelForm):
         return data
 
 
+class GroupPermissionForm(forms.ModelForm):
+    """One row of the inline: its selects named, its permissions in words."""
+
+    class Meta:
+        model = GroupCollectionPermission
+        fields = ["group", "permission"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # A tabular inline's column header is no label: without these the
+        # selects have no accessible name (axe: "select-name", critical).
+        labels = {"group": gettext("Group"), "permission": gettext("Permission")}
+        for name, label in labels.items():
+            # The admin wraps a foreign key's select (the "+" link); the
+            # select inside is what is rendered.
+            widget = self.fields[name].widget
+            getattr(widget, "widget", widget).attrs["aria-label"] = label
+        # "Can view asset", not "transcoder | asset | Can view asset".
+        self.fields["permission"].label_from_instance = lambda p: p.name
+
+
 class GroupPermissionInline(admin.TabularInline):
     """Which groups may view, add, change or delete assets here and below."""
 
     model = GroupCollectionPermission
+    form = GroupPermissionForm
     extra = 1
     verbose_name = "group permission"
     verbose_name_plural = (
@@ -178,6 +200,12 @@ class CollectionAdmin(admin.ModelAdmin):
     list_display = ["tree_name", "asset_count"]
     actions = None
     ordering = ["path"]
+
+    def get_fields(self, request, obj=None):
+        # The root has no parent to choose (CollectionForm drops the field).
+        if obj is not None and obj.is_root():
+            return ["name"]
+        return super().get_fields(request, obj)
 
     def get_queryset(self, request):
         # Each collection's assets are counted within what this user may view.

@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 from django.http import HttpResponseRedirect, JsonResponse
 from django.template.response import TemplateResponse
+from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.http import require_GET
 from taggit import admin as taggit_admin  # noqa: F401 - registers first
 from taggit.models import Tag
@@ -99,7 +100,11 @@ class TagsForm(forms.Form):
     tags = forms.CharField(
         max_length=1000,
         required=False,
-        help_text='Separate tags with commas; quote a tag with spaces: "sea view".',
+        label=gettext_lazy("Tags"),
+        help_text=gettext_lazy(
+            "Separate tags with commas (or press Enter after each); a tag may "
+            "hold spaces: sea view."
+        ),
         widget=forms.TextInput(attrs={"autocomplete": "off", "data-tags-input": ""}),
     )
 
@@ -109,7 +114,7 @@ class TagsForm(forms.Form):
         except services.TagError as e:
             raise forms.ValidationError(str(e)) from e
         if not names:
-            raise forms.ValidationError("Type at least one tag.")
+            raise forms.ValidationError(gettext("Type at least one tag."))
         return names
 
     def job_params(self):
@@ -140,6 +145,7 @@ def bulk_action(model_admin, request, queryset, *, action, title, form_class=Non
             "select_across": request.POST.get("select_across", "0"),
             "form": form,
             "media": model_admin.media + (form.media if form else forms.Media()),
+            **(_usage_context(queryset) if action == "delete" else {}),
         }
         return TemplateResponse(
             request, "admin/transcoder/asset/bulk_action.html", context
@@ -155,6 +161,31 @@ def bulk_action(model_admin, request, queryset, *, action, title, form_class=Non
         request, html.bulk_message(services.job_progress(job=job)), messages.SUCCESS
     )
     return None
+
+
+# Images named in the bulk delete's usage warning; the rest are counted.
+USAGE_SHOWN = 10
+
+
+def _usage_context(queryset):
+    """Return the selected images that sites embed, for the delete warning.
+
+    ``queryset`` is the selection within the editor's reach (the action gets
+    only what they may delete), so nothing outside it is named or counted.
+    """
+    rows, in_use = services.usage_by_asset(
+        asset_ids=queryset.values("pk"), limit=USAGE_SHOWN
+    )
+    titles = {
+        a.pk: a
+        for a in queryset.model.objects.filter(pk__in=[r["asset_id"] for r in rows])
+    }
+    return {
+        "mh_usage_rows": [{**r, "asset": titles[r["asset_id"]]} for r in rows],
+        "mh_usage_in_use": in_use,
+        "mh_usage_more": in_use - len(rows),
+        "mh_usage_days": services.usage.WINDOW_DAYS,
+    }
 
 
 @require_GET

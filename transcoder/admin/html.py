@@ -4,10 +4,13 @@ The ModelAdmins in admin.py stay declarative and delegate their display
 columns and read-only fields here.
 """
 
+import re
+
 from django.template.defaultfilters import filesizeformat
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext, ngettext
 
 from transcoder import selectors
 from transcoder.delivery import serving
@@ -114,9 +117,27 @@ def crop_presets(asset):
         widest = max(specs, key=lambda spec: spec.width or 0)
         width, height = widest.target_size(asset.width, asset.height)
         crops.append(
-            {"slug": preset.slug, "name": preset.name, "w": width, "h": height}
+            {
+                "slug": preset.slug,
+                "name": preset.name,
+                "label": crop_label(preset.name, width, height),
+                "w": width,
+                "h": height,
+            }
         )
     return crops
+
+
+# "1200×630", "1200 x 630", "1200X630": a name that already says its size.
+_SIZE_IN_NAME = re.compile(r"\d+\s*[×xX]\s*\d+")
+
+
+def crop_label(name, width, height):
+    """Return the crop legend's label: the preset's name and its crop's size,
+    once (a name like "Social share (1200×630)" already carries it)."""
+    if _SIZE_IN_NAME.search(name):
+        return name
+    return f"{name} ({width} × {height})"
 
 
 # Originals a browser can show as they are; TIFF and HEIC need a rendition.
@@ -138,13 +159,14 @@ def _job_bar(progress, name):
     """Return a job's live progress bar; status.js moves it (status endpoint)."""
     return format_html(
         '<span class="mh-job" data-job="{}" data-status-url="{}">'
-        '<progress max="{}" value="{}" aria-label="{} progress"></progress> '
-        '<span class="mh-job__text" role="status">Queued.</span></span>',
+        '<progress max="{}" value="{}" aria-label="{}"></progress> '
+        '<span class="mh-job__text" role="status">{}</span></span>',
         progress["id"],
         reverse("admin:transcoder_asset_status"),
         progress["total_assets"],
         progress["done"],
-        name,
+        gettext("%(name)s progress") % {"name": name},
+        gettext("Queued."),
     )
 
 
@@ -155,30 +177,27 @@ def rebuild_message(progress):
     reach.
     """
     if progress["finished"] and not progress["done"]:
-        return "Nothing to rebuild."
+        return gettext("Nothing to rebuild.")
     renditions, images = progress["total_renditions"], progress["total_assets"]
-    return format_html(
-        "Rebuilding {} rendition{} of {} image{}. {}",
-        f"{renditions:,}",
-        "" if renditions == 1 else "s",
-        f"{images:,}",
-        "" if images == 1 else "s",
-        _job_bar(progress, "Rebuild"),
+    each = ngettext(
+        "Rebuilding %(renditions)s rendition",
+        "Rebuilding %(renditions)s renditions",
+        renditions,
     )
+    of = ngettext("of %(images)s image.", "of %(images)s images.", images)
+    text = f"{each} {of}" % {"renditions": f"{renditions:,}", "images": f"{images:,}"}
+    return format_html("{} {}", text, _job_bar(progress, gettext("Rebuild")))
 
 
 def bulk_message(progress):
     """Return the message that says a bulk action was queued, with live progress."""
     images = progress["total_assets"]
     if progress["finished"] and not images:
-        return "Nothing selected."
-    return format_html(
-        "{}: {} image{} queued. {}",
-        progress["label"],
-        f"{images:,}",
-        "" if images == 1 else "s",
-        _job_bar(progress, progress["label"]),
-    )
+        return gettext("Nothing selected.")
+    text = ngettext(
+        "%(label)s: %(n)s image queued.", "%(label)s: %(n)s images queued.", images
+    ) % {"label": progress["label"], "n": f"{images:,}"}
+    return format_html("{} {}", text, _job_bar(progress, progress["label"]))
 
 
 def tag_list(asset):
@@ -188,3 +207,40 @@ def tag_list(asset):
         '<span class="mh-tag">{}</span>',
         ((n,) for n in selectors.tag_names(asset)),
     )
+
+
+def deleted_summary(assets, deleted, model_count):
+    """Return Django's list of what an asset's delete removes, summarised.
+
+    One line per asset, then counts: "39 renditions in 7 presets" rather than
+    one line per rendition, and "2 versions" and the like for the rest.
+    ``deleted`` and ``model_count`` are ``get_deleted_objects``' own.
+    """
+    from django.utils.text import capfirst
+
+    from transcoder.models import Asset, Rendition
+
+    renditions = Rendition.objects.filter(asset__in=[a.pk for a in assets])
+    n = renditions.count()
+    lines = []
+    if n:
+        presets = renditions.values("preset").distinct().count()
+        count = ngettext("%(n)s rendition", "%(n)s renditions", n) % {"n": f"{n:,}"}
+        where = ngettext("in %(m)s preset", "in %(m)s presets", presets) % {
+            "m": f"{presets:,}"
+        }
+        lines.append(f"{count} {where}")
+    skip = {Asset._meta.verbose_name_plural, Rendition._meta.verbose_name_plural}
+    for name, count in model_count.items():
+        if name not in skip:
+            lines.append(f"{capfirst(name)}: {count:,}")
+    shown = [
+        format_html(
+            '{}: <a href="{}">{}</a>',
+            capfirst(Asset._meta.verbose_name),
+            reverse("admin:transcoder_asset_change", args=[a.pk]),
+            a,
+        )
+        for a in assets
+    ]
+    return shown + ([lines] if lines else [])

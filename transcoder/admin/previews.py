@@ -101,7 +101,7 @@ def preset_sample(*, preset, asset):
         }
         after.append(row)
         if time.monotonic() > deadline:
-            row["bytes"] = "not measured (time limit)"
+            row["bytes"] = gettext("not measured (time limit)")
             continue
         exact = first.target_size(*reduced) == (width, height)
         scaled = first if exact else _scaled(first, scale, width, height)
@@ -126,13 +126,26 @@ def preset_sample(*, preset, asset):
         "before_image": serving.rendition_url(still) if still else None,
         "after": after,
         "image": _data_uri(picture[0], picture[1]) if picture else None,
-        "note": (
-            f"Rendered from a {reduced[0]} × {reduced[1]} copy; sizes are exact, "
-            "bytes of larger outputs are estimated (≈)."
-            if scale < 1
-            else "Rendered from the full image."
-        ),
+        "note": _note(reduced, scale, any(row["estimated"] for row in after)),
     }
+
+
+def _note(reduced, scale, estimated):
+    """Say what the sample was rendered from; mention ≈ only when a row has it."""
+    if scale >= 1:
+        return gettext("Rendered from the full image.")
+    size = {"w": reduced[0], "h": reduced[1]}
+    if estimated:
+        return (
+            gettext(
+                "Rendered from a %(w)s × %(h)s copy; sizes are exact, bytes "
+                "marked ≈ are estimated."
+            )
+            % size
+        )
+    return (
+        gettext("Rendered from a %(w)s × %(h)s copy; sizes and bytes are exact.") % size
+    )
 
 
 def _area(size):

@@ -18,6 +18,7 @@ from transcoder import permissions, services
 from transcoder.admin.forms import UploadForm
 from transcoder.conf import setting
 from transcoder.delivery.presign import DirectUploadError, upload_presign
+from transcoder.imaging import sniff
 from transcoder.storage import keys
 
 
@@ -25,18 +26,25 @@ def _refuse(message, status=400):
     return JsonResponse({"ok": False, "error": message}, status=status)
 
 
-def _created(asset):
-    return JsonResponse(
-        {
-            "ok": True,
-            "asset": {
-                "id": str(asset.pk),
-                "title": str(asset),
-                "url": asset.get_absolute_url(),
-            },
-        },
-        status=201,
+def _created(asset, request):
+    body = {
+        "id": str(asset.pk),
+        "title": str(asset),
+        "url": asset.get_absolute_url(),
+    }
+    # The closest look-alike the uploader may see, as exact duplicates are
+    # named: one they may not see is not theirs to learn about.
+    similar = services.near_duplicates(
+        asset=asset, assets=permissions.assets(request.user, "view")
     )
+    if similar:
+        other = similar[0][0]
+        body["looks_like"] = {
+            "id": str(other.pk),
+            "title": str(other),
+            "url": other.get_absolute_url(),
+        }
+    return JsonResponse({"ok": True, "asset": body}, status=201)
 
 
 def _duplicate(error):
@@ -117,6 +125,7 @@ def upload_view(request, *, model_admin):
         "opts": model_admin.model._meta,
         "title": "Upload images",
         "max_bytes": setting("MAX_UPLOAD_BYTES"),
+        "accepted_formats": sniff.accepted_text(),
         "direct_upload": setting("STORAGE") == "s3",
         "has_view_permission": model_admin.has_view_permission(request),
     }
@@ -148,7 +157,7 @@ def upload_file_view(request, *, model_admin):
         return _duplicate(e)
     except services.AssetRefusedError as e:
         return _refuse(e.messages[0])
-    return _created(asset)
+    return _created(asset, request)
 
 
 @require_POST
@@ -201,4 +210,4 @@ def finalize_view(request, *, model_admin):
         return _refuse(e.messages[0], status=403 if e.code == "refused" else 400)
     except ValidationError as e:
         return _refuse(e.messages[0])
-    return _created(asset)
+    return _created(asset, request)

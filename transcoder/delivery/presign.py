@@ -13,6 +13,7 @@ from django.core.files.storage import storages
 
 from transcoder import services
 from transcoder.conf import image_limits, setting
+from transcoder.imaging import sniff
 from transcoder.imaging.limits import FileTooLargeError, check_size
 from transcoder.storage import keys
 from transcoder.web import params
@@ -32,7 +33,6 @@ _TYPE_BY_EXTENSION = {
 }
 _IMAGE_TYPE = re.compile(r"^image/[a-z0-9][a-z0-9.+-]{0,60}$")
 _UNTYPED = {"", "application/octet-stream"}
-ACCEPTED = "upload a JPEG, PNG, WebP, AVIF, GIF, TIFF or HEIC image."
 
 
 class DirectUploadError(ValidationError):
@@ -60,8 +60,12 @@ def upload_content_type(*, content_type, filename=""):
     if declared in _UNTYPED and extension in _TYPE_BY_EXTENSION:
         return _TYPE_BY_EXTENSION[extension]
     if declared in _UNTYPED:
-        raise DirectUploadError(f"The type of this file is unknown; {ACCEPTED}")
-    raise DirectUploadError(f"This file is not an image ({declared}); {ACCEPTED}")
+        raise DirectUploadError(
+            f"The type of this file is unknown; {sniff.upload_hint()}"
+        )
+    raise DirectUploadError(
+        f"This file is not an image ({declared}); {sniff.upload_hint()}"
+    )
 
 
 def _check_size(size):

@@ -42,7 +42,33 @@ PILLOW_FORMATS = {
     "heif": ("HEIF",),
 }
 
-UPLOAD_HINT = "upload a JPEG, PNG, WebP, AVIF, GIF or TIFF image."
+# What the hint calls each format; HEIF photos are what phones call HEIC.
+_HINT_LABELS = {**LABELS, "heif": "HEIC"}
+
+
+def accepted_labels(heif_readable: bool | None = None) -> list[str]:
+    """Return the accepted formats' names, in order: the one list editors read.
+
+    HEIC is listed only where pillow-heif is installed (``heif_readable``
+    defaults to ``heif.SUPPORTED``).
+    """
+    if heif_readable is None:
+        from transcoder.imaging import heif
+
+        heif_readable = heif.SUPPORTED
+    return [_HINT_LABELS[kind] for kind in ACCEPTED if kind != "heif" or heif_readable]
+
+
+def accepted_text(heif_readable: bool | None = None) -> str:
+    """Return the accepted formats as one phrase: "JPEG, PNG, ... or HEIC"."""
+    names = accepted_labels(heif_readable)
+    return ", ".join(names[:-1]) + " or " + names[-1]
+
+
+def upload_hint(heif_readable: bool | None = None) -> str:
+    """Return what a refused upload's message asks for instead."""
+    return f"upload a {accepted_text(heif_readable)} image."
+
 
 # What each refused kind is called in the editor's message.
 REFUSED = {
@@ -80,8 +106,8 @@ _VIDEO_BRANDS = {b"isom", b"iso2", b"mp41", b"mp42", b"qt  ", b"M4V ", b"3gp4"}
 def refusal_message(kind: str) -> str:
     """Return the editor-facing message for a refused kind of file."""
     if kind in REFUSED:
-        return f"This file is {REFUSED[kind]}; {UPLOAD_HINT}"
-    return f"This file is not an image we recognise; {UPLOAD_HINT}"
+        return f"This file is {REFUSED[kind]}; {upload_hint()}"
+    return f"This file is not an image we recognise; {upload_hint()}"
 
 
 def classify(data: bytes) -> str:

@@ -66,7 +66,7 @@ from transcoder.services.uploads import (
     upload_key_user,
     upload_refuse,
 )
-from transcoder.services.usage import usage_record, usage_summary
+from transcoder.services.usage import usage_by_asset, usage_record, usage_summary
 from transcoder.services.versions import (
     asset_replace,
     asset_version_restore,
@@ -109,6 +109,7 @@ __all__ = [
     "asset_version_restore",
     "duplicate_of",
     "near_duplicates",
+    "usage_by_asset",
     "usage_record",
     "usage_summary",
     "asset_state_refresh",

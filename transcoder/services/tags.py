@@ -1,8 +1,8 @@
 """Tags: parse what editors type, add and remove tags on many assets at once."""
 
 from django.db import transaction
+from django.utils.translation import gettext
 from taggit.models import Tag
-from taggit.utils import parse_tags
 
 from transcoder.models import Asset, TaggedAsset
 
@@ -13,15 +13,49 @@ class TagError(ValueError):
     """Typed tags that cannot be stored."""
 
 
+def tags_split(text):
+    """Return the tag names in ``text``: separated by commas, never by spaces.
+
+    "still life, beach" is two tags and "still life" one: a space belongs to
+    its tag. A "quoted" name may hold a comma. Empty names are dropped, and a
+    name typed twice is kept once. taggit uses this for every tag field
+    (``TAGGIT_TAGS_FROM_STRING`` in the settings).
+    """
+    names, current, quoted = [], [], False
+    for char in text or "":
+        if char == '"':
+            quoted = not quoted
+        elif char == "," and not quoted:
+            names.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    names.append("".join(current))
+    cleaned = (" ".join(name.split()) for name in names)
+    return sorted(dict.fromkeys(name for name in cleaned if name))
+
+
+def tags_join(tags):
+    """Return the text ``tags_split`` reads back as these tags (an edit field's value).
+
+    ``tags`` are Tag rows or names; a name with a comma is quoted.
+    """
+    names = sorted(getattr(tag, "name", tag) for tag in tags)
+    return ", ".join(f'"{name}"' if "," in name else name for name in names)
+
+
 def tags_parse(text):
-    """Return the tag names in ``text`` (commas or spaces, "quoted phrases").
+    """Return the tag names in ``text`` (see ``tags_split``).
 
     Raises TagError for a tag longer than the tag column holds.
     """
-    names = parse_tags(text or "")
+    names = tags_split(text)
     for name in names:
         if len(name) > MAX_TAG_LENGTH:
-            raise TagError(f"A tag may be at most {MAX_TAG_LENGTH} characters.")
+            raise TagError(
+                gettext("A tag may be at most %(n)d characters.")
+                % {"n": MAX_TAG_LENGTH}
+            )
     return names
 
 

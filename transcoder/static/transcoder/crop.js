@@ -38,7 +38,7 @@
   const legend = document.createElement("ol");
   legend.className = "mh-crop-legend";
   if (crops.length) {
-    legend.setAttribute("aria-label", "Cover crops drawn on the image");
+    legend.setAttribute("aria-label", (window.gettext || String)("Cover crops drawn on the image"));
     picker.insertAdjacentElement("afterend", legend);
   }
   const boxes = crops.map(function (crop, i) {
@@ -52,7 +52,8 @@
     layer.appendChild(box);
     const item = document.createElement("li");
     item.className = "mh-crop-legend__item mh-crop--" + (i % 4);
-    item.textContent = crop.name + " (" + crop.w + " × " + crop.h + ")";
+    // The label says the size once, even when the preset's name carries it.
+    item.textContent = crop.label;
     legend.appendChild(item);
     return { crop: crop, el: box };
   });

@@ -3,6 +3,12 @@
 // presigned POST, sends the file straight to S3, then asks the server to finalize.
 (function () {
   "use strict";
+  // Django's JavaScript catalog (admin:jsi18n) when the page loads it.
+  const t = window.gettext || function (s) { return s; };
+  const nt = window.ngettext || function (one, many, n) { return n === 1 ? one : many; };
+  const fmt = window.interpolate || function (s, o) {
+    return s.replace(/%\((\w+)\)s/g, function (_, k) { return String(o[k]); });
+  };
   const form = document.getElementById("mh-upload");
   if (!form) return;
   const input = document.getElementById("mh-files");
@@ -158,6 +164,7 @@
     badge.textContent = "Processing…";
     item.result.prepend(badge, " ");
     tally.processing += 1;
+    lookalike(item, asset);
     watching[asset.id] = { item: item, asset: asset };
     report();
     if (!form.dataset.statusUrl) { settle(asset.id, { state: "ready" }); return; }
@@ -174,6 +181,20 @@
     } else {
       done(w.item, true, w.asset.title || "Uploaded", w.asset.url, "Ready");
     }
+    lookalike(w.item, w.asset);
+  }
+
+  // A near duplicate (a look-alike, not the same bytes): kept, but named, with
+  // a link, as an exact duplicate is.
+  function lookalike(item, asset) {
+    if (!asset.looks_like) return;
+    const note = document.createElement("span");
+    note.className = "mh-lookalike";
+    const a = document.createElement("a");
+    a.href = asset.looks_like.url;
+    a.textContent = asset.looks_like.title;
+    note.append(t("Looks like") + " ", a, ".");
+    item.result.appendChild(note);
   }
 
   async function poll() {
@@ -199,7 +220,7 @@
     if (Object.keys(watching).length) setTimeout(poll, POLL_MS);
   }
 
-  function plural(n, word) { return n + " " + word + (n === 1 ? "" : "s"); }
+  function count(one, many, n) { return fmt(nt(one, many, n), { n: n }, true); }
 
   function report() {
     const uploading = running;
@@ -208,23 +229,27 @@
     summary.textContent = "";
     if (settled < tally.total) {
       const parts = [];
-      if (uploading) parts.push(uploading + " uploading");
-      if (queued) parts.push(queued + " waiting");
-      if (held.length) parts.push(held.length + " to describe, then Upload");
-      if (tally.processing) parts.push(tally.processing + " processing");
-      if (tally.ok) parts.push(tally.ok + " ready");
-      if (tally.refused) parts.push(tally.refused + " refused");
-      summary.textContent = plural(tally.total, "file") + ": " + parts.join(", ") + "…";
+      if (uploading) parts.push(fmt(t("%(n)s uploading"), { n: uploading }, true));
+      if (queued) parts.push(fmt(t("%(n)s waiting"), { n: queued }, true));
+      if (held.length) parts.push(fmt(t("%(n)s to describe, then Upload"), { n: held.length }, true));
+      if (tally.processing) parts.push(fmt(t("%(n)s processing"), { n: tally.processing }, true));
+      if (tally.ok) parts.push(fmt(t("%(n)s ready"), { n: tally.ok }, true));
+      if (tally.refused) parts.push(fmt(t("%(n)s refused"), { n: tally.refused }, true));
+      summary.textContent = count("%(n)s file", "%(n)s files", tally.total) + ": " + parts.join(", ") + "…";
       return;
     }
-    const parts = [tally.ok + " uploaded"];
-    if (tally.duplicates) parts.push(tally.duplicates + " already in the library");
-    if (tally.refused - tally.duplicates) parts.push((tally.refused - tally.duplicates) + " refused");
+    const parts = [fmt(t("%(n)s uploaded"), { n: tally.ok }, true)];
+    if (tally.duplicates) {
+      parts.push(fmt(t("%(n)s already in the library"), { n: tally.duplicates }, true));
+    }
+    if (tally.refused - tally.duplicates) {
+      parts.push(fmt(t("%(n)s refused"), { n: tally.refused - tally.duplicates }, true));
+    }
     summary.append(parts.join(", ") + ".");
     if (tally.ok && form.dataset.listUrl) {
       const a = document.createElement("a");
       a.href = form.dataset.listUrl;
-      a.textContent = "See all assets";
+      a.textContent = t("See all images");
       summary.appendChild(a);
     }
   }
@@ -356,7 +381,9 @@
   function showHeld() {
     if (!describeGo) return;
     describeGo.hidden = !held.length;
-    describeGo.querySelector("[data-held-count]").textContent = String(held.length);
+    describeGo.textContent = fmt(
+      nt("Upload %(n)s file", "Upload %(n)s files", held.length), { n: held.length }, true
+    );
   }
 
   if (describeGo) {
