@@ -312,3 +312,19 @@ def test_a_new_collection_inherits_from_the_chosen_parent(library, admin_client)
     )
     assert response.status_code == 302, response.content[:2000]
     assert own(Collection.objects.get(name="Press")) == {("Sales viewers", "view")}
+
+
+def test_who_may_only_view_grants_sees_the_grid_greyed(library):
+    """The view permission on group collection permissions shows the grid with
+    every box disabled and no add row; posted ticks store nothing."""
+    editor = library["editor"]
+    model_perms(
+        editor, "view_collection", "change_collection", "view_groupcollectionpermission"
+    )
+    client = logged_in(editor)
+    grid = cells(client.get(change_url(library["marketing"])).content.decode())
+    assert grid["Marketing editors: delete"] == (True, True)
+    assert {disabled for _, disabled in grid.values()} == {True}
+    before = everything()
+    post_grid(client, library["marketing"], {})  # every tick cleared
+    assert everything() == before
