@@ -5,10 +5,10 @@ import re
 import pytest
 from django.contrib.auth.models import Group, User
 
-from tests.fixtures_browser import SCREENSHOTS
+from tests.fixtures_browser import SCREENSHOTS, serious_violations
 from tests.images import encode, quadrants
 from tests.support import grant
-from transcoder import services
+from transcoder import permissions, services
 from transcoder.models import Asset, Collection, root_collection
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -88,3 +88,92 @@ def test_restricted_editor_sees_uploads_and_is_refused_elsewhere(
         f"{live_server.url}/admin/transcoder/asset/status/?ids={forecast.pk}"
     )
     assert status.json()["assets"] == {}
+
+
+def _log_in(page, live_server, username):
+    page.goto(f"{live_server.url}/admin/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", "password")
+    page.click("input[type=submit]")
+    page.wait_for_url(f"{live_server.url}/admin/")
+
+
+def test_permission_grid_by_keyboard_gives_a_group_a_collection(
+    admin_page, browser, live_server, presets
+):
+    """A superuser gives a group view, then change, on Marketing from the
+    keyboard; Events shows them inherited; axe finds nothing serious at 1366
+    and 1920 pixels; the group's editor then sees Marketing's asset."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    root = root_collection()
+    marketing = services.collection_create(parent=root, name="Marketing")
+    events = services.collection_create(parent=marketing, name="Events")
+    group = Group.objects.create(name="Marketing editors")
+    Group.objects.create(name="Sales viewers")
+    user = User.objects.create_user("mkt", password="password", is_staff=True)
+    user.groups.add(group)
+    services.asset_create(
+        content=encode(quadrants((640, 480)), "JPEG"),
+        filename="campaign.jpg",
+        title="Campaign",
+        collection=marketing,
+    )
+    page = admin_page
+    page.goto(f"{live_server.url}/admin/transcoder/collection/{marketing.pk}/change/")
+    page.get_by_label("Add a group").focus()
+    page.keyboard.press("ArrowDown")  # the first group, by name
+    assert page.get_by_label("Add a group").input_value() == str(group.pk)
+    page.get_by_label("New group: view").focus()
+    page.keyboard.press("Space")
+    assert page.get_by_label("New group: view").is_checked()
+    page.locator("input[name=_continue]").focus()
+    page.keyboard.press("Enter")
+    page.wait_for_selector(".messagelist .success")
+    view = page.get_by_label("Marketing editors: view")
+    assert view.is_checked() and not view.is_disabled()
+    # Tab moves along the row: from view to change.
+    view.focus()
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == (f"id_perm-{group.pk}-change")
+    page.keyboard.press("Space")
+    page.locator("input[name=_continue]").focus()
+    page.keyboard.press("Enter")
+    page.wait_for_selector(".messagelist .success")
+    held = {
+        a
+        for a in ("add", "view", "change", "delete")
+        if permissions.may_in(user, a, marketing)
+    }
+    assert held == {"view", "change"}
+
+    axe = Axe()
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    found = {}
+    for name, collection in [("marketing", marketing), ("events", events)]:
+        page.goto(
+            f"{live_server.url}/admin/transcoder/collection/{collection.pk}/change/"
+        )
+        if collection == events:
+            inherited = page.get_by_label("Marketing editors: change")
+            assert inherited.is_checked() and inherited.is_disabled()
+            assert "from Marketing" in page.inner_text(".mh-pgrid")
+        for width in (1366, 1920):
+            page.set_viewport_size({"width": width, "height": 900})
+            page.screenshot(
+                path=str(SCREENSHOTS / f"permission-grid-{name}-{width}.png"),
+                full_page=True,
+            )
+            bad = serious_violations(axe, page)
+            if bad:
+                found[(name, width)] = bad
+    assert found == {}
+
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        editor = context.new_page()
+        _log_in(editor, live_server, "mkt")
+        editor.goto(f"{live_server.url}/admin/transcoder/asset/")
+        assert "Campaign" in editor.inner_text("#result_list")
+    finally:
+        context.close()

@@ -158,8 +158,6 @@ def test_collection_admin_adds_lists_and_refuses_deleting_non_empty(
         {
             "name": "Press",
             "parent": marketing.pk,
-            "group_permissions-TOTAL_FORMS": 0,
-            "group_permissions-INITIAL_FORMS": 0,
         },
     )
     assert added.status_code == 302, added.content[:2000]
@@ -200,7 +198,7 @@ def test_ingest_and_direct_finalize_use_the_default_collection(
 
 
 def test_collection_admin_grants_a_group_permission(tree, admin_client):
-    """The collection page's inline grants a group a permission on the node."""
+    """The collection page's grid grants a group a permission on the node."""
     from django.contrib.auth.models import Group, Permission
     from django.urls import reverse
 
@@ -216,10 +214,8 @@ def test_collection_admin_grants_a_group_permission(tree, admin_client):
         {
             "name": "Marketing",
             "parent": Collection.objects.get_parent(marketing).pk,
-            "group_permissions-TOTAL_FORMS": 1,
-            "group_permissions-INITIAL_FORMS": 0,
-            "group_permissions-0-group": group.pk,
-            "group_permissions-0-permission": view.pk,
+            "new_group": group.pk,
+            "perm-new-view": "on",
         },
     )
     assert response.status_code == 302, response.content[:3000]

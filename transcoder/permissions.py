@@ -9,6 +9,9 @@ permission (granted to the user or a group in Django's own permission lists)
 applies at the root, so to every collection; a superuser has them all. An
 inactive or anonymous user may do nothing.
 
+Who may give a group a permission on a collection is asked here too
+(``may_grant``): only who holds it there, so no one widens their own reach.
+
 Every view, filter, search, bulk action, upload, status or gallery endpoint,
 original download and API query asks this module; none filters by collection
 on its own.
@@ -41,14 +44,18 @@ def _check(action):
         raise PolicyError(f"Unknown action {action!r}; use one of {ACTIONS}.")
 
 
+def _codenames(action):
+    # Changing implies viewing, as in Django's admin.
+    return [f"{action}_asset"] + (["change_asset"] if action == "view" else [])
+
+
 def _granted_paths(user, action):
     """Return the tree paths where ``user``'s groups hold ``action``; None = all."""
     _check(action)
     # Only staff work in mediahub: demoting a user closes every door, tokens too.
     if user is None or not user.is_active or not user.is_staff:
         return []
-    # Changing implies viewing, as in Django's admin.
-    codenames = [f"{action}_asset"] + (["change_asset"] if action == "view" else [])
+    codenames = _codenames(action)
     if any(user.has_perm(f"transcoder.{c}") for c in codenames):
         return None
     # Cached on the user object, which lives for one request (or one API call).
@@ -165,6 +172,75 @@ def may_in(user, action, collection):
     if paths is None:
         return True
     return any(collection.path.startswith(p) for p in paths)
+
+
+def forget(user):
+    """Drop what this request cached of ``user``'s reach (the tree has moved)."""
+    if not isinstance(user, SystemActor) and user is not None:
+        user.__dict__.pop(_CACHE, None)
+
+
+# --- who may give which permission on which collection ------------------------
+
+GRANT_EDIT = (
+    "transcoder.add_groupcollectionpermission",
+    "transcoder.delete_groupcollectionpermission",
+)
+GRANT_VIEW = (
+    "transcoder.view_groupcollectionpermission",
+    "transcoder.change_groupcollectionpermission",
+)
+
+
+def _staff(user):
+    return (
+        user is not None
+        and not isinstance(user, SystemActor)
+        and user.is_active
+        and user.is_staff
+    )
+
+
+def may_see_grants(user):
+    """Tell whether ``user`` may see which groups hold what on a collection."""
+    return _staff(user) and (
+        may_edit_grants(user) or any(user.has_perm(p) for p in GRANT_VIEW)
+    )
+
+
+def may_edit_grants(user):
+    """Tell whether ``user`` may edit collections' group permissions at all.
+
+    The same model permissions the inline of group permissions asked for: a
+    tick in the grid adds a row and clearing it deletes one, so both.
+    """
+    return _staff(user) and user.has_perms(GRANT_EDIT)
+
+
+def may_grant(user, action, collection, *, parent=None):
+    """Tell whether ``user`` may give or take away ``action`` on ``collection``.
+
+    No one passes on what they do not hold: the user must themselves be
+    allowed ``action`` on the assets there (a superuser or a model-wide
+    permission everywhere, a group's grant at or above the collection).
+    ``parent`` is where a new collection (``collection`` None or unsaved)
+    or a moving one will sit; a moving one keeps its own grants.
+    """
+    _check(action)
+    if not may_edit_grants(user):
+        return False
+    if collection is None or collection.pk is None:
+        return may_in(user, action, parent)
+    if parent is None or collection.is_child_of(parent) or collection.is_root():
+        return may_in(user, action, collection)
+    return may_in(user, action, parent) or (
+        GroupCollectionPermission.objects.filter(
+            group__user=user,
+            collection=collection,
+            permission__content_type__app_label="transcoder",
+            permission__codename__in=_codenames(action),
+        ).exists()
+    )
 
 
 def may_any(user, actions=ACTIONS):

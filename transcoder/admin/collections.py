@@ -19,7 +19,8 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext
 
 from transcoder import permissions, selectors, services
-from transcoder.models import Asset, Collection, GroupCollectionPermission
+from transcoder.admin.permission_grid import PermissionGridMixin
+from transcoder.models import Asset, Collection, root_collection
 
 # Assets named on a collection's delete page, for a user with limited reach.
 PROTECTED_SHOWN = 20
@@ -119,7 +120,7 @@ def move_view(model_admin, request, queryset):
 # --- the collection tree ---------------------------------------------------------
 
 
-class CollectionForm(forms.ModelForm):
+class CollectionForm(PermissionGridMixin, forms.ModelForm):
     parent = forms.ModelChoiceField(
         queryset=Collection.objects.order_by("path"),
         required=False,
@@ -138,17 +139,30 @@ class CollectionForm(forms.ModelForm):
         if instance.pk:
             if instance.is_root():
                 del self.fields["parent"]
+                self.build_grid(instance, None)
                 return
             # Not into itself or below itself.
             field.queryset = field.queryset.exclude(path__startswith=instance.path)
             field.initial = Collection.objects.get_parent(instance)
+            self.build_grid(instance, None)
         else:
-            field.initial = Collection.objects.get_first_root_node()
+            field.initial = self.initial.get("parent") or root_collection()
+            # A new collection inherits its parent's permissions: the chosen one.
+            chosen = self.data.get(self.add_prefix("parent"), field.initial)
+            chosen = getattr(chosen, "pk", chosen)
+            parent = None
+            if str(chosen).isdigit():
+                parent = field.queryset.filter(pk=int(chosen)).first()
+            self.build_grid(None, parent or root_collection())
         field.required = True
 
     def clean(self):
         data = super().clean()
         parent, name = data.get("parent"), (data.get("name") or "").strip()
+        if self.instance.pk:
+            self.clean_grid(self.instance, parent)
+        elif parent is not None:
+            self.clean_grid(None, parent)
         if parent is not None and name:
             siblings = Collection.objects.get_children(parent).filter(name=name)
             if self.instance.pk:
@@ -160,43 +174,9 @@ class CollectionForm(forms.ModelForm):
         return data
 
 
-class GroupPermissionForm(forms.ModelForm):
-    """One row of the inline: its selects named, its permissions in words."""
-
-    class Meta:
-        model = GroupCollectionPermission
-        fields = ["group", "permission"]
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        # A tabular inline's column header is no label: without these the
-        # selects have no accessible name (axe: "select-name", critical).
-        labels = {"group": gettext("Group"), "permission": gettext("Permission")}
-        for name, label in labels.items():
-            # The admin wraps a foreign key's select (the "+" link); the
-            # select inside is what is rendered.
-            widget = self.fields[name].widget
-            getattr(widget, "widget", widget).attrs["aria-label"] = label
-        # "Can view asset", not "transcoder | asset | Can view asset".
-        self.fields["permission"].label_from_instance = lambda p: p.name
-
-
-class GroupPermissionInline(admin.TabularInline):
-    """Which groups may view, add, change or delete assets here and below."""
-
-    model = GroupCollectionPermission
-    form = GroupPermissionForm
-    extra = 1
-    verbose_name = "group permission"
-    verbose_name_plural = (
-        "Group permissions (they hold for the collections inside this one too)"
-    )
-
-
 @admin.register(Collection)
 class CollectionAdmin(admin.ModelAdmin):
     form = CollectionForm
-    inlines = [GroupPermissionInline]
     list_display = ["tree_name", "asset_count"]
     actions = None
     ordering = ["path"]
@@ -225,17 +205,30 @@ class CollectionAdmin(admin.ModelAdmin):
     def asset_count(self, obj):
         return obj.mh_assets
 
+    def get_form(self, request, obj=None, **kwargs):
+        # The grid asks the policy about this user.
+        form = super().get_form(request, obj, **kwargs)
+        return type(form.__name__, (form,), {"mh_user": request.user})
+
     def save_model(self, request, obj, form, change):
         parent = form.cleaned_data.get("parent")
         if not change:
             made = services.collection_create(parent=parent, name=obj.name)
-            # The inlines that follow save against this instance.
+            # The grid, saved next, saves against this instance.
             obj.pk, obj.path, obj.depth = made.pk, made.path, made.depth
             obj.numchild = made.numchild
             obj._state.adding = False
             return
         made = services.collection_update(collection=obj, name=obj.name, parent=parent)
         obj.path, obj.depth = made.path, made.depth
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        grants = form.grid_grants()
+        if grants is not None:
+            services.collection_permissions_set(
+                collection=form.instance, grants=grants, user=request.user
+            )
 
     def has_delete_permission(self, request, obj=None):
         if obj is not None and obj.is_root():

@@ -22,6 +22,7 @@ from transcoder.services.collections import (
     collection_create,
     collection_default,
     collection_delete,
+    collection_permissions_set,
     collection_update,
 )
 from transcoder.services.duplicates import (
@@ -80,6 +81,7 @@ __all__ = [
     "collection_create",
     "collection_default",
     "collection_delete",
+    "collection_permissions_set",
     "collection_update",
     "TagError",
     "tags_add",

@@ -1,13 +1,22 @@
-"""Collections: create, rename, move and delete them, and move assets between them."""
+"""Collections: create, rename, move and delete them, set who may do what in
+them, and move assets between them."""
 
 import logging
 
+from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from transcoder import permissions
 from transcoder.conf import setting
-from transcoder.models import Asset, Collection, collection_at, root_collection
+from transcoder.models import (
+    Asset,
+    Collection,
+    GroupCollectionPermission,
+    collection_at,
+    root_collection,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -126,3 +135,75 @@ def assets_move(*, asset_ids, collection):
         .exclude(collection=collection)
         .update(collection=collection, updated_at=timezone.now())
     )
+
+
+def collection_permissions_set(*, collection, grants, user):
+    """Make ``grants`` ({group or group id: actions}) the groups' own permissions
+    on ``collection``; return (added, removed).
+
+    Groups not named keep theirs, and what is inherited from above is never
+    stored here. Every permission given or taken away must be one ``user`` may
+    give there (``permissions.may_grant``); one that is not refuses the whole
+    change, and so does an unknown group or action: all is stored or nothing.
+    """
+    wanted = {}
+    for group, actions in grants.items():
+        actions = set(actions)
+        unknown = sorted(actions - set(permissions.ACTIONS))
+        if unknown:
+            raise CollectionError(
+                f"{unknown[0]!r} is not a permission here; use add, view, "
+                "change or delete."
+            )
+        wanted[getattr(group, "pk", group)] = actions
+    with transaction.atomic():
+        # Read again in the transaction: the path after a move this request.
+        collection = Collection.objects.select_for_update().get(pk=collection.pk)
+        groups = Group.objects.in_bulk(list(wanted))
+        missing = [g for g in wanted if g not in groups]
+        if missing:
+            raise CollectionError(f"There is no group with the id {missing[0]!r}.")
+        codes = {f"{a}_asset": a for a in permissions.ACTIONS}
+        perms = {
+            codes[p.codename]: p
+            for p in Permission.objects.filter(
+                content_type__app_label="transcoder", codename__in=codes
+            )
+        }
+        current = {
+            (row.group_id, codes[row.permission.codename]): row.pk
+            for row in GroupCollectionPermission.objects.filter(
+                collection=collection, group__in=list(wanted)
+            ).select_related("permission")
+            if row.permission.codename in codes
+        }
+        added = [(g, a) for g, actions in wanted.items() for a in actions]
+        added = [k for k in added if k not in current]
+        removed = [k for k in current if k[1] not in wanted[k[0]]]
+        permissions.forget(user)
+        refused = [
+            a
+            for a in permissions.ACTIONS
+            if a in {k[1] for k in added + removed}
+            and not permissions.may_grant(user, a, collection)
+        ]
+        if refused:
+            raise CollectionError(
+                f"You may not give or take away {refused[0]} in {collection.name}: "
+                "only who holds a permission there may pass it on."
+            )
+        GroupCollectionPermission.objects.filter(
+            pk__in=[current[k] for k in removed]
+        ).delete()
+        for group_id, action in sorted(added):
+            GroupCollectionPermission.objects.create(
+                group=groups[group_id], collection=collection, permission=perms[action]
+            )
+    logger.info(
+        "%s set permissions on collection %s: %d added, %d removed",
+        user,
+        collection.pk,
+        len(added),
+        len(removed),
+    )
+    return len(added), len(removed)
