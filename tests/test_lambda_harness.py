@@ -243,14 +243,14 @@ def test_the_apps_own_async_invocations_come_back(lambda_env, stack):
     )
     assert harness.drain(300)
     tasks = [r for r in harness.runs if r["kind"] == "task"]
-    # One from the shell, then each batch of one asset queues the next: the
-    # third finds nothing left and finishes the job.
-    assert harness.app_invocations == 3
-    assert len(tasks) == 3
+    # One from the shell, then the first batch of one asset queues the next;
+    # the second, at the selection's last asset, finishes the job.
+    assert harness.app_invocations == 2
+    assert len(tasks) == 2
     assert all(r["error"] is None for r in tasks)
     with backing.connect(stack.database) as conn:
         done, finished = conn.execute(
-            "SELECT done, finished_at IS NOT NULL FROM transcoder_rebuildjob "
+            "SELECT done, finished_at IS NOT NULL FROM transcoder_job "
             "WHERE label = 'harness'"
         ).fetchone()
     assert (done, finished) == (2, True)

@@ -149,6 +149,9 @@ class Harness:
             Bucket=config_bucket,
             CreateBucketConfiguration={"LocationConstraint": REGION},
         )
+        self.on_failure_url = self.client("sqs").create_queue(
+            QueueName=self.on_failure_queue
+        )["QueueUrl"]
         # What production keeps out of the zip: Zappa's remote_env, on S3.
         s3.put_object(
             Bucket=config_bucket,
@@ -158,9 +161,6 @@ class Harness:
         (self.workdir / "zappa_settings.py").write_text(
             zappa_settings_source(self.bucket, config_bucket)
         )
-        self.on_failure_url = self.client("sqs").create_queue(
-            QueueName=self.on_failure_queue
-        )["QueueUrl"]
         self.invoke_api.start()
         for container in self.containers:
             container.thread.start()
@@ -172,6 +172,8 @@ class Harness:
             "DATABASE_URL": self.database_url,
             "DJANGO_SECRET_KEY": self.secret_key,
             "DJANGO_DISABLE_SERVER_SIDE_CURSORS": "1",
+            # As the stack's FailureQueueUrl output goes into remote_env.
+            "MEDIAHUB_FAILURE_QUEUE_URL": self.on_failure_url,
         }
 
     def container_env(self, number):
@@ -190,6 +192,7 @@ class Harness:
                 # Zappa's remote env is read with boto3's default S3 client.
                 "AWS_ENDPOINT_URL_S3": self.aws_endpoint,
                 "AWS_ENDPOINT_URL_LAMBDA": self.invoke_api.url,
+                "AWS_ENDPOINT_URL_SQS": self.aws_endpoint,
                 "AWS_S3_ENDPOINT_URL": self.s3_endpoint,
                 "MEDIAHUB_ENGINE_THREADS": "1",
                 "LOG_LEVEL": "INFO",
