@@ -151,13 +151,16 @@ def requests(size):
     # An asset in the editor's collections (i % 20 == 5: a leaf of the first group).
     middle = size // 2 - size // 2 % 20 + 5
     asset = Asset.objects.get(pk=uuid.UUID(int=middle + 1))
-    n = scale_seed.spacing(size)
-    twin = Asset.objects.get(pk=uuid.UUID(int=2 * n * 10 + 3 % (2 * n) + 1))
+    reach = Collection.objects.get(name=scale_seed.EDITOR_COLLECTION)
+    twins = Asset.objects.filter(
+        near_duplicates__gt=0, collection__path__startswith=reach.path
+    ).order_by("pk")
+    twin = twins[twins.count() // 2]
     leaf = Collection.objects.get(name=f"{scale_seed.EDITOR_COLLECTION} Press")
-    last_page = max(1, -(-size // 50))
-    ids = ",".join(
-        str(pk) for pk in Asset.objects.values_list("pk", flat=True)[:50]
-    )
+    # An eighth of the way down the whole list; the editor reaches a quarter.
+    deep_page = max(1, size // 400)
+    embed = reverse("transcoder:embed", args=[asset.pk, "hero"])
+    ids = ",".join(str(pk) for pk in Asset.objects.values_list("pk", flat=True)[:50])
     return [
         ("media home", "grid", reverse("admin:index")),
         ("list: grid", "grid", changelist),
@@ -171,20 +174,20 @@ def requests(size):
         ("search: seaside 9999", "grid", f"{changelist}?q=seaside+9999"),
         ("search: word", "grid", f"{changelist}?q=harbour"),
         ("search: file name", "grid", f"{changelist}?q=IMG_{middle:06d}"),
-        ("asset page", "grid", reverse("admin:transcoder_asset_change", args=[asset.pk])),
+        ("asset page", "grid", asset.get_absolute_url()),
         (
             "asset page, look-alike",
             "grid",
-            reverse("admin:transcoder_asset_change", args=[twin.pk]),
+            twin.get_absolute_url(),
         ),
         ("status endpoint", "grid", f"{changelist}status/?ids={ids}"),
         ("api list", "api", api),
         ("api search", "api", f"{api}?q=harbour"),
         ("api tag", "api", f"{api}?tag=seaside"),
         ("api collection", "api", f"{api}?collection={leaf.pk}"),
-        ("api deep page", "api", f"{api}?page={last_page // 2}"),
+        ("api deep page", "api", f"{api}?page={deep_page}"),
         ("api asset", "api", reverse("transcoder:api-asset-detail", args=[asset.pk])),
-        ("embed redirect", "grid", reverse("transcoder:embed", args=[asset.pk, "hero"])),
+        ("embed redirect", "grid", embed),
     ]
 
 
@@ -291,7 +294,7 @@ def main(argv=None):
         sys.exit("BENCH_DATABASE_URL must name a database to connect to.")
     configure(database_url)
     databases = {size: prepare(database_url, size, args.fresh) for size in sizes}
-    for size, name in databases.items():
+    for name in databases.values():
         print(f"{name}: {database_size(database_url, name) / 2**30:.2f} GiB")
     if args.seed_only:
         return

@@ -185,7 +185,7 @@ ASSET_COLUMNS = {
     "file_uploaded_at": "NULL",
     "collection_id": "(%(leaves)s::int[])[i %% 20 + 1]",
     # Upload dates over two years, as a real library's are.
-    "created_at": "now() - (((i * 7919) %% 1024) * interval '17 hours')"
+    "created_at": "now() - (((i::bigint * 7919) %% 1024) * interval '17 hours')"
     " - i * interval '1 millisecond'",
     "updated_at": "now()",
     "rendition_state": (

@@ -7,10 +7,9 @@ from itertools import accumulate
 from django.core.exceptions import ValidationError
 from django.core.paginator import EmptyPage
 from django.db import transaction
-from django.db.models import Q
 from django.http import HttpResponse, JsonResponse
 
-from transcoder import permissions
+from transcoder import permissions, selectors
 from transcoder.api.auth import endpoint
 from transcoder.api.errors import ApiError, json_too_large
 from transcoder.api.representation import asset_json, assets_for_api
@@ -67,12 +66,8 @@ def _list(request, *, token):
         assets = assets.filter(collection__path__startswith=chosen.path)
     query = text_field(request.GET, "q", 200).strip()
     if query:
-        assets = assets.filter(
-            Q(title__icontains=query)
-            | Q(alt_text__icontains=query)
-            | Q(original_filename__icontains=query)
-            | Q(pk__in=_tagged(name__icontains=query))
-        )
+        # The whole text, as one term: in a title, alt text, file name or tag.
+        assets = selectors.assets_search(assets, [query])
     tag = text_field(request.GET, "tag", 100).strip()
     if tag:
         assets = assets.filter(pk__in=_tagged(name__iexact=tag))

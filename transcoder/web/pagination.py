@@ -10,6 +10,12 @@ more per page, the same at every size.
 """
 
 from django.core.paginator import Paginator
+from django.db import connection
+from django.utils.formats import number_format
+from django.utils.functional import cached_property
+from django.utils.translation import gettext
+
+from transcoder.conf import setting
 
 
 class IdsFirstPaginator(Paginator):
@@ -22,3 +28,47 @@ class IdsFirstPaginator(Paginator):
         ids = list(self.object_list.values_list("pk", flat=True)[bottom:top])
         rows = {row.pk: row for row in self.object_list.filter(pk__in=ids)}
         return self._get_page([rows[pk] for pk in ids if pk in rows], number, self)
+
+
+class BoundedCountPaginator(IdsFirstPaginator):
+    """Count matches only as far as anyone reads them.
+
+    Counting every match of a search in a million assets reads them all. This
+    counts at most ``MEDIAHUB_LIST_COUNT_LIMIT`` + 1 rows: exact up to the
+    limit; past it the count is the limit and ``count_label`` says "10,000+"
+    (pages up to the limit stay reachable: refine the search for more). The
+    whole table, unfiltered, on PostgreSQL, is estimated from the planner's
+    row count instead ("about 1,000,000"), so every page stays reachable.
+    A reader's reach is a filter: their count never comes from the estimate.
+    """
+
+    @cached_property
+    def count(self):
+        limit = setting("LIST_COUNT_LIMIT")
+        counted = self.object_list.order_by().values("pk")[: limit + 1].count()
+        if counted <= limit:
+            self.count_label = number_format(counted, force_grouping=True)
+            return counted
+        estimate = _estimated_rows(self.object_list)
+        if estimate is not None and estimate > limit:
+            self.count_label = gettext("about %(count)s") % {
+                "count": number_format(estimate, force_grouping=True)
+            }
+            return estimate
+        self.count_label = gettext("%(count)s+") % {
+            "count": number_format(limit, force_grouping=True)
+        }
+        return limit
+
+
+def _estimated_rows(queryset):
+    """Return PostgreSQL's estimate of a whole, unfiltered table's rows, or None."""
+    if connection.vendor != "postgresql" or queryset.query.where:
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass",
+            [queryset.model._meta.db_table],
+        )
+        row = cursor.fetchone()
+    return row[0] if row and row[0] > 0 else None
