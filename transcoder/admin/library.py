@@ -74,11 +74,15 @@ class ReplaceForm(forms.Form):
 
 def change_context(*, asset, visible=None):
     """Return the context of the versions, similar images and usage panels."""
+    # The kept count is library-wide: at 0 nothing anywhere looks alike, and
+    # the band lookup (thousands of candidates a band in a large library) is
+    # skipped. Above 0 the look-alikes are found within ``visible`` as before.
+    similar = []
+    if asset.near_duplicates:
+        similar = services.near_duplicates(asset=asset, assets=visible)
     return {
         "mh_versions": list(asset.versions.select_related("uploaded_by")),
-        "mh_similar": services.near_duplicates(asset=asset, assets=visible)[
-            :SIMILAR_SHOWN
-        ],
+        "mh_similar": similar[:SIMILAR_SHOWN],
         "mh_usage": usage.usage_summary(asset_ids=[asset.pk]),
         "mh_usage_days": usage.WINDOW_DAYS,
     }
