@@ -152,9 +152,23 @@ SCHEMAS = {
     },
     "AssetPage": {
         "type": "object",
-        "required": ["count", "page", "pages", "next", "previous", "results"],
+        "required": [
+            "count",
+            "count_exact",
+            "page",
+            "pages",
+            "next",
+            "previous",
+            "results",
+        ],
         "properties": {
-            "count": {"type": "integer"},
+            "count": {
+                "type": "integer",
+                "description": "Exact up to MEDIAHUB_LIST_COUNT_LIMIT (10,000); "
+                "past it that limit, or for the whole unfiltered library an "
+                "estimate, and count_exact is false.",
+            },
+            "count_exact": {"type": "boolean"},
             "page": {"type": "integer"},
             "pages": {"type": "integer"},
             "next": _NULLABLE_URI,

@@ -17,7 +17,7 @@ from transcoder.conf import setting
 from transcoder.models import Asset, DeletedAsset, TaggedAsset
 from transcoder.services import asset_delete, asset_update, assets_move, tags_set
 from transcoder.web import params
-from transcoder.web.pagination import IdsFirstPaginator
+from transcoder.web.pagination import BoundedCountPaginator
 
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 100
@@ -74,7 +74,8 @@ def _list(request, *, token):
     since = params.optional_datetime(request.GET, "updated_since")
     if since is not None:
         assets = assets.filter(updated_at__gte=since)
-    paginator = IdsFirstPaginator(assets, page_size or PAGE_SIZE)
+    # Counted up to MEDIAHUB_LIST_COUNT_LIMIT; past it count_exact is false.
+    paginator = BoundedCountPaginator(assets, page_size or PAGE_SIZE)
     try:
         page = paginator.page(page_number or 1)
     except EmptyPage:
@@ -84,6 +85,7 @@ def _list(request, *, token):
     return JsonResponse(
         {
             "count": paginator.count,
+            "count_exact": paginator.count_exact,
             "page": page.number,
             "pages": paginator.num_pages,
             "next": _page_link(request, page.next_page_number())

@@ -46,7 +46,8 @@ class BoundedCountPaginator(IdsFirstPaginator):
     def count(self):
         limit = setting("LIST_COUNT_LIMIT")
         counted = self.object_list.order_by().values("pk")[: limit + 1].count()
-        if counted <= limit:
+        self.count_exact = counted <= limit
+        if self.count_exact:
             self.count_label = number_format(counted, force_grouping=True)
             return counted
         estimate = _estimated_rows(self.object_list)
