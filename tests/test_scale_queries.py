@@ -132,3 +132,8 @@ def test_list_count_is_bounded_and_within_reach(world, settings, persona, limit,
     searched = logged_in(world[persona]).get(f"{LIST}?q=alpha").content.decode()
     expected = "2+ results" if limit == 2 else "3 results"
     assert expected in " ".join(searched.split())
+    api = _clients(world[persona])["api"]
+    page = api.get(reverse("transcoder:api-asset-list") + "?q=alpha").json()
+    assert (page["count"], page["count_exact"]) == (
+        (2, False) if limit == 2 else (3, True)
+    )
