@@ -14,7 +14,7 @@ from django.template.response import TemplateResponse
 from django.views.decorators.http import require_POST
 
 from transcoder import selectors, services
-from transcoder.models import AssetVersion, Rendition
+from transcoder.models import Asset, AssetVersion, Rendition
 from transcoder.services import duplicates, usage
 
 SIMILAR_SHOWN = 12
@@ -76,10 +76,14 @@ def change_context(*, asset, visible=None):
     """Return the context of the versions, similar images and usage panels."""
     # The kept count is library-wide: at 0 nothing anywhere looks alike, and
     # the band lookup (thousands of candidates a band in a large library) is
-    # skipped. Above 0 the look-alikes are found within ``visible`` as before.
+    # skipped. Above 0, only assets with a count of their own can be one:
+    # the few the partial index asset_lookalike_created holds, within reach.
     similar = []
     if asset.near_duplicates:
-        similar = services.near_duplicates(asset=asset, assets=visible)
+        alike = (Asset.objects if visible is None else visible).filter(
+            near_duplicates__gt=0
+        )
+        similar = services.near_duplicates(asset=asset, assets=alike)
     return {
         "mh_versions": list(asset.versions.select_related("uploaded_by")),
         "mh_similar": similar[:SIMILAR_SHOWN],

@@ -342,6 +342,13 @@ PATHS = {
                     "Page number; past the last page, 404.",
                 ),
                 _query(
+                    "cursor",
+                    {"type": "string", "maxLength": 200},
+                    "Continue after this point: the cursor of a next link. "
+                    "As fast at any depth; page and pages then count from it; "
+                    "a cursor not given out is not found (404).",
+                ),
+                _query(
                     "page_size",
                     {"type": "integer", "minimum": 1, "maximum": 100},
                     "Images per page (50 unless given).",

@@ -9,8 +9,14 @@ id)``), and then loads those 50 rows, in order, by primary key. One query
 more per page, the same at every size.
 """
 
+import base64
+import binascii
+import uuid
+from datetime import datetime
+
 from django.core.paginator import Paginator
 from django.db import connection
+from django.db.models import Q
 from django.utils.formats import number_format
 from django.utils.functional import cached_property
 from django.utils.translation import gettext
@@ -73,3 +79,35 @@ def _estimated_rows(queryset):
         )
         row = cursor.fetchone()
     return row[0] if row and row[0] > 0 else None
+
+
+class CursorError(ValueError):
+    """A cursor this site did not give out."""
+
+
+def cursor_for(obj):
+    """Return the opaque cursor of a list position: just after ``obj``.
+
+    For lists ordered newest first, by ``(-created_at, -id)``.
+    """
+    text = f"{obj.created_at.isoformat()}|{obj.pk}"
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+def after_cursor(queryset, cursor):
+    """Narrow a newest-first ``queryset`` to what comes after ``cursor``.
+
+    A keyset condition on ``(created_at, id)``, which the list's index
+    answers at any depth, where OFFSET reads every row it skips.
+    """
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        text = base64.urlsafe_b64decode(padded.encode("ascii")).decode()
+        stamp, pk = text.split("|")
+        created = datetime.fromisoformat(stamp)
+        pk = uuid.UUID(pk)
+    except (ValueError, UnicodeError, binascii.Error):
+        raise CursorError("cursor is not one a list gave out.") from None
+    if created.tzinfo is None:
+        raise CursorError("cursor is not one a list gave out.")
+    return queryset.filter(Q(created_at__lt=created) | Q(created_at=created, pk__lt=pk))
