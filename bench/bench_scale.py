@@ -148,8 +148,9 @@ def requests(size):
 
     changelist = reverse("admin:transcoder_asset_changelist")
     api = reverse("transcoder:api-asset-list")
-    # An asset in the editor's collections (i % 20 == 5: a leaf of the first group).
-    middle = size // 2 - size // 2 % 20 + 5
+    # An asset in the editor's collections (i % 20 == 5: a leaf of the first
+    # group), in a row of 20 without look-alikes (see scale_seed._kinds).
+    middle = size // 2 - size // 2 % 20 + 5 + 20 * 5
     asset = Asset.objects.get(pk=uuid.UUID(int=middle + 1))
     reach = Collection.objects.get(name=scale_seed.EDITOR_COLLECTION)
     twins = Asset.objects.filter(
@@ -157,8 +158,12 @@ def requests(size):
     ).order_by("pk")
     twin = twins[twins.count() // 2]
     leaf = Collection.objects.get(name=f"{scale_seed.EDITOR_COLLECTION} Press")
-    # An eighth of the way down the whole list; the editor reaches a quarter.
-    deep_page = max(1, size // 400)
+    # A cursor an eighth of the way down the whole list (the API's next links
+    # carry such cursors).
+    from transcoder.web.pagination import cursor_for
+
+    newest_first = Asset.objects.order_by("-created_at", "-id")
+    deep = cursor_for(newest_first[size // 8])
     embed = reverse("transcoder:embed", args=[asset.pk, "hero"])
     ids = ",".join(str(pk) for pk in Asset.objects.values_list("pk", flat=True)[:50])
     return [
@@ -185,7 +190,7 @@ def requests(size):
         ("api search", "api", f"{api}?q=harbour"),
         ("api tag", "api", f"{api}?tag=seaside"),
         ("api collection", "api", f"{api}?collection={leaf.pk}"),
-        ("api deep page", "api", f"{api}?page={deep_page}"),
+        ("api deep page (cursor)", "api", f"{api}?cursor={deep}"),
         ("api asset", "api", reverse("transcoder:api-asset-detail", args=[asset.pk])),
         ("embed redirect", "grid", embed),
     ]

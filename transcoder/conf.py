@@ -40,7 +40,7 @@ DEFAULTS = {
     # Assets per UPDATE when every asset's rendition state is worked out again.
     "STATE_BATCH": 5000,
     # The asset list counts its matches up to this many, then says "N+".
-    "LIST_COUNT_LIMIT": 10_000,
+    "LIST_COUNT_LIMIT": 1000,
 }
 
 

@@ -4,7 +4,18 @@ Nothing here builds an image: a page only looks up what exists.
 """
 
 from django.db import connection
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, Sum
+from django.db.models import (
+    Count,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    Sum,
+    UUIDField,
+)
+from django.db.models.lookups import IsNull
 from django.utils.text import smart_split, unescape_string_literal
 from taggit.models import Tag
 
@@ -277,15 +288,21 @@ def search_terms(text):
     return terms
 
 
+# A term's tags on more assets than this are checked row by row (see below).
+DENSE_TAG_ASSETS = 5000
+
+
 def assets_search(queryset, terms):
     """Narrow ``queryset`` to assets where each of ``terms`` is in the title,
     the alt text, the file name or a tag's name.
 
     The tags each term names are looked up first, in the small tag table
     (one query for every term). A term no tag contains is then only three
-    ``icontains``, which the trigram indexes answer (migration 0008); one
-    that names tags adds an EXISTS on those tag ids. No join: one row per
-    asset, and no DISTINCT over the matches.
+    ``icontains``, which the trigram indexes answer (migration 0008). A term
+    that names tags adds them: as an id set where they are on few assets;
+    row by row where they are on many, so that a list newest first stops
+    after a page of matches instead of reading every tagged asset. No join:
+    one row per asset, and no DISTINCT over the matches.
     """
     if not terms:
         return queryset
@@ -293,15 +310,34 @@ def assets_search(queryset, terms):
     for term in terms:
         named |= Q(name__icontains=term)
     tags = list(Tag.objects.filter(named).values_list("pk", "name"))
+    used = _tag_usage([pk for pk, _ in tags])
     for term in terms:
         found = Q()
         for field in SEARCHED:
             found |= Q(**{f"{field}__icontains": term})
         ids = [pk for pk, name in tags if term.upper() in name.upper()]
         if ids:
-            tagged = TaggedAsset.objects.filter(
-                content_object=OuterRef("pk"), tag_id__in=ids
-            )
-            found |= Exists(tagged)
+            tagged = TaggedAsset.objects.filter(tag_id__in=ids)
+            if sum(used.get(pk, 0) for pk in ids) <= DENSE_TAG_ASSETS:
+                found |= Q(pk__in=tagged.values("content_object_id"))
+            else:
+                # The outer IS NOT NULL (always true) keeps PostgreSQL from
+                # turning the EXISTS into a hash of every tagged asset.
+                outer = ExpressionWrapper(OuterRef("pk"), output_field=UUIDField())
+                row = tagged.filter(IsNull(outer, False), content_object=OuterRef("pk"))
+                found |= Exists(row)
         queryset = queryset.filter(found)
     return queryset
+
+
+def _tag_usage(tag_ids):
+    """Return ``{tag id: assets}`` from the kept totals; {} where none are kept."""
+    if not tag_ids or connection.vendor != "postgresql":
+        return {}
+    rows = (
+        TagTotals.objects.filter(tag_id__in=tag_ids)
+        .values("tag_id")
+        .annotate(n=Sum("assets"))
+        .values_list("tag_id", "n")
+    )
+    return dict(rows)

@@ -45,7 +45,9 @@ class NearDuplicateFilter(admin.SimpleListFilter):
                 return queryset.filter(near_duplicates__gt=0)
             return queryset.filter(near_duplicates=0)
         if value == "yes":
-            return queryset.filter(pk__in=ids)
+            # Every id has a kept count above 0: the condition lets the list
+            # walk the small partial index (asset_lookalike_created).
+            return queryset.filter(near_duplicates__gt=0, pk__in=ids)
         return queryset.exclude(pk__in=ids)
 
 

@@ -164,7 +164,7 @@ SCHEMAS = {
         "properties": {
             "count": {
                 "type": "integer",
-                "description": "Exact up to MEDIAHUB_LIST_COUNT_LIMIT (10,000); "
+                "description": "Exact up to MEDIAHUB_LIST_COUNT_LIMIT (1,000); "
                 "past it that limit, or for the whole unfiltered library an "
                 "estimate, and count_exact is false.",
             },

@@ -110,4 +110,8 @@ def after_cursor(queryset, cursor):
         raise CursorError("cursor is not one a list gave out.") from None
     if created.tzinfo is None:
         raise CursorError("cursor is not one a list gave out.")
-    return queryset.filter(Q(created_at__lt=created) | Q(created_at=created, pk__lt=pk))
+    # The first condition is implied by the second; it lets the planner walk
+    # the (created_at, id) index from the cursor instead of filtering rows.
+    return queryset.filter(created_at__lte=created).filter(
+        Q(created_at__lt=created) | Q(created_at=created, pk__lt=pk)
+    )
