@@ -157,7 +157,8 @@ def requests(size):
         near_duplicates__gt=0, collection__path__startswith=reach.path
     ).order_by("pk")
     twin = twins[twins.count() // 2]
-    leaf = Collection.objects.get(name=f"{scale_seed.EDITOR_COLLECTION} Press")
+    # The editor's group (with its four collections): more than a page at 1,000.
+    leaf = Collection.objects.get(name=scale_seed.EDITOR_COLLECTION)
     # A cursor an eighth of the way down the whole list (the API's next links
     # carry such cursors).
     from transcoder.web.pagination import cursor_for
@@ -176,8 +177,10 @@ def requests(size):
         ("filter: collection", "grid", f"{changelist}?collection={leaf.pk}"),
         ("filter: missing alt", "grid", f"{changelist}?alt=missing"),
         ("filter: failed, table", "table", f"{changelist}?renditions=failed"),
-        ("search: seaside 9999", "grid", f"{changelist}?q=seaside+9999"),
-        ("search: word", "grid", f"{changelist}?q=harbour"),
+        # A tag and a number, as the probe's "seaside 9999", but one that
+        # fills a page at 1,000 too (an empty page takes fewer queries).
+        ("search: seaside 1", "grid", f"{changelist}?q=seaside+1"),
+        ("search: word", "grid", f"{changelist}?q=photo"),
         ("search: file name", "grid", f"{changelist}?q=IMG_{middle:06d}"),
         ("asset page", "grid", asset.get_absolute_url()),
         (
@@ -187,7 +190,7 @@ def requests(size):
         ),
         ("status endpoint", "grid", f"{changelist}status/?ids={ids}"),
         ("api list", "api", api),
-        ("api search", "api", f"{api}?q=harbour"),
+        ("api search", "api", f"{api}?q=photo"),
         ("api tag", "api", f"{api}?tag=seaside"),
         ("api collection", "api", f"{api}?collection={leaf.pk}"),
         ("api deep page (cursor)", "api", f"{api}?cursor={deep}"),
@@ -224,14 +227,16 @@ def measure(databases, repeat):
                         took = (time.perf_counter() - started) * 1000
                     if response.status_code not in (200, 302):
                         sys.exit(f"{label}: {path} answered {response.status_code}")
-                    times, _, _ = found[size].setdefault(
-                        (label, persona), ([], 0, None)
+                    times, fewest, _ = found[size].setdefault(
+                        (label, persona), ([], math.inf, None)
                     )
                     if attempt >= 2:  # The first two warm the caches.
                         times.append(took)
+                    # The fewest: an API token's first request in a minute
+                    # also clears its older rate-limit rows.
                     found[size][(label, persona)] = (
                         times,
-                        len(queries),
+                        min(fewest, len(queries)),
                         _rows(response),
                     )
     return found

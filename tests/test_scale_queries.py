@@ -69,10 +69,15 @@ def _counts(clients, requests):
     counts = {}
     for label, kind, path in requests:
         clients[kind].get(path)  # Sessions and content types settle.
-        with CaptureQueriesContext(connection) as queries:
-            response = clients[kind].get(path)
-        assert response.status_code in (200, 302), (label, response.status_code)
-        counts[label] = len(queries)
+        # The fewest of two: an API token's first request in a new minute
+        # also clears its older rate-limit rows (one query more, any size).
+        seen = []
+        for _ in range(2):
+            with CaptureQueriesContext(connection) as queries:
+                response = clients[kind].get(path)
+            assert response.status_code in (200, 302), (label, response.status_code)
+            seen.append(len(queries))
+        counts[label] = min(seen)
     return counts
 
 

@@ -51,12 +51,14 @@ class BoundedCountPaginator(IdsFirstPaginator):
     @cached_property
     def count(self):
         limit = setting("LIST_COUNT_LIMIT")
+        # Asked whatever the count: one query more or less would make the
+        # number of queries depend on the library's size.
+        estimate = _estimated_rows(self.object_list)
         counted = self.object_list.order_by().values("pk")[: limit + 1].count()
         self.count_exact = counted <= limit
         if self.count_exact:
             self.count_label = number_format(counted, force_grouping=True)
             return counted
-        estimate = _estimated_rows(self.object_list)
         if estimate is not None and estimate > limit:
             self.count_label = gettext("about %(count)s") % {
                 "count": number_format(estimate, force_grouping=True)
