@@ -120,10 +120,47 @@ def test_pages_carry_count_and_links(client, presets, jpeg, token):
     first = client.get("/api/assets/?page_size=2&q=p", headers=auth).json()
     assert (first["count"], first["pages"], first["previous"]) == (3, 2, None)
     assert first["next"].startswith("http://testserver/api/assets/?")
+    # Next is a cursor: the rest after the first page's last image.
+    assert "cursor=" in first["next"] and "page=" not in first["next"]
     second = client.get(first["next"], headers=auth).json()
-    assert second["next"] is None and second["previous"].endswith("page=1")
+    assert (second["count"], second["next"], second["previous"]) == (1, None, None)
     ids = [a["id"] for a in first["results"] + second["results"]]
     assert len(set(ids)) == 3
+    numbered = client.get("/api/assets/?page_size=2&q=p&page=2", headers=auth).json()
+    assert numbered["previous"].endswith("page=1")
+    assert numbered["results"] == second["results"]
+
+
+def test_cursor_pages_walk_past_a_bounded_count(client, presets, jpeg, token, settings):
+    """Past MEDIAHUB_LIST_COUNT_LIMIT, next links still reach every image once."""
+    settings.MEDIAHUB_LIST_COUNT_LIMIT = 2
+    made = {
+        str(
+            services.asset_create(
+                content=jpeg, filename=f"c{n}.jpg", allow_duplicate=True
+            ).pk
+        )
+        for n in range(5)
+    }
+    auth = _auth(token)
+    page = client.get("/api/assets/?page_size=2", headers=auth).json()
+    assert (page["count"], page["count_exact"]) == (2, False)
+    seen = [a["id"] for a in page["results"]]
+    while page["next"]:
+        page = client.get(page["next"], headers=auth).json()
+        seen += [a["id"] for a in page["results"]]
+    assert sorted(seen) == sorted(made)
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    ["nonsense", "MjAyNnxub3QtYS11dWlk", "MjAyNi0wMS0wMVQwMDowMDowMHx4"],
+)
+def test_a_cursor_not_given_out_is_not_found(client, asset, token, cursor):
+    """A made-up cursor names no place in the list: 404, with a clear message."""
+    response = client.get(f"/api/assets/?cursor={cursor}", headers=_auth(token))
+    assert response.status_code == 404
+    assert response.json()["error"] == "cursor is not one a list gave out."
 
 
 def test_search_covers_file_names_and_updated_since(client, asset, token):

@@ -2,9 +2,10 @@
 
 import pytest
 from django.core.paginator import Paginator
+from django.db import connection
 
 from transcoder.models import Preset
-from transcoder.web.pagination import IdsFirstPaginator
+from transcoder.web.pagination import BoundedCountPaginator, IdsFirstPaginator
 
 pytestmark = pytest.mark.django_db
 
@@ -38,3 +39,32 @@ def test_a_page_takes_two_queries_whatever_its_depth(
     for number in (1, paginator.num_pages):
         with django_assert_num_queries(2):
             list(paginator.page(number).object_list)
+
+
+@pytest.mark.parametrize(
+    ("limit", "count", "label"),
+    [(10, 7, "7"), (7, 7, "7"), (6, 6, "6+"), (3, 3, "3+")],
+)
+def test_bounded_count_is_exact_up_to_the_limit_then_says_plus(
+    many_presets, settings, limit, count, label
+):
+    """Up to MEDIAHUB_LIST_COUNT_LIMIT the count is exact; past it, "N+"."""
+    settings.MEDIAHUB_LIST_COUNT_LIMIT = limit
+    filtered = many_presets.filter(width__gte=0)  # A filter: no estimate.
+    paginator = BoundedCountPaginator(filtered, 2)
+    assert (paginator.count, paginator.count_label) == (count, label)
+    # Every page up to the limit stays reachable, full.
+    last = paginator.page(paginator.num_pages)
+    assert len(last.object_list) == count - 2 * (paginator.num_pages - 1)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="pg_class estimate")
+def test_bounded_count_estimates_the_whole_table_on_postgresql(many_presets, settings):
+    """The unfiltered table past the limit: PostgreSQL's estimate, "about N"."""
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE transcoder_preset")
+    total = Preset.objects.count()
+    settings.MEDIAHUB_LIST_COUNT_LIMIT = 3
+    paginator = BoundedCountPaginator(Preset.objects.order_by("name"), 2)
+    assert paginator.count == total
+    assert paginator.count_label == f"about {total}"

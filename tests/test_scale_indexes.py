@@ -66,3 +66,23 @@ def test_migration_makes_and_drops_trigram_indexes_on_postgresql():
     with connection.schema_editor() as editor:
         migration.trigram_indexes(None, editor)
     assert TRIGRAMS <= _indexes()
+
+
+@pytest.mark.parametrize("dense", [False, True])
+def test_search_finds_tags_as_an_id_set_or_row_by_row(
+    admin_client, presets, jpeg, monkeypatch, dense
+):
+    """A word naming a tag finds its assets whichever way the tag is checked
+    (an id set for a tag on few assets, an EXISTS per row for one on many)."""
+    from transcoder import selectors
+
+    monkeypatch.setattr(selectors, "DENSE_TAG_ASSETS", -1 if dense else 10**9)
+    tagged = services.asset_create(content=jpeg, filename="a.jpg", title="Pier")
+    services.tags_add(asset_ids=[tagged.pk], names=["Seaside"])
+    services.asset_create(
+        content=jpeg, filename="b.jpg", title="Pier too", allow_duplicate=True
+    )
+    found = admin_client.get(LIST + "?q=seaside+pier").context["cl"].result_list
+    assert [a.pk for a in found] == [tagged.pk]
+    both = admin_client.get(LIST + "?q=pier").context["cl"].result_list
+    assert len(both) == 2

@@ -56,6 +56,8 @@ DEFAULTS = {
     "SWEEP_UPLOADS_AFTER": 3600,
     "SWEEP_BATCH": 100,
     "SWEEP_SECONDS": 240,
+    # The asset list counts its matches up to this many, then says "N+".
+    "LIST_COUNT_LIMIT": 1000,
 }
 
 

@@ -3,12 +3,37 @@
 Nothing here builds an image: a page only looks up what exists.
 """
 
-from django.db.models import Prefetch
+from django.db import connection
+from django.db.models import (
+    Count,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    Sum,
+    UUIDField,
+)
+from django.db.models.lookups import IsNull
+from django.utils.text import smart_split, unescape_string_literal
+from taggit.models import Tag
 
 from transcoder import permissions
 from transcoder.delivery.negotiation import negotiate
 from transcoder.imaging.specs import FORMATS
-from transcoder.models import Collection, Rendition, RenditionStatus, TaggedAsset
+from transcoder.models import (
+    Collection,
+    CollectionTotals,
+    Rendition,
+    RenditionState,
+    RenditionStatus,
+    TaggedAsset,
+    TagTotals,
+)
+
+# The kept states that count as "some failed" (the list filter's choice too).
+FAILED_STATES = [RenditionState.FAILED, RenditionState.FAILED_PENDING]
 
 # The order browsers should try when several formats exist.
 FORMAT_PREFERENCE = ["avif", "webp", "jpeg", "png"]
@@ -169,3 +194,162 @@ def view_reach(user):
     if root is not None and permissions.may_in(user, "view", root):
         return None
     return permissions.assets(user, "view")
+
+
+TOTALS = ("assets", "original_bytes", "rendition_bytes", "missing_alt", "failed")
+
+
+def collection_totals(user):
+    """Return each collection ``user`` may view that holds assets, with its sums.
+
+    A list of dicts: ``collection_id``, ``name``, ``path`` and the TOTALS of
+    the assets directly in it. On PostgreSQL they are read from the kept
+    totals (one row per collection, however large the library); elsewhere
+    they are aggregated live.
+    """
+    reach = permissions.collections(user, "view").values("pk")
+    names = {"name": "collection__name", "path": "collection__path"}
+    if connection.vendor == "postgresql":
+        rows = CollectionTotals.objects.filter(collection__in=reach, assets__gt=0)
+        return [
+            {"collection_id": r.pop("collection_id"), **r}
+            for r in rows.values("collection_id", *TOTALS, **_renamed(names))
+        ]
+    visible = permissions.assets(user, "view")
+    rows = list(
+        visible.values("collection_id")
+        .annotate(
+            assets=Count("pk"),
+            original_bytes=Sum("bytes"),
+            missing_alt=Count("pk", filter=Q(alt_text="", decorative=False)),
+            failed=Count("pk", filter=Q(rendition_state__in=FAILED_STATES)),
+            **_renamed(names),
+        )
+        .order_by()
+    )
+    rendition_bytes = dict(
+        Rendition.objects.filter(asset__in=visible.values("pk"))
+        .values("asset__collection_id")
+        .annotate(total=Sum("bytes"))
+        .values_list("asset__collection_id", "total")
+        .order_by()
+    )
+    for row in rows:
+        row["original_bytes"] = row["original_bytes"] or 0
+        row["rendition_bytes"] = rendition_bytes.get(row["collection_id"]) or 0
+    return rows
+
+
+def _renamed(names):
+    return {alias: F(field) for alias, field in names.items()}
+
+
+def tag_counts(user, limit):
+    """Return ``[(tag name, assets)]``: the ``limit`` most used tags ``user`` sees.
+
+    Counted within the assets ``user`` may view, most used first; from the
+    kept totals on PostgreSQL, live elsewhere.
+    """
+    reach = permissions.collections(user, "view").values("pk")
+    if connection.vendor == "postgresql":
+        rows = (
+            TagTotals.objects.filter(collection__in=reach)
+            .values("tag__name")
+            .annotate(n=Sum("assets"))
+            .filter(n__gt=0)
+            .order_by("-n", "tag__name")
+            .values_list("tag__name", "n")
+        )
+        return list(rows[:limit])
+    visible = view_reach(user)
+    items = "transcoder_taggedasset_items"
+    if visible is None:
+        tags = Tag.objects.filter(**{f"{items}__isnull": False})
+    else:
+        # Filtered before the annotation: the count takes the same join.
+        tags = Tag.objects.filter(
+            **{f"{items}__content_object__in": visible.values("pk")}
+        )
+    rows = tags.annotate(n=Count(items)).order_by("-n", "name")[:limit]
+    return [(t.name, t.n) for t in rows]
+
+
+SEARCHED = (
+    "title",
+    "alt_text",
+    "original_filename",
+    # Read from the file's IPTC, XMP and EXIF at upload (imaging.metadata).
+    "caption",
+    "creator",
+    "credit",
+    "copyright",
+    "camera",
+)
+
+
+def search_terms(text):
+    """Split a search as the admin does: words, or "quoted phrases"."""
+    terms = []
+    for bit in smart_split(text):
+        if bit[:1] in "\"'" and len(bit) > 1 and bit[0] == bit[-1]:
+            bit = unescape_string_literal(bit)
+        if bit.strip():
+            terms.append(bit)
+    return terms
+
+
+# A term's tags on more assets than this are checked row by row (see below).
+DENSE_TAG_ASSETS = 5000
+
+
+def assets_search(queryset, terms):
+    """Narrow ``queryset`` to assets where each of ``terms`` is in the title,
+    the alt text, the file name, a field read from the file's metadata or a
+    tag's name.
+
+    The tags each term names are looked up first, in the small tag table
+    (one query for every term). A term no tag contains is then only the
+    ``icontains`` of SEARCHED, which the trigram indexes answer (migrations
+    0008 and 0014). A term
+    that names tags adds them: as an id set where they are on few assets;
+    row by row where they are on many, so that a list newest first stops
+    after a page of matches instead of reading every tagged asset. No join:
+    one row per asset, and no DISTINCT over the matches.
+    """
+    if not terms:
+        return queryset
+    named = Q()
+    for term in terms:
+        named |= Q(name__icontains=term)
+    tags = list(Tag.objects.filter(named).values_list("pk", "name"))
+    used = _tag_usage([pk for pk, _ in tags])
+    for term in terms:
+        found = Q()
+        for field in SEARCHED:
+            found |= Q(**{f"{field}__icontains": term})
+        ids = [pk for pk, name in tags if term.upper() in name.upper()]
+        if ids:
+            tagged = TaggedAsset.objects.filter(tag_id__in=ids)
+            if sum(used.get(pk, 0) for pk in ids) <= DENSE_TAG_ASSETS:
+                found |= Q(pk__in=tagged.values("content_object_id"))
+            else:
+                # The outer IS NOT NULL (always true) keeps PostgreSQL from
+                # turning the EXISTS into a hash of every tagged asset.
+                outer = ExpressionWrapper(OuterRef("pk"), output_field=UUIDField())
+                row = tagged.filter(IsNull(outer, False), content_object=OuterRef("pk"))
+                found |= Exists(row)
+        queryset = queryset.filter(found)
+    return queryset
+
+
+def _tag_usage(tag_ids):
+    """Return ``{tag id: assets}`` from the kept totals; {} where none are kept."""
+    if not tag_ids or connection.vendor != "postgresql":
+        return {}
+    rows = (
+        TagTotals.objects.filter(tag_id__in=tag_ids)
+        .values("tag_id")
+        .annotate(n=Sum("assets"))
+        .values_list("tag_id", "n")
+    )
+    return dict(rows)

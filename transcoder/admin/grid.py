@@ -8,7 +8,6 @@ status badges of status.js work unchanged in both views.
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count
 from django.http import HttpResponseRedirect, JsonResponse
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext, gettext_lazy
@@ -54,17 +53,8 @@ class TagFilter(admin.SimpleListFilter):
         # The most used tags among the assets this user may see, counted
         # within them: a tag used only in another collection is not listed.
         # Any other tag works through ?tag= too.
-        visible = selectors.view_reach(request.user)
-        items = "transcoder_taggedasset_items"
-        if visible is None:
-            tags = Tag.objects.filter(**{f"{items}__isnull": False})
-        else:
-            # Filtered before the annotation: the count takes the same join.
-            tags = Tag.objects.filter(
-                **{f"{items}__content_object__in": visible.values("pk")}
-            )
-        rows = tags.annotate(n=Count(items)).order_by("-n", "name")[:30]
-        return [(t.name, f"{t.name} ({t.n})") for t in rows]
+        rows = selectors.tag_counts(request.user, limit=30)
+        return [(name, f"{name} ({n})") for name, n in rows]
 
     def queryset(self, request, queryset):
         if not self.value():

@@ -1,14 +1,16 @@
 """The media home: what the admin index shows an editor, read through the policy.
 
 Every figure is limited to the assets the user may see (transcoder.permissions)
-and bounded: counts and sums are aggregates, lists have a LIMIT.
+and bounded whatever the library's size: the sums come per collection from
+the kept totals (selectors.collection_totals), and lists have a LIMIT on a
+partial index in list order.
 """
 
-from django.db.models import Count, Prefetch, Sum
+from django.db.models import Prefetch
 from django.urls import reverse
 
 from transcoder import permissions, selectors
-from transcoder.models import Rendition, RenditionStatus
+from transcoder.models import Rendition
 
 RECENT = 8
 FAILED = 5
@@ -22,10 +24,7 @@ def media_home(*, user):
     visible = permissions.assets(user, "view")
     changelist = reverse("admin:transcoder_asset_changelist")
     current = Rendition.objects.filter(superseded_at__isnull=True)
-    failed_ids = current.filter(
-        status=RenditionStatus.FAILED, preset__active=True
-    ).values("asset_id")
-    failed = visible.filter(pk__in=failed_ids)
+    failed = visible.filter(rendition_state__in=selectors.FAILED_STATES)
     recent = (
         visible.select_related("collection")
         .prefetch_related(
@@ -33,45 +32,35 @@ def media_home(*, user):
         )
         .order_by("-created_at")[:RECENT]
     )
+    totals = selectors.collection_totals(user)
     return {
         "can_add": permissions.may(user, "add"),
         "upload_url": reverse("admin:transcoder_asset_upload"),
         "changelist_url": changelist,
         "recent": list(recent),
-        "failed_count": failed.count(),
+        "failed_count": sum(row["failed"] for row in totals),
         "failed": list(failed.order_by("-created_at")[:FAILED]),
         "failed_url": f"{changelist}?renditions=failed",
-        "missing_alt_count": selectors.assets_missing_alt_count(visible),
+        "missing_alt_count": sum(row["missing_alt"] for row in totals),
         "missing_alt_url": f"{changelist}?alt=missing",
-        "storage": storage_by_collection(visible=visible),
+        "storage": storage_by_collection(totals=totals),
     }
 
 
-def storage_by_collection(*, visible):
-    """Return the largest collections of ``visible`` with asset count and bytes.
+def storage_by_collection(*, totals):
+    """Return the largest collections of ``totals`` with asset count and bytes.
 
     Bytes are the originals plus their renditions (current and superseded:
     what the bucket holds until a purge).
     """
-    rows = list(
-        visible.values("collection_id", "collection__name", "collection__path")
-        .annotate(assets=Count("pk"), original_bytes=Sum("bytes"))
-        .order_by("-original_bytes")[:COLLECTIONS]
-    )
-    ids = [r["collection_id"] for r in rows]
-    rendition_bytes = dict(
-        Rendition.objects.filter(
-            asset__in=visible.filter(collection_id__in=ids).values("pk")
-        )
-        .values("asset__collection_id")
-        .annotate(total=Sum("bytes"))
-        .values_list("asset__collection_id", "total")
-    )
-    for row in rows:
-        row["rendition_bytes"] = rendition_bytes.get(row["collection_id"]) or 0
-        row["total_bytes"] = (row["original_bytes"] or 0) + row["rendition_bytes"]
-        row["url"] = (
-            reverse("admin:transcoder_asset_changelist")
-            + f"?collection={row['collection_id']}"
-        )
-    return rows
+    rows = sorted(totals, key=lambda r: (-r["original_bytes"], r["path"]))
+    changelist = reverse("admin:transcoder_asset_changelist")
+    return [
+        {
+            **row,
+            "collection__name": row["name"],
+            "total_bytes": row["original_bytes"] + row["rendition_bytes"],
+            "url": f"{changelist}?collection={row['collection_id']}",
+        }
+        for row in rows[:COLLECTIONS]
+    ]

@@ -14,7 +14,7 @@ from django.template.response import TemplateResponse
 from django.views.decorators.http import require_POST
 
 from transcoder import selectors, services
-from transcoder.models import AssetVersion, Rendition
+from transcoder.models import Asset, AssetVersion, Rendition
 from transcoder.services import duplicates, usage
 
 SIMILAR_SHOWN = 12
@@ -45,7 +45,9 @@ class NearDuplicateFilter(admin.SimpleListFilter):
                 return queryset.filter(near_duplicates__gt=0)
             return queryset.filter(near_duplicates=0)
         if value == "yes":
-            return queryset.filter(pk__in=ids)
+            # Every id has a kept count above 0: the condition lets the list
+            # walk the small partial index (asset_lookalike_created).
+            return queryset.filter(near_duplicates__gt=0, pk__in=ids)
         return queryset.exclude(pk__in=ids)
 
 
@@ -74,11 +76,19 @@ class ReplaceForm(forms.Form):
 
 def change_context(*, asset, visible=None):
     """Return the context of the versions, similar images and usage panels."""
+    # The kept count is library-wide: at 0 nothing anywhere looks alike, and
+    # the band lookup (thousands of candidates a band in a large library) is
+    # skipped. Above 0, only assets with a count of their own can be one:
+    # the few the partial index asset_lookalike_created holds, within reach.
+    similar = []
+    if asset.near_duplicates:
+        alike = (Asset.objects if visible is None else visible).filter(
+            near_duplicates__gt=0
+        )
+        similar = services.near_duplicates(asset=asset, assets=alike)
     return {
         "mh_versions": list(asset.versions.select_related("uploaded_by")),
-        "mh_similar": services.near_duplicates(asset=asset, assets=visible)[
-            :SIMILAR_SHOWN
-        ],
+        "mh_similar": similar[:SIMILAR_SHOWN],
         "mh_usage": usage.usage_summary(asset_ids=[asset.pk]),
         "mh_usage_days": usage.WINDOW_DAYS,
     }

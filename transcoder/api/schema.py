@@ -174,9 +174,23 @@ SCHEMAS = {
     },
     "AssetPage": {
         "type": "object",
-        "required": ["count", "page", "pages", "next", "previous", "results"],
+        "required": [
+            "count",
+            "count_exact",
+            "page",
+            "pages",
+            "next",
+            "previous",
+            "results",
+        ],
         "properties": {
-            "count": {"type": "integer"},
+            "count": {
+                "type": "integer",
+                "description": "Exact up to MEDIAHUB_LIST_COUNT_LIMIT (1,000); "
+                "past it that limit, or for the whole unfiltered library an "
+                "estimate, and count_exact is false.",
+            },
+            "count_exact": {"type": "boolean"},
             "page": {"type": "integer"},
             "pages": {"type": "integer"},
             "next": _NULLABLE_URI,
@@ -351,6 +365,13 @@ PATHS = {
                     "page",
                     {"type": "integer", "minimum": 1, "maximum": 10**9},
                     "Page number; past the last page, 404.",
+                ),
+                _query(
+                    "cursor",
+                    {"type": "string", "maxLength": 200},
+                    "Continue after this point: the cursor of a next link. "
+                    "As fast at any depth; page and pages then count from it; "
+                    "a cursor not given out is not found (404).",
                 ),
                 _query(
                     "page_size",

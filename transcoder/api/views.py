@@ -7,18 +7,16 @@ from itertools import accumulate
 from django.core.exceptions import ValidationError
 from django.core.paginator import EmptyPage
 from django.db import transaction
-from django.db.models import Q
 from django.http import HttpResponse, JsonResponse
 
-from transcoder import permissions
+from transcoder import permissions, selectors
 from transcoder.api.auth import endpoint
 from transcoder.api.errors import ApiError, json_too_large
 from transcoder.api.representation import asset_json, assets_for_api
 from transcoder.conf import setting
 from transcoder.models import Asset, DeletedAsset, TaggedAsset
 from transcoder.services import asset_delete, asset_update, assets_move, tags_set
-from transcoder.web import params
-from transcoder.web.pagination import IdsFirstPaginator
+from transcoder.web import pagination, params
 
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 100
@@ -67,44 +65,53 @@ def _list(request, *, token):
         assets = assets.filter(collection__path__startswith=chosen.path)
     query = text_field(request.GET, "q", 200).strip()
     if query:
-        assets = assets.filter(
-            Q(title__icontains=query)
-            | Q(alt_text__icontains=query)
-            | Q(original_filename__icontains=query)
-            | Q(caption__icontains=query)
-            | Q(creator__icontains=query)
-            | Q(credit__icontains=query)
-            | Q(copyright__icontains=query)
-            | Q(camera__icontains=query)
-            | Q(pk__in=_tagged(name__icontains=query))
-        )
+        # The whole text, as one term: in a title, alt text, file name, tag or
+        # a field read from the file's metadata.
+        assets = selectors.assets_search(assets, [query])
     tag = text_field(request.GET, "tag", 100).strip()
     if tag:
         assets = assets.filter(pk__in=_tagged(name__iexact=tag))
     since = params.optional_datetime(request.GET, "updated_since")
     if since is not None:
         assets = assets.filter(updated_at__gte=since)
-    paginator = IdsFirstPaginator(assets, page_size or PAGE_SIZE)
+    cursor = request.GET.get("cursor")
+    if cursor is not None:
+        # A position in the list, as a page number is: one this API did not
+        # give out is not found (404), as a page past the end is.
+        try:
+            assets = pagination.after_cursor(assets, cursor)
+        except pagination.CursorError as e:
+            raise ApiError(404, str(e)) from None
+    # Counted up to MEDIAHUB_LIST_COUNT_LIMIT; past it count_exact is false.
+    paginator = pagination.BoundedCountPaginator(assets, page_size or PAGE_SIZE)
     try:
         page = paginator.page(page_number or 1)
     except EmptyPage:
         raise ApiError(
-            404, f"There is no page {page_number}; there are {paginator.num_pages}."
+            404,
+            f"There is no page {page_number}; there are {paginator.num_pages}"
+            + ("." if paginator.count_exact else " or more: follow next."),
         ) from None
+    results = list(page.object_list)
+    # Next is a cursor just after this page's last image: as cheap at any
+    # depth, and past a bounded count too. Whether there is more is asked.
+    last = pagination.cursor_for(results[-1]) if results else None
+    more = last is not None and pagination.after_cursor(assets, last).exists()
     return JsonResponse(
         {
             "count": paginator.count,
+            "count_exact": paginator.count_exact,
             "page": page.number,
             "pages": paginator.num_pages,
-            "next": _page_link(request, page.next_page_number())
-            if page.has_next()
-            else None,
-            "previous": _page_link(request, page.previous_page_number())
+            "next": _link(request, cursor=last) if more else None,
+            "previous": _link(
+                request,
+                page=page.previous_page_number(),
+                **({} if cursor is None else {"cursor": cursor}),
+            )
             if page.has_previous()
             else None,
-            "results": [
-                asset_json(request, a, renditions=renditions) for a in page.object_list
-            ],
+            "results": [asset_json(request, a, renditions=renditions) for a in results],
         }
     )
 
@@ -115,9 +122,12 @@ def _tagged(**lookup):
     return TaggedAsset.objects.filter(**lookup).values("content_object_id")
 
 
-def _page_link(request, number):
+def _link(request, **changes):
+    """Return this request's URL with ``page`` or ``cursor`` set (and not the other)."""
     query = request.GET.copy()
-    query["page"] = str(number)
+    query.pop("page", None)
+    query.pop("cursor", None)
+    query.update({name: str(value) for name, value in changes.items()})
     return request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
 
 
@@ -360,6 +370,7 @@ LIST_PARAMETERS = {
     "updated_since",
     "page",
     "page_size",
+    "cursor",
     "expand",
 }
 asset_list = endpoint(GET=("read", _list, LIST_PARAMETERS))

@@ -3,15 +3,37 @@ copyright, capture date and camera (see services.metadata).
 
 Only columns are added, all blank or null: no existing asset is read or
 rewritten here. Older assets keep blank fields until their file is replaced.
+The text fields are searched as titles are, so on PostgreSQL they get the same
+trigram indexes (see 0008_scale).
 """
 
 from django.db import migrations, models
+
+TRIGRAM_COLUMNS = ["caption", "creator", "credit", "copyright", "camera"]
+
+
+def trigram_indexes(apps, schema_editor):
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    schema_editor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+    for column in TRIGRAM_COLUMNS:
+        schema_editor.execute(
+            f"CREATE INDEX IF NOT EXISTS asset_{column}_trgm ON transcoder_asset "
+            f"USING gin (UPPER({column}::text) gin_trgm_ops)"
+        )
+
+
+def drop_trigram_indexes(apps, schema_editor):
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    for column in TRIGRAM_COLUMNS:
+        schema_editor.execute(f"DROP INDEX IF EXISTS asset_{column}_trgm")
 
 
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('transcoder', '0011_upload_refusals'),
+        ('transcoder', '0012_scale_indexes'),
     ]
 
     operations = [
@@ -45,4 +67,5 @@ class Migration(migrations.Migration):
             name='credit',
             field=models.CharField(blank=True, max_length=255),
         ),
+        migrations.RunPython(trigram_indexes, drop_trigram_indexes),
     ]

@@ -11,6 +11,7 @@ from transcoder.models.jobs import Job
 from transcoder.models.keys import ApiRateWindow, ApiToken, SiteKey
 from transcoder.models.presets import Fit, Preset, Rendition, RenditionStatus
 from transcoder.models.tags import TaggedAsset
+from transcoder.models.totals import CollectionTotals, TagTotals
 from transcoder.models.uploads import ScheduledCursor, UploadRefusal
 from transcoder.models.usage import UsageDay
 from transcoder.models.versions import AssetHashBand, AssetVersion
@@ -22,6 +23,7 @@ __all__ = [
     "AssetHashBand",
     "AssetVersion",
     "Collection",
+    "CollectionTotals",
     "DeletedAsset",
     "Fit",
     "GroupCollectionPermission",
@@ -37,4 +39,5 @@ __all__ = [
     "collection_at",
     "root_collection",
     "TaggedAsset",
+    "TagTotals",
 ]

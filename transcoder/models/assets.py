@@ -136,6 +136,28 @@ class Asset(models.Model):
             models.Index(
                 fields=["format", "created_at", "id"], name="asset_format_created"
             ),
+            # A collection-limited reader's list walks its collections' rows.
+            models.Index(
+                fields=["collection", "created_at", "id"],
+                name="asset_collection_created",
+            ),
+            # The rare kinds the list filters and the media home look for: a
+            # partial index each, in list order, as small as what it finds.
+            models.Index(
+                fields=["created_at", "id"],
+                condition=models.Q(rendition_state__in=["failed", "failed_pending"]),
+                name="asset_failed_created",
+            ),
+            models.Index(
+                fields=["created_at", "id"],
+                condition=models.Q(near_duplicates__gt=0),
+                name="asset_lookalike_created",
+            ),
+            models.Index(
+                fields=["created_at", "id"],
+                condition=models.Q(alt_text="", decorative=False),
+                name="asset_missing_alt_created",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

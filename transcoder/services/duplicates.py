@@ -117,15 +117,27 @@ def near_duplicate_ids(*, assets):
         values[pk] = value = perceptual.from_hex(dhash)
         for band, part in enumerate(perceptual.bands(value)):
             buckets[(band, part)].append(pk)
+    # One look-alike is enough: each asset stops at the first it finds (its
+    # partner is marked too), so the work grows with the assets read, not
+    # with every pair sharing a band.
     found = set()
-    for members in buckets.values():
-        for i, first in enumerate(members):
-            for other in members[i + 1 :]:
-                if {first, other} <= found:
-                    continue
-                gap = perceptual.distance(values[first], values[other])
-                if gap <= perceptual.THRESHOLD:
-                    found.update((first, other))
+    for pk, value in values.items():
+        if pk in found:
+            continue
+        for band, part in enumerate(perceptual.bands(value)):
+            partner = next(
+                (
+                    other
+                    for other in buckets[(band, part)]
+                    if other != pk
+                    and perceptual.distance(value, values[other])
+                    <= perceptual.THRESHOLD
+                ),
+                None,
+            )
+            if partner is not None:
+                found.update((pk, partner))
+                break
     return found
 
 
