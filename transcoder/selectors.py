@@ -19,11 +19,13 @@ STILL_FORMATS = ("webp", "jpeg", "png")
 def ready_renditions(*, asset_id, preset_slug):
     """Return one active preset's ready renditions, current ones first.
 
-    A deactivated preset is unpublished: nothing of it is looked up.
+    A deactivated preset is unpublished: nothing of it is looked up, nor is
+    anything of an asset in the Trash (embed links, template tags).
     """
     return (
         Rendition.objects.filter(
             asset_id=asset_id,
+            asset__trashed_at__isnull=True,
             preset__slug=preset_slug,
             preset__active=True,
             status=RenditionStatus.READY,

@@ -56,7 +56,10 @@ class TagFilter(admin.SimpleListFilter):
         visible = selectors.view_reach(request.user)
         items = "transcoder_taggedasset_items"
         if visible is None:
-            tags = Tag.objects.filter(**{f"{items}__isnull": False})
+            # A join ignores the default manager: the Trash is left out here.
+            tags = Tag.objects.filter(
+                **{f"{items}__content_object__trashed_at__isnull": True}
+            )
         else:
             # Filtered before the annotation: the count takes the same join.
             tags = Tag.objects.filter(
@@ -117,7 +120,17 @@ class TagsForm(forms.Form):
         return {"tags": self.cleaned_data["tags"]}
 
 
-def bulk_action(model_admin, request, queryset, *, action, title, form_class=None):
+def bulk_action(
+    model_admin,
+    request,
+    queryset,
+    *,
+    action,
+    title,
+    form_class=None,
+    params=None,
+    extra_context=None,
+):
     """Show the intermediate page of a bulk action, or queue its job once confirmed.
 
     ``form_class`` (optional) asks for the action's parameters; its
@@ -126,6 +139,8 @@ def bulk_action(model_admin, request, queryset, *, action, title, form_class=Non
     the selection's ids and a task works through them in batches
     (services.jobs). Other actions ("move to collection") reuse this with
     their own form and a handler given to ``services.job_register``.
+    ``params`` are given to the job besides the form's; ``extra_context`` to
+    the page.
     """
     posted = "apply" in request.POST
     form = form_class(request.POST if posted else None) if form_class else None
@@ -140,6 +155,7 @@ def bulk_action(model_admin, request, queryset, *, action, title, form_class=Non
             "select_across": request.POST.get("select_across", "0"),
             "form": form,
             "media": model_admin.media + (form.media if form else forms.Media()),
+            **(extra_context or {}),
         }
         return TemplateResponse(
             request, "admin/transcoder/asset/bulk_action.html", context
@@ -148,7 +164,7 @@ def bulk_action(model_admin, request, queryset, *, action, title, form_class=Non
         action=action,
         label=title,
         queryset=queryset,
-        params=form.job_params() if form else {},
+        params={**(params or {}), **(form.job_params() if form else {})},
         user=request.user,
     )
     model_admin.message_user(

@@ -1,6 +1,11 @@
 """mediahub's models, one module per concern; import them from here."""
 
-from transcoder.models.assets import Asset, DeletedAsset, RenditionState
+from transcoder.models.assets import (
+    Asset,
+    DeletedAsset,
+    RenditionState,
+    TrashedAsset,
+)
 from transcoder.models.collections import (
     Collection,
     GroupCollectionPermission,
@@ -37,4 +42,5 @@ __all__ = [
     "collection_at",
     "root_collection",
     "TaggedAsset",
+    "TrashedAsset",
 ]
