@@ -13,8 +13,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
 from transcoder import permissions, services
 from transcoder.admin import html
@@ -67,8 +66,8 @@ class TrashAdmin(admin.ModelAdmin):
     def get_urls(self):
         # The list is the whole Trash: no add, change, history or delete page.
         wrap = self.admin_site.admin_view
-        info = self.opts.app_label, self.opts.model_name
-        return [path("", wrap(self.changelist_view), name="%s_%s_changelist" % info)]
+        name = f"{self.opts.app_label}_{self.opts.model_name}_changelist"
+        return [path("", wrap(self.changelist_view), name=name)]
 
     # --- permissions: who may delete in the image's collection ----------------
     def has_module_permission(self, request):
@@ -96,7 +95,9 @@ class TrashAdmin(admin.ModelAdmin):
     def thumbnail(self, obj):
         return html.thumbnail(obj)
 
-    @admin.display(description=gettext_lazy("Deleted by"), ordering="trashed_by__username")
+    @admin.display(
+        description=gettext_lazy("Deleted by"), ordering="trashed_by__username"
+    )
     def deleted_by(self, obj):
         return obj.trashed_by or "—"
 
@@ -112,7 +113,9 @@ class TrashAdmin(admin.ModelAdmin):
         return ngettext("%(days)d day", "%(days)d days", days) % {"days": days}
 
     # --- actions ----------------------------------------------------------------
-    @admin.action(description=gettext_lazy("Restore selected images"), permissions=["delete"])
+    @admin.action(
+        description=gettext_lazy("Restore selected images"), permissions=["delete"]
+    )
     def restore(self, request, queryset):
         count = 0
         for asset in queryset:
@@ -133,7 +136,10 @@ class TrashAdmin(admin.ModelAdmin):
             messages.SUCCESS,
         )
 
-    @admin.action(description=gettext_lazy("Erase selected images now…"), permissions=["delete"])
+    @admin.action(
+        description=gettext_lazy("Erase selected images now…"),
+        permissions=["delete"],
+    )
     def erase_now(self, request, queryset):
         if "apply" not in request.POST:
             context = {

@@ -30,6 +30,10 @@ class LiveAssetManager(models.Manager):
         return super().get_queryset().filter(trashed_at__isnull=True)
 
 
+class AllAssetsManager(models.Manager):
+    """Every asset, live or trashed: for the Trash's own services and the purge."""
+
+
 class TrashManager(models.Manager):
     """Assets in the Trash, and only those."""
 
@@ -155,7 +159,7 @@ class Asset(models.Model):
     # The first manager is the default one: live assets only. The base manager
     # (a rendition's or version's asset) still reaches a trashed one.
     objects = LiveAssetManager()
-    all_objects = models.Manager()
+    all_objects = AllAssetsManager()
     trash = TrashManager()
 
     class Meta:

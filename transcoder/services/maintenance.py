@@ -221,7 +221,9 @@ def _judge_renditions(page, now):
 def _judge_uploads(page, now):
     cutoff = now - timedelta(seconds=setting("UPLOAD_URL_TTL")) - UPLOAD_GRACE
     old = [name for name, modified in page if modified < cutoff]
-    made = Asset.all_objects.filter(upload_key__in=old).values_list("upload_key", flat=True)
+    made = Asset.all_objects.filter(upload_key__in=old).values_list(
+        "upload_key", flat=True
+    )
     refused = UploadRefusal.objects.filter(key__in=old).values_list("key", flat=True)
     settled = set(made) | set(refused)
     for name in old:
@@ -240,9 +242,7 @@ def _judge_originals(page, now):
     names = [name for name, _ in page]
     used = set(
         # A trashed asset keeps its original until the Trash lets it go.
-        Asset.all_objects.filter(original__in=names).values_list(
-            "original", flat=True
-        )
+        Asset.all_objects.filter(original__in=names).values_list("original", flat=True)
     )
     # An earlier file of a replaced asset is kept as a version, to restore.
     used |= set(
