@@ -69,6 +69,17 @@ class TrashAdmin(admin.ModelAdmin):
         name = f"{self.opts.app_label}_{self.opts.model_name}_changelist"
         return [path("", wrap(self.changelist_view), name=name)]
 
+    def changelist_view(self, request, extra_context=None):
+        days = services.trash_days()
+        title = ngettext(
+            "Trash: deleted images, kept %(days)d day before they are erased",
+            "Trash: deleted images, kept %(days)d days before they are erased",
+            days,
+        ) % {"days": days}
+        return super().changelist_view(
+            request, {"title": title, **(extra_context or {})}
+        )
+
     # --- permissions: who may delete in the image's collection ----------------
     def has_module_permission(self, request):
         return permissions.may(request.user, "delete")

@@ -11,6 +11,7 @@ the Trash longer than MEDIAHUB_TRASH_DAYS.
 """
 
 import logging
+import math
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -42,11 +43,13 @@ def trash_expiry(asset):
 
 
 def trash_days_left(asset, *, now=None):
-    """Return the whole days ``asset`` has left in the Trash (0: at the next purge)."""
+    """Return the days ``asset`` has left in the Trash, a part day counting as
+    one (just deleted: all of them; 0: erased at the next purge)."""
     expiry = trash_expiry(asset)
     if expiry is None:
         return None
-    return max(0, (expiry - (now or timezone.now())).days)
+    left = (expiry - (now or timezone.now())).total_seconds()
+    return max(0, math.ceil(left / 86400))
 
 
 def asset_delete(*, asset, by=None, now=None):
