@@ -26,6 +26,7 @@ from transcoder.services.duplicates import (
     asset_hash_set,
     library_write_lock,
 )
+from transcoder.services.renditions import renditions_enqueue
 
 logger = logging.getLogger(__name__)
 
@@ -126,6 +127,9 @@ def asset_restore(*, asset):
         # neighbours of its own while trashed).
         dhash, locked.dhash = locked.dhash, ""
         asset_hash_set(asset=locked, dhash=dhash)
+        # Presets changed meanwhile passed it by: build what is missing (what
+        # is ready stays) and work its state out again.
+        renditions_enqueue(asset_id=locked.pk)
     logger.info("Asset %s: restored from the Trash", locked.pk)
     return result
 
