@@ -113,7 +113,7 @@ def _sum_totals(cursor):
     import importlib
 
     migration = importlib.import_module("transcoder.migrations.0012_scale_indexes")
-    migration.sum_totals(cursor.execute)
+    migration.sum_totals(cursor.execute, live=True)
 
 
 def _timed(log):

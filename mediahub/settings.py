@@ -193,6 +193,7 @@ for _name in (
     "STATE_BATCH",
     "REDRIVE_MAX_MESSAGES",
     "REDRIVE_SECONDS",
+    "TRASH_DAYS",
 ):
     if os.environ.get(f"MEDIAHUB_{_name}"):
         globals()[f"MEDIAHUB_{_name}"] = env_int(f"MEDIAHUB_{_name}", None)

@@ -16,6 +16,7 @@ from tests.doors import (
 from tests.doors_asset import ASSET_ROWS
 from tests.doors_refusals import REFUSAL_ROWS
 from tests.doors_tokens import TOKEN_ROWS
+from tests.doors_trash import TRASH_ROWS
 from tests.personas import SECRETS, may
 from transcoder.models import Asset, Collection, Preset, SiteKey
 
@@ -319,4 +320,5 @@ for _model, (_obj, _rules) in MODELS.items():
     SITE_ROWS += _model_rows(_model, _obj, _rules)
 SITE_ROWS += TOKEN_ROWS
 SITE_ROWS += REFUSAL_ROWS
+SITE_ROWS += TRASH_ROWS
 ADMIN_ROWS = ASSET_ROWS + SITE_ROWS

@@ -29,10 +29,11 @@ def snapshot(media_root):
     ):
         tags.setdefault(str(asset_id), []).append(name)
     fields = ["title", "alt_text", "decorative", "collection_id", "content_hash"]
-    fields += ["original", "focal_x", "focal_y"]
+    fields += ["original", "focal_x", "focal_y", "trashed_at"]
+    # Trashed assets too: a refused restore or erase must change nothing.
     assets = {
         str(pk): (*row, tuple(sorted(tags.get(str(pk), []))))
-        for pk, *row in Asset.objects.values_list("pk", *fields)
+        for pk, *row in Asset.all_objects.values_list("pk", *fields)
     }
     return {
         "assets": assets,

@@ -168,7 +168,7 @@ def test_regenerate_action_rebuilds_failed_renditions(
     assert set(asset.renditions.values_list("status", flat=True)) == {"ready"}
 
 
-def test_delete_through_admin_removes_files(
+def test_delete_through_admin_moves_to_the_trash_and_keeps_files(
     django_capture_on_commit_callbacks,
     make_asset,
     admin_client,
@@ -176,14 +176,19 @@ def test_delete_through_admin_removes_files(
     jpeg,
     stored_files,
 ):
-    """Deleting from the admin removes the original and renditions from storage."""
+    """Deleting from the admin moves the asset to the Trash, as deleted by the
+    editor, and keeps its original and renditions in storage."""
     asset = make_asset(content=jpeg, filename="a.jpg")
+    before = stored_files()
     with django_capture_on_commit_callbacks(execute=True):
         response = admin_client.post(
-            f"/admin/transcoder/asset/{asset.pk}/delete/", {"post": "yes"}
+            f"/admin/transcoder/asset/{asset.pk}/delete/", {"post": "yes"}, follow=True
         )
-    assert response.status_code == 302
-    assert stored_files() == []
+    assert "is in the Trash for 30 days" in response.content.decode()
+    trashed = Asset.trash.get(pk=asset.pk)
+    assert trashed.trashed_by.username == "admin"
+    assert not Asset.objects.filter(pk=asset.pk).exists()
+    assert stored_files() == before and len(before) == 4
 
 
 def test_original_view_streams_the_untouched_bytes(

@@ -264,14 +264,20 @@ def test_patch_needs_json(client, asset, writer):
     assert broken.status_code == 400
 
 
-def test_delete_is_idempotent_and_leaves_a_410(client, asset, writer, token):
-    """DELETE removes the asset; again answers the same; GET then answers 410."""
+def test_delete_is_idempotent_and_moves_to_the_trash(client, asset, writer, token):
+    """DELETE moves the asset to the Trash; again answers the same; GET then
+    answers 404 while it is trashed, and 410 once it is erased."""
     url = f"/api/assets/{asset.pk}/"
     assert client.delete(url, headers=_auth(writer)).status_code == 204
     assert client.delete(url, headers=_auth(writer)).status_code == 204
+    trashed = client.get(url, headers=_auth(token))
+    assert trashed.status_code == 404 and trashed.json()["status"] == 404
+    assert not Asset.objects.exists()
+    assert Asset.trash.get().pk == asset.pk
+    services.trash_erase(asset_id=asset.pk)
     gone = client.get(url, headers=_auth(token))
     assert gone.status_code == 410 and gone.json()["status"] == 410
-    assert not Asset.objects.exists()
+    assert client.delete(url, headers=_auth(writer)).status_code == 204
 
 
 # A real commit: finalize answers with the renditions its commit built.

@@ -48,7 +48,7 @@ class World:
         )
         gone = services.asset_create(content=NEW, title="Gone", collection=self.coll)
         self.gone = gone.pk
-        services.asset_delete(asset=gone)
+        services.asset_erase(asset_id=gone.pk, versions=False)
 
     @staticmethod
     def _token(user, scopes):

@@ -91,6 +91,7 @@ def test_delete_warns_with_the_usage(presets, admin_page, live_server, jpeg):
     warning = admin_page.get_by_role("alert")
     assert "This image is in use" in warning.inner_text()
     assert "Embedded on https://news.example: 37 requests" in warning.inner_text()
-    admin_page.get_by_role("button", name="Yes, I’m sure").click()
+    admin_page.get_by_role("button", name="Yes, move it to the Trash").click()
     admin_page.wait_for_url(f"{live_server.url}/admin/transcoder/asset/")
     assert not Asset.objects.filter(pk=asset.pk).exists()
+    assert Asset.trash.filter(pk=asset.pk).exists()

@@ -86,11 +86,13 @@ def test_tags_set_replaces_an_assets_tags():
     assert sorted(asset.tags.names()) == ["three", "two"]
 
 
-def test_deleting_an_asset_deletes_its_tag_links():
-    """Tag links cascade with the asset."""
+def test_erasing_an_asset_deletes_its_tag_links():
+    """Tag links stay while the asset is in the Trash, and cascade with its erasure."""
     asset = _asset()
     services.tags_add(asset_ids=[asset.pk], names=["x"])
     services.asset_delete(asset=asset)
+    assert TaggedAsset.objects.count() == 1
+    services.trash_erase(asset_id=asset.pk)
     assert TaggedAsset.objects.count() == 0
 
 

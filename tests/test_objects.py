@@ -50,14 +50,18 @@ def _asset_with_history(versioned, jpeg, commit):
 
 
 @pytest.mark.s3
-def test_plain_delete_keeps_noncurrent_versions(
+def test_plain_erase_keeps_noncurrent_versions(
     commit, versioned, presets, jpeg, settings
 ):
-    """By default a delete hides the objects; their versions stay as the guard."""
+    """By default "Erase now" hides the objects; their versions stay as the guard."""
     settings.MEDIAHUB_ERASE_VERSIONS = False
     asset, names = _asset_with_history(versioned, jpeg, commit)
     with commit():
         services.asset_delete(asset=asset)
+    # In the Trash, nothing stored is touched.
+    assert sorted(versioned.keys()) == sorted(names)
+    with commit():
+        services.trash_erase(asset_id=asset.pk)
     assert versioned.keys() == []
     kept = versioned.versions()
     assert {k for k, kind in kept if kind == "version"} == set(names)
@@ -65,7 +69,7 @@ def test_plain_delete_keeps_noncurrent_versions(
 
 
 @pytest.mark.s3
-def test_delete_with_erasure_leaves_no_version(
+def test_erase_now_with_erasure_leaves_no_version(
     commit, versioned, presets, jpeg, settings
 ):
     """With MEDIAHUB_ERASE_VERSIONS every version and marker of the asset goes."""
@@ -76,6 +80,7 @@ def test_delete_with_erasure_leaves_no_version(
     asset_id = asset.pk
     with commit():
         services.asset_delete(asset=asset)
+        services.trash_erase(asset_id=asset_id)
     assert versioned.versions(f"originals/{asset_id}/") == []
     assert versioned.versions(f"renditions/{asset_id}/") == []
     assert not Asset.objects.filter(pk=asset_id).exists()
@@ -92,7 +97,7 @@ def test_erase_after_a_plain_delete_honours_the_request(
     asset, names = _asset_with_history(versioned, jpeg, commit)
     asset_id = asset.pk
     with commit():
-        services.asset_delete(asset=asset, erase=False)
+        services.asset_erase(asset_id=asset_id, versions=False)
     assert versioned.versions() != []
     out = StringIO()
     call_command("erase_asset", str(asset_id), stdout=out)
@@ -119,7 +124,7 @@ def test_erasure_on_an_unversioned_bucket_deletes_the_objects(
     with commit():
         asset = services.asset_create(content=jpeg, filename="a.jpg")
     with commit():
-        services.asset_delete(asset=asset, erase=True)
+        services.asset_erase(asset_id=asset.pk, versions=True)
     assert s3.keys() == []
 
 

@@ -120,13 +120,13 @@ def test_original_view_is_not_for_anonymous_visitors(s3, client, presets, jpeg):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_asset_delete_removes_objects_only_after_commit(s3, presets, jpeg):
-    """Objects stay while the deletion may still roll back, and go once it commits."""
+def test_asset_erase_removes_objects_only_after_commit(s3, presets, jpeg):
+    """Objects stay while the erasure may still roll back, and go once it commits."""
     asset = services.asset_create(content=jpeg, filename="a.jpg")
     before = s3.keys()
     assert len(before) == 4
     with transaction.atomic():
-        services.asset_delete(asset=asset)
+        services.asset_erase(asset_id=asset.pk, versions=False)
         assert s3.keys() == before
     assert s3.keys() == []
     assert Asset.objects.count() == 0

@@ -130,12 +130,12 @@ def test_failed_transcode_is_recorded_and_keeps_the_asset(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_asset_delete_removes_files_after_commit(presets, jpeg, stored_files):
-    """Deleting an asset removes its original and renditions once the delete commits."""
+def test_asset_erase_removes_files_after_commit(presets, jpeg, stored_files):
+    """Erasing an asset removes its original and renditions once it commits."""
     asset = services.asset_create(content=jpeg, filename="a.jpg")
     assert len(stored_files()) == 4
     with transaction.atomic():
-        services.asset_delete(asset=asset)
+        services.asset_erase(asset_id=asset.pk, versions=False)
         assert len(stored_files()) == 4
     assert stored_files() == []
     assert Rendition.objects.count() == 0

@@ -36,15 +36,19 @@ def _live():
         failed=Count("pk", filter=Q(rendition_state__in=selectors.FAILED_STATES)),
     )
     totals = {r.pop("collection_id"): {**r, "rendition_bytes": 0} for r in rows}
-    for row in Rendition.objects.values("asset__collection_id").annotate(
-        total=Sum("bytes")
+    # Renditions and tags of an asset in the Trash count no more than it does.
+    live = Q(asset__trashed_at__isnull=True)
+    for row in (
+        Rendition.objects.filter(live)
+        .values("asset__collection_id")
+        .annotate(total=Sum("bytes"))
     ):
         totals[row["asset__collection_id"]]["rendition_bytes"] = row["total"] or 0
     tags = {
         (r["content_object__collection_id"], r["tag_id"]): r["n"]
-        for r in TaggedAsset.objects.values(
-            "content_object__collection_id", "tag_id"
-        ).annotate(n=Count("pk"))
+        for r in TaggedAsset.objects.filter(content_object__trashed_at__isnull=True)
+        .values("content_object__collection_id", "tag_id")
+        .annotate(n=Count("pk"))
     }
     return totals, tags
 
@@ -83,7 +87,8 @@ def _check(world):
 
 
 def test_totals_follow_every_kind_of_write(world):
-    """Build, fail, write alt text, tag, untag, move, delete: the sums follow."""
+    """Build, fail, write alt text, tag, untag, move, trash, restore, erase:
+    the sums follow."""
     _check(world)
     alpha, bravo = world["alpha"], world["assets"]["twin"].collection
     extra = add_asset(alpha, "extra", seed=40, tags=["shared", "new"])
@@ -105,6 +110,12 @@ def test_totals_follow_every_kind_of_write(world):
     _check(world)
     services.asset_delete(asset=Asset.objects.get(pk=extra.pk))
     _check(world)
+    services.asset_restore(asset=Asset.all_objects.get(pk=extra.pk))
+    _check(world)
+    services.asset_delete(asset=Asset.objects.get(pk=extra.pk))
+    services.trash_erase(asset_id=extra.pk)
+    _check(world)
+    assert not Asset.all_objects.filter(pk=extra.pk).exists()
 
 
 def test_editor_totals_count_only_their_collections(world):

@@ -126,8 +126,8 @@ def test_replacing_with_a_non_image_stores_nothing(presets, stored_files):
     assert Asset.objects.get(pk=asset.pk).original == asset.original
 
 
-def test_delete_removes_every_version(commit, storage, presets, stored_files):
-    """Deleting the asset deletes the current file and every earlier one."""
+def test_erase_removes_every_version(commit, storage, presets, stored_files):
+    """Erasing the asset deletes the current file and every earlier one."""
     with commit():
         asset = services.asset_create(content=OLD)
     services.asset_replace(asset=asset, content=NEW)
@@ -138,6 +138,9 @@ def test_delete_removes_every_version(commit, storage, presets, stored_files):
     assert len(_stored(storage, stored_files, "originals/")) == 3
     with commit():
         services.asset_delete(asset=Asset.objects.get(pk=asset.pk))
+    assert len(_stored(storage, stored_files, "originals/")) == 3
+    with commit():
+        services.trash_erase(asset_id=asset.pk)
     assert _stored(storage, stored_files, "originals/") == []
     assert _stored(storage, stored_files, "renditions/") == []
     assert not AssetVersion.objects.exists()

@@ -20,8 +20,12 @@ DEFAULTS = {
     "API_RATE_LIMIT": 600,
     # What a request that is not signed in (nor carries an API token) may send.
     "ANONYMOUS_BODY_BYTES": 64 * 1024,
-    # Deleting an asset erases every version of its objects (see asset_delete).
+    # Erasing an asset ("Erase now", the purge of the Trash) erases every
+    # version of its objects, not only the current ones (see asset_erase).
     "ERASE_VERSIONS": False,
+    # Days a deleted asset waits in the Trash, restorable, before the purge
+    # erases it.
+    "TRASH_DAYS": 30,
     # A rebuild task (preset save, regenerate) does at most this many assets,
     # or this many seconds of work, then queues itself for the rest.
     "REBUILD_BATCH": 20,

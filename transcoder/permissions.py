@@ -27,6 +27,7 @@ from transcoder.models import (
     Asset,
     Collection,
     GroupCollectionPermission,
+    TrashedAsset,
     UploadRefusal,
     collection_at,
 )
@@ -144,7 +145,8 @@ def collections(user, action="view"):
 
 
 def assets(user, action="view", queryset=None):
-    """Narrow ``queryset`` (all assets by default) to those ``user`` may ``action``."""
+    """Narrow ``queryset`` (all live assets by default: ``Asset.objects`` leaves
+    the Trash out) to those ``user`` may ``action``."""
     queryset = Asset.objects.all() if queryset is None else queryset
     paths = _paths(user, action)
     if paths is None:
@@ -152,6 +154,13 @@ def assets(user, action="view", queryset=None):
     if not paths:
         return queryset.none()
     return queryset.filter(_under(paths, "collection__"))
+
+
+def trashed_assets(user, queryset=None):
+    """Narrow the Trash to what ``user`` may see and restore or erase there:
+    the trashed assets of the collections where they may delete."""
+    queryset = TrashedAsset.objects.all() if queryset is None else queryset
+    return assets(user, "delete", queryset)
 
 
 def may(user, action, asset=None):

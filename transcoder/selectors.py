@@ -44,11 +44,13 @@ STILL_FORMATS = ("webp", "jpeg", "png")
 def ready_renditions(*, asset_id, preset_slug):
     """Return one active preset's ready renditions, current ones first.
 
-    A deactivated preset is unpublished: nothing of it is looked up.
+    A deactivated preset is unpublished: nothing of it is looked up, nor is
+    anything of an asset in the Trash (embed links, template tags).
     """
     return (
         Rendition.objects.filter(
             asset_id=asset_id,
+            asset__trashed_at__isnull=True,
             preset__slug=preset_slug,
             preset__active=True,
             status=RenditionStatus.READY,
@@ -264,7 +266,10 @@ def tag_counts(user, limit):
     visible = view_reach(user)
     items = "transcoder_taggedasset_items"
     if visible is None:
-        tags = Tag.objects.filter(**{f"{items}__isnull": False})
+        # A join ignores the default manager: the Trash is left out here.
+        tags = Tag.objects.filter(
+            **{f"{items}__content_object__trashed_at__isnull": True}
+        )
     else:
         # Filtered before the annotation: the count takes the same join.
         tags = Tag.objects.filter(

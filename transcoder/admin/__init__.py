@@ -11,4 +11,5 @@ from transcoder.admin import (  # noqa: F401 - each registers its ModelAdmins
     keys,
     presets,
     refusals,
+    trash,
 )

@@ -7,11 +7,20 @@ from functools import partial
 from django.contrib import admin, messages
 from django.contrib.admin.options import ActionLocation
 from django.db.models import Prefetch
-from django.urls import path
+from django.http import HttpResponseRedirect
+from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
 from transcoder import permissions, selectors, services
-from transcoder.admin import collections, gallery, grid, html, library, uploads
+from transcoder.admin import (
+    collections,
+    gallery,
+    grid,
+    html,
+    library,
+    trash,
+    uploads,
+)
 from transcoder.admin import views as admin_views
 from transcoder.admin.forms import METADATA_FIELDS, AssetChangeForm
 from transcoder.admin.views import request_origin
@@ -296,6 +305,7 @@ class AssetAdmin(admin.ModelAdmin):
             extra_context = {
                 **(extra_context or {}),
                 **library.asset_delete_context(asset=asset),
+                "mh_trash_days": services.trash_days(),
             }
         return super().delete_view(request, object_id, extra_context)
 
@@ -322,11 +332,15 @@ class AssetAdmin(admin.ModelAdmin):
         )
 
     def delete_model(self, request, obj):
-        services.asset_delete(asset=obj)
+        services.asset_delete(asset=obj, by=request.user)
 
     def delete_queryset(self, request, queryset):
         for asset in queryset:
-            services.asset_delete(asset=asset)
+            services.asset_delete(asset=asset, by=request.user)
+
+    def response_delete(self, request, obj_display, obj_id):
+        self.message_user(request, trash.moved_message(obj_display), messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:transcoder_asset_changelist"))
 
     @admin.action(description="Move to collection…", permissions=["change"])
     def move_to_collection(self, request, queryset):
@@ -373,4 +387,6 @@ class AssetAdmin(admin.ModelAdmin):
             queryset,
             action="delete",
             title="Delete images",
+            params={"by": request.user.pk},
+            extra_context={"mh_trash_days": services.trash_days()},
         )

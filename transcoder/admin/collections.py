@@ -190,7 +190,12 @@ class CollectionAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         # Each collection's assets are counted within what this user may view.
         visible = selectors.view_reach(request.user)
-        within = None if visible is None else Q(assets__in=visible.values("pk"))
+        # A join ignores the default manager: the Trash is left out here.
+        within = (
+            Q(assets__trashed_at__isnull=True)
+            if visible is None
+            else Q(assets__in=visible.values("pk"))
+        )
         return (
             super()
             .get_queryset(request)
@@ -243,6 +248,9 @@ class CollectionAdmin(admin.ModelAdmin):
             objs, request
         )
         visible = selectors.view_reach(request.user)
+        if protected and not Asset.objects.filter(collection__in=objs).exists():
+            # Only trashed assets: they move to the default collection.
+            protected = []
         if visible is None or not protected:
             return deleted, counts, perms_needed, protected
         held = Asset.objects.filter(collection__in=objs)

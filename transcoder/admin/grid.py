@@ -112,7 +112,17 @@ class TagsForm(forms.Form):
         return {"tags": self.cleaned_data["tags"]}
 
 
-def bulk_action(model_admin, request, queryset, *, action, title, form_class=None):
+def bulk_action(
+    model_admin,
+    request,
+    queryset,
+    *,
+    action,
+    title,
+    form_class=None,
+    params=None,
+    extra_context=None,
+):
     """Show the intermediate page of a bulk action, or queue its job once confirmed.
 
     ``form_class`` (optional) asks for the action's parameters; its
@@ -121,6 +131,8 @@ def bulk_action(model_admin, request, queryset, *, action, title, form_class=Non
     the selection's ids and a task works through them in batches
     (services.jobs). Other actions ("move to collection") reuse this with
     their own form and a handler given to ``services.job_register``.
+    ``params`` are given to the job besides the form's; ``extra_context`` to
+    the page.
     """
     posted = "apply" in request.POST
     form = form_class(request.POST if posted else None) if form_class else None
@@ -136,6 +148,7 @@ def bulk_action(model_admin, request, queryset, *, action, title, form_class=Non
             "form": form,
             "media": model_admin.media + (form.media if form else forms.Media()),
             **(_usage_context(queryset) if action == "delete" else {}),
+            **(extra_context or {}),
         }
         return TemplateResponse(
             request, "admin/transcoder/asset/bulk_action.html", context
@@ -144,7 +157,7 @@ def bulk_action(model_admin, request, queryset, *, action, title, form_class=Non
         action=action,
         label=title,
         queryset=queryset,
-        params=form.job_params() if form else {},
+        params={**(params or {}), **(form.job_params() if form else {})},
         user=request.user,
     )
     model_admin.message_user(

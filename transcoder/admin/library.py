@@ -109,7 +109,10 @@ def preset_delete_context(*, preset, visible=None):
     ``visible`` (the assets the editor may view; None: all), as one grouped
     query with a subquery, whatever the library's size.
     """
-    assets = Rendition.objects.filter(preset=preset).values("asset_id")
+    # A join ignores the default manager: the Trash is left out here.
+    assets = Rendition.objects.filter(
+        preset=preset, asset__trashed_at__isnull=True
+    ).values("asset_id")
     if visible is not None:
         assets = assets.filter(asset__in=visible.values("pk"))
     return {

@@ -411,8 +411,13 @@ PATHS = {
         },
         "delete": {
             "operationId": "deleteAsset",
-            "summary": "Delete an image, its original and renditions (scope write).",
-            "responses": {"204": {"description": "Deleted."}, **_errors(404)},
+            "summary": "Move an image to the Trash, restorable in the admin for "
+            "MEDIAHUB_TRASH_DAYS days, then erased (scope write). While it is "
+            "in the Trash the API answers 404 for it.",
+            "responses": {
+                "204": {"description": "In the Trash (or already gone)."},
+                **_errors(404),
+            },
         },
     },
     "/api/assets/{asset_id}/replace/": {

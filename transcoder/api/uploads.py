@@ -166,7 +166,7 @@ def _content(request, signed, *, token):
     if length == 0:
         raise ApiError(400, "The file is empty.")
     storage = storages["default"]
-    if Asset.objects.filter(upload_key=key).exists() or storage.exists(key):
+    if Asset.all_objects.filter(upload_key=key).exists() or storage.exists(key):
         raise ApiError(409, "This upload URL was used already.")
     with tempfile.SpooledTemporaryFile(max_size=_CHUNK) as spool:
         received = 0

@@ -352,14 +352,22 @@ def _patch(request, asset_id, *, token):
 
 
 def _delete(request, asset_id, *, token):
-    """Delete an asset; deleting it again answers the same."""
+    """Move an asset to the Trash; deleting it again answers the same.
+
+    It stays restorable in the admin's Trash for MEDIAHUB_TRASH_DAYS. Until
+    then the API answers 404 for it, as for an id it never had: a trashed
+    image may come back, so it is not "Gone" (410 is kept for an erased one).
+    """
     asset = token_assets(token).filter(pk=asset_id).first()
-    if asset is None and not DeletedAsset.objects.filter(pk=asset_id).exists():
+    if asset is None:
+        owner = token.created_by
+        trashed = permissions.trashed_assets(owner).filter(pk=asset_id).exists()
+        if trashed or DeletedAsset.objects.filter(pk=asset_id).exists():
+            return HttpResponse(status=204)
         raise ApiError(404, "There is no image with this id.")
-    if asset is not None:
-        if not permissions.may(token.created_by, "delete", asset):
-            raise ApiError(403, "This token's owner may not delete this image.")
-        asset_delete(asset=asset)
+    if not permissions.may(token.created_by, "delete", asset):
+        raise ApiError(403, "This token's owner may not delete this image.")
+    asset_delete(asset=asset, by=token.created_by)
     return HttpResponse(status=204)
 
 

@@ -282,6 +282,9 @@ def _embed_miss(asset_id, preset_slug):
         return _plain("No rendition is in a format this browser accepts.", 406)
     if DeletedAsset.objects.filter(pk=asset_id).exists():
         return _plain("This image was deleted.", 410)
+    if Asset.trash.filter(pk=asset_id).exists():
+        # Gone while it is in the Trash; a restore brings the link back.
+        return _plain("This image was deleted.", 410)
     if not Asset.objects.filter(pk=asset_id).exists():
         raise Http404("No such image.")
     raise Http404("No rendition of this image is ready, or its preset is inactive.")

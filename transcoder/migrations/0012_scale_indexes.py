@@ -46,53 +46,68 @@ def _add_tags(select):
     """
 
 
-def _assets(rows, sign):
+# ``live``: count only assets not in the Trash (migration 0016 reinstalls the
+# functions so; before 0015 there is no Trash to leave out).
+def _live(alias, live):
+    return f" AND {alias}.trashed_at IS NULL" if live else ""
+
+
+def _assets(rows, sign, live=False):
     return (
         f"SELECT a.collection_id, {sign} * count(*), {sign} * sum(a.bytes), 0,"
         f" {sign} * sum({MISSING_ALT.format(t='a')}),"
         f" {sign} * sum({FAILED.format(t='a')})"
-        f" FROM {rows} a GROUP BY a.collection_id"
+        f" FROM {rows} a WHERE TRUE{_live('a', live)} GROUP BY a.collection_id"
     )
 
 
-def _renditions(rows, sign):
+def _renditions(rows, sign, live=False):
     return (
         f"SELECT a.collection_id, 0, 0, {sign} * coalesce(sum(r.bytes), 0), 0, 0"
-        f" FROM {rows} r JOIN transcoder_asset a ON a.id = r.asset_id"
+        f" FROM {rows} r JOIN transcoder_asset a ON a.id = r.asset_id{_live('a', live)}"
         " GROUP BY a.collection_id"
     )
 
 
-def _tagged(rows, sign):
+def _tagged(rows, sign, live=False):
     return (
         f"SELECT a.collection_id, x.tag_id, {sign} * count(*)"
         f" FROM {rows} x JOIN transcoder_asset a ON a.id = x.content_object_id"
-        " GROUP BY a.collection_id, x.tag_id"
+        f"{_live('a', live)} GROUP BY a.collection_id, x.tag_id"
     )
 
 
-# An asset that moves takes its renditions' bytes and its tags along.
-_MOVED = (
-    "old_rows o JOIN new_rows n ON n.id = o.id AND n.collection_id <> o.collection_id"
-)
-_MOVED_RENDITIONS = (
-    "SELECT c, 0, 0, sum(b), 0, 0 FROM ("
-    f" SELECT o.collection_id AS c, -coalesce(sum(r.bytes), 0) AS b FROM {_MOVED}"
-    "  JOIN transcoder_rendition r ON r.asset_id = o.id GROUP BY 1"
-    " UNION ALL"
-    f" SELECT n.collection_id, coalesce(sum(r.bytes), 0) FROM {_MOVED}"
-    "  JOIN transcoder_rendition r ON r.asset_id = n.id GROUP BY 1"
-    ") AS m GROUP BY c"
-)
-_MOVED_TAGS = (
-    "SELECT c, tag, sum(k) FROM ("
-    f" SELECT o.collection_id AS c, x.tag_id AS tag, -count(*) AS k FROM {_MOVED}"
-    "  JOIN transcoder_taggedasset x ON x.content_object_id = o.id GROUP BY 1, 2"
-    " UNION ALL"
-    f" SELECT n.collection_id, x.tag_id, count(*) FROM {_MOVED}"
-    "  JOIN transcoder_taggedasset x ON x.content_object_id = n.id GROUP BY 1, 2"
-    ") AS m GROUP BY c, tag"
-)
+def _moved(live):
+    """Rows of an asset UPDATE that take its renditions' bytes and tags along:
+    a move to another collection, and (``live``) a move into or out of the
+    Trash. Each side counts only where it is live."""
+    differ = "n.collection_id <> o.collection_id"
+    if live:
+        differ += " OR (n.trashed_at IS NULL) <> (o.trashed_at IS NULL)"
+    moved = f"old_rows o JOIN new_rows n ON n.id = o.id AND ({differ})"
+    renditions = (
+        "SELECT c, 0, 0, sum(b), 0, 0 FROM ("
+        f" SELECT o.collection_id AS c, -coalesce(sum(r.bytes), 0) AS b FROM {moved}"
+        f"  JOIN transcoder_rendition r ON r.asset_id = o.id{_live('o', live)}"
+        "  GROUP BY 1"
+        " UNION ALL"
+        f" SELECT n.collection_id, coalesce(sum(r.bytes), 0) FROM {moved}"
+        f"  JOIN transcoder_rendition r ON r.asset_id = n.id{_live('n', live)}"
+        "  GROUP BY 1"
+        ") AS m GROUP BY c"
+    )
+    tags = (
+        "SELECT c, tag, sum(k) FROM ("
+        f" SELECT o.collection_id AS c, x.tag_id AS tag, -count(*) AS k FROM {moved}"
+        f"  JOIN transcoder_taggedasset x ON x.content_object_id = o.id"
+        f"{_live('o', live)} GROUP BY 1, 2"
+        " UNION ALL"
+        f" SELECT n.collection_id, x.tag_id, count(*) FROM {moved}"
+        f"  JOIN transcoder_taggedasset x ON x.content_object_id = n.id"
+        f"{_live('n', live)} GROUP BY 1, 2"
+        ") AS m GROUP BY c, tag"
+    )
+    return renditions, tags
 
 
 def _changed(side, columns):
@@ -108,38 +123,45 @@ def _changed(side, columns):
 ASSET_COLUMNS = ["collection_id", "bytes", "alt_text", "decorative", "rendition_state"]
 RENDITION_COLUMNS = ["asset_id", "bytes"]
 
-FUNCTIONS = {
-    "mediahub_asset_totals": f"""
+
+def functions(live=False):
+    """Return the trigger functions' bodies by name."""
+    columns = ASSET_COLUMNS + (["trashed_at"] if live else [])
+    moved_renditions, moved_tags = _moved(live)
+    return {
+        "mediahub_asset_totals": f"""
         IF TG_OP = 'INSERT' THEN
-            {_add_totals(_assets("new_rows", 1))}
+            {_add_totals(_assets("new_rows", 1, live))}
         ELSIF TG_OP = 'DELETE' THEN
-            {_add_totals(_assets("old_rows", -1))}
+            {_add_totals(_assets("old_rows", -1, live))}
         ELSE
-            {_add_totals(_assets(_changed("o", ASSET_COLUMNS), -1))}
-            {_add_totals(_assets(_changed("n", ASSET_COLUMNS), 1))}
-            {_add_totals(_MOVED_RENDITIONS)}
-            {_add_tags(_MOVED_TAGS)}
+            {_add_totals(_assets(_changed("o", columns), -1, live))}
+            {_add_totals(_assets(_changed("n", columns), 1, live))}
+            {_add_totals(moved_renditions)}
+            {_add_tags(moved_tags)}
         END IF;
     """,
-    "mediahub_rendition_totals": f"""
+        "mediahub_rendition_totals": f"""
         IF TG_OP = 'INSERT' THEN
-            {_add_totals(_renditions("new_rows", 1))}
+            {_add_totals(_renditions("new_rows", 1, live))}
         ELSIF TG_OP = 'DELETE' THEN
-            {_add_totals(_renditions("old_rows", -1))}
+            {_add_totals(_renditions("old_rows", -1, live))}
         ELSE
-            {_add_totals(_renditions(_changed("o", RENDITION_COLUMNS), -1))}
-            {_add_totals(_renditions(_changed("n", RENDITION_COLUMNS), 1))}
+            {_add_totals(_renditions(_changed("o", RENDITION_COLUMNS), -1, live))}
+            {_add_totals(_renditions(_changed("n", RENDITION_COLUMNS), 1, live))}
         END IF;
     """,
-    "mediahub_tagged_totals": f"""
+        "mediahub_tagged_totals": f"""
         IF TG_OP IN ('DELETE', 'UPDATE') THEN
-            {_add_tags(_tagged("old_rows", -1))}
+            {_add_tags(_tagged("old_rows", -1, live))}
         END IF;
         IF TG_OP IN ('INSERT', 'UPDATE') THEN
-            {_add_tags(_tagged("new_rows", 1))}
+            {_add_tags(_tagged("new_rows", 1, live))}
         END IF;
     """,
-}
+    }
+
+
 TABLES = {
     "transcoder_asset": "mediahub_asset_totals",
     "transcoder_rendition": "mediahub_rendition_totals",
@@ -151,11 +173,7 @@ def install_totals(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
     execute = schema_editor.execute
-    for name, body in FUNCTIONS.items():
-        execute(
-            f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger"
-            f" LANGUAGE plpgsql AS $body$ BEGIN {body} RETURN NULL; END $body$"
-        )
+    create_functions(execute)
     for table, function in TABLES.items():
         # One trigger per event: a trigger with transition tables has one.
         for event, referencing in (
@@ -172,14 +190,23 @@ def install_totals(apps, schema_editor):
     sum_totals(execute)
 
 
-def sum_totals(execute):
+def create_functions(execute, live=False):
+    """Create (or replace) the trigger functions."""
+    for name, body in functions(live).items():
+        execute(
+            f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger"
+            f" LANGUAGE plpgsql AS $body$ BEGIN {body} RETURN NULL; END $body$"
+        )
+
+
+def sum_totals(execute, live=False):
     """Work the totals out again from every row (here, and after a bulk load
     made with the triggers off, such as the scale benchmark's seed)."""
     execute(f"DELETE FROM {TOTALS}")
     execute(f"DELETE FROM {TAGS}")
-    execute(_add_totals(_assets("transcoder_asset", 1)))
-    execute(_add_totals(_renditions("transcoder_rendition", 1)))
-    execute(_add_tags(_tagged("transcoder_taggedasset", 1)))
+    execute(_add_totals(_assets("transcoder_asset", 1, live)))
+    execute(_add_totals(_renditions("transcoder_rendition", 1, live)))
+    execute(_add_tags(_tagged("transcoder_taggedasset", 1, live)))
 
 
 def drop_totals(apps, schema_editor):
@@ -190,7 +217,7 @@ def drop_totals(apps, schema_editor):
             schema_editor.execute(
                 f"DROP TRIGGER IF EXISTS {function}_{label} ON {table}"
             )
-    for name in FUNCTIONS:
+    for name in functions():
         schema_editor.execute(f"DROP FUNCTION IF EXISTS {name}()")
 
 

@@ -1,6 +1,11 @@
 """mediahub's models, one module per concern; import them from here."""
 
-from transcoder.models.assets import Asset, DeletedAsset, RenditionState
+from transcoder.models.assets import (
+    Asset,
+    DeletedAsset,
+    RenditionState,
+    TrashedAsset,
+)
 from transcoder.models.collections import (
     Collection,
     GroupCollectionPermission,
@@ -40,4 +45,5 @@ __all__ = [
     "root_collection",
     "TaggedAsset",
     "TagTotals",
+    "TrashedAsset",
 ]

@@ -23,6 +23,24 @@ class RenditionState(models.TextChoices):
     FAILED_PENDING = "failed_pending", "Some failed, some pending"
 
 
+class LiveAssetManager(models.Manager):
+    """Assets that are not in the Trash: what every list, search and door sees."""
+
+    def get_queryset(self):
+        return super().get_queryset().filter(trashed_at__isnull=True)
+
+
+class AllAssetsManager(models.Manager):
+    """Every asset, live or trashed: for the Trash's own services and the purge."""
+
+
+class TrashManager(models.Manager):
+    """Assets in the Trash, and only those."""
+
+    def get_queryset(self):
+        return super().get_queryset().filter(trashed_at__isnull=False)
+
+
 class Asset(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     title = models.CharField(max_length=255, blank=True)
@@ -123,6 +141,26 @@ class Asset(models.Model):
         default=RenditionState.PENDING,
         editable=False,
     )
+    # In the Trash since then (services.trash); None for a live asset. The
+    # default manager leaves trashed assets out, so no door filters on its own.
+    trashed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    trashed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+    # Its collection was deleted while it was in the Trash: it waits in the
+    # default collection, and a restore says so.
+    collection_lost = models.BooleanField(default=False, editable=False)
+
+    # The first manager is the default one: live assets only. The base manager
+    # (a rendition's or version's asset) still reaches a trashed one.
+    objects = LiveAssetManager()
+    all_objects = AllAssetsManager()
+    trash = TrashManager()
 
     class Meta:
         ordering = ["-created_at"]
@@ -157,6 +195,12 @@ class Asset(models.Model):
                 fields=["created_at", "id"],
                 condition=models.Q(alt_text="", decorative=False),
                 name="asset_missing_alt_created",
+            ),
+            # Only trashed rows: the index stays as small as the Trash.
+            models.Index(
+                fields=["trashed_at"],
+                name="asset_trashed_at",
+                condition=models.Q(trashed_at__isnull=False),
             ),
         ]
         constraints = [
@@ -198,6 +242,18 @@ class Asset(models.Model):
         return area_from_centre(
             self.focal_x, self.focal_y, self.focal_width, self.focal_height
         )
+
+
+class TrashedAsset(Asset):
+    """An asset in the Trash, as the admin's Trash lists it."""
+
+    objects = TrashManager()
+
+    class Meta:
+        proxy = True
+        ordering = ["-trashed_at", "-id"]
+        verbose_name = "trashed image"
+        verbose_name_plural = "Trash"
 
 
 class DeletedAsset(models.Model):

@@ -9,7 +9,6 @@ from transcoder.services.assets import (
     UploadNotFoundError,
     UploadOwnerError,
     asset_create,
-    asset_delete,
     asset_erase,
     asset_update,
     objects_delete,
@@ -59,6 +58,14 @@ from transcoder.services.tags import (
     tags_set,
 )
 from transcoder.services.tokens import api_token_issue
+from transcoder.services.trash import (
+    asset_delete,
+    asset_restore,
+    trash_days,
+    trash_days_left,
+    trash_erase,
+    trash_expired,
+)
 from transcoder.services.uploads import (
     UploadPurposeError,
     asset_finalize_upload,
@@ -103,6 +110,11 @@ __all__ = [
     "asset_create",
     "asset_delete",
     "asset_erase",
+    "asset_restore",
+    "trash_days",
+    "trash_days_left",
+    "trash_erase",
+    "trash_expired",
     "asset_finalize_upload",
     "is_upload_key",
     "asset_replace",

@@ -1,4 +1,7 @@
-"""Assets: take an upload in (direct or through Django), edit it, delete it."""
+"""Assets: take an upload in (direct or through Django), edit it, erase it.
+
+Deleting moves an asset to the Trash (services.trash); erasing is for good.
+"""
 
 import contextlib
 import hashlib
@@ -10,7 +13,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import storages
 from django.db import IntegrityError, transaction
 
-from transcoder.conf import image_limits, setting
+from transcoder.conf import image_limits
 from transcoder.imaging import engine
 from transcoder.imaging.limits import check_size
 from transcoder.models import Asset
@@ -108,7 +111,7 @@ def asset_create(
     MEDIAHUB_DEFAULT_COLLECTION (the S3 event, ``ingest``, code).
     """
     if upload_key:
-        existing = Asset.objects.filter(upload_key=upload_key).first()
+        existing = Asset.all_objects.filter(upload_key=upload_key).first()
         if existing:
             return existing
     data = _read_limited(content, image_limits().max_bytes)
@@ -156,7 +159,7 @@ def asset_create(
     except IntegrityError:
         storage.delete(asset.original)
         if upload_key:
-            existing = Asset.objects.filter(upload_key=upload_key).first()
+            existing = Asset.all_objects.filter(upload_key=upload_key).first()
             if existing:
                 return existing
         raise
@@ -187,7 +190,7 @@ def _finalize(
     alt_text="",
 ):
     """Make an asset of the object under ``key`` (see uploads.asset_finalize_upload)."""
-    existing = Asset.objects.filter(upload_key=key).first()
+    existing = Asset.all_objects.filter(upload_key=key).first()
     if existing:
         return existing
     storage = storages["default"]
@@ -226,7 +229,7 @@ def _finalize(
         )
     except DuplicateAssetError:
         # A racing finalize of this very key made the asset it "duplicates".
-        if existing := Asset.objects.filter(upload_key=key).first():
+        if existing := Asset.all_objects.filter(upload_key=key).first():
             return existing
         if not keep_duplicate:
             # Recorded before the delete: a failed record keeps the upload.
@@ -245,7 +248,7 @@ def _finalize(
 
 def _finalized_elsewhere(key):
     """Return the asset made from ``key`` by a racing finalize, or raise not found."""
-    existing = Asset.objects.filter(upload_key=key).first()
+    existing = Asset.all_objects.filter(upload_key=key).first()
     if existing:
         return existing
     raise UploadNotFoundError(
@@ -283,48 +286,52 @@ def asset_update(*, asset, title, alt_text, focal):
     return asset
 
 
-def asset_delete(*, asset, erase=None):
-    """Delete an asset, then its original and renditions once the deletion commits.
+def asset_erase(*, asset_id, versions=True):
+    """Remove an asset at once, trashed or not, and its stored objects; return
+    the keys erased or deleted.
 
-    By default a versioned bucket keeps what is deleted as noncurrent versions
-    for a while (the guard against accidents). With ``erase`` (default:
-    MEDIAHUB_ERASE_VERSIONS) every version of every object under the asset's
-    folders is erased instead, as an erasure request needs.
+    With ``versions`` (an erasure request, ``erase_asset``) every version of
+    every object under the asset's folders is erased, delete markers too, and
+    this works after the row is gone, for as long as noncurrent versions
+    remain. Without, the current objects are deleted once the deletion commits
+    and a versioned bucket keeps them as noncurrent versions for a while (the
+    guard against accidents): "Erase now" and the purge of the Trash pass
+    MEDIAHUB_ERASE_VERSIONS.
     """
-    if erase is None:
-        erase = setting("ERASE_VERSIONS")
-    asset_id = asset.pk
+    names = []
+    with transaction.atomic():
+        asset = Asset.all_objects.select_for_update().filter(pk=asset_id).first()
+        if asset is not None:
+            names = [name for _, name in asset_object_names(asset)]
+            if asset.trashed_at is None:
+                # A trashed asset left its look-alikes' counts already.
+                asset_hash_forget(asset=asset)
+            asset.delete()
+            if not versions:
+                transaction.on_commit(lambda: objects_delete(names=names))
+    if versions:
+        return objects_erase(asset_id=asset_id)
+    return sorted(names)
+
+
+def asset_object_names(asset):
+    """Return ``(alias, name)`` of each object an asset's rows name."""
     names = [
         asset.original,
         *asset.versions.values_list("original", flat=True),
         *asset.renditions.exclude(name="").values_list("name", flat=True),
     ]
-    with transaction.atomic():
-        asset_hash_forget(asset=asset)
-        asset.delete()
-        if erase:
-            transaction.on_commit(lambda: objects_erase(asset_id=asset_id))
-        else:
-            transaction.on_commit(lambda: objects_delete(names=names))
+    return [(_alias_of(name), name) for name in names]
 
 
-def asset_erase(*, asset_id):
-    """Honour an erasure request: delete the asset if it is still there, and
-    erase every version of every object it had; return the erased keys.
-
-    Works after a plain delete too, for as long as noncurrent versions remain.
-    """
-    with transaction.atomic():
-        asset = Asset.objects.select_for_update().filter(pk=asset_id).first()
-        if asset is not None:
-            asset.delete()
-    return objects_erase(asset_id=asset_id)
+def _alias_of(name):
+    return "default" if name.startswith("originals/") else "renditions"
 
 
 def objects_delete(*, names):
     """Delete stored originals and renditions by name, logging what fails."""
     for name in names:
-        alias = "default" if name.startswith("originals/") else "renditions"
+        alias = _alias_of(name)
         try:
             object_delete(alias=alias, key=name)
         except Exception:

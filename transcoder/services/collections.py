@@ -107,7 +107,10 @@ def collection_update(*, collection, name, parent=None):
 
 
 def collection_delete(*, collection):
-    """Delete an empty collection; refuse the root and any with assets or children."""
+    """Delete an empty collection; refuse the root and any with assets or children.
+
+    Assets in the Trash do not keep it: they move to the default collection.
+    """
     collection = Collection.objects.get(pk=collection.pk)
     if collection.is_root():
         raise CollectionError("The root collection cannot be deleted.")
@@ -121,7 +124,16 @@ def collection_delete(*, collection):
             f"{collection.name} holds {count} asset{'s' if count != 1 else ''}; "
             "move them to another collection first."
         )
-    collection.delete()
+    with transaction.atomic():
+        # Its trashed assets wait in the default collection (the root, if this
+        # is the default one); a restore says so.
+        target = collection_default()
+        if target.pk == collection.pk:
+            target = root_collection()
+        Asset.trash.filter(collection=collection).update(
+            collection=target, collection_lost=True
+        )
+        collection.delete()
 
 
 def assets_move(*, asset_ids, collection):

@@ -77,10 +77,14 @@ def _tags_remove(asset_ids, params):
 
 
 def _delete(asset_ids, params):
-    from transcoder.services.assets import asset_delete
+    """Move a batch to the Trash, as deleted by the job's starter (``params["by"]``)."""
+    from django.contrib.auth import get_user_model
 
+    from transcoder.services.trash import asset_delete
+
+    by = get_user_model().objects.filter(pk=params.get("by")).first()
     for asset in Asset.objects.filter(pk__in=asset_ids):
-        asset_delete(asset=asset)
+        asset_delete(asset=asset, by=by)
 
 
 def _rebuild(asset_id, params, build):

@@ -10,6 +10,7 @@ is checked against the database with one query for that page.
 import itertools
 import logging
 import time
+import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -18,16 +19,18 @@ from django.utils import timezone
 
 from transcoder.conf import setting
 from transcoder.models import Asset, AssetVersion, Rendition, UploadRefusal
+from transcoder.services.assets import asset_object_names
 from transcoder.services.cursors import cursor_get, cursor_set
 from transcoder.services.objects import object_delete, s3_client
+from transcoder.services.trash import trash_days, trash_erase, trash_expired
 from transcoder.storage import keys
 
 logger = logging.getLogger(__name__)
 
 CURSOR = "purge_orphans"
-# The order of one pass: superseded rows first, so that their objects are
-# gone before the rendition objects are listed.
-PHASES = ("superseded", "renditions", "uploads", "originals")
+# The order of one pass: the Trash's expired assets and superseded rows
+# first, so that their objects are gone before the listings.
+PHASES = ("trash", "superseded", "renditions", "uploads", "originals")
 # Where each listed phase looks, and what it may hold; anything else there is
 # not ours to delete.
 LISTED = {
@@ -92,6 +95,9 @@ def orphans_purge_step(
 ):
     """Do one bounded part of a purge pass; return a ``PurgeStep``.
 
+    The pass starts by erasing the assets in the Trash for over
+    MEDIAHUB_TRASH_DAYS (each counts as one row), as "Erase now" would.
+
     At most ``budget`` (default MEDIAHUB_PURGE_BATCH) rows and listed objects
     are looked at, and no new page is started after ``seconds`` (default
     MEDIAHUB_PURGE_SECONDS). Without ``marker`` the pass goes on from the
@@ -107,7 +113,9 @@ def orphans_purge_step(
     phase, position = _parse(step.marker)
     while step.touched < budget and time.monotonic() < stop_at:
         limit = min(budget - step.touched, PAGE)
-        if phase == "superseded":
+        if phase == "trash":
+            looked, position, last = _trash(now, position, limit, dry_run)
+        elif phase == "superseded":
             looked, position, last = _superseded(now, position, limit, dry_run)
         else:
             looked, position, last = _listed_page(phase, now, position, limit, dry_run)
@@ -138,6 +146,27 @@ def _parse(marker):
     if phase not in PHASES:
         return PHASES[0], ""
     return phase, position
+
+
+def _trash(now, position, limit, dry_run):
+    """Erase one batch of the assets in the Trash for over MEDIAHUB_TRASH_DAYS."""
+    rows = trash_expired(now=now).order_by("pk")
+    if position:
+        rows = rows.filter(pk__gt=uuid.UUID(position))
+    rows = list(rows[:limit])
+    why = f"in the Trash for over {trash_days()} days"
+    plan = [
+        (alias, name, why)
+        for asset in rows
+        for alias, name in asset_object_names(asset)
+        if _ours(name)
+    ]
+    if not dry_run:
+        for asset in rows:
+            trash_erase(asset_id=asset.pk)
+    last = len(rows) < limit
+    position = str(rows[-1].pk) if rows else position
+    return {"plan": plan, "count": len(rows)}, position, last
 
 
 def _superseded(now, position, limit, dry_run):
@@ -192,7 +221,9 @@ def _judge_renditions(page, now):
 def _judge_uploads(page, now):
     cutoff = now - timedelta(seconds=setting("UPLOAD_URL_TTL")) - UPLOAD_GRACE
     old = [name for name, modified in page if modified < cutoff]
-    made = Asset.objects.filter(upload_key__in=old).values_list("upload_key", flat=True)
+    made = Asset.all_objects.filter(upload_key__in=old).values_list(
+        "upload_key", flat=True
+    )
     refused = UploadRefusal.objects.filter(key__in=old).values_list("key", flat=True)
     settled = set(made) | set(refused)
     for name in old:
@@ -210,7 +241,8 @@ def _judge_originals(page, now):
     cutoff = now - ORIGINAL_GRACE
     names = [name for name, _ in page]
     used = set(
-        Asset.objects.filter(original__in=names).values_list("original", flat=True)
+        # A trashed asset keeps its original until the Trash lets it go.
+        Asset.all_objects.filter(original__in=names).values_list("original", flat=True)
     )
     # An earlier file of a replaced asset is kept as a version, to restore.
     used |= set(

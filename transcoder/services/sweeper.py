@@ -169,7 +169,10 @@ def _uploads(now, batch, stop_at, report):
     page, last = listed_page(storages["default"], "uploads", marker, LIST_PAGE)
     report.listed = len(page)
     old = {name for name, modified in page if modified < cutoff}
-    made = Asset.objects.filter(upload_key__in=old).values_list("upload_key", flat=True)
+    # A trashed asset was made from its upload all the same.
+    made = Asset.all_objects.filter(upload_key__in=old).values_list(
+        "upload_key", flat=True
+    )
     refused = UploadRefusal.objects.filter(key__in=old).values_list("key", flat=True)
     settled = set(made) | set(refused)
     tried = 0

@@ -28,7 +28,7 @@ class Command(BaseCommand):
     def handle(self, *args, asset_ids, **options):
         for asset_id in asset_ids:
             try:
-                erased = services.asset_erase(asset_id=asset_id)
+                erased = services.asset_erase(asset_id=asset_id, versions=True)
             except ErasureDeniedError as error:
                 raise CommandError(str(error)) from error
             self.stdout.write(f"{asset_id}: erased {len(erased)} object version(s)")

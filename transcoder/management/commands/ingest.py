@@ -201,7 +201,7 @@ def _read_file(path, limit):
 def _remove(asset):
     """Delete a refused file's asset, original and renditions."""
     try:
-        services.asset_delete(asset=asset)
+        services.asset_erase(asset_id=asset.pk, versions=False)
     except Exception as e:
         # purge_orphans removes whatever a failed delete leaves behind.
         logger.warning("Could not remove asset %s: %r", asset.pk, e)
