@@ -309,10 +309,6 @@ class AssetAdmin(admin.ModelAdmin):
             }
         return super().delete_view(request, object_id, extra_context)
 
-    def get_deleted_objects(self, objs, request):
-        deleted, counts, perms, protected = super().get_deleted_objects(objs, request)
-        return html.deleted_summary(objs, deleted, counts), counts, perms, protected
-
     def changelist_view(self, request, extra_context=None):
         if redirect := grid.remember_view_mode(request):
             return redirect

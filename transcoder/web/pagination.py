@@ -71,8 +71,14 @@ class BoundedCountPaginator(IdsFirstPaginator):
 
 
 def _estimated_rows(queryset):
-    """Return PostgreSQL's estimate of a whole, unfiltered table's rows, or None."""
-    if connection.vendor != "postgresql" or queryset.query.where:
+    """Return PostgreSQL's estimate of a whole, unfiltered table's rows, or None.
+
+    Unfiltered is as the default manager gives it: that leaves the Trash out,
+    which the estimate of the table's rows then counts (an estimate anyway).
+    """
+    if connection.vendor != "postgresql":
+        return None
+    if queryset.query.where != queryset.model._default_manager.all().query.where:
         return None
     with connection.cursor() as cursor:
         cursor.execute(
