@@ -6,8 +6,9 @@ the change list only, with two actions (one image or many): Restore and
 Erase now.
 """
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.admin import helpers
+from django.contrib.admin.options import ActionLocation, messages
 from django.db.models import Prefetch
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -96,8 +97,8 @@ class TrashAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return permissions.may(request.user, "delete", obj)
 
-    def get_actions(self, request):
-        actions = super().get_actions(request)
+    def get_actions(self, request, action_location=ActionLocation.CHANGE_LIST):
+        actions = super().get_actions(request, action_location)
         actions.pop("delete_selected", None)
         return actions
 
