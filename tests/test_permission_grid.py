@@ -328,3 +328,18 @@ def test_who_may_only_view_grants_sees_the_grid_greyed(library):
     before = everything()
     post_grid(client, library["marketing"], {})  # every tick cleared
     assert everything() == before
+
+
+def test_a_grant_reads_in_words_not_code_names():
+    """A stored grant names the action in words ("may view images"), never
+    "may can view asset" or transcoder.view_asset."""
+    from django.contrib.auth.models import Group, Permission
+
+    from transcoder.models import GroupCollectionPermission, root_collection
+
+    grant = GroupCollectionPermission.objects.create(
+        group=Group.objects.create(name="Editors"),
+        collection=root_collection(),
+        permission=Permission.objects.get(codename="view_asset"),
+    )
+    assert str(grant) == f"Editors may view images in {root_collection()}"

@@ -98,4 +98,6 @@ class GroupCollectionPermission(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.group} may {self.permission.name.lower()} in {self.collection}"
+        # "Editors may view images in Marketing", never the code name.
+        action = self.permission.codename.split("_", 1)[0]
+        return f"{self.group} may {action} images in {self.collection}"
