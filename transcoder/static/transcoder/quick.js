@@ -63,6 +63,7 @@
     panel.hidden = false;
     document.body.classList.add("mh-quick-open");
     fields().forEach(function (f) { f.dataset.saved = f.value; });
+    body.dispatchEvent(new CustomEvent("mh:fields-added", { bubbles: true }));
     watchStatus(id);
     if (focusPanel !== false) panel.focus();
     card.scrollIntoView({ block: "nearest" });
