@@ -221,6 +221,7 @@ def test_regenerate_and_move_from_the_asset_page(admin_page, live_server, preset
     page.wait_for_url(re.compile(rf"{asset.pk}/change/$"))
     page.locator(".mh-job.is-done").wait_for(timeout=20_000)
     assert "Done: 1 image." in page.inner_text(".mh-job")
+    _shoot(page, "asset-regenerate")
     assert Job.objects.get(asset_ids=[str(asset.pk)]).finished_at is not None
     page.select_option("#id_move_to", label=quay.label)
     page.click("input[name=_continue]")
