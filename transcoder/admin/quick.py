@@ -24,7 +24,7 @@ from transcoder.admin.forms import AssetChangeForm
 from transcoder.admin.views import request_origin
 from transcoder.conf import setting
 from transcoder.delivery import serving
-from transcoder.models import Collection
+from transcoder.models import Collection, collection_at, root_collection
 
 
 class CollectionChoiceField(forms.ModelChoiceField):
@@ -282,7 +282,9 @@ def drop_target(request):
         target = target.first()
         posted = raw
     else:
-        target = services.collection_default()
+        # Read, not made: the upload makes the default collection if missing,
+        # below the root, so who may add at the root may add there.
+        target = collection_at(setting("DEFAULT_COLLECTION")) or root_collection()
         posted = ""
     may_add = target is not None and permissions.may_in(request.user, "add", target)
     return {
