@@ -50,6 +50,13 @@ def _move(c):
     return _action("move_to_collection", apply="1", collection=str(dest.pk))(c)
 
 
+def _quick_move(c):
+    own = [t for t in ("A", "B") if may(c.persona, "add", t)]
+    c.dest = c.world.sub[c.target if c.target in own else (own or ["A"])[0]]
+    url = reverse(ASSET + "quick", args=[c.asset.pk])
+    return c.post(url, {"collection": str(c.dest.pk)})
+
+
 def _fresh(c):
     return Asset.objects.filter(pk=c.asset.pk).first()
 
@@ -383,6 +390,55 @@ ASSET_ROWS = [
                     set(r.json()["tags"])
                     == {SECRETS[t]["tag"] for t in _visible(c.persona)}
                 ),
+            )
+        ],
+    ),
+    # Issue 20: the grid's details panel and the asset page's one-image rebuild.
+    Row(
+        ASSET + "quick",
+        [
+            Probe(
+                "panel",
+                lambda c: c.get(reverse(ASSET + "quick", args=[c.asset.pk])),
+                "view",
+                _title,
+            ),
+            Probe(
+                "save",
+                lambda c: c.post(
+                    reverse(ASSET + "quick", args=[c.asset.pk]),
+                    {"title": "Quick by door", "alt_text": "quick door"},
+                ),
+                "change",
+                lambda c, r: (
+                    _fresh(c).title == "Quick by door"
+                    and r.json()["asset"]["alt_text"] == "quick door"
+                ),
+                method="POST",
+            ),
+            Probe(
+                "move",
+                _quick_move,
+                # Change where it is, add where it goes (always one of the
+                # persona's own collections here).
+                lambda p, t: (
+                    may(p, "change", t) and (may(p, "add", "A") or may(p, "add", "B"))
+                ),
+                lambda c, r: _fresh(c).collection_id == c.dest.pk,
+                method="POST",
+            ),
+        ],
+    ),
+    Row(
+        ASSET + "regenerate",
+        [
+            Probe(
+                "post",
+                lambda c: c.post(reverse(ASSET + "regenerate", args=[c.asset.pk])),
+                "change",
+                lambda c, r: Job.objects.filter(asset_ids=[str(c.asset.pk)]).exists(),
+                status=(302,),
+                method="POST",
             )
         ],
     ),

@@ -18,6 +18,7 @@ from transcoder.admin import (
     grid,
     html,
     library,
+    quick,
     trash,
     uploads,
 )
@@ -97,7 +98,7 @@ EDITOR_FIELDS = [f for f in AssetChangeForm.Meta.fields if f not in METADATA_FIE
 
 @admin.register(Asset)
 class AssetAdmin(admin.ModelAdmin):
-    form = AssetChangeForm
+    form = quick.AssetCollectionForm
     list_display = [
         "thumbnail",
         "__str__",
@@ -234,6 +235,13 @@ class AssetAdmin(admin.ModelAdmin):
                 library.restore_view,
                 "transcoder_asset_restore",
             ),
+            # --- issue 20: quick edit beside the grid, one-image rebuild ---
+            ("<uuid:object_id>/quick/", quick.quick_view, "transcoder_asset_quick"),
+            (
+                "<uuid:object_id>/regenerate/",
+                quick.regenerate_view,
+                "transcoder_asset_regenerate",
+            ),
         ]
         wrap = self.admin_site.admin_view
         return [
@@ -313,9 +321,20 @@ class AssetAdmin(admin.ModelAdmin):
         if redirect := grid.remember_view_mode(request):
             return redirect
         mode = grid.list_view_mode(request)
+        drop = quick.drop_target(request)  # issue 20: drop files on the grid
         return super().changelist_view(
-            request, {"mh_view": mode, **(extra_context or {})}
+            request, {"mh_view": mode, "mh_drop": drop, **(extra_context or {})}
         )
+
+    # --- the collection picker of the asset page (admin/quick.py) -------------
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        may_change = obj is not None and self.has_change_permission(request, obj)
+        return quick.with_collection_picker(fieldsets, may_change=may_change)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        return quick.form_for(form, user=request.user, asset=obj)
 
     # --- writes through services ---------------------------------------------
     def add_view(self, request, form_url="", extra_context=None):
@@ -326,6 +345,8 @@ class AssetAdmin(admin.ModelAdmin):
         services.asset_update(
             asset=obj, title=obj.title, alt_text=obj.alt_text, focal=focal
         )
+        if change:
+            quick.collection_apply(asset=obj, form=form, user=request.user)
 
     def delete_model(self, request, obj):
         services.asset_delete(asset=obj, by=request.user)

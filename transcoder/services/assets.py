@@ -271,12 +271,20 @@ def _title_from_filename(filename):
     return stem.replace("_", " ").replace("-", " ").strip()[:255]
 
 
-def asset_update(*, asset, title, alt_text, focal):
-    """Save an editor's changes; a moved focal point re-crops the cover renditions."""
+def asset_update(*, asset, title, alt_text, focal, caption=None, credit=None):
+    """Save an editor's changes; a moved focal point re-crops the cover renditions.
+
+    ``caption`` and ``credit`` are left as they are when None (the change
+    form sets them on ``asset`` itself; the grid's quick edit passes them).
+    """
     old_focal = Asset.objects.filter(pk=asset.pk).values_list("focal_x", "focal_y")
     old_focal = old_focal.first()
     asset.title = title
     asset.alt_text = alt_text
+    if caption is not None:
+        asset.caption = caption
+    if credit is not None:
+        asset.credit = credit
     asset.focal_x, asset.focal_y = focal if focal else (None, None)
     with transaction.atomic():
         asset.full_clean()

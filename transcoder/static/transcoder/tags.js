@@ -152,6 +152,10 @@
   function ready() {
     document.querySelectorAll("input[data-tags-input]").forEach(setup);
   }
+  // Fields that arrive later (the grid's details panel, quick.js) ask for it.
+  document.addEventListener("mh:fields-added", function (event) {
+    event.target.querySelectorAll("input[data-tags-input]").forEach(setup);
+  });
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", ready);
   else ready();
 })();
