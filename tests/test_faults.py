@@ -218,7 +218,8 @@ def test_failed_row_insert_removes_the_original(
 def test_asset_deleted_mid_transcode_leaves_no_row_nor_object(
     where, request, presets, jpeg, stored_files, monkeypatch
 ):
-    """Deleting an asset while it is transcoded brings back neither rows nor objects."""
+    """Erasing an asset while it is transcoded brings back neither rows nor
+    objects (a delete only moves it to the Trash, which keeps both)."""
     from transcoder.imaging import engine
 
     stored = request.getfixturevalue("s3").keys if where == "s3" else stored_files
@@ -229,12 +230,12 @@ def test_asset_deleted_mid_transcode_leaves_no_row_nor_object(
     def render_then_delete(*args, **kwargs):
         for index, out in enumerate(real_render(*args, **kwargs)):
             if index == 1:
-                services.asset_delete(asset=Asset.objects.get(pk=asset_id))
+                services.asset_erase(asset_id=asset_id)
             yield out
 
     monkeypatch.setattr(engine, "render_iter", render_then_delete)
     services.renditions_generate(asset_id=asset_id, force=True)
-    assert not Asset.objects.filter(pk=asset_id).exists()
+    assert not Asset.all_objects.filter(pk=asset_id).exists()
     assert Rendition.objects.count() == 0
     assert stored() == []
 

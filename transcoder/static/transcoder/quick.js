@@ -228,8 +228,15 @@
     save(dirty().length ? dirty() : all);
   });
 
+  // A tag chip box's entry (tags.js) stands for the hidden field that holds
+  // the tags and that tags.js keeps in step: that is what is saved.
+  function savedField(t) {
+    const box = t.closest && t.closest(".mh-chips");
+    return box && box.previousElementSibling ? box.previousElementSibling : t;
+  }
+
   body.addEventListener("focusout", function (e) {
-    const field = e.target;
+    const field = savedField(e.target);
     if (!field.name || field.disabled || field.tagName === "SELECT") return;
     if (field.value !== field.dataset.saved) save([field]);
   });
@@ -249,7 +256,8 @@
       const multi = t.name === "caption";
       if (e.key === "Enter" && (!multi || e.ctrlKey || e.metaKey)) {
         e.preventDefault();
-        if (t.value !== t.dataset.saved) save([t]);
+        const field = savedField(t);
+        if (field.value !== field.dataset.saved) save([field]);
         else say(config.dataset.savedLabel || "Saved");
       }
       return;
