@@ -166,11 +166,24 @@ def test_a_failure_half_way_stores_nothing(library):
     late = Group.objects.create(name="Zeta")
     with connection.cursor() as cursor:
         # The fault is the database's own: a trigger refusing Zeta's rows.
-        cursor.execute(
-            "CREATE TRIGGER refuse_zeta BEFORE INSERT ON "
-            "transcoder_groupcollectionpermission "
-            f"WHEN NEW.group_id = {late.pk} BEGIN SELECT RAISE(ABORT, 'refused'); END"
-        )
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "CREATE FUNCTION refuse_zeta() RETURNS trigger LANGUAGE plpgsql AS "
+                f"$$ BEGIN IF NEW.group_id = {late.pk} THEN "
+                "RAISE EXCEPTION 'refused'; END IF; RETURN NEW; END $$"
+            )
+            cursor.execute(
+                "CREATE TRIGGER refuse_zeta BEFORE INSERT ON "
+                "transcoder_groupcollectionpermission "
+                "FOR EACH ROW EXECUTE FUNCTION refuse_zeta()"
+            )
+        else:
+            cursor.execute(
+                "CREATE TRIGGER refuse_zeta BEFORE INSERT ON "
+                "transcoder_groupcollectionpermission "
+                f"WHEN NEW.group_id = {late.pk} "
+                "BEGIN SELECT RAISE(ABORT, 'refused'); END"
+            )
     before = everything()
     with pytest.raises(Exception, match="refused"):
         services.collection_permissions_set(
