@@ -10,22 +10,30 @@ from django.db.models import Case, Exists, OuterRef, Q, Value, When
 TRIGRAM_COLUMNS = ["title", "alt_text", "original_filename"]
 
 
-def trigram_indexes(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    schema_editor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
-    for column in TRIGRAM_COLUMNS:
-        schema_editor.execute(
-            f"CREATE INDEX IF NOT EXISTS asset_{column}_trgm ON transcoder_asset "
-            f"USING gin (UPPER({column}::text) gin_trgm_ops)"
-        )
+def trigram_runner(columns):
+    """Return the RunPython pair that makes and drops trigram indexes on
+    ``columns`` of the asset table, on PostgreSQL only (0014 uses it too)."""
+
+    def make(apps, schema_editor):
+        if schema_editor.connection.vendor != "postgresql":
+            return
+        schema_editor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+        for column in columns:
+            schema_editor.execute(
+                f"CREATE INDEX IF NOT EXISTS asset_{column}_trgm ON transcoder_asset "
+                f"USING gin (UPPER({column}::text) gin_trgm_ops)"
+            )
+
+    def drop(apps, schema_editor):
+        if schema_editor.connection.vendor != "postgresql":
+            return
+        for column in columns:
+            schema_editor.execute(f"DROP INDEX IF EXISTS asset_{column}_trgm")
+
+    return make, drop
 
 
-def drop_trigram_indexes(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    for column in TRIGRAM_COLUMNS:
-        schema_editor.execute(f"DROP INDEX IF EXISTS asset_{column}_trgm")
+trigram_indexes, drop_trigram_indexes = trigram_runner(TRIGRAM_COLUMNS)
 
 
 def backfill_states(apps, schema_editor):

@@ -7,27 +7,12 @@ The text fields are searched as titles are, so on PostgreSQL they get the same
 trigram indexes (see 0008_scale).
 """
 
+import importlib
+
 from django.db import migrations, models
 
 TRIGRAM_COLUMNS = ["caption", "creator", "credit", "copyright", "camera"]
-
-
-def trigram_indexes(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    schema_editor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
-    for column in TRIGRAM_COLUMNS:
-        schema_editor.execute(
-            f"CREATE INDEX IF NOT EXISTS asset_{column}_trgm ON transcoder_asset "
-            f"USING gin (UPPER({column}::text) gin_trgm_ops)"
-        )
-
-
-def drop_trigram_indexes(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    for column in TRIGRAM_COLUMNS:
-        schema_editor.execute(f"DROP INDEX IF EXISTS asset_{column}_trgm")
+scale = importlib.import_module("transcoder.migrations.0008_scale")
 
 
 class Migration(migrations.Migration):
@@ -67,5 +52,5 @@ class Migration(migrations.Migration):
             name='credit',
             field=models.CharField(blank=True, max_length=255),
         ),
-        migrations.RunPython(trigram_indexes, drop_trigram_indexes),
+        migrations.RunPython(*scale.trigram_runner(TRIGRAM_COLUMNS)),
     ]
