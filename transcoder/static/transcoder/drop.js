@@ -54,26 +54,7 @@
   }
 
   function send(url, body, onProgress) {
-    return new Promise(function (resolve) {
-      const xhr = new XMLHttpRequest();
-      xhr.open("POST", url);
-      // The CSRF token goes to this server only, never to S3.
-      if (new URL(url, window.location.href).origin === window.location.origin) {
-        xhr.setRequestHeader("X-CSRFToken", csrf);
-      }
-      if (onProgress) {
-        xhr.upload.addEventListener("progress", function (e) {
-          if (e.lengthComputable) onProgress((e.loaded / e.total) * 100);
-        });
-      }
-      xhr.onload = function () {
-        let data = null;
-        try { data = JSON.parse(xhr.responseText); } catch (err) { data = null; }
-        resolve({ status: xhr.status, data: data });
-      };
-      xhr.onerror = function () { resolve({ status: 0, data: null }); };
-      xhr.send(body);
-    });
+    return window.mediahubTransfer.send(url, body, onProgress, csrf);
   }
 
   function withCollection(body) { if (d.collection) body.append("collection", d.collection); }

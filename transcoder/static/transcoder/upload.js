@@ -107,27 +107,7 @@
   }
 
   function send(url, body, onProgress) {
-    return new Promise(function (resolve) {
-      const xhr = new XMLHttpRequest();
-      xhr.open("POST", url);
-      // The CSRF token goes to our own server only, never to S3. (form.action is
-      // an absolute URL, so the origin is what tells the two apart.)
-      if (new URL(url, window.location.href).origin === window.location.origin) {
-        xhr.setRequestHeader("X-CSRFToken", csrf);
-      }
-      if (onProgress) {
-        xhr.upload.addEventListener("progress", function (e) {
-          if (e.lengthComputable) onProgress(Math.round((e.loaded / e.total) * 100));
-        });
-      }
-      xhr.onload = function () {
-        let data = null;
-        try { data = JSON.parse(xhr.responseText); } catch (err) { data = null; }
-        resolve({ status: xhr.status, data: data, text: xhr.responseText });
-      };
-      xhr.onerror = function () { resolve({ status: 0, data: null, text: "" }); };
-      xhr.send(body);
-    });
+    return window.mediahubTransfer.send(url, body, onProgress, csrf);
   }
 
   function link(item, text, href) {
