@@ -84,6 +84,8 @@ MIDDLEWARE = [
     # the error views of any middleware that raises): see the module.
     "transcoder.web.middleware.BodyLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Before everything that writes a body, so it compresses the final one.
+    "transcoder.web.compression.ApiGZipMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -202,10 +204,12 @@ if os.environ.get("MEDIAHUB_EMBED_KEYS"):
     MEDIAHUB_EMBED_KEYS = os.environ["MEDIAHUB_EMBED_KEYS"].strip().lower()
     if MEDIAHUB_EMBED_KEYS not in ("optional", "required"):
         raise ImproperlyConfigured("MEDIAHUB_EMBED_KEYS must be optional or required.")
-# django-cors-headers, under its own names: the API answers cross-origin
-# requests only from the listed origins, and nothing else on the site does.
+# django-cors-headers, under its own names: the API, embed links and local
+# rendition URLs answer cross-origin requests only from the listed origins
+# (and /e/ and /media/ from origins listed on active site keys: see
+# transcoder.web.cors); the admin never does.
 CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS")
-CORS_URLS_REGEX = r"^/api/.*$"
+CORS_URLS_REGEX = r"^/(api|e|media)/.*$"
 CORS_EXPOSE_HEADERS = ["Retry-After"]
 
 # Deleting an asset erases every version of its objects, not only the current

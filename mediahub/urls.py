@@ -5,6 +5,9 @@ from django.views.generic import RedirectView
 # There is no public site: the admin is the whole app (mediahub.admin), and
 # "/" only redirects there.
 
+# JSON under /api/ and /e/, Django's page elsewhere.
+handler500 = "transcoder.web.errors.server_error"
+
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("admin/", admin.site.urls),

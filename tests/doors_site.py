@@ -301,7 +301,7 @@ SITE_ROWS = [
         ],
     ),
     Row(
-        "transcoder:embed",
+        "GET /e/{asset_id}/{preset}/",
         [
             Probe(
                 "get",
@@ -311,6 +311,17 @@ SITE_ROWS = [
                     f"/media/renditions/{c.asset.pk}/"
                 ),
                 status=(302,),
+            )
+        ],
+    ),
+    Row(
+        "/^e/",
+        [
+            Probe(
+                "get",
+                lambda c: c.get("/e/not-an-image/"),
+                "nobody",
+                targets=(None,),
             )
         ],
     ),

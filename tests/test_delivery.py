@@ -312,7 +312,8 @@ def test_bad_embed_parameters_are_a_400(client, hero, query):
     """Numbers are ASCII digits within bounds; formats are ones mediahub makes."""
     response = client.get(f"/e/{hero.pk}/hero/{query}")
     assert response.status_code == 400
-    assert response["Content-Type"].startswith("text/plain")
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["status"] == 400
 
 
 def test_deactivated_preset_is_unpublished(client, hero):

@@ -116,6 +116,20 @@ def test_response_headers_policy_sets_nosniff_and_friends(resources):
     assert "ReferrerPolicy" in config
 
 
+def test_renditions_answer_cors_for_the_pixel_origins(resources, template):
+    """<img crossorigin> and canvas reads work on CloudFront, without credentials."""
+    cors = resources["ResponseHeadersPolicy"]["Properties"][
+        "ResponseHeadersPolicyConfig"
+    ]["CorsConfig"]
+    assert cors["AccessControlAllowOrigins"]["Items"] == {"Ref": "PixelOrigins"}
+    assert cors["AccessControlAllowCredentials"] is False
+    assert cors["AccessControlAllowMethods"]["Items"] == ["GET", "HEAD"]
+    assert cors["OriginOverride"] is True
+    # After the embed redirect from another domain the browser sends
+    # "Origin: null": only "*" serves it, so that is the default.
+    assert template["Parameters"]["PixelOrigins"]["Default"] == "*"
+
+
 def test_outputs_map_one_to_one_onto_settings(template):
     """Each output's Description is the setting it feeds, each setting once."""
     names = sorted(o["Description"] for o in template["Outputs"].values())

@@ -6,7 +6,14 @@ class TranscoderConfig(AppConfig):
     verbose_name = "Media library"
 
     def ready(self):
+        from corsheaders.signals import check_request_enabled
+
         from transcoder import (
             checks,  # noqa: F401  (registers system checks)
             tasks,  # noqa: F401  (registers the tasks services queue)
+        )
+        from transcoder.web.cors import site_key_origin_allowed
+
+        check_request_enabled.connect(
+            site_key_origin_allowed, dispatch_uid="mediahub-site-key-origins"
         )

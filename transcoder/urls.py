@@ -6,12 +6,14 @@ from transcoder.api import schema as api_schema
 from transcoder.api import uploads as api_uploads
 from transcoder.api import views as api_views
 from transcoder.delivery import serving
+from transcoder.web import errors as web_errors
 
 app_name = "transcoder"
 
 urlpatterns = [
     path("media/<path:name>", serving.serve, name="serve"),
     path("e/<uuid:asset_id>/<slug:preset_slug>/", serving.embed, name="embed"),
+    re_path(r"^e/", web_errors.embed_not_found),
     path("api/schema/", api_schema.schema_view, name="api-schema"),
     path("api/assets/", api_views.asset_list, name="api-asset-list"),
     path(

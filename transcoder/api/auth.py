@@ -16,6 +16,7 @@ from transcoder.services.tokens import (
     token_creator_usable,
     token_hash,
 )
+from transcoder.web.errors import SERVER_FAULT, unknown_parameters
 from transcoder.web.params import ParamError
 
 logger = logging.getLogger(__name__)
@@ -77,11 +78,7 @@ def endpoint(**handlers):
             # A fault of ours or of a service (S3, the database): a client of
             # a JSON API must still get JSON, and the traceback goes to the log.
             logger.exception("API %s %s failed", request.method, request.path)
-            response = error_response(
-                500,
-                "Something went wrong on our side (storage or database); "
-                "try again in a moment.",
-            )
+            response = error_response(500, SERVER_FAULT)
         response["Cache-Control"] = "private, no-store"
         return response
 
@@ -96,10 +93,10 @@ def _dispatch(request, handlers, allow, args, kwargs):
         )
     scope, function, *known = handlers[request.method]
     token = authenticate(request)
-    unknown = sorted(set(request.GET) - set(known[0] if known else ()))
+    unknown = unknown_parameters(request.GET, known[0] if known else ())
     if unknown:
         # A misspelt filter must not silently list everything.
-        raise ApiError(400, f"Unknown query parameter: {', '.join(unknown)[:100]}.")
+        raise ApiError(400, unknown)
     if scope not in token.scopes:
         raise ApiError(403, f"This token does not have the {scope} scope.")
     if not api_token_scope_allowed(scope=scope, user=token.created_by):

@@ -1,9 +1,9 @@
 """JSON errors: every answer of the API is JSON, errors included."""
 
-from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from transcoder.conf import setting
+from transcoder.web.errors import json_error
 
 
 class ApiError(Exception):
@@ -34,11 +34,7 @@ def json_too_large():
 
 def error_response(status, message, *, headers=None):
     """Return ``{"error": message, "status": status}`` with that status."""
-    response = JsonResponse({"error": message, "status": status}, status=status)
-    for name, value in (headers or {}).items():
-        response[name] = value
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return json_error(status, message, headers=headers)
 
 
 @csrf_exempt

@@ -12,6 +12,8 @@ from django.views.decorators.csrf import csrf_exempt
 
 from transcoder.api.errors import error_response
 from transcoder.conf import setting
+from transcoder.delivery.presign import ACCEPTED_TYPES
+from transcoder.delivery.serving import EMBED_PARAMETERS
 from transcoder.storage import keys
 
 _REF = "#/components/schemas/"
@@ -230,7 +232,9 @@ SCHEMAS = {
             "filename": _TEXT_255,
             "content_type": {
                 "type": "string",
-                "pattern": "^image/[a-z0-9][a-z0-9.+-]{0,60}$",
+                "enum": sorted(ACCEPTED_TYPES),
+                "description": "The file's type; any other (SVG, BMP, ICO, "
+                "PSD...) is refused here, before anything is sent.",
             },
             "size": {"type": "integer", "minimum": 1},
             "collection": {
@@ -484,6 +488,62 @@ PATHS = {
                 "409": _json("Duplicate", "The same file is an image already."),
             },
         }
+    },
+}
+
+_EMBED_ERRORS = {
+    400: "A bad or unknown parameter (embed links take "
+    + ", ".join(EMBED_PARAMETERS)
+    + ").",
+    403: "The site key is unknown, revoked or not allowed on this site, or a "
+    "key is required.",
+    404: "No such image, preset or ready rendition.",
+    405: "Only GET and HEAD.",
+    406: "No rendition is in a format this browser accepts.",
+    410: "The image was deleted (or is in the Trash).",
+    500: "Storage or the database failed; try again.",
+}
+PATHS["/e/{asset_id}/{preset}/"] = {
+    "parameters": [
+        _ID,
+        {
+            "name": "preset",
+            "in": "path",
+            "required": True,
+            "schema": {"type": "string", "pattern": "^[-a-zA-Z0-9_]+$"},
+        },
+    ],
+    "get": {
+        "operationId": "embedImage",
+        "summary": "A stable embed link: redirects to the signed URL of the best "
+        "rendition for the browser's Accept, width and pixel ratio. Needs no "
+        "token; a site key binds it to the key's origins.",
+        "security": [],
+        "parameters": [
+            _query(
+                "w", {"type": "integer", "minimum": 1, "maximum": 16384}, "CSS width."
+            ),
+            _query(
+                "dpr",
+                {"type": "string", "pattern": r"^([1-3](\.[0-9]{1,3})?|4(\.0{1,3})?)$"},
+                "Pixel ratio from 1 to 4, at most three decimals.",
+            ),
+            _query(
+                "format",
+                {"enum": ["avif", "webp", "jpeg", "jpg", "png"]},
+                "A format instead of the browser's Accept (any case).",
+            ),
+            _query("key", {"type": "string", "maxLength": 100}, "A site key."),
+        ],
+        "responses": {
+            "302": {
+                "description": "To the rendition's signed URL.",
+                "headers": {
+                    "Location": {"schema": {"type": "string"}, "required": True}
+                },
+            },
+            **{str(code): _error(text) for code, text in _EMBED_ERRORS.items()},
+        },
     },
 }
 

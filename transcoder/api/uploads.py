@@ -35,7 +35,7 @@ from transcoder.api.views import (
 )
 from transcoder.conf import setting
 from transcoder.delivery import presign
-from transcoder.models import Asset
+from transcoder.models import Asset, UploadRefusal
 from transcoder.services import (
     DuplicateAssetError,
     UploadNotFoundError,
@@ -88,6 +88,8 @@ def _create(request, *, token):
             )
             answer = {"method": "POST", **post}
         else:
+            # The type is checked here as the POST policy's would be on S3.
+            presign.upload_content_type(content_type=content_type, filename=filename)
             key = presign.upload_key_new(user=owner, **target)
             signed = signing.dumps({"k": key, "t": token.pk}, salt=_SALT)
             url = reverse("transcoder:api-upload-content", args=[signed])
@@ -166,7 +168,12 @@ def _content(request, signed, *, token):
     if length == 0:
         raise ApiError(400, "The file is empty.")
     storage = storages["default"]
-    if Asset.all_objects.filter(upload_key=key).exists() or storage.exists(key):
+    if (
+        Asset.all_objects.filter(upload_key=key).exists()
+        or UploadRefusal.objects.filter(key=key).exists()
+        or storage.exists(key)
+    ):
+        # Once its file was sent, made an image or refused, the URL is spent.
         raise ApiError(409, "This upload URL was used already.")
     with tempfile.SpooledTemporaryFile(max_size=_CHUNK) as spool:
         received = 0

@@ -32,6 +32,17 @@ _TYPE_BY_EXTENSION = {
     "heif": "image/heif",
 }
 _IMAGE_TYPE = re.compile(r"^image/[a-z0-9][a-z0-9.+-]{0,60}$")
+# Every type a browser or client names the formats mediahub reads with; any
+# other image type (SVG, BMP, ICO, PSD...) is refused when the upload is asked
+# for, not only once the bytes are sniffed at finalize.
+ACCEPTED_TYPES = frozenset(_TYPE_BY_EXTENSION.values()) | {
+    "image/jpg",
+    "image/pjpeg",
+    "image/apng",
+    "image/x-png",
+    "image/heic-sequence",
+    "image/heif-sequence",
+}
 _UNTYPED = {"", "application/octet-stream"}
 
 
@@ -54,8 +65,12 @@ def upload_key_new(*, user, collection=None, asset=None):
 def upload_content_type(*, content_type, filename=""):
     """Return the image type the POST policy requires, or raise DirectUploadError."""
     declared = (content_type or "").strip().lower()
-    if _IMAGE_TYPE.match(declared):
+    if declared in ACCEPTED_TYPES:
         return declared
+    if _IMAGE_TYPE.fullmatch(declared):
+        raise DirectUploadError(
+            f"mediahub does not take {declared} files; {sniff.upload_hint()}"
+        )
     extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
     if declared in _UNTYPED and extension in _TYPE_BY_EXTENSION:
         return _TYPE_BY_EXTENSION[extension]

@@ -20,7 +20,6 @@ from django.core.signing import Signer
 from django.http import (
     FileResponse,
     Http404,
-    HttpResponse,
     HttpResponseForbidden,
     HttpResponseRedirect,
 )
@@ -39,6 +38,7 @@ from transcoder.services import sitekeys, usage
 from transcoder.storage import keys
 from transcoder.storage.headers import IMMUTABLE, MIME_BY_EXT, SERVED_CSP
 from transcoder.web import params
+from transcoder.web.errors import json_error, safe_methods_only, unknown_parameters
 
 # The one clock URLs are signed and checked with; tests pin it.
 clock = time.time
@@ -208,11 +208,11 @@ def original_view(request, object_id, *, model_admin):
     return original_response(asset)
 
 
-def _plain(message, status):
-    return HttpResponse(message, status=status, content_type="text/plain")
+# What an embed link takes; anything else is refused, not silently ignored.
+EMBED_PARAMETERS = ("w", "dpr", "format", "key")
 
 
-@require_safe
+@safe_methods_only
 def embed(request, asset_id, preset_slug):
     """Redirect a stable embed link to the signed URL of the best rendition.
 
@@ -221,12 +221,15 @@ def embed(request, asset_id, preset_slug):
     and used from one of its origins; ``MEDIAHUB_EMBED_KEYS=required`` refuses
     links without one.
     """
+    unknown = unknown_parameters(request.GET, EMBED_PARAMETERS)
+    if unknown:
+        return json_error(400, f"{unknown} Embed links take w, dpr, format and key.")
     try:
         width = params.optional_integer(request.GET, "w", low=1, high=16384)
         dpr = params.optional_decimal(request.GET, "dpr", low=1, high=4)
         fmt = params.optional_format(request.GET)
     except params.ParamError as e:
-        return _plain(str(e), 400)
+        return json_error(400, str(e))
     key = request.GET.get("key", "")
     site_key = None
     if key:
@@ -239,9 +242,9 @@ def embed(request, asset_id, preset_slug):
                 ),
             )
         except sitekeys.SiteKeyError as e:
-            return _plain(str(e), 403)
+            return json_error(403, str(e))
     elif setting("EMBED_KEYS") == "required":
-        return _plain("This embed link needs a site key (?key=...).", 403)
+        return json_error(403, "This embed link needs a site key (?key=...).")
     if width and dpr:
         width = min(16384, math.ceil(width * dpr))
     rendition = selectors.rendition_best(
@@ -279,12 +282,14 @@ def embed(request, asset_id, preset_slug):
 
 def _embed_miss(asset_id, preset_slug):
     if selectors.ready_renditions(asset_id=asset_id, preset_slug=preset_slug).exists():
-        return _plain("No rendition is in a format this browser accepts.", 406)
+        return json_error(406, "No rendition is in a format this browser accepts.")
     if DeletedAsset.objects.filter(pk=asset_id).exists():
-        return _plain("This image was deleted.", 410)
+        return json_error(410, "This image was deleted.")
     if Asset.trash.filter(pk=asset_id).exists():
         # Gone while it is in the Trash; a restore brings the link back.
-        return _plain("This image was deleted.", 410)
+        return json_error(410, "This image was deleted.")
     if not Asset.objects.filter(pk=asset_id).exists():
-        raise Http404("No such image.")
-    raise Http404("No rendition of this image is ready, or its preset is inactive.")
+        return json_error(404, "There is no such image.")
+    return json_error(
+        404, "No rendition of this image is ready, or its preset is inactive."
+    )

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 _INTEGER = re.compile(r"^(0|[1-9][0-9]{0,11})$", re.ASCII)
 _DATETIME = re.compile(
-    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?"
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,32})?"
     r"([Zz]|[+-][0-9]{2}:[0-9]{2})$",
     re.ASCII,
 )
@@ -70,6 +70,8 @@ def optional_datetime(query, name):
         )
     try:
         # In UTC: PostgreSQL refuses offsets past 15:59 that RFC 3339 allows.
+        # RFC 3339 allows any number of fraction digits; Python keeps six.
+        value = re.sub(r"(\.[0-9]{6})[0-9]+", r"\1", value)
         parsed = datetime.fromisoformat(value.upper().replace("Z", "+00:00"))
         return parsed.astimezone(UTC)
     except (ValueError, OverflowError):
