@@ -89,6 +89,28 @@ def test_static_files_are_served_under_the_stage(zappa_handler):
     assert "body" in response["body"]
 
 
+def test_compressed_api_answers_cross_api_gateway_as_base64(zappa_handler):
+    """gzip bytes are binary: Zappa must base64 them for API Gateway to decode."""
+    import base64
+    import gzip
+
+    event = load_event("aws-lambda-go/apigw-request.json")
+    event.update(httpMethod="GET", path="/api/schema/", body=None)
+    event["headers"] = {**event["headers"], "Accept-Encoding": "gzip"}
+    event["multiValueHeaders"] = {
+        **event.get("multiValueHeaders", {}),
+        "Accept-Encoding": ["gzip"],
+    }
+
+    response = zappa_handler.lambda_handler(event, None)
+
+    assert response["statusCode"] == 200
+    assert response["headers"]["Content-Encoding"] == "gzip"
+    assert response["isBase64Encoded"] is True
+    document = json.loads(gzip.decompress(base64.b64decode(response["body"])))
+    assert "/api/assets/" in document["paths"]
+
+
 def test_manage_commands_run_through_the_handler(zappa_handler, capsys):
     """`zappa manage dev check` and `migrate --noinput` events run the commands."""
     assert zappa_handler.lambda_handler({"manage": "check"}, None) == {}
