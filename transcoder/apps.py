@@ -10,3 +10,6 @@ class TranscoderConfig(AppConfig):
             checks,  # noqa: F401  (registers system checks)
             tasks,  # noqa: F401  (registers the tasks services queue)
         )
+        from transcoder.api import (
+            publishable,  # noqa: F401  (lets publishable keys' origins use CORS)
+        )
