@@ -66,7 +66,9 @@ def key_bucket(key):
 
 def visitor_bucket(key, address):
     """Return the bucket of one visitor of ``key``; the address is kept hashed."""
-    digest = salted_hmac("mediahub.rate-visitor", address or "-").hexdigest()[:24]
+    digest = salted_hmac(
+        "mediahub.rate-visitor", address or "-", algorithm="sha256"
+    ).hexdigest()[:24]
     return f"k{key.pk}v{digest}"
 
 
@@ -92,7 +94,7 @@ def _seconds_until_fits(previous, current, elapsed, limit):
         if previous <= room:
             return 0.0
         needed = 1 - room / previous  # the fraction of this minute that must pass
-        return (needed - elapsed) * WINDOW
+        return max(0.0, needed - elapsed) * WINDOW
     # Not this minute: in the next one, this minute's count is the previous.
     needed = max(0.0, 1 - (limit - 1) / current)
     return (1 - elapsed) * WINDOW + needed * WINDOW
@@ -106,7 +108,7 @@ def rate_limit_take(*, bucket, limit, now=None):
     now = clock() if now is None else now
     limit = max(1, limit)
     minute = int(now // WINDOW)
-    elapsed = now / WINDOW - minute
+    elapsed = (now - minute * WINDOW) / WINDOW
     current = _bump(bucket, minute)
     if current == 1:
         # The first request of a bucket's minute clears every minute that
@@ -119,7 +121,7 @@ def rate_limit_take(*, bucket, limit, now=None):
         or 0
     )
     used = previous * (1 - elapsed) + current
-    if used > limit:
+    if used > limit + 1e-9:  # not refused by a rounding error
         _release(bucket, minute)
         wait = _seconds_until_fits(previous, current - 1, elapsed, limit)
         retry = max(1, math.ceil(wait - 1e-9))
