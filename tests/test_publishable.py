@@ -25,7 +25,7 @@ def library(presets, jpeg, django_capture_on_commit_callbacks):
     coll["A1"] = services.collection_create(parent=coll["A"], name="Inner A")
     assets = {}
     with django_capture_on_commit_callbacks(execute=True):
-        for seed, t in enumerate(("A", "A1", "B")):
+        for t in ("A", "A1", "B"):
             assets[t] = services.asset_create(
                 content=jpeg,
                 filename=f"{t}.jpg",
