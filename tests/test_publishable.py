@@ -344,3 +344,94 @@ def test_only_the_creator_or_a_superuser_revokes(library, admin_user):
     assert PublishableKey.objects.get(pk=key.pk).active
     publishable.publishable_key_revoke(key=key, user=admin_user)
     assert not PublishableKey.objects.get(pk=key.pk).active
+
+
+# --- the admin: your own keys only; revoking is final -------------------------
+
+
+def _key_admin(library, name, *collections):
+    """Return a logged-in client of a staff user who manages publishable keys
+    and views ``collections``."""
+    from django.contrib.auth.models import Permission
+    from django.test import Client
+
+    group = Group.objects.create(name=f"Key managers {name}")
+    for c in collections:
+        grant(group, library["coll"][c], "view")
+    group.permissions.add(
+        *Permission.objects.filter(codename__endswith="_publishablekey")
+    )
+    user = User.objects.create_user(name, password="pw", is_staff=True)
+    user.groups.add(group)
+    client = Client()
+    client.force_login(user)
+    return client, user
+
+
+def test_an_editor_makes_a_key_for_collections_they_may_view(client, library):
+    """The form offers only collections the creator may view; the key made reads
+    them from its origin at once."""
+    admin_client, user = _key_admin(library, "keyer", "A")
+    form = admin_client.get("/admin/transcoder/publishablekey/add/").content.decode()
+    assert "Coll A" in form and "Coll B" not in form
+    refused = admin_client.post(
+        "/admin/transcoder/publishablekey/add/",
+        {
+            "name": "Gallery",
+            "allowed_origins": SITE,
+            "collections": [library["coll"]["B"].pk],
+        },
+    )
+    assert refused.status_code == 200 and not PublishableKey.objects.exists()
+    made = admin_client.post(
+        "/admin/transcoder/publishablekey/add/",
+        {
+            "name": "Gallery",
+            "allowed_origins": f"{SITE}/\nHTTP://LOCALHOST:9000",
+            "collections": [library["coll"]["A"].pk],
+        },
+    )
+    assert made.status_code == 302, made.content
+    key = PublishableKey.objects.get()
+    assert key.created_by == user and key.active
+    assert key.origins == [SITE, "http://localhost:9000"]
+    assert list(key.collections.all()) == [library["coll"]["A"]]
+    page = admin_client.get(f"/admin/transcoder/publishablekey/{key.pk}/change/")
+    assert key.key in page.content.decode()
+    assert _titles(_get(client, "/api/assets/", key)) == ["Title A", "Title A1"]
+
+
+def test_the_admin_shows_and_revokes_only_your_own_keys(client, library, admin_user):
+    """Another editor's key is not listed, not found, not revocable; your own
+    revoked key is refused by the API on its next request, and stays revoked."""
+    mine_client, mine_user = _key_admin(library, "mine", "A")
+    other_client, _ = _key_admin(library, "other", "A")
+    key = publishable.publishable_key_issue(
+        key=PublishableKey(name="Mine qz7", allowed_origins=SITE),
+        user=mine_user,
+        collections=[library["coll"]["A"]],
+    )
+    listing = "/admin/transcoder/publishablekey/"
+    assert "Mine qz7" in mine_client.get(listing).content.decode()
+    assert "Mine qz7" not in other_client.get(listing).content.decode()
+    change = f"{listing}{key.pk}/change/"
+    assert other_client.get(change).status_code in (302, 404)
+    action = {"action": "revoke", "_selected_action": [key.pk]}
+    assert other_client.post(listing, action).status_code == 403
+    assert PublishableKey.objects.get(pk=key.pk).active
+    assert _get(client, "/api/assets/", key).status_code == 200
+    assert mine_client.post(listing, action).status_code == 302
+    assert not PublishableKey.objects.get(pk=key.pk).active
+    assert _get(client, "/api/assets/", key).status_code == 403
+    page = mine_client.get(change).content.decode()
+    assert 'name="allowed_origins"' not in page  # read-only once revoked
+    edit = mine_client.post(
+        change,
+        {
+            "name": "Back",
+            "allowed_origins": SITE,
+            "collections": [library["coll"]["A"].pk],
+        },
+    )
+    assert edit.status_code == 403
+    assert not PublishableKey.objects.get(pk=key.pk).active

@@ -60,7 +60,7 @@ def publishable_origins_clean(text):
     return "\n".join(line.rstrip("/").lower() for line in lines)
 
 
-def _collections_check(*, user, collections):
+def publishable_collections_check(*, user, collections):
     """Raise ValidationError unless ``user`` may view in every chosen collection."""
     if not collections:
         raise ValidationError(_("Choose at least one collection for the key to read."))
@@ -86,7 +86,7 @@ def publishable_keys_managed(*, user, queryset=None):
 def publishable_key_issue(*, key, user, collections):
     """Give a new key its public value, made by ``user``, reading ``collections``."""
     key.allowed_origins = publishable_origins_clean(key.allowed_origins)
-    _collections_check(user=user, collections=collections)
+    publishable_collections_check(user=user, collections=collections)
     key.created_by = user
     key.key = f"{PREFIX}{secrets.token_urlsafe(24)}"
     with transaction.atomic():
@@ -107,7 +107,7 @@ def publishable_key_save(*, key, user, collections):
     if not mine.exists():
         raise PublishableKeyOwnerError(_("You may only change keys you made."))
     key.allowed_origins = publishable_origins_clean(key.allowed_origins)
-    _collections_check(user=key.created_by, collections=collections)
+    publishable_collections_check(user=key.created_by, collections=collections)
     with transaction.atomic():
         updated = PublishableKey.objects.filter(pk=key.pk, active=True).update(
             name=key.name, allowed_origins=key.allowed_origins
