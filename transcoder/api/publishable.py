@@ -128,6 +128,8 @@ def cors_for_publishable_keys(sender, request, **kwargs):
     """Let pages on a publishable key's origins read the API's answers (CORS).
 
     django-cors-headers asks this for origins outside CORS_ALLOWED_ORIGINS.
+    A revoked key's origins may still read its refusal, so the page can say
+    why; an unknown key's refusal stays unreadable to every page.
     """
     value = request.GET.get(PARAMETER, "")
     if not request.path_info.startswith("/api/") or not (
@@ -135,5 +137,5 @@ def cors_for_publishable_keys(sender, request, **kwargs):
     ):
         return False
     origin = _origin(request)
-    key = PublishableKey.objects.filter(key=value, active=True).first()
+    key = PublishableKey.objects.filter(key=value).first()
     return bool(origin) and key is not None and origin in key.origins
