@@ -188,7 +188,7 @@ def test_a_key_and_a_bearer_token_together_are_refused(client, library):
     """One request names one credential: which one acts would be a guess."""
     key = _key(library, "A")
     response = _get(client, "/api/assets/", key, Authorization="Bearer whatever")
-    assert response.status_code == 400
+    assert response.status_code == 403 and "not both" in response.json()["error"]
 
 
 def test_an_unknown_parameter_is_still_refused(client, library):

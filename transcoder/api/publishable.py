@@ -62,8 +62,9 @@ def authenticate_publishable(request, *, scope, allowed_here):
     """
     request.mediahub_publishable = True
     if request.headers.get("Authorization"):
+        # Refused rather than picked: which credential acts would be a guess.
         raise ApiError(
-            400, "Send either a bearer token or a publishable key (?key=), not both."
+            403, "Send either a bearer token or a publishable key (?key=), not both."
         )
     try:
         key = publishable.publishable_key_find(value=request.GET.get(PARAMETER))
