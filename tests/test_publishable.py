@@ -116,6 +116,18 @@ def test_a_key_reads_what_its_creator_may_view_there_and_no_more(client, library
     assert _get(client, "/api/assets/", key).status_code == 403
 
 
+def test_a_grant_below_the_chosen_collection_is_the_reach(client, library):
+    """Chosen A, with a creator who may view only the inner collection of A:
+    the key reads the inner collection, where both meet, and nothing else."""
+    key = _key(library, "A")
+    group = library["group"]
+    group.collection_permissions.all().delete()
+    grant(group, library["coll"]["A1"], "view")
+    assert _titles(_get(client, "/api/assets/", key)) == ["Title A1"]
+    outer = _get(client, f"/api/assets/{library['asset']['A'].pk}/", key)
+    assert outer.status_code == 404
+
+
 @pytest.mark.parametrize(
     ("origin", "status"),
     [

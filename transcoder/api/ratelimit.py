@@ -106,8 +106,9 @@ def rate_limit_take(*, bucket, limit, now=None):
     A request that does not fit is not counted.
     """
     now = clock() if now is None else now
-    limit = max(1, limit)
     minute = int(now // WINDOW)
+    if limit < 1:  # a limit of 0 closes the door
+        return Verdict(bucket, minute, 0, 0, WINDOW, WINDOW)
     elapsed = (now - minute * WINDOW) / WINDOW
     current = _bump(bucket, minute)
     if current == 1:
