@@ -223,6 +223,12 @@ def test_answers_are_cacheable_with_an_etag_round_trip(client, library):
     assert again.status_code == 304 and again.content == b""
     assert again["ETag"] == etag
     assert again["Cache-Control"] == "public, max-age=60"
+    for answer in (first, again):
+        assert "origin" in answer["Vary"].lower()
+        assert answer["Access-Control-Allow-Origin"] == SITE
+        assert int(answer["RateLimit-Remaining"]) >= 0
+    head = client.head(f"{path}?key={key.key}", headers={"Origin": SITE})
+    assert head.status_code == 200 and head["ETag"] == etag
     asset = library["asset"]["A"]
     services.asset_update(
         asset=asset, title="Retitled", alt_text=asset.alt_text, focal=None
@@ -448,3 +454,18 @@ def test_the_admin_shows_and_revokes_only_your_own_keys(client, library, admin_u
     )
     assert edit.status_code == 403
     assert not PublishableKey.objects.get(pk=key.pk).active
+
+
+def test_an_endpoint_takes_a_key_only_when_it_says_so(rf, library):
+    """A read endpoint that does not opt in refuses a publishable key, and its
+    handler never runs."""
+    from transcoder.api.auth import endpoint
+
+    ran = []
+    view = endpoint(GET=("read", lambda request, *, token: ran.append(token)))
+    key = _key(library, "A")
+    response = view(rf.get(f"/api/other/?key={key.key}", HTTP_ORIGIN=SITE))
+    assert response.status_code == 403 and "cannot be used here" in (
+        response.content.decode()
+    )
+    assert ran == []
