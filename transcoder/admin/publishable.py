@@ -182,7 +182,9 @@ class PublishableKeyAdmin(admin.ModelAdmin):
     def save_related(self, request, form, formsets, change):
         """The service set the collections with the key, after its checks."""
 
-    @admin.action(description=_("Revoke the selected publishable keys"))
+    @admin.action(
+        description=_("Revoke the selected publishable keys"), permissions=["change"]
+    )
     def revoke(self, request, queryset):
         revoked = 0
         for key in queryset.filter(active=True):
