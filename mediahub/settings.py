@@ -183,6 +183,9 @@ for _name in (
     "URL_TTL",
     "URL_WINDOW",
     "API_RATE_LIMIT",
+    "PUBLISHABLE_RATE_LIMIT",
+    "PUBLISHABLE_VISITOR_RATE_LIMIT",
+    "PUBLISHABLE_MAX_AGE",
     "UPLOAD_URL_TTL",
     "MAX_UPLOAD_BYTES",
     "MAX_PIXELS",
@@ -210,7 +213,13 @@ if os.environ.get("MEDIAHUB_EMBED_KEYS"):
 # transcoder.web.cors); the admin never does.
 CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS")
 CORS_URLS_REGEX = r"^/(api|e|media)/.*$"
-CORS_EXPOSE_HEADERS = ["Retry-After"]
+CORS_EXPOSE_HEADERS = [
+    "Retry-After",
+    "ETag",
+    "RateLimit-Limit",
+    "RateLimit-Remaining",
+    "RateLimit-Reset",
+]
 
 # Deleting an asset erases every version of its objects, not only the current
 # one (see docs/operations.md, "Purging and erasing").

@@ -55,6 +55,8 @@ RULES = {
     "owner": lambda p, t: t in TOKEN_OWNERS.get(p, ()),
     "token_admin": lambda p, t: p in TOKEN_OWNERS,
     "view_api": lambda p, t: p in LIVE_READERS,
+    # The reads a publishable key may make too (its reach is in REACH).
+    "read_api": lambda p, t: p in LIVE_READERS or p == "publishable_a",
     "view_any": lambda p, t: may(p, "view", "A") or may(p, "view", "B"),
     "add_any": lambda p, t: may(p, "add", "A") or may(p, "add", "B"),
 }

@@ -59,7 +59,7 @@ API_ROWS = [
             Probe(
                 "list",
                 lambda c: c.get("/api/assets/?page_size=100"),
-                "view_api",
+                "read_api",
                 _listed,
                 (None,),
                 shown=lambda p: {t for t in "AB" if may(p, "view", t)},
@@ -67,7 +67,7 @@ API_ROWS = [
             Probe(
                 "search",
                 lambda c: c.get("/api/assets/?q=zb93"),
-                "view_api",
+                "read_api",
                 _listed,
                 (None,),
                 shown=lambda p: {t for t in "B" if may(p, "view", t)},

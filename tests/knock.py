@@ -9,7 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from tests.doors import store_upload
-from tests.personas import PERSONAS, picture
+from tests.personas import PERSONAS, PUBLISHABLE_ORIGIN, picture
 from transcoder.storage import keys
 
 
@@ -27,7 +27,11 @@ class Ctx:
             self.user = creator if creator is not None and creator.pk else None
         self.client = Client(enforce_csrf_checks=csrf)
         self.headers = {}
-        if p.token and (door == "api" or not p.session):
+        self.publishable = None
+        if p.publishable and door == "api":
+            self.publishable = world.publishable[p.publishable].key
+            self.headers["Origin"] = PUBLISHABLE_ORIGIN
+        elif p.token and (door == "api" or not p.session):
             self.headers["Authorization"] = f"Bearer {world.keys[p.token]}"
         elif p.session:
             name = settings.SESSION_COOKIE_NAME
@@ -47,6 +51,8 @@ class Ctx:
             self.target_token = SimpleNamespace(pk=987654)
 
     def _run(self, method, path, data=None, **kw):
+        if self.publishable:  # a page presents its key in the query
+            path += f"{'&' if '?' in path else '?'}key={self.publishable}"
         with self._callbacks(execute=True):
             send = getattr(self.client, method)
             if data is None:

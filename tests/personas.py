@@ -43,10 +43,12 @@ SECRETS = {
 
 @dataclass(frozen=True)
 class Persona:
-    """Who knocks: a logged-in user (``session``) and/or an API token."""
+    """Who knocks: a logged-in user (``session``) and/or an API token, or a
+    page on another origin with a publishable key (``publishable``)."""
 
     session: str | None = None
     token: str | None = None
+    publishable: str | None = None
 
 
 PERSONAS = {
@@ -61,7 +63,12 @@ PERSONAS = {
     "token_deactivated": Persona(token="gone_inactive"),
     "token_demoted": Persona(token="gone_demoted"),
     "token_deleted": Persona(token="gone_deleted"),
+    # A page on https://door.example with A's editor's publishable key for A,
+    # and with one that was revoked.
+    "publishable_a": Persona(publishable="A"),
+    "publishable_revoked": Persona(publishable="revoked"),
 }
+PUBLISHABLE_ORIGIN = "https://door.example"
 
 _ALL = {a: {"A", "B"} for a in ACTIONS}
 # What each persona may do, by collection: the expected answer, written out.
@@ -77,6 +84,8 @@ REACH = {
     "token_deactivated": {},
     "token_demoted": {},
     "token_deleted": {},
+    "publishable_a": {"view": {"A"}},
+    "publishable_revoked": {},
 }
 
 
@@ -126,8 +135,8 @@ def build_world():
     from django_tasks_db.models import DBTaskResult
 
     from transcoder import services
-    from transcoder.models import Job, Preset, SiteKey, root_collection
-    from transcoder.services import sitekeys
+    from transcoder.models import Job, Preset, PublishableKey, SiteKey, root_collection
+    from transcoder.services import publishable, sitekeys
     from transcoder.storage import keys
 
     for slug, fit, size, formats in [
@@ -155,7 +164,9 @@ def build_world():
     users = {"root": superuser}
     token_perms = Permission.objects.filter(
         content_type__app_label="transcoder",
-        codename__in=[f"{a}_apitoken" for a in ACTIONS],
+        codename__in=[
+            f"{a}_{m}" for a in ACTIONS for m in ("apitoken", "publishablekey")
+        ],
     )
     for t, name in (("A", "ed_a"), ("B", "ed_b")):
         group = Group.objects.create(name=f"Editors {t}")
@@ -218,6 +229,17 @@ def build_world():
             label.get(name, f"Token {name}"), user, *scopes
         )
     w.site_key = sitekeys.site_key_issue(site_key=SiteKey(name="Site key one"))
+    w.publishable = {}
+    for t, editor in (("A", "ed_a"), ("B", "ed_b"), ("revoked", "ed_a")):
+        w.publishable[t] = publishable.publishable_key_issue(
+            key=PublishableKey(
+                name=f"{SECRETS[t]['token']} pk" if t in SECRETS else "Revoked pk",
+                allowed_origins=PUBLISHABLE_ORIGIN,
+            ),
+            user=users[editor],
+            collections=[w.coll[t if t in SECRETS else "A"]],
+        )
+    publishable.publishable_key_revoke(key=w.publishable["revoked"], user=superuser)
     # One refused upload in each collection, started by its editor.
     w.refusal = {}
     for t, editor in (("A", "ed_a"), ("B", "ed_b")):

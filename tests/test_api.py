@@ -367,33 +367,48 @@ def test_refused_upload_is_a_400_and_nothing_is_kept(
 def test_rate_limit_answers_429_with_retry_after(
     client, asset, token, settings, monkeypatch
 ):
-    """Past MEDIAHUB_API_RATE_LIMIT a minute, a token gets 429 and Retry-After."""
+    """Past MEDIAHUB_API_RATE_LIMIT in a sliding minute, a token gets 429 with
+    Retry-After and the RateLimit headers; the next minute still weighs this
+    one, so the limit comes back gradually, when Retry-After said."""
     from transcoder.api import ratelimit
 
     settings.MEDIAHUB_API_RATE_LIMIT = 3
     monkeypatch.setattr(ratelimit, "clock", lambda: 600.0 + 17.25)
-    statuses = [
-        client.get("/api/assets/", headers=_auth(token)).status_code for _ in range(5)
-    ]
-    assert statuses == [200, 200, 200, 429, 429]
-    limited = client.get("/api/assets/", headers=_auth(token))
+    answers = [client.get("/api/assets/", headers=_auth(token)) for _ in range(5)]
+    assert [r.status_code for r in answers] == [200, 200, 200, 429, 429]
+    assert [r["RateLimit-Remaining"] for r in answers] == ["2", "1", "0", "0", "0"]
+    assert {r["RateLimit-Limit"] for r in answers} == {"3"}
+    limited = answers[-1]
     assert limited.json()["status"] == 429
-    assert limited["Retry-After"] == "43"
-    # The next minute starts a new count.
+    # Three this minute: one more fits once a third of the next has passed,
+    # 42.75 + 20 seconds from now.
+    assert limited["Retry-After"] == "63"
+    assert "Retry-After" not in answers[0]
+    # A fixed window would let three more through at 660; this one does not.
     monkeypatch.setattr(ratelimit, "clock", lambda: 660.0)
+    assert client.get("/api/assets/", headers=_auth(token)).status_code == 429
+    monkeypatch.setattr(ratelimit, "clock", lambda: 617.25 + 63)
     assert client.get("/api/assets/", headers=_auth(token)).status_code == 200
 
 
-def test_rate_limit_counts_one_row_per_token_and_minute(asset, token):
-    """The counter is an atomic upsert; a new minute clears the old row."""
-    from transcoder.api.ratelimit import rate_limit_hit
-    from transcoder.models import ApiRateWindow
+def test_rate_limit_counts_one_row_per_bucket_and_minute(asset, token):
+    """The counter is an atomic upsert per bucket and minute; a refused request
+    is taken back; a new minute clears the rows that no longer weigh."""
+    from transcoder.api.ratelimit import rate_limit_take
+    from transcoder.models import RateWindow
 
-    row = ApiToken.objects.get()
-    assert rate_limit_hit(token=row, now=600.5) == (1, 60)
-    assert rate_limit_hit(token=row, now=659.5) == (2, 1)
-    assert rate_limit_hit(token=row, now=660.0) == (1, 60)
-    assert list(ApiRateWindow.objects.values_list("minute", "count")) == [(11, 1)]
+    def rows():
+        return sorted(RateWindow.objects.values_list("bucket", "minute", "count"))
+
+    first = rate_limit_take(bucket="t1", limit=2, now=600.5)
+    assert (first.allowed, first.remaining) == (True, 1)
+    assert rate_limit_take(bucket="t1", limit=2, now=659.5).remaining == 0
+    assert not rate_limit_take(bucket="t1", limit=2, now=659.6).allowed
+    assert rows() == [("t1", 10, 2)]
+    rate_limit_take(bucket="t2", limit=2, now=660.0)
+    assert rows() == [("t1", 10, 2), ("t2", 11, 1)]
+    rate_limit_take(bucket="t2", limit=2, now=720.0)
+    assert rows() == [("t2", 11, 1), ("t2", 12, 1)]
 
 
 def test_cors_only_for_configured_origins(client, asset, token, settings):
@@ -554,10 +569,17 @@ def test_asset_list_refuses_an_unknown_expansion(client, asset, token):
     assert "expand can only be renditions" in response.json()["error"]
 
 
-def test_asset_list_queries_do_not_grow_with_the_page(client, presets, jpeg, token):
+def test_asset_list_queries_do_not_grow_with_the_page(
+    client, presets, jpeg, token, monkeypatch
+):
     """A page of 4 assets takes as many queries as a page of 1, expanded or not."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
+
+    from transcoder.api import ratelimit
+
+    # One minute throughout: a minute's first request also clears old windows.
+    monkeypatch.setattr(ratelimit, "clock", lambda: 600.0)
 
     for i in range(4):
         services.asset_create(content=jpeg, filename=f"{i}.jpg", allow_duplicate=True)

@@ -12,8 +12,12 @@ class TranscoderConfig(AppConfig):
             checks,  # noqa: F401  (registers system checks)
             tasks,  # noqa: F401  (registers the tasks services queue)
         )
+        from transcoder.api import (
+            publishable,  # noqa: F401  (lets publishable keys' origins use CORS)
+        )
         from transcoder.web.cors import site_key_origin_allowed
 
+        # Embed links and /media/ answer CORS for origins on active site keys.
         check_request_enabled.connect(
             site_key_origin_allowed, dispatch_uid="mediahub-site-key-origins"
         )

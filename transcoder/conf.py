@@ -18,6 +18,12 @@ DEFAULTS = {
     "EMBED_KEYS": "optional",
     # API requests per token per minute.
     "API_RATE_LIMIT": 600,
+    # Publishable keys: requests per key per minute, per visitor address and
+    # key per minute, and how long browsers and CDNs may keep an answer (and
+    # so how long a revoked key's answers may still be served from a cache).
+    "PUBLISHABLE_RATE_LIMIT": 3000,
+    "PUBLISHABLE_VISITOR_RATE_LIMIT": 120,
+    "PUBLISHABLE_MAX_AGE": 60,
     # What a request that is not signed in (nor carries an API token) may send.
     "ANONYMOUS_BODY_BYTES": 64 * 1024,
     # Erasing an asset ("Erase now", the purge of the Trash) erases every

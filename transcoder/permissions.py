@@ -115,6 +115,47 @@ SYSTEM = SystemActor("s3-event", ("view", "add"))
 WORKER = SystemActor("worker", ("view", "change"), everywhere=True)
 
 
+class KeyReach:
+    """A user's reach cut down to some collections: what a publishable key reads.
+
+    It may only ``view``, and only where its user may view (asked again on
+    every call, so a creator who is deactivated, demoted or loses the grant
+    takes the key's reach with them) at or below one of ``paths`` (the key's
+    chosen collections). No chosen collection left means no reach at all.
+    """
+
+    pk = None
+    is_superuser = False
+
+    def __init__(self, user, paths):
+        self.user = user
+        self.chosen = tuple(paths)
+
+    def __str__(self):
+        return f"key-of:{self.user}"
+
+    @property
+    def is_active(self):
+        return self.user is not None and self.user.is_active
+
+    @property
+    def is_staff(self):
+        return self.user is not None and self.user.is_staff
+
+    def paths(self, action):
+        """Return the tree paths where this reach may ``action``: never None."""
+        if action != "view" or not self.chosen:
+            return []
+        granted = _granted_paths(self.user, "view")
+        if granted is None:
+            return sorted(set(self.chosen))
+        # Two subtrees meet in the deeper one, when one holds the other.
+        return sorted(
+            {g for g in granted for c in self.chosen if g.startswith(c)}
+            | {c for c in self.chosen for g in granted if c.startswith(g)}
+        )
+
+
 def _default_collection():
     """Return MEDIAHUB_DEFAULT_COLLECTION's collection, or None while it is missing."""
     return collection_at(setting("DEFAULT_COLLECTION"))
@@ -122,7 +163,7 @@ def _default_collection():
 
 def _paths(actor, action):
     """Return the paths where ``actor`` may ``action``: None = all, [] = none."""
-    if isinstance(actor, SystemActor):
+    if isinstance(actor, SystemActor | KeyReach):
         _check(action)
         return actor.paths(action)
     return _granted_paths(actor, action)

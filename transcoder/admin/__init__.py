@@ -10,6 +10,7 @@ from transcoder.admin import (  # noqa: F401 - each registers its ModelAdmins
     grid,
     keys,
     presets,
+    publishable,
     refusals,
     trash,
 )

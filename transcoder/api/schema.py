@@ -51,21 +51,71 @@ def _errors(*codes):
         400: "The request is not valid.",
         401: "No valid token.",
         403: "The token lacks the scope, its owner may not do this (or is gone "
-        "or deactivated), or the URL or upload is not theirs.",
+        "or deactivated), or the URL or upload is not theirs; or a publishable "
+        "key is unknown, revoked, used from another origin, used to write, sent "
+        "with a bearer token, or its creator may no longer view any of its "
+        "collections.",
         404: "Not found.",
         409: "Already done.",
         410: "The image was deleted.",
         413: "The body or file is too large.",
         415: "The body is not JSON.",
-        429: "Too many requests for this token.",
+        429: "Too many requests for this token, or for this publishable key "
+        "or this visitor of it.",
         500: "Storage or the database failed; no image was made or changed. "
         "Try again (with a new upload if the key is refused as not found).",
     }
     answers = {str(code): _error(text[code]) for code in (401, 403, 429, *codes)}
     answers["429"]["headers"] = {
-        "Retry-After": {"schema": {"type": "integer"}, "required": True}
+        "Retry-After": _integer_header("Seconds until one more request fits."),
+        **_RATE_HEADERS,
     }
     return answers
+
+
+def _integer_header(description):
+    return {"schema": {"type": "integer"}, "required": True, "description": description}
+
+
+# The IETF draft's RateLimit fields, on every answer that was counted. The
+# window slides: the previous minute weighs by how much of it is within 60 s.
+_RATE_HEADERS = {
+    "RateLimit-Limit": _integer_header("Requests allowed in any 60 seconds."),
+    "RateLimit-Remaining": _integer_header("Requests left now."),
+    "RateLimit-Reset": _integer_header(
+        "Seconds until the requests counted so far no longer weigh."
+    ),
+}
+_READ_HEADERS = {
+    "ETag": {
+        "schema": {"type": "string"},
+        "required": True,
+        "description": "A strong validator of this answer: send it back as "
+        "If-None-Match to get 304 while nothing changed.",
+    },
+    "Cache-Control": {
+        "schema": {"type": "string"},
+        "required": True,
+        "description": "private, no-store for a token's answer; public, "
+        "max-age=N for a publishable key's (Vary: Origin).",
+    },
+    **_RATE_HEADERS,
+}
+# A read may use a bearer token or a publishable key.
+_READ_SECURITY = [{"bearer": []}, {"publishable": []}]
+
+
+def _read(ref, description):
+    """Return the 200 and 304 answers of a read that a publishable key may make."""
+    answer = _json(ref, description)
+    answer["headers"] = _READ_HEADERS
+    return {
+        "200": answer,
+        "304": {
+            "description": "Not modified: If-None-Match named this answer's ETag.",
+            "headers": {"ETag": _READ_HEADERS["ETag"]},
+        },
+    }
 
 
 def _body(ref):
@@ -389,8 +439,9 @@ PATHS = {
                     "unless asked, to keep pages small).",
                 ),
             ],
+            "security": _READ_SECURITY,
             "responses": {
-                "200": _json("AssetPage", "A page of images."),
+                **_read("AssetPage", "A page of images."),
                 **_errors(400, 404),
             },
         }
@@ -400,7 +451,8 @@ PATHS = {
         "get": {
             "operationId": "getAsset",
             "summary": "One image with its embed links and signed URLs (scope read).",
-            "responses": {"200": _json("Asset", "The image."), **_errors(404, 410)},
+            "security": _READ_SECURITY,
+            "responses": {**_read("Asset", "The image."), **_errors(404, 410)},
         },
         "patch": {
             "operationId": "updateAsset",
@@ -560,14 +612,29 @@ def openapi_document(server_url):
             "version": "1.0.0",
             "description": "Images for sites that embed them. Every answer, "
             f"errors included, is JSON. At most {setting('API_RATE_LIMIT')} "
-            "requests per token per minute.",
+            "requests per token in any 60 seconds. Pages on other sites read "
+            "with a publishable key (`?key=pk_...`): only from its origins, only "
+            "its collections, only GET; its answers may be cached for "
+            f"{setting('PUBLISHABLE_MAX_AGE')} s, and it allows "
+            f"{setting('PUBLISHABLE_VISITOR_RATE_LIMIT')} requests per visitor "
+            f"and {setting('PUBLISHABLE_RATE_LIMIT')} in all in any 60 seconds.",
         },
         "servers": [{"url": server_url}],
         "security": [{"bearer": []}],
         "paths": PATHS,
         "components": {
             "schemas": schemas,
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer"},
+                "publishable": {
+                    "type": "apiKey",
+                    "in": "query",
+                    "name": "key",
+                    "description": "A publishable key (pk_...), safe in a page's "
+                    "JavaScript: read-only, bound to origins (the Origin "
+                    "header) and to chosen collections.",
+                },
+            },
         },
     }
 

@@ -381,7 +381,10 @@ LIST_PARAMETERS = {
     "cursor",
     "expand",
 }
-asset_list = endpoint(GET=("read", _list, LIST_PARAMETERS))
+asset_list = endpoint(GET=("read", _list, LIST_PARAMETERS), publishable_reads=True)
 asset_detail = endpoint(
-    GET=("read", _detail), PATCH=("write", _patch), DELETE=("write", _delete)
+    GET=("read", _detail),
+    PATCH=("write", _patch),
+    DELETE=("write", _delete),
+    publishable_reads=True,
 )

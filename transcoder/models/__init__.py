@@ -13,7 +13,7 @@ from transcoder.models.collections import (
     root_collection,
 )
 from transcoder.models.jobs import Job
-from transcoder.models.keys import ApiRateWindow, ApiToken, SiteKey
+from transcoder.models.keys import ApiToken, PublishableKey, RateWindow, SiteKey
 from transcoder.models.presets import Fit, Preset, Rendition, RenditionStatus
 from transcoder.models.tags import TaggedAsset
 from transcoder.models.totals import CollectionTotals, TagTotals
@@ -22,7 +22,6 @@ from transcoder.models.usage import UsageDay
 from transcoder.models.versions import AssetHashBand, AssetVersion
 
 __all__ = [
-    "ApiRateWindow",
     "ApiToken",
     "Asset",
     "AssetHashBand",
@@ -34,6 +33,8 @@ __all__ = [
     "GroupCollectionPermission",
     "Job",
     "Preset",
+    "PublishableKey",
+    "RateWindow",
     "Rendition",
     "RenditionState",
     "RenditionStatus",

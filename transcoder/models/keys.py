@@ -1,4 +1,4 @@
-"""API tokens, their rate windows, and site keys for embed links."""
+"""API tokens, publishable read keys, rate windows, and site keys for embed links."""
 
 from django.conf import settings
 from django.db import models
@@ -46,25 +46,28 @@ class ApiToken(models.Model):
         ]
 
 
-class ApiRateWindow(models.Model):
-    """Requests one token made in one minute; one row per token per minute.
+class RateWindow(models.Model):
+    """Requests counted in one minute for one bucket: a token, a publishable
+    key, or a publishable key and one visitor address (hashed).
 
-    A row in the database, so the limit holds across Lambda containers.
+    A row in the database, so the limit holds across Lambda containers. The
+    limiter weighs the previous minute's row with the current one (a sliding
+    window), so a burst across a minute boundary is not let through twice.
     """
 
-    token = models.ForeignKey(ApiToken, on_delete=models.CASCADE, related_name="+")
-    minute = models.BigIntegerField()
-    count = models.PositiveIntegerField(default=0)
+    bucket = models.CharField(max_length=80)
+    minute = models.BigIntegerField(db_index=True)
+    count = models.IntegerField(default=0)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["token", "minute"], name="api_rate_window_unique"
+                fields=["bucket", "minute"], name="rate_window_unique"
             )
         ]
 
     def __str__(self):
-        return f"{self.token_id} @ {self.minute}: {self.count}"
+        return f"{self.bucket} @ {self.minute}: {self.count}"
 
 
 class SiteKey(models.Model):
@@ -85,6 +88,55 @@ class SiteKey(models.Model):
 
     class Meta:
         verbose_name = "site key"
+
+    def __str__(self):
+        return f"{self.name} ({self.key})"
+
+    @property
+    def origins(self):
+        return [
+            o.strip().rstrip("/").lower()
+            for o in self.allowed_origins.split()
+            if o.strip()
+        ]
+
+
+class PublishableKey(models.Model):
+    """A read-only API key a site ships in its page's JavaScript.
+
+    It is public by design (anyone can read it in the page), so it is kept
+    in full, like a site key; what makes it safe is what it cannot do: it
+    only reads, only from its origins, only in its collections, and only what
+    its creator may still view there.
+    """
+
+    name = models.CharField(max_length=100, help_text="Which site uses it.")
+    key = models.CharField(max_length=40, unique=True, editable=False)
+    allowed_origins = models.TextField(
+        help_text="One origin a line, such as https://www.example.com. Only pages "
+        "on these origins may use the key."
+    )
+    collections = models.ManyToManyField(
+        "transcoder.Collection",
+        related_name="+",
+        help_text="The key reads only images in these collections (and the ones "
+        "below them) that its creator may view.",
+    )
+    active = models.BooleanField(default=True, db_index=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = "publishable key"
 
     def __str__(self):
         return f"{self.name} ({self.key})"
