@@ -263,3 +263,19 @@ def test_snippets_carry_sizes_placeholder_and_the_site_key(commit, hero):
         f"{embed}?key={key.key}&amp;format=jpeg&amp;w={w} {w}w" for w in (150, 300, 600)
     )
     assert snippets["picture"].count(f"key={key.key}&amp;format=webp") == 3
+
+
+def test_asset_page_warns_above_snippets_with_a_todo_alt(commit, hero):
+    """The gallery HTML warns that the snippets carry a TODO, and names the key."""
+    with commit():
+        asset = services.asset_create(
+            content=make_image("JPEG", size=(640, 480)), filename="a.jpg"
+        )
+    sitekeys.site_key_issue(site_key=SiteKey(name="Blog"))
+    html = gallery.render_gallery(asset=asset, origin="https://media.example")
+    assert "data-alt-missing" in html and "TODO: describe this image" in html
+    assert html.count("data-site-key=") == 3  # one per preset card
+    Asset.objects.filter(pk=asset.pk).update(alt_text="A field")
+    asset.refresh_from_db()
+    html = gallery.render_gallery(asset=asset, origin="https://media.example")
+    assert "data-alt-missing" not in html and "TODO" not in html
