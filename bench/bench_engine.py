@@ -8,6 +8,10 @@ load then slows every recipe alike, and the ratios to pyvips are the figures
 to compare between machines, not seconds. Peak RSS is measured in a separate
 fresh process per recipe.
 
+The engine renders as uploads do, with the placeholder (ThumbHash and
+dominant colour); a last table gives the placeholder's own milliseconds per
+upload against the render's, measured on the same photos in the same run.
+
 Environment: ``MEDIAHUB_BENCH_PHOTOS`` picks a subset (see ``bench.workload``),
 ``MEDIAHUB_BENCH_ROUNDS`` sets the rounds (default 2), ``MEDIAHUB_BENCH_QUALITY=0``
 skips the bytes and PSNR table.
@@ -36,7 +40,8 @@ def recipe(name):
         from transcoder.imaging import engine
 
         return lambda data, specs: [
-            o.data for o in engine.render(data, specs, workload.LIMITS)
+            o.data
+            for o in engine.render(data, specs, workload.LIMITS, placeholders=True)
         ]
     from bench import reference
 
@@ -145,10 +150,52 @@ def main():
             walls, groups = timed(ctx, paths, avif, processes, rounds)
             count = len(paths) * len(workload.workload(avif))
             _print_block(avif, processes, walls, groups, count, rounds, peak)
+    placeholder_table(paths)
     if os.environ.get("MEDIAHUB_BENCH_QUALITY", "1") != "0":
         print()
         quality_table(paths)
     print(f"\nload average at the end {os.getloadavg()[0]:.1f}. {RERUN}")
+
+
+def placeholder_table(paths, repeats=5):
+    """Print the placeholder's ms per upload against the whole render's.
+
+    The placeholder is made from the smallest whole-frame output (here the
+    640w WebP's resize), so it is timed on that image; the render is the
+    engine's, with AVIF, in one process. Medians over ``repeats`` runs.
+    """
+    from PIL import Image
+
+    from transcoder.imaging import engine, placeholder
+
+    specs = workload.workload(True)
+    smallest = min((s for s in specs if s.fit == "contain"), key=lambda s: s.width or 0)
+    print(f"\n-- placeholder per upload (from the {smallest.width}w resize)")
+    print(f"   {'photo':32} {'render ms':>10} {'placeholder ms':>15} {'share':>7}")
+    shares_ = []
+    for path in paths:
+        data = path.read_bytes()
+        render_ms = []
+        for _ in range(2):
+            started = time.perf_counter()
+            engine.render(data, specs, workload.LIMITS, placeholders=True)
+            render_ms.append((time.perf_counter() - started) * 1000)
+        with Image.open(path) as image:
+            image = image.convert("RGBA" if image.has_transparency_data else "RGB")
+            size = smallest.target_size(*image.size)
+            small = image.resize(size, Image.Resampling.LANCZOS)
+        ms = []
+        for _ in range(repeats):
+            started = time.perf_counter()
+            placeholder.from_image(small)
+            ms.append((time.perf_counter() - started) * 1000)
+        render, made = statistics.median(render_ms), statistics.median(ms)
+        shares_.append(made / render)
+        print(
+            f"   {path.name[:32]:32} {render:10.0f} {made:15.1f} {made / render:6.1%}"
+        )
+    print(f"   median share of the render: {statistics.median(shares_):.1%}")
+    sys.stdout.flush()
 
 
 def _print_block(avif, processes, walls, groups, count, rounds, peak):

@@ -5,7 +5,7 @@ from django.core.files.storage import storages
 
 from tests.doors import Probe, Row, store_upload
 from tests.personas import SECRETS, may
-from transcoder.models import Asset
+from transcoder.models import Asset, Preset
 from transcoder.storage import keys
 
 LIVE_WRITERS = {"superuser", "editor_b", "uploader", "write_token_a"}
@@ -133,6 +133,25 @@ API_ROWS = [
                     != c.asset.content_hash
                 ),
                 prepare=lambda c: {"key": _key_for(c, c.seed(41), asset=c.asset)},
+            )
+        ],
+    ),
+    Row(
+        "GET /api/presets/",
+        [
+            Probe(
+                "list presets",
+                lambda c: c.get("/api/presets/"),
+                "view_api",
+                lambda c, r: (
+                    [p["slug"] for p in r.json()["results"]]
+                    == list(
+                        Preset.objects.filter(active=True)
+                        .order_by("slug")
+                        .values_list("slug", flat=True)
+                    )
+                ),
+                (None,),
             )
         ],
     ),

@@ -26,6 +26,7 @@ PIPELINE = [
     "limits",
     "metadata",
     "perceptual",
+    "placeholder",
     "sniff",
     "specs",
     "webp",

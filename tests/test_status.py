@@ -36,6 +36,7 @@ def test_queued_upload_is_processing_then_ready(
         "pending": 3,
         "total": 3,
         "error": "",
+        "reasons": [],
         "queued": True,
         "rebuilding": False,
     }

@@ -54,7 +54,7 @@ def _rebuild_waiting(asset_ids):
 def asset_state(*, asset, presets, rows):
     """Return the state of one asset from its rows keyed by (asset, preset, digest)."""
     counts = {READY: 0, FAILED: 0, PROCESSING: 0}
-    error = ""
+    reasons = []
     started = False
     for preset in presets:
         for spec in asset.rendition_specs(preset):
@@ -66,7 +66,9 @@ def asset_state(*, asset, presets, rows):
                 counts[PROCESSING] += 1
             elif row.status == RenditionStatus.FAILED:
                 counts[FAILED] += 1
-                error = error or f"{preset.name}: {row.error}"
+                reason = f"{preset.name}: {row.error}"
+                if reason not in reasons:
+                    reasons.append(reason)
             else:
                 counts[READY] += 1
     total = sum(counts.values())
@@ -82,7 +84,9 @@ def asset_state(*, asset, presets, rows):
         "failed": counts[FAILED],
         "pending": counts[PROCESSING],
         "total": total,
-        "error": error,
+        "error": reasons[0] if reasons else "",
+        # Each failed preset's reason once, in preset order (the API's list).
+        "reasons": reasons,
         # No build has begun: the asset waits in the queue behind others.
         "queued": state == PROCESSING and not started,
     }

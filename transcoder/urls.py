@@ -1,6 +1,7 @@
 from django.urls import path, re_path
 
 from transcoder.api import errors as api_errors
+from transcoder.api import presets as api_presets
 from transcoder.api import replace as api_replace
 from transcoder.api import schema as api_schema
 from transcoder.api import uploads as api_uploads
@@ -26,6 +27,7 @@ urlpatterns = [
         api_replace.asset_replace,
         name="api-asset-replace",
     ),
+    path("api/presets/", api_presets.preset_list, name="api-preset-list"),
     path("api/uploads/", api_uploads.upload_create, name="api-upload-create"),
     path(
         "api/uploads/finalize/",

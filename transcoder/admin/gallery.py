@@ -11,12 +11,16 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import escape
 
+from transcoder import layout, selectors
 from transcoder.delivery import serving
 from transcoder.imaging.specs import FORMATS
-from transcoder.models import Preset, RenditionStatus
+from transcoder.models import Preset, RenditionStatus, SiteKey
 from transcoder.selectors import FORMAT_PREFERENCE, STILL_FORMATS
 
-SIZES = "100vw"
+# Written where an image that carries meaning has no alt text yet: a copied
+# snippet must not silently mark it decorative (alt=""). Not translated: it
+# lands in a site's HTML, and editors search for it there.
+ALT_TODO = "TODO: describe this image"
 
 
 def render_gallery(*, asset, origin):
@@ -33,11 +37,13 @@ def gallery_context(asset, origin):
         )
     )
     cards = []
+    # Snippets carry a site key when there is one (the first by name).
+    site_key = SiteKey.objects.filter(active=True).order_by("name", "pk").first()
     for preset, group in groupby(rows, key=lambda r: r.preset):
         group = list(group)
         current = [r for r in group if r.superseded_at is None]
         old = [r for r in group if r.superseded_at is not None]
-        card = _card(asset, preset, current, origin)
+        card = _card(asset, preset, current, origin, site_key)
         # Rows superseded together (one older spec) share their moment.
         old.sort(key=lambda r: r.superseded_at, reverse=True)
         card["superseded"] = [
@@ -113,7 +119,7 @@ def _preview(rows):
     }
 
 
-def _card(asset, preset, rows, origin):
+def _card(asset, preset, rows, origin, site_key=None):
     ready = [r for r in rows if r.status == RenditionStatus.READY]
     embed_path = reverse("transcoder:embed", args=[asset.pk, preset.slug])
     return {
@@ -123,9 +129,12 @@ def _card(asset, preset, rows, origin):
         "preview": _preview(rows),
         "formats": _formats(rows),
         "cover": preset.fit == "cover",
-        "snippets": _snippets(asset, preset, ready, origin + embed_path)
+        "snippets": _snippets(asset, preset, ready, origin + embed_path, site_key)
         if ready
         else [],
+        "alt_missing": not asset.decorative and not asset.alt_text,
+        "alt_todo": ALT_TODO,
+        "site_key": site_key,
     }
 
 
@@ -151,32 +160,42 @@ def _superseded_group(rows):
     }
 
 
-def _snippets(asset, preset, ready, embed):
-    """Return the copy-ready embeds of a preset: link, <img>, <picture>, tag."""
+def _snippets(asset, preset, ready, embed, site_key=None):
+    """Return the copy-ready embeds of a preset: link, <img>, <picture>, tag.
+
+    The links carry the site key when there is one. An image that is not
+    marked decorative and has no alt text gets a visible TODO, never alt="",
+    which would tell screen readers to skip it.
+    """
     by_format = {}
     for r in ready:
-        by_format.setdefault(r.format, {}).setdefault(r.width, r)
+        by_format.setdefault(r.format, []).append(r)
     fallback_fmt = next(
         (f for f in ("jpeg", "png") if f in by_format),
         sorted(by_format, key=FORMAT_PREFERENCE.index)[-1],
     )
-    fallback = sorted(by_format[fallback_fmt].values(), key=lambda r: r.width)
+    fallback = layout.distinct_widths(by_format[fallback_fmt])
     widest = fallback[-1]
-    alt = escape(asset.alt_text)
+    alt = escape(alt_or_todo(asset))
+    sizes = layout.preset_sizes(preset)
+    keyed = f"key={site_key.key}&" if site_key else ""
+    link = f"{embed}?{keyed[:-1]}" if site_key else embed
 
     def srcset(fmt):
-        return ", ".join(
-            f"{embed}?format={fmt}&amp;w={r.width} {r.width}w"
-            for r in sorted(by_format[fmt].values(), key=lambda r: r.width)
+        return layout.srcset(
+            embed, by_format[fmt], query=f"{keyed}format={fmt}", amp=True
         )
 
-    src = f"{embed}?format={fallback_fmt}&amp;w={widest.width}"
+    src = f"{embed}?{keyed}format={fallback_fmt}&w={widest.width}".replace("&", "&amp;")
+    colour = layout.placeholder_style(asset, "colour")
+    style = f' style="{colour}"' if colour else ""
     img = (
-        f'<img src="{src}" srcset="{srcset(fallback_fmt)}" sizes="{SIZES}" '
-        f'width="{widest.width}" height="{widest.height}" alt="{alt}" loading="lazy">'
+        f'<img src="{src}" srcset="{srcset(fallback_fmt)}" sizes="{sizes}" '
+        f'width="{widest.width}" height="{widest.height}" alt="{alt}"{style} '
+        'loading="lazy">'
     )
     sources = "".join(
-        f'\n  <source type="{FORMATS[f].mime}" srcset="{srcset(f)}" sizes="{SIZES}">'
+        f'\n  <source type="{FORMATS[f].mime}" srcset="{srcset(f)}" sizes="{sizes}">'
         for f in sorted(by_format, key=FORMAT_PREFERENCE.index)
         if f != fallback_fmt
     )
@@ -184,13 +203,20 @@ def _snippets(asset, preset, ready, embed):
     multi = len(by_format) > 1 or len(fallback) > 1
     load = "{% load transcoder_tags %}"
     tag = (
-        f'{load}{{% picture asset "{preset.slug}" sizes="{SIZES}" %}}'
+        f'{load}{{% picture asset "{preset.slug}" placeholder="blur" %}}'
         if multi
-        else f'{load}{{% rendition asset "{preset.slug}" %}}'
+        else f'{load}{{% rendition asset "{preset.slug}" placeholder="blur" %}}'
     )
     return [
-        {"name": "Embed link", "key": "link", "text": embed},
+        {"name": "Embed link", "key": "link", "text": link},
         {"name": "<img> with srcset", "key": "img", "text": img},
         {"name": "<picture>", "key": "picture", "text": picture},
         {"name": "Template tag", "key": "tag", "text": tag},
     ]
+
+
+def alt_or_todo(asset):
+    """Return the alt text a snippet writes: a TODO where it is missing."""
+    if asset.decorative or asset.alt_text:
+        return selectors.alt_for(asset)
+    return ALT_TODO

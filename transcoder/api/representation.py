@@ -3,9 +3,19 @@
 from django.db.models import Prefetch
 from django.urls import reverse
 
-from transcoder import selectors
+from transcoder import layout, selectors, status
 from transcoder.delivery import serving
 from transcoder.models import Asset, Rendition, RenditionStatus
+
+# An asset whose state could not be read (erased meanwhile): nothing to build.
+_NO_STATE = {
+    "state": status.PROCESSING,
+    "ready": 0,
+    "failed": 0,
+    "pending": 0,
+    "total": 0,
+    "reasons": [],
+}
 
 
 def assets_for_api(*, renditions=True):
@@ -20,21 +30,45 @@ def assets_for_api(*, renditions=True):
         preset__active=True,
     ).select_related("preset")
     if not renditions:
-        published = published.only("asset", "preset__slug", "width", "format")
+        published = published.only(
+            "asset",
+            "preset__slug",
+            "preset__width",
+            "preset__widths",
+            "width",
+            "height",
+            "format",
+        )
     return Asset.objects.prefetch_related(
         Prefetch("renditions", queryset=published, to_attr="published"),
         selectors.tags_prefetch(),
     )
 
 
-def asset_json(request, asset, *, renditions=True):
+def asset_states(assets):
+    """Return ``{asset id: state}`` of ``assets`` in a few queries (status.py)."""
+    return status.asset_states(asset_ids=[a.pk for a in assets])
+
+
+def asset_json(request, asset, *, renditions=True, state=None):
     """An asset as the API gives it; ``renditions=False`` leaves out the
-    ``renditions`` array (and its signatures), as list pages do by default."""
+    ``renditions`` array (and its signatures), as list pages do by default.
+
+    ``state`` is the asset's entry of ``asset_states``; looked up if not given.
+    """
+    if state is None:
+        state = asset_states([asset]).get(str(asset.pk)) or _NO_STATE
     rows = sorted(
         getattr(asset, "published", None) or [],
         key=lambda r: (r.preset.slug, r.width, r.format),
     )
     presets = sorted({r.preset.slug for r in rows})
+    embeds = {
+        slug: request.build_absolute_uri(
+            reverse("transcoder:embed", args=[asset.pk, slug])
+        )
+        for slug in presets
+    }
     data = {
         "id": str(asset.pk),
         "title": asset.title,
@@ -55,12 +89,21 @@ def asset_json(request, asset, *, renditions=True):
         "collection": asset.collection_id,
         "created_at": asset.created_at.isoformat(),
         "updated_at": asset.updated_at.isoformat(),
-        "embed": {
-            slug: request.build_absolute_uri(
-                reverse("transcoder:embed", args=[asset.pk, slug])
+        "embed": embeds,
+        "layout": {
+            slug: layout.embed_layout(
+                embeds[slug],
+                [r for r in rows if r.preset.slug == slug],
+                next(r.preset for r in rows if r.preset.slug == slug),
             )
             for slug in presets
         },
+        "placeholder": layout.placeholder_json(asset),
+        "status": state["state"],
+        "progress": {
+            name: state[name] for name in ("ready", "failed", "pending", "total")
+        },
+        "reasons": state["reasons"],
     }
     if renditions:
         data["renditions"] = [

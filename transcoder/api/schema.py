@@ -10,6 +10,7 @@ from django.http import JsonResponse
 from django.urls import get_script_prefix
 from django.views.decorators.csrf import csrf_exempt
 
+from transcoder.api import schema_layout
 from transcoder.api.errors import error_response
 from transcoder.conf import setting
 from transcoder.delivery.presign import ACCEPTED_TYPES
@@ -384,6 +385,11 @@ SCHEMAS = {
 }
 
 
+SCHEMAS.update(schema_layout.SCHEMAS)
+SCHEMAS["Asset"]["required"] += schema_layout.ASSET_REQUIRED
+SCHEMAS["Asset"]["properties"].update(schema_layout.ASSET_PROPERTIES)
+
+
 def _query(name, schema, description):
     return {"name": name, "in": "query", "schema": schema, "description": description}
 
@@ -488,6 +494,16 @@ PATHS = {
                 **_errors(400, 404, 410, 413, 415, 500),
             },
         },
+    },
+    "/api/presets/": {
+        "get": {
+            "operationId": "listPresets",
+            "summary": "The active presets: widths, formats and aspect (scope read).",
+            "responses": {
+                "200": _json("PresetList", "Every active preset."),
+                **_errors(),
+            },
+        }
     },
     "/api/uploads/": {
         "post": {

@@ -12,7 +12,7 @@ from django.http import HttpResponse, JsonResponse
 from transcoder import permissions, selectors
 from transcoder.api.auth import endpoint
 from transcoder.api.errors import ApiError, json_too_large
-from transcoder.api.representation import asset_json, assets_for_api
+from transcoder.api.representation import asset_json, asset_states, assets_for_api
 from transcoder.conf import setting
 from transcoder.models import Asset, DeletedAsset, TaggedAsset
 from transcoder.services import asset_delete, asset_update, assets_move, tags_set
@@ -93,6 +93,7 @@ def _list(request, *, token):
             + ("." if paginator.count_exact else " or more: follow next."),
         ) from None
     results = list(page.object_list)
+    states = asset_states(results)
     # Next is a cursor just after this page's last image: as cheap at any
     # depth, and past a bounded count too. Whether there is more is asked.
     last = pagination.cursor_for(results[-1]) if results else None
@@ -111,7 +112,12 @@ def _list(request, *, token):
             )
             if page.has_previous()
             else None,
-            "results": [asset_json(request, a, renditions=renditions) for a in results],
+            "results": [
+                asset_json(
+                    request, a, renditions=renditions, state=states.get(str(a.pk))
+                )
+                for a in results
+            ],
         }
     )
 

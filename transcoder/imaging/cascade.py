@@ -114,6 +114,14 @@ def plan(
     return steps
 
 
+def smallest_whole(steps: Sequence[Step]) -> int | None:
+    """Return the spec index of the smallest step showing the whole frame, if any."""
+    whole = [step for step in steps if step.full_frame]
+    if not whole:
+        return None
+    return min(whole, key=lambda s: (s.size[0] * s.size[1], s.index)).index
+
+
 class _Node:
     """An image that steps resize from; dropped once its last child has."""
 

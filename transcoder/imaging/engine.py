@@ -20,6 +20,7 @@ sets the same limits, so concurrent calls with one set of settings are safe.
 
 import contextlib
 import dataclasses
+import functools
 import io
 import logging
 import math
@@ -52,6 +53,8 @@ from transcoder.imaging.limits import (
     check_pixels,
     guarded,
 )
+from transcoder.imaging.placeholder import Placeholder
+from transcoder.imaging.placeholder import from_image as placeholder_of
 from transcoder.imaging.sniff import (
     ACCEPTED,
     LABELS,
@@ -153,6 +156,8 @@ class Output:
     data: bytes
     width: int
     height: int
+    # Set on one output of a render asked for placeholders (see render_iter).
+    placeholder: Placeholder | None = None
 
 
 @dataclasses.dataclass
@@ -208,9 +213,12 @@ def render(
     limits: Limits,
     *,
     threads: int | None = None,
+    placeholders: bool = False,
 ) -> list[Output]:
     """Validate like ``inspect``, decode once and return one output per spec."""
-    return list(render_iter(data, specs, limits, threads=threads))
+    return list(
+        render_iter(data, specs, limits, threads=threads, placeholders=placeholders)
+    )
 
 
 def render_iter(
@@ -219,12 +227,17 @@ def render_iter(
     limits: Limits,
     *,
     threads: int | None = None,
+    placeholders: bool = False,
 ) -> Iterator[Output]:
     """Validate like ``inspect``, decode once and yield one output per spec.
 
     Outputs come in the order of ``specs``, each as soon as it and those before
     it are encoded, so a caller can store one while the next is being made.
     Refusals are raised before the first output.
+
+    With ``placeholders``, exactly one output carries the image's placeholder,
+    made from the smallest whole-frame resize (no extra decode or large
+    resize), or from the decode when every spec crops.
     """
     specs = list(specs)
     _use_returnable_memory()
@@ -234,15 +247,24 @@ def render_iter(
     del source  # it holds the full decode; the nodes below free it sooner
     started = time.perf_counter()
     steps = cascade.plan(specs, size, image.size)
+    early, chosen = None, None
+    if placeholders:
+        chosen = cascade.smallest_whole(steps)
+        if chosen is None and specs:
+            early = placeholder_of(image)
     # Pillow premultiplies alpha around every resize, a full-size copy each
     # time; doing it once saves most of the time on big RGBA images.
     if image.mode == "RGBA":
         image = image.convert("RGBa")
     workers = min(len(specs), threads or default_threads())
-    outputs = cascade.run(steps, image, _finish, workers, _cost)
+    finish = functools.partial(_finish, placeholder_step=chosen)
+    outputs = cascade.run(steps, image, finish, workers, _cost)
     del image  # so the decode is freed as soon as no resize needs it
     try:
-        yield from outputs
+        for output in outputs:
+            if early is not None:
+                output, early = dataclasses.replace(output, placeholder=early), None
+            yield output
     except MemoryError as exc:
         raise MemoryLimitError(_NO_MEMORY) from exc
     logger.debug(
@@ -263,11 +285,14 @@ def _cost(step: cascade.Step) -> float:
     )
 
 
-def _finish(image: Image.Image, step: cascade.Step) -> Output:
-    """Encode one resized image into its output."""
+def _finish(
+    image: Image.Image, step: cascade.Step, placeholder_step: int | None = None
+) -> Output:
+    """Encode one resized image into its output (with the placeholder if chosen)."""
     if image.mode == "RGBa":
         image = image.convert("RGBA")
-    return Output(step.spec, _encode(image, step.spec), *image.size)
+    made = placeholder_of(image) if step.index == placeholder_step else None
+    return Output(step.spec, _encode(image, step.spec), *image.size, made)
 
 
 def _use_returnable_memory() -> None:

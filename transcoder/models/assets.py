@@ -112,6 +112,11 @@ class Asset(models.Model):
     near_duplicates = models.PositiveIntegerField(
         default=0, db_index=True, editable=False
     )
+    # The placeholder pages show before the image loads (imaging.placeholder):
+    # a base64 ThumbHash and the dominant colour as #rrggbb. Made with the
+    # renditions; blank until then, and again while a replaced file builds.
+    thumbhash = models.CharField(max_length=64, blank=True, editable=False)
+    dominant_colour = models.CharField(max_length=7, blank=True, editable=False)
     # Empty until the file is first replaced; then the current original's
     # short content hash, mixed into every rendition digest so a replaced
     # file gets new rendition names (see Asset.rendition_specs).

@@ -155,11 +155,14 @@ def _build(asset, todo):
         [group[0][1] for group in groups],
         image_limits(),
         threads=setting("ENGINE_THREADS") or None,
+        placeholders=True,
     )
     del data
     done = 0
     try:
         for group, out in zip(groups, outputs, strict=True):
+            if out.placeholder is not None:
+                _placeholder_store(asset, out.placeholder)
             for preset, spec, row in group:
                 _store(asset, preset, spec, row, out, rows[done:], report)
                 done += 1
@@ -178,6 +181,14 @@ def _build(asset, todo):
     finally:
         outputs.close()  # stops the encodes still queued
         report.emit()
+
+
+def _placeholder_store(asset, made):
+    """Keep the placeholder made from the asset's current file."""
+    # Filtered on the file: a replace meanwhile clears it for its own build.
+    Asset.objects.filter(pk=asset.pk, content_hash=asset.content_hash).update(
+        thumbhash=made.thumbhash, dominant_colour=made.colour
+    )
 
 
 def _equal_outputs(todo, asset):

@@ -69,6 +69,8 @@ def _make_current(asset, facts, *, uploaded_at):
         setattr(asset, field, value)
     asset.file_uploaded_at = uploaded_at
     asset.spec_source = asset.content_hash[:16]
+    # The new file's placeholder comes with its renditions.
+    asset.thumbhash = asset.dominant_colour = ""
     asset.save()
     asset_hash_set(asset=asset, dhash=dhash)
     renditions_enqueue(asset_id=asset.pk)

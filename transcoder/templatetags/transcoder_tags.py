@@ -4,12 +4,16 @@ Both emit ``alt`` (``alt=""`` on purpose for a decorative image), ``width``
 and ``height`` (no layout shift), ``loading="lazy"`` and ``decoding="async"``
 unless told otherwise (``loading="eager"`` for the image
 at the top of a page), and pass ``sizes`` and any other attribute through.
+``{% picture %}``'s ``sizes`` defaults to what the preset's box implies
+(``layout.preset_sizes``). ``placeholder="colour"`` paints the image's
+dominant colour behind it until it loads, ``placeholder="blur"`` its
+ThumbHash as a tiny inline PNG (before any ``style`` of the template's own).
 """
 
 from django import template
 from django.utils.html import format_html, format_html_join
 
-from transcoder import selectors
+from transcoder import layout, selectors
 from transcoder.delivery import serving
 
 register = template.Library()
@@ -27,8 +31,21 @@ def _img_attrs(attrs):
     )
 
 
+def _with_placeholder(attrs, asset, kind):
+    """Put the placeholder's CSS first in the ``style`` attribute."""
+    if not kind:
+        return attrs
+    style = layout.placeholder_style(asset, kind)
+    own = attrs.get("style")
+    if style:
+        attrs["style"] = f"{style};{own}" if own else style
+    return attrs
+
+
 @register.simple_tag
-def rendition(asset, preset_slug, width=None, format=None, sizes=None, **attrs):
+def rendition(
+    asset, preset_slug, width=None, format=None, sizes=None, placeholder=None, **attrs
+):
     """Render an <img> of the best ready rendition, or nothing if none is ready yet."""
     row = selectors.rendition_best(
         asset_id=asset.pk, preset_slug=preset_slug, format=format, width=width
@@ -37,6 +54,7 @@ def rendition(asset, preset_slug, width=None, format=None, sizes=None, **attrs):
         return ""
     if sizes:
         attrs["sizes"] = sizes
+    attrs = _with_placeholder(attrs, asset, placeholder)
     return format_html(
         '<img src="{}" width="{}" height="{}" alt="{}"{}>',
         serving.rendition_url(row),
@@ -48,13 +66,15 @@ def rendition(asset, preset_slug, width=None, format=None, sizes=None, **attrs):
 
 
 @register.simple_tag
-def picture(asset, preset_slug, sizes="100vw", **attrs):
+def picture(asset, preset_slug, sizes=None, placeholder=None, **attrs):
     """Render a <picture> with one <source> per format and a srcset per width."""
     data = selectors.picture_data(
         asset=asset, preset_slug=preset_slug, url_for=serving.rendition_url
     )
     if data is None:
         return ""
+    sizes = sizes or layout.preset_sizes(data["fallback"].preset)
+    attrs = _with_placeholder(attrs, asset, placeholder)
     sources = format_html_join(
         "",
         '<source type="{}" srcset="{}" sizes="{}">',
