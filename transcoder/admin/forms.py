@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from taggit.forms import TagWidget
 
+from transcoder.i18n import worded
 from transcoder.imaging.specs import FORMATS, SpecError, build_specs
 from transcoder.models import Asset, Preset
 
@@ -128,7 +129,7 @@ class PresetForm(forms.ModelForm):
                 background=data.get("background") or "",
             )
         except SpecError as e:
-            self.add_error(_spec_error_field(str(e), data), str(e))
+            self.add_error(_spec_error_field(str(e), data), worded(e))
             self._spec_refused = True
         return data
 

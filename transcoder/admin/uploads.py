@@ -18,6 +18,7 @@ from transcoder import permissions, services
 from transcoder.admin.forms import UploadForm
 from transcoder.conf import setting
 from transcoder.delivery.presign import DirectUploadError, upload_presign
+from transcoder.i18n import worded
 from transcoder.imaging import sniff
 from transcoder.storage import keys
 
@@ -125,7 +126,7 @@ def upload_view(request, *, model_admin):
         "opts": model_admin.model._meta,
         "title": "Upload images",
         "max_bytes": setting("MAX_UPLOAD_BYTES"),
-        "accepted_formats": sniff.accepted_text(),
+        "accepted_formats": worded(sniff.accepted_message()),
         "direct_upload": setting("STORAGE") == "s3",
         "has_view_permission": model_admin.has_view_permission(request),
     }

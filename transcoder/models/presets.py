@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
+from transcoder.i18n import worded
 from transcoder.imaging import specs
 
 
@@ -46,7 +47,7 @@ class Preset(models.Model):
         try:
             self.specs()
         except specs.SpecError as e:
-            raise ValidationError(str(e)) from e
+            raise ValidationError(worded(e)) from e
 
     def specs(self, focal=None):
         """Return this preset's rendition specs for an asset's focal point."""
