@@ -36,7 +36,7 @@ def preset_formats(preset):
 
 
 def _box(preset):
-    return f"{preset.width or 'auto'} × {preset.height or 'auto'}"
+    return f"{preset.width or gettext('auto')} × {preset.height or gettext('auto')}"
 
 
 def _widths(preset):
@@ -48,7 +48,7 @@ def _status_badges(rows, sep):
     return format_html_join(
         sep,
         '<span class="mh-status mh-status--{}">{} {}</span>',
-        ((s, n, s) for s, n in counts.items() if n),
+        ((s, n, RenditionStatus(s).label.lower()) for s, n in counts.items() if n),
     )
 
 
@@ -96,11 +96,14 @@ def preview(asset):
     url = _preview_url(asset)
     if url is None:
         return format_html(
-            '<p class="help">Browsers cannot show this {} original, and no preset '
-            "keeps the whole frame yet: add an active preset with the "
-            "<em>contain</em> fit (like the starter <em>large</em>) to preview "
-            "the image and pick its focal point.</p>",
-            asset.format.upper(),
+            '<p class="help">{}</p>',
+            gettext(
+                "Browsers cannot show this %(format)s original, and no preset "
+                "keeps the whole frame yet: add an active preset with the "
+                "contain fit (like the starter large) to preview the image and "
+                "pick its focal point."
+            )
+            % {"format": asset.format.upper()},
         )
     return render_to_string(
         "admin/transcoder/asset/_preview.html", {"asset": asset, "url": url}

@@ -153,8 +153,9 @@ def _area(size):
 
 
 def _labels(specs):
+    auto = gettext("auto")
     return ", ".join(
-        f"{s.format.upper()} {s.width or 'auto'}×{s.height or 'auto'}" for s in specs
+        f"{s.format.upper()} {s.width or auto}×{s.height or auto}" for s in specs
     )
 
 
@@ -200,8 +201,8 @@ def _before(asset, preset_id):
     ).order_by("format", "width")
     return [
         {
-            "label": f"{r.format.upper()} {r.spec_width or 'auto'}×"
-            f"{r.spec_height or 'auto'}",
+            "label": f"{r.format.upper()} {r.spec_width or gettext('auto')}×"
+            f"{r.spec_height or gettext('auto')}",
             "size": f"{r.width} × {r.height}",
             "bytes": filesizeformat(r.bytes),
         }

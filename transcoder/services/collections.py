@@ -128,8 +128,8 @@ def collection_delete(*, collection):
     if count:
         raise CollectionError(
             ngettext(
-                "%(name)s holds %(count)d image; move it to another collection first.",
-                "%(name)s holds %(count)d images; move them to another collection "
+                "%(name)s holds %(count)d asset; move it to another collection first.",
+                "%(name)s holds %(count)d assets; move them to another collection "
                 "first.",
                 count,
             )
