@@ -59,18 +59,18 @@ def preset_change_summary(*, preset, saved=None, visible=None):
 
 def _rebuild_text(renditions, images, limited):
     each = ngettext(
-        "Rebuilds {n} rendition", "Rebuilds {n} renditions", renditions
-    ).format(n=f"{renditions:,}")
+        "Rebuilds %(n)s rendition", "Rebuilds %(n)s renditions", renditions
+    ) % {"n": f"{renditions:,}"}
     if limited:
         # The rebuild covers the library; only the editor's part is counted.
         of = ngettext(
-            "for the {n} image you can see, and any others.",
-            "for each of the {n} images you can see, and any others.",
+            "for the %(n)s image you can see, and any others.",
+            "for each of the %(n)s images you can see, and any others.",
             images,
         )
     else:
-        of = ngettext("for {n} image.", "for each of {n} images.", images)
-    return f"{each} {of.format(n=f'{images:,}')}"
+        of = ngettext("for %(n)s image.", "for each of %(n)s images.", images)
+    return f"{each} {of % {'n': f'{images:,}'}}"
 
 
 def preset_sample(*, preset, asset):

@@ -19,17 +19,15 @@ from collections.abc import Iterator
 from PIL import Image
 
 from transcoder.imaging.messages import Message, MessageError
-from transcoder.imaging.messages import gettext_noop as N_
+from transcoder.imaging.messages import gettext_noop as _
 from transcoder.imaging.sniff import apng_frame_sizes, gif_frame_sizes
 
 logger = logging.getLogger(__name__)
 
 MIB = 1024 * 1024
 
-TRUNCATED = N_(
-    "The file ends early: it looks truncated. Re-export it and upload again."
-)
-TRUNCATED_HEIC = N_(
+TRUNCATED = _("The file ends early: it looks truncated. Re-export it and upload again.")
+TRUNCATED_HEIC = _(
     "The %(label)s file ends early: it looks truncated. Re-export it and upload again."
 )
 # Pillow's words for data that stops early. "broken data stream" is not among
@@ -114,7 +112,7 @@ def guarded(limits: Limits, label: str, *, cut_short: bool) -> Iterator[None]:
             raise TooManyPixelsError(bomb_message(exc, limits, label)) from exc
         except MemoryError as exc:
             raise MemoryLimitError(
-                N_(
+                _(
                     "The image needs more memory than the server may use for one "
                     "file. Upload a smaller image."
                 )
@@ -130,7 +128,7 @@ def guarded(limits: Limits, label: str, *, cut_short: bool) -> Iterator[None]:
                     raise TruncatedImageError(TRUNCATED_HEIC, label=label) from exc
                 raise TruncatedImageError(TRUNCATED) from exc
             raise CorruptImageError(
-                N_(
+                _(
                     "The %(label)s file is damaged and cannot be read. "
                     "Re-export it and upload again."
                 ),
@@ -148,7 +146,7 @@ def check_size(size: int, limits: Limits) -> None:
     if size > limits.max_bytes:
         megabytes = math.ceil(size * 10 / MIB) / 10
         raise FileTooLargeError(
-            N_("The file is %(size)s MB; the limit is %(limit)s MB."),
+            _("The file is %(size)s MB; the limit is %(limit)s MB."),
             size=_number(megabytes),
             limit=_number(limits.max_bytes / MIB),
         )
@@ -158,23 +156,23 @@ def check_pixels(width: int, height: int, limits: Limits, label: str = "image") 
     """Refuse an image or frame with no pixels or more than the limit."""
     if width <= 0 or height <= 0:
         raise CorruptImageError(
-            N_(
+            _(
                 "The %(label)s file is damaged: it says the image is %(width)s × "
                 "%(height)s pixels, so there is nothing to show. Re-export it and "
                 "upload again."
             ),
-            label=Message(N_("image")) if label == "image" else label,
+            label=Message(_("image")) if label == "image" else label,
             width=width,
             height=height,
         )
     if width * height > limits.max_pixels:
         text = (
-            N_(
+            _(
                 "The %(label)s image is %(width)s × %(height)s pixels "
                 "(%(megapixels)s megapixels); the limit is %(limit)s megapixels."
             )
             if _is_heic(label)
-            else N_(
+            else _(
                 "The image is %(width)s × %(height)s pixels (%(megapixels)s "
                 "megapixels); the limit is %(limit)s megapixels."
             )
@@ -201,7 +199,7 @@ def check_frames(image: Image.Image, fmt: str, data: bytes, limits: Limits) -> i
         frames = getattr(image, "n_frames", 1)
     if frames > limits.max_frames:
         raise TooManyFramesError(
-            N_("The animation has %(frames)s frames; the limit is %(limit)s."),
+            _("The animation has %(frames)s frames; the limit is %(limit)s."),
             frames=frames,
             limit=limits.max_frames,
         )
@@ -226,7 +224,7 @@ class DeadlineReader(io.BytesIO):
         """Return up to ``size`` bytes, or raise once the deadline has passed."""
         if time.monotonic() > self.deadline:
             raise DecodeTimeoutError(
-                N_(
+                _(
                     "The image takes too long to decode; it may be built to "
                     "overload the server. Re-export it (a baseline JPEG or a PNG) "
                     "and upload again."
@@ -241,12 +239,12 @@ def bomb_message(exc: Exception, limits: Limits, label: str = "image") -> Messag
     heic = _is_heic(label)
     if match := re.search(r"\((\d+) pixels\)", str(exc)):
         text = (
-            N_(
+            _(
                 "The %(label)s image has %(megapixels)s megapixels; the limit is "
                 "%(limit)s megapixels."
             )
             if heic
-            else N_(
+            else _(
                 "The image has %(megapixels)s megapixels; the limit is %(limit)s "
                 "megapixels."
             )
@@ -255,12 +253,9 @@ def bomb_message(exc: Exception, limits: Limits, label: str = "image") -> Messag
             text, label=label, megapixels=_megapixels(int(match[1])), limit=limit
         )
     text = (
-        N_(
-            "The %(label)s image has too many pixels; the limit is %(limit)s "
-            "megapixels."
-        )
+        _("The %(label)s image has too many pixels; the limit is %(limit)s megapixels.")
         if heic
-        else N_("The image has too many pixels; the limit is %(limit)s megapixels.")
+        else _("The image has too many pixels; the limit is %(limit)s megapixels.")
     )
     return Message(text, label=label, limit=limit)
 

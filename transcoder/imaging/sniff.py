@@ -8,7 +8,7 @@ check every frame of a GIF or APNG without decoding the frames before it.
 import struct
 
 from transcoder.imaging.messages import Message
-from transcoder.imaging.messages import gettext_noop as N_
+from transcoder.imaging.messages import gettext_noop as _
 
 ACCEPTED = ("jpeg", "png", "webp", "avif", "gif", "tiff", "heif")
 
@@ -66,7 +66,9 @@ def accepted_message(heif_readable: bool | None = None) -> Message:
     """Return the accepted formats as one phrase: "JPEG, PNG, ... or HEIC"."""
     names = accepted_labels(heif_readable)
     return Message(
-        N_("%(formats)s or %(last)s"), formats=", ".join(names[:-1]), last=names[-1]
+        _("%(formats)s or %(last)s"),
+        formats=", ".join(names[:-1]),
+        last=names[-1],
     )
 
 
@@ -83,62 +85,62 @@ def upload_hint(heif_readable: bool | None = None) -> str:
 # What the editor's message says of each refused kind: whole sentences, each
 # a msgid of its own, with the accepted formats as %(formats)s.
 REFUSED = {
-    "svg": N_("This file is an SVG drawing; upload a %(formats)s image."),
-    "pdf": N_("This file is a PDF document; upload a %(formats)s image."),
-    "eps": N_("This file is a PostScript (EPS) drawing; upload a %(formats)s image."),
-    "html": N_("This file is a web page (HTML); upload a %(formats)s image."),
-    "xml": N_("This file is an XML document; upload a %(formats)s image."),
-    "zip": N_(
+    "svg": _("This file is an SVG drawing; upload a %(formats)s image."),
+    "pdf": _("This file is a PDF document; upload a %(formats)s image."),
+    "eps": _("This file is a PostScript (EPS) drawing; upload a %(formats)s image."),
+    "html": _("This file is a web page (HTML); upload a %(formats)s image."),
+    "xml": _("This file is an XML document; upload a %(formats)s image."),
+    "zip": _(
         "This file is a ZIP archive or an office document (Word, Excel, "
         "PowerPoint); upload a %(formats)s image."
     ),
-    "office": N_(
+    "office": _(
         "This file is an older office document (Word, Excel, PowerPoint); upload "
         "a %(formats)s image."
     ),
-    "rtf": N_("This file is a rich-text document (RTF); upload a %(formats)s image."),
-    "archive": N_("This file is a compressed archive; upload a %(formats)s image."),
-    "bmp": N_(
+    "rtf": _("This file is a rich-text document (RTF); upload a %(formats)s image."),
+    "archive": _("This file is a compressed archive; upload a %(formats)s image."),
+    "bmp": _(
         "This file is a BMP image, which is not accepted; upload a %(formats)s image."
     ),
-    "ico": N_(
+    "ico": _(
         "This file is an icon file (ICO/CUR), which is not accepted; upload a "
         "%(formats)s image."
     ),
-    "psd": N_(
+    "psd": _(
         "This file is a Photoshop document (PSD), which is not accepted; upload a "
         "%(formats)s image."
     ),
-    "jp2": N_(
+    "jp2": _(
         "This file is a JPEG 2000 image, which is not accepted; upload a "
         "%(formats)s image."
     ),
-    "jxl": N_(
+    "jxl": _(
         "This file is a JPEG XL image, which is not accepted; upload a "
         "%(formats)s image."
     ),
-    "pnm": N_(
+    "pnm": _(
         "This file is a Netpbm image (PBM, PGM, PPM), which is not accepted; "
         "upload a %(formats)s image."
     ),
-    "exr": N_(
+    "exr": _(
         "This file is an OpenEXR image, which is not accepted; upload a "
         "%(formats)s image."
     ),
-    "qoi": N_(
+    "qoi": _(
         "This file is a QOI image, which is not accepted; upload a %(formats)s image."
     ),
-    "raw": N_(
+    "raw": _(
         "This file is a camera raw file (CR2, CR3, RAF, ORF, RW2), which is not "
         "accepted; upload a %(formats)s image."
     ),
-    "video": N_("This file is a video; upload a %(formats)s image."),
-    "heif": N_(
+    "video": _("This file is a video; upload a %(formats)s image."),
+    "heif": _(
         "This file is a HEIC/HEIF photo, which this server cannot read; upload a "
         "%(formats)s image."
     ),
 }
-UNKNOWN = N_("This file is not an image we recognise; upload a %(formats)s image.")
+UNKNOWN = _("This file is not an image we recognise; upload a %(formats)s image.")
 
 _TIFF_PREFIXES = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
 _AVIF_BRANDS = {b"avif", b"avis"}
