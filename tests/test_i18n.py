@@ -252,7 +252,9 @@ PAGES = [
     PAGES,
     ids=[p[0] for p in PAGES],
 )
-def test_admin_pages_speak_german(german, asset, name, url, german_words, english_words):
+def test_admin_pages_speak_german(
+    german, asset, name, url, german_words, english_words
+):
     """A sample of the admin's pages shows mediahub's own words in German."""
     body = _page(german, url(asset))
     assert [w for w in german_words if w not in body] == []
@@ -304,9 +306,9 @@ def _bare(node):
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         text = node.value
     elif isinstance(node, ast.JoinedStr):
-        text = "".join(
-            v.value for v in node.values if isinstance(v, ast.Constant)
-        ) or "{}"
+        text = (
+            "".join(v.value for v in node.values if isinstance(v, ast.Constant)) or "{}"
+        )
     else:
         return None
     if text.strip() == "" or text in ALLOWED or not re.search(r"[A-Za-z]", text):
@@ -366,7 +368,7 @@ def test_admin_strings_are_marked_for_translation(path):
 
 def test_the_marking_check_can_fail():
     """A bare header, action, message or title is found; a marked one is not."""
-    source = '''
+    source = """
 class F(admin.SimpleListFilter):
     title = "format"
 
@@ -382,7 +384,7 @@ class A(admin.ModelAdmin):
 
 field = forms.CharField(label="Tags", help_text=gettext_lazy("Commas."))
 raise ValidationError("Set both.")
-'''
+"""
     found = [text for _, text in sorted(unmarked(source))]
     assert found == [
         "format",
