@@ -9,6 +9,7 @@ import re
 from django.template.defaultfilters import filesizeformat
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.formats import number_format
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext, ngettext
 
@@ -173,6 +174,11 @@ def _job_bar(progress, name):
     )
 
 
+def _count(n):
+    """Return ``n`` grouped as the reader's language writes it: 1,234 or 1.234."""
+    return number_format(n, force_grouping=True)
+
+
 def rebuild_message(progress):
     """Return the message that says what a rebuild queued, with live progress.
 
@@ -188,7 +194,7 @@ def rebuild_message(progress):
         renditions,
     )
     of = ngettext("of %(images)s image.", "of %(images)s images.", images)
-    text = f"{each} {of}" % {"renditions": f"{renditions:,}", "images": f"{images:,}"}
+    text = f"{each} {of}" % {"renditions": _count(renditions), "images": _count(images)}
     return format_html("{} {}", text, _job_bar(progress, gettext("Rebuild")))
 
 
@@ -199,7 +205,7 @@ def bulk_message(progress):
         return gettext("Nothing selected.")
     text = ngettext(
         "%(label)s: %(n)s image queued.", "%(label)s: %(n)s images queued.", images
-    ) % {"label": progress["label"], "n": f"{images:,}"}
+    ) % {"label": progress["label"], "n": _count(images)}
     return format_html("{} {}", text, _job_bar(progress, progress["label"]))
 
 

@@ -12,6 +12,7 @@ import time
 
 from django.core.files.storage import storages
 from django.template.defaultfilters import filesizeformat
+from django.utils.formats import number_format
 from django.utils.translation import gettext, ngettext
 
 from transcoder import selectors
@@ -60,7 +61,7 @@ def preset_change_summary(*, preset, saved=None, visible=None):
 def _rebuild_text(renditions, images, limited):
     each = ngettext(
         "Rebuilds %(n)s rendition", "Rebuilds %(n)s renditions", renditions
-    ) % {"n": f"{renditions:,}"}
+    ) % {"n": number_format(renditions, force_grouping=True)}
     if limited:
         # The rebuild covers the library; only the editor's part is counted.
         of = ngettext(
@@ -70,7 +71,7 @@ def _rebuild_text(renditions, images, limited):
         )
     else:
         of = ngettext("for %(n)s image.", "for each of %(n)s images.", images)
-    return f"{each} {of % {'n': f'{images:,}'}}"
+    return f"{each} {of % {'n': number_format(images, force_grouping=True)}}"
 
 
 def preset_sample(*, preset, asset):
