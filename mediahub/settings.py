@@ -89,8 +89,9 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     # After the session, before CommonMiddleware (which may redirect in the
     # chosen language): the language cookie of the switcher, else the
-    # browser's Accept-Language, else LANGUAGE_CODE.
-    "django.middleware.locale.LocaleMiddleware",
+    # browser's Accept-Language, else LANGUAGE_CODE; on the admin's paths only
+    # (see the module).
+    "transcoder.web.locale.EditorLocaleMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

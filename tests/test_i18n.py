@@ -394,3 +394,14 @@ raise ValidationError("Set both.")
         "Tags",
         "Set both.",
     ]
+
+
+def test_only_the_admin_takes_the_readers_language(client, presets):
+    """The API and public links answer in English whatever the browser asks,
+    and never vary by language (a CDN keeps one copy)."""
+    response = client.get("/api/assets/", HTTP_ACCEPT_LANGUAGE="de")
+    assert response.status_code == 401
+    assert "Accept-Language" not in response.get("Vary", "")
+    assert response.get("Content-Language") is None
+    admin = client.get("/admin/login/", HTTP_ACCEPT_LANGUAGE="de")
+    assert "Accept-Language" in admin["Vary"]
