@@ -100,13 +100,20 @@ def test_the_compiled_catalogue_matches_its_source(path):
     for e in entries:
         if e.msgid_plural:
             for n, form in ((1, 0), (2, 1)):
-                got = compiled.ngettext(e.msgid, e.msgid_plural, n)
+                got = (
+                    compiled.npgettext(e.msgctxt, e.msgid, e.msgid_plural, n)
+                    if e.msgctxt
+                    else compiled.ngettext(e.msgid, e.msgid_plural, n)
+                )
                 if got != e.msgstr_plural[form]:
                     stale.append(e.msgid)
+        elif e.msgctxt:
+            if compiled.pgettext(e.msgctxt, e.msgid) != e.msgstr:
+                stale.append(e.msgid)
         elif compiled.gettext(e.msgid) != e.msgstr:
             stale.append(e.msgid)
-    # The header is one more key; a plural entry is one key too.
-    extra = len(compiled._catalog) - len({e.msgid for e in entries}) - 1
+    # The header is one more key; each plural form is a key of its own.
+    extra = len(compiled._catalog) - len({(e.msgctxt, e.msgid) for e in entries}) - 1
     extra -= sum(len(e.msgstr_plural) - 1 for e in entries if e.msgid_plural)
     assert stale == []
     assert extra == 0, "the .mo holds messages the .po no longer has"

@@ -10,7 +10,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect, JsonResponse
 from django.template.response import TemplateResponse
-from django.utils.translation import gettext, gettext_lazy
+from django.utils.translation import gettext, gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_GET
 from taggit import admin as taggit_admin  # noqa: F401 - registers first
 from taggit.models import Tag
@@ -70,9 +70,10 @@ class AltTextFilter(admin.SimpleListFilter):
 
     def lookups(self, request, model_admin):
         return [
-            ("missing", gettext_lazy("Missing")),
-            ("present", gettext_lazy("Written")),
-            ("decorative", gettext_lazy("Decorative")),
+            # Whether an image's alt text is missing, written or not needed.
+            ("missing", pgettext_lazy("alt text", "Missing")),
+            ("present", pgettext_lazy("alt text", "Written")),
+            ("decorative", pgettext_lazy("alt text", "Decorative")),
         ]
 
     def queryset(self, request, queryset):
