@@ -412,3 +412,35 @@ def test_only_the_admin_takes_the_readers_language(client, presets):
     assert response.get("Content-Language") is None
     admin = client.get("/admin/login/", HTTP_ACCEPT_LANGUAGE="de")
     assert "Accept-Language" in admin["Vary"]
+
+
+def _shown_fields(model_admin):
+    """Return the model field names a ModelAdmin declares it shows."""
+    names = [*model_admin.list_display, *model_admin.readonly_fields]
+    names += [f for f in model_admin.list_filter if isinstance(f, str)]
+    names += list(model_admin.fields or [])
+    for _, options in model_admin.fieldsets or []:
+        for entry in options["fields"]:
+            names += list(entry) if isinstance(entry, tuple | list) else [entry]
+    fields = {f.name: f for f in model_admin.model._meta.get_fields()}
+    return {fields[n] for n in names if isinstance(n, str) and n in fields}
+
+
+def test_models_an_editor_sees_have_translatable_names():
+    """Each mediahub model in the admin, and each of its fields the admin
+    shows, has a name marked for translation (not one Django makes up)."""
+    from django.contrib import admin
+    from django.utils.functional import Promise
+
+    unmarked_names = []
+    for model, model_admin in admin.site._registry.items():
+        if model._meta.app_label != "transcoder":
+            continue
+        meta = model._meta
+        for name in ("verbose_name", "verbose_name_plural"):
+            if not isinstance(meta.original_attrs.get(name), Promise):
+                unmarked_names.append(f"{meta.label}.{name}")
+        for field in _shown_fields(model_admin):
+            if not isinstance(getattr(field, "verbose_name", None), Promise):
+                unmarked_names.append(f"{meta.label}.{field.name}")
+    assert unmarked_names == []
