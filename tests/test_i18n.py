@@ -444,3 +444,11 @@ def test_models_an_editor_sees_have_translatable_names():
             if not isinstance(getattr(field, "verbose_name", None), Promise):
                 unmarked_names.append(f"{meta.label}.{field.name}")
     assert unmarked_names == []
+
+
+def test_the_language_cookie_is_not_for_scripts(client):
+    """The switcher's cookie is HttpOnly and SameSite=Lax."""
+    response = client.post("/i18n/setlang/", {"language": "de", "next": "/admin/"})
+    cookie = response.cookies["django_language"]
+    assert cookie["httponly"] is True
+    assert cookie["samesite"] == "Lax"
