@@ -12,7 +12,7 @@ PORT ?= 8000
 # `make run` is local development: plain HTTP and Django's debug pages.
 RUN_ENV := DJANGO_DEBUG=$${DJANGO_DEBUG:-1} MEDIAHUB_HTTPS=$${MEDIAHUB_HTTPS:-0}
 
-.PHONY: install run test lint bench bench-scale browser pgbouncer clean package load load-lambda
+.PHONY: install run test lint bench bench-scale browser pgbouncer clean package load load-lambda messages
 
 install: $(STAMP) $(SCAN_STAMP) browser pgbouncer
 
@@ -62,6 +62,16 @@ run: $(STAMP) var
 
 test: install var
 	DJANGO_ALLOW_ASYNC_UNSAFE=true $(PY) -m pytest $(PYTEST_ARGS)
+
+# `make messages`: refresh the catalogues in locale/ from the code, templates and
+# JavaScript, then compile them. The .mo files are committed (a clean clone, CI
+# and the Lambda zip need no GNU gettext); tests/test_i18n.py fails while a .mo
+# and its .po disagree. Needs GNU gettext (apt-get install gettext).
+I18N_IGNORE := --ignore='.venv*' --ignore=bench --ignore=tests --ignore=staticfiles --ignore=var --ignore=dist
+messages: $(STAMP)
+	$(RUN_ENV) $(PY) manage.py makemessages --all --no-obsolete $(I18N_IGNORE)
+	$(RUN_ENV) $(PY) manage.py makemessages --all --no-obsolete -d djangojs $(I18N_IGNORE)
+	$(RUN_ENV) $(PY) manage.py compilemessages $(I18N_IGNORE)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

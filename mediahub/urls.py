@@ -11,5 +11,7 @@ handler500 = "transcoder.web.errors.server_error"
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("admin/", admin.site.urls),
+    # The language switcher posts here (Django's set_language: a cookie).
+    path("i18n/", include("django.conf.urls.i18n")),
     path("", include("transcoder.urls")),
 ]

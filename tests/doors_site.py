@@ -205,6 +205,32 @@ SITE_ROWS = [
         [Probe("get", _get("/admin/jsi18n/"), "staff", None, (None,))],
     ),
     Row(
+        "admin:mediahub_jsi18n",
+        [
+            Probe(
+                "get",
+                _get("/admin/jsi18n/mediahub/"),
+                "staff",
+                lambda c, r: b"django.gettext" in r.content,
+                (None,),
+            )
+        ],
+    ),
+    Row(
+        "set_language",
+        [
+            Probe(
+                "post",
+                lambda c: c.post("/i18n/setlang/", {"language": "de", "next": "/"}),
+                "public",
+                lambda c, r: r.cookies["django_language"].value == "de",
+                (None,),
+                (302,),
+                method="POST",
+            )
+        ],
+    ),
+    Row(
         "admin:view_on_site",
         [
             Probe(

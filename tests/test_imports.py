@@ -24,6 +24,7 @@ PIPELINE = [
     "focal",
     "heif",
     "limits",
+    "messages",
     "metadata",
     "perceptual",
     "placeholder",

@@ -81,6 +81,13 @@ def test_zip_fits_lambda_limits(package):
     assert unpacked <= 200 * 2**20
     assert {"handler.py", "zappa_settings.py", "staticfiles/staticfiles.json"} <= names
     assert not any(n.startswith(("tests/", "bench/", "infra/", ".venv")) for n in names)
+    # The German admin: mediahub's catalogue and Django's own (LANGUAGES).
+    assert {
+        "locale/de/LC_MESSAGES/django.mo",
+        "django/conf/locale/de/LC_MESSAGES/django.mo",
+        "django/contrib/admin/locale/de/LC_MESSAGES/django.mo",
+    } <= names
+    assert "django/contrib/admin/locale/fr/LC_MESSAGES/django.mo" not in names
 
 
 def test_unpacked_handler_serves_admin_and_transcodes_uploads(

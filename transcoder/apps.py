@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class TranscoderConfig(AppConfig):
     name = "transcoder"
-    verbose_name = "Media library"
+    verbose_name = _("Media library")
 
     def ready(self):
         from corsheaders.signals import check_request_enabled

@@ -10,6 +10,7 @@ from django.db.models import Prefetch
 from django.http import HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from transcoder import permissions, selectors, services
 from transcoder.admin import (
@@ -32,14 +33,14 @@ from transcoder.web.pagination import BoundedCountPaginator
 
 
 class RenditionStatusFilter(admin.SimpleListFilter):
-    title = "renditions"
+    title = _("renditions")
     parameter_name = "renditions"
 
     def lookups(self, request, model_admin):
         return [
-            ("failed", "Some failed"),
-            ("pending", "Some pending"),
-            ("ready", "All ready"),
+            ("failed", _("Some failed")),
+            ("pending", _("Some pending")),
+            ("ready", _("All ready")),
         ]
 
     # Each choice is an indexed WHERE on the state services.states keeps
@@ -66,7 +67,7 @@ class FormatFilter(admin.SimpleListFilter):
     """The accepted formats, known in advance: Django's AllValuesFieldListFilter
     ran SELECT DISTINCT over the whole table on every list view."""
 
-    title = "format"
+    title = _("format")
     parameter_name = "format__exact"  # The URLs of the filter it replaces.
 
     def lookups(self, request, model_admin):
@@ -153,7 +154,7 @@ class AssetAdmin(admin.ModelAdmin):
             {"fields": ["preview", *EDITOR_FIELDS]},
         ),
         (_("From the file"), {"fields": METADATA_FIELDS}),
-        ("Original", {"fields": ORIGINAL_FIELDS}),
+        (_("Original"), {"fields": ORIGINAL_FIELDS}),
     ]
 
     class Media:
@@ -267,27 +268,27 @@ class AssetAdmin(admin.ModelAdmin):
     def thumbnail(self, obj):
         return html.thumbnail(obj)
 
-    @admin.display(description="Tags")
+    @admin.display(description=_("Tags"))
     def tag_list(self, obj):
         return html.tag_list(obj)
 
-    @admin.display(description="Original", ordering="bytes")
+    @admin.display(description=_("Original"), ordering="bytes")
     def original_summary(self, obj):
         return html.original_summary(obj)
 
-    @admin.display(description="Size in pixels")
+    @admin.display(description=_("Size in pixels"))
     def dimensions(self, obj):
         return f"{obj.width} × {obj.height}"
 
-    @admin.display(description="File size", ordering="bytes")
+    @admin.display(description=_("File size"), ordering="bytes")
     def size(self, obj):
         return html.human_bytes(obj.bytes)
 
-    @admin.display(description="Renditions")
+    @admin.display(description=_("Renditions"))
     def rendition_status(self, obj):
         return html.rendition_status(obj)
 
-    @admin.display(description="Image")
+    @admin.display(description=_("Image"))
     def preview(self, obj):
         return html.preview(obj)
 
@@ -359,14 +360,14 @@ class AssetAdmin(admin.ModelAdmin):
         self.message_user(request, trash.moved_message(obj_display), messages.SUCCESS)
         return HttpResponseRedirect(reverse("admin:transcoder_asset_changelist"))
 
-    @admin.action(description="Move to collection…", permissions=["change"])
+    @admin.action(description=_("Move to collection…"), permissions=["change"])
     def move_to_collection(self, request, queryset):
         return collections.move_view(self, request, queryset)
 
-    @admin.action(description="Regenerate renditions", permissions=["change"])
+    @admin.action(description=_("Regenerate renditions"), permissions=["change"])
     def regenerate_renditions(self, request, queryset):
         job = services.rebuild_start(
-            label="Regenerate renditions",
+            label=gettext_noop("Regenerate renditions"),
             asset_ids=list(queryset.values_list("pk", flat=True)),
             force=True,
             user=request.user,
@@ -374,36 +375,36 @@ class AssetAdmin(admin.ModelAdmin):
         progress = services.job_progress(job=job)
         self.message_user(request, html.rebuild_message(progress), messages.SUCCESS)
 
-    @admin.action(description="Add tags…", permissions=["change"])
+    @admin.action(description=_("Add tags…"), permissions=["change"])
     def add_tags(self, request, queryset):
         return grid.bulk_action(
             self,
             request,
             queryset,
             action="tags_add",
-            title="Add tags",
+            title=gettext_noop("Add tags"),
             form_class=grid.TagsForm,
         )
 
-    @admin.action(description="Remove tags…", permissions=["change"])
+    @admin.action(description=_("Remove tags…"), permissions=["change"])
     def remove_tags(self, request, queryset):
         return grid.bulk_action(
             self,
             request,
             queryset,
             action="tags_remove",
-            title="Remove tags",
+            title=gettext_noop("Remove tags"),
             form_class=grid.TagsForm,
         )
 
-    @admin.action(description="Delete selected images…", permissions=["delete"])
+    @admin.action(description=_("Delete selected images…"), permissions=["delete"])
     def delete_in_background(self, request, queryset):
         return grid.bulk_action(
             self,
             request,
             queryset,
             action="delete",
-            title="Delete images",
+            title=gettext_noop("Delete images"),
             params={"by": request.user.pk},
             extra_context={"mh_trash_days": services.trash_days()},
         )

@@ -16,7 +16,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.text import capfirst
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy, ngettext
 
 from transcoder import permissions, selectors, services
 from transcoder.admin.permission_grid import PermissionGridMixin
@@ -31,7 +31,7 @@ PROTECTED_SHOWN = 20
 class CollectionFilter(admin.SimpleListFilter):
     """Filter by collection, with its children; only collections the user sees."""
 
-    title = "collection"
+    title = gettext_lazy("collection")
     parameter_name = "collection"
 
     def lookups(self, request, model_admin):
@@ -74,7 +74,9 @@ def narrowed(func):
 
 class MoveForm(forms.Form):
     collection = forms.ModelChoiceField(
-        queryset=Collection.objects.none(), label="Move to", empty_label=None
+        queryset=Collection.objects.none(),
+        label=gettext_lazy("Move to"),
+        empty_label=None,
     )
 
     def __init__(self, *args, user, **kwargs):
@@ -96,14 +98,19 @@ def move_view(model_admin, request, queryset):
         )
         model_admin.message_user(
             request,
-            f"Moved {moved} asset{'s' if moved != 1 else ''} to {target.name}.",
+            ngettext(
+                "Moved %(count)d asset to %(collection)s.",
+                "Moved %(count)d assets to %(collection)s.",
+                moved,
+            )
+            % {"count": moved, "collection": target.name},
             messages.SUCCESS,
         )
         return None
     context = {
         **model_admin.admin_site.each_context(request),
         "opts": model_admin.model._meta,
-        "title": "Move to collection",
+        "title": gettext("Move to collection"),
         "form": form,
         "assets": queryset[:100],
         "count": queryset.count(),
@@ -124,7 +131,8 @@ class CollectionForm(PermissionGridMixin, forms.ModelForm):
     parent = forms.ModelChoiceField(
         queryset=Collection.objects.order_by("path"),
         required=False,
-        help_text="The collection this one sits in.",
+        label=gettext_lazy("Parent"),
+        help_text=gettext_lazy("The collection this one sits in."),
     )
 
     class Meta:
@@ -169,7 +177,8 @@ class CollectionForm(PermissionGridMixin, forms.ModelForm):
                 siblings = siblings.exclude(pk=self.instance.pk)
             if siblings.exists():
                 raise forms.ValidationError(
-                    f"{parent.name} already has a collection named {name}."
+                    gettext("%(parent)s already has a collection named %(name)s.")
+                    % {"parent": parent.name, "name": name}
                 )
         return data
 
@@ -202,11 +211,11 @@ class CollectionAdmin(admin.ModelAdmin):
             .annotate(mh_assets=Count("assets", filter=within))
         )
 
-    @admin.display(description="Collection")
+    @admin.display(description=gettext_lazy("Collection"))
     def tree_name(self, obj):
         return obj.label
 
-    @admin.display(description="Assets", ordering="mh_assets")
+    @admin.display(description=gettext_lazy("Assets"), ordering="mh_assets")
     def asset_count(self, obj):
         return obj.mh_assets
 
@@ -292,7 +301,10 @@ class CollectionAdmin(admin.ModelAdmin):
                 return HttpResponseRedirect(
                     reverse("admin:transcoder_collection_change", args=[obj.pk])
                 )
-            self.message_user(request, f"Deleted the collection {obj.name}.")
+            self.message_user(
+                request,
+                gettext("Deleted the collection %(name)s.") % {"name": obj.name},
+            )
             return HttpResponseRedirect(
                 reverse("admin:transcoder_collection_changelist")
             )

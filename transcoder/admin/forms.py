@@ -3,8 +3,10 @@
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
+from django.utils.translation import gettext_lazy as _
 from taggit.forms import TagWidget
 
+from transcoder.i18n import worded
 from transcoder.imaging.specs import FORMATS, SpecError, build_specs
 from transcoder.models import Asset, Preset
 
@@ -53,22 +55,31 @@ class WidthsField(forms.CharField):
             return [int(p) for p in parts]
         except ValueError:
             raise ValidationError(
-                "Type widths as whole numbers separated by commas, e.g. 480, 800, 1200."
+                _(
+                    "Type widths as whole numbers separated by commas, e.g. 480, "
+                    "800, 1200."
+                )
             ) from None
 
 
 class PresetForm(forms.ModelForm):
     widths = WidthsField(
         required=False,
-        help_text="For a responsive preset (srcset): pixel widths separated by "
-        "commas, e.g. 640, 1024, 1440. Each keeps the width × height shape. "
-        "Leave empty for one size.",
+        label=_("Widths"),
+        help_text=_(
+            "For a responsive preset (srcset): pixel widths separated by "
+            "commas, e.g. 640, 1024, 1440. Each keeps the width × height shape. "
+            "Leave empty for one size."
+        ),
     )
     formats = forms.MultipleChoiceField(
         choices=[(f.name, f.label) for f in FORMATS.values()],
         widget=forms.CheckboxSelectMultiple,
-        help_text="Pick one or several. With several, pages get a picture element "
-        "and each browser takes the best format it supports (AVIF, then WebP).",
+        label=_("Formats"),
+        help_text=_(
+            "Pick one or several. With several, pages get a picture element "
+            "and each browser takes the best format it supports (AVIF, then WebP)."
+        ),
     )
 
     class Meta:
@@ -87,11 +98,13 @@ class PresetForm(forms.ModelForm):
         ]
         widgets = {"background": forms.ColorInput}
         help_texts = {
-            "width": "In pixels. A cover crop needs both width and height; "
-            "contain needs at least one.",
-            "height": "In pixels. Images are never enlarged.",
-            "quality": "1 to 100. Around 75–85 suits photos.",
-            "active": "Only active presets get renditions for new uploads.",
+            "width": _(
+                "In pixels. A cover crop needs both width and height; "
+                "contain needs at least one."
+            ),
+            "height": _("In pixels. Images are never enlarged."),
+            "quality": _("1 to 100. Around 75–85 suits photos."),
+            "active": _("Only active presets get renditions for new uploads."),
         }
 
     def __init__(self, *args, **kwargs):
@@ -128,7 +141,7 @@ class PresetForm(forms.ModelForm):
                 background=data.get("background") or "",
             )
         except SpecError as e:
-            self.add_error(_spec_error_field(str(e), data), str(e))
+            self.add_error(_spec_error_field(str(e), data), worded(e))
             self._spec_refused = True
         return data
 
@@ -175,7 +188,7 @@ class AssetChangeForm(forms.ModelForm):
         data = super().clean()
         if (data.get("focal_x") is None) != (data.get("focal_y") is None):
             raise ValidationError(
-                "Set both coordinates of the focal point, or neither."
+                _("Set both coordinates of the focal point, or neither.")
             )
         width, height = data.get("focal_width"), data.get("focal_height")
         if data.get("focal_x") is None or not width or not height:
@@ -187,6 +200,6 @@ class AssetChangeForm(forms.ModelForm):
 class UploadForm(forms.Form):
     """One uploaded file (the upload page sends many, one request each)."""
 
-    file = forms.FileField()
-    title = forms.CharField(max_length=255, required=False)
-    alt_text = forms.CharField(max_length=500, required=False)
+    file = forms.FileField(label=_("File"))
+    title = forms.CharField(label=_("Title"), max_length=255, required=False)
+    alt_text = forms.CharField(label=_("Alt text"), max_length=500, required=False)

@@ -10,6 +10,7 @@ from django.template.defaultfilters import filesizeformat
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import escape
+from django.utils.translation import gettext as _
 
 from transcoder import layout, selectors
 from transcoder.delivery import serving
@@ -93,12 +94,15 @@ def _row(r):
         "bytes": filesizeformat(r.bytes) if ready and r.bytes is not None else "",
         "url": serving.rendition_url(r) if ready else "",
         "error": r.error
-        or ("" if r.status != RenditionStatus.FAILED else "No reason was recorded."),
+        or ("" if r.status != RenditionStatus.FAILED else _("No reason was recorded.")),
     }
 
 
 def _box(r):
-    return f"{r.spec_width or 'auto'} × {r.spec_height or 'auto'} (asked)"
+    return _("%(width)s × %(height)s (asked)") % {
+        "width": r.spec_width or _("auto"),
+        "height": r.spec_height or _("auto"),
+    }
 
 
 def _preview(rows):
@@ -139,18 +143,19 @@ def _card(asset, preset, rows, origin, site_key=None):
 
 
 def _summary(preset):
-    box = f"{preset.width or 'auto'} × {preset.height or 'auto'}"
+    box = f"{preset.width or _('auto')} × {preset.height or _('auto')}"
     if preset.widths:
-        box += " in " + ", ".join(f"{w}w" for w in sorted(preset.widths))
+        widths = ", ".join(f"{w}w" for w in sorted(preset.widths))
+        box = _("%(box)s in %(widths)s") % {"box": box, "widths": widths}
     formats = ", ".join(f.upper() for f in preset.formats)
-    return f"{preset.fit}, {box} · {formats}"
+    return f"{preset.get_fit_display().split(':')[0]}, {box} · {formats}"
 
 
 def _superseded_group(rows):
     first = rows[0]
     formats = sorted({r.format.upper() for r in rows})
     sizes = sorted({(r.spec_width, r.spec_height) for r in rows}, key=str)
-    spec = ", ".join(f"{w or 'auto'} × {h or 'auto'}" for w, h in sizes)
+    spec = ", ".join(f"{w or _('auto')} × {h or _('auto')}" for w, h in sizes)
     return {
         "digest": first.digest,
         "spec": f"{spec} · {', '.join(formats)}",
@@ -208,10 +213,10 @@ def _snippets(asset, preset, ready, embed, site_key=None):
         else f'{load}{{% rendition asset "{preset.slug}" placeholder="blur" %}}'
     )
     return [
-        {"name": "Embed link", "key": "link", "text": link},
-        {"name": "<img> with srcset", "key": "img", "text": img},
+        {"name": _("Embed link"), "key": "link", "text": link},
+        {"name": _("<img> with srcset"), "key": "img", "text": img},
         {"name": "<picture>", "key": "picture", "text": picture},
-        {"name": "Template tag", "key": "tag", "text": tag},
+        {"name": _("Template tag"), "key": "tag", "text": tag},
     ]
 
 

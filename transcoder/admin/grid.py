@@ -10,7 +10,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect, JsonResponse
 from django.template.response import TemplateResponse
-from django.utils.translation import gettext, gettext_lazy
+from django.utils.translation import gettext, gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_GET
 from taggit import admin as taggit_admin  # noqa: F401 - registers first
 from taggit.models import Tag
@@ -46,7 +46,7 @@ def remember_view_mode(request):
 
 
 class TagFilter(admin.SimpleListFilter):
-    title = "tag"
+    title = gettext_lazy("tag")
     parameter_name = "tag"
 
     def lookups(self, request, model_admin):
@@ -65,14 +65,15 @@ class TagFilter(admin.SimpleListFilter):
 
 
 class AltTextFilter(admin.SimpleListFilter):
-    title = "alt text"
+    title = gettext_lazy("alt text")
     parameter_name = "alt"
 
     def lookups(self, request, model_admin):
         return [
-            ("missing", "Missing"),
-            ("present", "Written"),
-            ("decorative", "Decorative"),
+            # Whether an image's alt text is missing, written or not needed.
+            ("missing", pgettext_lazy("alt text", "Missing")),
+            ("present", pgettext_lazy("alt text", "Written")),
+            ("decorative", pgettext_lazy("alt text", "Decorative")),
         ]
 
     def queryset(self, request, queryset):
@@ -132,7 +133,8 @@ def bulk_action(
     (services.jobs). Other actions ("move to collection") reuse this with
     their own form and a handler given to ``services.job_register``.
     ``params`` are given to the job besides the form's; ``extra_context`` to
-    the page.
+    the page. ``title`` is an English msgid (``gettext_noop``): the page shows
+    it translated, the job keeps it as its label and is worded on display.
     """
     posted = "apply" in request.POST
     form = form_class(request.POST if posted else None) if form_class else None
@@ -140,7 +142,7 @@ def bulk_action(
         context = {
             **model_admin.admin_site.each_context(request),
             "opts": model_admin.model._meta,
-            "title": title,
+            "title": gettext(title),
             "action": request.POST.get("action", ""),
             "count": queryset.count(),
             "selected": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),

@@ -9,6 +9,7 @@ import re
 from django.template.defaultfilters import filesizeformat
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.formats import number_format
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext, ngettext
 
@@ -36,7 +37,7 @@ def preset_formats(preset):
 
 
 def _box(preset):
-    return f"{preset.width or 'auto'} × {preset.height or 'auto'}"
+    return f"{preset.width or gettext('auto')} × {preset.height or gettext('auto')}"
 
 
 def _widths(preset):
@@ -48,7 +49,7 @@ def _status_badges(rows, sep):
     return format_html_join(
         sep,
         '<span class="mh-status mh-status--{}">{} {}</span>',
-        ((s, n, s) for s, n in counts.items() if n),
+        ((s, n, RenditionStatus(s).label.lower()) for s, n in counts.items() if n),
     )
 
 
@@ -96,11 +97,14 @@ def preview(asset):
     url = _preview_url(asset)
     if url is None:
         return format_html(
-            '<p class="help">Browsers cannot show this {} original, and no preset '
-            "keeps the whole frame yet: add an active preset with the "
-            "<em>contain</em> fit (like the starter <em>large</em>) to preview "
-            "the image and pick its focal point.</p>",
-            asset.format.upper(),
+            '<p class="help">{}</p>',
+            gettext(
+                "Browsers cannot show this %(format)s original, and no preset "
+                "keeps the whole frame yet: add an active preset with the "
+                "contain fit (like the starter large) to preview the image and "
+                "pick its focal point."
+            )
+            % {"format": asset.format.upper()},
         )
     return render_to_string(
         "admin/transcoder/asset/_preview.html", {"asset": asset, "url": url}
@@ -170,6 +174,11 @@ def _job_bar(progress, name):
     )
 
 
+def _count(n):
+    """Return ``n`` grouped as the reader's language writes it: 1,234 or 1.234."""
+    return number_format(n, force_grouping=True)
+
+
 def rebuild_message(progress):
     """Return the message that says what a rebuild queued, with live progress.
 
@@ -185,7 +194,7 @@ def rebuild_message(progress):
         renditions,
     )
     of = ngettext("of %(images)s image.", "of %(images)s images.", images)
-    text = f"{each} {of}" % {"renditions": f"{renditions:,}", "images": f"{images:,}"}
+    text = f"{each} {of}" % {"renditions": _count(renditions), "images": _count(images)}
     return format_html("{} {}", text, _job_bar(progress, gettext("Rebuild")))
 
 
@@ -196,7 +205,7 @@ def bulk_message(progress):
         return gettext("Nothing selected.")
     text = ngettext(
         "%(label)s: %(n)s image queued.", "%(label)s: %(n)s images queued.", images
-    ) % {"label": progress["label"], "n": f"{images:,}"}
+    ) % {"label": progress["label"], "n": _count(images)}
     return format_html("{} {}", text, _job_bar(progress, progress["label"]))
 
 

@@ -181,7 +181,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
-            "title": "Copy the new API key",
+            "title": _("Copy the new API key"),
             "token": obj,
             "key": key,
             "changelist_url": reverse("admin:transcoder_apitoken_changelist"),
@@ -210,7 +210,8 @@ class SiteKeyForm(forms.ModelForm):
                 or parts.fragment
             ):
                 raise ValidationError(
-                    f"{line!r} is not an origin; write it as https://www.example.com."
+                    _("%(line)r is not an origin; write it as https://www.example.com.")
+                    % {"line": line}
                 )
         return "\n".join(line.rstrip("/").lower() for line in lines)
 
@@ -231,9 +232,9 @@ class SiteKeyAdmin(admin.ModelAdmin):
     readonly_fields = ["key", "active", "request_count", "last_used_at", "revoked_at"]
     actions = ["revoke"]
 
-    @admin.display(description="Allowed origins")
+    @admin.display(description=_("Allowed origins"))
     def origins_list(self, obj):
-        return ", ".join(obj.origins) or "Any"
+        return ", ".join(obj.origins) or _("Any")
 
     def save_model(self, request, obj, form, change):
         if change:
@@ -242,8 +243,10 @@ class SiteKeyAdmin(admin.ModelAdmin):
         else:
             sitekeys.site_key_issue(site_key=obj)
 
-    @admin.action(description="Revoke the selected site keys", permissions=["change"])
+    @admin.action(
+        description=_("Revoke the selected site keys"), permissions=["change"]
+    )
     def revoke(self, request, queryset):
         for site_key in queryset.filter(active=True):
             sitekeys.site_key_revoke(site_key=site_key)
-        self.message_user(request, "Revoked; their embed links now answer 403.")
+        self.message_user(request, _("Revoked; their embed links now answer 403."))

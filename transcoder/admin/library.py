@@ -11,6 +11,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from transcoder import selectors, services
@@ -29,11 +31,11 @@ class NearDuplicateFilter(admin.SimpleListFilter):
     image exists in a collection they cannot see.
     """
 
-    title = "near duplicates"
+    title = gettext_lazy("near duplicates")
     parameter_name = "near_duplicates"
 
     def lookups(self, request, model_admin):
-        return [("yes", "Has near duplicates"), ("no", "Has none")]
+        return [("yes", _("Has near duplicates")), ("no", _("Has none"))]
 
     def queryset(self, request, queryset):
         value = self.value()
@@ -68,9 +70,11 @@ def _near_duplicate_ids(request):
 
 class ReplaceForm(forms.Form):
     file = forms.ImageField(
-        label="New file",
-        help_text="The title, alt text, focal point and embed links stay; "
-        "the current file is kept as a version you can restore.",
+        label=gettext_lazy("New file"),
+        help_text=gettext_lazy(
+            "The title, alt text, focal point and embed links stay; "
+            "the current file is kept as a version you can restore."
+        ),
     )
 
 
@@ -125,7 +129,7 @@ def preset_delete_context(*, preset, visible=None):
 def _changeable(request, model_admin, object_id):
     asset = model_admin.get_object(request, str(object_id))
     if asset is None:
-        raise Http404("No such asset.")
+        raise Http404(_("No such asset."))
     if not model_admin.has_change_permission(request, asset):
         raise PermissionDenied
     return asset
@@ -149,14 +153,16 @@ def replace_view(request, object_id, *, model_admin):
         else:
             messages.success(
                 request,
-                "The file was replaced; the renditions are being rebuilt and the "
-                "earlier file is listed under Versions.",
+                _(
+                    "The file was replaced; the renditions are being rebuilt and "
+                    "the earlier file is listed under Versions."
+                ),
             )
             return HttpResponseRedirect(asset.get_absolute_url())
     context = {
         **model_admin.admin_site.each_context(request),
         "opts": model_admin.model._meta,
-        "title": f"Replace the file of {asset}",
+        "title": _("Replace the file of %(title)s") % {"title": asset},
         "original": asset,
         "form": form,
     }
@@ -171,6 +177,6 @@ def restore_view(request, object_id, version_id, *, model_admin):
     services.asset_version_restore(version=version)
     messages.success(
         request,
-        "The earlier file is current again; the renditions are being rebuilt.",
+        _("The earlier file is current again; the renditions are being rebuilt."),
     )
     return HttpResponseRedirect(asset.get_absolute_url())

@@ -178,7 +178,7 @@ class PermissionGridMixin:
                         "You may not give or take away %(action)s in %(where)s: "
                         "only who holds a permission there may pass it on."
                     )
-                    % {"action": action, "where": where},
+                    % {"action": TITLES[action].lower(), "where": where},
                 )
 
     def grid_grants(self):

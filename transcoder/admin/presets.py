@@ -6,6 +6,7 @@ from django.contrib import admin, messages
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.text import capfirst
+from django.utils.translation import gettext_lazy as _
 
 from transcoder import selectors, services
 from transcoder.admin import html, library, views
@@ -30,19 +31,19 @@ class PresetAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ["name"]}
     fieldsets = [
         (None, {"fields": ["name", "slug", "active"]}),
-        ("Size", {"fields": ["fit", ("width", "height"), "widths"]}),
-        ("Output", {"fields": ["formats", "quality", "background"]}),
+        (_("Size"), {"fields": ["fit", ("width", "height"), "widths"]}),
+        (_("Output"), {"fields": ["formats", "quality", "background"]}),
     ]
 
-    @admin.display(description="Fit", ordering="fit")
+    @admin.display(description=_("Fit"), ordering="fit")
     def fit_short(self, obj):
-        return obj.fit.capitalize()
+        return obj.get_fit_display().split(":")[0]
 
-    @admin.display(description="Size")
+    @admin.display(description=_("Size"))
     def box(self, obj):
         return html.preset_size(obj)
 
-    @admin.display(description="Formats")
+    @admin.display(description=_("Formats"))
     def formats_list(self, obj):
         return html.preset_formats(obj)
 

@@ -12,6 +12,7 @@ import time
 
 from django.core.files.storage import storages
 from django.template.defaultfilters import filesizeformat
+from django.utils.formats import number_format
 from django.utils.translation import gettext, ngettext
 
 from transcoder import selectors
@@ -59,18 +60,18 @@ def preset_change_summary(*, preset, saved=None, visible=None):
 
 def _rebuild_text(renditions, images, limited):
     each = ngettext(
-        "Rebuilds {n} rendition", "Rebuilds {n} renditions", renditions
-    ).format(n=f"{renditions:,}")
+        "Rebuilds %(n)s rendition", "Rebuilds %(n)s renditions", renditions
+    ) % {"n": number_format(renditions, force_grouping=True)}
     if limited:
         # The rebuild covers the library; only the editor's part is counted.
         of = ngettext(
-            "for the {n} image you can see, and any others.",
-            "for each of the {n} images you can see, and any others.",
+            "for the %(n)s image you can see, and any others.",
+            "for each of the %(n)s images you can see, and any others.",
             images,
         )
     else:
-        of = ngettext("for {n} image.", "for each of {n} images.", images)
-    return f"{each} {of.format(n=f'{images:,}')}"
+        of = ngettext("for %(n)s image.", "for each of %(n)s images.", images)
+    return f"{each} {of % {'n': number_format(images, force_grouping=True)}}"
 
 
 def preset_sample(*, preset, asset):
@@ -153,8 +154,9 @@ def _area(size):
 
 
 def _labels(specs):
+    auto = gettext("auto")
     return ", ".join(
-        f"{s.format.upper()} {s.width or 'auto'}×{s.height or 'auto'}" for s in specs
+        f"{s.format.upper()} {s.width or auto}×{s.height or auto}" for s in specs
     )
 
 
@@ -200,8 +202,8 @@ def _before(asset, preset_id):
     ).order_by("format", "width")
     return [
         {
-            "label": f"{r.format.upper()} {r.spec_width or 'auto'}×"
-            f"{r.spec_height or 'auto'}",
+            "label": f"{r.format.upper()} {r.spec_width or gettext('auto')}×"
+            f"{r.spec_height or gettext('auto')}",
             "size": f"{r.width} × {r.height}",
             "bytes": filesizeformat(r.bytes),
         }

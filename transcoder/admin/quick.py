@@ -15,7 +15,7 @@ from django.db.models import Q
 from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 from django.views.decorators.http import require_POST
 
 from transcoder import permissions, selectors, services
@@ -212,7 +212,7 @@ def regenerate_view(request, object_id, *, model_admin):
     if not model_admin.has_change_permission(request, asset):
         raise PermissionDenied
     job = services.rebuild_start(
-        label=_("Regenerate renditions"),
+        label=gettext_noop("Regenerate renditions"),
         asset_ids=[asset.pk],
         force=True,
         user=request.user,

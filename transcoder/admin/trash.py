@@ -135,7 +135,9 @@ class TrashAdmin(admin.ModelAdmin):
             count += 1
             for note in restored.notes:
                 self.message_user(
-                    request, f"{restored.asset}: {note}", messages.WARNING
+                    request,
+                    _("%(title)s: %(note)s") % {"title": restored.asset, "note": note},
+                    messages.WARNING,
                 )
         self.message_user(
             request,

@@ -18,6 +18,7 @@ from transcoder import permissions, services
 from transcoder.admin.forms import UploadForm
 from transcoder.conf import setting
 from transcoder.delivery.presign import DirectUploadError, upload_presign
+from transcoder.i18n import worded
 from transcoder.imaging import sniff
 from transcoder.storage import keys
 
@@ -72,12 +73,12 @@ def _allow_duplicate(request):
 def _first_error(form):
     for errors in form.errors.values():
         return errors[0]
-    return "The upload was refused."
+    return _("The upload was refused.")
 
 
 def _direct_uploads_off():
     if setting("STORAGE") != "s3":
-        return _refuse("Direct uploads need S3 storage.", status=404)
+        return _refuse(_("Direct uploads need S3 storage."), status=404)
     return None
 
 
@@ -100,7 +101,7 @@ def upload_collection(request):
         if not permissions.may_in(request.user, "add", chosen):
             chosen = None
     if chosen is None:
-        raise PermissionDenied("You may not add images to that collection.")
+        raise PermissionDenied(_("You may not add images to that collection."))
     request.session[_LAST_COLLECTION] = chosen.pk
     return chosen
 
@@ -123,9 +124,9 @@ def upload_view(request, *, model_admin):
         **_collection_choices(request),
         **model_admin.admin_site.each_context(request),
         "opts": model_admin.model._meta,
-        "title": "Upload images",
+        "title": _("Upload images"),
         "max_bytes": setting("MAX_UPLOAD_BYTES"),
-        "accepted_formats": sniff.accepted_text(),
+        "accepted_formats": worded(sniff.accepted_message()),
         "direct_upload": setting("STORAGE") == "s3",
         "has_view_permission": model_admin.has_view_permission(request),
     }

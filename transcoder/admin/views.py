@@ -9,6 +9,7 @@ import uuid
 from django.core.exceptions import PermissionDenied
 from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.http import Http404, HttpResponse, JsonResponse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from transcoder import permissions, selectors, services
@@ -25,7 +26,7 @@ def _uuids(raw):
     """Return the distinct UUIDs in a comma-separated string, or raise ValueError."""
     values = [v for v in raw.split(",") if v]
     if len(values) > MAX_IDS:
-        raise ValueError(f"Ask for at most {MAX_IDS} ids at once.")
+        raise ValueError(_("Ask for at most %(max)s ids at once.") % {"max": MAX_IDS})
     return list(dict.fromkeys(str(uuid.UUID(v)) for v in values))
 
 
@@ -38,7 +39,7 @@ def status_view(request, *, model_admin):
         ids = _uuids(request.GET.get("ids", ""))
         job_ids = _uuids(request.GET.get("jobs", ""))
     except ValueError as e:
-        return JsonResponse({"error": str(e) or "Malformed id."}, status=400)
+        return JsonResponse({"error": str(e) or _("Malformed id.")}, status=400)
     # Ids of assets the user may not see are answered as if they did not exist.
     ids = [
         str(pk)
@@ -90,7 +91,7 @@ def gallery_view(request, object_id, *, model_admin):
     # An asset of a collection this user may not see is as good as missing.
     asset = permissions.visible_asset(request.user, object_id)
     if asset is None:
-        raise Http404("No such asset.")
+        raise Http404(_("No such asset."))
     return HttpResponse(
         gallery.render_gallery(asset=asset, origin=request_origin(request)),
         headers={"Cache-Control": "no-store"},
@@ -112,7 +113,7 @@ def preset_preview_view(request, object_id=None, *, model_admin):
     """
     saved = previews.saved_preset(object_id)
     if object_id and saved is None:
-        return JsonResponse({"error": "No such preset."}, status=404)
+        return JsonResponse({"error": _("No such preset.")}, status=404)
     allowed = (
         model_admin.has_change_permission(request, saved)
         if saved
@@ -142,5 +143,5 @@ def preset_preview_view(request, object_id=None, *, model_admin):
     except ValueError:
         asset = None
     if asset is None:
-        return JsonResponse({"error": "No such asset."}, status=404)
+        return JsonResponse({"error": _("No such asset.")}, status=404)
     return JsonResponse(previews.preset_sample(preset=preset, asset=asset))

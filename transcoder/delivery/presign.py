@@ -10,9 +10,11 @@ import re
 
 from django.core.exceptions import ValidationError
 from django.core.files.storage import storages
+from django.utils.translation import gettext as _
 
 from transcoder import services
 from transcoder.conf import image_limits, setting
+from transcoder.i18n import worded
 from transcoder.imaging import sniff
 from transcoder.imaging.limits import FileTooLargeError, check_size
 from transcoder.storage import keys
@@ -76,10 +78,12 @@ def upload_content_type(*, content_type, filename=""):
         return _TYPE_BY_EXTENSION[extension]
     if declared in _UNTYPED:
         raise DirectUploadError(
-            f"The type of this file is unknown; {sniff.upload_hint()}"
+            _("The type of this file is unknown; upload a %(formats)s image.")
+            % {"formats": worded(sniff.accepted_message())}
         )
     raise DirectUploadError(
-        f"This file is not an image ({declared}); {sniff.upload_hint()}"
+        _("This file is not an image (%(type)s); upload a %(formats)s image.")
+        % {"type": declared, "formats": worded(sniff.accepted_message())}
     )
 
 
@@ -91,13 +95,13 @@ def _check_size(size):
     try:
         size = params.integer(size, name="size", low=0, high=10**15)
     except params.ParamError:
-        raise DirectUploadError("The file size is not a number.") from None
+        raise DirectUploadError(_("The file size is not a number.")) from None
     if size <= 0:
-        raise DirectUploadError("The file is empty.")
+        raise DirectUploadError(_("The file is empty."))
     try:
         check_size(size, image_limits())
     except FileTooLargeError as e:
-        raise DirectUploadError(str(e)) from None
+        raise DirectUploadError(worded(e)) from None
 
 
 def upload_presign(

@@ -53,6 +53,7 @@ from transcoder.imaging.limits import (
     check_pixels,
     guarded,
 )
+from transcoder.imaging.messages import gettext_noop as _
 from transcoder.imaging.placeholder import Placeholder
 from transcoder.imaging.placeholder import from_image as placeholder_of
 from transcoder.imaging.sniff import (
@@ -128,7 +129,7 @@ RESIZE_NS_PER_PIXEL = 16
 MAX_THREADS = 4
 PILLOW_BLOCK_SIZE = 64 * 1024 * 1024
 # The same words as limits.guarded, for memory that runs out after decoding.
-_NO_MEMORY = (
+_NO_MEMORY = _(
     "The image needs more memory than the server may use for one file. "
     "Upload a smaller image."
 )
@@ -178,7 +179,7 @@ class _Source:
 def sniff(data: bytes) -> str:
     """Return the accepted format of ``data`` from its magic bytes alone."""
     if not data:
-        raise EmptyFileError("The file is empty. Choose the image again and upload.")
+        raise EmptyFileError(_("The file is empty. Choose the image again and upload."))
     kind = classify(data)
     if kind not in ACCEPTED or (kind == "heif" and not heif.register()):
         raise UnsupportedFormatError(refusal_message(kind))

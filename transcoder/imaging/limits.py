@@ -18,13 +18,18 @@ from collections.abc import Iterator
 
 from PIL import Image
 
+from transcoder.imaging.messages import Message, MessageError
+from transcoder.imaging.messages import gettext_noop as _
 from transcoder.imaging.sniff import apng_frame_sizes, gif_frame_sizes
 
 logger = logging.getLogger(__name__)
 
 MIB = 1024 * 1024
 
-TRUNCATED = "The {} ends early: it looks truncated. Re-export it and upload again."
+TRUNCATED = _("The file ends early: it looks truncated. Re-export it and upload again.")
+TRUNCATED_HEIC = _(
+    "The %(label)s file ends early: it looks truncated. Re-export it and upload again."
+)
 # Pillow's words for data that stops early. "broken data stream" is not among
 # them: zlib says that about damage anywhere, and a cut PNG is caught by its
 # missing IEND chunk instead.
@@ -39,7 +44,7 @@ _DECODE_ERRORS = (
 _MULTI_IMAGE = {"jpeg", "tiff", "heif"}
 
 
-class ImageError(ValueError):
+class ImageError(MessageError):
     """An upload the engine refuses; the message tells the editor what to do."""
 
 
@@ -107,8 +112,10 @@ def guarded(limits: Limits, label: str, *, cut_short: bool) -> Iterator[None]:
             raise TooManyPixelsError(bomb_message(exc, limits, label)) from exc
         except MemoryError as exc:
             raise MemoryLimitError(
-                "The image needs more memory than the server may use for one "
-                "file. Upload a smaller image."
+                _(
+                    "The image needs more memory than the server may use for one "
+                    "file. Upload a smaller image."
+                )
             ) from exc
         except _DECODE_ERRORS as exc:
             logger.info("Refused a damaged %s: %r", label, exc)
@@ -117,11 +124,15 @@ def guarded(limits: Limits, label: str, *, cut_short: bool) -> Iterator[None]:
                 or isinstance(exc, EOFError)
                 or any(hint in str(exc).lower() for hint in _TRUNCATION_HINTS)
             ):
-                message = TRUNCATED.format(_noun(label, "file"))
-                raise TruncatedImageError(message) from exc
+                if _is_heic(label):
+                    raise TruncatedImageError(TRUNCATED_HEIC, label=label) from exc
+                raise TruncatedImageError(TRUNCATED) from exc
             raise CorruptImageError(
-                f"The {label} file is damaged and cannot be read. "
-                "Re-export it and upload again."
+                _(
+                    "The %(label)s file is damaged and cannot be read. "
+                    "Re-export it and upload again."
+                ),
+                label=label,
             ) from exc
 
 
@@ -135,8 +146,9 @@ def check_size(size: int, limits: Limits) -> None:
     if size > limits.max_bytes:
         megabytes = math.ceil(size * 10 / MIB) / 10
         raise FileTooLargeError(
-            f"The file is {_number(megabytes)} MB; "
-            f"the limit is {_number(limits.max_bytes / MIB)} MB."
+            _("The file is %(size)s MB; the limit is %(limit)s MB."),
+            size=_number(megabytes),
+            limit=_number(limits.max_bytes / MIB),
         )
 
 
@@ -144,15 +156,34 @@ def check_pixels(width: int, height: int, limits: Limits, label: str = "image") 
     """Refuse an image or frame with no pixels or more than the limit."""
     if width <= 0 or height <= 0:
         raise CorruptImageError(
-            f"The {label} file is damaged: it says the image is {width} × "
-            f"{height} pixels, so there is nothing to show. Re-export it and "
-            "upload again."
+            _(
+                "The %(label)s file is damaged: it says the image is %(width)s × "
+                "%(height)s pixels, so there is nothing to show. Re-export it and "
+                "upload again."
+            ),
+            label=Message(_("image")) if label == "image" else label,
+            width=width,
+            height=height,
         )
     if width * height > limits.max_pixels:
+        text = (
+            _(
+                "The %(label)s image is %(width)s × %(height)s pixels "
+                "(%(megapixels)s megapixels); the limit is %(limit)s megapixels."
+            )
+            if _is_heic(label)
+            else _(
+                "The image is %(width)s × %(height)s pixels (%(megapixels)s "
+                "megapixels); the limit is %(limit)s megapixels."
+            )
+        )
         raise TooManyPixelsError(
-            f"The {_noun(label)} is {width} × {height} pixels "
-            f"({_megapixels(width * height)} megapixels); "
-            f"the limit is {_megapixels(limits.max_pixels)} megapixels."
+            text,
+            label=label,
+            width=width,
+            height=height,
+            megapixels=_megapixels(width * height),
+            limit=_megapixels(limits.max_pixels),
         )
 
 
@@ -168,7 +199,9 @@ def check_frames(image: Image.Image, fmt: str, data: bytes, limits: Limits) -> i
         frames = getattr(image, "n_frames", 1)
     if frames > limits.max_frames:
         raise TooManyFramesError(
-            f"The animation has {frames} frames; the limit is {limits.max_frames}."
+            _("The animation has %(frames)s frames; the limit is %(limit)s."),
+            frames=frames,
+            limit=limits.max_frames,
         )
     if fmt in _MULTI_IMAGE and frames > 1:
         for index in range(frames):
@@ -191,29 +224,49 @@ class DeadlineReader(io.BytesIO):
         """Return up to ``size`` bytes, or raise once the deadline has passed."""
         if time.monotonic() > self.deadline:
             raise DecodeTimeoutError(
-                "The image takes too long to decode; it may be built to overload "
-                "the server. Re-export it (a baseline JPEG or a PNG) and upload "
-                "again."
+                _(
+                    "The image takes too long to decode; it may be built to "
+                    "overload the server. Re-export it (a baseline JPEG or a PNG) "
+                    "and upload again."
+                )
             )
         return super().read(size)
 
 
-def bomb_message(exc: Exception, limits: Limits, label: str = "image") -> str:
+def bomb_message(exc: Exception, limits: Limits, label: str = "image") -> Message:
     """Word Pillow's decompression-bomb error for an editor."""
-    limit = f"the limit is {_megapixels(limits.max_pixels)} megapixels."
-    noun = _noun(label)
+    limit = _megapixels(limits.max_pixels)
+    heic = _is_heic(label)
     if match := re.search(r"\((\d+) pixels\)", str(exc)):
-        return f"The {noun} has {_megapixels(int(match[1]))} megapixels; {limit}"
-    return f"The {noun} has too many pixels; {limit}"
+        text = (
+            _(
+                "The %(label)s image has %(megapixels)s megapixels; the limit is "
+                "%(limit)s megapixels."
+            )
+            if heic
+            else _(
+                "The image has %(megapixels)s megapixels; the limit is %(limit)s "
+                "megapixels."
+            )
+        )
+        return Message(
+            text, label=label, megapixels=_megapixels(int(match[1])), limit=limit
+        )
+    text = (
+        _("The %(label)s image has too many pixels; the limit is %(limit)s megapixels.")
+        if heic
+        else _("The image has too many pixels; the limit is %(limit)s megapixels.")
+    )
+    return Message(text, label=label, limit=limit)
 
 
-def _noun(label: str, thing: str = "image") -> str:
-    """Name HEIC in a message ("HEIC/HEIF image"); other formats read "image".
+def _is_heic(label: str) -> bool:
+    """Tell whether a message should name HEIC ("HEIC/HEIF image").
 
     Phones save HEIC under names and types that hide it, so an editor needs
-    the message to say which file it means.
+    the message to say which file it means; other formats read "image".
     """
-    return f"{label} {thing}" if label.startswith("HEIC") else thing
+    return label.startswith("HEIC")
 
 
 def _megapixels(pixels: int) -> str:

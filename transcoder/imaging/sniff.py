@@ -7,6 +7,9 @@ check every frame of a GIF or APNG without decoding the frames before it.
 
 import struct
 
+from transcoder.imaging.messages import Message
+from transcoder.imaging.messages import gettext_noop as _
+
 ACCEPTED = ("jpeg", "png", "webp", "avif", "gif", "tiff", "heif")
 
 MIME_TYPES = {
@@ -59,40 +62,85 @@ def accepted_labels(heif_readable: bool | None = None) -> list[str]:
     return [_HINT_LABELS[kind] for kind in ACCEPTED if kind != "heif" or heif_readable]
 
 
-def accepted_text(heif_readable: bool | None = None) -> str:
+def accepted_message(heif_readable: bool | None = None) -> Message:
     """Return the accepted formats as one phrase: "JPEG, PNG, ... or HEIC"."""
     names = accepted_labels(heif_readable)
-    return ", ".join(names[:-1]) + " or " + names[-1]
+    return Message(
+        _("%(formats)s or %(last)s"),
+        formats=", ".join(names[:-1]),
+        last=names[-1],
+    )
+
+
+def accepted_text(heif_readable: bool | None = None) -> str:
+    """Return ``accepted_message`` in English."""
+    return str(accepted_message(heif_readable))
 
 
 def upload_hint(heif_readable: bool | None = None) -> str:
-    """Return what a refused upload's message asks for instead."""
+    """Return what a refused upload's message asks for instead, in English."""
     return f"upload a {accepted_text(heif_readable)} image."
 
 
-# What each refused kind is called in the editor's message.
+# What the editor's message says of each refused kind: whole sentences, each
+# a msgid of its own, with the accepted formats as %(formats)s.
 REFUSED = {
-    "svg": "an SVG drawing",
-    "pdf": "a PDF document",
-    "eps": "a PostScript (EPS) drawing",
-    "html": "a web page (HTML)",
-    "xml": "an XML document",
-    "zip": "a ZIP archive or an office document (Word, Excel, PowerPoint)",
-    "office": "an older office document (Word, Excel, PowerPoint)",
-    "rtf": "a rich-text document (RTF)",
-    "archive": "a compressed archive",
-    "bmp": "a BMP image, which is not accepted",
-    "ico": "an icon file (ICO/CUR), which is not accepted",
-    "psd": "a Photoshop document (PSD), which is not accepted",
-    "jp2": "a JPEG 2000 image, which is not accepted",
-    "jxl": "a JPEG XL image, which is not accepted",
-    "pnm": "a Netpbm image (PBM, PGM, PPM), which is not accepted",
-    "exr": "an OpenEXR image, which is not accepted",
-    "qoi": "a QOI image, which is not accepted",
-    "raw": "a camera raw file (CR2, CR3, RAF, ORF, RW2), which is not accepted",
-    "video": "a video",
-    "heif": "a HEIC/HEIF photo, which this server cannot read",
+    "svg": _("This file is an SVG drawing; upload a %(formats)s image."),
+    "pdf": _("This file is a PDF document; upload a %(formats)s image."),
+    "eps": _("This file is a PostScript (EPS) drawing; upload a %(formats)s image."),
+    "html": _("This file is a web page (HTML); upload a %(formats)s image."),
+    "xml": _("This file is an XML document; upload a %(formats)s image."),
+    "zip": _(
+        "This file is a ZIP archive or an office document (Word, Excel, "
+        "PowerPoint); upload a %(formats)s image."
+    ),
+    "office": _(
+        "This file is an older office document (Word, Excel, PowerPoint); upload "
+        "a %(formats)s image."
+    ),
+    "rtf": _("This file is a rich-text document (RTF); upload a %(formats)s image."),
+    "archive": _("This file is a compressed archive; upload a %(formats)s image."),
+    "bmp": _(
+        "This file is a BMP image, which is not accepted; upload a %(formats)s image."
+    ),
+    "ico": _(
+        "This file is an icon file (ICO/CUR), which is not accepted; upload a "
+        "%(formats)s image."
+    ),
+    "psd": _(
+        "This file is a Photoshop document (PSD), which is not accepted; upload a "
+        "%(formats)s image."
+    ),
+    "jp2": _(
+        "This file is a JPEG 2000 image, which is not accepted; upload a "
+        "%(formats)s image."
+    ),
+    "jxl": _(
+        "This file is a JPEG XL image, which is not accepted; upload a "
+        "%(formats)s image."
+    ),
+    "pnm": _(
+        "This file is a Netpbm image (PBM, PGM, PPM), which is not accepted; "
+        "upload a %(formats)s image."
+    ),
+    "exr": _(
+        "This file is an OpenEXR image, which is not accepted; upload a "
+        "%(formats)s image."
+    ),
+    "qoi": _(
+        "This file is a QOI image, which is not accepted; upload a %(formats)s image."
+    ),
+    "raw": _(
+        "This file is a camera raw file (CR2, CR3, RAF, ORF, RW2), which is not "
+        "accepted; upload a %(formats)s image."
+    ),
+    "video": _("This file is a video; upload a %(formats)s image."),
+    "heif": _(
+        "This file is a HEIC/HEIF photo, which this server cannot read; upload a "
+        "%(formats)s image."
+    ),
 }
+UNKNOWN = _("This file is not an image we recognise; upload a %(formats)s image.")
 
 _TIFF_PREFIXES = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
 _AVIF_BRANDS = {b"avif", b"avis"}
@@ -103,11 +151,9 @@ _HEIF_BRANDS = {
 _VIDEO_BRANDS = {b"isom", b"iso2", b"mp41", b"mp42", b"qt  ", b"M4V ", b"3gp4"}
 
 
-def refusal_message(kind: str) -> str:
+def refusal_message(kind: str) -> Message:
     """Return the editor-facing message for a refused kind of file."""
-    if kind in REFUSED:
-        return f"This file is {REFUSED[kind]}; {upload_hint()}"
-    return f"This file is not an image we recognise; {upload_hint()}"
+    return Message(REFUSED.get(kind, UNKNOWN), formats=accepted_message())
 
 
 def classify(data: bytes) -> str:

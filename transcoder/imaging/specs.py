@@ -9,6 +9,9 @@ import hashlib
 import json
 import re
 
+from transcoder.imaging.messages import MessageError
+from transcoder.imaging.messages import gettext_noop as _
+
 # Bump when the engine's output for the same spec changes, so every rendition
 # gets a new content-addressed name instead of silently changing under an old one.
 # 2: outputs cascade from larger ones (cascade.CASCADE_MIN); WebP method 5.
@@ -20,7 +23,7 @@ MAX_DIMENSION = 8192
 MAX_WIDTHS = 12
 
 
-class SpecError(ValueError):
+class SpecError(MessageError):
     """A preset asks for something the engine cannot or will not build."""
 
 
@@ -94,7 +97,9 @@ class RenditionSpec:
         except ValueError:
             choices = ", ".join(Fit)
             raise SpecError(
-                f"Unknown fit {self.fit!r}; use one of {choices}."
+                _("Unknown fit %(fit)r; use one of %(choices)s."),
+                fit=self.fit,
+                choices=choices,
             ) from None
         object.__setattr__(self, "fit", fit)
         for side in ("width", "height"):
@@ -103,30 +108,41 @@ class RenditionSpec:
                 _is_int(value) and 1 <= value <= MAX_DIMENSION
             ):
                 raise SpecError(
-                    f"The {side} must be a whole number of pixels "
-                    f"from 1 to {MAX_DIMENSION}."
+                    _("The width must be a whole number of pixels from 1 to %(max)s.")
+                    if side == "width"
+                    else _(
+                        "The height must be a whole number of pixels from 1 to %(max)s."
+                    ),
+                    max=MAX_DIMENSION,
                 )
         if self.width is None and self.height is None:
-            raise SpecError("Give a width, a height or both.")
+            raise SpecError(_("Give a width, a height or both."))
         if fit is Fit.COVER and (self.width is None or self.height is None):
-            raise SpecError("A cover crop needs both a width and a height.")
+            raise SpecError(_("A cover crop needs both a width and a height."))
         if not isinstance(self.format, str) or self.format not in FORMATS:
             choices = ", ".join(FORMATS)
-            raise SpecError(f"Unknown format {self.format!r}; use one of {choices}.")
+            raise SpecError(
+                _("Unknown format %(format)r; use one of %(choices)s."),
+                format=self.format,
+                choices=choices,
+            )
         output = FORMATS[self.format]
         if max(self.width or 0, self.height or 0) > output.max_side:
             raise SpecError(
-                f"{output.label} renditions can be at most {output.max_side} "
-                "pixels wide and high; choose a smaller size, or JPEG or WebP "
-                "for a larger one."
+                _(
+                    "%(format)s renditions can be at most %(max)s pixels wide and "
+                    "high; choose a smaller size, or JPEG or WebP for a larger one."
+                ),
+                format=output.label,
+                max=output.max_side,
             )
         if not (_is_int(self.quality) and 1 <= self.quality <= 100):
-            raise SpecError("The quality must be a whole number from 1 to 100.")
+            raise SpecError(_("The quality must be a whole number from 1 to 100."))
         if not (
             isinstance(self.background, str)
             and _HEX_COLOUR.match(self.background.lower())
         ):
-            raise SpecError("The background must be a colour like #ffffff.")
+            raise SpecError(_("The background must be a colour like #ffffff."))
         if not (isinstance(self.source, str) and _SOURCE.fullmatch(self.source)):
             raise SpecError("The source must be up to 16 hex digits.")
         # One colour, one digest: "#FFFFFF" and "#ffffff" are the same output.
@@ -136,10 +152,10 @@ class RenditionSpec:
                 x, y = (float(v) for v in self.focal)
             except (TypeError, ValueError):
                 raise SpecError(
-                    "The focal point must be two fractions from 0 to 1."
+                    _("The focal point must be two fractions from 0 to 1.")
                 ) from None
             if not (0 <= x <= 1 and 0 <= y <= 1):
-                raise SpecError("The focal point must lie inside the image.")
+                raise SpecError(_("The focal point must lie inside the image."))
             object.__setattr__(self, "focal", (round(x, 4), round(y, 4)))
         else:
             # Only a crop looks at the focal point; leaving it out of other specs
@@ -213,19 +229,19 @@ def build_specs(
     """
     widths = list(widths or ())
     if len(widths) > MAX_WIDTHS:
-        raise SpecError(f"A preset can have at most {MAX_WIDTHS} widths.")
+        raise SpecError(_("A preset can have at most %(max)s widths."), max=MAX_WIDTHS)
     if len(set(widths)) != len(widths):
-        raise SpecError("The widths must not repeat.")
+        raise SpecError(_("The widths must not repeat."))
     if not formats:
-        raise SpecError("Choose at least one output format.")
+        raise SpecError(_("Choose at least one output format."))
     if len(set(formats)) != len(formats):
-        raise SpecError("The formats must not repeat.")
+        raise SpecError(_("The formats must not repeat."))
     if widths:
         for w in widths:
             if not (_is_int(w) and 1 <= w <= MAX_DIMENSION):
                 raise SpecError(
-                    f"Each width must be a whole number of pixels from 1 to "
-                    f"{MAX_DIMENSION}."
+                    _("Each width must be a whole number of pixels from 1 to %(max)s."),
+                    max=MAX_DIMENSION,
                 )
         base_width = width or max(widths)
         sizes = [

@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from taggit.managers import TaggableManager
 
 from transcoder.models.collections import root_collection_id
@@ -17,10 +18,10 @@ from transcoder.models.collections import root_collection_id
 class RenditionState(models.TextChoices):
     """An asset's renditions of the active presets, summed up (services.states)."""
 
-    READY = "ready", "All ready"
-    PENDING = "pending", "Some pending"
-    FAILED = "failed", "Some failed"
-    FAILED_PENDING = "failed_pending", "Some failed, some pending"
+    READY = "ready", _("All ready")
+    PENDING = "pending", _("Some pending")
+    FAILED = "failed", _("Some failed")
+    FAILED_PENDING = "failed_pending", _("Some failed, some pending")
 
 
 class LiveAssetManager(models.Manager):
@@ -43,16 +44,18 @@ class TrashManager(models.Manager):
 
 class Asset(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    title = models.CharField(max_length=255, blank=True)
+    title = models.CharField(_("title"), max_length=255, blank=True)
     alt_text = models.CharField(
+        _("alt text"),
         max_length=500,
         blank=True,
-        help_text="Describe the image for people who cannot see it.",
+        help_text=_("Describe the image for people who cannot see it."),
     )
     # Decorative images say so on purpose: templates and the API emit alt="".
     decorative = models.BooleanField(
+        _("decorative"),
         default=False,
-        help_text=(
+        help_text=_(
             "Purely decorative: adds nothing a reader would miss, so pages use an"
             ' empty alt="" and screen readers skip it. Leave unticked and write'
             " alt text for anything that carries meaning."
@@ -60,37 +63,53 @@ class Asset(models.Model):
     )
     # What the file said about itself at upload (IPTC, XMP, EXIF; see
     # services.metadata), editable like the rest. GPS is never kept.
-    caption = models.CharField(max_length=2000, blank=True)
-    creator = models.CharField(max_length=255, blank=True)
-    credit = models.CharField(max_length=255, blank=True)
-    copyright = models.CharField(max_length=500, blank=True)
-    captured_at = models.DateTimeField("capture date", null=True, blank=True)
-    camera = models.CharField(max_length=255, blank=True)
+    caption = models.CharField(_("caption"), max_length=2000, blank=True)
+    creator = models.CharField(_("creator"), max_length=255, blank=True)
+    credit = models.CharField(_("credit"), max_length=255, blank=True)
+    copyright = models.CharField(_("copyright"), max_length=500, blank=True)
+    captured_at = models.DateTimeField(_("capture date"), null=True, blank=True)
+    camera = models.CharField(_("camera"), max_length=255, blank=True)
     # The storage name is made by the server; the uploaded file name is only
     # kept as metadata and never becomes a key or a path.
     original = models.CharField(max_length=255, editable=False)
-    original_filename = models.CharField(max_length=255, blank=True, editable=False)
-    content_hash = models.CharField(max_length=64, db_index=True, editable=False)
-    format = models.CharField(max_length=10, editable=False)
+    original_filename = models.CharField(
+        _("original file name"), max_length=255, blank=True, editable=False
+    )
+    content_hash = models.CharField(
+        _("content hash"), max_length=64, db_index=True, editable=False
+    )
+    format = models.CharField(_("format"), max_length=10, editable=False)
     mime_type = models.CharField(max_length=50, editable=False)
     width = models.PositiveIntegerField(editable=False)
     height = models.PositiveIntegerField(editable=False)
     bytes = models.PositiveBigIntegerField(editable=False)
     frames = models.PositiveIntegerField(default=1, editable=False)
     focal_x = models.FloatField(
-        null=True, blank=True, validators=[MinValueValidator(0), MaxValueValidator(1)]
+        _("focal point x"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(1)],
     )
     focal_y = models.FloatField(
-        null=True, blank=True, validators=[MinValueValidator(0), MaxValueValidator(1)]
+        _("focal point y"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(1)],
     )
     # An optional focal area, centred on the focal point: its width and height
     # as fractions of the image. Crops keep all of it in view where their shape
     # allows (see transcoder.imaging.focal).
     focal_width = models.FloatField(
-        null=True, blank=True, validators=[MinValueValidator(0), MaxValueValidator(1)]
+        _("focal area width"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(1)],
     )
     focal_height = models.FloatField(
-        null=True, blank=True, validators=[MinValueValidator(0), MaxValueValidator(1)]
+        _("focal area height"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(1)],
     )
     # The key of a direct upload this asset was made from; it makes finalizing
     # the same upload twice (browser and S3 event racing) yield one asset.
@@ -99,6 +118,7 @@ class Asset(models.Model):
     )
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
+        verbose_name=_("uploaded by"),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
@@ -127,20 +147,25 @@ class Asset(models.Model):
     # the API choose one (see transcoder.permissions).
     collection = models.ForeignKey(
         "transcoder.Collection",
+        verbose_name=_("collection"),
         on_delete=models.PROTECT,
         related_name="assets",
         default=root_collection_id,
     )
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(
+        _("uploaded at"), auto_now_add=True, db_index=True
+    )
+    updated_at = models.DateTimeField(_("changed at"), auto_now=True)
     tags = TaggableManager(
+        verbose_name=_("tags"),
         through="transcoder.TaggedAsset",
         blank=True,
-        help_text="Free tags, separated by commas.",
+        help_text=_("Free tags, separated by commas."),
     )
     # Denormalised for the list's status filter (an indexed WHERE instead of a
     # GROUP BY over every rendition): kept by services.states.
     rendition_state = models.CharField(
+        _("renditions"),
         max_length=16,
         choices=RenditionState.choices,
         default=RenditionState.PENDING,
@@ -169,6 +194,8 @@ class Asset(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        verbose_name = _("asset")
+        verbose_name_plural = _("assets")
         # The list's order is (-created_at, -id); each filter leads its index.
         indexes = [
             models.Index(fields=["created_at", "id"], name="asset_created_id"),
@@ -257,8 +284,8 @@ class TrashedAsset(Asset):
     class Meta:
         proxy = True
         ordering = ["-trashed_at", "-id"]
-        verbose_name = "trashed image"
-        verbose_name_plural = "Trash"
+        verbose_name = _("trashed image")
+        verbose_name_plural = _("Trash")
 
 
 class DeletedAsset(models.Model):
@@ -268,7 +295,7 @@ class DeletedAsset(models.Model):
     deleted_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        verbose_name = "deleted asset"
+        verbose_name = _("deleted asset")
 
     def __str__(self):
         return str(self.id)

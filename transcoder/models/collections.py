@@ -8,18 +8,20 @@ on a node, which hold for every collection below it too.
 
 from django.contrib.auth.models import Group, Permission
 from django.db import IntegrityError, models, transaction
+from django.utils.translation import gettext_lazy as _
 from treebeard.mp_tree import MP_Node
 
 ROOT_NAME = "Root"
 
 
 class Collection(MP_Node):
-    name = models.CharField(max_length=255)
+    name = models.CharField(_("name"), max_length=255)
 
     node_order_by = ["name"]
 
     class Meta:
-        verbose_name = "collection"
+        verbose_name = _("collection")
+        verbose_name_plural = _("collections")
 
     def __str__(self):
         return self.name
@@ -74,13 +76,20 @@ class GroupCollectionPermission(models.Model):
     """A group may do ``permission`` to the assets of ``collection`` and below."""
 
     group = models.ForeignKey(
-        Group, on_delete=models.CASCADE, related_name="collection_permissions"
+        Group,
+        verbose_name=_("group"),
+        on_delete=models.CASCADE,
+        related_name="collection_permissions",
     )
     collection = models.ForeignKey(
-        Collection, on_delete=models.CASCADE, related_name="group_permissions"
+        Collection,
+        verbose_name=_("collection"),
+        on_delete=models.CASCADE,
+        related_name="group_permissions",
     )
     permission = models.ForeignKey(
         Permission,
+        verbose_name=_("permission"),
         on_delete=models.CASCADE,
         limit_choices_to={
             "content_type__app_label": "transcoder",
@@ -89,7 +98,8 @@ class GroupCollectionPermission(models.Model):
     )
 
     class Meta:
-        verbose_name = "group collection permission"
+        verbose_name = _("group collection permission")
+        verbose_name_plural = _("group collection permissions")
         constraints = [
             models.UniqueConstraint(
                 fields=["group", "collection", "permission"],
@@ -100,4 +110,19 @@ class GroupCollectionPermission(models.Model):
     def __str__(self):
         # "Editors may view images in Marketing", never the code name.
         action = self.permission.codename.split("_", 1)[0]
-        return f"{self.group} may {action} images in {self.collection}"
+        fallback = _("%(group)s may %(action)s images in %(where)s")
+        text = GRANT_TEXTS.get(action, fallback)
+        return str(text) % {
+            "group": self.group,
+            "action": action,
+            "where": self.collection,
+        }
+
+
+# One sentence per action: languages word each verb their own way.
+GRANT_TEXTS = {
+    "add": _("%(group)s may add images in %(where)s"),
+    "view": _("%(group)s may view images in %(where)s"),
+    "change": _("%(group)s may change images in %(where)s"),
+    "delete": _("%(group)s may delete images in %(where)s"),
+}

@@ -2,37 +2,47 @@
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class ApiToken(models.Model):
     """A key that lets a site use the JSON API; only its hash is stored."""
 
-    name = models.CharField(max_length=100, help_text="Which site or service uses it.")
-    prefix = models.CharField(max_length=8, editable=False)
+    name = models.CharField(
+        _("name"), max_length=100, help_text=_("Which site or service uses it.")
+    )
+    prefix = models.CharField(_("prefix"), max_length=8, editable=False)
     key_hash = models.CharField(max_length=64, unique=True, editable=False)
-    active = models.BooleanField(default=True)
+    active = models.BooleanField(_("active"), default=True)
     scope_read = models.BooleanField(
-        "read", default=True, help_text="List and view images (needs view image)."
+        _("read"),
+        default=True,
+        help_text=_("List and view images (needs view image)."),
     )
     scope_write = models.BooleanField(
-        "write",
+        _("write"),
         default=False,
-        help_text="Upload, edit and delete images (needs add, change and delete "
-        "image).",
+        help_text=_(
+            "Upload, edit and delete images (needs add, change and delete image)."
+        ),
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
         editable=False,
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    last_used_at = models.DateTimeField(
+        _("last used at"), null=True, blank=True, editable=False
+    )
 
     class Meta:
-        verbose_name = "API token"
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
 
     def __str__(self):
         return f"{self.name} ({self.prefix}…)"
@@ -73,21 +83,33 @@ class RateWindow(models.Model):
 class SiteKey(models.Model):
     """A public key a site puts on its embed links, optionally bound to origins."""
 
-    name = models.CharField(max_length=100, help_text="Which site uses it.")
-    key = models.CharField(max_length=40, unique=True, editable=False)
-    allowed_origins = models.TextField(
-        blank=True,
-        help_text="One origin a line, such as https://www.example.com. Empty: any "
-        "site may use the key.",
+    name = models.CharField(
+        _("name"), max_length=100, help_text=_("Which site uses it.")
     )
-    active = models.BooleanField(default=True, db_index=True)
-    request_count = models.PositiveBigIntegerField(default=0, editable=False)
-    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    key = models.CharField(_("key"), max_length=40, unique=True, editable=False)
+    allowed_origins = models.TextField(
+        _("allowed origins"),
+        blank=True,
+        help_text=_(
+            "One origin a line, such as https://www.example.com. Empty: any "
+            "site may use the key."
+        ),
+    )
+    active = models.BooleanField(_("active"), default=True, db_index=True)
+    request_count = models.PositiveBigIntegerField(
+        _("requests"), default=0, editable=False
+    )
+    last_used_at = models.DateTimeField(
+        _("last used at"), null=True, blank=True, editable=False
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    revoked_at = models.DateTimeField(
+        _("revoked at"), null=True, blank=True, editable=False
+    )
 
     class Meta:
-        verbose_name = "site key"
+        verbose_name = _("site key")
+        verbose_name_plural = _("site keys")
 
     def __str__(self):
         return f"{self.name} ({self.key})"

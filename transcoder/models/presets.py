@@ -3,41 +3,51 @@
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
+from transcoder.i18n import worded
 from transcoder.imaging import specs
 
 
 class Fit(models.TextChoices):
-    COVER = specs.Fit.COVER, "Cover: crop to fill the box"
-    CONTAIN = specs.Fit.CONTAIN, "Contain: fit inside the box"
+    COVER = specs.Fit.COVER, _("Cover: crop to fill the box")
+    CONTAIN = specs.Fit.CONTAIN, _("Contain: fit inside the box")
 
 
 class Preset(models.Model):
-    slug = models.SlugField(max_length=50, unique=True)
-    name = models.CharField(max_length=100)
-    fit = models.CharField(max_length=10, choices=Fit.choices, default=Fit.CONTAIN)
-    width = models.PositiveIntegerField(null=True, blank=True)
-    height = models.PositiveIntegerField(null=True, blank=True)
+    slug = models.SlugField(_("slug"), max_length=50, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    fit = models.CharField(
+        _("fit"), max_length=10, choices=Fit.choices, default=Fit.CONTAIN
+    )
+    width = models.PositiveIntegerField(_("width"), null=True, blank=True)
+    height = models.PositiveIntegerField(_("height"), null=True, blank=True)
     widths = models.JSONField(
+        _("widths"),
         default=list,
         blank=True,
-        help_text="Widths for a responsive preset (srcset); empty for one size.",
+        help_text=_("Widths for a responsive preset (srcset); empty for one size."),
     )
-    formats = models.JSONField(default=list)
+    formats = models.JSONField(_("formats"), default=list)
     quality = models.PositiveSmallIntegerField(
-        default=80, validators=[MinValueValidator(1), MaxValueValidator(100)]
+        _("quality"),
+        default=80,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
     )
     background = models.CharField(
+        _("background"),
         max_length=7,
         default="#ffffff",
-        help_text="Colour behind transparent areas in JPEG output.",
+        help_text=_("Colour behind transparent areas in JPEG output."),
     )
-    active = models.BooleanField(default=True, db_index=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    active = models.BooleanField(_("active"), default=True, db_index=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("changed at"), auto_now=True)
 
     class Meta:
         ordering = ["name"]
+        verbose_name = _("preset")
+        verbose_name_plural = _("presets")
 
     def __str__(self):
         return self.name
@@ -46,7 +56,7 @@ class Preset(models.Model):
         try:
             self.specs()
         except specs.SpecError as e:
-            raise ValidationError(str(e)) from e
+            raise ValidationError(worded(e)) from e
 
     def specs(self, focal=None):
         """Return this preset's rendition specs for an asset's focal point."""
@@ -63,9 +73,9 @@ class Preset(models.Model):
 
 
 class RenditionStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    READY = "ready", "Ready"
-    FAILED = "failed", "Failed"
+    PENDING = "pending", _("Pending")
+    READY = "ready", _("Ready")
+    FAILED = "failed", _("Failed")
 
 
 class Rendition(models.Model):
@@ -85,6 +95,7 @@ class Rendition(models.Model):
     bytes = models.PositiveBigIntegerField(null=True)
     name = models.CharField(max_length=255)
     status = models.CharField(
+        _("status"),
         max_length=10,
         choices=RenditionStatus.choices,
         default=RenditionStatus.PENDING,
@@ -100,6 +111,8 @@ class Rendition(models.Model):
 
     class Meta:
         ordering = ["preset__name", "spec_width", "format"]
+        verbose_name = _("rendition")
+        verbose_name_plural = _("renditions")
         constraints = [
             models.UniqueConstraint(
                 fields=["asset", "preset", "digest"], name="rendition_unique_spec"

@@ -6,6 +6,7 @@ cascades when an asset is deleted.
 """
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 from taggit.models import TaggedItemBase
 
 
@@ -15,7 +16,8 @@ class TaggedAsset(TaggedItemBase):
     )
 
     class Meta:
-        verbose_name = "asset tag"
+        verbose_name = _("asset tag")
+        verbose_name_plural = _("asset tags")
         constraints = [
             models.UniqueConstraint(
                 fields=["content_object", "tag"], name="tagged_asset_unique"

@@ -12,6 +12,7 @@ libraries are small: there the same figures are aggregated live
 """
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class CollectionTotals(models.Model):
@@ -32,8 +33,8 @@ class CollectionTotals(models.Model):
     failed = models.BigIntegerField(default=0)
 
     class Meta:
-        verbose_name = "collection totals"
-        verbose_name_plural = "collection totals"
+        verbose_name = _("collection totals")
+        verbose_name_plural = _("collection totals")
 
     def __str__(self):
         return f"{self.collection_id}: {self.assets} assets"
@@ -56,8 +57,8 @@ class TagTotals(models.Model):
     assets = models.BigIntegerField(default=0)
 
     class Meta:
-        verbose_name = "tag totals"
-        verbose_name_plural = "tag totals"
+        verbose_name = _("tag totals")
+        verbose_name_plural = _("tag totals")
         constraints = [
             models.UniqueConstraint(
                 fields=["collection", "tag"], name="tagtotals_unique"

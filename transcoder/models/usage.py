@@ -1,6 +1,7 @@
 """Usage: how often each embedding site asked for each asset, per day."""
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class UsageDay(models.Model):
@@ -22,8 +23,8 @@ class UsageDay(models.Model):
             )
         ]
         indexes = [models.Index(fields=["asset", "day"], name="usageday_asset_day")]
-        verbose_name = "usage per day"
-        verbose_name_plural = "usage per day"
+        verbose_name = _("usage per day")
+        verbose_name_plural = _("usage per day")
 
     def __str__(self):
         return f"{self.asset_id} {self.origin or '(direct)'} {self.day}: {self.count}"

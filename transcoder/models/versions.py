@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class AssetVersion(models.Model):
@@ -33,7 +34,8 @@ class AssetVersion(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        verbose_name = "asset version"
+        verbose_name = _("asset version")
+        verbose_name_plural = _("asset versions")
 
     def __str__(self):
         return f"{self.original_filename or self.original} ({self.created_at:%Y-%m-%d})"

@@ -12,8 +12,10 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import storages
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from transcoder.conf import image_limits
+from transcoder.i18n import worded
 from transcoder.imaging import engine
 from transcoder.imaging.limits import check_size
 from transcoder.models import Asset
@@ -61,7 +63,7 @@ def _refusing():
     try:
         yield
     except engine.ImageError as e:
-        raise AssetRefusedError(str(e), code=type(e).__name__) from e
+        raise AssetRefusedError(worded(e), code=type(e).__name__) from e
 
 
 def validate_image(data):
@@ -252,7 +254,7 @@ def _finalized_elsewhere(key):
     if existing:
         return existing
     raise UploadNotFoundError(
-        "The upload was not found; it may have expired. Upload the file again."
+        _("The upload was not found; it may have expired. Upload the file again.")
     )
 
 

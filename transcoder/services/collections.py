@@ -7,6 +7,8 @@ from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from transcoder import permissions
 from transcoder.conf import setting
@@ -61,7 +63,7 @@ def _clean_name(name):
     name = (name or "").strip()
     if not name or len(name) > 255 or "/" in name:
         raise CollectionError(
-            "A collection name is 1 to 255 characters, without a slash."
+            _("A collection name is 1 to 255 characters, without a slash.")
         )
     return name
 
@@ -71,7 +73,10 @@ def _check_sibling(parent, name, exclude=None):
     if exclude is not None:
         siblings = siblings.exclude(pk=exclude.pk)
     if siblings.exists():
-        raise CollectionError(f"{parent.name} already has a collection named {name}.")
+        raise CollectionError(
+            _("%(parent)s already has a collection named %(name)s.")
+            % {"parent": parent.name, "name": name}
+        )
 
 
 def collection_create(*, parent, name):
@@ -92,10 +97,10 @@ def collection_update(*, collection, name, parent=None):
         target = parent or current_parent
         if collection.is_root():
             if parent is not None:
-                raise CollectionError("The root collection cannot be moved.")
+                raise CollectionError(_("The root collection cannot be moved."))
             target = None
         elif target.pk == collection.pk or target.is_descendant_of(collection):
-            raise CollectionError("A collection cannot move into itself.")
+            raise CollectionError(_("A collection cannot move into itself."))
         if target is not None:
             _check_sibling(target, name, exclude=collection)
         if collection.name != name:
@@ -113,16 +118,22 @@ def collection_delete(*, collection):
     """
     collection = Collection.objects.get(pk=collection.pk)
     if collection.is_root():
-        raise CollectionError("The root collection cannot be deleted.")
+        raise CollectionError(_("The root collection cannot be deleted."))
     if Collection.objects.get_children_count(collection):
         raise CollectionError(
-            f"{collection.name} has collections inside it; move or delete them first."
+            _("%(name)s has collections inside it; move or delete them first.")
+            % {"name": collection.name}
         )
     count = Asset.objects.filter(collection=collection).count()
     if count:
         raise CollectionError(
-            f"{collection.name} holds {count} asset{'s' if count != 1 else ''}; "
-            "move them to another collection first."
+            ngettext(
+                "%(name)s holds %(count)d asset; move it to another collection first.",
+                "%(name)s holds %(count)d assets; move them to another collection "
+                "first.",
+                count,
+            )
+            % {"name": collection.name, "count": count}
         )
     with transaction.atomic():
         # Its trashed assets wait in the default collection (the root, if this
@@ -164,8 +175,11 @@ def collection_permissions_set(*, collection, grants, user):
         unknown = sorted(actions - set(permissions.ACTIONS))
         if unknown:
             raise CollectionError(
-                f"{unknown[0]!r} is not a permission here; use add, view, "
-                "change or delete."
+                _(
+                    "%(action)r is not a permission here; use add, view, change "
+                    "or delete."
+                )
+                % {"action": unknown[0]}
             )
         wanted[getattr(group, "pk", group)] = actions
     with transaction.atomic():
@@ -174,7 +188,9 @@ def collection_permissions_set(*, collection, grants, user):
         groups = Group.objects.in_bulk(list(wanted))
         missing = [g for g in wanted if g not in groups]
         if missing:
-            raise CollectionError(f"There is no group with the id {missing[0]!r}.")
+            raise CollectionError(
+                _("There is no group with the id %(id)r.") % {"id": missing[0]}
+            )
         codes = {f"{a}_asset": a for a in permissions.ACTIONS}
         perms = {
             codes[p.codename]: p
@@ -201,8 +217,11 @@ def collection_permissions_set(*, collection, grants, user):
         ]
         if refused:
             raise CollectionError(
-                f"You may not give or take away {refused[0]} in {collection.name}: "
-                "only who holds a permission there may pass it on."
+                _(
+                    "You may not give or take away %(action)s in %(where)s: "
+                    "only who holds a permission there may pass it on."
+                )
+                % {"action": refused[0], "where": collection.name}
             )
         GroupCollectionPermission.objects.filter(
             pk__in=[current[k] for k in removed]

@@ -11,6 +11,7 @@ from collections import defaultdict
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import F, Q
+from django.utils.translation import gettext
 
 from transcoder.imaging import perceptual
 from transcoder.models import Asset, AssetHashBand
@@ -23,7 +24,8 @@ class DuplicateAssetError(ValidationError):
 
     def __init__(self, existing):
         super().__init__(
-            f"Already in the library as {existing}.", code="DuplicateAssetError"
+            gettext("Already in the library as %(title)s.") % {"title": existing},
+            code="DuplicateAssetError",
         )
         self.existing = existing
 

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from transcoder import permissions, queue
 from transcoder.conf import setting
@@ -310,7 +311,9 @@ def job_progress(*, job, visible=None):
         renditions = total * per_asset
     return {
         "id": str(job.pk),
-        "label": job.label,
+        # Stored as the English msgid (gettext_noop where it is started), worded
+        # in the reader's language here.
+        "label": gettext(job.label) if job.label else "",
         "total_assets": total,
         "total_renditions": renditions,
         "done": done,

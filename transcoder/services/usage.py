@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 from django.db import DatabaseError, connection
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
+from django.utils.formats import number_format
 
 from transcoder.conf import setting
 from transcoder.models import UsageDay
@@ -129,7 +130,7 @@ def usage_summary(*, asset_ids, days=WINDOW_DAYS, limit=10):
         {
             "origin": r["origin"],
             "requests": r["requests"],
-            "requests_text": f"{r['requests']:,}",
+            "requests_text": number_format(r["requests"], force_grouping=True),
         }
         for r in rows
     ]

@@ -16,6 +16,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import storages
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from transcoder.conf import image_limits
 from transcoder.models import Asset, AssetVersion
@@ -88,7 +89,7 @@ def asset_replace(*, asset, content, filename="", uploaded_by=None):
     content_hash = hashlib.sha256(data).hexdigest()
     if content_hash == asset.content_hash:
         raise AssetRefusedError(
-            "This is the asset's current file already.", code="SameFile"
+            _("This is the asset's current file already."), code="SameFile"
         )
     storage = storages["default"]
     name = storage.save(
