@@ -13,7 +13,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('auth', '0012_alter_user_first_name_max_length'),
         ('taggit', '0006_rename_taggeditem_content_type_object_id_taggit_tagg_content_8fc721_idx'),
-        ('transcoder', '0016_trash_totals'),
+        ('transcoder', '0018_placeholders'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
