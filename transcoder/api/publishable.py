@@ -45,6 +45,12 @@ class KeyCaller:
     scopes = ("read",)
 
 
+ONLY_READS = (
+    "A publishable key only reads: writing needs an API token, sent by a "
+    "server, never from a page."
+)
+
+
 def presented(request):
     """Tell whether the request presents a publishable key (``?key=``)."""
     return PARAMETER in request.GET
@@ -72,11 +78,7 @@ def authenticate_publishable(request, *, scope, allowed_here):
         raise ApiError(403, str(e)) from None
     request.mediahub_publishable_key = key  # for the CORS answer below
     if request.method not in READS or scope != "read":
-        raise ApiError(
-            403,
-            "A publishable key only reads: writing needs an API token, sent by a "
-            "server, never from a page.",
-        )
+        raise ApiError(403, ONLY_READS)
     if not allowed_here:
         raise ApiError(
             403,

@@ -107,8 +107,12 @@ def _api_refusal(request, match):
     The token is checked first, as the API does: a bad token is a 401 whatever
     the body. The endpoint checks it again before it reads the body.
     """
+    from transcoder.api import publishable
     from transcoder.api.auth import authenticate
 
+    if publishable.presented(request) and not request.headers.get("Authorization"):
+        # A page's read key never sends a body: the API's own 403, not a 401.
+        return _refuse(request, match, 403, publishable.ONLY_READS)
     try:
         token = authenticate(request)
     except ApiError as e:
