@@ -221,7 +221,7 @@
       if (queued) parts.push(fmt(gettext("%(n)s waiting"), { n: queued }));
       if (held.length) parts.push(fmt(gettext("%(n)s to describe, then Upload"), { n: held.length }));
       if (tally.processing) parts.push(fmt(gettext("%(n)s processing"), { n: tally.processing }));
-      if (tally.ok) parts.push(fmt(gettext("%(n)s ready"), { n: tally.ok }));
+      if (tally.ok) parts.push(fmt(ngettext("%(n)s ready", "%(n)s ready", tally.ok), { n: tally.ok }));
       if (tally.refused) parts.push(fmt(gettext("%(n)s refused"), { n: tally.refused }));
       summary.textContent = fmt(ngettext("%(n)s file", "%(n)s files", tally.total), { n: tally.total }) + ": " + parts.join(", ") + "…";
       return;
