@@ -204,6 +204,26 @@ SITE_ROWS = [
         "admin:jsi18n",
         [Probe("get", _get("/admin/jsi18n/"), "staff", None, (None,))],
     ),
+    # Anyone may choose the language, signed in or not: it only sets a cookie.
+    Row(
+        "set_language",
+        [
+            Probe(
+                "post",
+                lambda c: c.post(
+                    "/i18n/setlang/", {"language": "de", "next": "/admin/"}
+                ),
+                "public",
+                lambda c, r: (
+                    r.cookies["django_language"].value == "de"
+                    and r["Location"] == "/admin/"
+                ),
+                (None,),
+                status=(302,),
+                method="POST",
+            )
+        ],
+    ),
     Row(
         "admin:view_on_site",
         [
