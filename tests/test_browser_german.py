@@ -205,7 +205,7 @@ def test_a_new_editor_walks_the_whole_admin_in_german(walk, admin_user):
     walk.check(
         "home",
         ["Medien", "Bilder hochladen", "Alle Bilder", "Zuletzt hochgeladen"]
-        + ["Braucht Aufmerksamkeit", "Speicher nach Sammlung", "Abmelden"],
+        + ["Erfordert Aufmerksamkeit", "Speicher nach Sammlung", "Abmelden"],
         axe,
     )
 
