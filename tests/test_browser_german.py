@@ -321,12 +321,17 @@ def test_a_new_editor_walks_the_whole_admin_in_german(walk, admin_user):
     walk.go("GET presets", "/admin/transcoder/preset/")
     preset = presets_pk(page)
     walk.go("GET preset", f"/admin/transcoder/preset/{preset}/change/")
+    # A changed field previews by itself (after a pause); then the button.
     page.fill("#id_width", "150")
+    page.press("#id_width", "Tab")
+    done = "document.querySelector('[data-preview-url]').dataset.done"
+    page.wait_for_function(f"() => {done}")
+    first = page.evaluate(f"() => {done}")
     walk.timed(
         "preview changes",
         lambda: (
             page.get_by_role("button", name="Änderungen vorab ansehen").click(),
-            page.locator(".mh-preview__sample").first.wait_for(),
+            page.wait_for_function(f"(first) => {done} !== first", arg=first),
         ),
     )
     walk.check(
