@@ -9,7 +9,6 @@ from django.http import Http404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
-from django.views.i18n import JavaScriptCatalog
 
 # Apps whose tables are the machinery, not the library: login lockouts, tag
 # rows and task results. Superusers find them under one "System" heading;
@@ -74,14 +73,9 @@ class MediahubAdminSite(admin.AdminSite):
         system = path(
             "system/", self.admin_view(self.system_index), name="system_index"
         )
-        # mediahub's own JavaScript strings (djangojs in locale/), beside
-        # Django's admin catalogue at jsi18n/.
-        catalog = path(
-            "jsi18n/mediahub/",
-            self.admin_view(JavaScriptCatalog.as_view(), cacheable=True),
-            name="mediahub_jsi18n",
-        )
-        return [system, catalog] + [
+        # mediahub's JavaScript strings (djangojs in locale/) come with
+        # Django's admin catalogue at jsi18n/, which reads every LOCALE_PATHS.
+        return [system] + [
             shortcut if getattr(p, "name", None) == "view_on_site" else p
             for p in super().get_urls()
         ]

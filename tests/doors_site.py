@@ -204,28 +204,22 @@ SITE_ROWS = [
         "admin:jsi18n",
         [Probe("get", _get("/admin/jsi18n/"), "staff", None, (None,))],
     ),
-    Row(
-        "admin:mediahub_jsi18n",
-        [
-            Probe(
-                "get",
-                _get("/admin/jsi18n/mediahub/"),
-                "staff",
-                lambda c, r: b"django.gettext" in r.content,
-                (None,),
-            )
-        ],
-    ),
+    # Anyone may choose the language, signed in or not: it only sets a cookie.
     Row(
         "set_language",
         [
             Probe(
                 "post",
-                lambda c: c.post("/i18n/setlang/", {"language": "de", "next": "/"}),
+                lambda c: c.post(
+                    "/i18n/setlang/", {"language": "de", "next": "/admin/"}
+                ),
                 "public",
-                lambda c, r: r.cookies["django_language"].value == "de",
+                lambda c, r: (
+                    r.cookies["django_language"].value == "de"
+                    and r["Location"] == "/admin/"
+                ),
                 (None,),
-                (302,),
+                status=(302,),
                 method="POST",
             )
         ],

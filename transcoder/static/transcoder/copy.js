@@ -2,6 +2,7 @@
 // it, else select the text and let the browser copy it.
 (function () {
   "use strict";
+  function gettext(s) { return window.gettext ? window.gettext(s) : s; }
   document.addEventListener("click", async function (event) {
     const button = event.target.closest("[data-copy]");
     if (!button) return;
@@ -18,7 +19,7 @@
       field.select();
       ok = document.execCommand && document.execCommand("copy");
     }
-    button.textContent = ok ? "Copied" : "Press Ctrl+C to copy";
+    button.textContent = ok ? gettext("Copied") : gettext("Press Ctrl+C to copy");
     setTimeout(function () { button.textContent = label; }, 2000);
   });
 })();

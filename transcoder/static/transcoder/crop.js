@@ -3,6 +3,7 @@
 // tests/test_browser_crop.py checks the boxes against renditions really built.
 (function () {
   "use strict";
+  function gettext(s) { return window.gettext ? window.gettext(s) : s; }
 
   // Place a segment of `size` around `centre` inside 0..extent, keeping the
   // focal area's span [lo, hi] (pixels) inside it where it fits.
@@ -38,7 +39,7 @@
   const legend = document.createElement("ol");
   legend.className = "mh-crop-legend";
   if (crops.length) {
-    legend.setAttribute("aria-label", (window.gettext || String)("Cover crops drawn on the image"));
+    legend.setAttribute("aria-label", gettext("Cover crops drawn on the image"));
     picker.insertAdjacentElement("afterend", legend);
   }
   const boxes = crops.map(function (crop, i) {

@@ -3,6 +3,8 @@
 // arrows move the point, + and - grow or shrink the area. Values are fractions.
 (function () {
   "use strict";
+  function gettext(s) { return window.gettext ? window.gettext(s) : s; }
+  function fmt(s, o) { return s.replace(/%\((\w+)\)s/g, function (_, k) { return String(o[k]); }); }
   const picker = document.querySelector("[data-focal-picker]");
   if (!picker) return;
   const field = function (k) { return document.querySelector("input[data-focal=" + k + "]"); };
@@ -45,9 +47,11 @@
       areaEl.style.height = (Math.min(s.h, 1) * 100) + "%";
     }
     if (value) {
-      value.textContent = !set ? "No focal point: cover crops keep the centre."
-        : "Focal " + (hasArea ? "area " + pct(s.w) + " × " + pct(s.h) + " around " : "point: ") +
-          pct(s.x) + " across, " + pct(s.y) + " down.";
+      const at = { x: pct(s.x), y: pct(s.y), w: pct(s.w), h: pct(s.h) };
+      value.textContent = !set ? gettext("No focal point: cover crops keep the centre.")
+        : hasArea
+          ? fmt(gettext("Focal area %(w)s × %(h)s around %(x)s across, %(y)s down."), at)
+          : fmt(gettext("Focal point: %(x)s across, %(y)s down."), at);
     }
     document.dispatchEvent(new CustomEvent("mh:focal-change", { detail: set ? s : null }));
   }

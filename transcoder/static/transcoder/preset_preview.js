@@ -2,6 +2,8 @@
 // how many renditions a save would rebuild and a before/after of a few images.
 (function () {
   "use strict";
+  function gettext(s) { return window.gettext ? window.gettext(s) : s; }
+  function fmt(s, o) { return s.replace(/%\((\w+)\)s/g, function (_, k) { return String(o[k]); }); }
   const panel = document.querySelector("[data-preview-url]");
   const form = document.getElementById("preset_form");
   if (!panel || !form) return;
@@ -30,17 +32,17 @@
     const t = el("table", "mh-preview__table");
     t.appendChild(el("caption", "", caption));
     const head = el("tr");
-    ["Output", "Size", "Bytes"].forEach(function (h) { const th = el("th", "", h); th.scope = "col"; head.appendChild(th); });
+    [gettext("Output"), gettext("Size"), gettext("Bytes")].forEach(function (h) { const th = el("th", "", h); th.scope = "col"; head.appendChild(th); });
     t.appendChild(el("thead")).appendChild(head);
     const body = t.appendChild(el("tbody"));
     if (!rows.length) {
       const tr = body.appendChild(el("tr"));
-      const td = tr.appendChild(el("td", "", "None yet"));
+      const td = tr.appendChild(el("td", "", gettext("None yet")));
       td.colSpan = 3;
     }
     rows.forEach(function (r) {
       const tr = body.appendChild(el("tr"));
-      tr.appendChild(el("td", "", r.label + (r.built_once ? " (one build, same output)" : "")));
+      tr.appendChild(el("td", "", r.built_once ? fmt(gettext("%(label)s (one build, same output)"), { label: r.label }) : r.label));
       tr.appendChild(el("td", "mh-num", r.size));
       tr.appendChild(el("td", "mh-num", r.bytes));
     });
@@ -54,7 +56,7 @@
       img.src = src; img.alt = caption;
       f.appendChild(img);
     } else {
-      f.appendChild(el("div", "mh-preview__none", "Nothing yet"));
+      f.appendChild(el("div", "mh-preview__none", gettext("Nothing yet")));
     }
     f.appendChild(el("figcaption", "", caption));
     return f;
@@ -65,10 +67,10 @@
     card.setAttribute("data-sample", data.asset.id);
     card.appendChild(el("h3", "", data.asset.title));
     const pair = card.appendChild(el("div", "mh-preview__pair"));
-    pair.appendChild(figure(data.before_image, "Before: " + data.asset.title));
-    pair.appendChild(figure(data.image, "After: " + data.asset.title));
-    card.appendChild(table("Before", data.before));
-    card.appendChild(table("After", data.after));
+    pair.appendChild(figure(data.before_image, fmt(gettext("Before: %(title)s"), { title: data.asset.title })));
+    pair.appendChild(figure(data.image, fmt(gettext("After: %(title)s"), { title: data.asset.title })));
+    card.appendChild(table(gettext("Before"), data.before));
+    card.appendChild(table(gettext("After"), data.after));
     card.appendChild(el("p", "help", data.note));
     samples.appendChild(card);
   }
@@ -81,12 +83,14 @@
 
   async function preview() {
     const mine = ++generation;
-    summary.textContent = "Working out what a save would do…";
+    summary.textContent = gettext("Working out what a save would do…");
     samples.textContent = "";
     const res = await post();
     if (mine !== generation) return;
     if (!res.ok) {
-      summary.textContent = res.data.errors ? "Fix the form first: " + errorText(res.data.errors) : (res.data.error || "The preview failed.");
+      summary.textContent = res.data.errors
+        ? fmt(gettext("Fix the form first: %(errors)s"), { errors: errorText(res.data.errors) })
+        : (res.data.error || gettext("The preview failed."));
       return;
     }
     summary.textContent = res.data.text;

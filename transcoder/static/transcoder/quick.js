@@ -6,6 +6,22 @@
 // to the card. The panel is admin/quick.py's HTML; saves answer in JSON.
 (function () {
   "use strict";
+  // Django's JavaScript catalog (admin:jsi18n, which admin/base_site.html loads
+  // first); without it, English. Looked up at each call, not at load.
+  function gettext(s) { return window.gettext ? window.gettext(s) : s; }
+  function ngettext(one, many, n) {
+    return window.ngettext ? window.ngettext(one, many, n) : (n === 1 ? one : many);
+  }
+  function fmt(s, o) { return s.replace(/%\((\w+)\)s/g, function (_, k) { return String(o[k]); }); }
+  // "3 ready": a count of renditions in one status (also the templates' words).
+  function statusCount(state, n) {
+    const words = {
+      ready: ngettext("%(n)s ready", "%(n)s ready", n),
+      pending: ngettext("%(n)s pending", "%(n)s pending", n),
+      failed: ngettext("%(n)s failed", "%(n)s failed", n),
+    };
+    return fmt(words[state] || "%(n)s " + state, { n: n });
+  }
   const results = document.querySelector(".mh-results--grid");
   const config = document.querySelector("[data-quick-url]");
   if (!results || !config) return;
@@ -20,7 +36,7 @@
   const close = document.createElement("button");
   close.type = "button";
   close.className = "mh-quick__close";
-  close.setAttribute("aria-label", config.dataset.closeLabel || "Close details");
+  close.setAttribute("aria-label", config.dataset.closeLabel || gettext("Close details"));
   close.textContent = "×";
   const body = document.createElement("div");
   panel.append(close, body);
@@ -199,7 +215,7 @@
       if (st && el && idOf(current) === id) {
         el.textContent = "";
         [["ready", st.ready], ["pending", st.pending], ["failed", st.failed]].forEach(function (p) {
-          if (p[1]) el.append(badge(p[0], p[1] + " " + p[0]), " ");
+          if (p[1]) el.append(badge(p[0], statusCount(p[0], p[1])), " ");
         });
         if (st.state === "processing") el.append(badge("processing", config.dataset.processingLabel || "processing"));
         if (st.rebuilding) el.append(badge("rebuilding", config.dataset.rebuildingLabel || "rebuild queued"));

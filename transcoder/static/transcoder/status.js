@@ -3,6 +3,22 @@
 // (/admin/transcoder/asset/status/) until there is nothing left to wait for.
 (function () {
   "use strict";
+  // Django's JavaScript catalog (admin:jsi18n, which admin/base_site.html loads
+  // first); without it, English. Looked up at each call, not at load.
+  function gettext(s) { return window.gettext ? window.gettext(s) : s; }
+  function ngettext(one, many, n) {
+    return window.ngettext ? window.ngettext(one, many, n) : (n === 1 ? one : many);
+  }
+  function fmt(s, o) { return s.replace(/%\((\w+)\)s/g, function (_, k) { return String(o[k]); }); }
+  // "3 ready": a count of renditions in one status (also the templates' words).
+  function statusCount(state, n) {
+    const words = {
+      ready: ngettext("%(n)s ready", "%(n)s ready", n),
+      pending: ngettext("%(n)s pending", "%(n)s pending", n),
+      failed: ngettext("%(n)s failed", "%(n)s failed", n),
+    };
+    return fmt(words[state] || "%(n)s " + state, { n: n });
+  }
   const POLL_MS = 1500;
 
   function statusUrl() {
@@ -25,7 +41,7 @@
   function badge(state, n) {
     const span = document.createElement("span");
     span.className = "mh-status mh-status--" + state;
-    span.textContent = n + " " + state;
+    span.textContent = statusCount(state, n);
     return span;
   }
 
@@ -36,9 +52,12 @@
     bar.max = Math.max(1, job.total_assets);
     bar.value = job.done;
     const n = job.total_assets;
+    const lang = document.documentElement.lang || undefined;
+    const num = function (v) { return v.toLocaleString(lang); };
     text.textContent = job.finished
-      ? "Done: " + n.toLocaleString("en") + (n === 1 ? " image." : " images.")
-      : job.done.toLocaleString("en") + " of " + n.toLocaleString("en") + (n === 1 ? " image" : " images") + " done…";
+      ? fmt(ngettext("Done: %(n)s image.", "Done: %(n)s images.", n), { n: num(n) })
+      : fmt(ngettext("%(done)s of %(n)s image done…", "%(done)s of %(n)s images done…", n),
+        { done: num(job.done), n: num(n) });
     el.classList.toggle("is-done", job.finished);
   }
 
@@ -81,7 +100,7 @@
     if (st.rebuilding) {
       const span = document.createElement("span");
       span.className = "mh-status mh-status--rebuilding";
-      span.textContent = "rebuild queued";
+      span.textContent = gettext("rebuild queued");
       cell.appendChild(span);
     }
     if (st.state === "failed" && st.error) cell.title = st.error;
@@ -142,8 +161,12 @@
         const live = gallery.querySelector("[data-gallery-state]");
         if (live) {
           live.textContent = st.state === "processing"
-            ? "Building renditions: " + st.ready + " of " + st.total + " ready…"
-            : st.state === "failed" ? "Some renditions failed: " + st.error : "";
+            ? fmt(ngettext(
+              "Building renditions: %(done)s of %(total)s ready…",
+              "Building renditions: %(done)s of %(total)s ready…", st.total
+            ), { done: st.ready, total: st.total })
+            : st.state === "failed"
+              ? fmt(gettext("Some renditions failed: %(error)s"), { error: st.error }) : "";
         }
         if (st.state === "processing") waiting = true;
       }

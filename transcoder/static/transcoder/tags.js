@@ -6,8 +6,10 @@
 // Suggestions come from the admin's permission-checked tag view, as a datalist.
 (function () {
   "use strict";
-  const t = window.gettext || function (s) { return s; };
-  const fmt = window.interpolate || function (s, a) { return s.replace("%s", a[0]); };
+  // Django's JavaScript catalog (admin:jsi18n, which admin/base_site.html loads
+  // first); without it, English. Looked up at each call, not at load.
+  function gettext(s) { return window.gettext ? window.gettext(s) : s; }
+  function fmt(s, o) { return s.replace(/%\((\w+)\)s/g, function (_, k) { return String(o[k]); }); }
 
   function tagsUrl(input) {
     const form = input.closest("[data-tags-url]");
@@ -49,7 +51,7 @@
     if (field.hasAttribute("aria-describedby")) {
       entry.setAttribute("aria-describedby", field.getAttribute("aria-describedby"));
     }
-    entry.setAttribute("aria-description", t("Press Enter or type a comma after each tag."));
+    entry.setAttribute("aria-description", gettext("Press Enter or type a comma after each tag."));
     const suggestions = document.createElement("datalist");
     suggestions.id = entry.id + "_suggestions";
     entry.setAttribute("list", suggestions.id);
@@ -69,7 +71,7 @@
       remove.type = "button";
       remove.className = "mh-chip__remove";
       remove.textContent = "×";
-      remove.setAttribute("aria-label", fmt(t("Remove tag %s"), [name]));
+      remove.setAttribute("aria-label", fmt(gettext("Remove tag %(name)s"), { name: name }));
       remove.addEventListener("click", function () {
         const i = names.indexOf(name);
         if (i >= 0) names.splice(i, 1);

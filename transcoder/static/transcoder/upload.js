@@ -3,12 +3,13 @@
 // presigned POST, sends the file straight to S3, then asks the server to finalize.
 (function () {
   "use strict";
-  // Django's JavaScript catalog (admin:jsi18n) when the page loads it.
-  const t = window.gettext || function (s) { return s; };
-  const nt = window.ngettext || function (one, many, n) { return n === 1 ? one : many; };
-  const fmt = window.interpolate || function (s, o) {
-    return s.replace(/%\((\w+)\)s/g, function (_, k) { return String(o[k]); });
-  };
+  // Django's JavaScript catalog (admin:jsi18n, which admin/base_site.html loads
+  // first); without it, English. Looked up at each call, not at load.
+  function gettext(s) { return window.gettext ? window.gettext(s) : s; }
+  function ngettext(one, many, n) {
+    return window.ngettext ? window.ngettext(one, many, n) : (n === 1 ? one : many);
+  }
+  function fmt(s, o) { return s.replace(/%\((\w+)\)s/g, function (_, k) { return String(o[k]); }); }
   const form = document.getElementById("mh-upload");
   if (!form) return;
   const input = document.getElementById("mh-files");
@@ -30,11 +31,16 @@
   const watching = {};
   let running = 0;
 
-  // Binary units, as Django's filesizeformat and the server's refusals use.
+  // Binary units, as Django's filesizeformat and the server's refusals use,
+  // with the page language's decimal mark.
   function humanBytes(n) {
-    if (n < 1024) return n + " B";
-    if (n < 1048576) return (n / 1024).toFixed(1) + " KB";
-    return (n / 1048576).toFixed(1) + " MB";
+    const lang = document.documentElement.lang || undefined;
+    const one = function (v) {
+      return v.toLocaleString(lang, { minimumFractionDigits: 1, maximumFractionDigits: 1 });
+    };
+    if (n < 1024) return fmt(ngettext("%(size)s byte", "%(size)s bytes", n), { size: n });
+    if (n < 1048576) return fmt(gettext("%(size)s KB"), { size: one(n / 1024) });
+    return fmt(gettext("%(size)s MB"), { size: one(n / 1048576) });
   }
 
   // The bar and its percentage move together; uploadDirect sets .value directly.
@@ -70,11 +76,11 @@
     name.appendChild(size);
     const fields = describe && describe.checked ? describeFields(file, name) : null;
     const progressCell = document.createElement("td");
-    const pair = progressPair("Upload progress of " + file.name);
+    const pair = progressPair(fmt(gettext("Upload progress of %(name)s"), { name: file.name }));
     progressCell.appendChild(pair.wrap);
     const result = document.createElement("td");
     result.className = "mh-result";
-    result.textContent = "Waiting…";
+    result.textContent = gettext("Waiting…");
     tr.append(name, progressCell, result);
     queue.tBodies[0].appendChild(tr);
     queue.hidden = false;
@@ -86,12 +92,12 @@
     wrap.className = "mh-describe__fields";
     const title = document.createElement("input");
     title.type = "text"; title.maxLength = 255; title.name = "title";
-    title.placeholder = "Title";
-    title.setAttribute("aria-label", "Title of " + file.name);
+    title.placeholder = gettext("Title");
+    title.setAttribute("aria-label", fmt(gettext("Title of %(name)s"), { name: file.name }));
     const alt = document.createElement("textarea");
     alt.rows = 2; alt.maxLength = 500; alt.name = "alt_text";
-    alt.placeholder = "Alt text: what the image shows";
-    alt.setAttribute("aria-label", "Alt text of " + file.name);
+    alt.placeholder = gettext("Alt text: what the image shows");
+    alt.setAttribute("aria-label", fmt(gettext("Alt text of %(name)s"), { name: file.name }));
     wrap.append(title, alt);
     cell.appendChild(wrap);
     return { title: title, alt: alt };
@@ -138,10 +144,10 @@
   function processing(item, asset) {
     item.progress.value = 100;
     item.tr.classList.add("is-processing");
-    link(item, asset.title || "Uploaded", asset.url);
+    link(item, asset.title || gettext("Uploaded"), asset.url);
     const badge = document.createElement("span");
     badge.className = "mh-state";
-    badge.textContent = "Processing…";
+    badge.textContent = gettext("Processing…");
     item.result.prepend(badge, " ");
     tally.processing += 1;
     lookalike(item, asset);
@@ -157,9 +163,9 @@
     delete watching[id];
     tally.processing -= 1;
     if (st.state === "failed") {
-      done(w.item, false, w.asset.title + ": " + st.error, w.asset.url, "Failed");
+      done(w.item, false, w.asset.title + ": " + st.error, w.asset.url, gettext("Failed"));
     } else {
-      done(w.item, true, w.asset.title || "Uploaded", w.asset.url, "Ready");
+      done(w.item, true, w.asset.title || gettext("Uploaded"), w.asset.url, gettext("Ready"));
     }
     lookalike(w.item, w.asset);
   }
@@ -173,7 +179,7 @@
     const a = document.createElement("a");
     a.href = asset.looks_like.url;
     a.textContent = asset.looks_like.title;
-    note.append(t("Looks like") + " ", a, ".");
+    note.append(gettext("Looks like") + " ", a, ".");
     item.result.appendChild(note);
   }
 
@@ -187,20 +193,22 @@
       const data = await res.json();
       ids.forEach(function (id) {
         const st = data.assets[id];
-        if (!st) { settle(id, { state: "failed", error: "The asset was deleted." }); return; }
+        if (!st) { settle(id, { state: "failed", error: gettext("The image was deleted.") }); return; }
         if (st.state !== "processing") { settle(id, st); return; }
         const badge = watching[id].item.result.querySelector(".mh-state");
         if (badge) {
           badge.textContent = st.queued
-            ? "Queued…"
-            : "Processing… " + st.ready + " of " + st.total + " renditions";
+            ? gettext("Queued…")
+            : fmt(ngettext(
+              "Processing… %(done)s of %(total)s rendition",
+              "Processing… %(done)s of %(total)s renditions", st.total
+            ), { done: st.ready, total: st.total });
         }
       });
     } catch (err) { /* try again on the next tick */ }
     if (Object.keys(watching).length) setTimeout(poll, POLL_MS);
   }
 
-  function count(one, many, n) { return fmt(nt(one, many, n), { n: n }, true); }
 
   function report() {
     const uploading = running;
@@ -209,42 +217,44 @@
     summary.textContent = "";
     if (settled < tally.total) {
       const parts = [];
-      if (uploading) parts.push(fmt(t("%(n)s uploading"), { n: uploading }, true));
-      if (queued) parts.push(fmt(t("%(n)s waiting"), { n: queued }, true));
-      if (held.length) parts.push(fmt(t("%(n)s to describe, then Upload"), { n: held.length }, true));
-      if (tally.processing) parts.push(fmt(t("%(n)s processing"), { n: tally.processing }, true));
-      if (tally.ok) parts.push(fmt(t("%(n)s ready"), { n: tally.ok }, true));
-      if (tally.refused) parts.push(fmt(t("%(n)s refused"), { n: tally.refused }, true));
-      summary.textContent = count("%(n)s file", "%(n)s files", tally.total) + ": " + parts.join(", ") + "…";
+      if (uploading) parts.push(fmt(gettext("%(n)s uploading"), { n: uploading }));
+      if (queued) parts.push(fmt(gettext("%(n)s waiting"), { n: queued }));
+      if (held.length) parts.push(fmt(gettext("%(n)s to describe, then Upload"), { n: held.length }));
+      if (tally.processing) parts.push(fmt(gettext("%(n)s processing"), { n: tally.processing }));
+      if (tally.ok) parts.push(fmt(ngettext("%(n)s ready", "%(n)s ready", tally.ok), { n: tally.ok }));
+      if (tally.refused) parts.push(fmt(gettext("%(n)s refused"), { n: tally.refused }));
+      summary.textContent = fmt(ngettext("%(n)s file", "%(n)s files", tally.total), { n: tally.total }) + ": " + parts.join(", ") + "…";
       return;
     }
-    const parts = [fmt(t("%(n)s uploaded"), { n: tally.ok }, true)];
+    const parts = [fmt(gettext("%(n)s uploaded"), { n: tally.ok })];
     if (tally.duplicates) {
-      parts.push(fmt(t("%(n)s already in the library"), { n: tally.duplicates }, true));
+      parts.push(fmt(gettext("%(n)s already in the library"), { n: tally.duplicates }));
     }
     if (tally.refused - tally.duplicates) {
-      parts.push(fmt(t("%(n)s refused"), { n: tally.refused - tally.duplicates }, true));
+      parts.push(fmt(gettext("%(n)s refused"), { n: tally.refused - tally.duplicates }));
     }
     summary.append(parts.join(", ") + ".");
     if (tally.ok && form.dataset.listUrl) {
       const a = document.createElement("a");
       a.href = form.dataset.listUrl;
-      a.textContent = t("See all images");
+      a.textContent = gettext("See all images");
       summary.appendChild(a);
     }
   }
 
   function failure(res) {
     if (res.data && res.data.error) return res.data.error;
-    if (res.status === 0) return "The connection was lost before the file arrived; try again.";
-    if (res.status === 413) return "The server refused the file as too large.";
-    return "The upload failed (HTTP " + res.status + ").";
+    if (res.status === 0) return gettext("The connection was lost before the file arrived; try again.");
+    if (res.status === 413) return gettext("The server refused the file as too large.");
+    return fmt(gettext("The upload failed (HTTP %(status)s)."), { status: res.status });
   }
 
   function precheck(file) {
-    if (file.size === 0) return "This file is empty.";
+    if (file.size === 0) return gettext("This file is empty.");
     if (file.size > maxBytes) {
-      return "This file is " + humanBytes(file.size) + "; the limit is " + humanBytes(maxBytes) + " per image.";
+      return fmt(gettext("This file is %(size)s; the limit is %(limit)s per image."), {
+        size: humanBytes(file.size), limit: humanBytes(maxBytes),
+      });
     }
     return null;
   }
@@ -263,7 +273,7 @@
     appendDescription(body, item);
     const res = await send(form.action, body, function (p) {
       item.progress.value = p;
-      if (p >= 100) item.result.textContent = "Checking…";
+      if (p >= 100) item.result.textContent = gettext("Checking…");
     });
     return res;
   }
@@ -281,9 +291,9 @@
     body.append("file", file);
     const s3 = await send(presign.data.url, body, function (p) { item.progress.value = p; });
     if (s3.status < 200 || s3.status >= 300) {
-      return { status: 400, data: { ok: false, error: "The storage service refused the file (HTTP " + s3.status + ")." } };
+      return { status: 400, data: { ok: false, error: fmt(gettext("The storage service refused the file (HTTP %(status)s)."), { status: s3.status }) } };
     }
-    item.result.textContent = "Checking…";
+    item.result.textContent = gettext("Checking…");
     const fin = new FormData();
     fin.append("key", presign.data.fields.key);
     fin.append("filename", file.name);
@@ -298,14 +308,14 @@
   function duplicate(item, file, res) {
     item.progress.value = 100;
     item.tr.classList.add("is-duplicate");
-    item.result.textContent = "Already in the library as ";
+    item.result.textContent = gettext("Already in the library as") + " ";
     const a = document.createElement("a");
     a.href = res.data.asset.url;
     a.textContent = res.data.asset.title;
     const again = document.createElement("button");
     again.type = "button";
     again.className = "button mh-anyway";
-    again.textContent = "Upload anyway";
+    again.textContent = gettext("Upload anyway");
     again.addEventListener("click", function () {
       item.tr.classList.remove("is-duplicate");
       tally.refused -= 1;
@@ -321,7 +331,7 @@
   }
 
   async function run(file, item, anyway) {
-    item.result.textContent = "Uploading…";
+    item.result.textContent = gettext("Uploading…");
     const upload = form.dataset.mode === "direct" ? uploadDirect : uploadDjango;
     const res = await upload(file, item, anyway);
     if (res.data && res.data.ok) {
@@ -350,7 +360,7 @@
       const item = row(file);
       const refusal = precheck(file);
       if (refusal) { done(item, false, refusal); return; }
-      if (item.fields) { held.push({ file: file, item: item }); item.result.textContent = "Ready to upload"; return; }
+      if (item.fields) { held.push({ file: file, item: item }); item.result.textContent = gettext("Ready to upload"); return; }
       waiting.push({ file: file, item: item });
     });
     showHeld();
@@ -362,7 +372,7 @@
     if (!describeGo) return;
     describeGo.hidden = !held.length;
     describeGo.textContent = fmt(
-      nt("Upload %(n)s file", "Upload %(n)s files", held.length), { n: held.length }, true
+      ngettext("Upload %(n)s file", "Upload %(n)s files", held.length), { n: held.length }
     );
   }
 
