@@ -25,6 +25,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PASSED_ON = (
     "content-type",
+    "content-encoding",
     "cache-control",
     "etag",
     "vary",
@@ -58,9 +59,10 @@ def caching_proxy(upstream):
     """Start a shared cache in front of ``upstream``; return its server.
 
     It stores a 200 marked ``public, max-age=N`` whose Vary names at most
-    Origin, keyed by path and Origin; serves it while fresh (by ``now``, the
-    test's clock); when stale, asks again with If-None-Match, and a 304
-    freshens what it holds; anything else replaces or drops it.
+    Origin and Accept-Encoding, keyed by path and those two headers; serves
+    it while fresh (by ``now``, the test's clock); when stale, asks again
+    with If-None-Match, and a 304 freshens what it holds; anything else
+    replaces or drops it.
     """
     target = urlsplit(upstream)
     store = {}
@@ -70,12 +72,15 @@ def caching_proxy(upstream):
     class Proxy(_Quiet):
         def do_GET(self):  # noqa: N802 - http.server's naming
             origin = self.headers.get("Origin")
-            key = (self.path, origin)
+            encoding = self.headers.get("Accept-Encoding")
+            key = (self.path, origin, encoding)
             entry = store.get(key)
             if entry and clock["now"] - entry["stored"] < entry["max_age"]:
                 log.append(("hit", self.path))
                 return self._send(entry["status"], entry["headers"], entry["body"])
             headers = {"Origin": origin} if origin else {}
+            if encoding:
+                headers["Accept-Encoding"] = encoding
             if entry:
                 headers["If-None-Match"] = entry["headers"]["etag"]
             connection = http.client.HTTPConnection(target.hostname, target.port)
@@ -123,7 +128,11 @@ def _max_age(headers):
         d.strip() for d in headers.get("cache-control", "").lower().split(",")
     ]
     vary = {v.strip().lower() for v in headers.get("vary", "").split(",") if v.strip()}
-    if "public" not in directives or "no-store" in directives or vary - {"origin"}:
+    if (
+        "public" not in directives
+        or "no-store" in directives
+        or vary - {"origin", "accept-encoding"}
+    ):
         return 0
     for d in directives:
         if d.startswith("max-age="):

@@ -132,33 +132,47 @@ class PublishableKey(models.Model):
     its creator may still view there.
     """
 
-    name = models.CharField(max_length=100, help_text="Which site uses it.")
-    key = models.CharField(max_length=40, unique=True, editable=False)
+    name = models.CharField(
+        _("name"), max_length=100, help_text=_("Which site uses it.")
+    )
+    key = models.CharField(_("key"), max_length=40, unique=True, editable=False)
     allowed_origins = models.TextField(
-        help_text="One origin a line, such as https://www.example.com. Only pages "
-        "on these origins may use the key."
+        _("allowed origins"),
+        help_text=_(
+            "One origin a line, such as https://www.example.com. Only pages "
+            "on these origins may use the key."
+        ),
     )
     collections = models.ManyToManyField(
         "transcoder.Collection",
+        verbose_name=_("collections"),
         related_name="+",
-        help_text="The key reads only images in these collections (and the ones "
-        "below them) that its creator may view.",
+        help_text=_(
+            "The key reads only images in these collections (and the ones "
+            "below them) that its creator may view."
+        ),
     )
-    active = models.BooleanField(default=True, db_index=True)
+    active = models.BooleanField(_("active"), default=True, db_index=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
         editable=False,
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
-    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    last_used_at = models.DateTimeField(
+        _("last used at"), null=True, blank=True, editable=False
+    )
+    revoked_at = models.DateTimeField(
+        _("revoked at"), null=True, blank=True, editable=False
+    )
 
     class Meta:
-        verbose_name = "publishable key"
+        verbose_name = _("publishable key")
+        verbose_name_plural = _("publishable keys")
 
     def __str__(self):
         return f"{self.name} ({self.key})"
