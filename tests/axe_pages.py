@@ -37,7 +37,7 @@ class Visit:
     who: tuple = SUPER
     act: object = None  # act(page) -> what is checked: a page reached in it
     status: int = 200
-    narrow: bool = False  # checked at 800 px too
+    key_page: bool = False  # a key page: checked at 800 px and in the dark theme too
     ready: str | None = None  # a selector to wait for before axe runs
 
 
@@ -205,7 +205,7 @@ def logout(page):
 ASSET = "transcoder_asset_"
 VISITS = [
     # The site's own pages.
-    Visit("admin:index", "home", lambda w: "/admin/", (*BOTH, "up_a"), narrow=True),
+    Visit("admin:index", "home", lambda w: "/admin/", (*BOTH, "up_a"), key_page=True),
     Visit("admin:system_index", "system", lambda w: "/admin/system/"),
     *(
         Visit("admin:app_list", f"app {app}", lambda w, a=app: f"/admin/{a}/", who)
@@ -250,7 +250,7 @@ VISITS = [
         "images (grid)",
         _images("grid"),
         BOTH,
-        narrow=True,
+        key_page=True,
         ready=".mh-results--grid",
     ),
     Visit(
@@ -265,7 +265,7 @@ VISITS = [
         _images("grid"),
         BOTH,
         open_quick,
-        narrow=True,
+        key_page=True,
     ),
     Visit(
         f"admin:{ASSET}changelist",
@@ -335,7 +335,7 @@ VISITS = [
         "image page",
         _rev(f"{ASSET}change", _asset),
         BOTH,
-        narrow=True,
+        key_page=True,
         ready="[data-gallery-url]",
     ),
     Visit(
@@ -361,7 +361,7 @@ VISITS = [
         "upload",
         _rev(f"{ASSET}upload"),
         (*BOTH, "up_a"),
-        narrow=True,
+        key_page=True,
     ),
     Visit(
         f"admin:{ASSET}upload",
@@ -391,7 +391,7 @@ VISITS = [
         "trash",
         _rev("transcoder_trashedasset_changelist"),
         BOTH,
-        narrow=True,
+        key_page=True,
     ),
     Visit(
         "admin:transcoder_trashedasset_changelist",
@@ -409,7 +409,7 @@ VISITS = [
             args=[_pick(Preset)(w).pk],
         ),
         act=preview_preset,
-        narrow=True,
+        key_page=True,
     ),
     Visit(
         "admin:transcoder_preset_change",
@@ -577,7 +577,7 @@ def model_visits():
                         f"admin:{n}", args=[x(w).pk for x in a]
                     ),
                     who,
-                    narrow=(view == "change" and model.__name__ == "Collection"),
+                    key_page=(view == "change" and model.__name__ == "Collection"),
                 )
             )
     return found

@@ -4,8 +4,9 @@ The pages come from the URL resolver (tests/axe_pages.py): every pattern is
 visited or excluded with a reason, and the visits include the states a page
 shows after an action: bulk actions' intermediate pages, forms sent with
 errors, the quick panel, an upload with a refused file, the preset preview.
-Each page is checked at 1366 px; the key ones at 800 px too. One browser
-context per persona, logged in once (a session cookie as storage state).
+Each page is checked at 1366 px; the key ones at 800 px and in the dark theme
+too. One browser context per persona, logged in once (a session cookie as
+storage state).
 
 Run with -rP (or -s) to see the table of pages, violations and load times.
 """
@@ -151,6 +152,9 @@ def _visit(page, base, w, visit):
 # The personas a page may differ for, in three runs of about equal length:
 # the superuser, the editor of A, and the rest (an add-only uploader of A, a
 # viewer of A who edits B, anonymous, and a superuser logging out).
+# Every page at 1366 px, light; the key pages at 800 px and in the dark
+# theme (Django's admin follows the system's) too.
+PASSES = [(WIDE, "light"), (NARROW, "light"), (WIDE, "dark")]
 RUNS = {
     "superuser": ("root",),
     "editor": ("ed_a",),
@@ -164,7 +168,7 @@ RUNS = {
 @pytest.mark.parametrize("run", RUNS)
 def test_axe_finds_nothing_serious_on_any_admin_page(browser, live_server, run):
     """Every page, as each persona it differs for, at 1366 px (and the key
-    pages at 800 px): no serious or critical axe violation."""
+    pages at 800 px and dark): no serious or critical axe violation."""
     from playwright.sync_api import Error as PlaywrightError
 
     w = _world()
@@ -175,10 +179,12 @@ def test_axe_finds_nothing_serious_on_any_admin_page(browser, live_server, run):
         assert mine, persona
         context = _context(browser, live_server, persona, WIDE)
         page = context.new_page()
-        for width in (WIDE, NARROW):
+        for width, theme in PASSES:
             page.set_viewport_size({"width": width, "height": 900})
-            for visit in mine if width == WIDE else [v for v in mine if v.narrow]:
-                where = f"{visit.label} [{persona}, {width}px]"
+            page.emulate_media(color_scheme=theme)
+            first = (width, theme) == PASSES[0]
+            for visit in mine if first else [v for v in mine if v.key_page]:
+                where = f"{visit.label} [{persona}, {width}px, {theme}]"
                 try:
                     elapsed, checked, found, serious = _visit(
                         page, live_server.url, w, visit
@@ -187,7 +193,9 @@ def test_axe_finds_nothing_serious_on_any_admin_page(browser, live_server, run):
                     bad[where] = [f"not reached: {str(e).splitlines()[0]}"]
                     continue
                 counts = Counter(impact for _, impact in found)
-                rows.append((visit.label, persona, width, counts, elapsed, checked))
+                rows.append(
+                    (visit.label, persona, f"{width} {theme}", counts, elapsed, checked)
+                )
                 if serious:
                     bad[where] = serious
         context.close()
@@ -204,12 +212,12 @@ def test_every_visit_has_a_run():
 
 def _table(rows):
     lines = [
-        f"{'page':44} {'persona':9} {'px':>4} {'crit':>4} {'ser':>4} "
+        f"{'page':44} {'persona':9} {'viewport':10} {'crit':>4} {'ser':>4} "
         f"{'mod':>4} {'min':>4} {'load ms':>7} {'axe ms':>6}"
     ]
     for label, persona, width, counts, elapsed, checked in rows:
         lines.append(
-            f"{label[:44]:44} {persona:9} {width:>4} {counts['critical']:>4} "
+            f"{label[:44]:44} {persona:9} {width:10} {counts['critical']:>4} "
             f"{counts['serious']:>4} {counts['moderate']:>4} {counts['minor']:>4} "
             f"{elapsed * 1000:>7.0f} {checked * 1000:>6.0f}"
         )
