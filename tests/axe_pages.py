@@ -12,13 +12,14 @@ replaced version, tags and a job), tokens, a site key and refused uploads; the
 test adds a trashed image. "root" is the superuser, "ed_a" the editor of A.
 """
 
+import itertools
 from dataclasses import dataclass
 
 from django.contrib.auth.models import Group, User
 from django.urls import reverse
 from taggit.models import Tag
 
-from tests.personas import SECRETS
+from tests.personas import SECRETS, picture
 from transcoder.models import Preset
 
 SUPER = ("root",)
@@ -89,19 +90,23 @@ def fill_and_save(selector, value):
     return act
 
 
-def bulk(action, rows=1, confirm=False):
-    """Return an act: select ``rows`` of the change list and run ``action``."""
+# An action's intermediate page: ours ("apply") or Django's delete ("post").
+INTERMEDIATE = "#content form [name=apply], #content form [name=post]"
+
+
+def bulk(action, rows=1, reaches=INTERMEDIATE):
+    """Return an act: select ``rows`` of the change list and run ``action``;
+    the page it leads to holds ``reaches``."""
 
     def act(page):
         boxes = page.locator("#result_list input.action-select")
-        for i in range(min(rows, boxes.count())):
+        assert boxes.count() >= rows, (action, boxes.count())
+        for i in range(rows):
             boxes.nth(i).check(force=True)
         page.select_option("select[name=action]", action)
         with page.expect_navigation():
             page.locator(".actions [name=index]").first.click()
-        if confirm:
-            with page.expect_navigation():
-                page.locator("#content-main [type=submit]").first.click()
+        page.locator(reaches).first.wait_for(state="attached")
 
     return act
 
@@ -146,31 +151,34 @@ def preview_preset(page):
     )
 
 
+# A new picture for each upload, so that none is a duplicate of the last.
+_seeds = itertools.count(20)
+
+
 def upload_mixed(page):
     """Upload an image and a text file: a ready row and a refused one."""
-    from tests.personas import picture
-
     page.set_input_files(
         "#mh-files",
         files=[
-            {"name": "ok.jpg", "mimeType": "image/jpeg", "buffer": picture(5)},
+            {"name": "ok.jpg", "mimeType": "image/jpeg", "buffer": _picture()},
             {"name": "notes.txt", "mimeType": "text/plain", "buffer": b"not an image"},
         ],
     )
-    page.wait_for_function(
-        "() => document.querySelectorAll('#mh-queue tbody tr').length === 2"
-        " && /Refused|refused|not/.test(document.querySelector('#mh-queue').innerText)"
-    )
+    # Both settled: the image built, the text file refused.
+    page.wait_for_selector("#mh-queue tr.is-done")
+    page.wait_for_selector("#mh-queue tr.is-error")
+
+
+def _picture():
+    return picture(next(_seeds))
 
 
 def describe_first(page):
     """Tick "describe first" and choose a file: its title and alt text inputs."""
-    from tests.personas import picture
-
     page.check("#mh-describe")
     page.set_input_files(
         "#mh-files",
-        files=[{"name": "d.jpg", "mimeType": "image/jpeg", "buffer": picture(6)}],
+        files=[{"name": "d.jpg", "mimeType": "image/jpeg", "buffer": _picture()}],
     )
     page.wait_for_selector("#mh-queue tbody tr input")
 
@@ -261,6 +269,15 @@ VISITS = [
     ),
     Visit(
         f"admin:{ASSET}changelist",
+        "images (grid), one collection",
+        lambda w: (
+            reverse(f"admin:{ASSET}changelist")
+            + f"?view=grid&collection={w.coll['A'].pk}"
+        ),
+        BOTH,
+    ),
+    Visit(
+        f"admin:{ASSET}changelist",
         "images (grid), quick panel",
         _images("grid"),
         BOTH,
@@ -328,7 +345,7 @@ VISITS = [
         "images: regenerate, job progress",
         _images("grid"),
         BOTH,
-        bulk("regenerate_renditions", rows=2),
+        bulk("regenerate_renditions", rows=2, reaches=".messagelist progress"),
     ),
     Visit(
         f"admin:{ASSET}change",
@@ -462,7 +479,7 @@ VISITS = [
     ),
     Visit(
         "admin:transcoder_apitoken_changelist",
-        "tokens: revoke",
+        "tokens: bulk delete",
         _rev("transcoder_apitoken_changelist"),
         SUPER,
         bulk("delete_selected"),
