@@ -192,9 +192,8 @@ def test_axe_finds_nothing_serious_on_any_admin_page(browser, live_server, run):
                 except (AssertionError, PlaywrightError) as e:
                     bad[where] = [f"not reached: {str(e).splitlines()[0]}"]
                     continue
-                counts = Counter(impact for _, impact in found)
                 rows.append(
-                    (visit.label, persona, f"{width} {theme}", counts, elapsed, checked)
+                    (visit.label, persona, f"{width} {theme}", found, elapsed, checked)
                 )
                 if serious:
                     bad[where] = serious
@@ -213,13 +212,15 @@ def test_every_visit_has_a_run():
 def _table(rows):
     lines = [
         f"{'page':44} {'persona':9} {'viewport':10} {'crit':>4} {'ser':>4} "
-        f"{'mod':>4} {'min':>4} {'load ms':>7} {'axe ms':>6}"
+        f"{'mod':>4} {'min':>4} {'load ms':>7} {'axe ms':>6}  other rules"
     ]
-    for label, persona, width, counts, elapsed, checked in rows:
+    for label, persona, width, found, elapsed, checked in rows:
+        counts = Counter(impact for _, impact in found)
+        rules = sorted({rule for rule, impact in found if impact not in SERIOUS})
         lines.append(
             f"{label[:44]:44} {persona:9} {width:10} {counts['critical']:>4} "
             f"{counts['serious']:>4} {counts['moderate']:>4} {counts['minor']:>4} "
-            f"{elapsed * 1000:>7.0f} {checked * 1000:>6.0f}"
+            f"{elapsed * 1000:>7.0f} {checked * 1000:>6.0f}  {' '.join(rules)}"
         )
     loads, checks = sum(r[4] for r in rows), sum(r[5] for r in rows)
     lines.append(
