@@ -20,7 +20,8 @@ from django.contrib.auth.models import User
 from django.test import Client
 from django.utils import timezone
 
-from tests.axe_pages import EXCLUDED, NARROW, WIDE, all_visits, excluded
+from tests.axe_pages import NARROW, WIDE
+from tests.axe_routes import EXCLUDED, all_visits, excluded
 from tests.personas import build_world, picture
 from tests.test_doors import url_routes
 from transcoder import services
