@@ -18,12 +18,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from transcoder.conf import image_limits
-from transcoder.models import Asset, AssetVersion
+from transcoder.models import Asset, AssetVersion, Event
 from transcoder.services.assets import (
     AssetRefusedError,
     _read_limited,
     validate_image,
 )
+from transcoder.services.changes import changes_record
 from transcoder.services.duplicates import asset_hash_set, dhash_of
 from transcoder.services.metadata import (
     file_metadata,
@@ -70,6 +71,7 @@ def _make_current(asset, facts, *, uploaded_at):
     asset.file_uploaded_at = uploaded_at
     asset.spec_source = asset.content_hash[:16]
     asset.save()
+    changes_record(event=Event.REPLACED, assets=[(asset.pk, asset.collection_id)])
     asset_hash_set(asset=asset, dhash=dhash)
     renditions_enqueue(asset_id=asset.pk)
 
