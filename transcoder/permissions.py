@@ -25,6 +25,7 @@ from django.db.models import Q
 from transcoder.conf import setting
 from transcoder.models import (
     Asset,
+    Change,
     Collection,
     GroupCollectionPermission,
     TrashedAsset,
@@ -161,6 +162,22 @@ def trashed_assets(user, queryset=None):
     the trashed assets of the collections where they may delete."""
     queryset = TrashedAsset.objects.all() if queryset is None else queryset
     return assets(user, "delete", queryset)
+
+
+def changes(user, queryset=None):
+    """Narrow the change log to what ``user`` may view: changes of assets in
+    collections they may view, and moves out of one (``previous_collection_id``),
+    so whoever saw an asset learns it left their view."""
+    queryset = Change.objects.all() if queryset is None else queryset
+    paths = _paths(user, "view")
+    if paths is None:
+        return queryset
+    if not paths:
+        return queryset.none()
+    ids = collections(user, "view").values("pk")
+    return queryset.filter(
+        Q(collection_id__in=ids) | Q(previous_collection_id__in=ids)
+    )
 
 
 def may(user, action, asset=None):

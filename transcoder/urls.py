@@ -1,5 +1,6 @@
 from django.urls import path, re_path
 
+from transcoder.api import changes as api_changes
 from transcoder.api import errors as api_errors
 from transcoder.api import replace as api_replace
 from transcoder.api import schema as api_schema
@@ -24,6 +25,7 @@ urlpatterns = [
         api_replace.asset_replace,
         name="api-asset-replace",
     ),
+    path("api/changes/", api_changes.change_list, name="api-change-list"),
     path("api/uploads/", api_uploads.upload_create, name="api-upload-create"),
     path(
         "api/uploads/finalize/",
