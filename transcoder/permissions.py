@@ -30,6 +30,8 @@ from transcoder.models import (
     GroupCollectionPermission,
     TrashedAsset,
     UploadRefusal,
+    WebhookDelivery,
+    WebhookEndpoint,
     collection_at,
 )
 
@@ -175,9 +177,7 @@ def changes(user, queryset=None):
     if not paths:
         return queryset.none()
     ids = collections(user, "view").values("pk")
-    return queryset.filter(
-        Q(collection_id__in=ids) | Q(previous_collection_id__in=ids)
-    )
+    return queryset.filter(Q(collection_id__in=ids) | Q(previous_collection_id__in=ids))
 
 
 def may(user, action, asset=None):
@@ -294,3 +294,20 @@ def upload_refusals(user, queryset=None):
         collection__in=collections(user, "view")
     )
     return queryset.filter(Q(user=user) | there)
+
+
+def webhook_endpoints(user, queryset=None):
+    """Narrow webhook endpoints to those ``user`` manages: their own (a
+    superuser's: all). An endpoint hears only what its creator may view."""
+    queryset = WebhookEndpoint.objects.all() if queryset is None else queryset
+    if not _staff(user):
+        return queryset.none()
+    if user.is_superuser:
+        return queryset
+    return queryset.filter(created_by=user)
+
+
+def webhook_deliveries(user, queryset=None):
+    """Narrow webhook deliveries to those of the endpoints ``user`` manages."""
+    queryset = WebhookDelivery.objects.all() if queryset is None else queryset
+    return queryset.filter(endpoint__in=webhook_endpoints(user))

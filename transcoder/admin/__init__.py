@@ -12,4 +12,5 @@ from transcoder.admin import (  # noqa: F401 - each registers its ModelAdmins
     presets,
     refusals,
     trash,
+    webhooks,
 )

@@ -68,9 +68,7 @@ def _changes(request, *, token):
     )
     more = len(rows) > limit
     rows = rows[:limit]
-    visible = set(
-        permissions.collections(user, "view").values_list("pk", flat=True)
-    )
+    visible = set(permissions.collections(user, "view").values_list("pk", flat=True))
     assets = {
         a.pk: a
         for a in permissions.assets(

@@ -61,7 +61,9 @@ class WebhookEndpoint(models.Model):
     url = models.URLField(
         _("URL"),
         max_length=500,
-        help_text=_("Where events are sent with POST, such as https://example.com/hooks."),
+        help_text=_(
+            "Where events are sent with POST, such as https://example.com/hooks."
+        ),
     )
     description = models.CharField(_("description"), max_length=200, blank=True)
     events = models.JSONField(_("events"), default=list)

@@ -99,9 +99,7 @@ def tags_add(*, asset_ids, names):
         ]
         TaggedAsset.objects.bulk_create(rows, ignore_conflicts=True)
         changed = dict.fromkeys(row.content_object_id for row in rows)
-        changes_record(
-            event=Event.UPDATED, assets=[(pk, where[pk]) for pk in changed]
-        )
+        changes_record(event=Event.UPDATED, assets=[(pk, where[pk]) for pk in changed])
         return _count(ids, tags) - len(had)
 
 

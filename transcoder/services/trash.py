@@ -130,9 +130,7 @@ def asset_restore(*, asset):
             trashed_at=None, trashed_by=None, collection_lost=False
         )
         locked.trashed_at, locked.trashed_by, locked.collection_lost = None, None, False
-        changes_record(
-            event=Event.RESTORED, assets=[(locked.pk, locked.collection_id)]
-        )
+        changes_record(event=Event.RESTORED, assets=[(locked.pk, locked.collection_id)])
         # Counted again among its look-alikes, as if it were new (it has no
         # neighbours of its own while trashed).
         dhash, locked.dhash = locked.dhash, ""

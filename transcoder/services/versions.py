@@ -18,7 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from transcoder.conf import image_limits
-from transcoder.models import Asset, AssetVersion, Event
+from transcoder.models import Asset, AssetVersion, Event, RenditionState
 from transcoder.services.assets import (
     AssetRefusedError,
     _read_limited,
@@ -70,6 +70,8 @@ def _make_current(asset, facts, *, uploaded_at):
         setattr(asset, field, value)
     asset.file_uploaded_at = uploaded_at
     asset.spec_source = asset.content_hash[:16]
+    # Pending until the new file's renditions are built (then asset.ready).
+    asset.rendition_state = RenditionState.PENDING
     asset.save()
     changes_record(event=Event.REPLACED, assets=[(asset.pk, asset.collection_id)])
     asset_hash_set(asset=asset, dhash=dhash)
