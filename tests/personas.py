@@ -218,6 +218,20 @@ def build_world():
             label.get(name, f"Token {name}"), user, *scopes
         )
     w.site_key = sitekeys.site_key_issue(site_key=SiteKey(name="Site key one"))
+    # The superuser's webhook endpoint, with one delivery in its log.
+    from transcoder.models import WebhookDelivery, WebhookEndpoint
+
+    w.webhook = WebhookEndpoint.objects.create(
+        url="https://hooks.example/door",
+        events=["asset.updated"],
+        created_by=superuser,
+    )
+    w.delivery = WebhookDelivery.objects.create(
+        endpoint=w.webhook,
+        event="asset.updated",
+        payload={"id": "evt_door"},
+        status="failed",
+    )
     # One refused upload in each collection, started by its editor.
     w.refusal = {}
     for t, editor in (("A", "ed_a"), ("B", "ed_b")):

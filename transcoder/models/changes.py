@@ -159,4 +159,4 @@ class WebhookDelivery(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.event} → {self.endpoint_id} ({self.status})"
+        return f"{self.event} #{self.pk}"
