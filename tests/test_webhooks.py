@@ -328,3 +328,32 @@ def test_a_private_receiver_is_not_sent_to_in_production(
     delivery = _edit(hooks_world, commit)
     delivery.refresh_from_db()
     assert receiver.received == [] and "loopback" in delivery.last_error
+
+
+def test_the_lambda_schedule_sends_what_is_due(hooks_world, receiver, commit):
+    """On Lambda no task can wait: the scheduled entry sends due retries, and a
+    delivery whose task was lost, through the same attempt."""
+    from transcoder.aws import scheduled
+
+    receiver.statuses = [500]
+    endpoint_for(receiver, hooks_world["editor"], events=[Event.UPDATED])
+    delivery = _edit(hooks_world, commit)
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(
+        next_attempt_at=timezone.now() - timedelta(seconds=1)
+    )
+    lost = WebhookDelivery.objects.create(
+        endpoint=delivery.endpoint,
+        event="asset.updated",
+        collection_id=hooks_world["A"].pk,
+        payload={"id": "evt_lost"},
+    )
+    WebhookDelivery.objects.filter(pk=lost.pk).update(
+        created_at=timezone.now() - timedelta(minutes=5)
+    )
+    assert scheduled.webhooks({}, None) == 2
+    delivery.refresh_from_db()
+    lost.refresh_from_db()
+    assert (delivery.status, lost.status) == ("delivered", "delivered")
+    assert sorted(r["payload"]["id"] for r in receiver.received[1:]) == sorted(
+        [delivery.payload["id"], "evt_lost"]
+    )

@@ -247,7 +247,7 @@ def webhook_deliver(*, delivery_id, now=None):
     now = now or timezone.now()
     with transaction.atomic():
         delivery = (
-            WebhookDelivery.objects.select_for_update()
+            WebhookDelivery.objects.select_for_update(of=("self",))
             .select_related("endpoint__created_by")
             .filter(pk=delivery_id)
             .first()
