@@ -357,3 +357,92 @@ def test_the_lambda_schedule_sends_what_is_due(hooks_world, receiver, commit):
     assert sorted(r["payload"]["id"] for r in receiver.received[1:]) == sorted(
         [delivery.payload["id"], "evt_lost"]
     )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_database_worker_waits_out_the_backoff(db_backend, hooks_world, receiver):
+    """Locally the retry is a queued task that the worker runs once it is due."""
+    from django.core.management import call_command
+    from django_tasks_db.models import DBTaskResult
+
+    def work():
+        call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload")
+
+    receiver.statuses = [500]
+    endpoint_for(receiver, hooks_world["editor"], events=[Event.UPDATED])
+    services.asset_update(
+        asset=_asset(hooks_world["asset_a"].pk), title="queued", alt_text="", focal=None
+    )
+    work()
+    delivery = WebhookDelivery.objects.get()
+    assert (delivery.status, delivery.attempts, len(receiver.received)) == (
+        "retrying",
+        1,
+        1,
+    )
+    retry = DBTaskResult.objects.get(
+        task_path="transcoder.tasks.webhook_deliver", status="READY"
+    )
+    assert retry.run_after == delivery.next_attempt_at
+    work()  # not due yet: the worker leaves it
+    assert len(receiver.received) == 1
+    # The backoff is over (for the queue and the delivery alike).
+    past = timezone.now() - timedelta(seconds=1)
+    DBTaskResult.objects.filter(pk=retry.pk).update(run_after=past)
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(next_attempt_at=past)
+    work()
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts, len(receiver.received)) == (
+        "delivered",
+        2,
+        2,
+    )
+
+
+def test_an_editor_subscribes_in_the_admin(hooks_world, receiver, settings):
+    """The add form checks the URL, offers only collections the editor may
+    view, and makes the endpoint theirs; its page shows the secret to them
+    and to no other editor."""
+    from tests.support import model_perms
+    from transcoder.models import WebhookEndpoint
+
+    editor, viewer = hooks_world["editor"], hooks_world["viewer"]
+    for user in (editor, viewer):
+        model_perms(
+            user,
+            "add_webhookendpoint",
+            "change_webhookendpoint",
+            "view_webhookendpoint",
+            "delete_webhookendpoint",
+        )
+    client = logged_in(editor)
+    form = client.get("/admin/transcoder/webhookendpoint/add/")
+    offered = form.context["adminform"].form.fields["collections"].queryset
+    assert list(offered) == [hooks_world["A"]]
+    data = {
+        "url": receiver.url,
+        "description": "Site hooks",
+        "events": ["asset.ready", "asset.deleted"],
+        "active": "on",
+    }
+    settings.MEDIAHUB_WEBHOOK_ALLOW_PRIVATE = False
+    refused = client.post("/admin/transcoder/webhookendpoint/add/", data)
+    assert refused.status_code == 200 and not WebhookEndpoint.objects.exists()
+    assert "loopback" in refused.content.decode()
+    settings.MEDIAHUB_WEBHOOK_ALLOW_PRIVATE = True
+    response = client.post(
+        "/admin/transcoder/webhookendpoint/add/",
+        {**data, "collections": [hooks_world["A"].pk]},
+    )
+    assert response.status_code == 302, response.content[:2000]
+    endpoint = WebhookEndpoint.objects.get()
+    assert endpoint.created_by == editor
+    assert endpoint.events == ["asset.ready", "asset.deleted"]
+    assert list(endpoint.collections.all()) == [hooks_world["A"]]
+    page = client.get(f"/admin/transcoder/webhookendpoint/{endpoint.pk}/change/")
+    assert endpoint.secret in page.content.decode()
+    other = logged_in(viewer)
+    hidden = other.get(f"/admin/transcoder/webhookendpoint/{endpoint.pk}/change/")
+    assert hidden.status_code == 404 and endpoint.secret not in hidden.content.decode()
+    listing = other.get("/admin/transcoder/webhookendpoint/")
+    assert "Site hooks" not in listing.content.decode()
