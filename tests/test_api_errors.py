@@ -154,6 +154,8 @@ PNG = {"content_type": "image/png"}
 ROWS = [
     (LIST, 400, ask("GET", "/api/assets/?nope=1")),
     (LIST, 404, ask("GET", "/api/assets/?page=9")),
+    ("GET /api/changes/", 400, ask("GET", "/api/changes/?limit=0")),
+    ("GET /api/changes/", 404, ask("GET", "/api/changes/?since=forged")),
     (ONE, 404, ask("GET", NOBODY)),
     (ONE, 410, ask("GET", GONE)),
     (PATCH, 400, ask("PATCH", ASSET, {"x": 1})),

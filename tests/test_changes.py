@@ -124,10 +124,10 @@ def test_one_patch_is_one_change(hooks_world, client):
 @pytest.mark.parametrize(
     "since", ["nonsense", "Y2hnMTp4", "", "chg1:5", "Y2hnMTotMQ", "%00"]
 )
-def test_a_cursor_not_given_out_is_refused(hooks_world, client, since):
+def test_a_cursor_not_given_out_is_not_found(hooks_world, client, since):
     api = _client(client, hooks_world["boss"])
     response = api.get(f"/api/changes/?since={since}")
-    assert response.status_code == 400
+    assert response.status_code == 404
     assert "next_cursor" in response.json()["error"]
 
 

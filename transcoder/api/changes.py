@@ -30,7 +30,11 @@ def cursor_for(change_id):
 
 
 def cursor_position(cursor):
-    """Return the change id a cursor stands after, or raise a 400."""
+    """Return the change id a cursor stands after, or raise a 404.
+
+    As for the asset list's cursor: one this API did not give out is not
+    found, as a page past the end is.
+    """
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         raw = base64.urlsafe_b64decode(padded.encode("ascii")).decode("ascii")
@@ -39,9 +43,9 @@ def cursor_position(cursor):
     number = raw.removeprefix(_PREFIX)
     if not raw.startswith(_PREFIX) or not number.isdigit() or len(number) > 19:
         raise ApiError(
-            400,
-            "since must be a next_cursor this API gave out, or now; leave it out "
-            "to start from the oldest change.",
+            404,
+            "There is no such cursor: since must be a next_cursor this API gave "
+            "out, or now; leave it out to start from the oldest change.",
         )
     return int(number)
 

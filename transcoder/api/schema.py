@@ -488,7 +488,7 @@ PATHS = {
                     {"type": "string", "maxLength": 200},
                     "A next_cursor from an earlier answer, or now (no changes, "
                     "and the cursor of the present); left out, from the oldest "
-                    "change kept.",
+                    "change kept. A cursor not given out is not found (404).",
                 ),
                 _query(
                     "limit",
@@ -498,7 +498,7 @@ PATHS = {
             ],
             "responses": {
                 "200": _json("ChangePage", "The next changes."),
-                **_errors(400),
+                **_errors(400, 404),
             },
         }
     },

@@ -60,7 +60,7 @@ def changes_record(*, event, assets, actor=None, now=None):
         if seen is not None:
             for row in written:
                 seen[(str(row.asset_id), row.event)] = row.pk
-        transaction.on_commit(_dispatch_soon, robust=True)
+        _dispatch_after_commit()
     return written
 
 
@@ -80,7 +80,7 @@ def event_emit(*, event, data, collection_id=None, actor=None):
             collection_id=collection_id,
             actor_id=getattr(actor, "pk", None),
         )
-        transaction.on_commit(_dispatch_soon, robust=True)
+        _dispatch_after_commit()
     return row
 
 
@@ -118,10 +118,14 @@ def _merged(rows, seen):
     return fresh
 
 
-def _dispatch_soon():
-    """Queue the webhook dispatcher, if any endpoint listens."""
+def _dispatch_after_commit():
+    """Queue the webhook dispatcher after the commit, if any endpoint listens.
+
+    Without one nothing is queued (an edit then queues no work at all); the
+    scheduled ``webhooks_due`` dispatches whatever a lost task left behind.
+    """
     if WebhookEndpoint.objects.filter(active=True).exists():
-        queue.task("webhooks_dispatch").enqueue()
+        queue.enqueue_on_commit("webhooks_dispatch")
 
 
 def changes_head():
