@@ -197,6 +197,7 @@ for _name in (
     "WEBHOOK_MAX_ATTEMPTS",
     "WEBHOOK_RETRY_SECONDS",
     "WEBHOOK_TIMEOUT",
+    "CHANGES_DAYS",
 ):
     if os.environ.get(f"MEDIAHUB_{_name}"):
         globals()[f"MEDIAHUB_{_name}"] = env_int(f"MEDIAHUB_{_name}", None)

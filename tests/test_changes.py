@@ -154,3 +154,30 @@ def test_a_change_rolled_back_leaves_no_row(hooks_world):
             raise RuntimeError
     assert Change.objects.count() == before
     assert _asset(hooks_world["asset_a"].pk).title != "never"
+
+
+def test_old_changes_are_pruned_and_old_cursors_told_so(hooks_world, client):
+    """The sweep keeps MEDIAHUB_CHANGES_DAYS of changes; a follower whose cursor
+    is older is told to list again (410), one within the kept days goes on."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from transcoder.api.changes import cursor_for
+
+    api = _client(client, hooks_world["boss"])
+    a = hooks_world["asset_a"]
+    services.asset_update(asset=_asset(a.pk), title="old", alt_text="", focal=None)
+    old = Change.objects.order_by("-id").first()
+    services.asset_update(asset=_asset(a.pk), title="new", alt_text="", focal=None)
+    Change.objects.filter(id__lte=old.id).update(at=timezone.now() - timedelta(days=91))
+    services.sweep()
+    assert not Change.objects.filter(id__lte=old.id).exists()
+    assert Change.objects.filter(id__gt=old.id).count() == 1
+    stale = api.get(f"/api/changes/?since={cursor_for(old.id - 1)}")
+    assert stale.status_code == 410 and "list the images again" in stale.json()["error"]
+    kept = api.get(f"/api/changes/?since={cursor_for(old.id)}").json()["results"]
+    assert [c["asset"]["title"] for c in kept] == ["new"]
+    assert [
+        c["asset"]["title"] for c in api.get("/api/changes/").json()["results"]
+    ] == ["new"]

@@ -72,6 +72,9 @@ DEFAULTS = {
     "WEBHOOK_ALLOW_PRIVATE": False,
     # Changes one dispatch run turns into deliveries.
     "WEBHOOK_DISPATCH_BATCH": 500,
+    # Days the change log (GET /api/changes/) and finished webhook
+    # deliveries are kept; the sweep removes older ones.
+    "CHANGES_DAYS": 90,
 }
 
 

@@ -14,8 +14,13 @@ from transcoder import permissions
 from transcoder.api.auth import endpoint
 from transcoder.api.errors import ApiError
 from transcoder.api.representation import asset_json, assets_for_api
+from transcoder.conf import setting
 from transcoder.models import Change, Event
-from transcoder.services.changes import ASSET_EVENTS, changes_head
+from transcoder.services.changes import (
+    ASSET_EVENTS,
+    changes_head,
+    changes_pruned_through,
+)
 from transcoder.web import params
 
 PAGE_SIZE = 100
@@ -64,6 +69,13 @@ def _changes(request, *, token):
             {"results": [], "next_cursor": cursor_for(changes_head()), "more": False}
         )
     after = cursor_position(since) if since is not None else 0
+    if since is not None and after < changes_pruned_through():
+        raise ApiError(
+            410,
+            "This cursor is older than the changes kept "
+            f"({setting('CHANGES_DAYS')} days): list the images again, then "
+            "follow from since=now.",
+        )
     user = token.created_by
     rows = list(
         permissions.changes(user, Change.objects.filter(event__in=ASSET_EVENTS))

@@ -499,6 +499,10 @@ PATHS = {
             "responses": {
                 "200": _json("ChangePage", "The next changes."),
                 **_errors(400, 404),
+                "410": _error(
+                    "The cursor is older than the changes kept "
+                    "(MEDIAHUB_CHANGES_DAYS): list the images again."
+                ),
             },
         }
     },

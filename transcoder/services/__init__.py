@@ -17,6 +17,7 @@ from transcoder.services.assets import (
 from transcoder.services.changes import (
     changes_batch,
     changes_head,
+    changes_prune,
     changes_record,
     event_emit,
 )
@@ -103,6 +104,7 @@ from transcoder.storage.keys import is_upload_key, original_name
 __all__ = [
     "changes_batch",
     "changes_head",
+    "changes_prune",
     "changes_record",
     "event_emit",
     "webhooks_emit",

@@ -13,12 +13,21 @@ to an asset (an API ``PATCH`` of title, tags and collection) one change.
 
 import contextlib
 import contextvars
+from datetime import timedelta
 
 from django.db import transaction
 from django.utils import timezone
 
 from transcoder import queue
-from transcoder.models import Change, Event, WebhookEndpoint
+from transcoder.conf import setting
+from transcoder.models import (
+    Change,
+    DeliveryStatus,
+    Event,
+    ScheduledCursor,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 from transcoder.services.duplicates import library_write_lock
 
 ASSET_EVENTS = tuple(e for e in Event.values if e.startswith("asset."))
@@ -132,3 +141,43 @@ def changes_head():
     """Return the id of the last change (0: none yet)."""
     last = Change.objects.order_by("-id").values_list("id", flat=True).first()
     return last or 0
+
+
+PRUNED = "changes-pruned"
+
+
+def changes_pruned_through():
+    """Return the id of the last change removed by ``changes_prune`` (0: none)."""
+    found = ScheduledCursor.objects.filter(name=PRUNED)
+    return int(found.values_list("marker", flat=True).first() or 0)
+
+
+def changes_prune(*, now=None, batch=10_000):
+    """Remove changes, and finished webhook deliveries, older than
+    MEDIAHUB_CHANGES_DAYS, at most ``batch`` of each; return how many changes.
+
+    The highest id removed is kept: a cursor behind it may have missed
+    changes, so ``GET /api/changes/`` answers it 410 (list again).
+    """
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=max(1, setting("CHANGES_DAYS")))
+    ids = list(
+        Change.objects.filter(at__lt=cutoff)
+        .order_by("id")
+        .values_list("id", flat=True)[:batch]
+    )
+    with transaction.atomic():
+        if ids:
+            Change.objects.filter(id__in=ids).delete()
+            marker, _ = ScheduledCursor.objects.select_for_update().get_or_create(
+                name=PRUNED, defaults={"marker": "0"}
+            )
+            if ids[-1] > int(marker.marker or 0):
+                marker.marker = str(ids[-1])
+                marker.save(update_fields=["marker", "updated_at"])
+        finished = WebhookDelivery.objects.filter(created_at__lt=cutoff).exclude(
+            status__in=[DeliveryStatus.PENDING, DeliveryStatus.RETRYING]
+        )
+        old = list(finished.values_list("pk", flat=True)[:batch])
+        WebhookDelivery.objects.filter(pk__in=old).delete()
+    return len(ids)
