@@ -102,7 +102,9 @@ def url_check(url, *, allow_private, resolve=True):
                 if not _public(address):
                     raise WebhookUrlError(
                         f"The host {parts.hostname} is a private, loopback or "
-                        "link-local address; webhooks go to public hosts only."
+                        "link-local address; webhooks go to public hosts only "
+                        "(MEDIAHUB_WEBHOOK_ALLOW_PRIVATE lets a developer's "
+                        "machine receive them)."
                     )
     return Target(parts.scheme, parts.hostname, port, path, addresses)
 
