@@ -51,3 +51,23 @@ def test_urls_refused_in_production(url, message, settings):
     settings.MEDIAHUB_WEBHOOK_ALLOW_PRIVATE = False
     with pytest.raises(services.WebhookUrlError, match=message):
         services.webhooks.webhook_url_check(url)
+
+
+def test_the_receivers_example_in_the_docs_agrees():
+    """The verify function docs/api.md gives receivers accepts what mediahub
+    signs and refuses a changed body, another secret and an old timestamp."""
+    import re
+    import time
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "api.md").read_text()
+    webhooks = text[text.index("## Webhooks") :]
+    example = {}
+    exec(re.search(r"```python\n(.*?)```", webhooks, re.S).group(1), example)  # noqa: S102
+    verify, sign = example["verify"], services.webhook_http.signature_header
+    body = b'{"id":"evt_1"}'
+    header = sign(SECRET, body, time.time())
+    assert verify(SECRET, header, body)
+    assert not verify(SECRET, header, body + b" ")
+    assert not verify("whsec_other", header, body)
+    assert not verify(SECRET, sign(SECRET, body, time.time() - 400), body)
