@@ -293,6 +293,7 @@ def asset_update(*, asset, title, alt_text, focal, caption=None, credit=None):
         asset.credit = credit
     asset.focal_x, asset.focal_y = focal if focal else (None, None)
     with transaction.atomic():
+        library_write_lock()  # before any row: see services.changes
         asset.full_clean()
         asset.save()
         changes_record(event=Event.UPDATED, assets=[(asset.pk, asset.collection_id)])
@@ -315,6 +316,7 @@ def asset_erase(*, asset_id, versions=True):
     """
     names = []
     with transaction.atomic():
+        library_write_lock()  # before any row: see services.changes
         asset = Asset.all_objects.select_for_update().filter(pk=asset_id).first()
         if asset is not None:
             names = [name for _, name in asset_object_names(asset)]

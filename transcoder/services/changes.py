@@ -5,6 +5,10 @@ transaction, so a change and its row commit (or roll back) together. The row's
 id is handed out under the library's write lock, held until the commit, so ids
 commit in increasing order: a reader that has seen id N never meets a later
 commit below N (``GET /api/changes/`` and the webhook dispatcher rely on it).
+Each such service takes that lock first, before it locks or writes any row:
+taken after a row lock it could deadlock with a delete, which takes the lock
+and then the row (PostgreSQL; SQLite's IMMEDIATE transactions serialise
+every writer anyway).
 
 Once the rows commit, the webhook dispatcher is queued by name (only while
 some endpoint is active). ``changes_batch`` makes one request's several writes

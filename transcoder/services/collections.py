@@ -19,6 +19,7 @@ from transcoder.models import (
     root_collection,
 )
 from transcoder.services.changes import changes_record
+from transcoder.services.duplicates import library_write_lock
 
 logger = logging.getLogger(__name__)
 
@@ -145,6 +146,7 @@ def assets_move(*, asset_ids, collection):
     to (see transcoder.permissions).
     """
     with transaction.atomic():
+        library_write_lock()  # before any row: see services.changes
         moving = list(
             Asset.objects.filter(pk__in=list(asset_ids))
             .exclude(collection=collection)

@@ -31,6 +31,7 @@ from transcoder.models import (
     RenditionStatus,
 )
 from transcoder.services.changes import changes_record
+from transcoder.services.duplicates import library_write_lock
 
 
 def _conditions():
@@ -83,6 +84,7 @@ def asset_state_refresh(*, asset_id):
     """
     failed, pending, missing = _conditions()
     with transaction.atomic():
+        library_write_lock()  # before the row: see services.changes
         turned = (
             Asset.objects.filter(pk=asset_id)
             .exclude(rendition_state=RenditionState.READY)

@@ -25,7 +25,11 @@ from transcoder.services.assets import (
     validate_image,
 )
 from transcoder.services.changes import changes_record
-from transcoder.services.duplicates import asset_hash_set, dhash_of
+from transcoder.services.duplicates import (
+    asset_hash_set,
+    dhash_of,
+    library_write_lock,
+)
 from transcoder.services.metadata import (
     file_metadata,
     metadata_fill,
@@ -111,6 +115,7 @@ def asset_replace(*, asset, content, filename="", uploaded_by=None):
     }
     try:
         with transaction.atomic():
+            library_write_lock()  # before any row: see services.changes
             locked = Asset.objects.select_for_update().get(pk=asset.pk)
             if locked.content_hash == content_hash:
                 # A racing replace with the same upload (the S3 event and the
@@ -134,6 +139,7 @@ def asset_replace(*, asset, content, filename="", uploaded_by=None):
 def asset_version_restore(*, version):
     """Make an earlier file current again; the current file becomes a version."""
     with transaction.atomic():
+        library_write_lock()  # before any row: see services.changes
         asset = Asset.objects.select_for_update().get(pk=version.asset_id)
         version = AssetVersion.objects.select_for_update().get(pk=version.pk)
         facts = {f: getattr(version, f) for f in FILE_FIELDS}
