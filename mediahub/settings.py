@@ -212,6 +212,10 @@ for _name in (
     "REDRIVE_MAX_MESSAGES",
     "REDRIVE_SECONDS",
     "TRASH_DAYS",
+    "WEBHOOK_MAX_ATTEMPTS",
+    "WEBHOOK_RETRY_SECONDS",
+    "WEBHOOK_TIMEOUT",
+    "CHANGES_DAYS",
 ):
     if os.environ.get(f"MEDIAHUB_{_name}"):
         globals()[f"MEDIAHUB_{_name}"] = env_int(f"MEDIAHUB_{_name}", None)
@@ -233,6 +237,10 @@ CORS_EXPOSE_HEADERS = [
     "RateLimit-Remaining",
     "RateLimit-Reset",
 ]
+
+# Webhook receivers on loopback or private addresses: for local development
+# (on with DEBUG) and tests; never in production (SSRF).
+MEDIAHUB_WEBHOOK_ALLOW_PRIVATE = env_bool("MEDIAHUB_WEBHOOK_ALLOW_PRIVATE", DEBUG)
 
 # Deleting an asset erases every version of its objects, not only the current
 # one (see docs/operations.md, "Purging and erasing").

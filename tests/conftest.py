@@ -12,6 +12,7 @@ pytest_plugins = [
     "tests.fixtures_doors",
     "tests.fixtures_library",
     "tests.worker_support",
+    "tests.webhook_support",
 ]
 
 # A developer's own AWS configuration must never leak into the tests.

@@ -40,6 +40,13 @@ def _listed(c, response):
     assert titles == {SECRETS[t]["title"] for t in c.expected}
 
 
+def _changes_listed(c, response):
+    """The change feed names the assets of the collections the persona views."""
+    named = {row["asset_id"] for row in response.json()["results"]}
+    world = {t: str(c.world.asset[t].pk) for t in "AB"}
+    assert {t for t, pk in world.items() if pk in named} == c.expected
+
+
 API_ROWS = [
     Row(
         "transcoder:api-schema",
@@ -81,6 +88,19 @@ API_ROWS = [
                     == [SECRETS[c.target]["title"]]
                 ),
             ),
+        ],
+    ),
+    Row(
+        "GET /api/changes/",
+        [
+            Probe(
+                "list",
+                lambda c: c.get("/api/changes/?limit=500"),
+                "view_api",
+                _changes_listed,
+                (None,),
+                shown=lambda p: {t for t in "AB" if may(p, "view", t)},
+            )
         ],
     ),
     Row(

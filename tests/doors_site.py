@@ -18,7 +18,14 @@ from tests.doors_refusals import REFUSAL_ROWS
 from tests.doors_tokens import TOKEN_ROWS
 from tests.doors_trash import TRASH_ROWS
 from tests.personas import SECRETS, may
-from transcoder.models import Asset, Collection, Preset, SiteKey
+from transcoder.models import (
+    Asset,
+    Collection,
+    Preset,
+    SiteKey,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 
 
 def _get(url):
@@ -47,6 +54,8 @@ MODELS = {
     Tag: (lambda w: Tag.objects.get(name=SECRETS["A"]["tag"]), {}),
     Collection: (lambda w: w.coll["A"], {}),
     SiteKey: (lambda w: w.site_key, {}),
+    WebhookEndpoint: (lambda w: w.webhook, {}),
+    WebhookDelivery: (lambda w: w.delivery, {"add": "nobody"}),
     Preset: (lambda w: Preset.objects.get(slug="thumb"), {}),
 }
 

@@ -240,6 +240,20 @@ def build_world():
             collections=[w.coll[t if t in SECRETS else "A"]],
         )
     publishable.publishable_key_revoke(key=w.publishable["revoked"], user=superuser)
+    # The superuser's webhook endpoint, with one delivery in its log.
+    from transcoder.models import WebhookDelivery, WebhookEndpoint
+
+    w.webhook = WebhookEndpoint.objects.create(
+        url="https://hooks.example/door",
+        events=["asset.updated"],
+        created_by=superuser,
+    )
+    w.delivery = WebhookDelivery.objects.create(
+        endpoint=w.webhook,
+        event="asset.updated",
+        payload={"id": "evt_door"},
+        status="failed",
+    )
     # One refused upload in each collection, started by its editor.
     w.refusal = {}
     for t, editor in (("A", "ed_a"), ("B", "ed_b")):

@@ -34,4 +34,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
 
 # Most tests want renditions built by the time a request returns; the database
 # queue and its worker have tests of their own (tests/test_worker.py).
+# The tests' webhook receivers listen on 127.0.0.1.
+MEDIAHUB_WEBHOOK_ALLOW_PRIVATE = True
+
 TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}

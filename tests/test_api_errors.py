@@ -150,10 +150,29 @@ ASSET, GONE, NOBODY = (
 )
 PNG = {"content_type": "image/png"}
 
+
 # (operation, status, provoke(w)): the statuses of each operation's own code.
+def _pruned_cursor(w):
+    """Follow from a cursor whose changes the sweep has since removed."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from transcoder.api.changes import cursor_for
+    from transcoder.models import Change
+
+    first = Change.objects.order_by("id").first()
+    Change.objects.filter(pk=first.pk).update(at=timezone.now() - timedelta(days=91))
+    services.changes_prune()
+    return w.call("GET", f"/api/changes/?since={cursor_for(first.pk - 1)}")
+
+
 ROWS = [
     (LIST, 400, ask("GET", "/api/assets/?nope=1")),
     (LIST, 404, ask("GET", "/api/assets/?page=9")),
+    ("GET /api/changes/", 400, ask("GET", "/api/changes/?limit=0")),
+    ("GET /api/changes/", 404, ask("GET", "/api/changes/?since=forged")),
+    ("GET /api/changes/", 410, lambda w: _pruned_cursor(w)),
     (ONE, 404, ask("GET", NOBODY)),
     (ONE, 410, ask("GET", GONE)),
     (PATCH, 400, ask("PATCH", ASSET, {"x": 1})),

@@ -359,6 +359,7 @@ def test_stages_use_the_stack_role_with_reserved_concurrency():
             "transcoder.aws.scheduled.purge_orphans": "rate(1 hour)",
             "transcoder.aws.scheduled.sweep": "rate(15 minutes)",
             "transcoder.aws.scheduled.redrive": "rate(1 hour)",
+            "transcoder.aws.scheduled.webhooks": "rate(1 minute)",
         }
 
 

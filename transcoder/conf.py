@@ -68,6 +68,19 @@ DEFAULTS = {
     "SWEEP_SECONDS": 240,
     # The asset list counts its matches up to this many, then says "N+".
     "LIST_COUNT_LIMIT": 1000,
+    # Webhooks: attempts per delivery, the wait before the first retry (each
+    # next one waits four times as long), the time-out of one POST, and
+    # whether receivers on private or loopback addresses are allowed (local
+    # development and tests only: in production that is an SSRF hole).
+    "WEBHOOK_MAX_ATTEMPTS": 6,
+    "WEBHOOK_RETRY_SECONDS": 30,
+    "WEBHOOK_TIMEOUT": 5,
+    "WEBHOOK_ALLOW_PRIVATE": False,
+    # Changes one dispatch run turns into deliveries.
+    "WEBHOOK_DISPATCH_BATCH": 500,
+    # Days the change log (GET /api/changes/) and finished webhook
+    # deliveries are kept; the sweep removes older ones.
+    "CHANGES_DAYS": 90,
 }
 
 

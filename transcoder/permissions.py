@@ -25,10 +25,13 @@ from django.db.models import Q
 from transcoder.conf import setting
 from transcoder.models import (
     Asset,
+    Change,
     Collection,
     GroupCollectionPermission,
     TrashedAsset,
     UploadRefusal,
+    WebhookDelivery,
+    WebhookEndpoint,
     collection_at,
 )
 
@@ -204,6 +207,20 @@ def trashed_assets(user, queryset=None):
     return assets(user, "delete", queryset)
 
 
+def changes(user, queryset=None):
+    """Narrow the change log to what ``user`` may view: changes of assets in
+    collections they may view, and moves out of one (``previous_collection_id``),
+    so whoever saw an asset learns it left their view."""
+    queryset = Change.objects.all() if queryset is None else queryset
+    paths = _paths(user, "view")
+    if paths is None:
+        return queryset
+    if not paths:
+        return queryset.none()
+    ids = collections(user, "view").values("pk")
+    return queryset.filter(Q(collection_id__in=ids) | Q(previous_collection_id__in=ids))
+
+
 def may(user, action, asset=None):
     """Tell whether ``user`` may ``action`` ``asset``, or some asset when None."""
     paths = _paths(user, action)
@@ -318,3 +335,20 @@ def upload_refusals(user, queryset=None):
         collection__in=collections(user, "view")
     )
     return queryset.filter(Q(user=user) | there)
+
+
+def webhook_endpoints(user, queryset=None):
+    """Narrow webhook endpoints to those ``user`` manages: their own (a
+    superuser's: all). An endpoint hears only what its creator may view."""
+    queryset = WebhookEndpoint.objects.all() if queryset is None else queryset
+    if not _staff(user):
+        return queryset.none()
+    if user.is_superuser:
+        return queryset
+    return queryset.filter(created_by=user)
+
+
+def webhook_deliveries(user, queryset=None):
+    """Narrow webhook deliveries to those of the endpoints ``user`` manages."""
+    queryset = WebhookDelivery.objects.all() if queryset is None else queryset
+    return queryset.filter(endpoint__in=webhook_endpoints(user))

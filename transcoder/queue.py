@@ -38,3 +38,18 @@ def enqueue_on_commit(name, *args):
     """
     found = task(name)
     transaction.on_commit(lambda: found.enqueue(*args), robust=True)
+
+
+def enqueue_later(name, when, *args):
+    """Queue task ``name`` to run at ``when``, after commit, where the backend
+    can defer a task (the database worker); return whether it was queued.
+
+    Elsewhere (Lambda's async invocations cannot wait) a scheduled job picks
+    the work up once it is due.
+    """
+    found = task(name)
+    if not found.get_backend().supports_defer:
+        return False
+    later = found.using(run_after=when)
+    transaction.on_commit(lambda: later.enqueue(*args), robust=True)
+    return True

@@ -111,6 +111,21 @@ def bulk_batch(job_id, cursor):
     return job_batch.call(job_id, cursor)
 
 
+@queue.register
+@task
+def webhooks_dispatch():
+    """Turn the change log's next rows into webhook deliveries."""
+    return services.webhooks_dispatch()
+
+
+@queue.register
+@task
+def webhook_deliver(delivery_id):
+    """Make one attempt at a webhook delivery, if it is due."""
+    delivery = services.webhook_deliver(delivery_id=delivery_id)
+    return delivery.status if delivery is not None else None
+
+
 def _reconnect():
     """Drop a connection the database closed, so the next attempt opens a new one.
 

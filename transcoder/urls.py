@@ -1,5 +1,6 @@
 from django.urls import path, re_path
 
+from transcoder.api import changes as api_changes
 from transcoder.api import errors as api_errors
 from transcoder.api import presets as api_presets
 from transcoder.api import replace as api_replace
@@ -28,6 +29,7 @@ urlpatterns = [
         name="api-asset-replace",
     ),
     path("api/presets/", api_presets.preset_list, name="api-preset-list"),
+    path("api/changes/", api_changes.change_list, name="api-change-list"),
     path("api/uploads/", api_uploads.upload_create, name="api-upload-create"),
     path(
         "api/uploads/finalize/",

@@ -13,4 +13,5 @@ from transcoder.admin import (  # noqa: F401 - each registers its ModelAdmins
     publishable,
     refusals,
     trash,
+    webhooks,
 )

@@ -129,7 +129,7 @@ def _asset_json(asset):
 def quick_save(*, asset, form, user):
     """Write the posted fields of a valid ``form`` through services."""
     data, posted = form.cleaned_data, form.posted()
-    with transaction.atomic():
+    with services.changes_batch(), transaction.atomic():
         if {"title", "alt_text", "caption", "credit"} & set(posted):
             focal = None
             if asset.focal_x is not None:

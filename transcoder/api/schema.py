@@ -382,6 +382,50 @@ SCHEMAS = {
             "asset": {"$ref": _REF + "Asset"},
         },
     },
+    "Change": {
+        "type": "object",
+        "required": ["id", "event", "at", "asset_id", "moved_out", "asset"],
+        "properties": {
+            "id": {"type": "integer"},
+            "event": {
+                "enum": [
+                    "asset.created",
+                    "asset.ready",
+                    "asset.updated",
+                    "asset.replaced",
+                    "asset.deleted",
+                    "asset.restored",
+                ]
+            },
+            "at": {"type": "string", "format": "date-time"},
+            "asset_id": {"type": "string", "format": "uuid"},
+            "moved_out": {
+                "type": "boolean",
+                "description": "The image moved to a collection this token's "
+                "owner may not view: gone for them (event asset.deleted).",
+            },
+            "asset": {
+                "oneOf": [{"$ref": _REF + "Asset"}, {"type": "null"}],
+                "description": "The image as it is now (without renditions); "
+                "null once it is deleted or out of reach (a later change says so).",
+            },
+        },
+    },
+    "ChangePage": {
+        "type": "object",
+        "required": ["results", "next_cursor", "more"],
+        "properties": {
+            "results": {"type": "array", "items": {"$ref": _REF + "Change"}},
+            "next_cursor": {
+                "type": "string",
+                "description": "Keep it; ask with since=<it> for what follows.",
+            },
+            "more": {
+                "type": "boolean",
+                "description": "More changes wait: ask again at once.",
+            },
+        },
+    },
 }
 
 
@@ -502,6 +546,35 @@ PATHS = {
             "responses": {
                 "200": _json("PresetList", "Every active preset."),
                 **_errors(),
+            },
+        }
+    },
+    "/api/changes/": {
+        "get": {
+            "operationId": "listChanges",
+            "summary": "What changed since a cursor, oldest first: images "
+            "uploaded, ready, edited, replaced, deleted or restored (scope read).",
+            "parameters": [
+                _query(
+                    "since",
+                    {"type": "string", "maxLength": 200},
+                    "A next_cursor from an earlier answer, or now (no changes, "
+                    "and the cursor of the present); left out, from the oldest "
+                    "change kept. A cursor not given out is not found (404).",
+                ),
+                _query(
+                    "limit",
+                    {"type": "integer", "minimum": 1, "maximum": 500},
+                    "Changes per answer (100 unless given).",
+                ),
+            ],
+            "responses": {
+                "200": _json("ChangePage", "The next changes."),
+                **_errors(400, 404),
+                "410": _error(
+                    "The cursor is older than the changes kept "
+                    "(MEDIAHUB_CHANGES_DAYS): list the images again."
+                ),
             },
         }
     },

@@ -15,7 +15,13 @@ from transcoder.api.errors import ApiError, json_too_large
 from transcoder.api.representation import asset_json, asset_states, assets_for_api
 from transcoder.conf import setting
 from transcoder.models import Asset, DeletedAsset, TaggedAsset
-from transcoder.services import asset_delete, asset_update, assets_move, tags_set
+from transcoder.services import (
+    asset_delete,
+    asset_update,
+    assets_move,
+    changes_batch,
+    tags_set,
+)
 from transcoder.web import pagination, params
 
 PAGE_SIZE = 50
@@ -341,7 +347,8 @@ def _patch(request, asset_id, *, token):
             raise ApiError(400, "decorative must be true or false.")
         asset.decorative = body["decorative"]
     try:
-        with transaction.atomic():
+        # One PATCH is one change (services.changes), whatever it touched.
+        with changes_batch(), transaction.atomic():
             asset_update(
                 asset=asset,
                 title=body.get("title", asset.title),
@@ -350,10 +357,10 @@ def _patch(request, asset_id, *, token):
             )
             if tags is not None:
                 tags_set(asset=asset, names=tags)
+            if target is not None:
+                assets_move(asset_ids=[asset.pk], collection=target)
     except ValidationError as e:
         raise ApiError(400, " ".join(e.messages)) from None
-    if target is not None:
-        assets_move(asset_ids=[asset.pk], collection=target)
     return _detail(request, asset_id, token=token)
 
 

@@ -43,3 +43,17 @@ def redrive(event=None, context=None):
         counts[line.outcome] = counts.get(line.outcome, 0) + 1
     logger.info("Scheduled redrive: %s", counts or "nothing waiting")
     return counts
+
+
+def webhooks(event=None, context=None):
+    """Send the webhook deliveries that are due (retries, and any whose task
+    was lost), after dispatching what the change log holds.
+
+    Lambda's async invocations cannot wait, so a retry's backoff ends here,
+    within a minute of its time; the attempt itself is the task's code.
+    """
+    from transcoder import services
+
+    sent = services.webhooks_due()
+    logger.info("Scheduled webhooks: %d deliveries attempted", len(sent))
+    return len(sent)

@@ -6,6 +6,13 @@ from transcoder.models.assets import (
     RenditionState,
     TrashedAsset,
 )
+from transcoder.models.changes import (
+    Change,
+    DeliveryStatus,
+    Event,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 from transcoder.models.collections import (
     Collection,
     GroupCollectionPermission,
@@ -26,7 +33,10 @@ __all__ = [
     "Asset",
     "AssetHashBand",
     "AssetVersion",
+    "Change",
     "Collection",
+    "DeliveryStatus",
+    "Event",
     "CollectionTotals",
     "DeletedAsset",
     "Fit",
@@ -42,6 +52,8 @@ __all__ = [
     "SiteKey",
     "UploadRefusal",
     "UsageDay",
+    "WebhookDelivery",
+    "WebhookEndpoint",
     "collection_at",
     "root_collection",
     "TaggedAsset",

@@ -14,6 +14,13 @@ from transcoder.services.assets import (
     objects_delete,
     validate_image,
 )
+from transcoder.services.changes import (
+    changes_batch,
+    changes_head,
+    changes_prune,
+    changes_record,
+    event_emit,
+)
 from transcoder.services.collections import (
     CollectionError,
     assets_move,
@@ -79,9 +86,37 @@ from transcoder.services.versions import (
     asset_replace,
     asset_version_restore,
 )
+from transcoder.services.webhook_http import (
+    SignatureError,
+    WebhookUrlError,
+    signature_verify,
+)
+from transcoder.services.webhooks import (
+    WebhookError,
+    webhook_deliver,
+    webhook_endpoint_save,
+    webhook_resend,
+    webhooks_dispatch,
+    webhooks_due,
+)
 from transcoder.storage.keys import is_upload_key, original_name
 
 __all__ = [
+    "changes_batch",
+    "changes_head",
+    "changes_prune",
+    "changes_record",
+    "event_emit",
+    "webhooks_emit",
+    "SignatureError",
+    "WebhookError",
+    "WebhookUrlError",
+    "signature_verify",
+    "webhook_deliver",
+    "webhook_endpoint_save",
+    "webhook_resend",
+    "webhooks_dispatch",
+    "webhooks_due",
     "CollectionError",
     "assets_move",
     "collection_by_path",
@@ -148,3 +183,15 @@ __all__ = [
     "renditions_generate",
     "validate_image",
 ]
+
+
+def webhooks_emit(event, payload, *, collection=None, actor=None):
+    """Send ``event`` (``upload.moderated``) with ``payload`` to the endpoints
+    that subscribed to it and whose creator may view ``collection``; call
+    inside the transaction of the change it reports."""
+    return event_emit(
+        event=event,
+        data=payload,
+        collection_id=getattr(collection, "pk", collection),
+        actor=actor,
+    )

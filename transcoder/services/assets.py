@@ -18,7 +18,8 @@ from transcoder.conf import image_limits
 from transcoder.i18n import worded
 from transcoder.imaging import engine
 from transcoder.imaging.limits import check_size
-from transcoder.models import Asset
+from transcoder.models import Asset, Event
+from transcoder.services.changes import changes_record
 from transcoder.services.collections import collection_default
 from transcoder.services.duplicates import (
     DuplicateAssetError,
@@ -80,6 +81,11 @@ def _asset_insert(asset, *, dhash, preset_ids, queue_renditions, duplicates_in, 
             # committed since the first check.
             duplicate_check(content_hash=asset.content_hash, assets=duplicates_in)
         asset.save(force_insert=True)
+        changes_record(
+            event=Event.CREATED,
+            assets=[(asset.pk, asset.collection_id)],
+            actor=asset.uploaded_by,
+        )
         asset_hash_set(asset=asset, dhash=dhash)
         metadata_tags_apply(asset=asset, found=found)
         if queue_renditions:
@@ -289,8 +295,10 @@ def asset_update(*, asset, title, alt_text, focal, caption=None, credit=None):
         asset.credit = credit
     asset.focal_x, asset.focal_y = focal if focal else (None, None)
     with transaction.atomic():
+        library_write_lock()  # before any row: see services.changes
         asset.full_clean()
         asset.save()
+        changes_record(event=Event.UPDATED, assets=[(asset.pk, asset.collection_id)])
         if old_focal != (asset.focal_x, asset.focal_y):
             renditions_enqueue(asset_id=asset.pk)
     return asset
@@ -310,12 +318,17 @@ def asset_erase(*, asset_id, versions=True):
     """
     names = []
     with transaction.atomic():
+        library_write_lock()  # before any row: see services.changes
         asset = Asset.all_objects.select_for_update().filter(pk=asset_id).first()
         if asset is not None:
             names = [name for _, name in asset_object_names(asset)]
             if asset.trashed_at is None:
-                # A trashed asset left its look-alikes' counts already.
+                # A trashed asset left its look-alikes' counts already, and
+                # the change log has its deletion.
                 asset_hash_forget(asset=asset)
+                changes_record(
+                    event=Event.DELETED, assets=[(asset.pk, asset.collection_id)]
+                )
             asset.delete()
             if not versions:
                 transaction.on_commit(lambda: objects_delete(names=names))

@@ -15,10 +15,13 @@ from transcoder.conf import setting
 from transcoder.models import (
     Asset,
     Collection,
+    Event,
     GroupCollectionPermission,
     collection_at,
     root_collection,
 )
+from transcoder.services.changes import changes_record
+from transcoder.services.duplicates import library_write_lock
 
 logger = logging.getLogger(__name__)
 
@@ -153,11 +156,21 @@ def assets_move(*, asset_ids, collection):
     Callers pass only ids the user may change and a collection they may add
     to (see transcoder.permissions).
     """
-    return (
-        Asset.objects.filter(pk__in=list(asset_ids))
-        .exclude(collection=collection)
-        .update(collection=collection, updated_at=timezone.now())
-    )
+    with transaction.atomic():
+        library_write_lock()  # before any row: see services.changes
+        moving = list(
+            Asset.objects.filter(pk__in=list(asset_ids))
+            .exclude(collection=collection)
+            .values_list("pk", "collection_id")
+        )
+        moved = Asset.objects.filter(pk__in=[pk for pk, _ in moving]).update(
+            collection=collection, updated_at=timezone.now()
+        )
+        changes_record(
+            event=Event.UPDATED,
+            assets=[(pk, collection.pk, was) for pk, was in moving],
+        )
+    return moved
 
 
 def collection_permissions_set(*, collection, grants, user):

@@ -22,10 +22,20 @@ from django.db.models.signals import post_delete
 from django.dispatch import receiver
 
 from transcoder.conf import setting
-from transcoder.models import Asset, Preset, Rendition, RenditionState, RenditionStatus
+from transcoder.models import (
+    Asset,
+    Event,
+    Preset,
+    Rendition,
+    RenditionState,
+    RenditionStatus,
+)
+from transcoder.services.changes import changes_record
+from transcoder.services.duplicates import library_write_lock
 
 
-def _state_expression():
+def _conditions():
+    """Return (failed, pending, missing): the three EXISTS of an asset's state."""
     current = Rendition.objects.filter(
         asset=OuterRef("pk"), superseded_at__isnull=True, preset__active=True
     )
@@ -37,6 +47,11 @@ def _state_expression():
         superseded_at__isnull=True,
     )
     missing = Exists(Preset.objects.filter(active=True).exclude(Exists(covered)))
+    return failed, pending, missing
+
+
+def _state_expression():
+    failed, pending, missing = _conditions()
     waiting = Q(pending) | Q(missing)
     return Case(
         When(Q(failed) & waiting, then=Value(RenditionState.FAILED_PENDING)),
@@ -61,8 +76,26 @@ def _update(assets):
 
 
 def asset_state_refresh(*, asset_id):
-    """Work out one asset's rendition state again; return it (None if deleted)."""
-    _update(Asset.objects.filter(pk=asset_id))
+    """Work out one asset's rendition state again; return it (None if deleted).
+
+    When it turns ready, the change log gets ``asset.ready``, once: the
+    turn is one conditional UPDATE, so two builds finishing at once cannot
+    both make it.
+    """
+    failed, pending, missing = _conditions()
+    with transaction.atomic():
+        library_write_lock()  # before the row: see services.changes
+        turned = (
+            Asset.objects.filter(pk=asset_id)
+            .exclude(rendition_state=RenditionState.READY)
+            .filter(~failed, ~pending, ~missing)
+            .update(rendition_state=RenditionState.READY)
+        )
+        if turned:
+            where = Asset.objects.filter(pk=asset_id).values_list("pk", "collection_id")
+            changes_record(event=Event.READY, assets=list(where))
+        else:
+            _update(Asset.objects.filter(pk=asset_id))
     return (
         Asset.objects.filter(pk=asset_id)
         .values_list("rendition_state", flat=True)

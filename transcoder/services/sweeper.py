@@ -39,6 +39,7 @@ from transcoder.models import (
     RenditionStatus,
     UploadRefusal,
 )
+from transcoder.services.changes import changes_prune
 from transcoder.services.cursors import cursor_get, cursor_set
 from transcoder.services.duplicates import DuplicateAssetError
 from transcoder.services.jobs import jobs_requeue_stalled
@@ -90,6 +91,7 @@ def sweep(*, now=None, batch=None, seconds=None):
         limit=batch,
     )
     _uploads(now, batch, stop_at, report)
+    changes_prune(now=now)
     logger.info(
         "Sweep: %d asset(s) and %d job(s) queued again, %d rendition(s) failed, "
         "%d upload(s) finalized, %d refused, %d left",

@@ -4,7 +4,9 @@ from django.db import transaction
 from django.utils.translation import gettext
 from taggit.models import Tag
 
-from transcoder.models import Asset, TaggedAsset
+from transcoder.models import Asset, Event, TaggedAsset
+from transcoder.services.changes import changes_record
+from transcoder.services.duplicates import library_write_lock
 
 MAX_TAG_LENGTH = 100
 
@@ -80,16 +82,27 @@ def tags_add(*, asset_ids, names):
     if not names:
         return 0
     with transaction.atomic():
+        library_write_lock()  # before any row: see services.changes
         tags = _tags_for(names, create=True)
-        ids = list(Asset.objects.filter(pk__in=asset_ids).values_list("pk", flat=True))
-        before = _count(ids, tags)
+        where = dict(
+            Asset.objects.filter(pk__in=asset_ids).values_list("pk", "collection_id")
+        )
+        ids = list(where)
+        had = set(
+            TaggedAsset.objects.filter(
+                content_object_id__in=ids, tag__in=tags
+            ).values_list("content_object_id", "tag_id")
+        )
         rows = [
             TaggedAsset(content_object_id=asset_id, tag=tag)
             for asset_id in ids
             for tag in tags
+            if (asset_id, tag.pk) not in had
         ]
         TaggedAsset.objects.bulk_create(rows, ignore_conflicts=True)
-        return _count(ids, tags) - before
+        changed = dict.fromkeys(row.content_object_id for row in rows)
+        changes_record(event=Event.UPDATED, assets=[(pk, where[pk]) for pk in changed])
+        return _count(ids, tags) - len(had)
 
 
 def _count(ids, tags):
@@ -105,19 +118,28 @@ def tags_remove(*, asset_ids, names):
     tags = _tags_for(names, create=False)
     if not tags:
         return 0
-    removed, _ = TaggedAsset.objects.filter(
+    links = TaggedAsset.objects.filter(
         content_object_id__in=list(asset_ids), tag__in=tags
-    ).delete()
+    )
+    with transaction.atomic():
+        library_write_lock()  # before any row: see services.changes
+        changed = Asset.objects.filter(
+            pk__in=links.values("content_object_id")
+        ).values_list("pk", "collection_id")
+        changes_record(event=Event.UPDATED, assets=list(changed))
+        removed, _ = links.delete()
     return removed
 
 
 def tags_set(*, asset, names):
     """Replace an asset's tags with ``names``, reusing existing tags."""
     with transaction.atomic():
+        library_write_lock()  # before any row: see services.changes
         tags = _tags_for(names, create=True)
         TaggedAsset.objects.filter(content_object=asset).exclude(tag__in=tags).delete()
         TaggedAsset.objects.bulk_create(
             [TaggedAsset(content_object=asset, tag=t) for t in tags],
             ignore_conflicts=True,
         )
+        changes_record(event=Event.UPDATED, assets=[(asset.pk, asset.collection_id)])
     return tags

@@ -20,7 +20,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from transcoder.conf import setting
-from transcoder.models import Asset, AssetHashBand
+from transcoder.models import Asset, AssetHashBand, Event
+from transcoder.services.changes import changes_record
 from transcoder.services.duplicates import (
     asset_hash_forget,
     asset_hash_set,
@@ -73,6 +74,12 @@ def asset_delete(*, asset, by=None, now=None):
             trashed_by=by if getattr(by, "pk", None) else None,
             near_duplicates=0,
         )
+        changes_record(
+            event=Event.DELETED,
+            assets=[(locked.pk, locked.collection_id)],
+            actor=by if getattr(by, "pk", None) else None,
+            now=now,
+        )
     asset.trashed_at, asset.near_duplicates = now, 0
     asset.trashed_by_id = getattr(by, "pk", None)
     logger.info("Asset %s: moved to the Trash by %s", asset.pk, by)
@@ -123,6 +130,7 @@ def asset_restore(*, asset):
             trashed_at=None, trashed_by=None, collection_lost=False
         )
         locked.trashed_at, locked.trashed_by, locked.collection_lost = None, None, False
+        changes_record(event=Event.RESTORED, assets=[(locked.pk, locked.collection_id)])
         # Counted again among its look-alikes, as if it were new (it has no
         # neighbours of its own while trashed).
         dhash, locked.dhash = locked.dhash, ""

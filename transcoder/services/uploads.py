@@ -18,11 +18,12 @@ import logging
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.files.storage import storages
+from django.db import transaction
 from django.utils.translation import gettext as _
 
 from transcoder import permissions
 from transcoder.conf import image_limits
-from transcoder.models import Asset, Collection
+from transcoder.models import Asset, Collection, Event
 from transcoder.services.assets import (
     AssetRefusedError,
     UploadNotFoundError,
@@ -31,7 +32,9 @@ from transcoder.services.assets import (
     _is_missing,
     _title_from_filename,
 )
+from transcoder.services.changes import changes_record
 from transcoder.services.collections import collection_default
+from transcoder.services.duplicates import library_write_lock
 from transcoder.services.refusals import upload_refusal_record
 from transcoder.services.versions import asset_replace
 from transcoder.storage import keys
@@ -201,10 +204,18 @@ def _with_late_details(asset, *, filename, title, alt_text):
             changes[field] = value
     if changes:
         # Filter on blank again: an editor's save that raced this one wins.
-        for field, value in changes.items():
-            blank = {field: ""}
-            if Asset.objects.filter(pk=asset.pk, **blank).update(**{field: value}):
-                setattr(asset, field, value)
+        with transaction.atomic():
+            library_write_lock()  # before any row: see services.changes
+            filled = False
+            for field, value in changes.items():
+                blank = {field: ""}
+                if Asset.objects.filter(pk=asset.pk, **blank).update(**{field: value}):
+                    setattr(asset, field, value)
+                    filled = True
+            if filled:
+                changes_record(
+                    event=Event.UPDATED, assets=[(asset.pk, asset.collection_id)]
+                )
     return asset
 
 

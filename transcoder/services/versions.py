@@ -19,13 +19,18 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from transcoder.conf import image_limits
-from transcoder.models import Asset, AssetVersion
+from transcoder.models import Asset, AssetVersion, Event, RenditionState
 from transcoder.services.assets import (
     AssetRefusedError,
     _read_limited,
     validate_image,
 )
-from transcoder.services.duplicates import asset_hash_set, dhash_of
+from transcoder.services.changes import changes_record
+from transcoder.services.duplicates import (
+    asset_hash_set,
+    dhash_of,
+    library_write_lock,
+)
 from transcoder.services.metadata import (
     file_metadata,
     metadata_fill,
@@ -72,7 +77,10 @@ def _make_current(asset, facts, *, uploaded_at):
     asset.spec_source = asset.content_hash[:16]
     # The new file's placeholder comes with its renditions.
     asset.thumbhash = asset.dominant_colour = ""
+    # Pending until the new file's renditions are built (then asset.ready).
+    asset.rendition_state = RenditionState.PENDING
     asset.save()
+    changes_record(event=Event.REPLACED, assets=[(asset.pk, asset.collection_id)])
     asset_hash_set(asset=asset, dhash=dhash)
     renditions_enqueue(asset_id=asset.pk)
 
@@ -110,6 +118,7 @@ def asset_replace(*, asset, content, filename="", uploaded_by=None):
     }
     try:
         with transaction.atomic():
+            library_write_lock()  # before any row: see services.changes
             locked = Asset.objects.select_for_update().get(pk=asset.pk)
             if locked.content_hash == content_hash:
                 # A racing replace with the same upload (the S3 event and the
@@ -133,6 +142,7 @@ def asset_replace(*, asset, content, filename="", uploaded_by=None):
 def asset_version_restore(*, version):
     """Make an earlier file current again; the current file becomes a version."""
     with transaction.atomic():
+        library_write_lock()  # before any row: see services.changes
         asset = Asset.objects.select_for_update().get(pk=version.asset_id)
         version = AssetVersion.objects.select_for_update().get(pk=version.pk)
         facts = {f: getattr(version, f) for f in FILE_FIELDS}
