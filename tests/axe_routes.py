@@ -23,8 +23,11 @@ def _pick(model):
     from transcoder.models import (
         ApiToken,
         Collection,
+        PublishableKey,
         SiteKey,
         UploadRefusal,
+        WebhookDelivery,
+        WebhookEndpoint,
     )
 
     return {
@@ -39,12 +42,19 @@ def _pick(model):
         SiteKey: lambda w: w.site_key,
         ApiToken: lambda w: w.tokens["write_a"],
         UploadRefusal: lambda w: w.refusal["A"],
+        PublishableKey: lambda w: w.publishable["A"],
+        WebhookEndpoint: lambda w: w.webhook,
+        WebhookDelivery: lambda w: w.delivery,
         Preset: lambda w: Preset.objects.get(slug="thumb"),
     }.get(model)
 
 
 # Pages of a registered model an editor of A opens (the rest are superusers').
-EDITOR_MODELS = {"transcoder.apitoken", "transcoder.uploadrefusal"}
+EDITOR_MODELS = {
+    "transcoder.apitoken",
+    "transcoder.uploadrefusal",
+    "transcoder.publishablekey",
+}
 # Django's pages nobody may open here: they answer 403 to everyone.
 REFUSED = {
     "axes_accessattempt_add",
@@ -54,6 +64,7 @@ REFUSED = {
     "django_tasks_database_dbtaskresult_delete",
     "transcoder_uploadrefusal_add",
     "transcoder_uploadrefusal_delete",
+    "transcoder_webhookdelivery_add",
 }
 
 
@@ -110,6 +121,8 @@ EXCLUDED = {
     "(checked in the preset page)",
     "transcoder:serve": "image bytes",
     "transcoder:embed": "redirects to image bytes",
+    "/^e/": "JSON: the 404 of a path that is no embed link",
+    "set_language": "POST only: sets the language cookie and redirects",
     **{
         f"admin:{name}": "answers 403 to everyone: the ModelAdmin allows it to nobody"
         for name in REFUSED
