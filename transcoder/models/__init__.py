@@ -19,13 +19,14 @@ from transcoder.models.tags import TaggedAsset
 from transcoder.models.totals import CollectionTotals, TagTotals
 from transcoder.models.uploads import ScheduledCursor, UploadRefusal
 from transcoder.models.usage import UsageDay
-from transcoder.models.versions import AssetHashBand, AssetVersion
+from transcoder.models.versions import AssetHashBand, AssetLookalike, AssetVersion
 
 __all__ = [
     "ApiRateWindow",
     "ApiToken",
     "Asset",
     "AssetHashBand",
+    "AssetLookalike",
     "AssetVersion",
     "Collection",
     "CollectionTotals",

@@ -56,3 +56,28 @@ class AssetHashBand(models.Model):
 
     def __str__(self):
         return f"{self.asset_id} band {self.band}={self.value}"
+
+
+class AssetLookalike(models.Model):
+    """Two live assets within the perceptual threshold, kept once each way.
+
+    Written with the hashes (services.duplicates): the asset page and a
+    collection editor's "has near duplicates" read an asset's look-alikes
+    by index, however large the library.
+    """
+
+    asset = models.ForeignKey(
+        "transcoder.Asset", on_delete=models.CASCADE, related_name="lookalikes"
+    )
+    other = models.ForeignKey(
+        "transcoder.Asset", on_delete=models.CASCADE, related_name="lookalike_of"
+    )
+    distance = models.PositiveSmallIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["asset", "other"], name="lookalike_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.asset_id} looks like {self.other_id} ({self.distance} bits)"
