@@ -228,6 +228,17 @@ ASSET_COLUMNS = {
     "created_at": "now() - (((i::bigint * 7919) %% 1024) * interval '17 hours')"
     " - i * interval '1 millisecond'",
     "updated_at": "now()",
+    # What files said of themselves (services.metadata): synthetic files say nothing.
+    "caption": "''",
+    "creator": "''",
+    "credit": "''",
+    "copyright": "''",
+    "captured_at": "NULL",
+    "camera": "''",
+    # None is in the Trash, as in the probe's library.
+    "trashed_at": "NULL",
+    "trashed_by_id": "NULL",
+    "collection_lost": "false",
     "rendition_state": (
         "CASE WHEN {failed} THEN 'failed' WHEN {pending} THEN 'pending'"
         " ELSE 'ready' END"
