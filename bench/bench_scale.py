@@ -175,8 +175,9 @@ def requests(size):
     )
 
 
-def measure(databases, repeat):
-    """Return ``{size: {(label, persona): (times ms, queries, rows)}}``."""
+def measure(databases, repeat, only=None):
+    """Return ``{size: {(label, persona): (times ms, queries, rows)}}``; ``only``
+    names the requests to time (all when empty)."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -186,7 +187,12 @@ def measure(databases, repeat):
         plans[size] = (personas(), requests(size))
     found = {size: {} for size in databases}
     labels = [label for label, _, _ in plans[min(databases)][1]]
+    unknown = set(only or ()) - set(labels)
+    if unknown:
+        sys.exit(f"No such request: {sorted(unknown)}; the requests: {labels}")
     for index, label in enumerate(labels):
+        if only and label not in only:
+            continue
         for persona in ("superuser", "editor"):
             for attempt in range(repeat + 2):
                 for size, name in databases.items():
@@ -273,6 +279,12 @@ def main(argv=None):
         "--fresh", action="store_true", help="seed again even if a seed matches"
     )
     parser.add_argument("--seed-only", action="store_true", help="seed, time nothing")
+    parser.add_argument(
+        "--only",
+        action="append",
+        metavar="LABEL",
+        help="time only this request (repeat for more), e.g. to rerun a row",
+    )
     args = parser.parse_args(argv)
     sizes = sorted(int(s) for s in args.sizes.split(","))
     database_url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
@@ -284,7 +296,7 @@ def main(argv=None):
         print(f"{name}: {database_size(database_url, name) / 2**30:.2f} GiB")
     if args.seed_only:
         return
-    measured = measure(databases, args.repeat)
+    measured = measure(databases, args.repeat, args.only)
     failures = report(measured, sizes, args.repeat)
     print(
         f"\ngrowth = p50 at {sizes[-1]:,} / p50 at {sizes[0]:,}, "
