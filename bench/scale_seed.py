@@ -21,7 +21,7 @@ import time
 
 # Bump when what the seed makes changes: a database seeded by another
 # version is made again rather than reused.
-SEED_VERSION = 5
+SEED_VERSION = 6
 PAGE_FILL = 240
 GROUPS = ["Brand", "Events", "Products", "Travel"]
 LEAVES = ["Archive", "Drafts", "Press", "Social"]
@@ -286,9 +286,10 @@ def insert_bands(cursor, size):
         for n, (s, w) in enumerate(starts)
     )
     cursor.execute(
-        "INSERT INTO transcoder_assethashband (id, asset_id, band, value)"
+        "INSERT INTO transcoder_assethashband (id, asset_id, band, value, hash)"
         " SELECT row_number() OVER (ORDER BY a.id, b.band), a.id, b.band,"
-        " substring(('x' || a.dhash)::bit(64) FROM b.start FOR b.width)::int"
+        " substring(('x' || a.dhash)::bit(64) FROM b.start FOR b.width)::int,"
+        " ('x' || a.dhash)::bit(64)::bigint"
         f" FROM transcoder_asset a, ({bands}) b WHERE a.dhash <> ''"
     )
 

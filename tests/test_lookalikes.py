@@ -173,8 +173,10 @@ def test_migration_0017_writes_five_bands_and_the_pairs():
     finally:
         MigrationExecutor(connection).migrate(latest)
     bands = {}
-    for pk, band, value in AssetHashBand.objects.values_list("asset", "band", "value"):
+    rows = AssetHashBand.objects.values_list("asset", "band", "value", "hash")
+    for pk, band, value, whole in rows:
         bands.setdefault(pk, {})[band] = value
+        assert perceptual.from_signed(whole) == values[pk]
     assert trashed.pk not in bands
     assert bands == {
         pk: dict(enumerate(perceptual.bands(v)))

@@ -124,6 +124,16 @@ def from_hex(text):
     return int(text, 16)
 
 
+def to_signed(value):
+    """Return a 64-bit hash as a signed 64-bit int (a database BIGINT)."""
+    return value - (1 << 64) if value >= 1 << 63 else value
+
+
+def from_signed(value):
+    """Return the hash of ``to_signed``'s int."""
+    return value & ((1 << 64) - 1)
+
+
 def bands(value):
     """Return the hash's bands, most significant first, each an int."""
     out, shift = [], 64

@@ -6,7 +6,9 @@ neighbours (shared by one in 4,096 to 8,192; see imaging.perceptual). Every
 live asset's band rows are written again, a batch of assets at a time. The
 look-alike pairs are then worked out once among the assets whose kept count
 says they have one, and kept from now on with the hashes
-(services.duplicates). Reversing writes the ten bands again.
+(services.duplicates). Each band row holds the whole hash too, and on
+PostgreSQL the (band, value) index includes it and the asset's id, so a
+lookup reads the index alone. Reversing writes the ten bands again.
 
 The widths are copied here, as they were and are, so that this migration
 does the same work whatever the code says later.
@@ -29,6 +31,27 @@ def _bands(value, widths):
     return out
 
 
+def _signed(value):
+    return value - (1 << 64) if value >= 1 << 63 else value
+
+
+def _covering_index(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute("DROP INDEX IF EXISTS hashband_lookup")
+        schema_editor.execute(
+            "CREATE INDEX hashband_lookup ON transcoder_assethashband"
+            " (band, value) INCLUDE (asset_id, hash)"
+        )
+
+
+def _plain_index(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute("DROP INDEX IF EXISTS hashband_lookup")
+        schema_editor.execute(
+            "CREATE INDEX hashband_lookup ON transcoder_assethashband (band, value)"
+        )
+
+
 def _live_hashed(apps):
     Asset = apps.get_model("transcoder", "Asset")
     return Asset.objects.filter(trashed_at__isnull=True).exclude(dhash="")
@@ -42,7 +65,7 @@ def _rewrite_bands(apps, widths):
         ids = [pk for pk, _ in rows]
         Band.objects.filter(asset_id__in=ids).delete()
         Band.objects.bulk_create(
-            Band(asset_id=pk, band=band, value=part)
+            Band(asset_id=pk, band=band, value=part, hash=_signed(int(dhash, 16)))
             for pk, dhash in rows
             for band, part in enumerate(_bands(int(dhash, 16), widths))
         )
@@ -128,5 +151,11 @@ class Migration(migrations.Migration):
                 ],
             },
         ),
+        migrations.AddField(
+            model_name="assethashband",
+            name="hash",
+            field=models.BigIntegerField(default=0),
+        ),
+        migrations.RunPython(_covering_index, _plain_index),
         migrations.RunPython(forwards, backwards),
     ]

@@ -74,16 +74,13 @@ def _neighbours(value, exclude_id):
     band_match = Q()
     for band, values in perceptual.probes(value):
         band_match |= Q(band=band, value__in=values)
-    rows = (
-        AssetHashBand.objects.filter(band_match)
-        .exclude(asset_id=exclude_id)
-        .values_list("asset_id", "asset__dhash")
-        .distinct()
-    )
+    # Only live assets have bands (the Trash takes them away); each row holds
+    # the whole hash, so the covering index answers alone.
+    rows = AssetHashBand.objects.filter(band_match).values_list("asset_id", "hash")
     found = {}
     for pk, other in rows:
-        if other:
-            d = perceptual.distance(value, perceptual.from_hex(other))
+        if pk != exclude_id:
+            d = perceptual.distance(value, perceptual.from_signed(other))
             if d <= perceptual.THRESHOLD:
                 found[pk] = d
     return found
@@ -168,10 +165,15 @@ def asset_hash_set(*, asset, dhash):
         )
         AssetHashBand.objects.filter(asset_id=asset.pk).delete()
         if dhash:
-            parts = perceptual.bands(perceptual.from_hex(dhash))
+            value = perceptual.from_hex(dhash)
             AssetHashBand.objects.bulk_create(
-                AssetHashBand(asset_id=asset.pk, band=band, value=part)
-                for band, part in enumerate(parts)
+                AssetHashBand(
+                    asset_id=asset.pk,
+                    band=band,
+                    value=part,
+                    hash=perceptual.to_signed(value),
+                )
+                for band, part in enumerate(perceptual.bands(value))
             )
         asset.dhash = dhash
         asset.near_duplicates = len(new)
