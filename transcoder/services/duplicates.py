@@ -112,9 +112,9 @@ def lookalikes_within(queryset, *, assets):
 
     For a reader limited to some collections, where the kept library-wide
     ``near_duplicates`` count would tell of look-alikes they may not see. No
-    query of its own: a condition checked row by row on the kept pairs (a
-    look-alike pair has both counts above zero, so the list walks the small
-    partial index asset_lookalike_created and stops at a page).
+    query of its own, and no ids in Python: a condition on the kept pairs,
+    checked by index for the few assets with a kept count above zero (both
+    of a pair have one), so a page reads those in reach, not the library.
     """
     return queryset.filter(near_duplicates__gt=0).filter(_has_lookalike(assets))
 
