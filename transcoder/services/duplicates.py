@@ -71,12 +71,16 @@ def _neighbours(value, exclude_id):
     """Return ``{asset id: distance}`` of the live assets within THRESHOLD of
     the hash ``value``: one index lookup of the bands' probes (see
     imaging.perceptual), exhaustive up to the threshold."""
-    band_match = Q()
-    for band, values in perceptual.probes(value):
-        band_match |= Q(band=band, value__in=values)
     # Only live assets have bands (the Trash takes them away); each row holds
-    # the whole hash, so the covering index answers alone.
-    rows = AssetHashBand.objects.filter(band_match).values_list("asset_id", "hash")
+    # the whole hash, so the covering index answers alone: one index-only
+    # scan a band (UNION ALL; an OR of the bands would read the table's rows).
+    bands = [
+        AssetHashBand.objects.filter(band=band, value__in=values).values_list(
+            "asset_id", "hash"
+        )
+        for band, values in perceptual.probes(value)
+    ]
+    rows = bands[0].union(*bands[1:], all=True)
     found = {}
     for pk, other in rows:
         if pk != exclude_id:
