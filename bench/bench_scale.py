@@ -26,6 +26,7 @@ import uuid
 from urllib.parse import urlsplit
 
 from bench import django_setup, scale_seed
+from bench.scale_requests import scale_requests
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/postgres"
 PREFIX = "mediahub_scale_"
@@ -141,66 +142,42 @@ def personas():
 
 
 def requests(size):
-    """Return ``[(label, client kind, path)]``: every request timed at ``size``."""
-    from django.urls import reverse
-
+    """Return ``[(label, client kind, path)]``: every request timed at ``size``
+    (bench.scale_requests, the list the suite counts queries of too)."""
     from transcoder.models import Asset, Collection
+    from transcoder.web.pagination import cursor_for
 
-    changelist = reverse("admin:transcoder_asset_changelist")
-    api = reverse("transcoder:api-asset-list")
     # An asset in the editor's collections (i % 20 == 5: a leaf of the first
     # group), in a row of 20 without look-alikes (see scale_seed._kinds).
     middle = size // 2 - size // 2 % 20 + 5 + 20 * 5
     asset = Asset.objects.get(pk=uuid.UUID(int=middle + 1))
+    # The editor's group (with its four collections): more than a page at 1,000.
     reach = Collection.objects.get(name=scale_seed.EDITOR_COLLECTION)
     twins = Asset.objects.filter(
         near_duplicates__gt=0, collection__path__startswith=reach.path
     ).order_by("pk")
-    twin = twins[twins.count() // 2]
-    # The editor's group (with its four collections): more than a page at 1,000.
-    leaf = Collection.objects.get(name=scale_seed.EDITOR_COLLECTION)
     # A cursor an eighth of the way down the whole list (the API's next links
     # carry such cursors).
-    from transcoder.web.pagination import cursor_for
-
     newest_first = Asset.objects.order_by("-created_at", "-id")
-    deep = cursor_for(newest_first[size // 8])
-    embed = reverse("transcoder:embed", args=[asset.pk, "hero"])
-    ids = ",".join(str(pk) for pk in Asset.objects.values_list("pk", flat=True)[:50])
-    return [
-        ("media home", "grid", reverse("admin:index")),
-        ("list: grid", "grid", changelist),
-        ("list: table", "table", changelist),
-        ("filter: some failed", "grid", f"{changelist}?renditions=failed"),
-        ("filter: near duplicates", "grid", f"{changelist}?near_duplicates=yes"),
-        ("filter: tag", "grid", f"{changelist}?tag=seaside"),
-        ("filter: collection", "grid", f"{changelist}?collection={leaf.pk}"),
-        ("filter: missing alt", "grid", f"{changelist}?alt=missing"),
-        ("filter: failed, table", "table", f"{changelist}?renditions=failed"),
+    return scale_requests(
+        asset=asset,
+        lookalike=twins[twins.count() // 2],
+        collection_id=reach.pk,
+        tag="seaside",
         # A tag and a number, as the probe's "seaside 9999", but one that
         # fills a page at 1,000 too (an empty page takes fewer queries).
-        ("search: seaside a", "grid", f"{changelist}?q=seaside+a"),
-        ("search: word", "grid", f"{changelist}?q=photo"),
-        ("search: file name", "grid", f"{changelist}?q=IMG_{middle:06d}"),
-        ("asset page", "grid", asset.get_absolute_url()),
-        (
-            "asset page, look-alike",
-            "grid",
-            twin.get_absolute_url(),
-        ),
-        ("status endpoint", "grid", f"{changelist}status/?ids={ids}"),
-        ("api list", "api", api),
-        ("api search", "api", f"{api}?q=photo"),
-        ("api tag", "api", f"{api}?tag=seaside"),
-        ("api collection", "api", f"{api}?collection={leaf.pk}"),
-        ("api deep page (cursor)", "api", f"{api}?cursor={deep}"),
-        ("api asset", "api", reverse("transcoder:api-asset-detail", args=[asset.pk])),
-        ("embed redirect", "grid", embed),
-    ]
+        tag_search="seaside a",
+        word="photo",
+        file_name=f"IMG_{middle:06d}",
+        cursor=cursor_for(newest_first[size // 8]),
+        status_ids=[str(pk) for pk in Asset.objects.values_list("pk", flat=True)[:50]],
+        embed=(asset.pk, "hero"),
+    )
 
 
-def measure(databases, repeat):
-    """Return ``{size: {(label, persona): (times ms, queries, rows)}}``."""
+def measure(databases, repeat, only=None):
+    """Return ``{size: {(label, persona): (times ms, queries, rows)}}``; ``only``
+    names the requests to time (all when empty)."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -210,7 +187,12 @@ def measure(databases, repeat):
         plans[size] = (personas(), requests(size))
     found = {size: {} for size in databases}
     labels = [label for label, _, _ in plans[min(databases)][1]]
+    unknown = set(only or ()) - set(labels)
+    if unknown:
+        sys.exit(f"No such request: {sorted(unknown)}; the requests: {labels}")
     for index, label in enumerate(labels):
+        if only and label not in only:
+            continue
         for persona in ("superuser", "editor"):
             for attempt in range(repeat + 2):
                 for size, name in databases.items():
@@ -297,6 +279,12 @@ def main(argv=None):
         "--fresh", action="store_true", help="seed again even if a seed matches"
     )
     parser.add_argument("--seed-only", action="store_true", help="seed, time nothing")
+    parser.add_argument(
+        "--only",
+        action="append",
+        metavar="LABEL",
+        help="time only this request (repeat for more), e.g. to rerun a row",
+    )
     args = parser.parse_args(argv)
     sizes = sorted(int(s) for s in args.sizes.split(","))
     database_url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
@@ -308,7 +296,7 @@ def main(argv=None):
         print(f"{name}: {database_size(database_url, name) / 2**30:.2f} GiB")
     if args.seed_only:
         return
-    measured = measure(databases, args.repeat)
+    measured = measure(databases, args.repeat, args.only)
     failures = report(measured, sizes, args.repeat)
     print(
         f"\ngrowth = p50 at {sizes[-1]:,} / p50 at {sizes[0]:,}, "

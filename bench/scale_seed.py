@@ -21,7 +21,7 @@ import time
 
 # Bump when what the seed makes changes: a database seeded by another
 # version is made again rather than reused.
-SEED_VERSION = 4
+SEED_VERSION = 6
 PAGE_FILL = 240
 GROUPS = ["Brand", "Events", "Products", "Travel"]
 LEAVES = ["Archive", "Drafts", "Press", "Social"]
@@ -64,6 +64,7 @@ def seed(size, log=print):
             dropped = _drop_plain_indexes(cursor, LOADED)
             step("assets", insert_assets, cursor, size, leaves)
             step("hash bands", insert_bands, cursor, size)
+            step("look-alike pairs", insert_pairs, cursor, size)
             step("tags", insert_tags, cursor, size, tags)
             per_asset = step("renditions", insert_renditions, cursor, size)
             step("indexes", _create, cursor, dropped)
@@ -85,6 +86,7 @@ def seed(size, log=print):
 LOADED = [
     "transcoder_asset",
     "transcoder_assethashband",
+    "transcoder_assetlookalike",
     "transcoder_taggedasset",
     "transcoder_rendition",
 ]
@@ -226,6 +228,17 @@ ASSET_COLUMNS = {
     "created_at": "now() - (((i::bigint * 7919) %% 1024) * interval '17 hours')"
     " - i * interval '1 millisecond'",
     "updated_at": "now()",
+    # What files said of themselves (services.metadata): synthetic files say nothing.
+    "caption": "''",
+    "creator": "''",
+    "credit": "''",
+    "copyright": "''",
+    "captured_at": "NULL",
+    "camera": "''",
+    # None is in the Trash, as in the probe's library.
+    "trashed_at": "NULL",
+    "trashed_by_id": "NULL",
+    "collection_lost": "false",
     "rendition_state": (
         "CASE WHEN {failed} THEN 'failed' WHEN {pending} THEN 'pending'"
         " ELSE 'ready' END"
@@ -261,7 +274,7 @@ DERIVED_COLUMNS = {}
 
 
 def insert_bands(cursor, size):
-    """Insert the ten bands of every asset's hash (see imaging.perceptual)."""
+    """Insert the bands of every asset's hash (see imaging.perceptual)."""
     from transcoder.imaging.perceptual import BAND_WIDTHS
 
     starts, at = [], 1
@@ -273,10 +286,25 @@ def insert_bands(cursor, size):
         for n, (s, w) in enumerate(starts)
     )
     cursor.execute(
-        "INSERT INTO transcoder_assethashband (id, asset_id, band, value)"
+        "INSERT INTO transcoder_assethashband (id, asset_id, band, value, hash)"
         " SELECT row_number() OVER (ORDER BY a.id, b.band), a.id, b.band,"
-        " substring(('x' || a.dhash)::bit(64) FROM b.start FOR b.width)::int"
+        " substring(('x' || a.dhash)::bit(64) FROM b.start FOR b.width)::int,"
+        " ('x' || a.dhash)::bit(64)::bigint"
         f" FROM transcoder_asset a, ({bands}) b WHERE a.dhash <> ''"
+    )
+
+
+def insert_pairs(cursor, size):
+    """Insert both rows of every look-alike pair: i and i + 20, 1 bit apart."""
+    kinds = _kinds(size)
+    cursor.execute(
+        "INSERT INTO transcoder_assetlookalike (id, asset_id, other_id, distance)"
+        " SELECT row_number() OVER (ORDER BY i, k),"
+        " lpad(to_hex(i + 1 + 20 * k), 32, '0')::uuid,"
+        " lpad(to_hex(i + 21 - 20 * k), 32, '0')::uuid, 1"
+        " FROM generate_series(0, %(size)s - 21) AS i, generate_series(0, 1) AS k"
+        f" WHERE (i / 20) %% {2 * kinds['n']} = 0",
+        {"size": size},
     )
 
 

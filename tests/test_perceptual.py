@@ -11,7 +11,7 @@ from PIL import Image
 from tests.conftest import SHARED_DIR
 from transcoder import services
 from transcoder.imaging import perceptual
-from transcoder.models import Asset, AssetHashBand
+from transcoder.models import Asset, AssetHashBand, AssetLookalike
 
 PHOTOS = sorted((SHARED_DIR / "bench" / "photos").glob("*"))
 needs_photos = pytest.mark.skipif(not PHOTOS, reason="benchmark photos missing")
@@ -49,10 +49,15 @@ def test_perceptual_imports_no_django():
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [(0, [0] * 10), ((1 << 64) - 1, [127] * 4 + [63] * 6), (1, [0] * 9 + [1])],
+    [
+        (0, [0] * 5),
+        ((1 << 64) - 1, [8191] * 4 + [4095]),
+        (1, [0] * 4 + [1]),
+        (1 << 63, [4096] + [0] * 4),
+    ],
 )
 def test_bands_cover_all_64_bits(value, expected):
-    """The ten bands split the hash without gaps or overlaps."""
+    """The five bands split the hash without gaps or overlaps."""
     assert perceptual.bands(value) == expected
 
 
@@ -97,7 +102,7 @@ def test_upload_stores_the_hash_and_counts_look_alikes(presets):
         content=_edited(data, "resize"), queue_renditions=False
     )
     assert len(first.dhash) == 16
-    assert AssetHashBand.objects.filter(asset=first).count() == 10
+    assert AssetHashBand.objects.filter(asset=first).count() == 5
     similar = services.near_duplicates(asset=Asset.objects.get(pk=first.pk))
     assert [a.pk for a, _ in similar] == [copy.pk]
     counts = dict(Asset.objects.values_list("pk", "near_duplicates"))
@@ -118,6 +123,7 @@ def test_list_filter_and_backfill(admin_client, presets):
     services.asset_create(content=PHOTOS[3].read_bytes(), queue_renditions=False)
     Asset.objects.update(dhash="", near_duplicates=0)
     AssetHashBand.objects.all().delete()
+    AssetLookalike.objects.all().delete()
     call_command("backfill_dhash", stdout=io.StringIO())
     assert not Asset.objects.filter(dhash="").exists()
     response = admin_client.get("/admin/transcoder/asset/?near_duplicates=yes")

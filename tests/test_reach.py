@@ -21,7 +21,7 @@ from transcoder.models import (
     Job,
     root_collection,
 )
-from transcoder.services.duplicates import near_duplicate_ids
+from transcoder.services.duplicates import lookalikes_none_within, lookalikes_within
 
 LIST = "/admin/transcoder/asset/"
 
@@ -315,14 +315,16 @@ def test_view_reach_is_none_only_for_the_whole_library(world, kind, titles):
         ("bravo", set()),
     ],
 )
-def test_near_duplicate_ids_pairs_only_within_the_given_assets(world, within, expected):
+def test_lookalikes_pair_only_within_the_given_assets(world, within, expected):
     """A look-alike counts only when both images are among the given assets."""
     assets = Asset.objects.all()
     if within != "all":
         assets = assets.filter(collection__name=within.capitalize())
-    found = near_duplicate_ids(assets=assets)
+    found = set(lookalikes_within(assets, assets=assets).values_list("pk", flat=True))
     names = {n for n, a in world["assets"].items() if a.pk in found}
     assert names == expected
+    alone = lookalikes_none_within(assets, assets=assets).values_list("pk", flat=True)
+    assert set(alone) == set(assets.values_list("pk", flat=True)) - found
 
 
 @pytest.mark.parametrize(("who", "renamed"), [("editor", False), ("boss", True)])

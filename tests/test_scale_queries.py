@@ -2,9 +2,10 @@
 
 The ``world`` library (Alpha and Bravo, an editor limited to Alpha, a
 superuser) grows by 35 assets of every kind the lists filter by: tagged,
-failed, look-alikes, without alt text, in both collections. Each request of
-bench/bench_scale.py is asked before and after, as each persona; the query
-counts must match. The timings are the benchmark's, not the suite's.
+failed, look-alikes, without alt text, in both collections. Each request the
+benchmark times is asked before and after, as each persona; the query
+counts must match. The list is bench/scale_requests.py, the one the benchmark
+times; the timings are the benchmark's, not the suite's.
 """
 
 import pytest
@@ -13,47 +14,33 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from bench.scale_requests import LIST, scale_requests
 from tests.fixtures_library import add_asset
 from tests.support import logged_in
 from transcoder import services
-from transcoder.models import ApiToken, Rendition, RenditionStatus
+from transcoder.models import ApiToken, Asset, Rendition, RenditionStatus
+from transcoder.web.pagination import cursor_for
 
 pytestmark = pytest.mark.django_db
-
-LIST = "/admin/transcoder/asset/"
 
 
 def _requests(world):
     """Return ``(label, kind, path)`` for the benchmark's requests in ``world``."""
-    asset = world["assets"]["pair1"]
     built = world["assets"]["lone"]  # It has a ready Card rendition.
-    alpha = world["alpha"].pk
-    api = reverse("transcoder:api-asset-list")
-    return [
-        ("media home", "grid", reverse("admin:index")),
-        ("list: grid", "grid", LIST),
-        ("list: table", "table", LIST),
-        ("filter: some failed", "grid", f"{LIST}?renditions=failed"),
-        ("filter: near duplicates", "grid", f"{LIST}?near_duplicates=yes"),
-        ("filter: tag", "grid", f"{LIST}?tag=shared"),
-        ("filter: collection", "grid", f"{LIST}?collection={alpha}"),
-        ("filter: missing alt", "grid", f"{LIST}?alt=missing"),
-        ("search: words", "grid", f"{LIST}?q=alpha+shared"),
-        ("search: file name", "grid", f"{LIST}?q=alpha+pair+one.jpg"),
-        ("asset page", "grid", asset.get_absolute_url()),
-        ("status endpoint", "grid", f"{LIST}status/?ids={asset.pk}"),
-        ("api list", "api", api),
-        ("api search", "api", f"{api}?q=alpha"),
-        ("api tag", "api", f"{api}?tag=shared"),
-        ("api collection", "api", f"{api}?collection={alpha}"),
-        ("api page 2", "api", f"{api}?page=2&page_size=2"),
-        ("api asset", "api", reverse("transcoder:api-asset-detail", args=[asset.pk])),
-        (
-            "embed redirect",
-            "grid",
-            reverse("transcoder:embed", args=[built.pk, "card"]),
-        ),
-    ]
+    pair = world["assets"]["pair1"]
+    second = Asset.objects.order_by("-created_at", "-id")[1]
+    return scale_requests(
+        asset=built,
+        lookalike=pair,
+        collection_id=world["alpha"].pk,
+        tag="shared",
+        tag_search="alpha shared",
+        word="alpha",
+        file_name="alpha pair one.jpg",
+        cursor=cursor_for(second),
+        status_ids=[str(pair.pk)],
+        embed=(built.pk, "card"),
+    )
 
 
 def _clients(user):

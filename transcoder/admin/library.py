@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from transcoder import selectors, services
-from transcoder.models import Asset, AssetVersion, Rendition
+from transcoder.models import AssetVersion, Rendition
 from transcoder.services import duplicates, usage
 
 SIMILAR_SHOWN = 12
@@ -27,8 +27,8 @@ class NearDuplicateFilter(admin.SimpleListFilter):
 
     With the whole library in reach, one indexed comparison on the kept
     count. A user limited to some collections gets look-alikes within them
-    only (one more query): otherwise a probe upload would tell that a similar
-    image exists in a collection they cannot see.
+    only (a condition on the kept pairs): otherwise a probe upload would tell
+    that a similar image exists in a collection they cannot see.
     """
 
     title = gettext_lazy("near duplicates")
@@ -41,31 +41,14 @@ class NearDuplicateFilter(admin.SimpleListFilter):
         value = self.value()
         if value not in ("yes", "no"):
             return queryset
-        ids = _near_duplicate_ids(request)
-        if ids is None:
+        visible = selectors.view_reach(request.user)
+        if visible is None:
             if value == "yes":
                 return queryset.filter(near_duplicates__gt=0)
             return queryset.filter(near_duplicates=0)
         if value == "yes":
-            # Every id has a kept count above 0: the condition lets the list
-            # walk the small partial index (asset_lookalike_created).
-            return queryset.filter(near_duplicates__gt=0, pk__in=ids)
-        return queryset.exclude(pk__in=ids)
-
-
-def _near_duplicate_ids(request):
-    """Return the ids of visible assets with a visible look-alike; None: all.
-
-    Kept on the request: the filter and its facet counts ask more than once.
-    """
-    if not hasattr(request, "_mh_near_duplicates"):
-        visible = selectors.view_reach(request.user)
-        request._mh_near_duplicates = (
-            None
-            if visible is None
-            else sorted(duplicates.near_duplicate_ids(assets=visible))
-        )
-    return request._mh_near_duplicates
+            return duplicates.lookalikes_within(queryset, assets=visible)
+        return duplicates.lookalikes_none_within(queryset, assets=visible)
 
 
 class ReplaceForm(forms.Form):
@@ -80,16 +63,11 @@ class ReplaceForm(forms.Form):
 
 def change_context(*, asset, visible=None):
     """Return the context of the versions, similar images and usage panels."""
-    # The kept count is library-wide: at 0 nothing anywhere looks alike, and
-    # the band lookup (thousands of candidates a band in a large library) is
-    # skipped. Above 0, only assets with a count of their own can be one:
-    # the few the partial index asset_lookalike_created holds, within reach.
+    # The kept count is library-wide: at 0 nothing anywhere looks alike and
+    # the kept pairs are not read.
     similar = []
     if asset.near_duplicates:
-        alike = (Asset.objects if visible is None else visible).filter(
-            near_duplicates__gt=0
-        )
-        similar = services.near_duplicates(asset=asset, assets=alike)
+        similar = services.near_duplicates(asset=asset, assets=visible)
     return {
         "mh_versions": list(asset.versions.select_related("uploaded_by")),
         "mh_similar": similar[:SIMILAR_SHOWN],

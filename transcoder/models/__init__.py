@@ -26,12 +26,13 @@ from transcoder.models.tags import TaggedAsset
 from transcoder.models.totals import CollectionTotals, TagTotals
 from transcoder.models.uploads import ScheduledCursor, UploadRefusal
 from transcoder.models.usage import UsageDay
-from transcoder.models.versions import AssetHashBand, AssetVersion
+from transcoder.models.versions import AssetHashBand, AssetLookalike, AssetVersion
 
 __all__ = [
     "ApiToken",
     "Asset",
     "AssetHashBand",
+    "AssetLookalike",
     "AssetVersion",
     "Change",
     "Collection",

@@ -6,15 +6,14 @@ collection the editor cannot see: pass the permission policy's queryset.
 """
 
 import logging
-from collections import defaultdict
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils.translation import gettext
 
 from transcoder.imaging import perceptual
-from transcoder.models import Asset, AssetHashBand
+from transcoder.models import Asset, AssetHashBand, AssetLookalike
 
 logger = logging.getLogger(__name__)
 
@@ -70,114 +69,117 @@ def dhash_of(data):
         return ""
 
 
-def _candidates(value, exclude_id):
-    band_match = Q()
-    for band, part in enumerate(perceptual.bands(value)):
-        band_match |= Q(band=band, value=part)
-    ids = (
-        AssetHashBand.objects.filter(band_match)
-        .exclude(asset_id=exclude_id)
-        .values("asset_id")
-    )
-    return Asset.objects.filter(pk__in=ids).exclude(dhash="")
+def _neighbours(value, exclude_id):
+    """Return ``{asset id: distance}`` of the live assets within THRESHOLD of
+    the hash ``value``: one index lookup of the bands' probes (see
+    imaging.perceptual), exhaustive up to the threshold."""
+    # Only live assets have bands (the Trash takes them away); each row holds
+    # the whole hash, so the covering index answers alone: one index-only
+    # scan a band (UNION ALL; an OR of the bands would read the table's rows).
+    bands = [
+        AssetHashBand.objects.filter(band=band, value__in=values).values_list(
+            "asset_id", "hash"
+        )
+        for band, values in perceptual.probes(value)
+    ]
+    rows = bands[0].union(*bands[1:], all=True)
+    found = {}
+    for pk, other in rows:
+        if pk != exclude_id:
+            d = perceptual.distance(value, perceptual.from_signed(other))
+            if d <= perceptual.THRESHOLD:
+                found[pk] = d
+    return found
 
 
 def near_duplicates(*, asset, assets=None, threshold=None):
     """Return ``[(other asset, distance)]`` that look like ``asset``, closest first.
 
-    Only assets sharing a band of the hash are compared (an index lookup);
-    the pigeonhole rule makes that exhaustive up to perceptual.THRESHOLD.
+    The kept pairs (AssetLookalike, written with the hashes) are read by
+    index: as many rows as the asset has look-alikes, whatever the library's
+    size. ``assets`` limits them to what the caller may see.
     """
-    if not asset.dhash:
+    if not asset.dhash or not asset.pk:
         return []
     threshold = perceptual.THRESHOLD if threshold is None else threshold
-    value = perceptual.from_hex(asset.dhash)
-    candidates = _candidates(value, asset.pk)
-    if assets is not None:
-        candidates = candidates.filter(pk__in=assets.values("pk"))
+    assets = Asset.objects.all() if assets is None else assets
     found = [
-        (other, perceptual.distance(value, perceptual.from_hex(other.dhash)))
-        for other in candidates
+        (other, other.mh_distance)
+        for other in assets.filter(
+            lookalike_of__asset_id=asset.pk, lookalike_of__distance__lte=threshold
+        ).annotate(mh_distance=F("lookalike_of__distance"))
     ]
-    found = [(o, d) for o, d in found if d <= threshold]
     found.sort(key=lambda pair: (pair[1], pair[0].created_at))
     return found
 
 
-def near_duplicate_ids(*, assets):
-    """Return the ids of ``assets`` that have a look-alike among ``assets``.
+def lookalikes_within(queryset, *, assets):
+    """Narrow ``queryset`` to the assets with a look-alike among ``assets``.
 
     For a reader limited to some collections, where the kept library-wide
-    ``near_duplicates`` count would tell of look-alikes they may not see.
-    One query: a look-alike pair has both counts above zero, so only those
-    rows are read; pairs sharing a band of the hash are then compared, as the
-    band index compares them.
+    ``near_duplicates`` count would tell of look-alikes they may not see. No
+    query of its own, and no ids in Python: a condition on the kept pairs,
+    checked by index for the few assets with a kept count above zero (both
+    of a pair have one), so a page reads those in reach, not the library.
     """
-    rows = assets.filter(near_duplicates__gt=0).exclude(dhash="")
-    values, buckets = {}, defaultdict(list)
-    for pk, dhash in rows.values_list("pk", "dhash"):
-        values[pk] = value = perceptual.from_hex(dhash)
-        for band, part in enumerate(perceptual.bands(value)):
-            buckets[(band, part)].append(pk)
-    # One look-alike is enough: each asset stops at the first it finds (its
-    # partner is marked too), so the work grows with the assets read, not
-    # with every pair sharing a band.
-    found = set()
-    for pk, value in values.items():
-        if pk in found:
-            continue
-        for band, part in enumerate(perceptual.bands(value)):
-            partner = next(
-                (
-                    other
-                    for other in buckets[(band, part)]
-                    if other != pk
-                    and perceptual.distance(value, values[other])
-                    <= perceptual.THRESHOLD
-                ),
-                None,
-            )
-            if partner is not None:
-                found.update((pk, partner))
-                break
-    return found
+    return queryset.filter(near_duplicates__gt=0).filter(_has_lookalike(assets))
 
 
-def _neighbour_ids(asset_id, dhash):
-    if not dhash:
-        return []
-    value = perceptual.from_hex(dhash)
-    return [
-        pk
-        for pk, other in _candidates(value, asset_id).values_list("pk", "dhash")
-        if perceptual.distance(value, perceptual.from_hex(other))
-        <= perceptual.THRESHOLD
-    ]
+def lookalikes_none_within(queryset, *, assets):
+    """Narrow ``queryset`` to the assets with no look-alike among ``assets``."""
+    return queryset.filter(~_has_lookalike(assets))
+
+
+def _has_lookalike(assets):
+    visible = assets.filter(pk=OuterRef("other_id"))
+    return Exists(
+        AssetLookalike.objects.filter(asset_id=OuterRef("pk")).filter(Exists(visible))
+    )
+
+
+def _forget_pairs(asset_id):
+    AssetLookalike.objects.filter(Q(asset_id=asset_id) | Q(other_id=asset_id)).delete()
 
 
 def asset_hash_set(*, asset, dhash):
-    """Store an asset's perceptual hash and keep the look-alike counts right.
+    """Store an asset's perceptual hash and keep the look-alikes right.
 
-    The asset's bands are rewritten, its neighbours' ``near_duplicates`` move
-    by one each, and its own count is set: the list filter "has near
-    duplicates" is then one indexed comparison, whatever the library's size.
+    The asset's bands and pairs are rewritten, its neighbours'
+    ``near_duplicates`` move by one each, and its own count is set: the list
+    filter "has near duplicates" is then one indexed comparison, whatever the
+    library's size.
     """
     with transaction.atomic():
         library_write_lock()
-        old = _neighbour_ids(asset.pk, asset.dhash)
-        new = _neighbour_ids(asset.pk, dhash)
-        Asset.objects.filter(pk__in=set(old) - set(new)).update(
+        old = set(
+            AssetLookalike.objects.filter(asset_id=asset.pk).values_list(
+                "other_id", flat=True
+            )
+        )
+        new = _neighbours(perceptual.from_hex(dhash), asset.pk) if dhash else {}
+        Asset.objects.filter(pk__in=old - set(new)).update(
             near_duplicates=F("near_duplicates") - 1
         )
-        Asset.objects.filter(pk__in=set(new) - set(old)).update(
+        Asset.objects.filter(pk__in=set(new) - old).update(
             near_duplicates=F("near_duplicates") + 1
+        )
+        _forget_pairs(asset.pk)
+        AssetLookalike.objects.bulk_create(
+            AssetLookalike(asset_id=a, other_id=b, distance=d)
+            for pk, d in new.items()
+            for a, b in ((asset.pk, pk), (pk, asset.pk))
         )
         AssetHashBand.objects.filter(asset_id=asset.pk).delete()
         if dhash:
-            parts = perceptual.bands(perceptual.from_hex(dhash))
+            value = perceptual.from_hex(dhash)
             AssetHashBand.objects.bulk_create(
-                AssetHashBand(asset_id=asset.pk, band=band, value=part)
-                for band, part in enumerate(parts)
+                AssetHashBand(
+                    asset_id=asset.pk,
+                    band=band,
+                    value=part,
+                    hash=perceptual.to_signed(value),
+                )
+                for band, part in enumerate(perceptual.bands(value))
             )
         asset.dhash = dhash
         asset.near_duplicates = len(new)
@@ -186,7 +188,11 @@ def asset_hash_set(*, asset, dhash):
 
 
 def asset_hash_forget(*, asset):
-    """Take a deleted (or deleting) asset out of its neighbours' counts."""
-    Asset.objects.filter(pk__in=_neighbour_ids(asset.pk, asset.dhash)).update(
+    """Take a deleted (or trashed) asset out of its neighbours' counts and pairs."""
+    others = AssetLookalike.objects.filter(asset_id=asset.pk).values_list(
+        "other_id", flat=True
+    )
+    Asset.objects.filter(pk__in=list(others)).update(
         near_duplicates=F("near_duplicates") - 1
     )
+    _forget_pairs(asset.pk)
