@@ -12,6 +12,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from transcoder.api import schema_layout
 from transcoder.api.errors import error_response
+from transcoder.api.views import EDITABLE, MAX_TAGS, METADATA_TEXT
 from transcoder.conf import setting
 from transcoder.delivery.presign import ACCEPTED_TYPES
 from transcoder.delivery.serving import EMBED_PARAMETERS
@@ -136,13 +137,11 @@ _CAPTURED_AT = {
     "description": "When the photo was taken, as its file said (EXIF, IPTC or "
     "XMP) or an editor set it; null when unknown.",
 }
-# What the file said at upload (IPTC, XMP, EXIF; never GPS), editable.
+# What the file said at upload (IPTC, XMP, EXIF; never GPS), editable; the
+# fields and their limits are the ones PATCH checks (api/views.py).
 _METADATA_TEXT = {
-    "caption": {"type": "string", "maxLength": 2000, "pattern": _NO_NUL},
-    "creator": _TEXT_255,
-    "credit": _TEXT_255,
-    "copyright": {"type": "string", "maxLength": 500, "pattern": _NO_NUL},
-    "camera": _TEXT_255,
+    name: {"type": "string", "maxLength": limit, "pattern": _NO_NUL}
+    for name, limit in METADATA_TEXT.items()
 }
 
 
@@ -275,15 +274,17 @@ SCHEMAS = {
         "type": "object",
         "additionalProperties": False,
         "properties": {
-            "title": _TEXT_255,
-            "alt": {"type": "string", "maxLength": 500, "pattern": _NO_NUL},
+            **{
+                name: {"type": "string", "maxLength": limit, "pattern": _NO_NUL}
+                for name, limit in EDITABLE.items()
+            },
             "decorative": {"type": "boolean"},
             **_METADATA_TEXT,
             "captured_at": _CAPTURED_AT,
             "tags": {
                 "type": "array",
                 "description": "Replaces every tag; blank names are dropped.",
-                "maxItems": 50,
+                "maxItems": MAX_TAGS,
                 "items": {"type": "string", "maxLength": 100, "pattern": _NO_NUL},
             },
             "focal_point": {"oneOf": [{"$ref": _REF + "FocalPoint"}, {"type": "null"}]},
@@ -348,7 +349,7 @@ SCHEMAS = {
         },
         fields={
             "type": "object",
-            "maxProperties": 0,
+            "additionalProperties": False,
             "description": "Always empty here.",
         },
     ),
