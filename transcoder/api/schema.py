@@ -616,7 +616,10 @@ def _link(operation_id, description, *, parameters=None, body=None):
     if parameters:
         link["parameters"] = parameters
     if body:
+        # Exactly these fields: a generated client (or schemathesis' stateful
+        # phase) adds nothing to them, such as another collection.
         link["requestBody"] = body
+        link["x-schemathesis"] = {"merge_body": False}
     return link
 
 
