@@ -12,6 +12,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from transcoder.api import schema_layout
 from transcoder.api.errors import error_response
+from transcoder.api.views import EDITABLE, MAX_TAGS, METADATA_TEXT
 from transcoder.conf import setting
 from transcoder.delivery.presign import ACCEPTED_TYPES
 from transcoder.delivery.serving import EMBED_PARAMETERS
@@ -136,14 +137,32 @@ _CAPTURED_AT = {
     "description": "When the photo was taken, as its file said (EXIF, IPTC or "
     "XMP) or an editor set it; null when unknown.",
 }
-# What the file said at upload (IPTC, XMP, EXIF; never GPS), editable.
+# What the file said at upload (IPTC, XMP, EXIF; never GPS), editable; the
+# fields and their limits are the ones PATCH checks (api/views.py).
 _METADATA_TEXT = {
-    "caption": {"type": "string", "maxLength": 2000, "pattern": _NO_NUL},
-    "creator": _TEXT_255,
-    "credit": _TEXT_255,
-    "copyright": {"type": "string", "maxLength": 500, "pattern": _NO_NUL},
-    "camera": _TEXT_255,
+    name: {"type": "string", "maxLength": limit, "pattern": _NO_NUL}
+    for name, limit in METADATA_TEXT.items()
 }
+
+
+def _upload_target(method, description, **properties):
+    """Return the schema of one way to send an upload's file (see Upload)."""
+    properties = {
+        "method": {"type": "string", "const": method},
+        "url": {"type": "string", "format": "uri"},
+        **properties,
+        "key": {"type": "string", "description": "What to finalize."},
+        "expires_in": {"type": "integer", "description": "Seconds the URL lives."},
+        "max_bytes": {"type": "integer"},
+    }
+    return {
+        "type": "object",
+        "description": description,
+        "required": list(properties),
+        "additionalProperties": False,
+        "properties": properties,
+    }
+
 
 SCHEMAS = {
     "Error": {
@@ -255,15 +274,17 @@ SCHEMAS = {
         "type": "object",
         "additionalProperties": False,
         "properties": {
-            "title": _TEXT_255,
-            "alt": {"type": "string", "maxLength": 500, "pattern": _NO_NUL},
+            **{
+                name: {"type": "string", "maxLength": limit, "pattern": _NO_NUL}
+                for name, limit in EDITABLE.items()
+            },
             "decorative": {"type": "boolean"},
             **_METADATA_TEXT,
             "captured_at": _CAPTURED_AT,
             "tags": {
                 "type": "array",
                 "description": "Replaces every tag; blank names are dropped.",
-                "maxItems": 50,
+                "maxItems": MAX_TAGS,
                 "items": {"type": "string", "maxLength": 100, "pattern": _NO_NUL},
             },
             "focal_point": {"oneOf": [{"$ref": _REF + "FocalPoint"}, {"type": "null"}]},
@@ -306,22 +327,41 @@ SCHEMAS = {
         },
     },
     "Upload": {
-        "type": "object",
-        "description": "Send the file with `method` to `url` (a presigned POST "
-        "with `fields` on S3; a PUT of the bytes with the token otherwise), "
-        "then finalize `key`. The key names the token's owner and what the "
-        "upload is for (a new image in a collection, or a new file for an "
-        "image), under a signature; it is finalized only for that.",
-        "required": ["method", "url", "fields", "key", "expires_in", "max_bytes"],
-        "properties": {
-            "method": {"enum": ["POST", "PUT"]},
-            "url": {"type": "string", "format": "uri"},
-            "fields": {"type": "object", "additionalProperties": _STRING},
-            "key": _STRING,
-            "expires_in": {"type": "integer"},
-            "max_bytes": {"type": "integer"},
+        "description": "Where and how to send the file, by `method`: a PUT of "
+        "the bytes to this API (UploadPut, the embedded default) or a form POST "
+        "straight to the bucket (UploadPost, on S3). Then finalize `key`. The "
+        "key names the token's owner and what the upload is for (a new image in "
+        "a collection, or a new file for an image), under a signature; it is "
+        "finalized only for that.",
+        "oneOf": [{"$ref": _REF + "UploadPut"}, {"$ref": _REF + "UploadPost"}],
+        "discriminator": {
+            "propertyName": "method",
+            "mapping": {"PUT": _REF + "UploadPut", "POST": _REF + "UploadPost"},
         },
     },
+    "UploadPut": _upload_target(
+        "PUT",
+        "The embedded default: call putUploadContent with `upload` (the signed "
+        "last segment of `url`) and the file's bytes, with the same token, once.",
+        upload={
+            "type": "string",
+            "description": "The `upload` path parameter of putUploadContent.",
+        },
+        fields={
+            "type": "object",
+            "additionalProperties": False,
+            "description": "Always empty here.",
+        },
+    ),
+    "UploadPost": _upload_target(
+        "POST",
+        "On S3: a presigned POST straight to the bucket at `url`, not an "
+        "operation of this API and without the token. Send a multipart/form-data "
+        "body with every entry of `fields` as a form field, then the file as the "
+        "last field, named `file`. The bucket answers 201 (XML); a file larger "
+        "than max_bytes or of another Content-Type is refused there.",
+        fields={"type": "object", "additionalProperties": _STRING},
+    ),
     "UploadAccepted": {
         "type": "object",
         "required": ["id", "collection", "detail"],
@@ -429,6 +469,17 @@ SCHEMAS = {
 }
 
 
+# Every key of every answer is declared: schemathesis' response check and
+# tests/test_api_schema.py fail on a field the document does not name.
+for _name in (
+    "Error",
+    "Rendition",
+    "Asset",
+    "AssetPage",
+    "UploadReceived",
+    "Duplicate",
+):
+    SCHEMAS[_name]["additionalProperties"] = False
 SCHEMAS.update(schema_layout.SCHEMAS)
 SCHEMAS["Asset"]["required"] += schema_layout.ASSET_REQUIRED
 SCHEMAS["Asset"]["properties"].update(schema_layout.ASSET_PROPERTIES)
@@ -631,6 +682,45 @@ PATHS = {
         }
     },
 }
+
+
+def _link(operation_id, description, *, parameters=None, body=None):
+    link = {"operationId": operation_id, "description": description}
+    if parameters:
+        link["parameters"] = parameters
+    if body:
+        # Exactly these fields: a generated client (or schemathesis' stateful
+        # phase) adds nothing to them, such as another collection.
+        link["requestBody"] = body
+        link["x-schemathesis"] = {"merge_body": False}
+    return link
+
+
+# How the answers lead on (OpenAPI links): create, send, finalize, then the image.
+_KEY = {"key": "$response.body#/key"}
+_ASSET = {"asset_id": "$response.body#/id"}
+PATHS["/api/uploads/"]["post"]["responses"]["201"]["links"] = {
+    "putUploadContent": _link(
+        "putUploadContent",
+        "With method PUT: send the bytes to this upload.",
+        parameters={"upload": "$response.body#/upload"},
+    ),
+    "finalizeUpload": _link(
+        "finalizeUpload",
+        "Once the bytes are sent: make the image of this key.",
+        body=_KEY,
+    ),
+}
+PATHS["/api/uploads/content/{upload}/"]["put"]["responses"]["201"]["links"] = {
+    "finalizeUpload": _link(
+        "finalizeUpload", "Make the image of the bytes just sent.", body=_KEY
+    ),
+}
+for _status in ("200", "201"):
+    PATHS["/api/uploads/finalize/"]["post"]["responses"][_status]["links"] = {
+        operation: _link(operation, "The image made.", parameters=_ASSET)
+        for operation in ("getAsset", "updateAsset", "deleteAsset")
+    }
 
 _EMBED_ERRORS = {
     400: "A bad or unknown parameter (embed links take "

@@ -97,6 +97,8 @@ def _create(request, *, token):
                 "method": "PUT",
                 "url": request.build_absolute_uri(url),
                 "fields": {},
+                # The path parameter of putUploadContent, for generated clients.
+                "upload": signed,
                 "key": key,
             }
     except ValidationError as e:
