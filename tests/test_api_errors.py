@@ -27,8 +27,12 @@ pytestmark = pytest.mark.django_db
 
 # Statuses that any operation answers before its own code runs.
 ANYWHERE = (401, 403, 429)
-# Documented statuses no row provokes, as {(operation, status): why}. None.
-EXEMPT = {}
+EMBED = "GET /e/{asset_id}/{preset}/"
+# Documented statuses no row provokes, as {(operation, status): why}.
+EXEMPT = {
+    (EMBED, 500): "a database fault: tests/test_machine_errors.py provokes it "
+    "(the rows here fault S3, which an embed link never calls)",
+}
 OLD = make_image("JPEG", size=(64, 48), color=(200, 40, 40))
 NEW = make_image("PNG", size=(30, 50), color=(20, 90, 200))
 UNKNOWN = "00000000-0000-4000-8000-000000000000"
@@ -167,7 +171,32 @@ def _pruned_cursor(w):
     return w.call("GET", f"/api/changes/?since={cursor_for(first.pk - 1)}")
 
 
+def _no_accepted_format(w):
+    """A ready rendition exists, but in no format the browser accepts."""
+    from transcoder.models import Preset
+
+    services.preset_save(
+        preset=Preset(slug="modern", name="Modern", width=40, formats=["webp"])
+    )
+    services.renditions_generate(asset_id=w.asset.pk)
+    return w.client.get(
+        f"/e/{w.asset.pk}/modern/?format=png", headers={"Accept": "image/png"}
+    )
+
+
+def embed(query="", asset="{w.asset.pk}"):
+    """Return a provoker asking an embed link, with no token (it takes none)."""
+    return lambda w: w.client.get(
+        f"/e/{asset.format(w=w, unknown=UNKNOWN)}/card/{query}"
+    )
+
+
 ROWS = [
+    (EMBED, 400, embed("?h=90")),
+    (EMBED, 403, embed("?key=sk_nothing")),
+    (EMBED, 404, embed(asset="{unknown}")),
+    (EMBED, 406, _no_accepted_format),
+    (EMBED, 410, embed(asset="{w.gone}")),
     (LIST, 400, ask("GET", "/api/assets/?nope=1")),
     (LIST, 404, ask("GET", "/api/assets/?page=9")),
     ("GET /api/changes/", 400, ask("GET", "/api/changes/?limit=0")),
@@ -225,7 +254,7 @@ def _operations(document):
 
 
 def _sample(path, w):
-    path = path.replace("{asset_id}", str(w.asset.pk))
+    path = path.replace("{asset_id}", str(w.asset.pk)).replace("{preset}", "card")
     return path.replace("{upload}", "x")
 
 
@@ -240,6 +269,8 @@ def _provokers():
             if method == "parameters":
                 continue
             op = f"{method.upper()} {path}"
+            if item[method].get("security") == []:
+                continue  # no token asked: no 401, 403 for a scope, or 429
             for status in ANYWHERE:
                 yield op, status, _anywhere(method.upper(), path, status)
 

@@ -478,6 +478,8 @@ for _name in (
     "AssetPage",
     "UploadReceived",
     "Duplicate",
+    "Change",
+    "ChangePage",
 ):
     SCHEMAS[_name]["additionalProperties"] = False
 SCHEMAS.update(schema_layout.SCHEMAS)
@@ -729,7 +731,6 @@ _EMBED_ERRORS = {
     403: "The site key is unknown, revoked or not allowed on this site, or a "
     "key is required.",
     404: "No such image, preset or ready rendition.",
-    405: "Only GET and HEAD.",
     406: "No rendition is in a format this browser accepts.",
     410: "The image was deleted (or is in the Trash).",
     500: "Storage or the database failed; try again.",
