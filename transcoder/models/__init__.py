@@ -20,6 +20,7 @@ from transcoder.models.totals import CollectionTotals, TagTotals
 from transcoder.models.uploads import ScheduledCursor, UploadRefusal
 from transcoder.models.usage import UsageDay
 from transcoder.models.versions import AssetHashBand, AssetVersion
+from transcoder.models.widget import UploadWidgetKey, WidgetUpload, WidgetUploadState
 
 __all__ = [
     "ApiRateWindow",
@@ -40,6 +41,9 @@ __all__ = [
     "ScheduledCursor",
     "SiteKey",
     "UploadRefusal",
+    "UploadWidgetKey",
+    "WidgetUpload",
+    "WidgetUploadState",
     "UsageDay",
     "collection_at",
     "root_collection",
