@@ -143,6 +143,7 @@ class WidgetUpload(models.Model):
 
     class Meta:
         verbose_name = _("widget upload")
+        verbose_name_plural = _("uploads awaiting review")
         ordering = ["created_at"]
         indexes = [
             models.Index(fields=["widget_key", "created_at"], name="widget_upload_rate")
