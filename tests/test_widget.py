@@ -341,7 +341,7 @@ def test_rate_exceeded_answers_429_with_retry_after(client, world):
     assert WidgetUpload.objects.count() == 1
 
 
-def test_cors_only_for_active_keys_origins(client, world):
+def test_cors_only_for_keys_origins(client, world):
     def preflight(origin):
         return client.options(
             ASK,
@@ -360,8 +360,11 @@ def test_cors_only_for_active_keys_origins(client, world):
         headers={"Origin": SITE, "Access-Control-Request-Method": "GET"},
     )
     assert "Access-Control-Allow-Origin" not in other
+    # A revoked key's page may still read why it is refused.
     service.widget_key_revoke(widget_key=world.key)
-    assert "Access-Control-Allow-Origin" not in preflight(SITE)
+    assert preflight(SITE)["Access-Control-Allow-Origin"] == SITE
+    refused = _ask(client, world.key.key)
+    assert refused.status_code == 403 and refused["Access-Control-Allow-Origin"] == SITE
 
 
 def test_unfinalized_asks_expire(client, world):

@@ -3,7 +3,7 @@
 No token: the page holds an upload key (``uk_...``), public like a site key
 and bound to origins, so every call checks the key and the request's
 ``Origin`` (``services.widget.widget_key_check``). Cross-origin calls get
-CORS headers only from the origins of an active key (``cors_enabled``).
+CORS headers only from the origins of a key (``cors_enabled``).
 On S3 the bytes go straight to the bucket with a presigned POST; on the
 embedded default they go to a one-time signed PUT under /api/widget/.
 """
@@ -37,8 +37,8 @@ PREFIX = "/api/widget/"
 
 
 def cors_enabled(sender, request, **kwargs):
-    """Let django-cors-headers answer an origin bound to an active upload key,
-    under /api/widget/ only (the check_request_enabled signal)."""
+    """Let django-cors-headers answer an origin bound to an upload key, under
+    /api/widget/ only (the check_request_enabled signal)."""
     if not request.path_info.startswith(PREFIX):
         return False
     return service.origin_allowed(request.headers.get("Origin", ""))

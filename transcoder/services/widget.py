@@ -123,13 +123,16 @@ def widget_key_check(*, key, origin):
 
 
 def origin_allowed(origin):
-    """Tell whether any active upload key is bound to ``origin`` (for CORS)."""
+    """Tell whether any upload key is bound to ``origin`` (for CORS).
+
+    A revoked key's origin too: its page may then read the refusal ("This
+    upload key is unknown or revoked") rather than a bare network error;
+    every call is refused by ``widget_key_check`` all the same.
+    """
     if not origin:
         return False
     origin = origin.rstrip("/").lower()
-    for allowed in UploadWidgetKey.objects.filter(active=True).values_list(
-        "allowed_origins", flat=True
-    ):
+    for allowed in UploadWidgetKey.objects.values_list("allowed_origins", flat=True):
         if origin in (o.strip().rstrip("/").lower() for o in allowed.split()):
             return True
     return False

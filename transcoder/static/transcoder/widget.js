@@ -22,6 +22,7 @@
   var TEXT = {
     choose: "Choose photos",
     drop: "or drop them here",
+    list: "Your uploads",
     asking: "Preparing…",
     sending: "Uploading",
     checking: "Checking…",
@@ -101,7 +102,7 @@
                              accept: options.accept || "image/*"});
     var hint = el("span", {"class": "mediahub-upload-hint"}, " " + text.drop);
     var list = el("ul", {"class": "mediahub-upload-list", "aria-live": "polite",
-                         "aria-label": text.choose});
+                         "aria-label": text.list});
     zone.appendChild(label);
     zone.appendChild(input);
     zone.appendChild(hint);
@@ -223,6 +224,7 @@
       script.parentNode.insertBefore(root, script.nextSibling);
     }
     mount(root, {key: script.getAttribute("data-key"),
+                 pollInterval: Number(script.getAttribute("data-poll-interval")) || 0,
                  endpoint: script.getAttribute("data-endpoint") ||
                    new URL(script.src).origin});
   }
