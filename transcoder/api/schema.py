@@ -11,6 +11,7 @@ from django.urls import get_script_prefix
 from django.views.decorators.csrf import csrf_exempt
 
 from transcoder.api.errors import error_response
+from transcoder.api.widget_schema import WIDGET_PATHS, WIDGET_SCHEMAS
 from transcoder.conf import setting
 from transcoder.storage import keys
 
@@ -504,9 +505,9 @@ def openapi_document(server_url):
         },
         "servers": [{"url": server_url}],
         "security": [{"bearer": []}],
-        "paths": PATHS,
+        "paths": {**PATHS, **WIDGET_PATHS},
         "components": {
-            "schemas": schemas,
+            "schemas": {**schemas, **WIDGET_SCHEMAS},
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
         },
     }

@@ -279,12 +279,14 @@ def widget_upload_finalize(*, upload, now=None):
 
 def moderation_queue(user):
     """Return the uploads awaiting review that ``user`` may moderate: those sent
-    with a key for a collection they may add to."""
+    with a key for a collection they may add to and view (to judge a file is
+    to see it; to approve it is to add it)."""
     return (
         WidgetUpload.objects.filter(
             state=WidgetUploadState.PENDING,
             widget_key__collection__in=permissions.collections(user, "add"),
         )
+        .filter(widget_key__collection__in=permissions.collections(user, "view"))
         .select_related("widget_key", "widget_key__collection")
         .order_by("created_at")
     )
