@@ -11,7 +11,7 @@ embedded default (one-time PUT) and once against moto's S3 (presigned POST).
 import pytest
 
 from tests.conftest import ORIENTATION_PHOTOS
-from tests.test_browser_embed import site  # noqa: F401 - the site fixture
+from tests.test_browser_embed import site as _site_fixture  # noqa: F401 - "site"
 from transcoder.models import (
     Asset,
     UploadWidgetKey,
@@ -95,7 +95,9 @@ def _journey(browser, site, live_server, admin_page, admin_user):
     page = _site_page(browser, site, live_server, widget_key)
     # The file input is labelled, and the list announces changes.
     photos = [ORIENTATION_PHOTOS[1], ORIENTATION_PHOTOS[3]]
-    page.get_by_role("button", name="Choose photos").set_input_files([str(p) for p in photos])
+    page.get_by_role("button", name="Choose photos").set_input_files(
+        [str(p) for p in photos]
+    )
     page.wait_for_function(
         "document.querySelectorAll('[data-status=pending]').length === 2"
     )
@@ -120,7 +122,9 @@ def _journey(browser, site, live_server, admin_page, admin_user):
     assert {a.collection_id for a in assets} == {collection.pk}
 
     _revoke_in_admin(admin_page, live_server, widget_key)
-    page.get_by_role("button", name="Choose photos").set_input_files(str(ORIENTATION_PHOTOS[5]))
+    page.get_by_role("button", name="Choose photos").set_input_files(
+        str(ORIENTATION_PHOTOS[5])
+    )
     page.wait_for_selector("[data-status=failed]")
     refused = page.locator("[data-status=failed] .mediahub-upload-status")
     assert "unknown or revoked" in refused.inner_text()
