@@ -20,7 +20,6 @@ _COMMON = {
         "The upload key is unknown or revoked, not allowed on this origin, or "
         "its creator may no longer add to its collection."
     ),
-    "500": _error("Storage or the database failed; try again."),
 }
 _JSON_BODY = {
     "400": _error("The request is not valid, or the file is outside the key's scope."),
@@ -133,7 +132,6 @@ WIDGET_PATHS = {
                 "400": _error("The body is empty or shorter than its length."),
                 "404": _error("No such upload URL (or uploads go to S3 here)."),
                 "409": _error("This upload URL was used already."),
-                "411": _error("No Content-Length."),
                 "413": _error("The file is larger than the key allows."),
                 **_COMMON,
             },
@@ -184,7 +182,6 @@ WIDGET_PATHS = {
                         "application/json": {"schema": {"$ref": _REF + "WidgetUpload"}}
                     },
                 },
-                "400": _error("The id is not valid."),
                 "404": _error("No such upload for this key."),
                 **_COMMON,
             },
