@@ -10,8 +10,8 @@ embedded default (one-time PUT) and once against moto's S3 (presigned POST).
 
 import pytest
 
+from tests import test_browser_embed
 from tests.conftest import ORIENTATION_PHOTOS
-from tests.test_browser_embed import site as _site_fixture  # noqa: F401 - "site"
 from transcoder.models import (
     Asset,
     UploadWidgetKey,
@@ -23,6 +23,7 @@ from transcoder.services import collection_create
 from transcoder.services import widget as service
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+site = test_browser_embed.site  # the site on another origin, as there
 
 # Every status line the widget showed, in order, for each file.
 RECORD = """
@@ -57,10 +58,19 @@ def _statuses(page):
     return page.locator(".mediahub-upload-item")
 
 
+def _axe_findings(page):
+    from axe_playwright_python.sync_playwright import Axe
+
+    from tests.fixtures_browser import serious_violations
+
+    return serious_violations(Axe(), page)
+
+
 def _approve_all(admin_page, live_server, count):
     admin_page.goto(f"{live_server.url}/admin/transcoder/widgetupload/")
     boxes = admin_page.locator("#moderation-queue input[name=selected]")
     assert boxes.count() == count
+    assert _axe_findings(admin_page) == []
     for i in range(count):
         boxes.nth(i).check()
     # Each preview is the held image itself, shown to the moderator.
@@ -111,6 +121,7 @@ def _journey(browser, site, live_server, admin_page, admin_user):
     ) == [100, 100]
     assert Asset.objects.count() == 0
     assert WidgetUpload.objects.filter(state=WidgetUploadState.PENDING).count() == 2
+    assert _axe_findings(page) == []
 
     _approve_all(admin_page, live_server, 2)
     page.wait_for_function(
