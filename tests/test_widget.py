@@ -5,6 +5,7 @@ import logging
 
 import pytest
 from django.contrib.auth.models import Group, User
+from django.core.files.base import ContentFile
 from django.core.files.storage import storages
 from django.urls import reverse
 
@@ -376,3 +377,23 @@ def test_unfinalized_asks_expire(client, world):
     assert service.widget_uploads_expire(now=later, ttl=3600) == 1
     assert not storages["default"].exists(upload.key)
     assert WidgetUpload.objects.get().state == WidgetUploadState.REFUSED
+
+
+def test_sweeper_and_purge_leave_held_files_alone(client, world, commit):
+    """A file awaiting review is under widget/, not uploads/: neither the
+    sweeper nor purge_orphans makes it an image or deletes it, days later."""
+    from transcoder import services
+
+    upload_id = _pending(client, world)
+    key = WidgetUpload.objects.get(pk=upload_id).key
+    later = WidgetUpload.objects.get(pk=upload_id).created_at + datetime.timedelta(
+        days=40
+    )
+    # A file copied into uploads/ by hand, which the sweeper does settle.
+    storages["default"].save("uploads/by-hand.png", ContentFile(make_image("PNG")))
+    with commit():
+        services.sweep(now=later)
+        services.orphans_purge(now=later)
+    assert storages["default"].exists(key)
+    assert [a.original_filename for a in Asset.all_objects.all()] == ["by-hand.png"]
+    assert WidgetUpload.objects.get(pk=upload_id).state == WidgetUploadState.PENDING
