@@ -369,12 +369,15 @@ def test_cors_only_for_keys_origins(client, world):
 
 
 def test_unfinalized_asks_expire(client, world):
+    """The sweeper drops an ask never finalized, and the bytes sent for it."""
+    from transcoder import services
+
     data = make_image("JPEG", size=(64, 64))
     answer = _ask(client, world.key.key, size=len(data)).json()
     _send(client, answer, data)
     upload = WidgetUpload.objects.get()
     later = upload.created_at + datetime.timedelta(hours=2)
-    assert service.widget_uploads_expire(now=later, ttl=3600) == 1
+    assert services.sweep(now=later).widget_expired == 1
     assert not storages["default"].exists(upload.key)
     assert WidgetUpload.objects.get().state == WidgetUploadState.REFUSED
 

@@ -402,14 +402,15 @@ def widget_upload_json(upload):
     return answer
 
 
-def widget_uploads_expire(*, now=None, ttl):
-    """Drop asks never finalized within ``ttl`` seconds, with any bytes sent."""
+def widget_uploads_expire(*, now=None, ttl, limit=None):
+    """Drop asks never finalized within ``ttl`` seconds, with any bytes sent
+    (at most ``limit`` of them); return how many. The sweeper calls it."""
     now = now or timezone.now()
     stale = WidgetUpload.objects.filter(
         state=WidgetUploadState.ASKED, created_at__lt=now - timedelta(seconds=ttl)
-    )
+    ).order_by("created_at")
     dropped = 0
-    for upload in stale.iterator():
+    for upload in stale[:limit] if limit else stale.iterator():
         storages["default"].delete(upload.key)
         dropped += WidgetUpload.objects.filter(
             pk=upload.pk, state=WidgetUploadState.ASKED
