@@ -400,3 +400,37 @@ def test_sweeper_and_purge_leave_held_files_alone(client, world, commit):
     assert storages["default"].exists(key)
     assert [a.original_filename for a in Asset.all_objects.all()] == ["by-hand.png"]
     assert WidgetUpload.objects.get(pk=upload_id).state == WidgetUploadState.PENDING
+
+
+def test_admin_issues_a_key_for_a_collection_its_maker_may_add_to(world):
+    """The add form makes a uk_ key acting as whoever adds it, refuses a bad
+    origin or format, and offers only collections they may add to."""
+    from tests.support import model_perms
+
+    model_perms(world.creator, "add_uploadwidgetkey", "view_uploadwidgetkey")
+    client = logged_in(world.creator)
+    url = reverse("admin:transcoder_uploadwidgetkey_add")
+    form = {
+        "name": "Shop",
+        "allowed_origins": "https://Shop.example/",
+        "collection": world.a.pk,
+        "formats": "jpeg png",
+        "max_bytes": 1000000,
+        "rate_per_hour": 10,
+        "rate_per_visitor": 2,
+    }
+    bad = client.post(
+        url, {**form, "allowed_origins": "shop.example/path", "formats": "svg"}
+    )
+    assert bad.status_code == 200
+    assert "is not an origin" in bad.content.decode()
+    assert "Choose among" in bad.content.decode()
+    elsewhere = client.post(url, {**form, "collection": world.b.pk})
+    assert (
+        elsewhere.status_code == 200
+        and not UploadWidgetKey.objects.filter(name="Shop").exists()
+    )
+    assert client.post(url, form).status_code == 302
+    made = UploadWidgetKey.objects.get(name="Shop")
+    assert made.key.startswith("uk_") and made.created_by == world.creator
+    assert made.origins == ["https://shop.example"]
