@@ -18,7 +18,7 @@ from transcoder.models import (
     WidgetUploadState,
     root_collection,
 )
-from transcoder.services import collection_create
+from transcoder.services import collection_create, moderation
 from transcoder.services import widget as service
 
 pytestmark = pytest.mark.django_db
@@ -138,7 +138,7 @@ def test_upload_waits_for_review_then_becomes_an_asset(client, world, caplog, co
         "status": "pending",
     }
     with (
-        caplog.at_level(logging.INFO, logger="transcoder.services.widget"),
+        caplog.at_level(logging.INFO, logger="transcoder.services.moderation"),
         commit(),
     ):
         response = _moderate(world.moderator, [upload_id], "approve")
@@ -155,7 +155,7 @@ def test_upload_waits_for_review_then_becomes_an_asset(client, world, caplog, co
         "asset": str(asset.pk),
     }
     # The hook the webhooks branch fills in is called once, at approval.
-    notes = [r for r in caplog.records if r.name == "transcoder.services.widget"]
+    notes = [r for r in caplog.records if r.name == "transcoder.services.moderation"]
     assert [r.getMessage() for r in notes] == [f"Widget upload {upload_id} is approved"]
 
 
@@ -205,8 +205,8 @@ def test_queue_is_within_the_policy(client, world):
     assert shown.status_code == 200 and shown["Content-Type"] == "image/jpeg"
     assert shown.content[:3] == b"\xff\xd8\xff"
     assert "holiday.jpg" in logged_in(world.moderator).get(url).content.decode()
-    with pytest.raises(service.ModerationError, match="may not add images"):
-        service.widget_upload_approve(
+    with pytest.raises(moderation.ModerationError, match="may not add images"):
+        moderation.widget_upload_approve(
             upload_id=upload_id, moderator=world.creator, collection=world.b
         )
     assert Asset.all_objects.count() == 0

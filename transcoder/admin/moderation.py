@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from transcoder import permissions
 from transcoder.imaging import sniff
 from transcoder.models.widget import WIDGET_FORMATS, UploadWidgetKey, WidgetUpload
+from transcoder.services import moderation
 from transcoder.services import widget as service
 
 
@@ -159,8 +160,8 @@ class ModerationAdmin(admin.ModelAdmin):
     def queue_view(self, request):
         if not self.has_view_permission(request):
             raise PermissionDenied
-        queue = list(service.moderation_queue(request.user)[:200])
-        collections = service.moderation_collections(request.user)
+        queue = list(moderation.moderation_queue(request.user)[:200])
+        collections = moderation.moderation_collections(request.user)
         form = ModerationForm(
             request.POST or None, queue=queue, collections=collections
         )
@@ -184,13 +185,13 @@ class ModerationAdmin(admin.ModelAdmin):
         for upload_id in data["selected"]:
             try:
                 if data["decision"] == "approve":
-                    service.widget_upload_approve(
+                    moderation.widget_upload_approve(
                         upload_id=upload_id,
                         moderator=request.user,
                         collection=data.get("collection"),
                     )
                 else:
-                    service.widget_upload_reject(
+                    moderation.widget_upload_reject(
                         upload_id=upload_id,
                         moderator=request.user,
                         reason=data["reason"],
@@ -212,8 +213,8 @@ class ModerationAdmin(admin.ModelAdmin):
 
     def preview_view(self, request, upload_id):
         """Send a held upload's bytes, to a moderator of it, as the sniffed image."""
-        upload = service.moderation_queue(request.user).filter(pk=upload_id).first()
-        data = service.held_bytes(upload) if upload else None
+        upload = moderation.moderation_queue(request.user).filter(pk=upload_id).first()
+        data = moderation.held_bytes(upload) if upload else None
         if data is None:
             raise Http404(_("There is no upload awaiting your review with this id."))
         fmt = sniff.classify(data)
