@@ -4,6 +4,7 @@ from django.core import signing
 from django.core.files.storage import storages
 
 from tests.doors import Probe, Row, store_upload
+from tests.doors_widget import WIDGET_API_ROWS
 from tests.personas import SECRETS, may
 from transcoder.models import Asset, Preset
 from transcoder.storage import keys
@@ -231,3 +232,4 @@ API_ROWS = [
         ],
     ),
 ]
+API_ROWS += WIDGET_API_ROWS

@@ -17,12 +17,14 @@ from tests.doors_asset import ASSET_ROWS
 from tests.doors_refusals import REFUSAL_ROWS
 from tests.doors_tokens import TOKEN_ROWS
 from tests.doors_trash import TRASH_ROWS
+from tests.doors_widget import WIDGET_ADMIN_ROWS
 from tests.personas import SECRETS, may
 from transcoder.models import (
     Asset,
     Collection,
     Preset,
     SiteKey,
+    UploadWidgetKey,
     WebhookDelivery,
     WebhookEndpoint,
 )
@@ -56,6 +58,7 @@ MODELS = {
     SiteKey: (lambda w: w.site_key, {}),
     WebhookEndpoint: (lambda w: w.webhook, {}),
     WebhookDelivery: (lambda w: w.delivery, {"add": "nobody"}),
+    UploadWidgetKey: (lambda w: w.widget_key["A"], {}),
     Preset: (lambda w: Preset.objects.get(slug="thumb"), {}),
 }
 
@@ -360,5 +363,6 @@ for _model, (_obj, _rules) in MODELS.items():
     SITE_ROWS += _model_rows(_model, _obj, _rules)
 SITE_ROWS += TOKEN_ROWS
 SITE_ROWS += REFUSAL_ROWS
+SITE_ROWS += WIDGET_ADMIN_ROWS
 SITE_ROWS += TRASH_ROWS
 ADMIN_ROWS = ASSET_ROWS + SITE_ROWS

@@ -264,6 +264,7 @@ def build_world():
             code="UnsupportedFormat",
             filename=f"refused-{SECRETS[t]['filename']}",
         )
+    _widget_world(w, users)
     now = timezone.now()
     AccessAttempt.objects.create(
         username="ed_a", ip_address="10.0.0.1", user_agent="ua", failures_since_start=1
@@ -294,3 +295,37 @@ def build_world():
 def missing_id():
     """Return an asset id that does not exist."""
     return uuid.uuid4()
+
+
+WIDGET_SITE = "https://widget-site.example"
+
+
+def _widget_world(w, users):
+    """Give each collection an upload widget key (made by its editor) and one
+    upload sent with it, awaiting review."""
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import storages
+
+    from transcoder.models import UploadWidgetKey
+    from transcoder.services import widget
+
+    w.widget_key, w.widget_upload = {}, {}
+    for n, (t, editor) in enumerate((("A", "ed_a"), ("B", "ed_b"))):
+        w.widget_key[t] = widget.widget_key_issue(
+            widget_key=UploadWidgetKey(
+                name=f"Widget key {t}",
+                allowed_origins=WIDGET_SITE,
+                collection=w.coll[t],
+            ),
+            created_by=users[editor],
+        )
+        data = picture(300 + n)
+        upload = widget.widget_upload_ask(
+            widget_key=w.widget_key[t],
+            filename=f"widget-{t}.jpg",
+            content_type="image/jpeg",
+            size=len(data),
+            visitor="192.0.2.1",
+        )
+        storages["default"].save(upload.key, ContentFile(data))
+        w.widget_upload[t] = widget.widget_upload_finalize(upload=upload)

@@ -14,6 +14,8 @@ from transcoder.models import (
     Rendition,
     SiteKey,
     TaggedAsset,
+    UploadWidgetKey,
+    WidgetUpload,
 )
 
 
@@ -63,6 +65,15 @@ def snapshot(media_root):
             Preset.objects.values_list("pk", "slug", "name", "width", "active")
         ),
         "site_keys": sorted(SiteKey.objects.values_list("pk", "name", "active")),
+        "widget_keys": sorted(
+            UploadWidgetKey.objects.values_list("pk", "name", "active")
+        ),
+        "widget_uploads": sorted(
+            (str(pk), state, str(asset))
+            for pk, state, asset in WidgetUpload.objects.values_list(
+                "pk", "state", "asset_id"
+            )
+        ),
         "users": sorted(
             User.objects.values_list(
                 "pk", "username", "is_active", "is_staff", "is_superuser", "password"

@@ -18,6 +18,7 @@ from django.contrib.auth.models import User
 from django.core.files.base import ContentFile
 from django.core.files.storage import storages
 
+from tests.api_errors_widget import ROWS as WIDGET_ROWS
 from tests.images import make_image
 from transcoder import services
 from transcoder.conf import setting
@@ -236,6 +237,7 @@ ROWS = [
     (FINALIZE, 415, ask("POST", "/api/uploads/finalize/", **TEXT)),
     (FINALIZE, 500, lambda w: _storage_fault(w, collection=w.coll.pk)),
 ]
+ROWS += WIDGET_ROWS
 S3_ROWS = {(op, status) for op, status, _ in ROWS if status == 500}
 
 

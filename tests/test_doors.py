@@ -72,7 +72,7 @@ def api_operations(client):
     paths = client.get("/api/schema/").json()["paths"]
     operations = {}
     for path, item in paths.items():
-        sample = re.sub(r"\{asset_id\}", str(uuid.uuid4()), path)
+        sample = re.sub(r"\{(asset|upload)_id\}", str(uuid.uuid4()), path)
         sample = re.sub(r"\{\w+\}", "x", sample)
         match = resolve(sample)
         for method in item:

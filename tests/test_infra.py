@@ -196,7 +196,7 @@ LOGS = (
 OBJECT_GRANTS = {
     (action, f"{MEDIA}/{prefix}/*")
     for action in ("s3:GetObject", "s3:PutObject", "s3:DeleteObject")
-    for prefix in ("originals", "renditions", "uploads")
+    for prefix in ("originals", "renditions", "uploads", "widget")
 }
 QUEUE = "arn:aws:sqs:eu-west-1:123456789012:mediahub-dev-failed"
 ROLE = "arn:aws:iam::123456789012:role/mediahub-dev-lambda"
@@ -246,14 +246,14 @@ def test_role_in_the_database_vpc_adds_network_interfaces_only():
     assert {g for g in added if g[1] == "*"} == {("ec2:DescribeNetworkInterfaces", "*")}
 
 
-def test_role_listing_stays_inside_the_three_prefixes():
-    """A listing with a prefix must name one of the three; a HEAD carries none."""
+def test_role_listing_stays_inside_the_media_prefixes():
+    """A listing with a prefix must name one of the four; a HEAD carries none."""
     (listing,) = [
         s for s in _role(False)["media"]["Statement"] if s["Sid"] == "MediaListing"
     ]
     assert listing["Condition"] == {
         "StringLikeIfExists": {
-            "s3:prefix": ["originals/*", "renditions/*", "uploads/*"]
+            "s3:prefix": ["originals/*", "renditions/*", "uploads/*", "widget/*"]
         }
     }
 

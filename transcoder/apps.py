@@ -16,9 +16,11 @@ class TranscoderConfig(AppConfig):
         from transcoder.api import (
             publishable,  # noqa: F401  (lets publishable keys' origins use CORS)
         )
+        from transcoder.api.widget import cors_enabled
         from transcoder.web.cors import site_key_origin_allowed
 
         # Embed links and /media/ answer CORS for origins on active site keys.
         check_request_enabled.connect(
             site_key_origin_allowed, dispatch_uid="mediahub-site-key-origins"
         )
+        check_request_enabled.connect(cors_enabled, dispatch_uid="mediahub-widget")

@@ -7,6 +7,7 @@ from transcoder.api import replace as api_replace
 from transcoder.api import schema as api_schema
 from transcoder.api import uploads as api_uploads
 from transcoder.api import views as api_views
+from transcoder.api import widget as api_widget
 from transcoder.delivery import serving
 from transcoder.web import errors as web_errors
 
@@ -40,6 +41,22 @@ urlpatterns = [
         "api/uploads/content/<str:signed>/",
         api_uploads.upload_content,
         name="api-upload-content",
+    ),
+    path("api/widget/uploads/", api_widget.upload_ask, name="api-widget-ask"),
+    path(
+        "api/widget/uploads/finalize/",
+        api_widget.upload_finalize,
+        name="api-widget-finalize",
+    ),
+    path(
+        "api/widget/uploads/content/<str:signed>/",
+        api_widget.upload_content,
+        name="api-widget-content",
+    ),
+    path(
+        "api/widget/uploads/<uuid:upload_id>/",
+        api_widget.upload_status,
+        name="api-widget-status",
     ),
     re_path(r"^api/", api_errors.not_found),
 ]

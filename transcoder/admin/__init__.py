@@ -9,6 +9,7 @@ from transcoder.admin import (  # noqa: F401 - each registers its ModelAdmins
     collections,
     grid,
     keys,
+    moderation,
     presets,
     publishable,
     refusals,

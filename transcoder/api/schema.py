@@ -13,6 +13,7 @@ from django.views.decorators.csrf import csrf_exempt
 from transcoder.api import schema_layout
 from transcoder.api.errors import error_response
 from transcoder.api.views import EDITABLE, MAX_TAGS, METADATA_TEXT
+from transcoder.api.widget_schema import WIDGET_PATHS, WIDGET_SCHEMAS
 from transcoder.conf import setting
 from transcoder.delivery.presign import ACCEPTED_TYPES
 from transcoder.delivery.serving import EMBED_PARAMETERS
@@ -801,9 +802,9 @@ def openapi_document(server_url):
         },
         "servers": [{"url": server_url}],
         "security": [{"bearer": []}],
-        "paths": PATHS,
+        "paths": {**PATHS, **WIDGET_PATHS},
         "components": {
-            "schemas": schemas,
+            "schemas": {**schemas, **WIDGET_SCHEMAS},
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer"},
                 "publishable": {

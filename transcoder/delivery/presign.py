@@ -146,3 +146,24 @@ def upload_cors_rules(origins):
             "MaxAgeSeconds": 3000,
         }
     ]
+
+
+def presigned_post(*, key, content_type, max_bytes):
+    """Return ``{url, fields}``: a presigned POST of exactly ``key``, one type
+    and at most ``max_bytes`` (the upload widget's, whose key is not minted
+    here). S3 enforces it; the server still checks the object at finalize.
+    """
+    storage = storages["default"]
+    fields = {"Content-Type": content_type, "success_action_status": "201"}
+    post = storage.connection.meta.client.generate_presigned_post(
+        Bucket=storage.bucket_name,
+        Key=key,
+        Fields=fields,
+        Conditions=[
+            ["content-length-range", 1, max_bytes],
+            {"Content-Type": content_type},
+            {"success_action_status": "201"},
+        ],
+        ExpiresIn=setting("UPLOAD_URL_TTL"),
+    )
+    return {"url": post["url"], "fields": post["fields"]}

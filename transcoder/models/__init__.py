@@ -27,6 +27,7 @@ from transcoder.models.totals import CollectionTotals, TagTotals
 from transcoder.models.uploads import ScheduledCursor, UploadRefusal
 from transcoder.models.usage import UsageDay
 from transcoder.models.versions import AssetHashBand, AssetLookalike, AssetVersion
+from transcoder.models.widget import UploadWidgetKey, WidgetUpload, WidgetUploadState
 
 __all__ = [
     "ApiToken",
@@ -52,6 +53,9 @@ __all__ = [
     "ScheduledCursor",
     "SiteKey",
     "UploadRefusal",
+    "UploadWidgetKey",
+    "WidgetUpload",
+    "WidgetUploadState",
     "UsageDay",
     "WebhookDelivery",
     "WebhookEndpoint",

@@ -14,6 +14,8 @@ MEDIAHUB_SWEEP_SECONDS), it
   that is neither an asset nor a recorded refusal, through the S3 event's own
   path, so each ends as one or the other. The listing goes on from a stored
   cursor and starts again from the beginning once it reaches the end.
+- drops upload widget asks never finalized within as long, with any bytes
+  sent under widget/ (files awaiting review are never touched).
 
 Everything it does is idempotent: two sweeps at once, or a sweep racing the
 S3 event or the client's finalize, make one asset per upload key (the unique
@@ -47,6 +49,7 @@ from transcoder.services.maintenance import listed_page
 from transcoder.services.renditions import renditions_enqueue, renditions_plan
 from transcoder.services.states import asset_state_refresh
 from transcoder.services.uploads import upload_finalize_by_key
+from transcoder.services.widget import widget_uploads_expire
 from transcoder.storage import keys
 
 logger = logging.getLogger(__name__)
@@ -71,6 +74,7 @@ class SweepReport:
     listed: int = 0
     pending_full: bool = False
     uploads_done: bool = False
+    widget_expired: int = 0
 
     @property
     def done(self):
@@ -92,6 +96,10 @@ def sweep(*, now=None, batch=None, seconds=None):
     )
     _uploads(now, batch, stop_at, report)
     changes_prune(now=now)
+    # Upload widget asks never finalized (their bytes under widget/, if any).
+    report.widget_expired = widget_uploads_expire(
+        now=now, ttl=setting("SWEEP_UPLOADS_AFTER"), limit=batch
+    )
     logger.info(
         "Sweep: %d asset(s) and %d job(s) queued again, %d rendition(s) failed, "
         "%d upload(s) finalized, %d refused, %d left",

@@ -274,3 +274,20 @@ def _unchanged_by_storage(key):
 def is_known_key(key):
     """Tell whether ``key`` has one of the shapes the server makes or accepts."""
     return is_original_key(key) or is_rendition_key(key) or is_upload_key(key)
+
+
+# A file sent through a site's upload widget waits for moderation under
+# widget/<upload id as 32 hex>/upload: outside uploads/, so neither the S3
+# event, the sweeper nor purge_orphans ever makes it an asset or deletes it.
+# The id is the WidgetUpload row's; the key is never taken from a client.
+_WIDGET_UPLOAD = re.compile(r"widget/[0-9a-f]{32}/upload")
+
+
+def widget_upload_name(upload_id):
+    """Return the storage name of a widget upload held for moderation."""
+    return f"widget/{uuid.UUID(str(upload_id)).hex}/upload"
+
+
+def is_widget_upload_key(key):
+    """Tell whether ``key`` has the exact shape of a held widget upload."""
+    return isinstance(key, str) and _WIDGET_UPLOAD.fullmatch(key) is not None

@@ -49,6 +49,15 @@ FORM_OVERHEAD = 1024 * 1024
 # API routes that take a file in the body, by URL name: the one-time PUT of
 # the embedded default. Every other API call is a small JSON object.
 LARGE_BODY_ROUTES = frozenset({"transcoder:api-upload-content"})
+# The upload widget's one-time PUT: no token, a signed URL (api/widget.py).
+SIGNED_BODY_ROUTES = frozenset({"transcoder:api-widget-content"})
+KEYED_ROUTES = frozenset(
+    {
+        "transcoder:api-widget-ask",
+        "transcoder:api-widget-finalize",
+        "transcoder:api-widget-status",
+    }
+)
 _CORS = "corsheaders.middleware.CorsMiddleware"
 
 
@@ -159,6 +168,14 @@ class BodyLimitMiddleware:
         match = _route(request)
         if _signed_in(request):
             pass
+        elif match is not None and match.view_name in SIGNED_BODY_ROUTES:
+            # A one-time signed URL, no token: the view checks the signature
+            # and the length (within the upload key's limit) before it reads.
+            pass
+        elif match is not None and match.view_name in KEYED_ROUTES:
+            # No token to check first: a public key in a small JSON body.
+            error = json_too_large()
+            return _refuse(request, match, error.status, error.message)
         elif _is_api(match):
             refusal = _api_refusal(request, match)
             if refusal is not None:
