@@ -386,4 +386,11 @@ VISITS = [
         _rev("taggit_tag_changelist"),
         act=bulk("delete_selected"),
     ),
+    Visit(
+        "admin:transcoder_widgetupload_changelist",
+        "moderation queue",
+        _rev("transcoder_widgetupload_changelist"),
+        BOTH,
+        key_page=True,
+    ),
 ]

@@ -26,6 +26,7 @@ def _pick(model):
         PublishableKey,
         SiteKey,
         UploadRefusal,
+        UploadWidgetKey,
         WebhookDelivery,
         WebhookEndpoint,
     )
@@ -43,6 +44,7 @@ def _pick(model):
         ApiToken: lambda w: w.tokens["write_a"],
         UploadRefusal: lambda w: w.refusal["A"],
         PublishableKey: lambda w: w.publishable["A"],
+        UploadWidgetKey: lambda w: w.widget_key["A"],
         WebhookEndpoint: lambda w: w.webhook,
         WebhookDelivery: lambda w: w.delivery,
         Preset: lambda w: Preset.objects.get(slug="thumb"),
@@ -54,6 +56,7 @@ EDITOR_MODELS = {
     "transcoder.apitoken",
     "transcoder.uploadrefusal",
     "transcoder.publishablekey",
+    "transcoder.uploadwidgetkey",
 }
 # Django's pages nobody may open here: they answer 403 to everyone.
 REFUSED = {
@@ -123,6 +126,8 @@ EXCLUDED = {
     "transcoder:embed": "redirects to image bytes",
     "/^e/": "JSON: the 404 of a path that is no embed link",
     "set_language": "POST only: sets the language cookie and redirects",
+    "admin:transcoder_widgetupload_preview": "image bytes: the held upload, "
+    "shown in the moderation queue (checked there)",
     **{
         f"admin:{name}": "answers 403 to everyone: the ModelAdmin allows it to nobody"
         for name in REFUSED
