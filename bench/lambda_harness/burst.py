@@ -13,6 +13,8 @@ bounded by ``--uploads`` and ``--timeout``. See docs/hardening.md.
 
 import argparse
 import json
+import os
+import sys
 import threading
 import time
 from collections import Counter
@@ -76,6 +78,7 @@ class Monitor(threading.Thread):
         self.database, self.total = database, total
         self.peak = 0
         self.events = []
+        self.loads = []
         self.stopping = threading.Event()
 
     def done(self):
@@ -84,9 +87,23 @@ class Monitor(threading.Thread):
 
     def run(self):
         restarted = purged = False
+        started = time.monotonic()
+        next_sample = started
         while not self.stopping.is_set():
             self.peak = max(self.peak, backing.server_connections(self.database))
             done = self.done()
+            if time.monotonic() >= next_sample:
+                # The machine's 1-minute load average, and progress, every 30 s.
+                next_sample += 30
+                load = os.getloadavg()[0]
+                self.loads.append(load)
+                elapsed = time.monotonic() - started
+                print(
+                    f"[{elapsed:7.0f} s] runs succeeded {done}, "
+                    f"load average {load:.1f}, peak connections {self.peak}",
+                    file=sys.stderr,
+                    flush=True,
+                )
             if not restarted and done >= self.total // 3:
                 restarted = True
                 killed = backing.terminate_connections(self.database)
@@ -182,6 +199,8 @@ def run(args):
         monitor.start()
         drained = harness.drain(args.timeout)
         report["drain_s"] = round(time.monotonic() - started, 1)
+        # --timeout bounds the whole run: what follows gets what is left.
+        budget = started + args.timeout
         report["drained"] = drained
         monitor.stopping.set()
         monitor.join()
@@ -192,7 +211,7 @@ def run(args):
         for command in ("redrive", "sweep"):
             if command in commands:
                 finished = harness.manage(command, check=False)
-                harness.drain(args.timeout)
+                harness.drain(max(1.0, budget - time.monotonic()))
                 report["after"][command] = {
                     "exit": finished.returncode,
                     "output": (finished.stdout + finished.stderr)[-400:],
@@ -207,6 +226,7 @@ def run(args):
         )
         runs = harness.runs
         failed = harness.on_failure_records()
+        took = sorted(r["finished"] - r["started"] for r in runs if "finished" in r)
         report["delivery"] = {
             **harness.queue.counts,
             "runs": len(runs),
@@ -216,6 +236,10 @@ def run(args):
                 Counter(r["error"]["errorType"] for r in runs if r.get("error"))
             ),
             "cold_starts": sum(c.cold_starts for c in harness.containers),
+            "run_s_p50_p95": [
+                None if v is None else round(v, 2)
+                for v in (figures.percentile(took, 0.5), figures.percentile(took, 0.95))
+            ],
             "app_invocations": harness.app_invocations,
             "on_failure": [
                 {
@@ -229,6 +253,12 @@ def run(args):
             "peak_server_connections": monitor.peak,
             "pool_size": args.pool_size,
             "events": monitor.events,
+        }
+        loads = monitor.loads or [os.getloadavg()[0]]
+        report["load_average"] = {
+            "min": round(min(loads), 1),
+            "mean": round(sum(loads) / len(loads), 1),
+            "max": round(max(loads), 1),
         }
         report["s3_faults"] = faults.counts
     finally:
@@ -264,6 +294,10 @@ def table(report):
         ("lost uploads", f["lost"]),
         ("time to drain", f"{report['drain_s']} s"),
         (
+            "load average (1 min) during the drain, min / mean / max",
+            "{min} / {mean} / {max}".format(**report["load_average"]),
+        ),
+        (
             "peak server connections (pool)",
             f"{db['peak_server_connections']} ({db['pool_size']})",
         ),
@@ -286,6 +320,7 @@ def table(report):
             f"{d['duplicated']} / {d['throttled']} / {d['retried']}",
         ),
         ("cold starts", d["cold_starts"]),
+        ("handler run time, p50 / p95", "{} / {} s".format(*d["run_s_p50_p95"])),
         ("on-failure records", len(d["on_failure"])),
         ("S3 requests failed by the proxy", report["s3_faults"].get("503", 0)),
     ]
