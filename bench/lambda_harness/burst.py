@@ -14,6 +14,7 @@ bounded by ``--uploads`` and ``--timeout``. See docs/hardening.md.
 import argparse
 import json
 import os
+import signal
 import sys
 import threading
 import time
@@ -63,7 +64,13 @@ def options(argv=None):
         help="retry delays and throttle back-off times this (1: AWS's minutes)",
     )
     add("--max-age", type=float, default=6 * 3600, help="maximum event age, seconds")
-    add("--timeout", type=float, default=3600, help="longest drain, seconds")
+    add(
+        "--timeout",
+        type=float,
+        default=3600,
+        help="longest run from the events on, seconds (SIGTERM or SIGINT also "
+        "stop it early, with the figures of what was done)",
+    )
     add("--db", default="mediahub_lambda_burst", help="database, made anew")
     add("--out", default="var/lambda-burst", help="where logs and figures go")
     return parser.parse_args(argv)
@@ -85,12 +92,28 @@ class Monitor(threading.Thread):
         with self.harness.cond:
             return self.harness.queue.counts["succeeded"]
 
+    def connections(self):
+        """Return the server's backends on the database, on one kept connection."""
+        import psycopg
+
+        try:
+            if self.conn is None:
+                self.conn = backing.connect()
+            return self.conn.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = %s",
+                [self.database],
+            ).fetchone()[0]
+        except psycopg.OperationalError:
+            self.conn = None
+            return backing.server_connections(self.database)
+
     def run(self):
         restarted = purged = False
+        self.conn = None
         started = time.monotonic()
         next_sample = started
         while not self.stopping.is_set():
-            self.peak = max(self.peak, backing.server_connections(self.database))
+            self.peak = max(self.peak, self.connections())
             done = self.done()
             if time.monotonic() >= next_sample:
                 # The machine's 1-minute load average, and progress, every 30 s.
@@ -122,6 +145,8 @@ class Monitor(threading.Thread):
                     }
                 )
             self.stopping.wait(0.25)
+        if self.conn is not None:
+            self.conn.close()
 
 
 def stored_uploads(s3, bucket):
@@ -133,8 +158,34 @@ def stored_uploads(s3, bucket):
     return keys
 
 
+def drain(harness, deadline, stop):
+    """Wait for the harness to drain until ``deadline`` or ``stop``; say whether
+    it did."""
+    while not stop.is_set():
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return False
+        if harness.drain(min(left, 2.0)):
+            return True
+    return False
+
+
+def stop_on_signals():
+    """Return an event set by SIGTERM or SIGINT, so a stopped burst still
+    reports what it did (a background shell may have SIGINT ignored: set it),
+    and the handlers it replaced."""
+    stop = threading.Event()
+    replaced = {}
+    if threading.current_thread() is threading.main_thread():
+        for number in (signal.SIGTERM, signal.SIGINT):
+            replaced[number] = signal.signal(number, lambda *_: stop.set())
+    return stop, replaced
+
+
 def run(args):
     import boto3
+
+    stop, replaced = stop_on_signals()
 
     out = Path(args.out) / time.strftime("%Y%m%d-%H%M%S")
     out.mkdir(parents=True, exist_ok=True)
@@ -197,10 +248,11 @@ def run(args):
         uploaded_at = dict.fromkeys(keys, time.time())
         harness.put_s3_events(keys)
         monitor.start()
-        drained = harness.drain(args.timeout)
-        report["drain_s"] = round(time.monotonic() - started, 1)
         # --timeout bounds the whole run: what follows gets what is left.
         budget = started + args.timeout
+        drained = drain(harness, budget, stop)
+        report["drain_s"] = round(time.monotonic() - started, 1)
+        report["interrupted"] = stop.is_set()
         report["drained"] = drained
         monitor.stopping.set()
         monitor.join()
@@ -209,9 +261,11 @@ def run(args):
         commands = set(json.loads(listed))
         report["after"] = {}
         for command in ("redrive", "sweep"):
-            if command in commands:
+            if stop.is_set():
+                report["after"][command] = "not run: the burst was stopped"
+            elif command in commands:
                 finished = harness.manage(command, check=False)
-                harness.drain(max(1.0, budget - time.monotonic()))
+                drain(harness, max(time.monotonic() + 1.0, budget), stop)
                 report["after"][command] = {
                     "exit": finished.returncode,
                     "output": (finished.stdout + finished.stderr)[-400:],
@@ -266,6 +320,8 @@ def run(args):
         proxy.shutdown()
         pgbouncer.stop()
         moto.stop()
+        for number, handler in replaced.items():
+            signal.signal(number, handler)
     (out / "figures.json").write_text(json.dumps(report, indent=2, default=str))
     return report
 
@@ -292,7 +348,12 @@ def table(report):
         ("duplicate assets", f["duplicates"]),
         ("uploads still pending (object stored, no asset)", f["pending_uploads"]),
         ("lost uploads", f["lost"]),
-        ("time to drain", f"{report['drain_s']} s"),
+        (
+            "time to drain",
+            f"{report['drain_s']} s"
+            if report["drained"]
+            else f"not drained: stopped after {report['drain_s']} s",
+        ),
         (
             "load average (1 min) during the drain, min / mean / max",
             "{min} / {mean} / {max}".format(**report["load_average"]),
