@@ -254,3 +254,59 @@ def test_the_apps_own_async_invocations_come_back(lambda_env, stack):
             "WHERE label = 'harness'"
         ).fetchone()
     assert (done, finished) == (2, True)
+
+
+def test_a_small_burst_with_faults_loses_nothing_and_doubles_nothing(tmp_path):
+    """`make load-lambda` in small: its figures hold the burst's invariants.
+
+    A quarter of handler runs killed, a quarter of deliveries duplicated, S3
+    faults, the database's connections terminated and a purge on the way;
+    every upload still ends as one asset (or a refusal), none lost.
+    """
+    from bench.lambda_harness import burst
+
+    database = f"burst_{uuid.uuid4().hex[:10]}"
+    args = burst.options(
+        [
+            "--uploads=12",
+            "--concurrency=3",
+            "--kill-rate=0.25",
+            "--duplicate-rate=0.25",
+            "--s3-fault-rate=0.02",
+            "--max-side=320",
+            "--pool-size=4",
+            "--timeout=240",
+            f"--db={database}",
+            f"--out={tmp_path}",
+        ]
+    )
+    try:
+        report = burst.run(args)
+    finally:
+        backing.drop_database(database)
+    figures, delivery, db = report["figures"], report["delivery"], report["database"]
+    # The faults happened: runs killed and retried, deliveries sent twice.
+    assert delivery["killed"] > 0
+    assert delivery["errors_by_type"].get("Runtime.ExitError") == delivery["killed"]
+    assert delivery["duplicated"] > 0
+    assert delivery["runs"] >= 12 + delivery["killed"]
+    assert report["s3_faults"].get("503", 0) > 0
+    restart, purge = db["events"]
+    assert (restart["what"], purge["what"]) == ("pg_terminate_backend", "purge_orphans")
+    assert purge["exit"] == 0
+    assert report["after"]["sweep"]["exit"] == 0
+    # The invariants: one asset per upload, nothing doubled, nothing lost.
+    assert report["drained"]
+    assert figures["uploads"] == 12
+    assert figures["assets"] + figures["refusals"] == 12
+    assert figures["duplicates"] == 0
+    assert figures["lost"] == figures["pending_uploads"] == 0
+    assert figures["assets_ready"] == figures["assets"]
+    assert figures["renditions"].get("pending", 0) == 0
+    assert 0 < db["peak_server_connections"] <= db["pool_size"]
+    assert 0 < figures["ready_p95_s"] <= report["drain_s"]
+    assert figures["ready_p50_s"] <= figures["ready_p95_s"] <= figures["ready_max_s"]
+    # A table row for every figure the issue asks for.
+    table = burst.table(report)
+    for row in ("assets made", "refusals", "duplicate", "lost", "drain", "p95"):
+        assert row in table

@@ -13,6 +13,9 @@ bounded by ``--uploads`` and ``--timeout``. See docs/hardening.md.
 
 import argparse
 import json
+import os
+import signal
+import sys
 import threading
 import time
 from collections import Counter
@@ -61,7 +64,13 @@ def options(argv=None):
         help="retry delays and throttle back-off times this (1: AWS's minutes)",
     )
     add("--max-age", type=float, default=6 * 3600, help="maximum event age, seconds")
-    add("--timeout", type=float, default=3600, help="longest drain, seconds")
+    add(
+        "--timeout",
+        type=float,
+        default=3600,
+        help="longest run from the events on, seconds (SIGTERM or SIGINT also "
+        "stop it early, with the figures of what was done)",
+    )
     add("--db", default="mediahub_lambda_burst", help="database, made anew")
     add("--out", default="var/lambda-burst", help="where logs and figures go")
     return parser.parse_args(argv)
@@ -76,17 +85,48 @@ class Monitor(threading.Thread):
         self.database, self.total = database, total
         self.peak = 0
         self.events = []
+        self.loads = []
         self.stopping = threading.Event()
 
     def done(self):
         with self.harness.cond:
             return self.harness.queue.counts["succeeded"]
 
+    def connections(self):
+        """Return the server's backends on the database, on one kept connection."""
+        import psycopg
+
+        try:
+            if self.conn is None:
+                self.conn = backing.connect()
+            return self.conn.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = %s",
+                [self.database],
+            ).fetchone()[0]
+        except psycopg.OperationalError:
+            self.conn = None
+            return backing.server_connections(self.database)
+
     def run(self):
         restarted = purged = False
+        self.conn = None
+        started = time.monotonic()
+        next_sample = started
         while not self.stopping.is_set():
-            self.peak = max(self.peak, backing.server_connections(self.database))
+            self.peak = max(self.peak, self.connections())
             done = self.done()
+            if time.monotonic() >= next_sample:
+                # The machine's 1-minute load average, and progress, every 30 s.
+                next_sample += 30
+                load = os.getloadavg()[0]
+                self.loads.append(load)
+                elapsed = time.monotonic() - started
+                print(
+                    f"[{elapsed:7.0f} s] runs succeeded {done}, "
+                    f"load average {load:.1f}, peak connections {self.peak}",
+                    file=sys.stderr,
+                    flush=True,
+                )
             if not restarted and done >= self.total // 3:
                 restarted = True
                 killed = backing.terminate_connections(self.database)
@@ -105,6 +145,8 @@ class Monitor(threading.Thread):
                     }
                 )
             self.stopping.wait(0.25)
+        if self.conn is not None:
+            self.conn.close()
 
 
 def stored_uploads(s3, bucket):
@@ -116,8 +158,34 @@ def stored_uploads(s3, bucket):
     return keys
 
 
+def drain(harness, deadline, stop):
+    """Wait for the harness to drain until ``deadline`` or ``stop``; say whether
+    it did."""
+    while not stop.is_set():
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return False
+        if harness.drain(min(left, 2.0)):
+            return True
+    return False
+
+
+def stop_on_signals():
+    """Return an event set by SIGTERM or SIGINT, so a stopped burst still
+    reports what it did (a background shell may have SIGINT ignored: set it),
+    and the handlers it replaced."""
+    stop = threading.Event()
+    replaced = {}
+    if threading.current_thread() is threading.main_thread():
+        for number in (signal.SIGTERM, signal.SIGINT):
+            replaced[number] = signal.signal(number, lambda *_: stop.set())
+    return stop, replaced
+
+
 def run(args):
     import boto3
+
+    stop, replaced = stop_on_signals()
 
     out = Path(args.out) / time.strftime("%Y%m%d-%H%M%S")
     out.mkdir(parents=True, exist_ok=True)
@@ -180,8 +248,11 @@ def run(args):
         uploaded_at = dict.fromkeys(keys, time.time())
         harness.put_s3_events(keys)
         monitor.start()
-        drained = harness.drain(args.timeout)
+        # --timeout bounds the whole run: what follows gets what is left.
+        budget = started + args.timeout
+        drained = drain(harness, budget, stop)
         report["drain_s"] = round(time.monotonic() - started, 1)
+        report["interrupted"] = stop.is_set()
         report["drained"] = drained
         monitor.stopping.set()
         monitor.join()
@@ -190,9 +261,11 @@ def run(args):
         commands = set(json.loads(listed))
         report["after"] = {}
         for command in ("redrive", "sweep"):
-            if command in commands:
+            if stop.is_set():
+                report["after"][command] = "not run: the burst was stopped"
+            elif command in commands:
                 finished = harness.manage(command, check=False)
-                harness.drain(args.timeout)
+                drain(harness, max(time.monotonic() + 1.0, budget), stop)
                 report["after"][command] = {
                     "exit": finished.returncode,
                     "output": (finished.stdout + finished.stderr)[-400:],
@@ -207,6 +280,7 @@ def run(args):
         )
         runs = harness.runs
         failed = harness.on_failure_records()
+        took = sorted(r["finished"] - r["started"] for r in runs if "finished" in r)
         report["delivery"] = {
             **harness.queue.counts,
             "runs": len(runs),
@@ -216,6 +290,10 @@ def run(args):
                 Counter(r["error"]["errorType"] for r in runs if r.get("error"))
             ),
             "cold_starts": sum(c.cold_starts for c in harness.containers),
+            "run_s_p50_p95": [
+                None if v is None else round(v, 2)
+                for v in (figures.percentile(took, 0.5), figures.percentile(took, 0.95))
+            ],
             "app_invocations": harness.app_invocations,
             "on_failure": [
                 {
@@ -230,12 +308,20 @@ def run(args):
             "pool_size": args.pool_size,
             "events": monitor.events,
         }
+        loads = monitor.loads or [os.getloadavg()[0]]
+        report["load_average"] = {
+            "min": round(min(loads), 1),
+            "mean": round(sum(loads) / len(loads), 1),
+            "max": round(max(loads), 1),
+        }
         report["s3_faults"] = faults.counts
     finally:
         harness.stop()
         proxy.shutdown()
         pgbouncer.stop()
         moto.stop()
+        for number, handler in replaced.items():
+            signal.signal(number, handler)
     (out / "figures.json").write_text(json.dumps(report, indent=2, default=str))
     return report
 
@@ -262,7 +348,16 @@ def table(report):
         ("duplicate assets", f["duplicates"]),
         ("uploads still pending (object stored, no asset)", f["pending_uploads"]),
         ("lost uploads", f["lost"]),
-        ("time to drain", f"{report['drain_s']} s"),
+        (
+            "time to drain",
+            f"{report['drain_s']} s"
+            if report["drained"]
+            else f"not drained: stopped after {report['drain_s']} s",
+        ),
+        (
+            "load average (1 min) during the drain, min / mean / max",
+            "{min} / {mean} / {max}".format(**report["load_average"]),
+        ),
         (
             "peak server connections (pool)",
             f"{db['peak_server_connections']} ({db['pool_size']})",
@@ -286,6 +381,7 @@ def table(report):
             f"{d['duplicated']} / {d['throttled']} / {d['retried']}",
         ),
         ("cold starts", d["cold_starts"]),
+        ("handler run time, p50 / p95", "{} / {} s".format(*d["run_s_p50_p95"])),
         ("on-failure records", len(d["on_failure"])),
         ("S3 requests failed by the proxy", report["s3_faults"].get("503", 0)),
     ]

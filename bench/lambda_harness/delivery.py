@@ -18,6 +18,7 @@ What AWS does, and this queue does too:
   on-failure destination with ``EventAgeExceeded``.
 """
 
+import heapq
 import itertools
 import random
 import threading
@@ -115,14 +116,23 @@ class Invocation:
 
 
 class AsyncQueue:
-    """The queue in front of one function's reserved concurrency."""
+    """The queue in front of one function's reserved concurrency.
+
+    Waiting events sit in two heaps, by when they are next due and by when
+    they were received, so finding what is due or too old costs a logarithm
+    of the queue's length, not a pass over it: a burst keeps thousands of
+    events waiting, and the dispatcher asks many times a second.
+    """
 
     def __init__(self, policy, clock, function_arn):
         self.policy = policy
         self.clock = clock
         self.function_arn = function_arn
         self.random = random.Random(policy.seed)
-        self.waiting = []
+        # serial -> Invocation, for every event waiting (not running, not done).
+        self.waiting = {}
+        self._by_due = []
+        self._by_age = []
         self.failures = []
         self.counts = dict.fromkeys(
             ("received", "duplicated", "throttled", "retried", "succeeded"), 0
@@ -134,11 +144,11 @@ class AsyncQueue:
         now = self.clock.now()
         request_id = str(uuid.uuid4())
         self.counts["received"] += 1
-        self.waiting.append(self._new(request_id, payload, kind, now))
+        self._wait(self._new(request_id, payload, kind, now))
         if self.random.random() < self.policy.duplicate_rate:
             # At least once: the same event, the same request id, twice.
             self.counts["duplicated"] += 1
-            self.waiting.append(self._new(request_id, payload, kind, now, True))
+            self._wait(self._new(request_id, payload, kind, now, True))
         return request_id
 
     def _new(self, request_id, payload, kind, now, duplicate=False):
@@ -152,6 +162,31 @@ class AsyncQueue:
             duplicate=duplicate,
         )
 
+    def _wait(self, inv):
+        self.waiting[inv.serial] = inv
+        heapq.heappush(self._by_due, (inv.not_before, inv.serial, inv))
+        # A retried event comes back with its first age: a second entry, and
+        # whichever is popped first (while it waits) expires it.
+        heapq.heappush(self._by_age, (inv.received_at, inv.serial, inv))
+
+    def _expire(self, now):
+        """Send every waiting event older than the maximum age to on-failure."""
+        limit = now - self.policy.max_age
+        while self._by_age and self._by_age[0][0] < limit:
+            _, serial, inv = heapq.heappop(self._by_age)
+            if self.waiting.pop(serial, None) is not None:
+                self._fail(inv, "EventAgeExceeded")
+
+    def _pop_due(self, now):
+        """Take every waiting event due by ``now`` off the due heap, by serial."""
+        due = []
+        while self._by_due and self._by_due[0][0] <= now:
+            _, serial, inv = heapq.heappop(self._by_due)
+            if serial in self.waiting:
+                due.append(inv)
+        due.sort(key=lambda i: i.serial)
+        return due
+
     def take(self, free):
         """Return the next event to run now, or None.
 
@@ -160,11 +195,8 @@ class AsyncQueue:
         throttled and backed off.
         """
         now = self.clock.now()
-        old = [i for i in self.waiting if now - i.received_at > self.policy.max_age]
-        for inv in old:
-            self.waiting.remove(inv)
-            self._fail(inv, "EventAgeExceeded")
-        due = [i for i in self.waiting if i.not_before <= now]
+        self._expire(now)
+        due = self._pop_due(now)
         if not due:
             return None
         if free <= 0:
@@ -175,7 +207,10 @@ class AsyncQueue:
             chosen = self.random.choice(due)
         else:
             chosen = min(due, key=lambda i: (i.not_before, i.serial))
-        self.waiting.remove(chosen)
+        for inv in due:
+            if inv is not chosen:
+                heapq.heappush(self._by_due, (inv.not_before, inv.serial, inv))
+        del self.waiting[chosen.serial]
         chosen.attempts += 1
         return chosen
 
@@ -186,14 +221,18 @@ class AsyncQueue:
         backoff = min(high, low * 2 ** min(inv.throttles - 1, 20))
         # Full jitter: throttled events come back in no particular order.
         inv.not_before = now + backoff * self.random.random()
+        heapq.heappush(self._by_due, (inv.not_before, inv.serial, inv))
 
     def next_due(self):
         """Return when the next waiting event is due (clock time), or None."""
+        for heap in (self._by_due, self._by_age):
+            while heap and heap[0][1] not in self.waiting:
+                heapq.heappop(heap)
         if not self.waiting:
             return None
         return min(
-            min(i.not_before for i in self.waiting),
-            min(i.received_at for i in self.waiting) + self.policy.max_age + 1e-6,
+            self._by_due[0][0],
+            self._by_age[0][0] + self.policy.max_age + 1e-6,
         )
 
     def finish(self, inv, response):
@@ -213,7 +252,7 @@ class AsyncQueue:
             return
         self.counts["retried"] += 1
         inv.not_before = self.clock.now() + self.policy.retry_delays[inv.attempts - 1]
-        self.waiting.append(inv)
+        self._wait(inv)
 
     def _fail(self, inv, condition):
         self.failures.append(destination_record(inv, condition, self.function_arn))

@@ -32,6 +32,8 @@ FUNCTION_NAME = "mediahub-dev"
 REGION = "eu-west-1"
 ACCOUNT = "123456789012"
 STAGE_BUCKET = "mediahub-dev-media"
+# How often, at most, due events are throttled while every environment is busy.
+THROTTLE_TICK = 0.02
 S3_SAMPLE = SHARED_DIR / "testdata" / "events" / "aws-lambda-go" / "s3-event.json"
 AWS_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -282,7 +284,13 @@ class Harness:
                             self.cond.notify_all()
                             self.cond.wait(0.2 if not busy else 0.05)
                     elif not failures:
-                        self.clock.wait(self.cond, due - self.clock.now(), busy)
+                        wait = due - self.clock.now()
+                        if not free:
+                            # Every environment is busy: a finished run wakes
+                            # this loop at once; the events coming due in the
+                            # meantime are throttled a tick at a time.
+                            wait = max(wait, THROTTLE_TICK)
+                        self.clock.wait(self.cond, wait, busy)
                 else:
                     container = free[0]
                     container.busy = True
