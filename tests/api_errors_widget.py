@@ -126,4 +126,11 @@ ROWS = [
             w, "GET", f"/api/widget/uploads/{uuid.uuid4()}/?key={_key(w).key}"
         ),
     ),
+    (
+        STATUS,
+        400,
+        lambda w: _call(
+            w, "GET", f"/api/widget/uploads/{uuid.uuid4()}/?key={_key(w).key}&h=1"
+        ),
+    ),
 ]

@@ -56,7 +56,6 @@ EDITOR_MODELS = {
     "transcoder.apitoken",
     "transcoder.uploadrefusal",
     "transcoder.publishablekey",
-    "transcoder.uploadwidgetkey",
 }
 # Django's pages nobody may open here: they answer 403 to everyone.
 REFUSED = {

@@ -326,7 +326,10 @@ def _documented(document, op, status):
     answer = document["paths"][op.split(" ", 1)[1]][op.split(" ")[0].lower()]
     ref = answer["responses"][str(status)]["content"]["application/json"]["schema"]
     schemas = document["components"]["schemas"]
-    schema = {**schemas[ref["$ref"].rsplit("/", 1)[1]], "$defs": schemas}
+    if "oneOf" in ref:  # an error, or an error with more (a refused upload)
+        schema = {**ref, "$defs": schemas}
+    else:
+        schema = {**schemas[ref["$ref"].rsplit("/", 1)[1]], "$defs": schemas}
     text = json.dumps(schema).replace("#/components/schemas/", "#/$defs/")
     return json.loads(text)
 

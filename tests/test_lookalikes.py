@@ -133,15 +133,15 @@ def test_every_pair_within_the_threshold_is_kept():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_migration_0017_writes_five_bands_and_the_pairs():
-    """A library hashed under the ten bands comes out of 0017 with five band
+def test_migration_0022_writes_five_bands_and_the_pairs():
+    """A library hashed under the ten bands comes out of 0022 with five band
     rows an asset and the brute-force pairs; a trashed asset gets neither."""
     from django.db import connection
     from django.db.migrations.executor import MigrationExecutor
     from django.utils import timezone
 
     executor = MigrationExecutor(connection)
-    before = [("transcoder", "0016_trash_totals")]
+    before = [("transcoder", "0021_changes_webhooks")]
     latest = executor.loader.graph.leaf_nodes()
     executor.migrate(before)
     try:

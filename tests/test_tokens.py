@@ -190,7 +190,8 @@ def test_the_creator_comes_with_the_token(world, who, django_assert_max_num_quer
     key = issue(world, who, "read", "write")
     client = Client()
     url = f"/api/assets/{world.assets['a'].pk}/"
-    with django_assert_max_num_queries(30) as captured:
+    # The token, its creator, the image, the change log and its lock, status.
+    with django_assert_max_num_queries(45) as captured:
         patch = client.patch(
             url, {"title": "x"}, content_type="application/json", headers=auth(key)
         )

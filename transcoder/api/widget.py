@@ -28,6 +28,7 @@ from transcoder.services import widget as service
 from transcoder.services.sitekeys import request_origin
 from transcoder.web import params
 from transcoder.web.client_ip import client_ip
+from transcoder.web.errors import SERVER_FAULT, unknown_parameters
 
 logger = logging.getLogger(__name__)
 
@@ -44,8 +45,9 @@ def cors_enabled(sender, request, **kwargs):
     return service.origin_allowed(request.headers.get("Origin", ""))
 
 
-def widget_endpoint(**handlers):
-    """Build a view from ``METHOD=function``: JSON answers, errors included."""
+def widget_endpoint(*, query=(), **handlers):
+    """Build a view from ``METHOD=function``: JSON answers, errors included;
+    a query parameter not in ``query`` is refused by name."""
     allow = ", ".join(sorted(handlers))
 
     @csrf_exempt
@@ -58,6 +60,9 @@ def widget_endpoint(**handlers):
                     f"{request.method} is not allowed here.",
                     headers={"Allow": allow},
                 )
+            unknown = unknown_parameters(request.GET, query)
+            if unknown:
+                raise ApiError(400, unknown)
             response = handler(request, *args, **kwargs)
         except ApiError as e:
             response = e.response()
@@ -65,12 +70,11 @@ def widget_endpoint(**handlers):
             response = error_response(400, str(e))
         except Exception:
             logger.exception("Widget API %s %s failed", request.method, request.path)
-            response = error_response(
-                500, "Something went wrong on our side; try again in a moment."
-            )
+            response = error_response(500, SERVER_FAULT)
         response["Cache-Control"] = "private, no-store"
         return response
 
+    view.query_parameters = frozenset(query)
     return view
 
 
@@ -220,4 +224,4 @@ def _status(request, upload_id):
 upload_ask = widget_endpoint(POST=_ask)
 upload_content = widget_endpoint(PUT=_content)
 upload_finalize = widget_endpoint(POST=_finalize)
-upload_status = widget_endpoint(GET=_status, HEAD=_status)
+upload_status = widget_endpoint(GET=_status, HEAD=_status, query=("key",))

@@ -75,7 +75,28 @@ WIDGET_SCHEMAS = {
             "asset": {"type": "string", "format": "uuid"},
         },
     },
+    "WidgetReceived": {
+        "type": "object",
+        "required": ["id", "bytes"],
+        "properties": {
+            "id": {"type": "string", "format": "uuid"},
+            "bytes": {"type": "integer", "minimum": 1},
+        },
+    },
+    "WidgetRefused": {
+        "type": "object",
+        "description": "The sent file is outside the key's scope: refused, deleted.",
+        "required": ["error", "status", "upload"],
+        "properties": {
+            "error": {"type": "string"},
+            "status": {"const": 400},
+            "upload": {"$ref": _REF + "WidgetUpload"},
+        },
+    },
 }
+# Every key of every answer is declared (tests/test_api_schema.py).
+for _schema in WIDGET_SCHEMAS.values():
+    _schema["additionalProperties"] = False
 
 
 def _body(ref):
@@ -125,10 +146,21 @@ WIDGET_PATHS = {
             ],
             "requestBody": {
                 "required": True,
-                "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}},
+                "content": {
+                    "application/octet-stream": {
+                        "schema": {"type": "string", "format": "binary"}
+                    }
+                },
             },
             "responses": {
-                "201": {"description": "Received."},
+                "201": {
+                    "description": "Received; now finalize.",
+                    "content": {
+                        "application/json": {
+                            "schema": {"$ref": _REF + "WidgetReceived"}
+                        }
+                    },
+                },
                 "400": _error("The body is empty or shorter than its length."),
                 "404": _error("No such upload URL (or uploads go to S3 here)."),
                 "409": _error("This upload URL was used already."),
@@ -151,6 +183,20 @@ WIDGET_PATHS = {
                     },
                 },
                 **_JSON_BODY,
+                "400": {
+                    "description": "The request is not valid, or the file is "
+                    "outside the key's scope (then refused, with the upload).",
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "oneOf": [
+                                    {"$ref": _REF + "Error"},
+                                    {"$ref": _REF + "WidgetRefused"},
+                                ]
+                            }
+                        }
+                    },
+                },
                 "404": _error("No such upload for this key."),
                 **_COMMON,
             },
@@ -182,6 +228,7 @@ WIDGET_PATHS = {
                         "application/json": {"schema": {"$ref": _REF + "WidgetUpload"}}
                     },
                 },
+                "400": _error("An unknown query parameter (it takes key)."),
                 "404": _error("No such upload for this key."),
                 **_COMMON,
             },

@@ -45,6 +45,15 @@ ACCEPTED_TYPES = frozenset(_TYPE_BY_EXTENSION.values()) | {
     "image/heic-sequence",
     "image/heif-sequence",
 }
+# Image types of kinds the sniffer refuses by name.
+_REFUSED_TYPES = {
+    "image/svg+xml": "svg",
+    "image/bmp": "bmp",
+    "image/x-ms-bmp": "bmp",
+    "image/x-icon": "ico",
+    "image/vnd.microsoft.icon": "ico",
+    "image/vnd.adobe.photoshop": "psd",
+}
 _UNTYPED = {"", "application/octet-stream"}
 
 
@@ -69,9 +78,13 @@ def upload_content_type(*, content_type, filename=""):
     declared = (content_type or "").strip().lower()
     if declared in ACCEPTED_TYPES:
         return declared
+    if declared in _REFUSED_TYPES:
+        # Said as the sniffer says it of the bytes: "This file is an SVG drawing".
+        raise DirectUploadError(worded(sniff.refusal_message(_REFUSED_TYPES[declared])))
     if _IMAGE_TYPE.fullmatch(declared):
         raise DirectUploadError(
-            f"mediahub does not take {declared} files; {sniff.upload_hint()}"
+            _("mediahub does not take %(type)s files; upload a %(formats)s image.")
+            % {"type": declared, "formats": worded(sniff.accepted_message())}
         )
     extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
     if declared in _UNTYPED and extension in _TYPE_BY_EXTENSION:

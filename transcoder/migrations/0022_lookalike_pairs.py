@@ -37,6 +37,9 @@ def _signed(value):
 
 def _covering_index(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
+        # Rows written earlier in this transaction leave deferred foreign-key
+        # checks pending, and PostgreSQL will not index a table that has any.
+        schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         schema_editor.execute("DROP INDEX IF EXISTS hashband_lookup")
         schema_editor.execute(
             "CREATE INDEX hashband_lookup ON transcoder_assethashband"
@@ -46,6 +49,7 @@ def _covering_index(apps, schema_editor):
 
 def _plain_index(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         schema_editor.execute("DROP INDEX IF EXISTS hashband_lookup")
         schema_editor.execute(
             "CREATE INDEX hashband_lookup ON transcoder_assethashband (band, value)"

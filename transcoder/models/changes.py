@@ -142,7 +142,12 @@ class WebhookDelivery(models.Model):
     # The first bytes of the answer, for the log; never more.
     response_excerpt = models.CharField(_("response"), max_length=200, blank=True)
     resent_from = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "self",
+        verbose_name=_("resent from"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
 

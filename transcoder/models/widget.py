@@ -28,7 +28,7 @@ class UploadWidgetKey(models.Model):
     name = models.CharField(
         _("name"), max_length=100, help_text=_("Which site uses it.")
     )
-    key = models.CharField(max_length=40, unique=True, editable=False)
+    key = models.CharField(_("key"), max_length=40, unique=True, editable=False)
     allowed_origins = models.TextField(
         _("allowed origins"),
         help_text=_("One origin a line, such as https://www.example.com."),
@@ -58,17 +58,21 @@ class UploadWidgetKey(models.Model):
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
         null=True,
         on_delete=models.SET_NULL,
         related_name="+",
         editable=False,
     )
-    active = models.BooleanField(default=True, db_index=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    active = models.BooleanField(_("active"), default=True, db_index=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    revoked_at = models.DateTimeField(
+        _("revoked at"), null=True, blank=True, editable=False
+    )
 
     class Meta:
         verbose_name = _("upload widget key")
+        verbose_name_plural = _("upload widget keys")
 
     def __str__(self):
         return f"{self.name} ({self.key})"

@@ -6,7 +6,6 @@ default the key's), rejecting it deletes the file and tells the site why.
 The site hears of either through ``moderation_notify``.
 """
 
-
 from django.core.exceptions import ValidationError
 from django.core.files.storage import storages
 from django.db import transaction
