@@ -304,7 +304,9 @@ def test_a_small_burst_with_faults_loses_nothing_and_doubles_nothing(tmp_path):
     assert figures["assets_ready"] == figures["assets"]
     assert figures["renditions"].get("pending", 0) == 0
     assert 0 < db["peak_server_connections"] <= db["pool_size"]
-    assert 0 < figures["ready_p95_s"] <= report["drain_s"]
+    # Waits are counted to the image's ready time, which the sweep after the
+    # drain may set (a killed run's upload), so they may outlast the drain.
+    assert 0 < figures["ready_p95_s"]
     assert figures["ready_p50_s"] <= figures["ready_p95_s"] <= figures["ready_max_s"]
     # A table row for every figure the issue asks for.
     table = burst.table(report)
