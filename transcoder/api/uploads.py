@@ -158,17 +158,7 @@ def _content(request, signed, *, token):
     if data.get("t") != token.pk or not keys.is_minted_upload_key(data.get("k")):
         raise ApiError(403, "This upload URL belongs to another token.")
     key = data["k"]
-    length = params.integer(
-        request.META.get("CONTENT_LENGTH") or "",
-        name="Content-Length",
-        low=0,
-        high=10**12,
-    )
-    limit = setting("MAX_UPLOAD_BYTES")
-    if length > limit:
-        raise ApiError(413, f"The file is larger than {limit} bytes.")
-    if length == 0:
-        raise ApiError(400, "The file is empty.")
+    length = body_length(request, limit=setting("MAX_UPLOAD_BYTES"))
     storage = storages["default"]
     if (
         Asset.all_objects.filter(upload_key=key).exists()
@@ -177,6 +167,27 @@ def _content(request, signed, *, token):
     ):
         # Once its file was sent, made an image or refused, the URL is spent.
         raise ApiError(409, "This upload URL was used already.")
+    received = body_store(request, storage=storage, key=key, length=length)
+    return JsonResponse({"key": key, "bytes": received}, status=201)
+
+
+def body_length(request, *, limit):
+    """Return the declared length of a one-time PUT's file, 1..``limit``, or raise."""
+    length = params.integer(
+        request.META.get("CONTENT_LENGTH") or "",
+        name="Content-Length",
+        low=0,
+        high=10**12,
+    )
+    if length > limit:
+        raise ApiError(413, f"The file is larger than {limit} bytes.")
+    if length == 0:
+        raise ApiError(400, "The file is empty.")
+    return length
+
+
+def body_store(request, *, storage, key, length):
+    """Read exactly ``length`` bytes of the body (spooled) and store them at ``key``."""
     with tempfile.SpooledTemporaryFile(max_size=_CHUNK) as spool:
         received = 0
         while chunk := request.read(min(_CHUNK, length - received)):
@@ -188,7 +199,7 @@ def _content(request, signed, *, token):
             raise ApiError(400, "The body is shorter than its Content-Length.")
         spool.seek(0)
         storage.save(key, File(spool, name="upload"))
-    return JsonResponse({"key": key, "bytes": received}, status=201)
+    return received
 
 
 def _finalize(request, *, token):

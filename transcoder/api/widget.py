@@ -9,17 +9,16 @@ embedded default they go to a one-time signed PUT under /api/widget/.
 """
 
 import logging
-import tempfile
 import uuid
 
 from django.core import signing
-from django.core.files import File
 from django.core.files.storage import storages
 from django.http import JsonResponse
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 
 from transcoder.api.errors import ApiError, error_response
+from transcoder.api.uploads import body_length, body_store
 from transcoder.api.views import json_body, text_field
 from transcoder.conf import setting
 from transcoder.delivery import presign
@@ -173,28 +172,8 @@ def _content(request, signed):
     storage = storages["default"]
     if upload.state != WidgetUploadState.ASKED or storage.exists(upload.key):
         raise ApiError(409, "This upload URL was used already.")
-    length = params.integer(
-        request.META.get("CONTENT_LENGTH") or "",
-        name="Content-Length",
-        low=0,
-        high=10**12,
-    )
-    limit = service.max_bytes(upload.widget_key)
-    if length > limit:
-        raise ApiError(413, f"The file is larger than {limit} bytes.")
-    if length == 0:
-        raise ApiError(400, "The file is empty.")
-    with tempfile.SpooledTemporaryFile(max_size=_CHUNK) as spool:
-        received = 0
-        while chunk := request.read(min(_CHUNK, length - received)):
-            received += len(chunk)
-            spool.write(chunk)
-            if received >= length:
-                break
-        if received != length:
-            raise ApiError(400, "The body is shorter than its Content-Length.")
-        spool.seek(0)
-        storage.save(upload.key, File(spool, name="upload"))
+    length = body_length(request, limit=service.max_bytes(upload.widget_key))
+    received = body_store(request, storage=storage, key=upload.key, length=length)
     return JsonResponse({"id": str(upload.pk), "bytes": received}, status=201)
 
 

@@ -80,7 +80,23 @@ class RateWindow(models.Model):
         return f"{self.bucket} @ {self.minute}: {self.count}"
 
 
-class SiteKey(models.Model):
+class OriginBoundKey:
+    """What every public key bound to origins shares (site, publishable and
+    upload widget keys): its name in lists, and its origins, normalised."""
+
+    def __str__(self):
+        return f"{self.name} ({self.key})"
+
+    @property
+    def origins(self):
+        return [
+            o.strip().rstrip("/").lower()
+            for o in self.allowed_origins.split()
+            if o.strip()
+        ]
+
+
+class SiteKey(OriginBoundKey, models.Model):
     """A public key a site puts on its embed links, optionally bound to origins."""
 
     name = models.CharField(
@@ -111,19 +127,8 @@ class SiteKey(models.Model):
         verbose_name = _("site key")
         verbose_name_plural = _("site keys")
 
-    def __str__(self):
-        return f"{self.name} ({self.key})"
 
-    @property
-    def origins(self):
-        return [
-            o.strip().rstrip("/").lower()
-            for o in self.allowed_origins.split()
-            if o.strip()
-        ]
-
-
-class PublishableKey(models.Model):
+class PublishableKey(OriginBoundKey, models.Model):
     """A read-only API key a site ships in its page's JavaScript.
 
     It is public by design (anyone can read it in the page), so it is kept
@@ -173,14 +178,3 @@ class PublishableKey(models.Model):
     class Meta:
         verbose_name = _("publishable key")
         verbose_name_plural = _("publishable keys")
-
-    def __str__(self):
-        return f"{self.name} ({self.key})"
-
-    @property
-    def origins(self):
-        return [
-            o.strip().rstrip("/").lower()
-            for o in self.allowed_origins.split()
-            if o.strip()
-        ]

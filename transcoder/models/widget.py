@@ -13,11 +13,13 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from transcoder.models.keys import OriginBoundKey
+
 # The formats a key may allow: sniffed format names of imaging.sniff.
 WIDGET_FORMATS = ("jpeg", "png", "webp", "avif", "gif", "heif")
 
 
-class UploadWidgetKey(models.Model):
+class UploadWidgetKey(OriginBoundKey, models.Model):  # noqa: DJ008 (the mixin's __str__)
     """A public key a site's upload widget sends files with, bound to origins.
 
     Scoped to one collection (where approved files go by default), to
@@ -73,17 +75,6 @@ class UploadWidgetKey(models.Model):
     class Meta:
         verbose_name = _("upload widget key")
         verbose_name_plural = _("upload widget keys")
-
-    def __str__(self):
-        return f"{self.name} ({self.key})"
-
-    @property
-    def origins(self):
-        return [
-            o.strip().rstrip("/").lower()
-            for o in self.allowed_origins.split()
-            if o.strip()
-        ]
 
     @property
     def format_list(self):
