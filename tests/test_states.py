@@ -5,7 +5,15 @@ from django.test.utils import CaptureQueriesContext
 
 from tests.seed import asset_rows
 from transcoder import services
-from transcoder.models import Asset, Preset, Rendition, RenditionState, RenditionStatus
+from transcoder.models import (
+    Asset,
+    Change,
+    Event,
+    Preset,
+    Rendition,
+    RenditionState,
+    RenditionStatus,
+)
 
 # Renditions are built once the asset's transaction commits, as in production.
 pytestmark = pytest.mark.django_db
@@ -121,6 +129,33 @@ def test_refreshing_all_takes_queries_per_batch_not_per_asset(presets, settings)
     settings.MEDIAHUB_STATE_BATCH = 100
     with CaptureQueriesContext(connection) as queries:
         assert services.asset_states_refresh_all() == 5
-    work = [q["sql"].split()[0] for q in queries]
+    work = [q["sql"].split()[0] for q in queries if "pg_advisory" not in q["sql"]]
     work = [w for w in work if w in ("SELECT", "UPDATE")]
-    assert work == ["SELECT", "UPDATE", "SELECT"]  # ids, states, no more ids.
+    # ids, those turning ready, states, no more ids.
+    assert work == ["SELECT", "SELECT", "UPDATE", "SELECT"]
+
+
+def test_assets_a_preset_change_turns_ready_are_logged_once(commit, presets, jpeg):
+    """Deactivating the preset whose rendition failed turns the asset ready:
+    the change log (so the feed and webhooks) says asset.ready once, and
+    refreshing again says nothing more."""
+    with commit():
+        asset = services.asset_create(content=jpeg, filename="a.jpg")
+        other = services.asset_create(
+            content=jpeg, filename="b.jpg", allow_duplicate=True
+        )
+    Rendition.objects.filter(asset=asset, preset__slug="card").update(
+        status=RenditionStatus.FAILED
+    )
+    services.asset_state_refresh(asset_id=asset.pk)
+    ready = Change.objects.filter(event=Event.READY)
+    before = {(c.asset_id, c.pk) for c in ready}
+    Preset.objects.filter(slug="card").update(active=False)
+    assert services.asset_states_refresh_all() == 2
+    new = ready.exclude(pk__in=[pk for _, pk in before])
+    assert list(new.values_list("asset_id", flat=True)) == [asset.pk]
+    assert _state(asset) == _state(other) == RenditionState.READY
+    services.asset_states_refresh_all()
+    assert (
+        not ready.exclude(pk__in=[pk for _, pk in before]).exclude(pk__in=new).exists()
+    )

@@ -103,6 +103,26 @@ def asset_state_refresh(*, asset_id):
     )
 
 
+def _refresh_batch(batch):
+    """Set the states of ``batch``; log ``asset.ready`` for each that turns ready.
+
+    A preset deactivated or deleted can leave assets with nothing pending or
+    failed: they turn ready here, and sites following the change log or a
+    webhook hear of it as of any other build. Under the lock that
+    ``asset_state_refresh`` takes, so one turn is logged once.
+    """
+    failed, pending, missing = _conditions()
+    with transaction.atomic():
+        library_write_lock()
+        turning = list(
+            batch.exclude(rendition_state=RenditionState.READY)
+            .filter(~failed, ~pending, ~missing)
+            .values_list("pk", "collection_id")
+        )
+        _update(batch)
+        changes_record(event=Event.READY, assets=turning)
+
+
 def asset_states_refresh_all():
     """Work out every asset's state again, a bounded batch of ids per UPDATE.
 
@@ -119,7 +139,7 @@ def asset_states_refresh_all():
         ids = list(ids.values_list("pk", flat=True)[:size])
         if not ids:
             return done
-        _update(Asset.objects.filter(pk__gte=ids[0], pk__lte=ids[-1]))
+        _refresh_batch(Asset.objects.filter(pk__gte=ids[0], pk__lte=ids[-1]))
         done += len(ids)
         after = ids[-1]
 
