@@ -85,6 +85,18 @@ def _forged(w):
     return _put(w, f"/api/widget/uploads/content/{signed}/")
 
 
+def _unsent(w):
+    widget_key, answer = _asked(w)
+    return _call(w, "POST", FIN_PATH, {"key": widget_key.key, "id": answer["id"]})
+
+
+def _refused(w):
+    """Send bytes that are no image, then finalize: refused, with the upload."""
+    widget_key, answer = _asked(w)
+    assert _put(w, answer["url"], b"\xff\xd8 not a JPEG").status_code == 201
+    return _call(w, "POST", FIN_PATH, {"key": widget_key.key, "id": answer["id"]})
+
+
 def _text(path):
     return lambda w: _call(w, "POST", path, raw="x", content_type="text/plain")
 
@@ -95,7 +107,8 @@ def _post(path, body):
 
 ASK_PATH, FIN_PATH = "/api/widget/uploads/", "/api/widget/uploads/finalize/"
 ROWS = [
-    (ASK, 400, _post(ASK_PATH, lambda w: _ask_body(_key(w), content_type="text/x"))),
+    (ASK, 400, _post(ASK_PATH, lambda w: _ask_body(_key(w), size="12"))),
+    (ASK, 422, _post(ASK_PATH, lambda w: _ask_body(_key(w), content_type="text/x"))),
     (ASK, 403, _post(ASK_PATH, lambda w: {"key": "uk_nothing", "size": 1})),
     (ASK, 413, _post(ASK_PATH, _big)),
     (ASK, 415, _text(ASK_PATH)),
@@ -112,6 +125,8 @@ ROWS = [
         404,
         _post(FIN_PATH, lambda w: {"key": _key(w).key, "id": str(uuid.uuid4())}),
     ),
+    (FINALIZE, 409, _unsent),
+    (FINALIZE, 422, _refused),
     (FINALIZE, 413, _post(FIN_PATH, _big)),
     (FINALIZE, 415, _text(FIN_PATH)),
     (

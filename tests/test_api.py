@@ -342,7 +342,7 @@ def test_upload_url_is_bound_to_its_token_and_size(
     assert big.status_code == 413 and big.json()["status"] == 413
 
 
-def test_refused_upload_is_a_400_and_nothing_is_kept(
+def test_refused_upload_is_a_422_and_nothing_is_kept(
     client, presets, writer, stored_files
 ):
     """Bytes that are not an image are refused at finalize and deleted."""
@@ -360,7 +360,9 @@ def test_refused_upload_is_a_400_and_nothing_is_kept(
         content_type="application/json",
         headers=auth,
     )
-    assert response.status_code == 400
+    assert response.status_code == 422
+    assert response.json()["status"] == 422
+    assert "SVG drawing" in response.json()["error"]
     assert not Asset.objects.exists() and stored_files() == []
 
 

@@ -115,6 +115,13 @@ def _duplicate(w):
     return w.call("POST", "/api/uploads/finalize/", {"key": key})
 
 
+def _refused_file(w, **purpose):
+    """Finalize (or replace with) an upload whose bytes are no image: 422."""
+    key = w.key(b"no image at all", **purpose)
+    path = "/api/uploads/finalize/" if purpose.get("collection") else ASSET + "replace/"
+    return w.call("POST", path.format(w=w), {"key": key})
+
+
 def _storage_fault(w, **purpose):
     """Store an upload of ``purpose``, fail the original's write to S3 once,
     then finalize it (or replace with it): no new asset, version or original,
@@ -216,6 +223,16 @@ ROWS = [
     (REPLACE, 410, ask("POST", GONE + "replace/", {"key": "k"})),
     (REPLACE, 413, ask("POST", ASSET + "replace/", _big)),
     (REPLACE, 415, ask("POST", ASSET + "replace/", **TEXT)),
+    (
+        REPLACE,
+        409,
+        lambda w: w.call(
+            "POST",
+            ASSET.format(w=w) + "replace/",
+            {"key": w.key(NEW, collection=w.coll.pk)},
+        ),
+    ),
+    (REPLACE, 422, lambda w: _refused_file(w, replace=str(w.asset.pk))),
     (REPLACE, 500, lambda w: _storage_fault(w, replace=str(w.asset.pk))),
     (CREATE, 400, ask("POST", "/api/uploads/", {"content_type": "text/plain"})),
     (CREATE, 404, ask("POST", "/api/uploads/", {**PNG, "replace": UNKNOWN})),
@@ -233,6 +250,7 @@ ROWS = [
     (FINALIZE, 400, ask("POST", "/api/uploads/finalize/", {"key": "uploads/x"})),
     (FINALIZE, 404, _unstored_finalize),
     (FINALIZE, 409, _duplicate),
+    (FINALIZE, 422, lambda w: _refused_file(w, collection=w.coll.pk)),
     (FINALIZE, 413, ask("POST", "/api/uploads/finalize/", _big)),
     (FINALIZE, 415, ask("POST", "/api/uploads/finalize/", **TEXT)),
     (FINALIZE, 500, lambda w: _storage_fault(w, collection=w.coll.pk)),

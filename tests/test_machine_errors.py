@@ -187,7 +187,7 @@ def test_an_upload_url_is_spent_once_its_file_was_refused(
         content_type="application/json",
         headers=auth,
     )
-    _json_error(refused, 400)
+    _json_error(refused, 422)
     assert UploadRefusal.objects.filter(key=made["key"]).exists()
     assert stored_files() == []
     again = client.put(

@@ -118,7 +118,7 @@ def test_api_replace_records_its_refusal_once(client, lib, stored_files):
     before = Asset.objects.get(pk=lib.asset_b.pk).content_hash
     path = f"/api/assets/{lib.asset_b.pk}/replace/"
     answer = _post(client, path, {"key": key, "filename": "x.png"}, auth)
-    assert answer.status_code == 400, answer.content
+    assert answer.status_code == 422, answer.content
     (row,) = UploadRefusal.objects.filter(key=key)
     assert (row.code, row.asset_id, row.collection_id, row.filename) == (
         "UnsupportedFormatError",

@@ -135,8 +135,8 @@ def test_api_replace_takes_only_a_key_minted_to_replace_that_image(
     bobs = _api_upload(client, _token(bob), replace=str(lib.asset_a.pk))
     before = snapshot(lib.asset_a, _local_reader(media_root))
     cases = [
-        (new_key, 400, "not started to replace this image"),
-        (other_key, 400, "not started to replace this image"),
+        (new_key, 409, "not started to replace this image"),
+        (other_key, 409, "not started to replace this image"),
         (bobs, 403, "started by another user"),
         ("uploads/" + "A" * 32 + "." + "B" * 22 + "/upload", 400, "before mediahub"),
     ]
@@ -181,7 +181,7 @@ def test_api_finalize_honours_the_keys_purpose(client, lib, stored_files):
     auth = _token(lib.alice)
     replace_key = _api_upload(client, auth, replace=str(lib.asset_a.pk))
     refused = _api(client, "/api/uploads/finalize/", {"key": replace_key}, auth)
-    assert refused.status_code == 400
+    assert refused.status_code == 409
     assert f"/api/assets/{lib.asset_a.pk}/replace/" in refused.json()["error"]
     assert replace_key in stored_files() and Asset.objects.count() == 2
 
@@ -189,7 +189,7 @@ def test_api_finalize_honours_the_keys_purpose(client, lib, stored_files):
     other = _api(
         client, "/api/uploads/finalize/", {"key": key, "collection": lib.a.pk}, auth
     )
-    assert other.status_code == 400
+    assert other.status_code == 409
     assert "another collection" in other.json()["error"]
     made = _api(client, "/api/uploads/finalize/", {"key": key}, auth)
     assert made.status_code == 201, made.content

@@ -256,18 +256,19 @@ def test_creator_who_lost_add_permission_voids_the_key(client, world):
 
 
 @pytest.mark.parametrize(
-    ("body", "message"),
+    ("body", "message", "status"),
     [
-        ({"content_type": "image/png"}, "JPEG, WebP images"),
-        ({"content_type": "image/svg+xml"}, "JPEG, WebP images"),
-        ({"size": 200_001}, "at most 200000 bytes"),
-        ({"size": 0}, "size in bytes"),
-        ({"size": "12"}, "size in bytes"),
+        ({"content_type": "image/png"}, "JPEG, WebP images", 422),
+        ({"content_type": "image/svg+xml"}, "JPEG, WebP images", 422),
+        ({"size": 200_001}, "at most 200000 bytes", 422),
+        ({"size": 0}, "size in bytes", 400),
+        ({"size": "12"}, "size in bytes", 400),
     ],
 )
-def test_ask_outside_the_scope_is_refused(client, world, body, message):
+def test_ask_outside_the_scope_is_refused(client, world, body, message, status):
+    """A declaration the key does not allow is 422; a malformed one, 400."""
     response = _ask(client, world.key.key, **body)
-    assert response.status_code == 400
+    assert response.status_code == status
     assert message in response.json()["error"]
     assert WidgetUpload.objects.count() == 0
 
@@ -279,7 +280,8 @@ def test_sniffed_format_decides_at_finalize(client, world):
     answer = _ask(client, world.key.key, size=len(png)).json()
     assert _send(client, answer, png).status_code == 201
     response = _finalize(client, world.key.key, answer["id"])
-    assert response.status_code == 400
+    assert response.status_code == 422
+    assert response.json()["status"] == 422
     assert "JPEG, WebP" in response.json()["error"]
     upload = WidgetUpload.objects.get()
     assert upload.state == WidgetUploadState.REFUSED
@@ -299,7 +301,7 @@ def test_sent_bytes_beyond_the_key_limit_are_refused(client, world):
 def test_finalize_before_sending_says_so(client, world):
     answer = _ask(client, world.key.key).json()
     response = _finalize(client, world.key.key, answer["id"])
-    assert response.status_code == 400 and "not received" in response.json()["error"]
+    assert response.status_code == 409 and "not received" in response.json()["error"]
     assert WidgetUpload.objects.get().state == WidgetUploadState.ASKED
 
 

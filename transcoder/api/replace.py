@@ -28,7 +28,7 @@ def _replace(request, asset_id, *, token):
     upload = upload_key_or_error(text_field(body, "key", default=None), owner)
     if not upload.is_replace or upload.asset_id != asset.pk:
         raise ApiError(
-            400,
+            409,
             "This upload was not started to replace this image; ask /api/uploads/ "
             f'with "replace": "{asset.pk}".',
         )

@@ -60,6 +60,9 @@ def _errors(*codes):
         "collections.",
         404: "Not found.",
         409: "Already done.",
+        422: "The file is not an image mediahub takes (the reason says why; "
+        "the refusal is recorded and the upload deleted): send another file "
+        "with a new upload.",
         410: "The image was deleted.",
         413: "The body or file is too large.",
         415: "The body is not JSON.",
@@ -589,7 +592,8 @@ PATHS = {
             "requestBody": _body("Replace"),
             "responses": {
                 "200": _json("Asset", "The image; new renditions follow."),
-                **_errors(400, 404, 410, 413, 415, 500),
+                **_errors(400, 404, 410, 413, 415, 422, 500),
+                "409": _error("The upload was not started to replace this image."),
             },
         },
     },
@@ -679,8 +683,22 @@ PATHS = {
                     "The new image; renditions follow. A token whose owner may "
                     "add to the collection but not view it gets UploadAccepted.",
                 ),
-                **_errors(400, 404, 413, 415, 500),
-                "409": _json("Duplicate", "The same file is an image already."),
+                **_errors(400, 404, 413, 415, 422, 500),
+                "409": {
+                    "description": "The same file is an image already "
+                    "(Duplicate), or the upload was started for another "
+                    "purpose or collection (Error).",
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "oneOf": [
+                                    {"$ref": _REF + "Duplicate"},
+                                    {"$ref": _REF + "Error"},
+                                ]
+                            }
+                        }
+                    },
+                },
             },
         }
     },

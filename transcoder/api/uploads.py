@@ -37,6 +37,7 @@ from transcoder.conf import setting
 from transcoder.delivery import presign
 from transcoder.models import Asset, UploadRefusal
 from transcoder.services import (
+    AssetRefusedError,
     DuplicateAssetError,
     UploadNotFoundError,
     UploadOwnerError,
@@ -210,7 +211,7 @@ def _finalize(request, *, token):
     upload = upload_key_or_error(key, owner)
     if upload.is_replace:
         raise ApiError(
-            400,
+            409,
             "This upload replaces the file of an image; send it to "
             f"/api/assets/{upload.asset_id}/replace/.",
         )
@@ -218,10 +219,14 @@ def _finalize(request, *, token):
     if not isinstance(allow_duplicate, bool):
         raise ApiError(400, "allow_duplicate must be true or false.")
     chosen = body.get("collection", upload.collection_id)
-    if isinstance(chosen, bool) or chosen != upload.collection_id:
+    if "collection" in body and (
+        isinstance(chosen, bool) or not isinstance(chosen, int)
+    ):
+        raise ApiError(400, "collection must be a collection's id.")
+    if chosen != upload.collection_id:
         # The collection was chosen when the upload was asked for.
         raise ApiError(
-            400,
+            409,
             "This upload was started for another collection; give the "
             "collection when you ask /api/uploads/.",
         )
@@ -293,9 +298,22 @@ def upload_api_error(error):
         return ApiError(404, message)
     if isinstance(error, UploadOwnerError):
         return ApiError(403, message)
-    if isinstance(error, UploadPurposeError) and error.code == "refused":
-        return ApiError(403, message)
+    if isinstance(error, AssetRefusedError):
+        # The request was well formed; the file it names is not an image
+        # mediahub takes (the reason says why, and it is recorded).
+        return ApiError(422, message)
+    if isinstance(error, UploadPurposeError):
+        if error.code == "refused":
+            return ApiError(403, message)
+        if error.code in PURPOSE_CONFLICTS:
+            # The key was minted for another purpose: the request conflicts
+            # with what the upload is, not with the document.
+            return ApiError(409, message)
     return ApiError(400, message)
+
+
+# UploadPurposeError codes that say the key was started for another purpose.
+PURPOSE_CONFLICTS = frozenset({"replace", "new", "other"})
 
 
 upload_create = endpoint(POST=("write", _create))

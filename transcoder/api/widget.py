@@ -120,7 +120,7 @@ def _ask(request):
             origin=_origin(request),
         )
     except service.WidgetScopeError as e:
-        raise ApiError(400, " ".join(e.messages)) from None
+        raise ApiError(scope_status(e), " ".join(e.messages)) from None
     except service.WidgetRateError as e:
         raise ApiError(
             429, e.message, headers={"Retry-After": str(e.retry_after)}
@@ -185,11 +185,11 @@ def _finalize(request):
     try:
         upload = service.widget_upload_finalize(upload=upload)
     except service.WidgetScopeError as e:
-        raise ApiError(400, " ".join(e.messages)) from None
+        raise ApiError(scope_status(e), " ".join(e.messages)) from None
     answer = service.widget_upload_json(upload)
     if upload.state == WidgetUploadState.REFUSED:
         return JsonResponse(
-            {"error": upload.reason, "status": 400, "upload": answer}, status=400
+            {"error": upload.reason, "status": 422, "upload": answer}, status=422
         )
     return JsonResponse(answer, status=200)
 
@@ -198,6 +198,17 @@ def _status(request, upload_id):
     """Answer where an upload stands: pending, approved or rejected (and why)."""
     widget_key = _key(request, request.GET.get("key"))
     return JsonResponse(service.widget_upload_json(_upload(widget_key, upload_id)))
+
+
+def scope_status(error):
+    """Return the status of a WidgetScopeError: 422 for a file or declaration
+    outside the key's scope, 409 for a finalize before the file was sent, 400
+    for a malformed request."""
+    if error.code == "missing":
+        return 409
+    if error.code == "invalid":
+        return 400
+    return 422
 
 
 upload_ask = widget_endpoint(POST=_ask)

@@ -22,7 +22,7 @@ _COMMON = {
     ),
 }
 _JSON_BODY = {
-    "400": _error("The request is not valid, or the file is outside the key's scope."),
+    "400": _error("The request is not valid."),
     "413": _error("The body is too large."),
     "415": _error("The body is not JSON."),
 }
@@ -89,7 +89,7 @@ WIDGET_SCHEMAS = {
         "required": ["error", "status", "upload"],
         "properties": {
             "error": {"type": "string"},
-            "status": {"const": 400},
+            "status": {"const": 422},
             "upload": {"$ref": _REF + "WidgetUpload"},
         },
     },
@@ -122,6 +122,7 @@ WIDGET_PATHS = {
                 },
                 **_JSON_BODY,
                 **_COMMON,
+                "422": _error("The declared type or size is outside the key's scope."),
                 "429": {
                     **_error("Too many uploads this hour, for the key or from you."),
                     "headers": {
@@ -183,18 +184,13 @@ WIDGET_PATHS = {
                     },
                 },
                 **_JSON_BODY,
-                "400": {
-                    "description": "The request is not valid, or the file is "
-                    "outside the key's scope (then refused, with the upload).",
+                "409": _error("The file was not sent yet; send it, then finalize."),
+                "422": {
+                    "description": "The sent file is outside the key's scope "
+                    "or not an image mediahub takes: refused and deleted, "
+                    "with the upload.",
                     "content": {
-                        "application/json": {
-                            "schema": {
-                                "oneOf": [
-                                    {"$ref": _REF + "Error"},
-                                    {"$ref": _REF + "WidgetRefused"},
-                                ]
-                            }
-                        }
+                        "application/json": {"schema": {"$ref": _REF + "WidgetRefused"}}
                     },
                 },
                 "404": _error("No such upload for this key."),

@@ -146,7 +146,7 @@ def _check_declared(widget_key, content_type, size):
     if fmt is None or fmt not in widget_key.format_list:
         raise WidgetScopeError(_scope_message(widget_key), code="format")
     if not isinstance(size, int) or isinstance(size, bool) or size < 1:
-        raise WidgetScopeError(_("Give the file's size in bytes."), code="size")
+        raise WidgetScopeError(_("Give the file's size in bytes."), code="invalid")
     if size > max_bytes(widget_key):
         raise WidgetScopeError(_scope_message(widget_key), code="size")
     return fmt
