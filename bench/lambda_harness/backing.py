@@ -149,13 +149,7 @@ class PgBouncer:
         return f"postgres://{POSTGRES['user']}@127.0.0.1:{self.port}/{dbname}"
 
     def stop(self):
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process, 10)
 
 
 class MotoServer:
@@ -181,9 +175,19 @@ class MotoServer:
         return self
 
     def stop(self):
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(10)
+        # moto holding a burst's objects in memory can take a while to exit.
+        stop_process(self.process, 30)
+
+
+def stop_process(process, grace):
+    """SIGTERM ``process``, and SIGKILL it if it is still there after ``grace`` s."""
+    if process and process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(grace)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 def manage(*args, database_url, secret_key, check=True, **environ):

@@ -315,14 +315,17 @@ def run(args):
             "max": round(max(loads), 1),
         }
         report["s3_faults"] = faults.counts
+        # Written before the teardown: a back-end slow to stop must not cost
+        # the figures of a long run.
+        (out / "figures.json").write_text(json.dumps(report, indent=2, default=str))
     finally:
-        harness.stop()
-        proxy.shutdown()
-        pgbouncer.stop()
-        moto.stop()
+        for stop_one in (harness.stop, proxy.shutdown, pgbouncer.stop, moto.stop):
+            try:
+                stop_one()
+            except Exception as e:  # noqa: BLE001 (the rest must stop too)
+                print(f"stopping: {stop_one.__qualname__}: {e!r}", file=sys.stderr)
         for number, handler in replaced.items():
             signal.signal(number, handler)
-    (out / "figures.json").write_text(json.dumps(report, indent=2, default=str))
     return report
 
 
