@@ -332,8 +332,8 @@ def test_finalize_of_an_unknown_key_says_to_upload_again(s3, admin_client, admin
     key = presign.upload_key_new(user=admin_user)
     response = admin_client.post(FINALIZE, {"key": key})
     assert response.status_code == 400
-    assert "not found" in response.json()["error"]
-    assert "Upload the file again" in response.json()["error"]
+    assert "No file was received" in response.json()["error"]
+    assert "upload the file again" in response.json()["error"]
 
 
 @pytest.mark.parametrize(

@@ -51,7 +51,8 @@ def _either(refs, description):
 
 def _errors(*codes):
     text = {
-        400: "The request is not valid.",
+        400: "The request is not valid, or has a query parameter this call "
+        "does not take.",
         401: "No valid token.",
         403: "The token lacks the scope, its owner may not do this (or is gone "
         "or deactivated), or the URL or upload is not theirs; or a publishable "
@@ -71,7 +72,8 @@ def _errors(*codes):
         500: "Storage or the database failed; no image was made or changed. "
         "Try again (with a new upload if the key is refused as not found).",
     }
-    answers = {str(code): _error(text[code]) for code in (401, 403, 429, *codes)}
+    # Every call refuses a query parameter it does not take (400).
+    answers = {str(code): _error(text[code]) for code in (400, 401, 403, 429, *codes)}
     answers["429"]["headers"] = {
         "Retry-After": _integer_header("Seconds until one more request fits."),
         **_RATE_HEADERS,
@@ -593,7 +595,10 @@ PATHS = {
             "responses": {
                 "200": _json("Asset", "The image; new renditions follow."),
                 **_errors(400, 404, 410, 413, 415, 422, 500),
-                "409": _error("The upload was not started to replace this image."),
+                "409": _error(
+                    "The upload was not started to replace this image, or no "
+                    "file was received for it yet (or it expired)."
+                ),
             },
         },
     },
@@ -659,7 +664,7 @@ PATHS = {
                 "required": True,
                 "content": {
                     "application/octet-stream": {
-                        "schema": {"type": "string", "format": "binary"}
+                        "schema": {"type": "string", "format": "binary", "minLength": 1}
                     }
                 },
             },
@@ -683,11 +688,12 @@ PATHS = {
                     "The new image; renditions follow. A token whose owner may "
                     "add to the collection but not view it gets UploadAccepted.",
                 ),
-                **_errors(400, 404, 413, 415, 422, 500),
+                **_errors(400, 413, 415, 422, 500),
                 "409": {
                     "description": "The same file is an image already "
-                    "(Duplicate), or the upload was started for another "
-                    "purpose or collection (Error).",
+                    "(Duplicate); or (Error) no file was received for the key "
+                    "yet (or it expired), it was made into an image already, "
+                    "or it was asked for another purpose or collection.",
                     "content": {
                         "application/json": {
                             "schema": {

@@ -42,6 +42,7 @@ from transcoder.services import (
     UploadNotFoundError,
     UploadOwnerError,
     UploadPurposeError,
+    UploadStateError,
     asset_finalize_upload,
     collection_default,
 )
@@ -219,6 +220,8 @@ def _finalize(request, *, token):
     if not isinstance(allow_duplicate, bool):
         raise ApiError(400, "allow_duplicate must be true or false.")
     chosen = body.get("collection", upload.collection_id)
+    if isinstance(chosen, float) and chosen.is_integer():
+        chosen = int(chosen)  # JSON Schema's integer: 384.0 is 384
     if "collection" in body and (
         isinstance(chosen, bool) or not isinstance(chosen, int)
     ):
@@ -294,6 +297,10 @@ def upload_key_or_error(key, owner):
 def upload_api_error(error):
     """Return the ApiError that answers a finalize or replace refused by a service."""
     message = " ".join(error.messages)
+    if isinstance(error, UploadStateError):
+        # The key is good; nothing was sent for it yet (or it expired), or
+        # it was made into an image already: a conflict with its state.
+        return ApiError(409, message)
     if isinstance(error, UploadNotFoundError):
         return ApiError(404, message)
     if isinstance(error, UploadOwnerError):

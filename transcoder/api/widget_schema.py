@@ -149,7 +149,7 @@ WIDGET_PATHS = {
                 "required": True,
                 "content": {
                     "application/octet-stream": {
-                        "schema": {"type": "string", "format": "binary"}
+                        "schema": {"type": "string", "format": "binary", "minLength": 1}
                     }
                 },
             },

@@ -180,6 +180,19 @@ class UploadNotFoundError(ValidationError):
     """The direct upload is not (or no longer) in the bucket."""
 
 
+class UploadStateError(UploadNotFoundError):
+    """A key mediahub minted names nothing to finalize now: no file was
+    received for it (or it expired), or it was made into an image already.
+    A conflict with the upload's state, where the key itself is good."""
+
+
+def not_received():
+    """Return the reason finalizing a key that names no file fails."""
+    return _(
+        "No file was received for this upload, or it expired; upload the file again."
+    )
+
+
 class UploadOwnerError(ValidationError):
     """The direct upload was started by another user."""
 
@@ -259,9 +272,7 @@ def _finalized_elsewhere(key):
     existing = Asset.all_objects.filter(upload_key=key).first()
     if existing:
         return existing
-    raise UploadNotFoundError(
-        _("The upload was not found; it may have expired. Upload the file again.")
-    )
+    raise UploadStateError(not_received())
 
 
 def _is_missing(error):

@@ -28,9 +28,11 @@ from transcoder.services.assets import (
     AssetRefusedError,
     UploadNotFoundError,
     UploadOwnerError,
+    UploadStateError,
     _finalize,
     _is_missing,
     _title_from_filename,
+    not_received,
 )
 from transcoder.services.changes import changes_record
 from transcoder.services.collections import collection_default
@@ -163,7 +165,7 @@ def asset_finalize_upload(
         moved = existing.collection_id != collection.pk
         if moved and not visible.filter(pk=existing.pk).exists():
             # Made from this key, then moved out of the user's sight.
-            raise UploadNotFoundError(_("This upload was made into an image already."))
+            raise UploadStateError(_("This upload was made into an image already."))
         return _with_late_details(
             existing, filename=filename, title=title, alt_text=alt_text
         )
@@ -285,9 +287,7 @@ def _read_upload(key):
     except Exception as e:
         if not _is_missing(e):
             raise
-    raise UploadNotFoundError(
-        _("The upload was not found; it may have expired. Upload the file again.")
-    )
+    raise UploadStateError(not_received())
 
 
 def upload_finalize_by_key(*, key, client_pending=True, queue_renditions=False):
