@@ -20,6 +20,7 @@ from tests.axe_acts import (
     bulk,
     bulk_with_errors,
     describe_first,
+    edit_picture,
     fill_and_save,
     login_wrong,
     logout,
@@ -227,6 +228,13 @@ VISITS = [
     ),
     Visit(
         f"admin:{ASSET}change",
+        "image page, edit the picture: preview, crop, refusal",
+        _rev(f"{ASSET}change", _asset),
+        BOTH,
+        edit_picture,
+    ),
+    Visit(
+        f"admin:{ASSET}change",
         "image page, view only",
         _rev(f"{ASSET}change", _asset),
         VIEWER,
@@ -256,6 +264,7 @@ VISITS = [
         _rev(f"{ASSET}upload"),
         SUPER,
         describe_first,
+    edit_picture,
     ),
     Visit(f"admin:{ASSET}replace", "replace", _rev(f"{ASSET}replace", _asset), BOTH),
     Visit(
