@@ -107,3 +107,20 @@ def test_editing_needs_the_change_permission(asset):
     assert "mh-edit-heading" not in page.content.decode()
     assert _edit(client, asset, rotate="1").status_code == 403
     assert Asset.objects.get(pk=asset.pk).edit == {}
+
+
+def test_no_preview_of_the_picture_before_while_the_edit_builds(
+    admin_client, asset, commit
+):
+    """Until the edited picture's renditions are ready, the panel shows no
+    preview (the served renditions are of the picture before); then it does."""
+    page = admin_client.get(asset.get_absolute_url()).content.decode()
+    assert "data-src=" in page and "being built" not in page
+    _edit(admin_client, asset, rotate="1")  # its build is queued, not run
+    page = admin_client.get(asset.get_absolute_url()).content.decode()
+    assert "The edited picture is being built" in page
+    assert "data-edit-canvas" not in page
+    with commit():
+        services.renditions_enqueue(asset_id=asset.pk)
+    page = admin_client.get(asset.get_absolute_url()).content.decode()
+    assert "being built" not in page and "data-edit-canvas" in page

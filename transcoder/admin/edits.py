@@ -9,12 +9,15 @@ without JavaScript: the form's own fields say the turn, mirror and crop.
 from django import forms
 from django.contrib import messages
 from django.http import HttpResponseRedirect
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from transcoder import services
+from transcoder import selectors, services
+from transcoder.admin.html import BROWSER_FORMATS
 from transcoder.admin.library import _changeable
+from transcoder.delivery import serving
 from transcoder.imaging.edits import MIN_SIDE, Recipe, source_size
 
 FORM_ID = "mh-edit-form"
@@ -150,12 +153,30 @@ def describe(edit):
 
 
 def panel_context(asset):
-    """Return what the panel shows: the current picture, its size and the form."""
-    from transcoder.admin.html import _preview_url
+    """Return what the panel shows: the current picture, its size and the form.
 
+    The preview is the largest whole-frame rendition of the picture as it is
+    now; while an edit's renditions are still being built, the ones served
+    show the picture before it, so there is no preview until they are ready.
+    """
+    rendition = selectors.full_frame_rendition(asset)
+    url, building = None, False
+    if rendition is not None:
+        current = {
+            digest
+            for spec in asset.rendition_specs(rendition.preset)
+            for digest in (spec.digest, *spec.earlier_digests)
+        }
+        if rendition.digest in current:
+            url = serving.rendition_url(rendition)
+        else:
+            building = True
+    elif not asset.edit and asset.format in BROWSER_FORMATS:
+        url = reverse("admin:transcoder_asset_original", args=[asset.pk])
     return {
         "asset": asset,
-        "url": _preview_url(asset),
+        "url": url,
+        "building": building,
         "form": EditForm(),
         "summary": describe(asset.edit),
         "edited": bool(asset.edit),
