@@ -177,7 +177,7 @@ def panel_context(asset):
         "asset": asset,
         "url": url,
         "building": building,
-        "form": EditForm(),
+        "form": EditForm(auto_id="mh-edit-%s"),
         "summary": describe(asset.edit),
         "edited": bool(asset.edit),
     }
