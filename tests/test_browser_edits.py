@@ -250,3 +250,42 @@ def _original_path(asset):
     from django.core.files.storage import storages
 
     return storages["default"].path(asset.original)
+
+
+CLICKS = [
+    ("turn", 1),
+    ("flip", "horizontal"),
+    ("turn", 1),
+    ("flip", "vertical"),
+    ("turn", -1),
+    ("flip", "horizontal"),
+    ("turn", -1),
+    ("turn", -1),
+    ("flip", "vertical"),
+]
+
+
+def test_the_panel_composes_clicks_as_the_server_does(presets, editor, live_server):
+    """After each click, the form's turn and mirror (applied by the server in
+    that order) make the same picture as the clicks one by one: edit.js and
+    imaging.edits agree."""
+    from transcoder.imaging.edits import Recipe
+
+    asset = services.asset_create(content=LANDSCAPE.read_bytes(), filename="f.jpg")
+    _open(editor, live_server, asset)
+    clicked = Recipe(source=(1800, 1200))
+    for kind, value in CLICKS:
+        if kind == "turn":
+            editor.click(f"[data-edit-turn='{value}']")
+            clicked = clicked.rotated(value)
+        else:
+            editor.click(f"[data-edit-flip='{value}']")
+            clicked = clicked.flipped(horizontal=value == "horizontal")
+        rotate = int(editor.input_value("[data-edit=rotate]"))
+        flip = editor.input_value("[data-edit=flip]")
+        form = Recipe(source=(1800, 1200)).rotated(rotate)
+        if flip:
+            form = form.flipped(horizontal=flip == "horizontal")
+        assert form == clicked, (kind, value, rotate, flip)
+        width, height = clicked.size
+        assert f"{width} × {height}" in editor.inner_text("[data-edit-result]")
