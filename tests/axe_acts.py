@@ -164,6 +164,7 @@ def edit_picture(page):
     page.click("[data-edit-flip='horizontal']")
     canvas = page.locator("[data-edit-canvas]")
     canvas.wait_for(state="visible")
+    canvas.scroll_into_view_if_needed()
     box = canvas.bounding_box()
     page.mouse.move(box["x"] + 5, box["y"] + 5)
     page.mouse.down()

@@ -60,7 +60,10 @@ def _rendition(asset, preset="card"):
     from django.core.files.storage import storages
 
     row = asset.renditions.get(
-        preset__slug=preset, superseded_at__isnull=True, status=RenditionStatus.READY
+        preset__slug=preset,
+        format="jpeg",
+        superseded_at__isnull=True,
+        status=RenditionStatus.READY,
     )
     with storages["renditions"].open(row.name, "rb") as f:
         return Image.open(io.BytesIO(f.read())).convert("RGB")
@@ -104,7 +107,9 @@ def _save_edit(page):
 
 def _drag(page, selector, start, end):
     """Drag from ``start`` to ``end`` (fractions of the element's box)."""
-    box = page.locator(selector).bounding_box()
+    target = page.locator(selector)
+    target.scroll_into_view_if_needed()
+    box = target.bounding_box()
     page.mouse.move(
         box["x"] + start[0] * box["width"], box["y"] + start[1] * box["height"]
     )
