@@ -264,7 +264,6 @@ VISITS = [
         _rev(f"{ASSET}upload"),
         SUPER,
         describe_first,
-    edit_picture,
     ),
     Visit(f"admin:{ASSET}replace", "replace", _rev(f"{ASSET}replace", _asset), BOTH),
     Visit(
