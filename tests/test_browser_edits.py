@@ -15,6 +15,7 @@ import pytest
 from PIL import Image, ImageChops, ImageOps, ImageStat
 
 from tests.conftest import ORIENTATION_PHOTOS
+from tests.fixtures_browser import SCREENSHOTS
 from tests.test_browser_embed import site  # noqa: F401  (fixture)
 from transcoder import services
 from transcoder.imaging.focal import crop_box
@@ -197,6 +198,8 @@ def test_crop_a_scans_border(presets, editor, live_server, browser, site):  # no
     for name, value in zip(sides, (60, 60, 900, 600), strict=True):
         editor.fill(f"[data-edit=crop_{name}]", str(value))
     assert "900 × 600" in editor.locator("[data-edit-result]").inner_text()
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    editor.locator(".mh-edit").screenshot(path=str(SCREENSHOTS / "edit-panel.png"))
     _save_edit(editor)
 
     cropped = Asset.objects.get(pk=asset.pk)
