@@ -231,3 +231,25 @@ def test_a_replace_after_an_edit_starts_unedited(commit, presets):
     edited = asset.versions.exclude(edit={}).get()
     assert (edited.width, edited.height, edited.edit["turns"]) == (300, 400, 1)
     assert _pixels(_current(asset)).size == (200, 100)
+
+
+def test_embed_links_show_the_picture_before_until_the_edit_is_built(
+    client, commit, presets
+):
+    """While the edited picture's renditions wait in the queue, an embed link
+    still answers with the picture before; once built, with the edited one."""
+    with commit():
+        asset = services.asset_create(content=PICTURE, filename="q.png")
+    before = _current(asset)
+    embed = f"/e/{asset.pk}/card/"
+    assert before.digest in client.get(embed)["Location"]
+    services.asset_edit_apply(asset=asset, rotate=1)  # queued, not built yet
+    assert before.digest in client.get(embed)["Location"]
+    with commit():
+        services.renditions_enqueue(asset_id=asset.pk)
+    after = _current(asset)
+    location = client.get(embed)["Location"]
+    assert after.digest in location and before.digest not in location
+    served = client.get(location)
+    image = Image.open(io.BytesIO(b"".join(served.streaming_content)))
+    assert image.size == (225, 300)
