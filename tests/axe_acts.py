@@ -155,3 +155,24 @@ def add_token(page):
 def logout(page):
     with page.expect_navigation():
         page.locator("#logout-form [type=submit]").click()
+
+
+def edit_picture(page):
+    """Turn and mirror in the "Edit the picture" panel, draw a crop on its
+    preview, then send a crop outside the picture: the refusal is shown."""
+    page.click("[data-edit-turn='1']")
+    page.click("[data-edit-flip='horizontal']")
+    canvas = page.locator("[data-edit-canvas]")
+    canvas.wait_for(state="visible")
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    page.mouse.move(box["x"] + 5, box["y"] + 5)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.up()
+    page.wait_for_selector("[data-edit-crop]:not([hidden])")
+    page.fill("[data-edit=crop_left]", "100000")
+    with page.expect_navigation():
+        page.click("button[form=mh-edit-form].default")
+    page.wait_for_selector(".messagelist .error")
+    page.click("[data-edit-turn='-1']")

@@ -20,6 +20,7 @@ from tests.axe_acts import (
     bulk,
     bulk_with_errors,
     describe_first,
+    edit_picture,
     fill_and_save,
     login_wrong,
     logout,
@@ -224,6 +225,13 @@ VISITS = [
         _rev(f"{ASSET}change", _asset),
         BOTH,
         fill_and_save("#id_alt_text", "x" * 501),
+    ),
+    Visit(
+        f"admin:{ASSET}change",
+        "image page, edit the picture: preview, crop, refusal",
+        _rev(f"{ASSET}change", _asset),
+        BOTH,
+        edit_picture,
     ),
     Visit(
         f"admin:{ASSET}change",

@@ -117,6 +117,8 @@ EXCLUDED = {
     f"admin:{ASSET}quick": "an HTML fragment: the quick panel (checked in the grid)",
     f"admin:{ASSET}restore": "POST only, redirects to the image page",
     f"admin:{ASSET}regenerate": "POST only, redirects to the image page",
+    f"admin:{ASSET}edit": "POST only, redirects to the image page (its panel "
+    "is checked there)",
     "admin:transcoder_preset_preview": "POST only, JSON for the preview (checked "
     "in the preset page)",
     "admin:transcoder_preset_preview_change": "POST only, JSON for the preview "

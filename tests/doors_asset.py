@@ -312,6 +312,21 @@ ASSET_ROWS = [
         ],
     ),
     Row(
+        ASSET + "edit",
+        [
+            Probe(
+                "post",
+                lambda c: c.post(
+                    reverse(ASSET + "edit", args=[c.asset.pk]), {"rotate": "1"}
+                ),
+                "change",
+                lambda c, r: _fresh(c).edit.get("turns") == 1,
+                status=(302,),
+                method="POST",
+            )
+        ],
+    ),
+    Row(
         ASSET + "history",
         [
             Probe(

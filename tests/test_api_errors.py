@@ -214,6 +214,7 @@ ROWS = [
     (ONE, 404, ask("GET", NOBODY)),
     (ONE, 410, ask("GET", GONE)),
     (PATCH, 400, ask("PATCH", ASSET, {"x": 1})),
+    (PATCH, 400, ask("PATCH", ASSET, {"edit": {"rotate": 45}})),
     (PATCH, 404, ask("PATCH", NOBODY, {"title": "t"})),
     (PATCH, 410, ask("PATCH", GONE, {"title": "t"})),
     (PATCH, 413, ask("PATCH", ASSET, _big)),

@@ -20,6 +20,7 @@ PIPELINE = [
     "cascade",
     "colour",
     "dedupe",
+    "edits",
     "engine",
     "focal",
     "heif",

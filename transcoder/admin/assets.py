@@ -15,6 +15,7 @@ from django.utils.translation import gettext_noop
 from transcoder import permissions, selectors, services
 from transcoder.admin import (
     collections,
+    edits,
     gallery,
     grid,
     html,
@@ -236,6 +237,8 @@ class AssetAdmin(admin.ModelAdmin):
                 library.restore_view,
                 "transcoder_asset_restore",
             ),
+            # --- issue 22: turn, mirror and crop the picture (admin/edits.py) ---
+            ("<uuid:object_id>/edit/", edits.edit_view, "transcoder_asset_edit"),
             # --- issue 20: quick edit beside the grid, one-image rebuild ---
             ("<uuid:object_id>/quick/", quick.quick_view, "transcoder_asset_quick"),
             (

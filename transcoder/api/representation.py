@@ -4,6 +4,7 @@ from django.db.models import Prefetch
 from django.urls import reverse
 
 from transcoder import layout, selectors, status
+from transcoder.api.edits import edit_json
 from transcoder.delivery import serving
 from transcoder.models import Asset, Rendition, RenditionStatus
 
@@ -86,6 +87,7 @@ def asset_json(request, asset, *, renditions=True, state=None):
         "height": asset.height,
         "format": asset.format,
         "focal_point": list(asset.focal) if asset.focal else None,
+        "edit": edit_json(asset),
         "collection": asset.collection_id,
         "created_at": asset.created_at.isoformat(),
         "updated_at": asset.updated_at.isoformat(),

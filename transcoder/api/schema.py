@@ -10,7 +10,7 @@ from django.http import JsonResponse
 from django.urls import get_script_prefix
 from django.views.decorators.csrf import csrf_exempt
 
-from transcoder.api import schema_layout
+from transcoder.api import schema_edits, schema_layout
 from transcoder.api.errors import error_response
 from transcoder.api.views import EDITABLE, MAX_TAGS, METADATA_TEXT
 from transcoder.api.widget_schema import WIDGET_PATHS, WIDGET_SCHEMAS
@@ -207,6 +207,7 @@ SCHEMAS = {
             "height",
             "format",
             "focal_point",
+            "edit",
             "collection",
             "created_at",
             "updated_at",
@@ -228,6 +229,12 @@ SCHEMAS = {
             "height": {"type": "integer"},
             "format": _STRING,
             "focal_point": {"oneOf": [{"$ref": _REF + "FocalPoint"}, {"type": "null"}]},
+            "edit": {
+                "oneOf": [{"$ref": _REF + "Edit"}, {"type": "null"}],
+                "description": "How the picture is made from the original, "
+                "whose bytes never change; null: as uploaded. width and height "
+                "are the edited picture's.",
+            },
             "collection": {"type": "integer", "description": "Collection id."},
             "created_at": {"type": "string", "format": "date-time"},
             "updated_at": {"type": "string", "format": "date-time"},
@@ -244,6 +251,7 @@ SCHEMAS = {
             },
         },
     },
+    **schema_edits.SCHEMAS,
     "FocalPoint": {
         "type": "array",
         "items": {"type": "number", "minimum": 0, "maximum": 1},
@@ -293,7 +301,18 @@ SCHEMAS = {
                 "maxItems": MAX_TAGS,
                 "items": {"type": "string", "maxLength": 100, "pattern": _NO_NUL},
             },
-            "focal_point": {"oneOf": [{"$ref": _REF + "FocalPoint"}, {"type": "null"}]},
+            "focal_point": {
+                "oneOf": [{"$ref": _REF + "FocalPoint"}, {"type": "null"}],
+                "description": "In fractions of the picture after any edit "
+                "in the same body.",
+            },
+            "edit": {
+                "oneOf": [{"$ref": _REF + "EditChange"}, {"type": "null"}],
+                "description": "Turn, mirror and crop the original, whole: the "
+                "picture before is kept as a version, the focal point follows "
+                "and the renditions rebuild in the background. null shows the "
+                "original as uploaded.",
+            },
             "collection": {
                 "type": "integer",
                 "minimum": 1,
@@ -566,8 +585,9 @@ PATHS = {
         "patch": {
             "operationId": "updateAsset",
             "summary": "Change title, alt text, decorative, tags, focal point, "
-            "collection, or what the file said: caption, creator, credit, "
-            "copyright, capture date, camera (scope write).",
+            "collection, what the file said: caption, creator, credit, "
+            "copyright, capture date, camera, or the edit of the picture: "
+            "turn, mirror, crop (scope write).",
             "requestBody": _body("AssetChange"),
             "responses": {
                 "200": _json("Asset", "The changed image."),

@@ -11,12 +11,14 @@ from django.http import HttpResponse, JsonResponse
 
 from transcoder import permissions, selectors
 from transcoder.api.auth import endpoint
+from transcoder.api.edits import edit_of
 from transcoder.api.errors import ApiError, json_too_large
 from transcoder.api.representation import asset_json, asset_states, assets_for_api
 from transcoder.conf import setting
 from transcoder.models import Asset, DeletedAsset, TaggedAsset
 from transcoder.services import (
     asset_delete,
+    asset_edit,
     asset_update,
     assets_move,
     changes_batch,
@@ -306,8 +308,9 @@ def _captured_at(value):
 
 
 def _patch(request, asset_id, *, token):
-    """Change title, alt text, decorative, tags, focal point, collection and
-    what the file said (caption, creator, credit, copyright, capture date, camera).
+    """Change title, alt text, decorative, tags, focal point, collection,
+    what the file said (caption, creator, credit, copyright, capture date,
+    camera) and the edit of the picture (api.edits).
 
     Fields left out keep their value; ``tags`` replaces the whole list.
     """
@@ -325,6 +328,7 @@ def _patch(request, asset_id, *, token):
             "collection",
             "decorative",
             "tags",
+            "edit",
         }
     )
     if unknown:
@@ -346,9 +350,15 @@ def _patch(request, asset_id, *, token):
         if not isinstance(body["decorative"], bool):
             raise ApiError(400, "decorative must be true or false.")
         asset.decorative = body["decorative"]
+    recipe = edit_of(body["edit"], asset) if "edit" in body else None
     try:
         # One PATCH is one change (services.changes), whatever it touched.
         with changes_batch(), transaction.atomic():
+            if recipe is not None and asset_edit(asset=asset, recipe=recipe):
+                # The focal point followed the edit; one given here is of
+                # the edited picture.
+                if "focal_point" not in body:
+                    focal = asset.focal
             asset_update(
                 asset=asset,
                 title=body.get("title", asset.title),

@@ -32,7 +32,7 @@ from collections.abc import Iterator, Sequence
 
 from PIL import Image, ImageFile, ImageOps
 
-from transcoder.imaging import cascade, heif
+from transcoder.imaging import cascade, edits, heif
 from transcoder.imaging.cascade import crop_box
 from transcoder.imaging.colour import to_srgb
 from transcoder.imaging.limits import (
@@ -241,10 +241,15 @@ def render_iter(
     resize), or from the decode when every spec crops.
     """
     specs = list(specs)
+    recipe = _recipe_of(specs)
     _use_returnable_memory()
     with _opened(data, limits) as source:
         size, fmt = source.size, source.format
-        image = _decode(source, specs)
+        if recipe is not None:
+            if recipe.source != size:
+                raise ImageError(_("The edit was made for another file."))
+            size = recipe.size
+        image = _decode(source, specs, recipe)
     del source  # it holds the full decode; the nodes below free it sooner
     started = time.perf_counter()
     steps = cascade.plan(specs, size, image.size)
@@ -350,14 +355,29 @@ def _orientation(image: Image.Image, fmt: str) -> int:
     return value if value in range(2, 9) else 1
 
 
-def _decode(source: _Source, specs: Sequence[RenditionSpec]) -> Image.Image:
-    """Decode the first frame once, upright, in 8-bit sRGB."""
+def _recipe_of(specs: Sequence[RenditionSpec]) -> edits.Recipe | None:
+    """Return the one edit all ``specs`` are of (None: the original as is)."""
+    keys = {spec.edit for spec in specs}
+    if len(keys) > 1:
+        raise ValueError("One render makes renditions of one edit.")
+    return edits.Recipe.from_key(keys.pop()) if keys else None
+
+
+def _decode(
+    source: _Source,
+    specs: Sequence[RenditionSpec],
+    recipe: edits.Recipe | None = None,
+) -> Image.Image:
+    """Decode the first frame once, upright, edited, in 8-bit sRGB."""
     image = source.image
     if source.format == "jpeg":
         # Let libjpeg scale down while decoding, to the largest size any
-        # spec needs (in stored orientation, which may be turned).
+        # spec needs (in stored orientation, which may be turned). The specs
+        # see the edited picture: a crop keeps fewer pixels, so the whole
+        # decode may be drafted only by what the crop needs.
         width, height = source.size
-        scale = max((_scale_needed(spec, width, height) for spec in specs), default=1)
+        edited = recipe.size if recipe is not None else (width, height)
+        scale = max((_scale_needed(spec, *edited) for spec in specs), default=1)
         if scale < 1:
             need = (math.ceil(width * scale), math.ceil(height * scale))
             if source.orientation in (5, 6, 7, 8):
@@ -378,6 +398,9 @@ def _decode(source: _Source, specs: Sequence[RenditionSpec]) -> Image.Image:
     # and a bytes copy), which would live as long as the image.
     image = image._new(image.im)
     source.image = None
+    if recipe is not None:
+        # Before the colour conversion: only the kept pixels are converted.
+        image = recipe.apply(image)
     return to_srgb(image)
 
 

@@ -9,6 +9,7 @@ import hashlib
 import json
 import re
 
+from transcoder.imaging.edits import EditError, Recipe
 from transcoder.imaging.messages import MessageError
 from transcoder.imaging.messages import gettext_noop as _
 
@@ -90,6 +91,10 @@ class RenditionSpec:
     # gives a replaced file new rendition names. Empty for a first original,
     # and then left out of the digest, so existing digests never change.
     source: str = ""
+    # The key of the asset's edit (imaging.edits.Recipe.key): a rotated, flipped
+    # or cropped picture gets new rendition names. Empty for no edit, and then
+    # left out of the digest, so existing digests never change.
+    edit: str = ""
 
     def __post_init__(self):
         try:
@@ -145,6 +150,12 @@ class RenditionSpec:
             raise SpecError(_("The background must be a colour like #ffffff."))
         if not (isinstance(self.source, str) and _SOURCE.fullmatch(self.source)):
             raise SpecError("The source must be up to 16 hex digits.")
+        if not isinstance(self.edit, str):
+            raise SpecError("The edit must be a recipe's key.")
+        try:
+            Recipe.from_key(self.edit)
+        except EditError as e:
+            raise SpecError(e.message) from None
         # One colour, one digest: "#FFFFFF" and "#ffffff" are the same output.
         object.__setattr__(self, "background", self.background.lower())
         if fit is Fit.COVER and self.focal is not None:
@@ -186,6 +197,8 @@ class RenditionSpec:
         payload["fit"] = str(self.fit)
         if not self.source:
             del payload["source"]
+        if not self.edit:
+            del payload["edit"]
         blob = json.dumps(payload, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 

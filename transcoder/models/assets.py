@@ -141,6 +141,10 @@ class Asset(models.Model):
     # short content hash, mixed into every rendition digest so a replaced
     # file gets new rendition names (see Asset.rendition_specs).
     spec_source = models.CharField(max_length=16, blank=True, editable=False)
+    # The current edit of the original (imaging.edits.Recipe.to_json; {} for
+    # none): a crop, quarter turns and a mirror the renditions apply. The
+    # original stays as uploaded; width and height are the edited picture's.
+    edit = models.JSONField(default=dict, blank=True, editable=False)
     # When the current file was uploaded, if it replaced an earlier one.
     file_uploaded_at = models.DateTimeField(null=True, blank=True, editable=False)
     # Assets made in code without a collection land in the root; uploads and
@@ -260,9 +264,21 @@ class Asset(models.Model):
     def rendition_specs(self, preset):
         """Return ``preset``'s specs for this asset: its focal point, its file."""
         specs = preset.specs(self.focal)
-        if not self.spec_source:
+        if not self.spec_source and not self.edit:
             return specs
-        return [dataclasses.replace(s, source=self.spec_source) for s in specs]
+        edit = self.recipe.key
+        return [
+            dataclasses.replace(s, source=self.spec_source, edit=edit) for s in specs
+        ]
+
+    @property
+    def recipe(self):
+        """Return the current edit as an ``imaging.edits.Recipe``."""
+        from transcoder.imaging.edits import Recipe, source_size
+
+        return Recipe.from_json(
+            self.edit, source_size(self.edit, self.width, self.height)
+        )
 
     @property
     def focal_area(self):

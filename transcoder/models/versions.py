@@ -11,7 +11,8 @@ class AssetVersion(models.Model):
     asset = models.ForeignKey(
         "transcoder.Asset", on_delete=models.CASCADE, related_name="versions"
     )
-    original = models.CharField(max_length=255, unique=True, editable=False)
+    # Not unique: an edit is a version of the same original with a recipe.
+    original = models.CharField(max_length=255, db_index=True, editable=False)
     original_filename = models.CharField(max_length=255, blank=True, editable=False)
     content_hash = models.CharField(max_length=64, editable=False)
     format = models.CharField(max_length=10, editable=False)
@@ -29,6 +30,9 @@ class AssetVersion(models.Model):
         related_name="+",
         editable=False,
     )
+    # The edit the file was shown with (Asset.edit); width and height are
+    # the edited picture's.
+    edit = models.JSONField(default=dict, blank=True, editable=False)
     # When this file was uploaded (not when it was replaced).
     created_at = models.DateTimeField(editable=False)
 

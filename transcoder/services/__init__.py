@@ -37,6 +37,12 @@ from transcoder.services.duplicates import (
     duplicate_of,
     near_duplicates,
 )
+from transcoder.services.edits import (
+    AssetEditError,
+    asset_edit,
+    asset_edit_apply,
+    edit_error,
+)
 from transcoder.services.jobs import (
     JobActionError,
     job_progress,
@@ -103,6 +109,10 @@ from transcoder.services.webhooks import (
 from transcoder.storage.keys import is_upload_key, original_name
 
 __all__ = [
+    "AssetEditError",
+    "asset_edit",
+    "asset_edit_apply",
+    "edit_error",
     "changes_batch",
     "changes_head",
     "changes_prune",

@@ -355,7 +355,8 @@ def asset_object_names(asset):
         *asset.versions.values_list("original", flat=True),
         *asset.renditions.exclude(name="").values_list("name", flat=True),
     ]
-    return [(_alias_of(name), name) for name in names]
+    # Edits are versions of the same original: each name once.
+    return [(_alias_of(name), name) for name in dict.fromkeys(names)]
 
 
 def _alias_of(name):

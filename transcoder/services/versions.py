@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from transcoder.conf import image_limits
+from transcoder.imaging.edits import Recipe, carry_focal, source_size
 from transcoder.models import Asset, AssetVersion, Event, RenditionState
 from transcoder.services.assets import (
     AssetRefusedError,
@@ -54,6 +55,9 @@ FILE_FIELDS = (
     "frames",
     "dhash",
     "uploaded_by_id",
+    # The edit recipe (services.edits): a version may be the same original
+    # shown turned, mirrored or cropped; width and height are that picture's.
+    "edit",
 )
 
 
@@ -115,6 +119,8 @@ def asset_replace(*, asset, content, filename="", uploaded_by=None):
         "frames": info.frames,
         "dhash": dhash_of(data),
         "uploaded_by_id": getattr(uploaded_by, "pk", None),
+        # A new file starts unedited.
+        "edit": {},
     }
     try:
         with transaction.atomic():
@@ -139,6 +145,25 @@ def asset_replace(*, asset, content, filename="", uploaded_by=None):
     return locked
 
 
+def version_recipe(version):
+    """Return the edit recipe a version's picture was made with."""
+    return Recipe.from_json(
+        version.edit, source_size(version.edit, version.width, version.height)
+    )
+
+
+def focal_carry(*, asset, old, new):
+    """Move the asset's focal point or area from ``old``'s picture to ``new``'s
+    (not saved); cleared when ``new`` cuts it away (imaging.edits.carry_focal)."""
+    focal = asset.focal
+    if focal is not None and asset.focal_width and asset.focal_height:
+        focal = (*focal, asset.focal_width, asset.focal_height)
+    moved = carry_focal(focal, old, new)
+    asset.focal_x, asset.focal_y, asset.focal_width, asset.focal_height = (
+        (*moved, None, None)[:4] if moved else (None, None, None, None)
+    )
+
+
 def asset_version_restore(*, version):
     """Make an earlier file current again; the current file becomes a version."""
     with transaction.atomic():
@@ -148,6 +173,9 @@ def asset_version_restore(*, version):
         facts = {f: getattr(version, f) for f in FILE_FIELDS}
         uploaded_at = version.created_at
         current = _version_of_current(asset)
+        if version.content_hash == asset.content_hash:
+            # The same original with another edit: the focal area follows.
+            focal_carry(asset=asset, old=asset.recipe, new=version_recipe(version))
         version.delete()
         current.save(force_insert=True)
         _make_current(asset, facts, uploaded_at=uploaded_at)
