@@ -202,6 +202,7 @@ SCHEMAS = {
             "height",
             "format",
             "focal_point",
+            "focal_area",
             "collection",
             "created_at",
             "updated_at",
@@ -222,7 +223,16 @@ SCHEMAS = {
             "width": {"type": "integer"},
             "height": {"type": "integer"},
             "format": _STRING,
-            "focal_point": {"oneOf": [{"$ref": _REF + "FocalPoint"}, {"type": "null"}]},
+            "focal_point": {
+                "oneOf": [{"$ref": _REF + "FocalPoint"}, {"type": "null"}],
+                "description": "The editor's focal point; null when none is set.",
+            },
+            "focal_area": {
+                "oneOf": [{"$ref": _REF + "FocalArea"}, {"type": "null"}],
+                "description": "The area cover crops centre on now: the editor's, "
+                "or the automatic suggestion until an editor decides; null: "
+                "crops keep the centre.",
+            },
             "collection": {"type": "integer", "description": "Collection id."},
             "created_at": {"type": "string", "format": "date-time"},
             "updated_at": {"type": "string", "format": "date-time"},
@@ -244,6 +254,30 @@ SCHEMAS = {
         "items": {"type": "number", "minimum": 0, "maximum": 1},
         "minItems": 2,
         "maxItems": 2,
+    },
+    "FocalArea": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["x", "y", "width", "height", "source"],
+        "properties": {
+            "x": {"type": "number", "minimum": 0, "maximum": 1},
+            "y": {"type": "number", "minimum": 0, "maximum": 1},
+            "width": {
+                "oneOf": [{"type": "number", "minimum": 0, "maximum": 1}, {"type": "null"}],
+                "description": "Null for an editor's point without an area.",
+            },
+            "height": {
+                "oneOf": [{"type": "number", "minimum": 0, "maximum": 1}, {"type": "null"}],
+            },
+            "source": {
+                "type": "string",
+                "enum": ["editor", "suggested"],
+                "description": '"suggested": found automatically (edges, skin '
+                "tones, saturation); crops use it until an editor sets, accepts "
+                '(PATCH focal_point with its x and y) or clears (focal_point '
+                "null) it.",
+            },
+        },
     },
     "AssetPage": {
         "type": "object",
@@ -288,7 +322,13 @@ SCHEMAS = {
                 "maxItems": MAX_TAGS,
                 "items": {"type": "string", "maxLength": 100, "pattern": _NO_NUL},
             },
-            "focal_point": {"oneOf": [{"$ref": _REF + "FocalPoint"}, {"type": "null"}]},
+            "focal_point": {
+                "oneOf": [{"$ref": _REF + "FocalPoint"}, {"type": "null"}],
+                "description": "Set the focal point (the editor's decision: the "
+                "suggested area no longer counts), or null to clear it and any "
+                "suggestion: crops keep the centre. To accept the suggestion, "
+                "send its x and y.",
+            },
             "collection": {
                 "type": "integer",
                 "minimum": 1,

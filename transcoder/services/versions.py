@@ -28,9 +28,9 @@ from transcoder.services.assets import (
 from transcoder.services.changes import changes_record
 from transcoder.services.duplicates import (
     asset_hash_set,
-    dhash_of,
     library_write_lock,
 )
+from transcoder.services.focal_suggestions import hash_and_suggestion
 from transcoder.services.metadata import (
     file_metadata,
     metadata_fill,
@@ -53,6 +53,7 @@ FILE_FIELDS = (
     "bytes",
     "frames",
     "dhash",
+    "focal_suggestion",
     "uploaded_by_id",
 )
 
@@ -99,6 +100,7 @@ def asset_replace(*, asset, content, filename="", uploaded_by=None):
         raise AssetRefusedError(
             _("This is the asset's current file already."), code="SameFile"
         )
+    dhash, suggestion = hash_and_suggestion(data)
     storage = storages["default"]
     name = storage.save(
         original_name(asset.pk, content_hash, info.format), ContentFile(data)
@@ -113,7 +115,8 @@ def asset_replace(*, asset, content, filename="", uploaded_by=None):
         "height": info.height,
         "bytes": len(data),
         "frames": info.frames,
-        "dhash": dhash_of(data),
+        "dhash": dhash,
+        "focal_suggestion": suggestion,
         "uploaded_by_id": getattr(uploaded_by, "pk", None),
     }
     try:
