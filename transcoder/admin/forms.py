@@ -161,6 +161,12 @@ METADATA_FIELDS = ["caption", "creator", "credit", "copyright", "captured_at", "
 
 
 class AssetChangeForm(forms.ModelForm):
+    # Set by the picker when the editor accepts or clears the suggested area
+    # (services.focal_suggestions); setting or moving one decides as well.
+    focal_decided = forms.BooleanField(
+        required=False, widget=FocalPointWidget(attrs={"data-focal": "decided"})
+    )
+
     class Meta:
         model = Asset
         fields = [

@@ -101,6 +101,10 @@ def saliency_map(rgb, alpha=None):
         grey.filter(ImageFilter.FIND_EDGES),
         ImageOps.invert(grey).filter(ImageFilter.FIND_EDGES),
     )
+    # Pillow's kernels copy the outermost pixels unfiltered: no edge there.
+    width, height = edges.size
+    if width > 2 and height > 2:
+        edges = ImageOps.expand(edges.crop((1, 1, width - 1, height - 1)), 1, 0)
     hue, sat, value = rgb.convert("HSV").split()
     # Skin: hue within about 0..40 degrees (Pillow's hue is 0..255), a
     # moderate saturation and not dark. Each test is a 0..255 ramp.
@@ -155,7 +159,7 @@ def grid(saliency):
     rows = max(1, round(height * scale))
     cells = saliency.resize((columns, rows), Image.Resampling.BOX)
     cells = cells.filter(ImageFilter.GaussianBlur(BLUR))
-    values = list(cells.getdata())
+    values = list(cells.get_flattened_data())
     if CENTRE_BIAS:
         values = [
             v * (1 - CENTRE_BIAS * _off_centre(i % columns, columns, i // columns, rows))

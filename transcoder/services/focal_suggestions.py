@@ -22,6 +22,7 @@ import logging
 from django.core.files.storage import storages
 from django.db import transaction
 
+from transcoder.conf import image_limits
 from transcoder.imaging import perceptual, saliency
 from transcoder.models import Asset
 from transcoder.services.duplicates import library_write_lock
@@ -47,7 +48,10 @@ def _look(transform=None):
 
 
 def hash_and_suggestion(data, transform=None):
-    """Return ``(dhash as stored, suggestion dict or None)`` from one decode.
+    """Return ``(dhash as stored, suggestion dict)`` from one decode.
+
+    The suggestion is ``{}`` when the picture says nothing (too small, or not
+    decodable here): analysed, none to offer.
 
     ``transform`` (an upright proxy image -> image) is the hook for edit
     recipes: the suggestion is then that of the edited picture.
@@ -56,12 +60,12 @@ def hash_and_suggestion(data, transform=None):
         value, found = perceptual.dhash_and_look(data, _look(transform))
     except perceptual.PerceptualError as e:
         logger.warning("No perceptual hash nor focal suggestion: %s", e)
-        return "", None
-    return perceptual.to_hex(value), found
+        return "", {}
+    return perceptual.to_hex(value), found or {}
 
 
 def suggestion_of(data, transform=None):
-    """Return the suggestion dict of encoded image bytes, or None."""
+    """Return the suggestion dict of encoded image bytes ({} for none)."""
     return hash_and_suggestion(data, transform)[1]
 
 
@@ -70,8 +74,9 @@ def focal_suggest_missing(*, limit):
 
     Assets whose editor decided are skipped (their crops would not change).
     Each original is read once; cover renditions rebuild only where the crop
-    point moved. An original that cannot be read or decoded stays without a
-    suggestion and is logged.
+    point moved. An original that cannot be decoded gets ``{}`` (analysed,
+    nothing to suggest) so the next run moves on; one that cannot be read is
+    logged and tried again next time.
     """
     todo = Asset.objects.filter(
         focal_suggestion__isnull=True, focal_decided=False, focal_x__isnull=True
@@ -80,19 +85,17 @@ def focal_suggest_missing(*, limit):
     for asset in todo:
         try:
             with storages["default"].open(asset.original, "rb") as f:
-                data = f.read()
+                data = f.read(image_limits().max_bytes + 1)
         except Exception as e:  # noqa: BLE001 - one missing original stops no other
             logger.warning("Asset %s: no focal suggestion: %s", asset.pk, e)
             continue
-        found = suggestion_of(data)
-        if found is None:
-            continue
+        found = suggestion_of(data) or {}
         with transaction.atomic():
             library_write_lock()
             updated = Asset.objects.filter(
                 pk=asset.pk, content_hash=asset.content_hash
             ).update(focal_suggestion=found)
-            if updated:
+            if updated and found:
                 renditions_enqueue(asset_id=asset.pk)
                 made += 1
     return made
