@@ -136,7 +136,9 @@ def accuracy(marks):
             row["shapes"][slug] = {
                 "fits": _fits(size, shape, photo["box"]),
                 "centre": _kept(_crop(size, shape, None), photo["box"]),
-                "suggested": _kept(_crop(size, shape, (found.x, found.y)), photo["box"]),
+                "suggested": _kept(
+                    _crop(size, shape, (found.x, found.y)), photo["box"]
+                ),
                 "attention": None
                 if attention is None
                 else _kept(_crop(size, shape, attention), photo["box"]),

@@ -28,6 +28,7 @@ PIPELINE = [
     "metadata",
     "perceptual",
     "placeholder",
+    "saliency",
     "sniff",
     "specs",
     "webp",

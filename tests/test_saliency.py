@@ -89,9 +89,7 @@ def test_a_small_subject_off_centre_lands_inside_the_suggestion(paint):
 
 @pytest.mark.parametrize("paint", [_saturated, _skin, _edgy], ids=lambda f: f.__name__)
 @pytest.mark.parametrize("out", [(200, 200), (1920, 800), (400, 800)])
-def test_crops_around_the_suggestion_keep_the_subject_that_centre_crops_cut(
-    paint, out
-):
+def test_crops_around_the_suggestion_keep_the_subject_that_centre_crops_cut(paint, out):
     found = saliency.suggest(paint(_background()))
     subject = _fractions(SUBJECT)
 
@@ -140,7 +138,11 @@ def test_tiny_pictures_get_no_suggestion():
 def test_modes_without_rgb_are_analysed():
     image = _saturated(_background())
     for mode in ("P", "L", "CMYK", "I;16"):
-        found = saliency.suggest(image.convert(mode) if mode != "I;16" else image.convert("L").convert("I;16"))
+        found = saliency.suggest(
+            image.convert(mode)
+            if mode != "I;16"
+            else image.convert("L").convert("I;16")
+        )
         assert found is not None
         assert 0 <= found.box[0] <= found.box[2] <= 1
 

@@ -263,18 +263,24 @@ SCHEMAS = {
             "x": {"type": "number", "minimum": 0, "maximum": 1},
             "y": {"type": "number", "minimum": 0, "maximum": 1},
             "width": {
-                "oneOf": [{"type": "number", "minimum": 0, "maximum": 1}, {"type": "null"}],
+                "oneOf": [
+                    {"type": "number", "minimum": 0, "maximum": 1},
+                    {"type": "null"},
+                ],
                 "description": "Null for an editor's point without an area.",
             },
             "height": {
-                "oneOf": [{"type": "number", "minimum": 0, "maximum": 1}, {"type": "null"}],
+                "oneOf": [
+                    {"type": "number", "minimum": 0, "maximum": 1},
+                    {"type": "null"},
+                ],
             },
             "source": {
                 "type": "string",
                 "enum": ["editor", "suggested"],
                 "description": '"suggested": found automatically (edges, skin '
                 "tones, saturation); crops use it until an editor sets, accepts "
-                '(PATCH focal_point with its x and y) or clears (focal_point '
+                "(PATCH focal_point with its x and y) or clears (focal_point "
                 "null) it.",
             },
         },

@@ -116,9 +116,9 @@ def saliency_map(rgb, alpha=None):
     chroma = ImageChops.multiply(sat, value).point(_CHROMA)
     total = ImageMath.lambda_eval(
         lambda a: (
-            a["e"] * EDGE_WEIGHT + a["s"] * SKIN_WEIGHT + a["c"] * SATURATION_WEIGHT
-        )
-        / (EDGE_WEIGHT + SKIN_WEIGHT + SATURATION_WEIGHT),
+            (a["e"] * EDGE_WEIGHT + a["s"] * SKIN_WEIGHT + a["c"] * SATURATION_WEIGHT)
+            / (EDGE_WEIGHT + SKIN_WEIGHT + SATURATION_WEIGHT)
+        ),
         e=edges,
         s=skin,
         c=chroma,
@@ -129,7 +129,7 @@ def saliency_map(rgb, alpha=None):
 
 
 def _ramp(lo_zero, lo_full, hi_full, hi_zero):
-    """A 0..255 lookup table: 0 outside lo_zero..hi_zero, 255 inside lo_full..hi_full."""
+    """A 0..255 lookup table: 0 outside lo_zero..hi_zero, 255 in lo_full..hi_full."""
     table = []
     for v in range(256):
         if v <= lo_zero or v >= hi_zero:
@@ -144,7 +144,10 @@ def _ramp(lo_zero, lo_full, hi_full, hi_zero):
 
 
 # Hue wraps: reds just below 0 degrees (255) are skin too in warm light.
-_SKIN_HUE = [max(a, b) for a, b in zip(_ramp(-1, 4, 20, 32), _ramp(244, 256, 256, 257), strict=True)]
+_SKIN_HUE = [
+    max(a, b)
+    for a, b in zip(_ramp(-1, 4, 20, 32), _ramp(244, 256, 256, 257), strict=True)
+]
 _SKIN_SAT = _ramp(30, 60, 150, 200)
 _SKIN_VALUE = _ramp(50, 90, 256, 257)
 # Chroma counts from a clearly coloured 40 up; greys and pastels add nothing.
@@ -152,7 +155,7 @@ _CHROMA = [0 if v < 40 else min(255, (v - 40) * 2) for v in range(256)]
 
 
 def grid(saliency):
-    """Return (columns, rows, values): the saliency averaged into GRID cells, blurred."""
+    """Return (columns, rows, values): the saliency in GRID cells, blurred."""
     width, height = saliency.size
     scale = GRID / max(width, height)
     columns = max(1, round(width * scale))
@@ -162,7 +165,8 @@ def grid(saliency):
     values = list(cells.get_flattened_data())
     if CENTRE_BIAS:
         values = [
-            v * (1 - CENTRE_BIAS * _off_centre(i % columns, columns, i // columns, rows))
+            v
+            * (1 - CENTRE_BIAS * _off_centre(i % columns, columns, i // columns, rows))
             for i, v in enumerate(values)
         ]
     return columns, rows, values

@@ -4,25 +4,24 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('transcoder', '0024_widget_and_webhook_names'),
+        ("transcoder", "0024_widget_and_webhook_names"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='asset',
-            name='focal_decided',
+            model_name="asset",
+            name="focal_decided",
             field=models.BooleanField(default=False, editable=False),
         ),
         migrations.AddField(
-            model_name='asset',
-            name='focal_suggestion',
+            model_name="asset",
+            name="focal_suggestion",
             field=models.JSONField(blank=True, editable=False, null=True),
         ),
         migrations.AddField(
-            model_name='assetversion',
-            name='focal_suggestion',
+            model_name="assetversion",
+            name="focal_suggestion",
             field=models.JSONField(blank=True, editable=False, null=True),
         ),
     ]

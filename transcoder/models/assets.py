@@ -113,8 +113,9 @@ class Asset(models.Model):
     )
     # The automatic focal area (imaging.saliency), made from the upload's
     # proxy decode: {"x", "y", "width", "height"} fractions; {} when the
-    # picture gave none, None when not made yet (services.focal_suggestions). Cover crops use it until the editor decides (focal_decided):
-    # sets, accepts, moves or clears an area. See Asset.crop_focal.
+    # picture gave none, None when not made yet (services.focal_suggestions).
+    # Cover crops use it until the editor decides (focal_decided): sets,
+    # accepts, moves or clears an area. See Asset.crop_focal.
     focal_suggestion = models.JSONField(null=True, blank=True, editable=False)
     focal_decided = models.BooleanField(default=False, editable=False)
     # The key of a direct upload this asset was made from; it makes finalizing

@@ -21,7 +21,6 @@ from transcoder.imaging.limits import check_size
 from transcoder.models import Asset, Event
 from transcoder.services.changes import changes_record
 from transcoder.services.collections import collection_default
-from transcoder.services.focal_suggestions import decision, hash_and_suggestion
 from transcoder.services.duplicates import (
     DuplicateAssetError,
     asset_hash_forget,
@@ -29,6 +28,7 @@ from transcoder.services.duplicates import (
     duplicate_check,
     library_write_lock,
 )
+from transcoder.services.focal_suggestions import decision, hash_and_suggestion
 from transcoder.services.metadata import (
     file_metadata,
     metadata_fill,
