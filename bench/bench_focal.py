@@ -131,14 +131,14 @@ def accuracy(marks):
         size = _upright_size(data)
         _, found = perceptual.dhash_and_look(data, saliency.suggest)
         row = {"photo": photo, "size": size, "suggestion": found, "shapes": {}}
+        # No suggestion (nothing stands out): crops keep the centre.
+        point = (found.x, found.y) if found else None
         for slug, shape in shapes():
             attention = _attention_point(data, shape)
             row["shapes"][slug] = {
                 "fits": _fits(size, shape, photo["box"]),
                 "centre": _kept(_crop(size, shape, None), photo["box"]),
-                "suggested": _kept(
-                    _crop(size, shape, (found.x, found.y)), photo["box"]
-                ),
+                "suggested": _kept(_crop(size, shape, point), photo["box"]),
                 "attention": None
                 if attention is None
                 else _kept(_crop(size, shape, attention), photo["box"]),
@@ -255,9 +255,9 @@ def main():
             if attention_known:
                 marks_.append(_mark(c["attention"]))
             cells.append("/".join(marks_))
+        shown = f"{s.x:.2f}, {s.y:.2f}, {s.width:.2f}, {s.height:.2f}" if s else "none"
         print(
-            f"| {r['photo']['name']} | {r['photo']['kind']} | "
-            f"{s.x:.2f}, {s.y:.2f}, {s.width:.2f}, {s.height:.2f} | "
+            f"| {r['photo']['name']} | {r['photo']['kind']} | {shown} | "
             + " | ".join(cells)
             + " |"
         )

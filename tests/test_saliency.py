@@ -126,9 +126,11 @@ def test_transparent_pixels_count_for_nothing():
     assert _contains(found.box, _fractions(SUBJECT), slack=1 / saliency.GRID)
 
 
-def test_a_plain_picture_suggests_its_centre():
-    found = saliency.suggest(Image.new("RGB", (600, 400), GREY))
-    assert (found.x, found.y) == (0.5, 0.5)
+def test_a_plain_picture_gets_no_suggestion():
+    """Nothing stands out: crops keep the centre, as before suggestions."""
+    assert saliency.suggest(Image.new("RGB", (600, 400), GREY)) is None
+    # Busy all over is the same: the area would be the whole frame.
+    assert saliency.suggest(_background(noise=255)) is None
 
 
 def test_tiny_pictures_get_no_suggestion():

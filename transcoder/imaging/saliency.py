@@ -49,6 +49,9 @@ CENTRE_BIAS = 0.25
 MIN_SIDE = 0.08
 # Images smaller than this on either side are not analysed (icons, spacers).
 MIN_PIXELS = 16
+# An area this large on both sides says nothing stands out: no suggestion,
+# crops keep the centre (the area's centre would be about the same anyway).
+WHOLE = 0.9
 
 
 @dataclasses.dataclass(frozen=True)
@@ -184,7 +187,7 @@ def area(columns, rows, values):
     that reach KEEP of it (8-neighbours), as fractions."""
     peak = max(values)
     if peak <= 0:
-        return Suggestion(0.5, 0.5, 1.0, 1.0)
+        return Suggestion(0.5, 0.5, 1.0, 1.0)  # nothing at all stands out
     start = values.index(peak)
     floor = peak * KEEP
     seen = {start}
@@ -230,9 +233,14 @@ def _suggestion(left, top, right, bottom):
 def suggest(image):
     """Return the suggested focal area of an *upright* Pillow image, or None.
 
-    None for images too small to say anything about. The image is not changed.
+    None for images too small to say anything about, and for those where
+    nothing stands out (the area would be nearly the whole frame). The image
+    is not changed.
     """
     if min(image.size) < MIN_PIXELS:
         return None
     rgb, alpha = proxy(image)
-    return area(*grid(saliency_map(rgb, alpha)))
+    found = area(*grid(saliency_map(rgb, alpha)))
+    if found.width >= WHOLE and found.height >= WHOLE:
+        return None
+    return found
