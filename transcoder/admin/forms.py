@@ -164,7 +164,9 @@ class AssetChangeForm(forms.ModelForm):
     # Set by the picker when the editor accepts or clears the suggested area
     # (services.focal_suggestions); setting or moving one decides as well.
     focal_decided = forms.BooleanField(
-        required=False, widget=FocalPointWidget(attrs={"data-focal": "decided"})
+        label=_("focal area decided"),
+        required=False,
+        widget=FocalPointWidget(attrs={"data-focal": "decided"}),
     )
 
     class Meta:
