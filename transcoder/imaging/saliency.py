@@ -30,6 +30,8 @@ from PIL import Image, ImageChops, ImageFilter, ImageMath, ImageOps
 
 # Long side of the analysed proxy, in pixels.
 PROXY = 192
+# Larger images are first sampled down to this many times the proxy.
+SAMPLE = 4
 # Long side of the grid the saliency is averaged into; the suggestion's
 # precision is one cell (1/24 of the long side).
 GRID = 24
@@ -80,8 +82,16 @@ class Suggestion:
 def proxy(image):
     """Return a small RGB copy of an upright Pillow image and its alpha (or None).
 
-    The image itself is not changed nor copied at full size.
+    The image itself is not changed nor copied at full size: a large one is
+    first sampled (nearest pixel, which Pillow does in any mode without
+    converting or premultiplying alpha) down to ``SAMPLE`` times the proxy,
+    so a 50 MP RGBA PNG costs a few MB here, not a 200 MB converted copy.
     """
+    longest = max(image.size)
+    if longest > SAMPLE * PROXY:
+        scale = SAMPLE * PROXY / longest
+        size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+        image = image.resize(size, Image.Resampling.NEAREST)
     if image.mode not in ("RGB", "RGBA", "L", "LA"):
         image = image.convert("RGBA" if _has_alpha(image) else "RGB")
     scale = min(1.0, PROXY / max(image.size))
