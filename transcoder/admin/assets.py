@@ -96,7 +96,7 @@ ORIGINAL_FIELDS = [
 METADATA_SEARCH = ["caption", "creator", "credit", "copyright", "camera"]
 EDITOR_FIELDS = [f for f in AssetChangeForm.Meta.fields if f not in METADATA_FIELDS]
 # The picker's hidden "decided" flag rides after the focal area's fields.
-EDITOR_FIELDS.insert(EDITOR_FIELDS.index("focal_height") + 1, "focal_decided")
+EDITOR_FIELDS.insert(EDITOR_FIELDS.index("focal_height") + 1, "focal_decision")
 
 
 @admin.register(Asset)
@@ -350,7 +350,7 @@ class AssetAdmin(admin.ModelAdmin):
             title=obj.title,
             alt_text=obj.alt_text,
             focal=focal,
-            focal_decided=form.cleaned_data.get("focal_decided") or None,
+            focal_decided=form.cleaned_data.get("focal_decision") or None,
         )
         if change:
             quick.collection_apply(asset=obj, form=form, user=request.user)

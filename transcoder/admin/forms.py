@@ -163,7 +163,7 @@ METADATA_FIELDS = ["caption", "creator", "credit", "copyright", "captured_at", "
 class AssetChangeForm(forms.ModelForm):
     # Set by the picker when the editor accepts or clears the suggested area
     # (services.focal_suggestions); setting or moving one decides as well.
-    focal_decided = forms.BooleanField(
+    focal_decision = forms.BooleanField(
         label=_("focal area decided"),
         required=False,
         widget=FocalPointWidget(attrs={"data-focal": "decided"}),
