@@ -3,13 +3,13 @@
 A one-off evaluation, not part of ``make bench``: the detector is not a
 dependency. Install OpenCV outside the project first, then point at it::
 
-    pip install --no-deps --target /tmp/cv opencv-python-headless
-    python -m bench.eval_faces /tmp/cv
+    pip install --no-deps --target /tmp/cv4 'opencv-python-headless<5'
+    python -m bench.eval_faces /tmp/cv4
 
-It reports the installed size (unpacked, and zipped as Zappa would), the
+It reports the installed size (unpacked, and deflated as in the zip), the
 import time in a fresh process (a Lambda cold start pays it), and the time of
-``detectMultiScale`` with the LBP frontal-face cascade that scikit-image's
-wheel ships (OpenCV 5's wheel ships no cascades) on the same reduced decode
+``detectMultiScale`` with OpenCV's Haar frontal-face cascade (OpenCV 4: the 5.x
+wheels have no cascade detector any more) on the same reduced decode
 an upload makes for its hash (JPEG at 1/8 scale), for the portraits of
 ``bench/focal_marks.json``: whether it finds the marked face, and in how long.
 numpy comes from the dev environment; its size is counted separately.
@@ -19,11 +19,10 @@ import json
 import subprocess
 import sys
 import time
-import zipfile
 import zlib
 from pathlib import Path
 
-from bench.bench_focal import MARKS, _wheel, photo_bytes
+from bench.bench_focal import MARKS, photo_bytes
 from transcoder.imaging import perceptual
 
 
@@ -65,11 +64,15 @@ def main():
 
     import cv2
 
-    with zipfile.ZipFile(_wheel("scikit-image", "0.26.0")) as z:
-        cascade_xml = z.read("skimage/data/lbpcascade_frontalface_opencv.xml")
-    cascade_path = Path("/tmp/lbpcascade_frontalface_opencv.xml")
-    cascade_path.write_bytes(cascade_xml)
-    cascade = cv2.CascadeClassifier(str(cascade_path))
+    if not hasattr(cv2, "CascadeClassifier"):
+        raise SystemExit(
+            f"OpenCV {cv2.__version__} has no cascade detector (OpenCV 5 moved "
+            "them out; its FaceDetectorYN needs a model the wheel does not "
+            "ship). Install opencv-python-headless<5."
+        )
+    haar = Path(cv2.data.haarcascades) / "haarcascade_frontalface_default.xml"
+    print(f"cascade: {haar.name}, {haar.stat().st_size / 1024:.0f} KiB")
+    cascade = cv2.CascadeClassifier(str(haar))
     marks = json.loads(MARKS.read_text())
     for photo in marks["photos"]:
         if photo["kind"] != "portrait":
