@@ -242,8 +242,10 @@ def test_a_new_editor_walks_the_whole_admin_in_german(walk, admin_user):
     picker = page.locator("[data-focal-picker]")
     assert picker.get_attribute("aria-label") == "Fokuspunkt und Zuschnitte"
     # Every walked photo has a suggested area (issue 22), offered in German.
-    assert page.locator("[data-focal-value]").inner_text().startswith(
-        "Vorgeschlagener Fokusbereich "
+    assert (
+        page.locator("[data-focal-value]")
+        .inner_text()
+        .startswith("Vorgeschlagener Fokusbereich ")
     )
     assert page.locator("[data-focal-accept]").inner_text() == (
         "Vorgeschlagenen Bereich übernehmen"

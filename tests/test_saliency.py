@@ -204,3 +204,37 @@ def test_encode_round_trip_of_helpers():
     buffer = io.BytesIO()
     image.save(buffer, "PNG")
     assert Image.open(buffer).getpixel((970, 210)) == (210, 30, 40)
+
+
+def test_the_nine_orientations_of_a_real_photo_get_the_same_suggestion():
+    """EXIF Orientation 0 to 8 of one photo: the area is found on the upright
+    picture, so all nine agree with orientation 1 to within a grid cell."""
+    from tests.conftest import ORIENTATION_PHOTOS
+
+    found = {
+        path.stem: perceptual.dhash_and_look(path.read_bytes(), saliency.suggest)[1]
+        for path in ORIENTATION_PHOTOS
+    }
+    reference = found["Landscape_1"]
+    assert reference is not None and reference.x > 0.6  # the waterfall, right
+    cell = 1 / saliency.GRID
+    for name, other in found.items():
+        assert other is not None, name
+        assert abs(other.x - reference.x) <= cell, (name, other, reference)
+        assert abs(other.y - reference.y) <= cell, (name, other, reference)
+
+
+def test_a_large_palette_picture_with_transparency_is_sampled_not_converted():
+    """A big GIF-like picture: sampled down first (no full-size RGBA copy),
+    its transparent index counting for nothing."""
+    big = (SIZE[0] * 2, SIZE[1] * 2)
+    image = Image.new("RGB", big, (0, 255, 0))  # loud, but to be transparent
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((0, 0, big[0], big[1] // 2), fill=GREY)
+    draw.ellipse(tuple(2 * v for v in SUBJECT), fill=(210, 30, 40))
+    palette = image.quantize(colors=4)
+    green = palette.getpixel((10, big[1] - 10))
+    palette.info["transparency"] = green
+    found = saliency.suggest(palette)
+    assert _contains(found.box, _fractions(SUBJECT), slack=1 / saliency.GRID)
+    assert saliency.proxy(palette)[0].size == (saliency.PROXY, saliency.PROXY * 2 // 3)
