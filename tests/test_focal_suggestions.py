@@ -252,3 +252,30 @@ def test_decision_rule():
     assert decide(old=(None, None, False), focal=None, decided=True) is True
     assert decide(old=(0.3, 0.3, True), focal=None, decided=None) is True
     assert decide(old=(None, None, True), focal=None, decided=None) is True
+
+
+def test_the_transform_hook_gives_the_suggestion_of_the_edited_picture():
+    """Edits (issue 22's recipes) pass their transform: the area follows the
+    picture as the pipeline renders it, here turned a quarter to the left."""
+    data = _photo()
+    _, plain = focal_suggestions.hash_and_suggestion(data)
+    _, turned = focal_suggestions.hash_and_suggestion(
+        data, transform=lambda image: image.transpose(Image.Transpose.ROTATE_90)
+    )
+    # Rotating left by 90°: (x, y) of the upright picture goes to (y, 1 - x).
+    assert turned["x"] == pytest.approx(plain["y"], abs=1 / 24)
+    assert turned["y"] == pytest.approx(1 - plain["x"], abs=1 / 24)
+    assert (turned["width"], turned["height"]) == pytest.approx(
+        (plain["height"], plain["width"]), abs=1 / 24
+    )
+
+
+def test_a_failing_look_never_stops_an_upload():
+    """A transform (an edit recipe) that fails costs the suggestion, not the hash."""
+
+    def broken(image):
+        raise ValueError("bad recipe")
+
+    value, found = focal_suggestions.hash_and_suggestion(_photo(), transform=broken)
+    assert value == focal_suggestions.hash_and_suggestion(_photo())[0]
+    assert len(value) == 16 and found == {}
