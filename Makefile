@@ -12,7 +12,7 @@ PORT ?= 8000
 # `make run` is local development: plain HTTP and Django's debug pages.
 RUN_ENV := DJANGO_DEBUG=$${DJANGO_DEBUG:-1} MEDIAHUB_HTTPS=$${MEDIAHUB_HTTPS:-0}
 
-.PHONY: install run test lint bench bench-scale browser pgbouncer clean package load load-lambda messages
+.PHONY: install run test lint bench bench-focal bench-scale browser pgbouncer clean package load load-lambda messages
 
 install: $(STAMP) $(SCAN_STAMP) browser pgbouncer
 
@@ -88,6 +88,13 @@ bench: $(STAMP) var
 	$(PY) -m bench.bench_signing
 	$(PY) -m bench.bench_embed
 	$(PY) -m bench.bench_admin
+	$(PY) -m bench.bench_focal
+
+# `make bench-focal`: the suggested focal area against centre crops on photos
+# with hand-marked subjects (bench/focal_marks.json), and its cost per upload.
+# The first run downloads three wheels with pip into var/bench-focal/.
+bench-focal: $(STAMP) var
+	$(PY) -m bench.bench_focal
 
 # `make load`: gunicorn + PostgreSQL (127.0.0.1:5432, database LOAD_DB, dropped
 # and made anew) + moto's S3 behind a fault proxy; see docs/hardening.md.

@@ -32,6 +32,7 @@ def snapshot(media_root):
         tags.setdefault(str(asset_id), []).append(name)
     fields = ["title", "alt_text", "decorative", "collection_id", "content_hash"]
     fields += ["original", "focal_x", "focal_y", "trashed_at"]
+    fields += ["focal_width", "focal_height", "focal_decided", "focal_suggestion"]
     # Trashed assets too: a refused restore or erase must change nothing.
     assets = {
         str(pk): (*row, tuple(sorted(tags.get(str(pk), []))))

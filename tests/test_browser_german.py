@@ -241,6 +241,16 @@ def test_a_new_editor_walks_the_whole_admin_in_german(walk, admin_user):
     walk.go("GET asset page", f"/admin/transcoder/asset/{pk}/change/")
     picker = page.locator("[data-focal-picker]")
     assert picker.get_attribute("aria-label") == "Fokuspunkt und Zuschnitte"
+    # Every walked photo has a suggested area (issue 22), offered in German.
+    assert (
+        page.locator("[data-focal-value]")
+        .inner_text()
+        .startswith("Vorgeschlagener Fokusbereich ")
+    )
+    assert page.locator("[data-focal-accept]").inner_text() == (
+        "Vorgeschlagenen Bereich übernehmen"
+    )
+    page.locator("[data-focal-clear]").click()
     picker.focus()
     page.keyboard.press("ArrowRight")
     assert page.locator("[data-focal-value]").inner_text() == (

@@ -253,3 +253,36 @@ def test_embed_links_show_the_picture_before_until_the_edit_is_built(
     served = client.get(location)
     image = Image.open(io.BytesIO(b"".join(served.streaming_content)))
     assert image.size == (225, 300)
+
+
+def test_the_suggested_area_follows_an_edit_and_its_restore(commit, presets):
+    """A suggestion found on the original turns with the picture, is cut away
+    with a crop that leaves it out (crops then centre), and comes back with the
+    version restored; the crop point the renditions use follows each time."""
+    with commit():
+        asset = services.asset_create(content=PICTURE, filename="q.png")
+    # A suggestion in the top-left (red) quadrant of the 400x300 picture.
+    Asset.objects.filter(pk=asset.pk).update(
+        focal_suggestion={"x": 0.25, "y": 0.25, "width": 0.2, "height": 0.2}
+    )
+    asset.refresh_from_db()
+    assert asset.focal_source == "suggested"
+    with commit():
+        services.asset_edit_apply(asset=asset, rotate=1)
+    asset.refresh_from_db()
+    # Turned clockwise, the top-left corner is the top-right one.
+    area = asset.focal_suggestion
+    assert (area["x"], area["y"]) == pytest.approx((0.75, 0.25), abs=0.01)
+    assert (area["width"], area["height"]) == pytest.approx((0.2, 0.2), abs=0.01)
+    assert asset.crop_focal == pytest.approx((0.75, 0.25), abs=0.01)
+    # Cropped to the bottom half of the turned picture: the area is gone.
+    with commit():
+        services.asset_edit_apply(asset=asset, crop=(0, 200, 300, 200))
+    asset.refresh_from_db()
+    assert asset.focal_suggestion == {} and asset.crop_focal is None
+    first = AssetVersion.objects.filter(asset=asset, edit={}).get()
+    with commit():
+        services.asset_version_restore(version=first)
+    asset.refresh_from_db()
+    assert asset.edit == {}
+    assert (asset.focal_suggestion["x"], asset.focal_suggestion["y"]) == (0.25, 0.25)

@@ -29,6 +29,7 @@ PIPELINE = [
     "metadata",
     "perceptual",
     "placeholder",
+    "saliency",
     "sniff",
     "specs",
     "webp",

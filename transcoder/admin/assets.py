@@ -96,6 +96,8 @@ ORIGINAL_FIELDS = [
 # The file's own words are searched too; GPS is never stored (services.metadata).
 METADATA_SEARCH = ["caption", "creator", "credit", "copyright", "camera"]
 EDITOR_FIELDS = [f for f in AssetChangeForm.Meta.fields if f not in METADATA_FIELDS]
+# The picker's hidden "decided" flag rides after the focal area's fields.
+EDITOR_FIELDS.insert(EDITOR_FIELDS.index("focal_height") + 1, "focal_decision")
 
 
 @admin.register(Asset)
@@ -347,7 +349,11 @@ class AssetAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         focal = (obj.focal_x, obj.focal_y) if obj.focal_x is not None else None
         services.asset_update(
-            asset=obj, title=obj.title, alt_text=obj.alt_text, focal=focal
+            asset=obj,
+            title=obj.title,
+            alt_text=obj.alt_text,
+            focal=focal,
+            focal_decided=form.cleaned_data.get("focal_decision") or None,
         )
         if change:
             quick.collection_apply(asset=obj, form=form, user=request.user)

@@ -161,6 +161,14 @@ METADATA_FIELDS = ["caption", "creator", "credit", "copyright", "captured_at", "
 
 
 class AssetChangeForm(forms.ModelForm):
+    # Set by the picker when the editor accepts or clears the suggested area
+    # (services.focal_suggestions); setting or moving one decides as well.
+    focal_decision = forms.BooleanField(
+        label=_("focal area decided"),
+        required=False,
+        widget=FocalPointWidget(attrs={"data-focal": "decided"}),
+    )
+
     class Meta:
         model = Asset
         fields = [

@@ -79,7 +79,7 @@ def preset_sample(*, preset, asset):
     deadline = time.monotonic() + SAMPLE_SECONDS
     before = _before(asset, preset.pk) if preset.pk else []
     data, reduced = _reduced_source(asset)
-    specs = preset.specs(asset.focal)
+    specs = preset.specs(asset.crop_focal)
     groups = distinct_outputs(specs, asset.width, asset.height)
     # Small outputs first, AVIF (the slowest to encode) last: what the time
     # limit cuts off is the least telling.

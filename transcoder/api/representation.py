@@ -88,6 +88,7 @@ def asset_json(request, asset, *, renditions=True, state=None):
         "format": asset.format,
         "focal_point": list(asset.focal) if asset.focal else None,
         "edit": edit_json(asset),
+        "focal_area": focal_area(asset),
         "collection": asset.collection_id,
         "created_at": asset.created_at.isoformat(),
         "updated_at": asset.updated_at.isoformat(),
@@ -120,3 +121,19 @@ def asset_json(request, asset, *, renditions=True, state=None):
             for r in rows
         ]
     return data
+
+
+def focal_area(asset):
+    """Return the area cover crops use, and whose it is, or None (the centre)."""
+    source = asset.focal_source
+    if source == "editor":
+        return {
+            "x": asset.focal_x,
+            "y": asset.focal_y,
+            "width": asset.focal_width or None,
+            "height": asset.focal_height or None,
+            "source": source,
+        }
+    if source == "suggested":
+        return {**asset.focal_suggestion, "source": source}
+    return None

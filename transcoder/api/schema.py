@@ -208,6 +208,7 @@ SCHEMAS = {
             "format",
             "focal_point",
             "edit",
+            "focal_area",
             "collection",
             "created_at",
             "updated_at",
@@ -228,7 +229,16 @@ SCHEMAS = {
             "width": {"type": "integer"},
             "height": {"type": "integer"},
             "format": _STRING,
-            "focal_point": {"oneOf": [{"$ref": _REF + "FocalPoint"}, {"type": "null"}]},
+            "focal_point": {
+                "oneOf": [{"$ref": _REF + "FocalPoint"}, {"type": "null"}],
+                "description": "The editor's focal point; null when none is set.",
+            },
+            "focal_area": {
+                "oneOf": [{"$ref": _REF + "FocalArea"}, {"type": "null"}],
+                "description": "The area cover crops centre on now: the editor's, "
+                "or the automatic suggestion until an editor decides; null: "
+                "crops keep the centre.",
+            },
             "edit": {
                 "oneOf": [{"$ref": _REF + "Edit"}, {"type": "null"}],
                 "description": "How the picture is made from the original, "
@@ -257,6 +267,36 @@ SCHEMAS = {
         "items": {"type": "number", "minimum": 0, "maximum": 1},
         "minItems": 2,
         "maxItems": 2,
+    },
+    "FocalArea": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["x", "y", "width", "height", "source"],
+        "properties": {
+            "x": {"type": "number", "minimum": 0, "maximum": 1},
+            "y": {"type": "number", "minimum": 0, "maximum": 1},
+            "width": {
+                "oneOf": [
+                    {"type": "number", "minimum": 0, "maximum": 1},
+                    {"type": "null"},
+                ],
+                "description": "Null for an editor's point without an area.",
+            },
+            "height": {
+                "oneOf": [
+                    {"type": "number", "minimum": 0, "maximum": 1},
+                    {"type": "null"},
+                ],
+            },
+            "source": {
+                "type": "string",
+                "enum": ["editor", "suggested"],
+                "description": '"suggested": found automatically (edges, skin '
+                "tones, saturation); crops use it until an editor sets, accepts "
+                "(PATCH focal_point with its x and y) or clears (focal_point "
+                "null) it.",
+            },
+        },
     },
     "AssetPage": {
         "type": "object",
@@ -304,7 +344,10 @@ SCHEMAS = {
             "focal_point": {
                 "oneOf": [{"$ref": _REF + "FocalPoint"}, {"type": "null"}],
                 "description": "In fractions of the picture after any edit "
-                "in the same body.",
+                "in the same body. Setting it is the editor's decision: the "
+                "suggested area no longer counts; null clears it and any "
+                "suggestion (crops keep the centre). To accept the suggestion, "
+                "send its x and y.",
             },
             "edit": {
                 "oneOf": [{"$ref": _REF + "EditChange"}, {"type": "null"}],

@@ -364,6 +364,8 @@ def _patch(request, asset_id, *, token):
                 title=body.get("title", asset.title),
                 alt_text=body.get("alt", asset.alt_text),
                 focal=focal,
+                # Any focal_point, even null, is the editor's decision.
+                focal_decided=True if "focal_point" in body else None,
             )
             if tags is not None:
                 tags_set(asset=asset, names=tags)

@@ -88,6 +88,21 @@ def dhash_bytes(data):
     JPEG is decoded at a reduced scale (draft mode), so a large photo costs a
     fraction of a full decode. Raise PerceptualError if it cannot be decoded.
     """
+    return dhash_and_look(data, None)[0]
+
+
+def dhash_and_look(data, look):
+    """Return ``(hash, look(image))`` from one reduced decode of ``data``.
+
+    ``look`` gets the upright decoded image (JPEG at a draft scale) once the
+    hash is taken, for other cheap facts of the same decode (the suggested
+    focal area, imaging.saliency); None skips it.
+    """
+
+    def both(image):
+        value = dhash_image(image)  # turns ``image`` upright in place
+        return value, look(image) if look else None
+
     kind = classify(data)
     if kind not in PILLOW_FORMATS:
         # Only the formats mediahub accepts are ever opened (never EPS & co).
@@ -103,8 +118,8 @@ def dhash_bytes(data):
                 still = webp.decode_still(data, image.size)
                 if still is not None:
                     still.info = image.info
-                    return dhash_image(still)
-            return dhash_image(image)
+                    return both(still)
+            return both(image)
     except (OSError, ValueError, Image.DecompressionBombError) as e:
         raise PerceptualError(f"Could not hash the image: {e}") from e
 

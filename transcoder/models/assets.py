@@ -111,6 +111,13 @@ class Asset(models.Model):
         blank=True,
         validators=[MinValueValidator(0), MaxValueValidator(1)],
     )
+    # The automatic focal area (imaging.saliency), made from the upload's
+    # proxy decode: {"x", "y", "width", "height"} fractions; {} when the
+    # picture gave none, None when not made yet (services.focal_suggestions).
+    # Cover crops use it until the editor decides (focal_decided): sets,
+    # accepts, moves or clears an area. See Asset.crop_focal.
+    focal_suggestion = models.JSONField(null=True, blank=True, editable=False)
+    focal_decided = models.BooleanField(default=False, editable=False)
     # The key of a direct upload this asset was made from; it makes finalizing
     # the same upload twice (browser and S3 event racing) yield one asset.
     upload_key = models.CharField(
@@ -261,9 +268,27 @@ class Asset(models.Model):
             return None
         return (self.focal_x, self.focal_y)
 
+    @property
+    def focal_source(self):
+        """Whose focal area crops use: "editor", "suggested", or None (centre)."""
+        if self.focal is not None:
+            return "editor"
+        if self.focal_suggestion and not self.focal_decided:
+            return "suggested"
+        return None
+
+    @property
+    def crop_focal(self):
+        """Return the point cover crops centre on: the editor's, else the
+        suggestion until the editor decides, else None (the centre)."""
+        source = self.focal_source
+        if source == "suggested":
+            return (self.focal_suggestion["x"], self.focal_suggestion["y"])
+        return self.focal if source else None
+
     def rendition_specs(self, preset):
-        """Return ``preset``'s specs for this asset: its focal point, its file."""
-        specs = preset.specs(self.focal)
+        """Return ``preset``'s specs for this asset: its crop point, its file."""
+        specs = preset.specs(self.crop_focal)
         if not self.spec_source and not self.edit:
             return specs
         edit = self.recipe.key

@@ -22,6 +22,8 @@ class AssetVersion(models.Model):
     bytes = models.PositiveBigIntegerField(editable=False)
     frames = models.PositiveIntegerField(default=1, editable=False)
     dhash = models.CharField(max_length=16, blank=True, editable=False)
+    # This file's automatic focal area (see Asset.focal_suggestion).
+    focal_suggestion = models.JSONField(null=True, blank=True, editable=False)
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,

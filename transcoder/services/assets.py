@@ -25,10 +25,10 @@ from transcoder.services.duplicates import (
     DuplicateAssetError,
     asset_hash_forget,
     asset_hash_set,
-    dhash_of,
     duplicate_check,
     library_write_lock,
 )
+from transcoder.services.focal_suggestions import decision, hash_and_suggestion
 from transcoder.services.metadata import (
     file_metadata,
     metadata_fill,
@@ -128,7 +128,8 @@ def asset_create(
     content_hash = hashlib.sha256(data).hexdigest()
     if not allow_duplicate:
         duplicate_check(content_hash=content_hash, assets=visible)
-    dhash = dhash_of(data)
+    # One reduced decode: the perceptual hash and the suggested focal area.
+    dhash, suggestion = hash_and_suggestion(data)
     asset = Asset(
         id=uuid.uuid4(),
         # The uploader's title, else the file's own, else its name.
@@ -145,6 +146,7 @@ def asset_create(
         upload_key=upload_key,
         uploaded_by=uploaded_by,
         collection=collection or collection_default(),
+        focal_suggestion=suggestion,
     )
     metadata_fill(asset=asset, found=found)
     if focal:
@@ -290,14 +292,24 @@ def _title_from_filename(filename):
     return stem.replace("_", " ").replace("-", " ").strip()[:255]
 
 
-def asset_update(*, asset, title, alt_text, focal, caption=None, credit=None):
-    """Save an editor's changes; a moved focal point re-crops the cover renditions.
+def asset_update(
+    *, asset, title, alt_text, focal, caption=None, credit=None, focal_decided=None
+):
+    """Save an editor's changes; a moved crop point re-crops the cover renditions.
 
     ``caption`` and ``credit`` are left as they are when None (the change
     form sets them on ``asset`` itself; the grid's quick edit passes them).
+    Setting, moving or removing the focal area, or ``focal_decided=True``
+    (the editor accepted or cleared the suggested one), decides it: the
+    suggestion no longer counts (services.focal_suggestions).
     """
-    old_focal = Asset.objects.filter(pk=asset.pk).values_list("focal_x", "focal_y")
-    old_focal = old_focal.first()
+    # The row as saved: the change form has already set its fields on ``asset``.
+    saved = Asset.objects.filter(pk=asset.pk).only(
+        "focal_x", "focal_y", "focal_decided", "focal_suggestion"
+    )
+    saved = saved.first() or Asset()
+    old = (saved.focal_x, saved.focal_y, saved.focal_decided)
+    old_crop = saved.crop_focal
     asset.title = title
     asset.alt_text = alt_text
     if caption is not None:
@@ -305,12 +317,15 @@ def asset_update(*, asset, title, alt_text, focal, caption=None, credit=None):
     if credit is not None:
         asset.credit = credit
     asset.focal_x, asset.focal_y = focal if focal else (None, None)
+    asset.focal_decided = decision(old=old, focal=focal, decided=focal_decided)
+    if asset.focal_x is None:
+        asset.focal_width = asset.focal_height = None
     with transaction.atomic():
         library_write_lock()  # before any row: see services.changes
         asset.full_clean()
         asset.save()
         changes_record(event=Event.UPDATED, assets=[(asset.pk, asset.collection_id)])
-        if old_focal != (asset.focal_x, asset.focal_y):
+        if old_crop != asset.crop_focal:
             renditions_enqueue(asset_id=asset.pk)
     return asset
 

@@ -37,6 +37,7 @@ EDITED_FIELDS = (
     "focal_y",
     "focal_width",
     "focal_height",
+    "focal_suggestion",
     "file_uploaded_at",
     "thumbhash",
     "dominant_colour",

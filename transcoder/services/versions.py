@@ -29,8 +29,11 @@ from transcoder.services.assets import (
 from transcoder.services.changes import changes_record
 from transcoder.services.duplicates import (
     asset_hash_set,
-    dhash_of,
     library_write_lock,
+)
+from transcoder.services.focal_suggestions import (
+    hash_and_suggestion,
+    suggestion_carried,
 )
 from transcoder.services.metadata import (
     file_metadata,
@@ -54,6 +57,7 @@ FILE_FIELDS = (
     "bytes",
     "frames",
     "dhash",
+    "focal_suggestion",
     "uploaded_by_id",
     # The edit recipe (services.edits): a version may be the same original
     # shown turned, mirrored or cropped; width and height are that picture's.
@@ -103,6 +107,7 @@ def asset_replace(*, asset, content, filename="", uploaded_by=None):
         raise AssetRefusedError(
             _("This is the asset's current file already."), code="SameFile"
         )
+    dhash, suggestion = hash_and_suggestion(data)
     storage = storages["default"]
     name = storage.save(
         original_name(asset.pk, content_hash, info.format), ContentFile(data)
@@ -117,7 +122,8 @@ def asset_replace(*, asset, content, filename="", uploaded_by=None):
         "height": info.height,
         "bytes": len(data),
         "frames": info.frames,
-        "dhash": dhash_of(data),
+        "dhash": dhash,
+        "focal_suggestion": suggestion,
         "uploaded_by_id": getattr(uploaded_by, "pk", None),
         # A new file starts unedited.
         "edit": {},
@@ -153,8 +159,9 @@ def version_recipe(version):
 
 
 def focal_carry(*, asset, old, new):
-    """Move the asset's focal point or area from ``old``'s picture to ``new``'s
-    (not saved); cleared when ``new`` cuts it away (imaging.edits.carry_focal)."""
+    """Move the asset's focal point or area, and its suggested area, from
+    ``old``'s picture to ``new``'s (not saved); each is cleared when ``new``
+    cuts it away (imaging.edits.carry_focal)."""
     focal = asset.focal
     if focal is not None and asset.focal_width and asset.focal_height:
         focal = (*focal, asset.focal_width, asset.focal_height)
@@ -162,6 +169,7 @@ def focal_carry(*, asset, old, new):
     asset.focal_x, asset.focal_y, asset.focal_width, asset.focal_height = (
         (*moved, None, None)[:4] if moved else (None, None, None, None)
     )
+    asset.focal_suggestion = suggestion_carried(asset.focal_suggestion, old, new)
 
 
 def asset_version_restore(*, version):

@@ -1,6 +1,9 @@
 // Click the preview to set the focal point that cover crops keep in view, or drag
 // a rectangle to mark a focal area (its centre is the point). From the keyboard:
 // arrows move the point, + and - grow or shrink the area. Values are fractions.
+// Without an editor's area the automatic suggestion (data-suggest-*) is shown,
+// dotted: crops use it until the editor accepts, moves or clears it, which sets
+// the hidden "decided" input (services.focal_suggestions).
 (function () {
   "use strict";
   function gettext(s) { return window.gettext ? window.gettext(s) : s; }
@@ -14,16 +17,31 @@
   const img = picker.querySelector("img");
   const value = document.querySelector("[data-focal-value]");
   const clear = document.querySelector("[data-focal-clear]");
+  const accept = document.querySelector("[data-focal-accept]");
+  const decided = field("decided");
   // View-only users get no inputs: show the point, offer no controls.
   const editable = !!(x && y);
 
   function num(input) { return input && input.value !== "" ? parseFloat(input.value) : null; }
+  function suggestion() {
+    const d = picker.dataset;
+    if (!d.suggestX) return null;
+    return { x: parseFloat(d.suggestX), y: parseFloat(d.suggestY),
+             w: parseFloat(d.suggestW), h: parseFloat(d.suggestH), suggested: true };
+  }
+  function isDecided() {
+    return !!decided && ["1", "true", "True", "on"].indexOf(decided.value) >= 0;
+  }
+  function decide() { if (decided) decided.value = "1"; }
   function state() {
-    return { x: num(x), y: num(y), w: num(w), h: num(h) };
+    const s = { x: num(x), y: num(y), w: num(w), h: num(h) };
+    if (s.x === null && !isDecided() && suggestion()) return suggestion();
+    return s;
   }
   function initial() {
     // Read-only pages carry the saved point in the picker's data.
     const d = picker.dataset;
+    if (!d.focalX && suggestion()) return suggestion();
     return { x: d.focalX ? parseFloat(d.focalX) : null, y: d.focalY ? parseFloat(d.focalY) : null,
              w: d.focalW ? parseFloat(d.focalW) : null, h: d.focalH ? parseFloat(d.focalH) : null };
   }
@@ -36,6 +54,10 @@
     if (clear) clear.disabled = !set;
     const hasArea = set && s.w && s.h;
     areaEl.hidden = !hasArea;
+    areaEl.classList.toggle("mh-focal__area--suggested", !!s.suggested);
+    dot.classList.toggle("mh-focal__dot--suggested", !!s.suggested);
+    picker.dataset.focalSource = !set ? "" : s.suggested ? "suggested" : "editor";
+    if (accept) accept.hidden = !(editable && s.suggested);
     if (set) {
       dot.style.left = (s.x * 100) + "%";
       dot.style.top = (s.y * 100) + "%";
@@ -49,6 +71,8 @@
     if (value) {
       const at = { x: pct(s.x), y: pct(s.y), w: pct(s.w), h: pct(s.h) };
       value.textContent = !set ? gettext("No focal point: cover crops keep the centre.")
+        : s.suggested
+          ? fmt(gettext("Suggested focal area %(w)s × %(h)s around %(x)s across, %(y)s down: crops use it until you accept, move or clear it."), at)
         : hasArea
           ? fmt(gettext("Focal area %(w)s × %(h)s around %(x)s across, %(y)s down."), at)
           : fmt(gettext("Focal point: %(x)s across, %(y)s down."), at);
@@ -58,6 +82,7 @@
 
   function clamp(v) { return Math.min(1, Math.max(0, v)); }
   function put(fx, fy, fw, fh) {
+    decide();
     x.value = clamp(fx).toFixed(4);
     y.value = clamp(fy).toFixed(4);
     if (w && h) {
@@ -118,7 +143,14 @@
   if (clear) {
     clear.addEventListener("click", function () {
       [x, y, w, h].forEach(function (i) { if (i) i.value = ""; });
+      decide();
       show();
+    });
+  }
+  if (accept) {
+    accept.addEventListener("click", function () {
+      const s = suggestion();
+      if (s) put(s.x, s.y, s.w, s.h);
     });
   }
   show();
