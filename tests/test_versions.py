@@ -188,7 +188,9 @@ def test_api_replace_takes_an_upload_key(s3, client, presets, admin_user):
         content_type="application/json",
         headers=auth,
     )
-    assert again.status_code == 404
+    # The key is spent: nothing is stored at it any more, a conflict.
+    assert again.status_code == 409
+    assert "No file was received" in again.json()["error"]
 
 
 def test_admin_replace_and_restore_views(admin_client, presets):
