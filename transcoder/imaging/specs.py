@@ -17,6 +17,8 @@ from transcoder.imaging.messages import gettext_noop as _
 # 2: outputs cascade from larger ones (cascade.CASCADE_MIN); WebP method 5.
 # 3: WebP method 4 and AVIF speed 6, libvips' settings (engine.py); the first
 #    resize in strips (cascade.py).
+# Animated WebP and AVIF (imaging.animation) did not bump it: they are new
+# specs (``animated``), with digests of their own.
 ENGINE_VERSION = 3
 
 MAX_DIMENSION = 8192
@@ -61,6 +63,9 @@ FORMATS = {
     )
 }
 
+# Output formats that keep an animated source's motion (imaging.animation).
+MOVING_FORMATS = ("webp", "avif")
+
 _HEX_COLOUR = re.compile(r"^#[0-9a-f]{6}$")
 _SOURCE = re.compile(r"[0-9a-f]{0,16}")
 
@@ -90,6 +95,10 @@ class RenditionSpec:
     # gives a replaced file new rendition names. Empty for a first original,
     # and then left out of the digest, so existing digests never change.
     source: str = ""
+    # Every frame of an animated source, not the first alone (see
+    # imaging.animation); only WebP and AVIF can move, so other formats drop
+    # it. Left out of the digest when False, so still digests never change.
+    animated: bool = False
 
     def __post_init__(self):
         try:
@@ -147,6 +156,9 @@ class RenditionSpec:
             raise SpecError("The source must be up to 16 hex digits.")
         # One colour, one digest: "#FFFFFF" and "#ffffff" are the same output.
         object.__setattr__(self, "background", self.background.lower())
+        object.__setattr__(
+            self, "animated", self.animated is True and self.format in MOVING_FORMATS
+        )
         if fit is Fit.COVER and self.focal is not None:
             try:
                 x, y = (float(v) for v in self.focal)
@@ -176,9 +188,15 @@ class RenditionSpec:
         """Return the digests this spec had under earlier engines, newest first.
 
         A rendition stored under one of them is this spec built by an older
-        engine: still current and served, until something rebuilds it.
+        engine: still current and served, until something rebuilds it. An
+        animated spec was a still before engines kept motion, so its still
+        twin's digests count too.
         """
-        return [self.digest_for(v) for v in range(ENGINE_VERSION - 1, 0, -1)]
+        earlier = [self.digest_for(v) for v in range(ENGINE_VERSION - 1, 0, -1)]
+        if self.animated:
+            still = dataclasses.replace(self, animated=False)
+            earlier += [still.digest_for(v) for v in range(ENGINE_VERSION, 0, -1)]
+        return earlier
 
     def digest_for(self, engine: int) -> str:
         """Return the digest this spec has under engine version ``engine``."""
@@ -186,6 +204,8 @@ class RenditionSpec:
         payload["fit"] = str(self.fit)
         if not self.source:
             del payload["source"]
+        if not self.animated:
+            del payload["animated"]
         blob = json.dumps(payload, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 

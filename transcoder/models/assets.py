@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from taggit.managers import TaggableManager
 
+from transcoder.imaging import animation
 from transcoder.models.collections import root_collection_id
 
 
@@ -258,8 +259,10 @@ class Asset(models.Model):
         return (self.focal_x, self.focal_y)
 
     def rendition_specs(self, preset):
-        """Return ``preset``'s specs for this asset: its focal point, its file."""
+        """Return ``preset``'s specs for this asset: its focal point, its file,
+        and motion in the formats that keep it when the file is an animation."""
         specs = preset.specs(self.focal)
+        specs = animation.with_motion(specs, self.format, self.frames)
         if not self.spec_source:
             return specs
         return [dataclasses.replace(s, source=self.spec_source) for s in specs]
