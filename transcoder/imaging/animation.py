@@ -27,7 +27,7 @@ import concurrent.futures
 import dataclasses
 import io
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from PIL import Image
 
@@ -139,15 +139,15 @@ def survey(image: Image.Image, fmt: str, limits: Limits) -> Motion:
     started = time.monotonic()
     loop = plays(fmt, image.info)
     total = 0
-    first, frames = _frame_range(image)
-    for index in range(first, frames):
+    first, count = _frame_range(image)
+    for index in range(first, count):
         image.seek(index)
         image.load()
         total += frame_ms(image.info.get("duration"))
-        check_duration(total, limits)
         _check_deadline(started, limits)
+    check_duration(total, limits)
     image.seek(0)
-    return Motion(frames - first, total, loop)
+    return Motion(count - first, total, loop)
 
 
 def render(
@@ -166,22 +166,17 @@ def render(
     ``image`` is an opened, undecoded animation. Outputs come in the order of
     ``specs``; with ``placeholder`` the first carries the first frame's.
     """
-    first, frames = _frame_range(image)
-    canvas = _upright(image.size, orientation)
     alpha = _has_alpha(image, fmt)
     loop = plays(fmt, image.info)
+    canvas = _upright(image.size, orientation)
     steps = cascade.plan(specs, canvas, canvas)
     encoders = [_encoder(step, alpha, loop, webp_method) for step in steps]
     made = None
-    timestamp = 0
+    timestamp = count = 0
     workers = max(1, min(threads, len(steps)))
     with concurrent.futures.ThreadPoolExecutor(workers) as pool:
-        for index in range(first, frames):
-            image.seek(index)
-            image.load()
-            duration = frame_ms(image.info.get("duration"))
-            check_duration(timestamp + duration, limits)
-            frame = _frame(image, canvas, orientation, alpha)
+        for frame, duration in frames(image, fmt, limits, orientation=orientation):
+            count += 1
             if placeholder and made is None:
                 made = placeholder_of(frame)
             if alpha:
@@ -201,7 +196,7 @@ def render(
             done.result()
             for done in [pool.submit(enc.finish, timestamp) for enc in encoders]
         ]
-    motion = Motion(frames - first, timestamp, loop)
+    motion = Motion(count, timestamp, loop)
     by_spec = {}
     for step, data in zip(steps, datas, strict=True):
         by_spec[step.index] = Moving(step.spec, data, step.size, motion)
@@ -209,6 +204,29 @@ def render(
     if made is not None and outputs:
         outputs[0] = dataclasses.replace(outputs[0], placeholder=made)
     return outputs
+
+
+def frames(
+    image: Image.Image, fmt: str, limits: Limits, *, orientation: int = 1
+) -> Iterator[tuple[Image.Image, int]]:
+    """Yield each frame browsers show, composited, upright, in sRGB, and its ms.
+
+    Every frame has the first one's canvas and one mode: RGBA if any frame
+    may be transparent, else RGB. A frame may share the decoder's pixels, so
+    it is good until the next one is asked for. The playing time is refused
+    past the limit.
+    """
+    first, count = _frame_range(image)
+    canvas = _upright(image.size, orientation)
+    alpha = _has_alpha(image, fmt)
+    elapsed = 0
+    for index in range(first, count):
+        image.seek(index)
+        image.load()
+        duration = frame_ms(image.info.get("duration"))
+        elapsed += duration
+        check_duration(elapsed, limits, whole=False)
+        yield _frame(image, canvas, orientation, alpha), duration
 
 
 def _frame_range(image: Image.Image) -> tuple[int, int]:

@@ -215,17 +215,30 @@ def check_pixel_time(frames: int, width: int, height: int, limits: Limits) -> No
         )
 
 
-def check_duration(milliseconds: int, limits: Limits) -> None:
-    """Refuse an animation that plays longer than allowed."""
-    if milliseconds > limits.max_animation_seconds * 1000:
+def check_duration(milliseconds: int, limits: Limits, *, whole: bool = True) -> None:
+    """Refuse an animation that plays longer than allowed.
+
+    ``whole`` says ``milliseconds`` is the whole playing time; otherwise it is
+    the time so far, counted while decoding, and the message says "more than".
+    """
+    if milliseconds <= limits.max_animation_seconds * 1000:
+        return
+    if not whole:
         raise AnimationTooLongError(
             _(
-                "The animation plays for %(seconds)s seconds; the limit is "
-                "%(limit)s seconds. Upload a shorter animation."
+                "The animation plays for more than %(limit)s seconds, the limit. "
+                "Upload a shorter animation."
             ),
-            seconds=_number(math.ceil(milliseconds / 100) / 10),
             limit=_number(limits.max_animation_seconds),
         )
+    raise AnimationTooLongError(
+        _(
+            "The animation plays for %(seconds)s seconds; the limit is "
+            "%(limit)s seconds. Upload a shorter animation."
+        ),
+        seconds=_number(math.ceil(milliseconds / 100) / 10),
+        limit=_number(limits.max_animation_seconds),
+    )
 
 
 def check_frames(image: Image.Image, fmt: str, data: bytes, limits: Limits) -> int:
