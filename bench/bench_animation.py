@@ -1,0 +1,224 @@
+"""Animated sources: bytes against the source, and CPU per frame, beside pyvips.
+
+Run with ``python -m bench.bench_animation`` (part of ``make bench``).
+
+Sources, all offline:
+- real files: tests/files/animated/ (Pillow's test images: a GIF, an animated
+  WebP with alpha, an AVIF sequence; see its ORIGINS.md);
+- pan-and-zoom clips made here from the benchmark photos (24 frames of
+  480x320 at 80 ms, a slow zoom across each photo), saved the ways such clips
+  reach an upload: a GIF (Pillow's per-frame adaptive palette), an APNG and a
+  lossy animated WebP (quality 90).
+
+Each source is rendered as an upload builds it (``engine.render``, one
+thread) with the workload below: animated WebP at the source's own size
+(the bytes to compare with the source), 240w WebP, a 160² cover WebP, a 320w
+AVIF, and a 480w JPEG still. CPU is the process time of the whole render,
+per source frame. The reference for the WebP outputs is pyvips on one
+thread (``VIPS_CONCURRENCY=1``) doing the same work: ``thumbnail_buffer``
+with every page (``n=-1``) per output, then ``webpsave`` at the same quality
+and effort (libvips' effort = libwebp's method), for the two contained WebP
+outputs (libvips crops a strip of pages as one image, so the cover crop has
+no reference); it decodes the source once per output. pyvips' AVIF saver
+writes pages as separate images, not a sequence, so AVIF has no reference
+here. Peak RSS is read from a fresh process per source.
+
+Environment: ``MEDIAHUB_BENCH_PHOTOS`` picks the photos for the clips (see
+``bench.workload``; default the first 3), ``MEDIAHUB_BENCH_ROUNDS`` the
+rounds (default 2; the median is shown).
+"""
+
+import io
+import multiprocessing
+import os
+import resource
+import statistics
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("VIPS_CONCURRENCY", "1")
+
+from PIL import Image  # noqa: E402
+
+from bench import workload  # noqa: E402
+from transcoder.imaging import animation, engine  # noqa: E402
+from transcoder.imaging.specs import RenditionSpec  # noqa: E402
+
+REAL_DIR = Path(__file__).resolve().parents[1] / "tests" / "files" / "animated"
+REAL = ("chi.gif", "iss634.webp", "star.avifs")
+CLIP_FRAMES = 24
+CLIP_SIZE = (480, 320)
+CLIP_MS = 80
+QUALITY = 80
+RERUN = (
+    "Rerun: python -m bench.bench_animation   (photos: MEDIAHUB_BENCH_PHOTOS=4; "
+    "rounds: MEDIAHUB_BENCH_ROUNDS=3)"
+)
+
+
+def specs_for(width: int) -> list[RenditionSpec]:
+    """Return the workload for a source ``width`` pixels wide, with motion asked."""
+    specs = [
+        RenditionSpec("contain", width, None, "webp", quality=QUALITY),
+        RenditionSpec("contain", 240, None, "webp", quality=QUALITY),
+        RenditionSpec("cover", 160, 160, "webp", quality=QUALITY),
+        RenditionSpec("contain", 320, None, "avif", quality=QUALITY),
+        RenditionSpec("contain", 480, None, "jpeg", quality=QUALITY),
+    ]
+    return animation.with_motion(specs, "gif", 2)
+
+
+def clip(photo: Path) -> list[Image.Image]:
+    """Return a slow pan and zoom across ``photo``: CLIP_FRAMES frames."""
+    with Image.open(photo) as image:
+        image.draft("RGB", (CLIP_SIZE[0] * 3, CLIP_SIZE[1] * 3))
+        image = image.convert("RGB")
+    width, height = image.size
+    ratio = CLIP_SIZE[0] / CLIP_SIZE[1]
+    frames = []
+    for i in range(CLIP_FRAMES):
+        t = i / (CLIP_FRAMES - 1)
+        zoom = 1.0 - 0.3 * t
+        crop_h = min(height, width / ratio) * zoom
+        crop_w = crop_h * ratio
+        left = (width - crop_w) * t
+        top = (height - crop_h) * (0.5 - 0.3 * t)
+        frames.append(
+            image.resize(
+                CLIP_SIZE,
+                Image.Resampling.LANCZOS,
+                box=(left, top, left + crop_w, top + crop_h),
+            )
+        )
+    return frames
+
+
+def saved(frames: list[Image.Image], fmt: str, **options) -> bytes:
+    """Return ``frames`` saved as one animation in ``fmt``."""
+    buffer = io.BytesIO()
+    frames[0].save(
+        buffer,
+        fmt,
+        save_all=True,
+        append_images=frames[1:],
+        duration=CLIP_MS,
+        loop=0,
+        **options,
+    )
+    return buffer.getvalue()
+
+
+def sources() -> list[tuple[str, bytes]]:
+    """Return (label, bytes) of every source: real files, then photo clips."""
+    found = [(name, (REAL_DIR / name).read_bytes()) for name in REAL]
+    if not os.environ.get("MEDIAHUB_BENCH_PHOTOS"):
+        os.environ["MEDIAHUB_BENCH_PHOTOS"] = "3"
+    for photo in workload.photos():
+        frames = clip(photo)
+        stem = photo.stem[:14]
+        found.append((f"{stem} clip.gif", saved(frames, "GIF")))
+        found.append((f"{stem} clip.apng", saved(frames, "PNG")))
+        found.append((f"{stem} clip.webp", saved(frames, "WEBP", quality=90)))
+    return found
+
+
+def engine_render(data: bytes, specs) -> tuple[list[engine.Output], float]:
+    """Render as an upload does, on one thread; return outputs and CPU seconds."""
+    started = time.process_time()
+    outputs = engine.render(data, specs, workload.LIMITS, threads=1, placeholders=True)
+    return outputs, time.process_time() - started
+
+
+def vips_webp(data: bytes, specs) -> tuple[list[bytes], float]:
+    """Render contained WebP specs with pyvips, every page, one thumbnail each."""
+    import pyvips
+
+    started = time.process_time()
+    outs = []
+    for spec in specs:
+        image = pyvips.Image.thumbnail_buffer(
+            data, spec.width, option_string="n=-1", size="down"
+        )
+        outs.append(image.webpsave_buffer(Q=spec.quality, effort=4))
+    return outs, time.process_time() - started
+
+
+def peak_worker(data: bytes, specs, results) -> None:
+    """Render once in a fresh process and report its peak RSS in MB."""
+    engine.render(data, specs, workload.LIMITS, threads=1, placeholders=True)
+    results.put(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+
+
+def peak_mb(ctx, data: bytes, specs) -> float:
+    results = ctx.Queue()
+    process = ctx.Process(target=peak_worker, args=(data, specs, results))
+    process.start()
+    value = results.get()
+    process.join()
+    return value
+
+
+def main() -> None:
+    rounds = int(os.environ.get("MEDIAHUB_BENCH_ROUNDS", "2"))
+    ctx = multiprocessing.get_context("spawn")
+    print("Animated sources: one engine thread; pyvips on one thread (WebP only)")
+    print(f"{RERUN}\n")
+    header = (
+        f"{'source':24} {'frames':>6} {'play s':>6} {'src KB':>8} "
+        f"{'WebP KB':>8} {'÷src':>6} {'vips KB':>8} {'AVIF320':>8} "
+        f"{'ms/frame':>8} {'WebP ms/f':>9} {'vips ms/f':>9} {'peak MB':>7}"
+    )
+    print(header)
+    print("-" * len(header))
+    ratios, per_frame, webp_vs_vips = [], [], []
+    for label, data in sources():
+        info = engine.inspect(data, workload.LIMITS)
+        specs = specs_for(info.width)
+        # libvips' thumbnail crops the whole strip of pages, not each page, so
+        # the cover crop has no reference: compare the two contained WebPs.
+        webp_specs = [s for s in specs if s.format == "webp" and not s.height]
+        engine.render(data, specs[:1], workload.LIMITS, threads=1)  # warm up
+        totals, webp_totals, vips_totals = [], [], []
+        for _ in range(rounds):
+            outputs, cpu = engine_render(data, specs)
+            totals.append(cpu)
+            _, cpu = engine_render(data, webp_specs)
+            webp_totals.append(cpu)
+            vips_outs, cpu = vips_webp(data, webp_specs)
+            vips_totals.append(cpu)
+        frames = outputs[0].motion.frames
+        same_size = len(outputs[0].data)
+        ratio = same_size / len(data)
+        ratios.append(ratio)
+        ms = statistics.median(totals) * 1000 / frames
+        webp_ms = statistics.median(webp_totals) * 1000 / frames
+        vips_ms = statistics.median(vips_totals) * 1000 / frames
+        per_frame.append(ms)
+        webp_vs_vips.append(webp_ms / vips_ms)
+        peak = peak_mb(ctx, data, specs)
+        print(
+            f"{label:24} {frames:>6} {outputs[0].motion.duration_ms / 1000:>6.1f} "
+            f"{len(data) / 1024:>8.1f} {same_size / 1024:>8.1f} {ratio:>6.2f} "
+            f"{len(vips_outs[0]) / 1024:>8.1f} {len(outputs[3].data) / 1024:>8.1f} "
+            f"{ms:>8.2f} {webp_ms:>9.2f} {vips_ms:>9.2f} {peak:>7.0f}",
+            flush=True,
+        )
+    median = statistics.median
+    print(
+        f"\nWebP at the source's size ÷ source bytes: median {median(ratios):.2f}"
+        f" (min {min(ratios):.2f}, max {max(ratios):.2f})"
+    )
+    print(f"CPU per source frame, whole workload: median {median(per_frame):.2f} ms")
+    print(
+        "engine ÷ pyvips CPU for the two contained WebP outputs: median "
+        f"{statistics.median(webp_vs_vips):.2f} "
+        f"(min {min(webp_vs_vips):.2f}, max {max(webp_vs_vips):.2f}); below 1: "
+        "the engine spends less"
+    )
+    print(f"load average at the end {os.getloadavg()[0]:.1f}. {RERUN}")
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
