@@ -44,6 +44,8 @@ from transcoder.imaging.placeholder import Placeholder
 from transcoder.imaging.placeholder import from_image as placeholder_of
 from transcoder.imaging.specs import MOVING_FORMATS, RenditionSpec
 
+# Changing what this module writes (these constants, the timing rule) changes
+# the bytes under a name: bump specs.ANIMATION_VERSION with it.
 # Browsers show frames of this many ms or less for BROWSER_FRAME_MS.
 SHORTEST_FRAME_MS = 10
 BROWSER_FRAME_MS = 100

@@ -20,6 +20,9 @@ from transcoder.imaging.messages import gettext_noop as _
 # Animated WebP and AVIF (imaging.animation) did not bump it: they are new
 # specs (``animated``), with digests of their own.
 ENGINE_VERSION = 3
+# Bump when imaging.animation's output changes (its AVIF speed, the frame
+# timing rule): it is in animated specs' digests only, so stills keep theirs.
+ANIMATION_VERSION = 1
 
 MAX_DIMENSION = 8192
 MAX_WIDTHS = 12
@@ -204,7 +207,9 @@ class RenditionSpec:
         payload["fit"] = str(self.fit)
         if not self.source:
             del payload["source"]
-        if not self.animated:
+        if self.animated:
+            payload["animated"] = ANIMATION_VERSION
+        else:
             del payload["animated"]
         blob = json.dumps(payload, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
