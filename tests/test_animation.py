@@ -412,3 +412,30 @@ def test_a_damaged_later_frame_is_refused_at_upload():
     cut = data[: len(data) * 3 // 4]
     with pytest.raises(engine.ImageError):
         engine.inspect(cut, LIMITS)
+
+
+def test_every_frame_is_turned_upright_once():
+    """An animated WebP with EXIF orientation 6 moves upright, like its still."""
+    frames = [Image.new("RGB", (40, 20), c) for c in ("red", "blue", "green")]
+    for frame in frames:
+        frame.paste((255, 255, 255), (0, 0, 10, 20))  # a white band on the left
+    data = images.encode(
+        frames[0],
+        "WEBP",
+        orientation=6,
+        save_all=True,
+        append_images=frames[1:],
+        duration=100,
+        lossless=True,
+    )
+    outs = moving(data, spec("webp", 64), spec("jpeg", 64))
+    for out in outs:
+        assert (out.width, out.height) == (20, 40)
+    moved = frames_of(opened(outs[0]))
+    assert len(moved) == 3
+    for (frame, _), colour in zip(moved, ("red", "blue", "green"), strict=True):
+        # Turned clockwise: the band is now at the top.
+        top, below = frame.getpixel((10, 2)), frame.getpixel((10, 35))
+        assert min(top[:3]) > 240
+        wanted = Image.new("RGB", (1, 1), colour).getpixel((0, 0))
+        assert max(abs(a - b) for a, b in zip(below[:3], wanted, strict=True)) < 8
