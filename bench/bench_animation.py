@@ -14,7 +14,8 @@ Each source is rendered as an upload builds it (``engine.render``, one
 thread) with the workload below: animated WebP at the source's own size
 (the bytes to compare with the source), 240w WebP, a 160² cover WebP, a 320w
 AVIF, and a 480w JPEG still. CPU is the process time of the whole render,
-per source frame. The reference for the WebP outputs is pyvips on one
+per source frame; "check ms" is the upload's check (``engine.inspect``,
+which decodes every frame). The reference for the WebP outputs is pyvips on one
 thread (``VIPS_CONCURRENCY=1``) doing the same work: ``thumbnail_buffer``
 with every page (``n=-1``) per output, then ``webpsave`` at the same quality
 and effort (libvips' effort = libwebp's method), for the two contained WebP
@@ -167,13 +168,16 @@ def main() -> None:
     header = (
         f"{'source':24} {'frames':>6} {'play s':>6} {'src KB':>8} "
         f"{'WebP KB':>8} {'÷src':>6} {'vips KB':>8} {'AVIF320':>8} "
-        f"{'ms/frame':>8} {'WebP ms/f':>9} {'vips ms/f':>9} {'peak MB':>7}"
+        f"{'ms/frame':>8} {'WebP ms/f':>9} {'vips ms/f':>9} {'check ms':>8} "
+        f"{'peak MB':>7}"
     )
     print(header)
     print("-" * len(header))
     ratios, per_frame, webp_vs_vips = [], [], []
     for label, data in sources():
+        started = time.process_time()
         info = engine.inspect(data, workload.LIMITS)
+        check_ms = (time.process_time() - started) * 1000
         specs = specs_for(info.width)
         # libvips' thumbnail crops the whole strip of pages, not each page, so
         # the cover crop has no reference: compare the two contained WebPs.
@@ -201,7 +205,8 @@ def main() -> None:
             f"{label:24} {frames:>6} {outputs[0].motion.duration_ms / 1000:>6.1f} "
             f"{len(data) / 1024:>8.1f} {same_size / 1024:>8.1f} {ratio:>6.2f} "
             f"{len(vips_outs[0]) / 1024:>8.1f} {len(outputs[3].data) / 1024:>8.1f} "
-            f"{ms:>8.2f} {webp_ms:>9.2f} {vips_ms:>9.2f} {peak:>7.0f}",
+            f"{ms:>8.2f} {webp_ms:>9.2f} {vips_ms:>9.2f} {check_ms:>8.1f} "
+            f"{peak:>7.0f}",
             flush=True,
         )
     median = statistics.median
