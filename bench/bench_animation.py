@@ -26,7 +26,9 @@ here. Peak RSS is read from a fresh process per source.
 
 Environment: ``MEDIAHUB_BENCH_PHOTOS`` picks the photos for the clips (see
 ``bench.workload``; default the first 3), ``MEDIAHUB_BENCH_ROUNDS`` the
-rounds (default 2; the median is shown).
+rounds (default 2; the median is shown). ``MEDIAHUB_BENCH_AVIF_SPEEDS=6,7,8``
+instead prints the AVIF bytes and CPU at each libaom speed, the measurement
+behind ``animation.AVIF_ANIMATION_SPEED``.
 """
 
 import io
@@ -160,8 +162,33 @@ def peak_mb(ctx, data: bytes, specs) -> float:
     return value
 
 
+def avif_speeds(speeds: list[int], found) -> None:
+    """Print bytes and CPU of the 320w AVIF at each libaom speed, per source."""
+    print(f"AVIF speed (animation.AVIF_ANIMATION_SPEED), 320w at quality {QUALITY}")
+    print(f"{'source':24} " + " ".join(f"{f'speed {s}':>17}" for s in speeds))
+    spec = animation.with_motion(
+        [RenditionSpec("contain", 320, None, "avif", quality=QUALITY)], "gif", 2
+    )
+    chosen = animation.AVIF_ANIMATION_SPEED
+    try:
+        for label, data in found:
+            cells = []
+            for speed in speeds:
+                animation.AVIF_ANIMATION_SPEED = speed
+                [out], cpu = engine_render(data, spec)
+                per_frame = cpu * 1000 / out.motion.frames
+                cells.append(f"{len(out.data) / 1024:7.1f} KB {per_frame:5.1f} ms")
+            print(f"{label:24} " + " ".join(f"{c:>17}" for c in cells), flush=True)
+    finally:
+        animation.AVIF_ANIMATION_SPEED = chosen
+    print("(ms: CPU per source frame, one thread)\n")
+
+
 def main() -> None:
     rounds = int(os.environ.get("MEDIAHUB_BENCH_ROUNDS", "2"))
+    if speeds := os.environ.get("MEDIAHUB_BENCH_AVIF_SPEEDS"):
+        avif_speeds([int(s) for s in speeds.split(",")], sources())
+        return
     ctx = multiprocessing.get_context("spawn")
     print("Animated sources: one engine thread; pyvips on one thread (WebP only)")
     print(f"{RERUN}\n")
