@@ -72,16 +72,16 @@ def specs_for(width: int) -> list[RenditionSpec]:
     return animation.with_motion(specs, "gif", 2)
 
 
-def clip(photo: Path) -> list[Image.Image]:
-    """Return a slow pan and zoom across ``photo``: CLIP_FRAMES frames."""
+def clip(photo: Path, size=CLIP_SIZE, count=CLIP_FRAMES) -> list[Image.Image]:
+    """Return a slow pan and zoom across ``photo``: ``count`` frames of ``size``."""
     with Image.open(photo) as image:
-        image.draft("RGB", (CLIP_SIZE[0] * 3, CLIP_SIZE[1] * 3))
+        image.draft("RGB", (size[0] * 2, size[1] * 2))
         image = image.convert("RGB")
     width, height = image.size
-    ratio = CLIP_SIZE[0] / CLIP_SIZE[1]
+    ratio = size[0] / size[1]
     frames = []
-    for i in range(CLIP_FRAMES):
-        t = i / (CLIP_FRAMES - 1)
+    for i in range(count):
+        t = i / (count - 1)
         zoom = 1.0 - 0.3 * t
         crop_h = min(height, width / ratio) * zoom
         crop_w = crop_h * ratio
@@ -89,7 +89,7 @@ def clip(photo: Path) -> list[Image.Image]:
         top = (height - crop_h) * (0.5 - 0.3 * t)
         frames.append(
             image.resize(
-                CLIP_SIZE,
+                size,
                 Image.Resampling.LANCZOS,
                 box=(left, top, left + crop_w, top + crop_h),
             )
@@ -184,6 +184,38 @@ def avif_speeds(speeds: list[int], found) -> None:
     print("(ms: CPU per source frame, one thread)\n")
 
 
+def starter_table(ctx) -> None:
+    """Time the starter presets on a 1920x1080 clip; scale to the pixel-time limit.
+
+    This is the worst case the limits allow on Lambda (300 s, about 1.2 vCPU
+    at 2048 MB): every starter preset's WebP and AVIF move, and the clip's
+    frames are as large as a screen recording's.
+    """
+    from transcoder.imaging.specs import build_specs
+    from transcoder.starter_presets import STARTER_PRESETS
+
+    specs = []
+    for preset in STARTER_PRESETS:
+        fields = {k: preset[k] for k in ("fit", "width", "height", "formats")}
+        specs += build_specs(widths=preset.get("widths", ()), **fields)
+    specs = animation.with_motion(specs, "gif", 2)
+    frames = clip(workload.photos()[0], (1920, 1080), 12)
+    data = saved(frames, "WEBP", quality=90)
+    _, cpu = engine_render(data, specs)
+    per_frame = cpu / len(frames)
+    limit = workload.LIMITS.max_animation_pixels
+    at_limit = limit / (1920 * 1080) * per_frame
+    peak = peak_mb(ctx, data, specs)
+    print(
+        f"Starter presets ({len(specs)} renditions, "
+        f"{sum(s.animated for s in specs)} moving) on a 1920x1080 WebP clip of "
+        f"{len(frames)} frames: {per_frame:.2f} s CPU per frame, peak {peak:.0f} MB;"
+        f" at the pixel-time limit ({limit / 1e6:.0f} MP, "
+        f"{limit / (1920 * 1080):.0f} such frames) about {at_limit:.0f} s CPU\n",
+        flush=True,
+    )
+
+
 def main() -> None:
     rounds = int(os.environ.get("MEDIAHUB_BENCH_ROUNDS", "2"))
     if speeds := os.environ.get("MEDIAHUB_BENCH_AVIF_SPEEDS"):
@@ -192,6 +224,7 @@ def main() -> None:
     ctx = multiprocessing.get_context("spawn")
     print("Animated sources: one engine thread; pyvips on one thread (WebP only)")
     print(f"{RERUN}\n")
+    starter_table(ctx)
     header = (
         f"{'source':24} {'frames':>6} {'play s':>6} {'src KB':>8} "
         f"{'WebP KB':>8} {'÷src':>6} {'vips KB':>8} {'AVIF320':>8} "
