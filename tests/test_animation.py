@@ -439,3 +439,14 @@ def test_every_frame_is_turned_upright_once():
         assert min(top[:3]) > 240
         wanted = Image.new("RGB", (1, 1), colour).getpixel((0, 0))
         assert max(abs(a - b) for a, b in zip(below[:3], wanted, strict=True)) < 8
+
+
+def test_frames_are_decoded_one_at_a_time():
+    """Frames stream: the next is decoded only when asked for, so memory holds
+    one canvas whatever the length (bench.bench_animation measures the peak)."""
+    image = Image.open(io.BytesIO(gif([100] * 5)))
+    stream = animation.frames(image, "gif", LIMITS)
+    next(stream)
+    assert image.tell() == 0
+    next(stream)
+    assert image.tell() == 1
