@@ -28,7 +28,9 @@ Environment: ``MEDIAHUB_BENCH_PHOTOS`` picks the photos for the clips (see
 ``bench.workload``; default the first 3), ``MEDIAHUB_BENCH_ROUNDS`` the
 rounds (default 2; the median is shown). ``MEDIAHUB_BENCH_AVIF_SPEEDS=6,7,8``
 instead prints the AVIF bytes and CPU at each libaom speed, the measurement
-behind ``animation.AVIF_ANIMATION_SPEED``.
+behind ``animation.AVIF_ANIMATION_SPEED``; ``MEDIAHUB_BENCH_WEBP_KEYFRAMES=3:5``
+runs with gif2webp's key frame interval instead of ``animation.WEBP_KMIN``
+and ``WEBP_KMAX``.
 """
 
 import io
@@ -218,6 +220,10 @@ def starter_table(ctx) -> None:
 
 def main() -> None:
     rounds = int(os.environ.get("MEDIAHUB_BENCH_ROUNDS", "2"))
+    if keys := os.environ.get("MEDIAHUB_BENCH_WEBP_KEYFRAMES"):
+        # "3:5" tries gif2webp's key frame interval instead of libvips'.
+        animation.WEBP_KMIN, animation.WEBP_KMAX = map(int, keys.split(":"))
+        print(f"WebP key frames every {keys} frames")
     if speeds := os.environ.get("MEDIAHUB_BENCH_AVIF_SPEEDS"):
         avif_speeds([int(s) for s in speeds.split(",")], sources())
         return

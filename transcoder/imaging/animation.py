@@ -55,6 +55,13 @@ MAX_LOOP = 65535
 # stills' setting, engine.AVIF_SPEED) costs minutes on long animations.
 # Measured by `python -m bench.bench_animation` (docs/benchmarks.md).
 AVIF_ANIMATION_SPEED = 8
+# Frames between WebP key frames. libwebp tries every frame from KMIN on both
+# as a key frame and as a change to the last, which costs a second encode;
+# browsers never seek, so key frames only cost bytes. These are libvips'
+# defaults (never a key frame after the first); gif2webp's are 3 and 5.
+# Measured by `python -m bench.bench_animation` (docs/benchmarks.md).
+WEBP_KMIN = 2**31 - 2
+WEBP_KMAX = 2**31 - 1
 # Each orientation's single transpose (the table of ImageOps.exif_transpose).
 _TRANSPOSE = {
     2: Image.Transpose.FLIP_LEFT_RIGHT,
@@ -344,9 +351,10 @@ class _WebP:
         self.method = method
         from PIL import _webp
 
-        # Defaults of Pillow's WebP _save_all (from libwebp's gif2webp).
+        # Transparent background, no minimize_size, no mixed lossy/lossless,
+        # quiet: Pillow's WebP _save_all defaults but the key frames.
         self.encoder = _webp.WebPAnimEncoder(
-            step.size, 0, loop, False, 3, 5, False, False
+            step.size, 0, loop, False, WEBP_KMIN, WEBP_KMAX, False, False
         )
 
     def add(self, frame: Image.Image, timestamp: int, duration: int) -> None:
