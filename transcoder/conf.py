@@ -12,7 +12,7 @@ DEFAULTS = {
     # An animation's playing time, and its frames times canvas pixels (what
     # decoding and encoding every frame costs; see imaging.animation).
     "MAX_ANIMATION_SECONDS": 60,
-    "MAX_ANIMATION_PIXELS": 500_000_000,
+    "MAX_ANIMATION_PIXELS": 200_000_000,
     "MAX_DECODE_SECONDS": 15,
     "MAX_ATTEMPTS": 5,
     "UPLOAD_URL_TTL": 600,

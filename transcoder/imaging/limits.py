@@ -103,7 +103,7 @@ class Limits:
     # pixels, which is what decoding and encoding every frame costs (see
     # imaging.animation and docs/editors.md, "Animations").
     max_animation_seconds: float = 60.0
-    max_animation_pixels: int = 500_000_000
+    max_animation_pixels: int = 200_000_000
 
 
 @contextlib.contextmanager
