@@ -84,6 +84,16 @@ def test_only_webp_and_avif_of_animations_move():
     assert not any(s.animated for s in animation.with_motion(specs, "heif", 2))
 
 
+def test_animations_past_4k_frames_stay_stills():
+    """A frame larger than 4K UHD keeps still renditions (memory: see
+    animation.MAX_MOVING_PIXELS)."""
+    specs = [spec("webp"), spec("avif")]
+    assert all(s.animated for s in animation.with_motion(specs, "gif", 3, (3840, 2160)))
+    assert not any(
+        s.animated for s in animation.with_motion(specs, "gif", 3, (3841, 2160))
+    )
+
+
 def test_formats_that_cannot_move_drop_the_wish():
     """A JPEG or PNG spec asked to move stays a still, with the still's digest."""
     assert not spec("jpeg", animated=True).animated

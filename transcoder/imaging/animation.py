@@ -49,6 +49,13 @@ from transcoder.imaging.specs import MOVING_FORMATS, RenditionSpec
 # Browsers show frames of this many ms or less for BROWSER_FRAME_MS.
 SHORTEST_FRAME_MS = 10
 BROWSER_FRAME_MS = 100
+# The largest frame (4K UHD) whose animation moves. A frame is decoded into a
+# canvas the decoder keeps (a GIF keeps a second for disposal), then made RGBA
+# and premultiplied: four canvases at once, beside the encoders' own state
+# (about 300 MB for the starter presets' eleven moving renditions). At 8.3 MP
+# that stays within the 600 MB any upload may peak at (bench.bench_animation
+# measures it); a 50 MP animation would not, so larger ones stay stills.
+MAX_MOVING_PIXELS = 3840 * 2160
 # WebP's loop count is 16 bits; 0 means forever.
 MAX_LOOP = 65535
 # AVIF's speed for animations: every frame is an AV1 frame, so speed 6 (the
@@ -105,10 +112,17 @@ def is_animation(fmt: str, frames: int) -> bool:
 
 
 def with_motion(
-    specs: Sequence[RenditionSpec], fmt: str, frames: int
+    specs: Sequence[RenditionSpec],
+    fmt: str,
+    frames: int,
+    size: tuple[int, int] = (0, 0),
 ) -> list[RenditionSpec]:
-    """Return ``specs`` with motion asked of those that can move, for this source."""
-    if not is_animation(fmt, frames):
+    """Return ``specs`` with motion asked of those that can move, for this source.
+
+    An animation larger than ``MAX_MOVING_PIXELS`` a frame keeps still
+    renditions, as before motion was kept.
+    """
+    if not is_animation(fmt, frames) or size[0] * size[1] > MAX_MOVING_PIXELS:
         return list(specs)
     return [
         dataclasses.replace(spec, animated=True)

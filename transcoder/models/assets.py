@@ -262,7 +262,9 @@ class Asset(models.Model):
         """Return ``preset``'s specs for this asset: its focal point, its file,
         and motion in the formats that keep it when the file is an animation."""
         specs = preset.specs(self.focal)
-        specs = animation.with_motion(specs, self.format, self.frames)
+        specs = animation.with_motion(
+            specs, self.format, self.frames, (self.width, self.height)
+        )
         if not self.spec_source:
             return specs
         return [dataclasses.replace(s, source=self.spec_source) for s in specs]
