@@ -30,7 +30,8 @@ rounds (default 2; the median is shown). ``MEDIAHUB_BENCH_AVIF_SPEEDS=6,7,8``
 instead prints the AVIF bytes and CPU at each libaom speed, the measurement
 behind ``animation.AVIF_ANIMATION_SPEED``; ``MEDIAHUB_BENCH_WEBP_KEYFRAMES=3:5``
 runs with gif2webp's key frame interval instead of ``animation.WEBP_KMIN``
-and ``WEBP_KMAX``.
+and ``WEBP_KMAX``; ``MEDIAHUB_BENCH_STARTER=0`` skips the starter presets
+table.
 """
 
 import io
@@ -246,7 +247,8 @@ def main() -> None:
     ctx = multiprocessing.get_context("spawn")
     print("Animated sources: one engine thread; pyvips on one thread (WebP only)")
     print(f"{RERUN}\n")
-    starter_table(ctx)
+    if os.environ.get("MEDIAHUB_BENCH_STARTER") != "0":
+        starter_table(ctx)
     header = (
         f"{'source':24} {'frames':>6} {'play s':>6} {'src KB':>8} "
         f"{'WebP KB':>8} {'÷src':>6} {'vips KB':>8} {'AVIF320':>8} "
