@@ -257,11 +257,6 @@ def check_frames(image: Image.Image, fmt: str, data: bytes, limits: Limits) -> i
             frames=frames,
             limit=limits.max_frames,
         )
-    if fmt in ANIMATED_FORMATS and frames > 1:
-        width, height = image.size
-        for w, h in sizes:
-            width, height = max(width, w), max(height, h)
-        check_pixel_time(frames, width, height, limits)
     if fmt in _MULTI_IMAGE and frames > 1:
         for index in range(frames):
             image.seek(index)
@@ -269,6 +264,11 @@ def check_frames(image: Image.Image, fmt: str, data: bytes, limits: Limits) -> i
         image.seek(0)
     for width, height in sizes:
         check_pixels(width, height, limits)
+    if fmt in ANIMATED_FORMATS and frames > 1:
+        width, height = image.size
+        for w, h in sizes:
+            width, height = max(width, w), max(height, h)
+        check_pixel_time(frames, width, height, limits)
     return frames
 
 
