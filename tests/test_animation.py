@@ -15,7 +15,7 @@ from PIL import Image, ImageChops, ImageSequence, ImageStat
 
 from tests import images
 from tests.support import LIMITS, MIB
-from transcoder.imaging import animation, engine
+from transcoder.imaging import animation, engine, limits
 from transcoder.imaging.messages import Message
 from transcoder.imaging.specs import RenditionSpec
 
@@ -460,3 +460,22 @@ def test_frames_are_decoded_one_at_a_time():
     assert image.tell() == 0
     next(stream)
     assert image.tell() == 1
+
+
+def test_encoding_does_not_count_against_the_decode_deadline(monkeypatch):
+    """The decode deadline bounds decoding: time spent encoding each frame
+    (here a clock moved 8 s a frame, past a 10 s deadline) is not counted."""
+    clock = [0.0]
+    monkeypatch.setattr(limits.time, "monotonic", lambda: clock[0])
+    image = Image.open(limits.DeadlineReader(gif([100] * 4), deadline=10.0))
+    seen = 0
+    for _frame, _duration in animation.frames(image, "gif", LIMITS):
+        seen += 1
+        clock[0] += 8.0
+    assert seen == 4
+    # Decoding itself still stops at the deadline.
+    clock[0] = 0.0
+    image = Image.open(limits.DeadlineReader(gif([100] * 4), deadline=10.0))
+    clock[0] = 11.0
+    with pytest.raises(limits.DecodeTimeoutError):
+        list(animation.frames(image, "gif", LIMITS))

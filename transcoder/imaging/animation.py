@@ -35,6 +35,7 @@ from transcoder.imaging import cascade
 from transcoder.imaging.colour import to_srgb
 from transcoder.imaging.limits import (
     ANIMATED_FORMATS,
+    DeadlineReader,
     DecodeTimeoutError,
     Limits,
     check_duration,
@@ -242,6 +243,10 @@ def frames(
     first, count = _frame_range(image)
     canvas = _upright(image.size, orientation)
     alpha = _has_alpha(image, fmt)
+    # GIF and APNG frames are read as they are decoded; the reader's deadline
+    # bounds decoding, so the time the caller spends on each frame (encoding
+    # it) moves the deadline on.
+    reader = getattr(image, "fp", None)
     elapsed = 0
     for index in range(first, count):
         image.seek(index)
@@ -249,7 +254,10 @@ def frames(
         duration = frame_ms(image.info.get("duration"))
         elapsed += duration
         check_duration(elapsed, limits, whole=False)
+        paused = time.monotonic()
         yield _frame(image, canvas, orientation, alpha), duration
+        if isinstance(reader, DeadlineReader):
+            reader.deadline += time.monotonic() - paused
 
 
 def _frame_range(image: Image.Image) -> tuple[int, int]:
