@@ -59,15 +59,22 @@ BROWSER_FRAME_MS = 100
 MAX_MOVING_PIXELS = 3840 * 2160
 # WebP's loop count is 16 bits; 0 means forever.
 MAX_LOOP = 65535
-# AVIF's speed for animations: every frame is an AV1 frame, so speed 6 (the
-# stills' setting, engine.AVIF_SPEED) costs minutes on long animations.
-# Measured by `python -m bench.bench_animation` (docs/benchmarks.md).
+# AVIF's speed for animations. 320w AVIF per source frame, one thread, 2
+# loaded cores (MEDIAHUB_BENCH_AVIF_SPEEDS=6,7,8,9 python -m
+# bench.bench_animation; docs/benchmarks.md): speed 6, the stills' setting,
+# took 66-94 ms a frame on photo clips and the real WebP, 4-8x speed 8's
+# 8-22 ms, for 43% fewer bytes on two photo clips but 16% more on the real
+# WebP and as many on a third; 7 is no smaller than 8, 9 is 5-14% larger. At
+# speed 6 the starter presets would spend minutes on an animation the
+# pixel-time limit allows, past Lambda's 300 s.
 AVIF_ANIMATION_SPEED = 8
 # Frames between WebP key frames. libwebp tries every frame from KMIN on both
 # as a key frame and as a change to the last, which costs a second encode;
 # browsers never seek, so key frames only cost bytes. These are libvips'
-# defaults (never a key frame after the first); gif2webp's are 3 and 5.
-# Measured by `python -m bench.bench_animation` (docs/benchmarks.md).
+# defaults (never a key frame after the first); gif2webp's are 3 and 5, which
+# measured 1.7x the bytes and 1.3-1.5x the CPU on chi.gif, 1.17x and 1.4x on
+# iss634.webp (MEDIAHUB_BENCH_WEBP_KEYFRAMES=3:5 python -m
+# bench.bench_animation; docs/benchmarks.md).
 WEBP_KMIN = 2**31 - 2
 WEBP_KMAX = 2**31 - 1
 # Each orientation's single transpose (the table of ImageOps.exif_transpose).
