@@ -62,11 +62,12 @@ MAX_LOOP = 65535
 # AVIF's speed for animations. 320w AVIF per source frame, one thread, 2
 # loaded cores (MEDIAHUB_BENCH_AVIF_SPEEDS=6,7,8,9 python -m
 # bench.bench_animation; docs/benchmarks.md): speed 6, the stills' setting,
-# took 66-94 ms a frame on photo clips and the real WebP, 4-8x speed 8's
-# 8-22 ms, for 43% fewer bytes on two photo clips but 16% more on the real
-# WebP and as many on a third; 7 is no smaller than 8, 9 is 5-14% larger. At
-# speed 6 the starter presets would spend minutes on an animation the
-# pixel-time limit allows, past Lambda's 300 s.
+# took 2-9x speed 8's CPU (13-94 ms a frame against 6-22), for 43-64% fewer
+# bytes on four of six sources but 2% and 16% more on the other two; 7 is no
+# smaller than 8, and 9 is 5-14% larger. At speed 6 the starter presets
+# would need most of Lambda's 300 s for an animation at the pixel-time limit.
+# Speed 6 with a lower MAX_ANIMATION_PIXELS is the lever if AVIF bytes matter
+# more than that (bump specs.ANIMATION_VERSION with it).
 AVIF_ANIMATION_SPEED = 8
 # Frames between WebP key frames. libwebp tries every frame from KMIN on both
 # as a key frame and as a change to the last, which costs a second encode;
