@@ -181,7 +181,6 @@ def ingest_one(path, preset_ids, allow_duplicate=False):
             "width": r.width,
             "height": r.height,
             "bytes": r.bytes,
-            "frames": r.frames,
             "name": r.name,
             "url": serving.rendition_url(r),
         }
