@@ -85,6 +85,7 @@ lint: $(STAMP)
 bench: $(STAMP) var
 	$(PY) -m bench.bench_engine
 	$(PY) -m bench.bench_memory
+	$(PY) -m bench.bench_animation
 	$(PY) -m bench.bench_signing
 	$(PY) -m bench.bench_embed
 	$(PY) -m bench.bench_admin

@@ -140,6 +140,8 @@ def test_bad_environment_is_a_clear_error(tmp_path, env, message):
         ("MAX_UPLOAD_BYTES", "1000"),
         ("MAX_PIXELS", "4000000"),
         ("MAX_FRAMES", "50"),
+        ("MAX_ANIMATION_SECONDS", "30"),
+        ("MAX_ANIMATION_PIXELS", "1000000"),
         ("MAX_DECODE_SECONDS", "7"),
         ("MAX_ATTEMPTS", "2"),
         ("ANONYMOUS_BODY_BYTES", "1000"),

@@ -28,7 +28,13 @@ def check_signed_delivery(app_configs, **kwargs):
 def check_limits(app_configs, **kwargs):
     """Refuse limits that turn the decompression-bomb guard off."""
     errors = []
-    for name in ("MAX_PIXELS", "MAX_UPLOAD_BYTES", "URL_TTL"):
+    for name in (
+        "MAX_PIXELS",
+        "MAX_UPLOAD_BYTES",
+        "URL_TTL",
+        "MAX_ANIMATION_SECONDS",
+        "MAX_ANIMATION_PIXELS",
+    ):
         value = setting(name)
         if not isinstance(value, int) or value <= 0:
             errors.append(

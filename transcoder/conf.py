@@ -9,6 +9,10 @@ DEFAULTS = {
     "MAX_UPLOAD_BYTES": 50 * 1024 * 1024,
     "MAX_PIXELS": 50_000_000,
     "MAX_FRAMES": 1000,
+    # An animation's playing time, and its frames times canvas pixels (what
+    # decoding and encoding every frame costs; see imaging.animation).
+    "MAX_ANIMATION_SECONDS": 60,
+    "MAX_ANIMATION_PIXELS": 200_000_000,
     "MAX_DECODE_SECONDS": 15,
     "MAX_ATTEMPTS": 5,
     "UPLOAD_URL_TTL": 600,
@@ -99,5 +103,7 @@ def image_limits():
         max_bytes=setting("MAX_UPLOAD_BYTES"),
         max_pixels=setting("MAX_PIXELS"),
         max_frames=setting("MAX_FRAMES"),
+        max_animation_seconds=setting("MAX_ANIMATION_SECONDS"),
+        max_animation_pixels=setting("MAX_ANIMATION_PIXELS"),
         max_seconds=setting("MAX_DECODE_SECONDS"),
     )

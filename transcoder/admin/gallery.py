@@ -9,8 +9,10 @@ from itertools import groupby
 from django.template.defaultfilters import filesizeformat
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.formats import number_format
 from django.utils.html import escape
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from transcoder import layout, selectors
 from transcoder.delivery import serving
@@ -93,6 +95,7 @@ def _row(r):
         "size": f"{r.width} × {r.height}" if r.width else _box(r),
         "bytes": filesizeformat(r.bytes) if ready and r.bytes is not None else "",
         "url": serving.rendition_url(r) if ready else "",
+        "motion": _motion(r) if ready else "",
         "error": r.error
         or ("" if r.status != RenditionStatus.FAILED else _("No reason was recorded.")),
     }
@@ -105,21 +108,41 @@ def _box(r):
     }
 
 
+def _motion(r):
+    """Return the badge text of an animated rendition, or "" for a still."""
+    if not r.animated:
+        return ""
+    frames = ngettext(
+        "Animated: %(frames)s frame", "Animated: %(frames)s frames", r.frames
+    ) % {"frames": number_format(r.frames)}
+    if r.duration_ms is None:
+        return frames
+    seconds = number_format(r.duration_ms / 1000, decimal_pos=1)
+    return _("%(frames)s, %(seconds)s s a play") % {
+        "frames": frames,
+        "seconds": seconds,
+    }
+
+
 def _preview(rows):
-    """Return the ready still to show on a card: the widest, at least 160 px shown."""
-    stills = [
-        r
-        for r in rows
-        if r.status == RenditionStatus.READY and r.format in STILL_FORMATS
+    """Return the ready image to show on a card: the widest, at least 160 px shown.
+
+    An animated WebP comes first, so the editor sees the motion (every
+    browser the admin supports plays it).
+    """
+    ready = [r for r in rows if r.status == RenditionStatus.READY]
+    shown = [r for r in ready if r.animated and r.format == "webp"] or [
+        r for r in ready if r.format in STILL_FORMATS
     ]
-    if not stills:
+    if not shown:
         return None
-    best = max(stills, key=lambda r: r.width)
+    best = max(shown, key=lambda r: r.width)
     return {
         "url": serving.rendition_url(best),
         "width": best.width,
         "height": best.height,
         "size": f"{best.width} × {best.height}",
+        "motion": _motion(best),
     }
 
 

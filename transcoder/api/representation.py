@@ -116,6 +116,9 @@ def asset_json(request, asset, *, renditions=True, state=None):
                 "width": r.width,
                 "height": r.height,
                 "bytes": r.bytes,
+                "animated": r.animated,
+                "frames": r.frames,
+                "duration_ms": r.duration_ms,
                 "url": request.build_absolute_uri(serving.rendition_url(r)),
             }
             for r in rows

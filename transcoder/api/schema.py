@@ -178,13 +178,42 @@ SCHEMAS = {
     },
     "Rendition": {
         "type": "object",
-        "required": ["preset", "format", "width", "height", "bytes", "url"],
+        "required": [
+            "preset",
+            "format",
+            "width",
+            "height",
+            "bytes",
+            "animated",
+            "frames",
+            "duration_ms",
+            "url",
+        ],
         "properties": {
             "preset": _STRING,
             "format": {"enum": ["avif", "webp", "jpeg", "png"]},
             "width": {"type": "integer"},
             "height": {"type": "integer"},
             "bytes": {"type": "integer"},
+            "animated": {
+                "type": "boolean",
+                "description": (
+                    "Every frame of an animated source (WebP and AVIF only); "
+                    "JPEG and PNG renditions show the first frame."
+                ),
+            },
+            "frames": {
+                "type": "integer",
+                "minimum": 1,
+                "description": "The animation's frames; 1 for a still.",
+            },
+            "duration_ms": {
+                "type": ["integer", "null"],
+                "description": (
+                    "How long one play lasts in milliseconds, as browsers play "
+                    "it (frames of 10 ms or less count 100 ms); null for a still."
+                ),
+            },
             "url": {"type": "string", "format": "uri"},
         },
     },

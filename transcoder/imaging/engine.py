@@ -7,7 +7,9 @@ the same way, decodes it once and builds every spec from that one decode.
 - Bytes, pixels and every frame are checked from headers before decoding;
   Pillow's bomb guard stays on behind that, its warning raised as an error.
   Decoding stops at a wall-clock deadline checked on every read.
-- Animations and multi-page files become stills of their first frame.
+- Multi-page files become stills of their first page; animations too, except
+  in specs asking for motion (``RenditionSpec.animated``), which ``animation``
+  builds from every frame.
 - Orientation is applied exactly once; colours are converted once to sRGB.
   Outputs are 8-bit RGB(A), carry no metadata and are deterministic.
 
@@ -32,10 +34,11 @@ from collections.abc import Iterator, Sequence
 
 from PIL import Image, ImageFile, ImageOps
 
-from transcoder.imaging import cascade, edits, heif
+from transcoder.imaging import animation, cascade, edits, heif
 from transcoder.imaging.cascade import crop_box
 from transcoder.imaging.colour import to_srgb
 from transcoder.imaging.limits import (
+    AnimationTooLongError,
     CorruptImageError,
     DeadlineReader,
     DecodeTimeoutError,
@@ -77,6 +80,7 @@ __all__ = [
     "DecodeTimeoutError",
     "EmptyFileError",
     "FileTooLargeError",
+    "AnimationTooLongError",
     "ImageError",
     "Limits",
     "MemoryLimitError",
@@ -149,6 +153,8 @@ class SourceInfo:
     height: int
     frames: int
     has_alpha: bool
+    # An animation's playing time as browsers play it (ms); 0 for a still.
+    duration_ms: int = 0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -159,6 +165,8 @@ class Output:
     height: int
     # Set on one output of a render asked for placeholders (see render_iter).
     placeholder: Placeholder | None = None
+    # Frames, playing time and loops of an animated output; None for a still.
+    motion: animation.Motion | None = None
 
 
 @dataclasses.dataclass
@@ -197,6 +205,9 @@ def inspect(data: bytes, limits: Limits) -> SourceInfo:
             and decode_still(data, source.image.size) is not None
         ):
             source.image.load()
+        motion = None
+        if animation.is_animation(source.format, source.frames):
+            motion = animation.survey(source.image, source.format, limits)
         width, height = source.size
         return SourceInfo(
             format=source.format,
@@ -205,6 +216,7 @@ def inspect(data: bytes, limits: Limits) -> SourceInfo:
             height=height,
             frames=source.frames,
             has_alpha=source.image.has_transparency_data,
+            duration_ms=motion.duration_ms if motion else 0,
         )
 
 
@@ -242,6 +254,11 @@ def render_iter(
     """
     specs = list(specs)
     recipe = _recipe_of(specs)
+    if recipe is None and any(spec.animated for spec in specs):
+        # An edited animation keeps stills (Asset.rendition_specs asks for
+        # no motion then): the recipe is applied to one decode only.
+        yield from _render_moving(data, specs, limits, threads, placeholders)
+        return
     _use_returnable_memory()
     with _opened(data, limits) as source:
         size, fmt = source.size, source.format
@@ -280,6 +297,47 @@ def render_iter(
         size,
         (time.perf_counter() - started) * 1000,
     )
+
+
+def _render_moving(data, specs, limits, threads, placeholders) -> Iterator[Output]:
+    """Build the animated specs from every frame, the rest as stills; in spec order.
+
+    The animations are made first, so a refusal still comes before any output.
+    """
+    moving = [i for i, spec in enumerate(specs) if spec.animated]
+    made = {}
+    _use_returnable_memory()
+    with _opened(data, limits) as source:
+        if animation.is_animation(source.format, source.frames):
+            outs = animation.render(
+                source.image,
+                source.format,
+                [specs[i] for i in moving],
+                limits,
+                orientation=source.orientation,
+                threads=threads or default_threads(),
+                placeholder=placeholders and len(moving) == len(specs),
+                webp_method=WEBP_METHOD,
+            )
+            for i, out in zip(moving, outs, strict=True):
+                made[i] = Output(specs[i], out.data, *out.size, out.placeholder,
+                                 out.motion)  # fmt: skip
+    still = [i for i in range(len(specs)) if i not in made]
+    stills = render_iter(
+        data,
+        [dataclasses.replace(specs[i], animated=False) for i in still],
+        limits,
+        threads=threads,
+        placeholders=placeholders and bool(still),
+    )
+    try:
+        for i in range(len(specs)):
+            if i in made:
+                yield made.pop(i)
+            else:
+                yield dataclasses.replace(next(stills), spec=specs[i])
+    finally:
+        stills.close()
 
 
 def _cost(step: cascade.Step) -> float:

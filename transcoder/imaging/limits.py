@@ -42,6 +42,8 @@ _DECODE_ERRORS = (
 # Formats whose frames or pages may each have their own size; seeking reads
 # only the next header.
 _MULTI_IMAGE = {"jpeg", "tiff", "heif"}
+# Formats whose frames are an animation (every frame shown in turn), not pages.
+ANIMATED_FORMATS = ("gif", "png", "webp", "avif")
 
 
 class ImageError(MessageError):
@@ -66,6 +68,10 @@ class TooManyPixelsError(ImageError):
 
 class TooManyFramesError(TooManyPixelsError):
     """An animation or multi-page file has more frames than allowed."""
+
+
+class AnimationTooLongError(ImageError):
+    """An animation plays longer, or holds more pixels in all, than allowed."""
 
 
 class TruncatedImageError(ImageError):
@@ -93,6 +99,11 @@ class Limits:
     # read Pillow makes checks it, so a decoder made to spin on a small hostile
     # file (a JPEG with thousands of scans) stops within one block of input.
     max_seconds: float = 15.0
+    # An animation's playing time, and its "pixel-time": frames times canvas
+    # pixels, which is what decoding and encoding every frame costs (see
+    # imaging.animation and docs/editors.md, "Animations").
+    max_animation_seconds: float = 60.0
+    max_animation_pixels: int = 200_000_000
 
 
 @contextlib.contextmanager
@@ -187,6 +198,49 @@ def check_pixels(width: int, height: int, limits: Limits, label: str = "image") 
         )
 
 
+def check_pixel_time(frames: int, width: int, height: int, limits: Limits) -> None:
+    """Refuse an animation whose frames hold more pixels in all than allowed."""
+    if frames * width * height > limits.max_animation_pixels:
+        raise AnimationTooLongError(
+            _(
+                "The animation has %(frames)s frames of %(width)s × %(height)s "
+                "pixels, %(megapixels)s megapixels in all; the limit is %(limit)s "
+                "megapixels. Upload a shorter or smaller animation."
+            ),
+            frames=frames,
+            width=width,
+            height=height,
+            megapixels=_megapixels(frames * width * height),
+            limit=_megapixels(limits.max_animation_pixels),
+        )
+
+
+def check_duration(milliseconds: int, limits: Limits, *, whole: bool = True) -> None:
+    """Refuse an animation that plays longer than allowed.
+
+    ``whole`` says ``milliseconds`` is the whole playing time; otherwise it is
+    the time so far, counted while decoding, and the message says "more than".
+    """
+    if milliseconds <= limits.max_animation_seconds * 1000:
+        return
+    if not whole:
+        raise AnimationTooLongError(
+            _(
+                "The animation plays for more than %(limit)s seconds, the limit. "
+                "Upload a shorter animation."
+            ),
+            limit=_number(limits.max_animation_seconds),
+        )
+    raise AnimationTooLongError(
+        _(
+            "The animation plays for %(seconds)s seconds; the limit is "
+            "%(limit)s seconds. Upload a shorter animation."
+        ),
+        seconds=_number(math.ceil(milliseconds / 100) / 10),
+        limit=_number(limits.max_animation_seconds),
+    )
+
+
 def check_frames(image: Image.Image, fmt: str, data: bytes, limits: Limits) -> int:
     """Check every frame's size without decoding; return the number of frames."""
     if fmt in ("gif", "png"):
@@ -210,6 +264,11 @@ def check_frames(image: Image.Image, fmt: str, data: bytes, limits: Limits) -> i
         image.seek(0)
     for width, height in sizes:
         check_pixels(width, height, limits)
+    if fmt in ANIMATED_FORMATS and frames > 1:
+        width, height = image.size
+        for w, h in sizes:
+            width, height = max(width, w), max(height, h)
+        check_pixel_time(frames, width, height, limits)
     return frames
 
 

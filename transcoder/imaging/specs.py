@@ -18,7 +18,12 @@ from transcoder.imaging.messages import gettext_noop as _
 # 2: outputs cascade from larger ones (cascade.CASCADE_MIN); WebP method 5.
 # 3: WebP method 4 and AVIF speed 6, libvips' settings (engine.py); the first
 #    resize in strips (cascade.py).
+# Animated WebP and AVIF (imaging.animation) did not bump it: they are new
+# specs (``animated``), with digests of their own.
 ENGINE_VERSION = 3
+# Bump when imaging.animation's output changes (its AVIF speed, the frame
+# timing rule): it is in animated specs' digests only, so stills keep theirs.
+ANIMATION_VERSION = 1
 
 MAX_DIMENSION = 8192
 MAX_WIDTHS = 12
@@ -62,6 +67,9 @@ FORMATS = {
     )
 }
 
+# Output formats that keep an animated source's motion (imaging.animation).
+MOVING_FORMATS = ("webp", "avif")
+
 _HEX_COLOUR = re.compile(r"^#[0-9a-f]{6}$")
 _SOURCE = re.compile(r"[0-9a-f]{0,16}")
 
@@ -95,6 +103,10 @@ class RenditionSpec:
     # or cropped picture gets new rendition names. Empty for no edit, and then
     # left out of the digest, so existing digests never change.
     edit: str = ""
+    # Every frame of an animated source, not the first alone (see
+    # imaging.animation); only WebP and AVIF can move, so other formats drop
+    # it. Left out of the digest when False, so still digests never change.
+    animated: bool = False
 
     def __post_init__(self):
         try:
@@ -158,6 +170,9 @@ class RenditionSpec:
             raise SpecError(e.message) from None
         # One colour, one digest: "#FFFFFF" and "#ffffff" are the same output.
         object.__setattr__(self, "background", self.background.lower())
+        object.__setattr__(
+            self, "animated", self.animated is True and self.format in MOVING_FORMATS
+        )
         if fit is Fit.COVER and self.focal is not None:
             try:
                 x, y = (float(v) for v in self.focal)
@@ -187,9 +202,15 @@ class RenditionSpec:
         """Return the digests this spec had under earlier engines, newest first.
 
         A rendition stored under one of them is this spec built by an older
-        engine: still current and served, until something rebuilds it.
+        engine: still current and served, until something rebuilds it. An
+        animated spec was a still before engines kept motion, so its still
+        twin's digests count too.
         """
-        return [self.digest_for(v) for v in range(ENGINE_VERSION - 1, 0, -1)]
+        earlier = [self.digest_for(v) for v in range(ENGINE_VERSION - 1, 0, -1)]
+        if self.animated:
+            still = dataclasses.replace(self, animated=False)
+            earlier += [still.digest_for(v) for v in range(ENGINE_VERSION, 0, -1)]
+        return earlier
 
     def digest_for(self, engine: int) -> str:
         """Return the digest this spec has under engine version ``engine``."""
@@ -199,6 +220,10 @@ class RenditionSpec:
             del payload["source"]
         if not self.edit:
             del payload["edit"]
+        if self.animated:
+            payload["animated"] = ANIMATION_VERSION
+        else:
+            del payload["animated"]
         blob = json.dumps(payload, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from taggit.managers import TaggableManager
 
+from transcoder.imaging import animation
 from transcoder.models.collections import root_collection_id
 
 
@@ -287,8 +288,14 @@ class Asset(models.Model):
         return self.focal if source else None
 
     def rendition_specs(self, preset):
-        """Return ``preset``'s specs for this asset: its crop point, its file."""
+        """Return ``preset``'s specs for this asset: its crop point, its file,
+        and motion in the formats that keep it when the file is an animation
+        (not edited: an edit is applied to the first frame's still)."""
         specs = preset.specs(self.crop_focal)
+        if not self.edit:
+            specs = animation.with_motion(
+                specs, self.format, self.frames, (self.width, self.height)
+            )
         if not self.spec_source and not self.edit:
             return specs
         edit = self.recipe.key

@@ -93,6 +93,10 @@ class Rendition(models.Model):
     width = models.PositiveIntegerField(null=True)
     height = models.PositiveIntegerField(null=True)
     bytes = models.PositiveBigIntegerField(null=True)
+    # An animated rendition's frames (the source's) and playing time as
+    # browsers play it (imaging.animation); 1 and None for a still.
+    frames = models.PositiveIntegerField(default=1)
+    duration_ms = models.PositiveIntegerField(null=True, blank=True)
     name = models.CharField(max_length=255)
     status = models.CharField(
         _("status"),
@@ -125,6 +129,10 @@ class Rendition(models.Model):
     @property
     def mime_type(self):
         return specs.FORMATS[self.format].mime
+
+    @property
+    def animated(self):
+        return self.frames > 1
 
 
 # --- Sites: API tokens, embed keys, rate limits, deleted assets ---------------
