@@ -205,3 +205,30 @@ def test_still_renditions_built_before_motion_keep_serving(
     services.renditions_generate(asset_id=asset.pk)
     moving = Rendition.objects.get(asset=asset, preset=square, digest=spec.digest)
     assert moving.status == RenditionStatus.READY and moving.frames == 31
+
+
+def test_an_edited_animation_keeps_stills_of_the_edited_picture(commit, moving_presets):
+    """An edit is applied to one decode: a turned GIF's renditions are stills
+    of the turned first frame, under new names; restoring the unedited
+    version brings the motion back."""
+    with commit():
+        asset = services.asset_create(content=GIF, filename="chi.gif")
+    moving = Rendition.objects.filter(asset=asset, frames__gt=1)
+    assert moving.exists()
+    width, height = asset.width, asset.height
+    with commit():
+        services.asset_edit_apply(asset=asset, rotate=1)
+    asset.refresh_from_db()
+    current = Rendition.objects.filter(
+        asset=asset, superseded_at__isnull=True, status=RenditionStatus.READY
+    )
+    webp = current.filter(format="webp", preset__slug="hero").order_by("-width")[0]
+    image = _stored(webp)
+    assert getattr(image, "n_frames", 1) == 1 and not webp.animated
+    # Turned: the picture is now taller than wide, as the source was wider.
+    assert (image.width < image.height) == (width > height)
+    with commit():
+        services.asset_version_restore(version=asset.versions.get())
+    assert Rendition.objects.filter(
+        asset=asset, superseded_at__isnull=True, frames__gt=1
+    ).exists()
