@@ -113,6 +113,8 @@ def asset_json(request, asset, *, renditions=True, state=None):
                 "width": r.width,
                 "height": r.height,
                 "bytes": r.bytes,
+                "quality": r.quality,
+                "score": r.score,
                 "url": request.build_absolute_uri(serving.rendition_url(r)),
             }
             for r in rows

@@ -173,13 +173,38 @@ SCHEMAS = {
     },
     "Rendition": {
         "type": "object",
-        "required": ["preset", "format", "width", "height", "bytes", "url"],
+        "required": [
+            "preset",
+            "format",
+            "width",
+            "height",
+            "bytes",
+            "quality",
+            "score",
+            "url",
+        ],
         "properties": {
             "preset": _STRING,
             "format": {"enum": ["avif", "webp", "jpeg", "png"]},
             "width": {"type": "integer"},
             "height": {"type": "integer"},
             "bytes": {"type": "integer"},
+            "quality": {
+                "type": ["integer", "null"],
+                "minimum": 1,
+                "maximum": 100,
+                "description": "The encoder quality used; null for PNG "
+                "(lossless) and for renditions built before it was kept.",
+            },
+            "score": {
+                "type": ["number", "null"],
+                "maximum": 100,
+                "description": "When the preset asks for a perceptual target: "
+                "the score the chosen quality reached on the SSIMULACRA2 scale "
+                "(100 identical, 90 visually lossless, 70 good), estimated on "
+                "a sample of the rendition's own pixels. Null at a fixed "
+                "quality.",
+            },
             "url": {"type": "string", "format": "uri"},
         },
     },

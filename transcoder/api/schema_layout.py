@@ -94,6 +94,8 @@ SCHEMAS = {
             "height",
             "widths",
             "formats",
+            "target",
+            "quality",
             "aspect",
             "responsive",
             "sizes",
@@ -109,6 +111,21 @@ SCHEMAS = {
             "formats": {
                 "type": "array",
                 "items": {"enum": ["avif", "webp", "jpeg", "png"]},
+            },
+            "target": {
+                "type": ["integer", "null"],
+                "minimum": 30,
+                "maximum": 95,
+                "description": "The perceptual target (SSIMULACRA2 scale): each "
+                "rendition gets the lowest quality that meets it. Null when the "
+                "preset encodes at a fixed quality.",
+            },
+            "quality": {
+                "type": ["integer", "null"],
+                "minimum": 1,
+                "maximum": 100,
+                "description": "The fixed encoder quality; null when a target "
+                "chooses it per rendition.",
             },
             "aspect": {
                 "type": ["number", "null"],

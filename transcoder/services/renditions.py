@@ -218,6 +218,8 @@ def _store(asset, preset, spec, row, out, remaining, report):
         width=out.width,
         height=out.height,
         bytes=len(out.data),
+        quality=out.quality,
+        score=out.score,
     )
     if not updated:
         # The asset was deleted while we worked: do not bring it back.
