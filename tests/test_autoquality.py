@@ -6,7 +6,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 from tests.conftest import SHARED_DIR
-from transcoder.imaging import autoquality, engine
+from transcoder.imaging import autoquality, engine, ssimulacra
 from transcoder.imaging.specs import RenditionSpec, SpecError
 
 PHOTOS = SHARED_DIR / "bench" / "photos"
@@ -117,12 +117,13 @@ def test_the_proxy_is_tiles_of_the_image_at_full_resolution():
     small = autoquality.proxy(image, 64 * 1024)
     assert small.width * small.height <= 64 * 1024
     assert small.width % autoquality.TILE == small.height % autoquality.TILE == 0
-    tile = small.crop((0, 0, autoquality.TILE, autoquality.TILE))
+    side = autoquality.TILE
+    tile = small.crop((0, 0, side, side)).tobytes()
     found = [
         (x, y)
-        for x in range(0, 1920 - 63, 16)
-        for y in range(0, 1080 - 63, 16)
-        if image.crop((x, y, x + 64, y + 64)).tobytes() == tile.tobytes()
+        for x in range(0, 1920 - side + 1, 16)
+        for y in range(0, 1080 - side + 1, 16)
+        if image.crop((x, y, x + side, y + side)).tobytes() == tile
     ]
     assert len(found) == 1
     assert autoquality.proxy(image.resize((200, 100)), 64 * 1024).size == (200, 100)
@@ -131,7 +132,7 @@ def test_the_proxy_is_tiles_of_the_image_at_full_resolution():
 def test_identical_images_score_100_and_worse_encodes_score_lower():
     """The metric is 100 for the image itself and falls as the quality drops."""
     image = _graphic()
-    reference = autoquality.Reference(image)
+    reference = ssimulacra.Reference(image)
     assert reference.score(image) == pytest.approx(100.0)
     spec = RenditionSpec("contain", 640, None, "jpeg")
     scores = []
@@ -182,3 +183,20 @@ def test_outputs_say_their_quality_and_score():
     assert (fixed.quality, fixed.score) == (83, None)
     assert auto.score >= 75 and 20 <= auto.quality <= 95
     assert (png.quality, png.score) == (None, None)
+
+
+@pytest.mark.parametrize("quality", [45, 80])
+def test_the_pillow_ssimulacra2_agrees_with_the_package(quality):
+    """The runtime's SSIMULACRA2 (Pillow only) is within 2 points of the
+    ``ssimulacra2`` package on a photo held out of every tuning."""
+    ssimulacra2 = pytest.importorskip("ssimulacra2")
+    name = HELD_OUT[0]
+    if not (PHOTOS / name).exists():
+        pytest.skip("the benchmark photos are not here")
+    image = _photo(name, 640)
+    spec = RenditionSpec("contain", 640, None, "jpeg")
+    data = engine._encode(image.copy(), spec, quality)
+    with Image.open(io.BytesIO(data)) as decoded:
+        mine = ssimulacra.Reference(image).score(decoded.convert("RGB"))
+    theirs = _ssimulacra2(ssimulacra2, image, data)
+    assert abs(mine - theirs) <= 2

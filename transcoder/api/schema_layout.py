@@ -3,6 +3,8 @@
 Kept beside ``schema.py``, which merges them into the OpenAPI document.
 """
 
+from transcoder.imaging import autoquality
+
 _REF = "#/components/schemas/"
 _INT = {"type": "integer"}
 _URI = {"type": "string", "format": "uri"}
@@ -114,8 +116,8 @@ SCHEMAS = {
             },
             "target": {
                 "type": ["integer", "null"],
-                "minimum": 30,
-                "maximum": 95,
+                "minimum": autoquality.MIN_TARGET,
+                "maximum": autoquality.MAX_TARGET,
                 "description": "The perceptual target (SSIMULACRA2 scale): each "
                 "rendition gets the lowest quality that meets it. Null when the "
                 "preset encodes at a fixed quality.",
