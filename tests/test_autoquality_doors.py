@@ -158,4 +158,4 @@ def test_0025_keeps_existing_presets_fixed_and_moves_a_fresh_librarys_starters(
         executor.loader.build_graph()
         executor.migrate(latest)
     targets = dict(Preset.objects.values_list("slug", "target"))
-    assert targets == {"card": None if has_images else 75, "hero": None}
+    assert targets == {"card": None if has_images else 70, "hero": None}

@@ -58,12 +58,12 @@ def _eval(function, **images):
     return ImageMath.lambda_eval(function, **images)
 
 
+_SRGB = [((i / 255 + 0.055) / 1.055) ** 2.4 for i in range(256)]
+
+
 def _linear(image: Image.Image) -> list[Image.Image]:
     """Return the linear-light R, G and B planes of an RGB image."""
-    return [
-        _eval(lambda a: ((a["c"] / 255.0 + 0.055) / 1.055) ** 2.4, c=p.convert("F"))
-        for p in image.split()
-    ]
+    return [plane.point(_SRGB, "F") for plane in image.split()]
 
 
 def _xyb(linear: list[Image.Image], planes) -> list[Image.Image | None]:
@@ -157,8 +157,11 @@ class Reference:
             stats = {}
             for plane, x in enumerate(_xyb(linear, planes)):
                 if x is not None:
+                    mu = _blur(x)
                     square = _blur(_eval(lambda a: a["x"] * a["x"], x=x))
-                    stats[plane] = (x, _blur(x), square)
+                    variance = _eval(lambda a: a["s"] - a["m"] * a["m"], s=square, m=mu)
+                    edge = _eval(lambda a: abs(a["x"] - a["m"]), x=x, m=mu)
+                    stats[plane] = (x, mu, variance, edge.point(lambda v: v + 1.0))
             self.scales.append(stats)
 
     def score(self, image: Image.Image) -> float:
@@ -170,11 +173,51 @@ class Reference:
         ):
             row = [(_ZERO, _ZERO, _ZERO)] * 3
             planes = _xyb(linear, reference)
-            for plane, (x, mu1, s11) in reference.items():
+            for plane, stats in reference.items():
                 needed = self.needed[scale, plane]
-                row[plane] = _compare(x, mu1, s11, planes[plane], needed)
+                row[plane] = _compare(stats, planes[plane], needed)
             averages.append(row)
         return _final(averages)
+
+
+def _compare(stats, y, needed):
+    """Return the pooled (ssim, ringing, lost) maps of one plane at one scale."""
+    x, mu1, variance1, edge1 = stats
+    want_ssim, want_ringing, want_lost = needed
+    mu2 = _blur(y)
+    out = [_ZERO, _ZERO, _ZERO]
+    if want_ssim:
+        # SSIMULACRA2's SSIM without the luminance denominator, clamped at 0.
+        s22 = _blur(_eval(lambda a: a["y"] * a["y"], y=y))
+        s12 = _blur(_eval(lambda a: a["x"] * a["y"], x=x, y=y))
+        num_m = _eval(lambda a: (a["p"] - a["q"]) * (a["p"] - a["q"]), p=mu1, q=mu2)
+        num_s = _eval(lambda a: a["s"] - a["p"] * a["q"], s=s12, p=mu1, q=mu2)
+        denom = _eval(
+            lambda a: a["v"] + a["s"] - a["q"] * a["q"], v=variance1, s=s22, q=mu2
+        )
+        ratio = _eval(
+            lambda a: a["m"] * a["n"] / a["d"],
+            m=num_m.point(lambda v: 1.0 - v),
+            n=num_s.point(lambda v: v * 2.0 + _C2),
+            d=denom.point(lambda v: v + _C2),
+        )
+        out[0] = _norms(
+            _eval(lambda a: a["max"](a["r"], 0.0), r=ratio.point(lambda v: 1.0 - v))
+        )
+    if want_ringing or want_lost:
+        edge2 = _eval(lambda a: abs(a["y"] - a["m"]), y=y, m=mu2).point(
+            lambda v: v + 1.0
+        )
+        ratio = _eval(lambda a: a["p"] / a["q"], p=edge2, q=edge1)
+        if want_ringing:
+            out[1] = _norms(
+                _eval(lambda a: a["max"](a["r"], 0.0), r=ratio.point(lambda v: v - 1.0))
+            )
+        if want_lost:
+            out[2] = _norms(
+                _eval(lambda a: a["max"](a["r"], 0.0), r=ratio.point(lambda v: 1.0 - v))
+            )
+    return tuple(out)
 
 
 def _count_scales(size):
@@ -185,39 +228,6 @@ def _count_scales(size):
         count += 1
         width, height = (width + 1) // 2, (height + 1) // 2
     return count
-
-
-def _compare(x, mu1, s11, y, needed):
-    """Return the pooled (ssim, ringing, lost) maps of one plane at one scale."""
-    want_ssim, want_ringing, want_lost = needed
-    mu2 = _blur(y)
-    out = [_ZERO, _ZERO, _ZERO]
-    if want_ssim:
-        s22 = _blur(_eval(lambda a: a["y"] * a["y"], y=y))
-        s12 = _blur(_eval(lambda a: a["x"] * a["y"], x=x, y=y))
-        out[0] = _norms(_eval(_ssim, m1=mu1, m2=mu2, s11=s11, s22=s22, s12=s12))
-    if want_ringing or want_lost:
-        ratio = _eval(
-            lambda a: (
-                (1.0 + abs(a["y"] - a["m2"])) / (1.0 + abs(a["x"] - a["m1"])) - 1.0
-            ),
-            x=x,
-            y=y,
-            m1=mu1,
-            m2=mu2,
-        )
-        if want_ringing:
-            out[1] = _norms(_eval(lambda a: a["max"](a["r"], 0.0), r=ratio))
-        if want_lost:
-            out[2] = _norms(_eval(lambda a: a["max"](-a["r"], 0.0), r=ratio))
-    return tuple(out)
-
-
-def _ssim(a):
-    num_m = 1.0 - (a["m1"] - a["m2"]) * (a["m1"] - a["m2"])
-    num_s = 2.0 * (a["s12"] - a["m1"] * a["m2"]) + _C2
-    denom_s = (a["s11"] - a["m1"] * a["m1"]) + (a["s22"] - a["m2"] * a["m2"]) + _C2
-    return a["max"](1.0 - num_m * num_s / denom_s, 0.0)
 
 
 def _pyramid(image: Image.Image):
