@@ -116,15 +116,16 @@ class PresetForm(forms.ModelForm):
             ),
             "height": _("In pixels. Images are never enlarged."),
             "quality": _(
-                "1 to 100, used when no perceptual target is set. Around 75–85 "
-                "suits photos."
+                "1 to 100. Around 75–85 suits photos. With a perceptual target, "
+                "the highest quality it may choose, so a target never costs "
+                "more bytes than this quality would."
             ),
             "target": _(
                 "Each rendition gets the lowest quality that looks at least "
                 "this good, measured against the resized image (SSIMULACRA2 "
                 "scale: 90 is visually lossless up close, 80 high, 70 good). "
                 "Flat graphics then take fewer bytes, detailed photos more. "
-                "Leave empty to encode at the fixed quality. PNG is lossless "
+                "Leave empty to encode at the quality below. PNG is lossless "
                 "and ignores both."
             ),
             "active": _("Only active presets get renditions for new uploads."),

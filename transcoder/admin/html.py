@@ -37,9 +37,12 @@ def preset_formats(preset):
 
 
 def preset_quality(preset):
-    """Return how a preset picks its quality: "target 75" or "fixed 80"."""
+    """Return how a preset picks its quality: "target 65, at most 80" or "fixed 80"."""
     if preset.target is not None:
-        return gettext("target %(target)s") % {"target": preset.target}
+        return gettext("target %(target)s, at most %(quality)s") % {
+            "target": preset.target,
+            "quality": preset.quality,
+        }
     return gettext("fixed %(quality)s") % {"quality": preset.quality}
 
 

@@ -123,11 +123,11 @@ SCHEMAS = {
                 "preset encodes at a fixed quality.",
             },
             "quality": {
-                "type": ["integer", "null"],
+                "type": "integer",
                 "minimum": 1,
                 "maximum": 100,
-                "description": "The fixed encoder quality; null when a target "
-                "chooses it per rendition.",
+                "description": "The encoder quality; with a target, the highest "
+                "quality the target may choose.",
             },
             "aspect": {
                 "type": ["number", "null"],

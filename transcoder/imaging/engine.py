@@ -306,6 +306,7 @@ def _finish(
             spec.target,
             lambda small, q: _encode(small, spec, q),
             spec.background,
+            ceiling=spec.quality,
         )
         quality, score = choice.quality, choice.score
         data = choice.data or _encode(image, spec, quality)

@@ -85,9 +85,9 @@ class RenditionSpec:
     height: int | None
     format: str
     quality: int = 80
-    # A perceptual target (SSIMULACRA2 scale, see autoquality) instead of the
-    # fixed quality: each output gets the lowest quality that meets it. None
-    # (fixed quality) is left out of the digest, so existing digests stay.
+    # A perceptual target (SSIMULACRA2 scale, see autoquality): each output
+    # gets the lowest quality that meets it, ``quality`` at most. None (fixed
+    # quality) is left out of the digest, so existing digests stay.
     target: int | None = None
     focal: tuple[float, float] | None = None
     background: str = "#ffffff"
@@ -150,10 +150,7 @@ class RenditionSpec:
         if self.target is not None and self.format == "png":
             # PNG is lossless: it has no quality to choose.
             object.__setattr__(self, "target", None)
-        if self.target is not None:
-            # The fixed quality plays no part: one value, one digest.
-            object.__setattr__(self, "quality", 0)
-        elif not (_is_int(self.quality) and 1 <= self.quality <= 100):
+        if not (_is_int(self.quality) and 1 <= self.quality <= 100):
             raise SpecError(_("The quality must be a whole number from 1 to 100."))
         if not (
             isinstance(self.background, str)
