@@ -57,6 +57,9 @@ MAX_PROBES = {"jpeg": 3, "webp": 3, "avif": 3}
 # pixel (engine.ENCODE_NS_PER_PIXEL), so its proxy is smaller.
 PROXY_PIXELS = {"jpeg": 128 * 1024, "webp": 128 * 1024, "avif": 96 * 1024}
 TILE = 128
+# WebP predicts each block from its neighbours and filters across them, so
+# a tile's edges cost it more than a JPEG's: its tiles are larger.
+TILES = {"jpeg": TILE, "webp": 256, "avif": TILE}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -98,7 +101,7 @@ def choose(
     hi = min(hi, ceiling)
     lo = min(lo, hi)
     whole = image.width * image.height <= PROXY_PIXELS[fmt]
-    small = image if whole else proxy(image, PROXY_PIXELS[fmt])
+    small = image if whole else proxy(image, PROXY_PIXELS[fmt], TILES[fmt])
     reference = ssimulacra.Reference(_flat(small, background))
     scores: dict[int, float] = {}
     kept: dict[int, bytes] = {}
@@ -158,7 +161,7 @@ def _next(scores, target, best, worst, lo, hi) -> int:
     return min(hi, max(lo, round(quality + step)))
 
 
-def proxy(image: Image.Image, pixels: int) -> Image.Image:
+def proxy(image: Image.Image, pixels: int, tile: int = TILE) -> Image.Image:
     """Return tiles of ``image`` spread over it, at full resolution, side by side.
 
     About ``pixels`` in all, as a grid shaped like the image; each tile is
@@ -166,20 +169,20 @@ def proxy(image: Image.Image, pixels: int) -> Image.Image:
     MCUs and WebP macroblocks use.
     """
     width, height = image.size
-    if width < TILE or height < TILE or width * height <= pixels:
+    if width < tile or height < tile or width * height <= pixels:
         return image
-    count = max(1, pixels // (TILE * TILE))
-    cols = max(1, min(width // TILE, round(math.sqrt(count * width / height))))
-    rows = max(1, min(height // TILE, count // cols))
-    out = Image.new(image.mode, (cols * TILE, rows * TILE))
+    count = max(1, pixels // (tile * tile))
+    cols = max(1, min(width // tile, round(math.sqrt(count * width / height))))
+    rows = max(1, min(height // tile, count // cols))
+    out = Image.new(image.mode, (cols * tile, rows * tile))
     for row in range(rows):
         for col in range(cols):
-            x = int((col + 0.5) * width / cols - TILE / 2) // 16 * 16
-            y = int((row + 0.5) * height / rows - TILE / 2) // 16 * 16
-            x = min(max(x, 0), width - TILE)
-            y = min(max(y, 0), height - TILE)
-            tile = image.crop((x, y, x + TILE, y + TILE))
-            out.paste(tile, (col * TILE, row * TILE))
+            x = int((col + 0.5) * width / cols - tile / 2) // 16 * 16
+            y = int((row + 0.5) * height / rows - tile / 2) // 16 * 16
+            x = min(max(x, 0), width - tile)
+            y = min(max(y, 0), height - tile)
+            piece = image.crop((x, y, x + tile, y + tile))
+            out.paste(piece, (col * tile, row * tile))
     return out
 
 
