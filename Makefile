@@ -78,12 +78,14 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check .
 
 # `make bench`: the engine against pyvips chained and plain Pillow on the shared
-# photos (MEDIAHUB_SHARED_DIR, default ../shared). MEDIAHUB_BENCH_PHOTOS=umang,opal
+# photos, then auto-quality against fixed quality (bytes, SSIMULACRA2, CPU), on the
+# shared photos (MEDIAHUB_SHARED_DIR, default ../shared). MEDIAHUB_BENCH_PHOTOS=umang,opal
 # or =4 picks a subset; MEDIAHUB_BENCH_ROUNDS=3 repeats more. The admin requests
 # over 1,140 assets and the refusal of a header pixel bomb are timed here,
 # not in the suite.
 bench: $(STAMP) var
 	$(PY) -m bench.bench_engine
+	$(PY) -m bench.bench_quality
 	$(PY) -m bench.bench_memory
 	$(PY) -m bench.bench_animation
 	$(PY) -m bench.bench_signing

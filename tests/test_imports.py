@@ -18,6 +18,7 @@ PACKAGE = "transcoder"
 # The pure image pipeline: bytes in, bytes and facts out, no Django.
 PIPELINE = [
     "animation",
+    "autoquality",
     "cascade",
     "colour",
     "dedupe",
@@ -33,6 +34,7 @@ PIPELINE = [
     "saliency",
     "sniff",
     "specs",
+    "ssimulacra",
     "webp",
 ]
 

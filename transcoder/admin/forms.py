@@ -7,10 +7,20 @@ from django.utils.translation import gettext_lazy as _
 from taggit.forms import TagWidget
 
 from transcoder.i18n import worded
+from transcoder.imaging import autoquality
 from transcoder.imaging.specs import FORMATS, SpecError, build_specs
 from transcoder.models import Asset, Preset
 
-SPEC_FIELDS = ("fit", "width", "height", "widths", "formats", "quality", "background")
+SPEC_FIELDS = (
+    "fit",
+    "width",
+    "height",
+    "widths",
+    "formats",
+    "quality",
+    "target",
+    "background",
+)
 # Which field a spec error is about, by the words it starts with.
 _ERROR_FIELDS = [
     ("Unknown fit", "fit"),
@@ -23,6 +33,7 @@ _ERROR_FIELDS = [
     ("Choose at least one output format", "formats"),
     ("The formats", "formats"),
     ("The quality", "quality"),
+    ("The target", "target"),
     ("The background", "background"),
 ]
 
@@ -92,6 +103,7 @@ class PresetForm(forms.ModelForm):
             "height",
             "widths",
             "formats",
+            "target",
             "quality",
             "background",
             "active",
@@ -103,7 +115,19 @@ class PresetForm(forms.ModelForm):
                 "contain needs at least one."
             ),
             "height": _("In pixels. Images are never enlarged."),
-            "quality": _("1 to 100. Around 75–85 suits photos."),
+            "quality": _(
+                "1 to 100. Around 75–85 suits photos. With a perceptual target, "
+                "the highest quality it may choose, so a target never costs "
+                "more bytes than this quality would."
+            ),
+            "target": _(
+                "Each rendition gets the lowest quality that looks at least "
+                "this good, measured against the resized image (SSIMULACRA2 "
+                "scale: 90 is visually lossless up close, 80 high, 70 good). "
+                "Flat graphics then take fewer bytes, detailed photos more. "
+                "Leave empty to encode at the quality below. PNG is lossless "
+                "and ignores both."
+            ),
             "active": _("Only active presets get renditions for new uploads."),
         }
 
@@ -119,6 +143,9 @@ class PresetForm(forms.ModelForm):
                 if not isinstance(v, MinValueValidator)
             ] + [MinValueValidator(1)]
         self.fields["quality"].widget.attrs.update(min=1, max=100)
+        self.fields["target"].widget.attrs.update(
+            min=autoquality.MIN_TARGET, max=autoquality.MAX_TARGET
+        )
 
     def clean_formats(self):
         chosen = self.cleaned_data["formats"]
@@ -138,6 +165,7 @@ class PresetForm(forms.ModelForm):
                 widths=data.get("widths") or [],
                 formats=data.get("formats") or [],
                 quality=data.get("quality"),
+                target=data.get("target"),
                 background=data.get("background") or "",
             )
         except SpecError as e:

@@ -94,10 +94,23 @@ def _row(r):
         "label": r.get_status_display(),
         "size": f"{r.width} × {r.height}" if r.width else _box(r),
         "bytes": filesizeformat(r.bytes) if ready and r.bytes is not None else "",
+        "quality": _quality(r) if ready else "",
         "url": serving.rendition_url(r) if ready else "",
         "motion": _motion(r) if ready else "",
         "error": r.error
         or ("" if r.status != RenditionStatus.FAILED else _("No reason was recorded.")),
+    }
+
+
+def _quality(r):
+    """Return the quality a rendition was encoded at, and the score it reached."""
+    if r.quality is None:
+        return ""  # PNG (lossless), or built before qualities were kept
+    if r.score is None:
+        return _("quality %(quality)s") % {"quality": r.quality}
+    return _("quality %(quality)s, score %(score)s") % {
+        "quality": r.quality,
+        "score": number_format(r.score, 1),
     }
 
 

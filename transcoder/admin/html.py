@@ -36,6 +36,16 @@ def preset_formats(preset):
     return ", ".join(f.upper() for f in preset.formats)
 
 
+def preset_quality(preset):
+    """Return how a preset picks its quality: "target 65, at most 80" or "fixed 80"."""
+    if preset.target is not None:
+        return gettext("target %(target)s, at most %(quality)s") % {
+            "target": preset.target,
+            "quality": preset.quality,
+        }
+    return gettext("fixed %(quality)s") % {"quality": preset.quality}
+
+
 def _box(preset):
     return f"{preset.width or gettext('auto')} × {preset.height or gettext('auto')}"
 

@@ -23,7 +23,7 @@ class PresetAdmin(admin.ModelAdmin):
         "fit_short",
         "box",
         "formats_list",
-        "quality",
+        "quality_short",
         "active",
     ]
     list_filter = ["active", "fit"]
@@ -32,12 +32,16 @@ class PresetAdmin(admin.ModelAdmin):
     fieldsets = [
         (None, {"fields": ["name", "slug", "active"]}),
         (_("Size"), {"fields": ["fit", ("width", "height"), "widths"]}),
-        (_("Output"), {"fields": ["formats", "quality", "background"]}),
+        (_("Output"), {"fields": ["formats", "target", "quality", "background"]}),
     ]
 
     @admin.display(description=_("Fit"), ordering="fit")
     def fit_short(self, obj):
         return obj.get_fit_display().split(":")[0]
+
+    @admin.display(description=_("Quality"), ordering="target")
+    def quality_short(self, obj):
+        return html.preset_quality(obj)
 
     @admin.display(description=_("Size"))
     def box(self, obj):

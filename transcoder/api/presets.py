@@ -18,6 +18,8 @@ def preset_json(preset):
         "height": preset.height,
         "widths": sorted(preset.widths or []),
         "formats": list(preset.formats),
+        "target": preset.target,
+        "quality": preset.quality,
         "aspect": round(preset.width / preset.height, 4) if fixed else None,
         "responsive": len(preset.widths or []) > 1,
         "sizes": layout.preset_sizes(preset),

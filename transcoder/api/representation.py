@@ -119,6 +119,8 @@ def asset_json(request, asset, *, renditions=True, state=None):
                 "animated": r.animated,
                 "frames": r.frames,
                 "duration_ms": r.duration_ms,
+                "quality": r.quality,
+                "score": r.score,
                 "url": request.build_absolute_uri(serving.rendition_url(r)),
             }
             for r in rows

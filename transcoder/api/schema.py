@@ -187,6 +187,8 @@ SCHEMAS = {
             "animated",
             "frames",
             "duration_ms",
+            "quality",
+            "score",
             "url",
         ],
         "properties": {
@@ -213,6 +215,22 @@ SCHEMAS = {
                     "How long one play lasts in milliseconds, as browsers play "
                     "it (frames of 10 ms or less count 100 ms); null for a still."
                 ),
+            },
+            "quality": {
+                "type": ["integer", "null"],
+                "minimum": 1,
+                "maximum": 100,
+                "description": "The encoder quality used; null for PNG "
+                "(lossless) and for renditions built before it was kept.",
+            },
+            "score": {
+                "type": ["number", "null"],
+                "maximum": 100,
+                "description": "When the preset asks for a perceptual target: "
+                "the score the chosen quality reached on the SSIMULACRA2 scale "
+                "(100 identical, 90 visually lossless, 70 good), estimated on "
+                "a sample of the rendition's own pixels. Null at a fixed "
+                "quality.",
             },
             "url": {"type": "string", "format": "uri"},
         },

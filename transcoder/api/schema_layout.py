@@ -3,6 +3,8 @@
 Kept beside ``schema.py``, which merges them into the OpenAPI document.
 """
 
+from transcoder.imaging import autoquality
+
 _REF = "#/components/schemas/"
 _INT = {"type": "integer"}
 _URI = {"type": "string", "format": "uri"}
@@ -94,6 +96,8 @@ SCHEMAS = {
             "height",
             "widths",
             "formats",
+            "target",
+            "quality",
             "aspect",
             "responsive",
             "sizes",
@@ -109,6 +113,21 @@ SCHEMAS = {
             "formats": {
                 "type": "array",
                 "items": {"enum": ["avif", "webp", "jpeg", "png"]},
+            },
+            "target": {
+                "type": ["integer", "null"],
+                "minimum": autoquality.MIN_TARGET,
+                "maximum": autoquality.MAX_TARGET,
+                "description": "The perceptual target (SSIMULACRA2 scale): each "
+                "rendition gets the lowest quality that meets it. Null when the "
+                "preset encodes at a fixed quality.",
+            },
+            "quality": {
+                "type": "integer",
+                "minimum": 1,
+                "maximum": 100,
+                "description": "The encoder quality; with a target, the highest "
+                "quality the target may choose.",
             },
             "aspect": {
                 "type": ["number", "null"],

@@ -34,7 +34,7 @@ from collections.abc import Iterator, Sequence
 
 from PIL import Image, ImageFile, ImageOps
 
-from transcoder.imaging import animation, cascade, edits, heif
+from transcoder.imaging import animation, autoquality, cascade, edits, heif
 from transcoder.imaging.cascade import crop_box
 from transcoder.imaging.colour import to_srgb
 from transcoder.imaging.limits import (
@@ -167,6 +167,10 @@ class Output:
     placeholder: Placeholder | None = None
     # Frames, playing time and loops of an animated output; None for a still.
     motion: animation.Motion | None = None
+    # The encoder quality used (None for PNG) and, when the spec asked for a
+    # perceptual target, the score that quality reached (see autoquality).
+    quality: int | None = None
+    score: float | None = None
 
 
 @dataclasses.dataclass
@@ -356,7 +360,22 @@ def _finish(
     if image.mode == "RGBa":
         image = image.convert("RGBA")
     made = placeholder_of(image) if step.index == placeholder_step else None
-    return Output(step.spec, _encode(image, step.spec), *image.size, made)
+    spec, score = step.spec, None
+    quality = None if spec.format == "png" else spec.quality
+    if spec.target is not None:
+        choice = autoquality.choose(
+            image,
+            spec.format,
+            spec.target,
+            lambda small, q: _encode(small, spec, q),
+            spec.background,
+            ceiling=spec.quality,
+        )
+        quality, score = choice.quality, choice.score
+        data = choice.data or _encode(image, spec, quality)
+    else:
+        data = _encode(image, spec)
+    return Output(spec, data, *image.size, made, quality, score)
 
 
 def _use_returnable_memory() -> None:
@@ -469,14 +488,16 @@ def _scale_needed(spec: RenditionSpec, width: int, height: int) -> float:
     return max(target[0] / (right - left), target[1] / (bottom - top))
 
 
-def _encode(image: Image.Image, spec: RenditionSpec) -> bytes:
-    """Encode ``image`` for ``spec`` without any metadata."""
+def _encode(
+    image: Image.Image, spec: RenditionSpec, quality: int | None = None
+) -> bytes:
+    """Encode ``image`` for ``spec`` (at ``quality`` if given) without metadata."""
     if spec.format == "jpeg" and image.mode == "RGBA":
         flat = Image.new("RGB", image.size, spec.background)
         flat.paste(image, mask=image.getchannel("A"))
         image = flat
     image.info = {}
-    quality = spec.quality
+    quality = quality or spec.quality
     options = {
         # Halved chroma is invisible in photos except at near-lossless quality.
         "jpeg": dict(quality=quality, optimize=True, progressive=True,

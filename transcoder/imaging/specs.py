@@ -9,6 +9,7 @@ import hashlib
 import json
 import re
 
+from transcoder.imaging.autoquality import MAX_TARGET, MIN_TARGET, target_error
 from transcoder.imaging.edits import EditError, Recipe
 from transcoder.imaging.messages import MessageError
 from transcoder.imaging.messages import gettext_noop as _
@@ -93,6 +94,10 @@ class RenditionSpec:
     height: int | None
     format: str
     quality: int = 80
+    # A perceptual target (SSIMULACRA2 scale, see autoquality): each output
+    # gets the lowest quality that meets it, ``quality`` at most. None (fixed
+    # quality) is left out of the digest, so existing digests stay.
+    target: int | None = None
     focal: tuple[float, float] | None = None
     background: str = "#ffffff"
     # The short content hash of a replaced original (Asset.spec_source): it
@@ -153,6 +158,15 @@ class RenditionSpec:
                 format=output.label,
                 max=output.max_side,
             )
+        if self.target is not None and target_error(self.target):
+            raise SpecError(
+                _("The target must be a whole number from %(min)s to %(max)s."),
+                min=MIN_TARGET,
+                max=MAX_TARGET,
+            )
+        if self.target is not None and self.format == "png":
+            # PNG is lossless: it has no quality to choose.
+            object.__setattr__(self, "target", None)
         if not (_is_int(self.quality) and 1 <= self.quality <= 100):
             raise SpecError(_("The quality must be a whole number from 1 to 100."))
         if not (
@@ -224,6 +238,8 @@ class RenditionSpec:
             payload["animated"] = ANIMATION_VERSION
         else:
             del payload["animated"]
+        if self.target is None:
+            del payload["target"]
         blob = json.dumps(payload, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
@@ -257,6 +273,7 @@ def build_specs(
     widths=(),
     formats=("jpeg",),
     quality=80,
+    target=None,
     focal=None,
     background="#ffffff",
 ) -> list[RenditionSpec]:
@@ -295,6 +312,7 @@ def build_specs(
             height=h,
             format=fmt,
             quality=quality,
+            target=target,
             focal=focal,
             background=background,
         )

@@ -6,7 +6,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from transcoder.i18n import worded
-from transcoder.imaging import specs
+from transcoder.imaging import autoquality, specs
 
 
 class Fit(models.TextChoices):
@@ -33,6 +33,18 @@ class Preset(models.Model):
         _("quality"),
         default=80,
         validators=[MinValueValidator(1), MaxValueValidator(100)],
+    )
+    # Null: the fixed quality above. Presets made before auto-quality keep
+    # theirs (migration 0025); new ones get the default target.
+    target = models.PositiveSmallIntegerField(
+        _("perceptual target"),
+        null=True,
+        blank=True,
+        default=autoquality.DEFAULT_TARGET,
+        validators=[
+            MinValueValidator(autoquality.MIN_TARGET),
+            MaxValueValidator(autoquality.MAX_TARGET),
+        ],
     )
     background = models.CharField(
         _("background"),
@@ -67,6 +79,7 @@ class Preset(models.Model):
             widths=self.widths,
             formats=self.formats,
             quality=self.quality,
+            target=self.target,
             focal=focal,
             background=self.background,
         )
@@ -97,6 +110,10 @@ class Rendition(models.Model):
     # browsers play it (imaging.animation); 1 and None for a still.
     frames = models.PositiveIntegerField(default=1)
     duration_ms = models.PositiveIntegerField(null=True, blank=True)
+    # The encoder quality used, and the score it reached when the preset
+    # asked for a perceptual target (SSIMULACRA2 scale; imaging.autoquality).
+    quality = models.PositiveSmallIntegerField(_("quality"), null=True, blank=True)
+    score = models.FloatField(_("score"), null=True, blank=True)
     name = models.CharField(max_length=255)
     status = models.CharField(
         _("status"),

@@ -220,6 +220,8 @@ def _store(asset, preset, spec, row, out, remaining, report):
         bytes=len(out.data),
         frames=out.motion.frames if out.motion else 1,
         duration_ms=out.motion.duration_ms if out.motion else None,
+        quality=out.quality,
+        score=out.score,
     )
     if not updated:
         # The asset was deleted while we worked: do not bring it back.

@@ -1,0 +1,165 @@
+"""Check auto-quality's metric against SSIMULACRA2 (bench-only: numpy, scipy).
+
+``python -m bench.calibrate_quality collect`` encodes each photo's renditions
+(the workload's kinds but the 1920w WebP, whose 2 MP take half the time, plus
+a 160² AVIF) at several qualities and records the bytes and the SSIMULACRA2
+score of each whole output against its reference resize (bench.perceptual),
+in var/autoquality-calibration.json; photos already there are kept.
+
+``python -m bench.calibrate_quality check`` then scores the same encodes the
+way the runtime does (transcoder/imaging/ssimulacra.py, Pillow only): on the
+whole image, and on the proxy the search uses (autoquality.proxy, encoded at
+the same quality), and prints the error against SSIMULACRA2, held-out photos
+(bench.perceptual.held_out) apart.
+
+``python -m bench.calibrate_quality oracle`` prints, per target, what an
+exact search would save against quality 80 and the median quality that meets
+it per format: the source of autoquality.DEFAULT_TARGET and START.
+"""
+
+import io
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+from PIL import Image
+
+from bench import perceptual, workload
+from transcoder.imaging import autoquality, engine, ssimulacra
+from transcoder.imaging.specs import RenditionSpec
+
+DATA = Path("var") / "autoquality-calibration.json"
+QUALITIES = (45, 60, 70, 80, 88)
+EXTRA = [("160² cover AVIF", RenditionSpec("cover", 160, 160, "avif"))]
+# Left out: the 2 MP 1920w WebP is half the collection's time on a shared
+# machine (bench_quality scores it).
+SKIP = {"1920w WebP"}
+
+
+def kinds():
+    """Return the (kind, spec) pairs collected."""
+    return [(k, s) for k, s in workload.WORKLOAD + EXTRA if k not in SKIP]
+
+
+def collect():
+    """Collect bytes and SSIMULACRA2 scores, one row per encode."""
+    rows = json.loads(DATA.read_text()) if DATA.exists() else []
+    done = {r["photo"] for r in rows}
+    for path in workload.photos():
+        if path.name in done:
+            continue  # kept from an earlier run: delete the file to start anew
+        started = time.monotonic()
+        full = perceptual.upright(path.read_bytes())
+        for kind, spec in kinds():
+            ref = perceptual.reference(full, spec)
+            for quality in QUALITIES:
+                data = engine._encode(ref.copy(), spec, quality)
+                rows.append(
+                    {
+                        "photo": path.name,
+                        "held_out": perceptual.held_out(path),
+                        "kind": kind,
+                        "format": spec.format,
+                        "quality": quality,
+                        "bytes": len(data),
+                        "ssimulacra2": perceptual.ssimulacra2(ref, data),
+                    }
+                )
+        print(f"{path.name}: {time.monotonic() - started:.0f} s", flush=True)
+        DATA.parent.mkdir(exist_ok=True)
+        DATA.write_text(json.dumps(rows))  # after each photo: a stop keeps them
+    print(f"{len(rows)} rows in {DATA}")
+
+
+def check():
+    """Print the runtime metric's error against SSIMULACRA2, whole and proxy."""
+    rows = json.loads(DATA.read_text())
+    specs = dict(kinds())
+    errors = {}
+    for photo in sorted({r["photo"] for r in rows}):
+        full = perceptual.upright((workload.PHOTOS_DIR / photo).read_bytes())
+        for kind, spec in specs.items():
+            mine = [r for r in rows if r["photo"] == photo and r["kind"] == kind]
+            if not mine:
+                continue
+            ref = perceptual.reference(full, spec)
+            small = autoquality.proxy(ref, autoquality.PROXY_PIXELS[spec.format])
+            for label, image in (("whole", ref), ("proxy", small)):
+                reference = ssimulacra.Reference(perceptual.flat(image))
+                for r in mine:
+                    data = engine._encode(image.copy(), spec, r["quality"])
+                    with Image.open(io.BytesIO(data)) as decoded:
+                        score = reference.score(perceptual.flat(decoded))
+                    key = (label, r["held_out"])
+                    errors.setdefault(key, []).append(
+                        (score - r["ssimulacra2"], r["ssimulacra2"])
+                    )
+    print("runtime score minus SSIMULACRA2, on encodes scoring 60-90:")
+    for (label, held), pairs in sorted(errors.items()):
+        near = [e for e, s in pairs if 60 <= s <= 90]
+        if not near:
+            continue
+        rms = statistics.fmean(e * e for e in near) ** 0.5
+        print(
+            f"   {label:5} {'held-out' if held else 'other':8} {len(near):4} "
+            f"encodes: mean {statistics.fmean(near):+.2f}, RMS {rms:.2f}, "
+            f"over by > 2: {sum(e > 2 for e in near)}, "
+            f"under by > 2: {sum(e < -2 for e in near)}"
+        )
+
+
+def oracle(targets=(65, 68, 70, 72, 75, 78, 80)):
+    """Print what an exact search would save per target, from the collected curves.
+
+    Per photo and kind, the lowest quality whose SSIMULACRA2 meets the target
+    (linear between the collected qualities) and its bytes (log-linear),
+    against the bytes at quality 80; and the median quality per format.
+    """
+    rows = json.loads(DATA.read_text())
+    curves = {}
+    for r in rows:
+        key = (r["photo"], r["kind"], r["format"], r["held_out"])
+        curves.setdefault(key, []).append((r["quality"], r["ssimulacra2"], r["bytes"]))
+    workload_kinds = {kind for kind, _ in workload.WORKLOAD}
+    for target in targets:
+        saved = {True: [0, 0], False: [0, 0]}
+        chosen = {}
+        for (_photo, kind, fmt, held), points in curves.items():
+            points.sort()
+            q, b = _meet(points, target)
+            chosen.setdefault(fmt, []).append(q)
+            if kind in workload_kinds:
+                fixed = next(p[2] for p in points if p[0] == 80)
+                saved[held][0] += fixed
+                saved[held][1] += b
+        medians = ", ".join(
+            f"{fmt} q{statistics.median(qs):.0f}" for fmt, qs in sorted(chosen.items())
+        )
+        change = saved[False][1] / saved[False][0] - 1
+        line = f"target {target}: bytes vs q80 {change:+.1%}"
+        if saved[True][0]:
+            line += f", held out {saved[True][1] / saved[True][0] - 1:+.1%}"
+        print(f"{line}; median {medians}")
+
+
+def _meet(points, target):
+    """Return (quality, bytes) where the score curve first meets ``target``."""
+    import math
+
+    if points[0][1] >= target:
+        return points[0][0], points[0][2]
+    for (q1, s1, b1), (q2, s2, b2) in zip(points, points[1:], strict=False):
+        if s2 >= target:
+            t = (target - s1) / max(s2 - s1, 1e-6)
+            quality = q1 + t * (q2 - q1)
+            size = math.exp(math.log(b1) + t * (math.log(b2) - math.log(b1)))
+            return quality, size
+    return points[-1][0], points[-1][2]
+
+
+if __name__ == "__main__":
+    {"collect": collect, "check": check, "oracle": oracle}[
+        sys.argv[1] if len(sys.argv) > 1 else "check"
+    ]()

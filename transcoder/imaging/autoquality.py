@@ -1,0 +1,198 @@
+"""Perceptual auto-quality: the lowest encoder quality whose result meets a target.
+
+No Django and no numpy: Pillow alone. A rendition asks for a *target* on the
+SSIMULACRA2 scale (90 is visually lossless up close, 80 very high, 70
+high) instead of a fixed quality. ``choose`` then
+
+1. cuts a small *proxy* out of the rendition's own resized image: the image
+   itself when small, else tiles at full resolution spread over it (codecs
+   work on 8-64 px blocks, so a tile compresses as it would in place);
+2. encodes and decodes the proxy at a few qualities, each picked from the
+   ones before (a secant step on the quality-to-score curve, bracketed), and
+   scores each against the proxy's pixels;
+3. returns the lowest quality whose score met the target, with that score.
+
+The score is SSIMULACRA2 itself, rebuilt from Pillow's float images
+(``ssimulacra``), within about a point of the ``ssimulacra2`` package and a
+little under it (``python -m bench.calibrate_quality check``;
+docs/benchmarks.md has the figures). The search is deterministic: the same
+image and target give the same quality whatever thread runs it.
+"""
+
+import dataclasses
+import io
+import math
+from collections.abc import Callable
+
+from PIL import Image
+
+from transcoder.imaging import ssimulacra
+
+# The targets a preset may ask for, on the SSIMULACRA2 scale.
+MIN_TARGET = 30
+MAX_TARGET = 95
+# What a new preset asks for (see docs/benchmarks.md for why this value).
+DEFAULT_TARGET = 65
+# The quality range searched per format, and where the search starts for the
+# default target: the median quality that met it on the calibration photos
+# (bench/calibrate_quality.py oracle); other targets shift the start by
+# START_SLOPE qualities per point, as the medians did from 65 to 75.
+QUALITY_RANGE = {"jpeg": (20, 95), "webp": (20, 95), "avif": (20, 90)}
+START = {"jpeg": 64, "webp": 66, "avif": 47}
+START_SLOPE = 1.6
+# Score points gained per quality step, for the first step away from the start.
+SLOPE = 0.6
+# Score points the proxy's estimate must clear above the target: on the
+# held-out photos the proxy over-estimated JPEG by about 2 points (tiles
+# lose the gentle gradients where JPEG's blocks show most) and under-
+# estimated WebP and AVIF (bench/bench_quality.py, "est. err").
+MARGIN = {"jpeg": 2.0, "webp": 0.0, "avif": 0.0}
+# Stop when the lowest passing and highest failing quality are this close.
+TOLERANCE = {"jpeg": 3, "webp": 3, "avif": 3}
+MAX_PROBES = {"jpeg": 3, "webp": 3, "avif": 3}
+# The proxy: at most this many pixels, as square tiles of TILE pixels. With
+# 64 px tiles, or 32K pixels, the proxy's score strayed 10-16 points from the
+# whole image's on the benchmark photos; 128 px tiles and 128K pixels kept
+# within 1 (bench/calibrate_quality.py). AVIF encodes cost 20x JPEG's per
+# pixel (engine.ENCODE_NS_PER_PIXEL), so its proxy is smaller.
+PROXY_PIXELS = {"jpeg": 128 * 1024, "webp": 128 * 1024, "avif": 96 * 1024}
+TILE = 128
+# WebP predicts each block from its neighbours and filters across them, so
+# a tile's edges cost it more than a JPEG's: its tiles are larger.
+TILES = {"jpeg": TILE, "webp": 256, "avif": TILE}
+
+
+@dataclasses.dataclass(frozen=True)
+class Choice:
+    """The quality chosen, its score, and the encoded image if already made."""
+
+    quality: int
+    score: float
+    data: bytes | None
+    probes: int
+
+
+def target_error(target) -> str | None:
+    """Return why ``target`` is not a valid target, or None if it is."""
+    if isinstance(target, bool) or not isinstance(target, int):
+        return "type"
+    return None if MIN_TARGET <= target <= MAX_TARGET else "range"
+
+
+def choose(
+    image: Image.Image,
+    fmt: str,
+    target: int,
+    encode: Callable[[Image.Image, int], bytes],
+    background: str = "#ffffff",
+    ceiling: int = 100,
+) -> Choice:
+    """Return the lowest quality whose ``encode`` of ``image`` scores ``target``.
+
+    ``ceiling`` caps the quality: a preset's own quality, so that a target
+    never costs more bytes than the fixed quality would have, and where that
+    quality scores under the target, the rendition looks as it did.
+
+    ``encode(image, quality)`` must encode as the final output will be; it is
+    called on the proxy only, except when the proxy is the whole image, whose
+    passing encode is returned as ``data``.
+    """
+    lo, hi = QUALITY_RANGE[fmt]
+    hi = min(hi, ceiling)
+    lo = min(lo, hi)
+    whole = image.width * image.height <= PROXY_PIXELS[fmt]
+    small = image if whole else proxy(image, PROXY_PIXELS[fmt], TILES[fmt])
+    reference = ssimulacra.Reference(_flat(small, background))
+    scores: dict[int, float] = {}
+    kept: dict[int, bytes] = {}
+
+    def probe(quality):
+        data = encode(small, quality)
+        with Image.open(io.BytesIO(data)) as decoded:
+            scores[quality] = reference.score(_flat(decoded, background))
+        if whole:
+            kept[quality] = data
+        return scores[quality]
+
+    target += MARGIN[fmt]
+    start = round(START[fmt] + START_SLOPE * (target - DEFAULT_TARGET))
+    quality = min(hi, max(lo, start))
+    probe(quality)
+    while len(scores) < MAX_PROBES[fmt]:
+        passing = [q for q, s in scores.items() if s >= target]
+        failing = [q for q, s in scores.items() if s < target]
+        best = min(passing, default=None)
+        worst = max(failing, default=None)
+        if best is not None and worst is not None and best - worst <= TOLERANCE[fmt]:
+            break
+        if best == lo or worst == hi:
+            break
+        quality = _next(scores, target, best, worst, lo, hi)
+        if quality in scores:
+            break
+        probe(quality)
+    passing = [q for q, s in scores.items() if s >= target]
+    if not passing:
+        # Nothing probed reached the target: the highest quality allowed.
+        if hi not in scores:
+            probe(hi)
+        passing = [hi]
+    chosen = min(passing)
+    return Choice(chosen, round(scores[chosen], 1), kept.get(chosen), len(scores))
+
+
+def _next(scores, target, best, worst, lo, hi) -> int:
+    """Return the next quality to probe: between the bracket, or a step beyond."""
+    if best is not None and worst is not None:
+        # Secant between the bracket's ends, kept strictly inside it.
+        s_best, s_worst = scores[best], scores[worst]
+        slope = max((s_best - s_worst) / (best - worst), 1e-3)
+        guess = worst + (target - s_worst) / slope
+        return min(best - 1, max(worst + 1, math.ceil(guess)))
+    quality, score = min(scores.items(), key=lambda qs: abs(qs[1] - target))
+    ordered = sorted(scores.items())
+    slope = SLOPE
+    if len(ordered) >= 2:
+        (q1, s1), (q2, s2) = ordered[0], ordered[-1]
+        slope = max((s2 - s1) / (q2 - q1), 0.1)
+    step = (target - score) / slope
+    # Overshoot a little past the target, so the next probe brackets it.
+    step += 1 if step > 0 else -1
+    return min(hi, max(lo, round(quality + step)))
+
+
+def proxy(image: Image.Image, pixels: int, tile: int = TILE) -> Image.Image:
+    """Return tiles of ``image`` spread over it, at full resolution, side by side.
+
+    About ``pixels`` in all, as a grid shaped like the image; each tile is
+    taken from the middle of its cell, its corner on the 16 px grid that JPEG
+    MCUs and WebP macroblocks use.
+    """
+    width, height = image.size
+    if width < tile or height < tile or width * height <= pixels:
+        return image
+    count = max(1, pixels // (tile * tile))
+    cols = max(1, min(width // tile, round(math.sqrt(count * width / height))))
+    rows = max(1, min(height // tile, count // cols))
+    out = Image.new(image.mode, (cols * tile, rows * tile))
+    for row in range(rows):
+        for col in range(cols):
+            x = int((col + 0.5) * width / cols - tile / 2) // 16 * 16
+            y = int((row + 0.5) * height / rows - tile / 2) // 16 * 16
+            x = min(max(x, 0), width - tile)
+            y = min(max(y, 0), height - tile)
+            piece = image.crop((x, y, x + tile, y + tile))
+            out.paste(piece, (col * tile, row * tile))
+    return out
+
+
+def _flat(image: Image.Image, background: str) -> Image.Image:
+    """Return ``image`` as RGB, any transparency laid on ``background``."""
+    if image.mode == "RGB":
+        return image
+    if "A" in image.mode or "transparency" in image.info:
+        rgba = image.convert("RGBA")
+        flat = Image.new("RGB", rgba.size, background)
+        flat.paste(rgba, mask=rgba.getchannel("A"))
+        return flat
+    return image.convert("RGB")
