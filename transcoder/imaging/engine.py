@@ -375,7 +375,7 @@ def _finish(
         data = choice.data or _encode(image, spec, quality)
     else:
         data = _encode(image, spec)
-    return Output(spec, data, *image.size, made, quality, score)
+    return Output(spec, data, *image.size, made, quality=quality, score=score)
 
 
 def _use_returnable_memory() -> None:
