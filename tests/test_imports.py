@@ -19,6 +19,7 @@ PACKAGE = "transcoder"
 PIPELINE = [
     "cascade",
     "colour",
+    "cpus",
     "dedupe",
     "engine",
     "focal",

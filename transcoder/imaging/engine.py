@@ -24,7 +24,6 @@ import functools
 import io
 import logging
 import math
-import os
 import struct
 import time
 import warnings
@@ -32,7 +31,7 @@ from collections.abc import Iterator, Sequence
 
 from PIL import Image, ImageFile, ImageOps
 
-from transcoder.imaging import cascade, heif
+from transcoder.imaging import cascade, cpus, heif
 from transcoder.imaging.cascade import crop_box
 from transcoder.imaging.colour import to_srgb
 from transcoder.imaging.limits import (
@@ -308,8 +307,12 @@ def _use_returnable_memory() -> None:
 
 
 def default_threads() -> int:
-    """Return how many encodes run at once: one per CPU, at most ``MAX_THREADS``."""
-    return max(1, min(os.cpu_count() or 1, MAX_THREADS))
+    """Return how many encodes run at once: one per whole CPU of the quota.
+
+    The quota, not the core count (see ``cpus``): on Lambda at 2,048 MB,
+    about 1.16 vCPU, one thread; at most ``MAX_THREADS``.
+    """
+    return cpus.threads(cpus.available(), MAX_THREADS)
 
 
 @contextlib.contextmanager
