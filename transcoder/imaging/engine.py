@@ -117,11 +117,12 @@ REDUCING_GAP = cascade.REDUCING_GAP
 #        level 6 0.9 s, 2.64 MB. PNG is chosen for bytes-exact graphics, so
 #        optimize stays and specs.py caps PNG at 2560 px instead.
 AVIF_SPEED = 6
-# libavif's own threads: one. The engine's pool already runs the renditions
-# side by side on the CPU quota; Pillow's default (one per core) spent 4-6%
-# more CPU on each AVIF (an 800 px one: 435 against 410 ms) for the same
-# bytes within 0.3%, and made them depend on the machine's core count.
-AVIF_THREADS = 1
+# libavif's own threads follow the CPU quota (default_threads), not Pillow's
+# default of one per core: on Lambda at 2,048 MB (1.16 vCPU, two cores seen)
+# a second aom thread would only compete for the share. One thread always
+# saved 4-6% of an AVIF's CPU (an 800 px one: 410 against 435 ms) but made it
+# the long pole of an asset: one asset alone took 13% longer on 2 cores
+# (`python -m bench.bench_engine`, engine / pyvips 0.78x against 0.88x).
 WEBP_METHOD = 4
 # Nanoseconds of CPU per output pixel for each encoder above, and per source
 # pixel a LANCZOS resize reads (the same photos, 2 shared cores). Only their
@@ -410,7 +411,8 @@ def _encode(image: Image.Image, spec: RenditionSpec) -> bytes:
                      subsampling="4:4:4" if quality >= 90 else "4:2:0"),
         "png": dict(optimize=True),
         "webp": dict(quality=quality, method=WEBP_METHOD),
-        "avif": dict(quality=quality, speed=AVIF_SPEED, max_threads=AVIF_THREADS),
+        "avif": dict(quality=quality, speed=AVIF_SPEED,
+                     max_threads=default_threads()),
     }  # fmt: skip
     buffer = io.BytesIO()
     image.save(buffer, spec.format.upper(), **options[spec.format])
