@@ -19,6 +19,11 @@ better, for all photos and for the PNG sources alone:
 - one asset's speed (1 process, the median over photos of pyvips' wall time
   over the engine's): the latency an editor sees, beside the two above.
 
+Each block also prints the cores each recipe kept busy in 2 processes (CPU
+over wall time): on a machine others load too, a recipe with more runnable
+threads gets a larger share, which moves the wall-clock figures but not the
+CPU ones.
+
 The old reference, pyvips resizing every spec from the full decode (no
 cascade), is kept as a second, labelled line. The machine may be shared and
 noisy, so the recipes are interleaved photo by photo, the order rotating: a
@@ -264,7 +269,8 @@ def _print_block(label, names, runs, groups, count, rounds, peak):
     print(f"-- {label}: {count} renditions per photo; ratios engine ÷ pyvips")
     head = (
         f"   {'recipe':38} {'rend/CPU-s':>10} {'× pyvips (rounds)':>18} "
-        f"{'2-proc rend/s':>13} {'× pyvips (rounds)':>18} {'asset speed':>11}"
+        f"{'2-proc rend/s':>13} {'× pyvips (rounds)':>18} {'asset speed':>11} "
+        f"{'cores used':>10}"
     )
     if peak:
         head += f" {'peak RSS':>9}"
@@ -277,11 +283,15 @@ def _print_block(label, names, runs, groups, count, rounds, peak):
             wall = sum(two[(r, i)][0] for r in range(rounds) for i in keys)
             per_cpu = count * len(keys) * rounds / cpu
             per_wall = 2 * count * len(keys) * rounds / wall
+            # CPU over wall in 2 processes: the share of the machine a recipe
+            # got; on a loaded machine, more runnable threads get more.
+            cores = sum(two[(r, i)][1] for r in range(rounds) for i in keys) / wall
             row = (
                 f"   {LABELS[name]:38} {per_cpu:10.1f} "
                 f"{_fmt(ratio(runs[1], name, keys, 1, rounds)):>18} "
                 f"{per_wall:13.1f} {_fmt(ratio(runs[2], name, keys, 0, rounds)):>18} "
-                f"{asset_speed(runs[1], name, keys, rounds):10.2f}×"
+                f"{asset_speed(runs[1], name, keys, rounds):10.2f}× "
+                f"{cores:10.2f}"
             )
             if peak:
                 row += f" {peak[name]:7.0f}MB"
