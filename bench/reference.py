@@ -1,21 +1,45 @@
-"""The two recipes the engine is measured against: pyvips chained, and plain Pillow.
+"""The recipes the engine is measured against: pyvips cascaded, pyvips from the
+full decode (the old reference) and plain Pillow.
 
 pyvips is a benchmark-only dependency (``requirements/bench.txt``); it never
-ships in the Lambda zip. Both recipes make the same geometry as the engine
+ships in the Lambda zip. Every recipe makes the same geometry as the engine
 (``RenditionSpec.target_size`` and ``engine.crop_box``) so that bytes and PSNR
-compare like with like, and use matched encoder settings: JPEG optimized and
+compare like with like, and uses matched encoder settings: JPEG optimized and
 progressive, WebP effort 4, AVIF effort 3 (aom speed 6).
+
+``vips_cascaded`` is the reference: it does the engine's work the libvips way.
+One decode, shrunk on load for JPEG exactly as far as the engine's draft;
+alpha dropped when it is all opaque, premultiplied once when it is not; then
+``cascade.plan``'s own steps, each resized from the same parent as the
+engine's (the decode or the nearest larger whole-frame output, the 1.5 rule),
+with LANCZOS3 and the same reducing gap; each output that others are resized
+from is kept in memory, the rest stream into their encoder. ``set_threads``
+gives libvips the engine's thread budget.
 """
 
 import io
 import math
+import os
 
 from PIL import Image, ImageOps
 
+from transcoder.imaging import cascade
 from transcoder.imaging.engine import crop_box
 
 VIPS_AVIF_EFFORT = 3
 VIPS_WEBP_EFFORT = 4
+
+
+def set_threads(threads: int) -> None:
+    """Give libvips ``threads`` worker threads per pipeline (VIPS_CONCURRENCY).
+
+    Call it before the first render of a process: the environment variable
+    is read when libvips starts, ``concurrency_set`` covers a started one.
+    """
+    os.environ["VIPS_CONCURRENCY"] = str(threads)
+    import pyvips
+
+    pyvips.concurrency_set(threads)
 
 
 def _vips():
@@ -25,8 +49,104 @@ def _vips():
     return pyvips
 
 
-def vips_render(data: bytes, specs) -> list[bytes]:
-    """Decode once with libvips, then chain every spec from that decode."""
+def vips_cascaded(data: bytes, specs) -> list[bytes]:
+    """Decode once with libvips and resize along the engine's own cascade plan."""
+    pyvips = _vips()
+    probe = pyvips.Image.new_from_buffer(data, "")
+    loader = probe.get("vips-loader")
+    orientation = probe.get("orientation") if probe.get_typeof("orientation") else 1
+    turned = orientation in (5, 6, 7, 8)
+    stored = (probe.width, probe.height)
+    upright = stored[::-1] if turned else stored
+    if loader.startswith("jpegload"):
+        scale = max((_scale_needed(s, *upright) for s in specs), default=1)
+        shrink = 1
+        if scale < 1:
+            need = (math.ceil(upright[0] * scale), math.ceil(upright[1] * scale))
+            shrink = _draft_shrink(stored, need[::-1] if turned else need)
+        image = pyvips.Image.jpegload_buffer(data, shrink=shrink, access="sequential")
+    else:
+        image = pyvips.Image.new_from_buffer(data, "", access="sequential")
+    image = _to_srgb(image).copy_memory()  # the one decode
+    if orientation != 1:
+        image = image.autorot().copy_memory()
+    alpha = image.hasalpha()
+    if alpha and image.extract_band(image.bands - 1).min() == 255:
+        # The engine drops an all-opaque alpha channel too.
+        image, alpha = image.extract_band(0, n=image.bands - 1).copy_memory(), False
+    if alpha:
+        # Like the engine's one RGBa conversion: 8-bit, premultiplied once.
+        image = image.premultiply().cast("uchar").copy_memory()
+    steps = cascade.plan(specs, upright, (image.width, image.height))
+    children = [0] * len(steps)
+    for step in steps:
+        if step.parent >= 0:
+            children[step.parent] += 1
+    kept = {}
+    outputs = [b""] * len(specs)
+    for position, step in enumerate(steps):
+        source = image if step.parent < 0 else kept[step.parent]
+        out = _vips_resize(source, step.box, step.size)
+        if children[position]:
+            out = kept[position] = out.copy_memory()
+        if step.parent >= 0:
+            children[step.parent] -= 1
+            if not children[step.parent]:
+                del kept[step.parent]  # free it, as the engine does
+        if alpha:
+            out = out.unpremultiply().cast("uchar")
+        outputs[step.index] = _vips_encode(out, step.spec)
+    return outputs
+
+
+def _draft_shrink(stored: tuple[int, int], need: tuple[int, int]) -> int:
+    """Return the DCT shrink Pillow's JPEG draft picks for ``need`` pixels."""
+    scale = min(stored[0] // need[0], stored[1] // need[1])
+    return next(s for s in (8, 4, 2, 1) if scale >= s)
+
+
+def _to_srgb(image):
+    """8-bit sRGB as the engine's colour.to_srgb: an sRGB profile is not applied."""
+    if image.get_typeof("icc-profile-data") and not _is_srgb(
+        image.get("icc-profile-data")
+    ):
+        image = image.icc_transform("srgb")
+    elif image.interpretation not in ("srgb", "b-w"):
+        image = image.colourspace("srgb")
+    if image.format != "uchar":
+        image = image.cast("uchar")
+    return image
+
+
+def _is_srgb(icc: bytes) -> bool:
+    from PIL import ImageCms
+
+    try:
+        profile = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+    except (ImageCms.PyCMSError, OSError):
+        return False
+    return "srgb" in (ImageCms.getProfileDescription(profile) or "").lower()
+
+
+def _vips_resize(source, box, size):
+    """LANCZOS3-resize ``box`` of ``source`` to ``size``, Pillow's reducing gap."""
+    left, top, right, bottom = (round(v) for v in box)
+    region = source
+    if (left, top, right, bottom) != (0, 0, source.width, source.height):
+        region = source.crop(left, top, right - left, bottom - top)
+    out = region.resize(
+        size[0] / region.width,
+        vscale=size[1] / region.height,
+        kernel="lanczos3",
+        gap=cascade.REDUCING_GAP,
+    )
+    if (out.width, out.height) != size:
+        out = out.crop(0, 0, min(out.width, size[0]), min(out.height, size[1]))
+    return out
+
+
+def vips_direct(data: bytes, specs) -> list[bytes]:
+    """The old reference: one libvips decode, every spec resized from it."""
     pyvips = _vips()
     probe = pyvips.Image.new_from_buffer(data, "")
     loader = probe.get("vips-loader")

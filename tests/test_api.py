@@ -564,9 +564,11 @@ def test_asset_list_leaves_out_renditions_unless_expanded(client, asset, token):
     assert len(rows) == 3 and all(client.get(r["url"]).status_code == 200 for r in rows)
 
 
-def test_asset_list_refuses_an_unknown_expansion(client, asset, token):
-    """expand takes only renditions; anything else is a 400 that says so."""
-    response = client.get("/api/assets/?expand=original", headers=_auth(token))
+@pytest.mark.parametrize("value", ["original", ""])
+def test_asset_list_refuses_an_unknown_expansion(client, asset, token, value):
+    """expand takes only renditions; anything else, empty too (outside the
+    schema's enum), is a 400 that says so."""
+    response = client.get(f"/api/assets/?expand={value}", headers=_auth(token))
     assert response.status_code == 400
     assert "expand can only be renditions" in response.json()["error"]
 

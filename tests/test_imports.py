@@ -21,6 +21,7 @@ PIPELINE = [
     "autoquality",
     "cascade",
     "colour",
+    "cpus",
     "dedupe",
     "edits",
     "engine",

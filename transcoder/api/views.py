@@ -60,8 +60,8 @@ def _list(request, *, token):
     page_size = params.optional_integer(
         request.GET, "page_size", low=1, high=MAX_PAGE_SIZE
     )
-    expand = request.GET.get("expand", "")
-    if expand not in ("", "renditions"):
+    expand = request.GET.get("expand")
+    if expand not in (None, "renditions"):
         raise ApiError(400, "expand can only be renditions.")
     renditions = expand == "renditions"
     assets = permissions.assets(

@@ -26,7 +26,6 @@ import functools
 import io
 import logging
 import math
-import os
 import struct
 import time
 import warnings
@@ -34,7 +33,7 @@ from collections.abc import Iterator, Sequence
 
 from PIL import Image, ImageFile, ImageOps
 
-from transcoder.imaging import animation, autoquality, cascade, edits, heif
+from transcoder.imaging import animation, autoquality, cascade, cpus, edits, heif
 from transcoder.imaging.cascade import crop_box
 from transcoder.imaging.colour import to_srgb
 from transcoder.imaging.limits import (
@@ -122,6 +121,12 @@ REDUCING_GAP = cascade.REDUCING_GAP
 #        level 6 0.9 s, 2.64 MB. PNG is chosen for bytes-exact graphics, so
 #        optimize stays and specs.py caps PNG at 2560 px instead.
 AVIF_SPEED = 6
+# libavif's own threads follow the CPU quota (default_threads), not Pillow's
+# default of one per core: on Lambda at 2,048 MB (1.16 vCPU, two cores seen)
+# a second aom thread would only compete for the share. One thread always
+# saved 4-6% of an AVIF's CPU (an 800 px one: 410 against 435 ms) but made it
+# the long pole of an asset: one asset alone took 13% longer on 2 cores
+# (`python -m bench.bench_engine`, engine / pyvips 0.78x against 0.88x).
 WEBP_METHOD = 4
 # Nanoseconds of CPU per output pixel for each encoder above, and per source
 # pixel a LANCZOS resize reads (the same photos, 2 shared cores). Only their
@@ -390,8 +395,12 @@ def _use_returnable_memory() -> None:
 
 
 def default_threads() -> int:
-    """Return how many encodes run at once: one per CPU, at most ``MAX_THREADS``."""
-    return max(1, min(os.cpu_count() or 1, MAX_THREADS))
+    """Return how many encodes run at once: one per whole CPU of the quota.
+
+    The quota, not the core count (see ``cpus``): on Lambda at 2,048 MB,
+    about 1.16 vCPU, one thread; at most ``MAX_THREADS``.
+    """
+    return cpus.threads(cpus.available(), MAX_THREADS)
 
 
 @contextlib.contextmanager
@@ -504,7 +513,8 @@ def _encode(
                      subsampling="4:4:4" if quality >= 90 else "4:2:0"),
         "png": dict(optimize=True),
         "webp": dict(quality=quality, method=WEBP_METHOD),
-        "avif": dict(quality=quality, speed=AVIF_SPEED),
+        "avif": dict(quality=quality, speed=AVIF_SPEED,
+                     max_threads=default_threads()),
     }  # fmt: skip
     buffer = io.BytesIO()
     image.save(buffer, spec.format.upper(), **options[spec.format])
