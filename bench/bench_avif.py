@@ -21,6 +21,7 @@ beside the engine, for finding a path: see ``VARIANTS``).
 """
 
 import argparse
+import dataclasses
 import io
 import math
 import statistics
@@ -29,7 +30,7 @@ import time
 from PIL import Image
 
 from bench import workload
-from bench.reference import VIPS_AVIF_EFFORT, lanczos_reference
+from bench.reference import VIPS_AVIF_EFFORT, _flat, lanczos_reference, vips_render
 from transcoder.imaging import avif, engine
 from transcoder.imaging.specs import build_specs
 from transcoder.starter_presets import STARTER_PRESETS
@@ -78,6 +79,15 @@ def _engine(image, quality):
     return engine._encode(image, spec)
 
 
+# Whole renders from the file (``--pipeline``): the engine, and pyvips
+# decoded once and chained, as ``make bench`` runs it.
+PIPELINES = {
+    "engine": lambda data, specs: [
+        o.data for o in engine.render(data, specs, workload.LIMITS)
+    ],
+    "libvips": vips_render,
+}
+
 # Encoders to compare; "engine" and "libvips" are the headline.
 VARIANTS = {
     "engine": _engine,
@@ -99,16 +109,15 @@ VARIANTS = {
 
 
 def decode(data: bytes, decoder: str) -> Image.Image:
-    """Decode an AVIF to 8-bit RGB with Pillow's libavif or libvips' libheif."""
+    """Decode an AVIF with Pillow's libavif or libvips' libheif, flattened on white."""
     if decoder == "pillow":
-        return Image.open(io.BytesIO(data)).convert("RGB")
+        return _flat(Image.open(io.BytesIO(data)))
     import pyvips
 
     image = pyvips.Image.new_from_buffer(data, "")
-    if image.hasalpha():
-        image = image.flatten(background=[255, 255, 255])
-    return Image.frombytes(
-        "RGB", (image.width, image.height), image.cast("uchar").write_to_memory()
+    mode = {3: "RGB", 4: "RGBA"}[image.bands]
+    return _flat(
+        Image.frombytes(mode, (image.width, image.height), image.write_to_memory())
     )
 
 
@@ -137,22 +146,35 @@ def at_bytes(curve, size):
     return math.nan  # outside the other side's ladder: no honest comparison
 
 
-def measure(paths, specs, ladder, names, decoder):
-    """Return rows of (photo, size, name, quality, bytes, score, cpu_s)."""
+def measure(paths, specs, ladder, names, decoder, pipeline=False):
+    """Return rows of (photo, size, name, quality, bytes, score, cpu_s).
+
+    Without ``pipeline`` each encoder gets the reference pixels; with it, the
+    engine and pyvips each render every spec from the file themselves (decode,
+    resize, encode), and the CPU is the whole render's.
+    """
     rows = []
     for path in paths:
         data = path.read_bytes()
-        for spec in specs:
-            reference = lanczos_reference(data, spec)
-            if reference.mode == "RGBA":
-                reference = reference.convert("RGB")
-            for name in names:
-                encoder = VARIANTS[name]
-                encoder(reference, ladder[0])  # load codecs outside the timing
-                for quality in ladder:
+        references = [_flat(lanczos_reference(data, spec)) for spec in specs]
+        for name in names:
+            for quality in ladder:
+                specs_q = [dataclasses.replace(s, quality=quality) for s in specs]
+                if pipeline:
+                    render = PIPELINES[name]
+                    render(data, specs_q[:1])  # load codecs outside the timing
                     started = time.process_time()
-                    blob = encoder(reference, quality)
-                    cpu = time.process_time() - started
+                    blobs = render(data, specs_q)
+                    cpus = [(time.process_time() - started) / len(specs)] * len(specs)
+                else:
+                    encoder = VARIANTS[name]
+                    encoder(references[0], quality)  # likewise
+                    blobs, cpus = [], []
+                    for reference in references:
+                        started = time.process_time()
+                        blobs.append(encoder(reference, quality))
+                        cpus.append(time.process_time() - started)
+                for reference, blob, cpu in zip(references, blobs, cpus, strict=True):
                     score = ssimulacra2(reference, decode(blob, decoder))
                     rows.append(
                         (
@@ -231,6 +253,12 @@ def main(argv=None):
         "--variants", default="", help=f"extra encoders: {', '.join(VARIANTS)}"
     )
     parser.add_argument("--decoder", choices=("pillow", "vips"), default="pillow")
+    parser.add_argument(
+        "--pipeline",
+        action="store_true",
+        help="render from the file (decode, resize, encode) instead of encoding "
+        "the reference pixels",
+    )
     args = parser.parse_args(argv)
     specs = starter_avif_specs()
     preset_quality = specs[0].quality
@@ -243,10 +271,13 @@ def main(argv=None):
     ]
     paths = workload.photos()
     started = time.monotonic()
-    rows = measure(paths, specs, ladder, names, args.decoder)
+    if args.pipeline:
+        names = ["libvips", "engine"]
+    rows = measure(paths, specs, ladder, names, args.decoder, args.pipeline)
+    what = "whole renders" if args.pipeline else "encodes of the same pixels"
     print(
-        f"== AVIF: {len(paths)} photos × {len(specs)} sizes × qualities {ladder}, "
-        f"decoded by {args.decoder}, {time.monotonic() - started:.0f} s"
+        f"== AVIF {what}: {len(paths)} photos × {len(specs)} sizes × qualities "
+        f"{ladder}, decoded by {args.decoder}, {time.monotonic() - started:.0f} s"
     )
     report(rows, preset_quality, names)
     print(RERUN)
