@@ -17,6 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = "transcoder"
 # The pure image pipeline: bytes in, bytes and facts out, no Django.
 PIPELINE = [
+    "avif",
     "cascade",
     "colour",
     "dedupe",

@@ -17,7 +17,8 @@ from transcoder.imaging.messages import gettext_noop as _
 # 2: outputs cascade from larger ones (cascade.CASCADE_MIN); WebP method 5.
 # 3: WebP method 4 and AVIF speed 6, libvips' settings (engine.py); the first
 #    resize in strips (cascade.py).
-ENGINE_VERSION = 3
+# 4: AVIF converts RGB to YUV with libavif's exact path, not libyuv (avif.py).
+ENGINE_VERSION = 4
 
 MAX_DIMENSION = 8192
 MAX_WIDTHS = 12
