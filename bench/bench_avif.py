@@ -16,8 +16,11 @@ Encode CPU is the process CPU time of the encode calls alone (all threads),
 each encoder with its library's default thread count on the same machine.
 
 Environment: ``MEDIAHUB_BENCH_PHOTOS`` picks a subset (see ``bench.workload``).
-Options: ``--sizes``, ``--qualities``, ``--variants`` (extra encoders to set
-beside the engine, for finding a path: see ``VARIANTS``).
+Options: ``--sizes``, ``--qualities``, ``--quick`` (the engine at the preset's
+quality only, as ``make bench`` runs it), ``--decoder``, ``--pipeline`` (whole
+renders from the file, the engine against pyvips chained, instead of encodes
+of the same pixels) and ``--variants`` (extra encoders beside the engine, for
+finding a path: see ``VARIANTS``).
 """
 
 import argparse
@@ -36,7 +39,10 @@ from transcoder.imaging.specs import build_specs
 from transcoder.starter_presets import STARTER_PRESETS
 
 LADDER = (45, 55, 65, 75, 85, 89)
-RERUN = "Rerun: python -m bench.bench_avif   (subset: MEDIAHUB_BENCH_PHOTOS=4)"
+RERUN = (
+    "Rerun: python -m bench.bench_avif   (quicker: --quick --qualities 70,80; "
+    "--sizes 640; --decoder vips; --pipeline; subset: MEDIAHUB_BENCH_PHOTOS=4)"
+)
 
 
 def starter_avif_specs(quality=None):
@@ -146,19 +152,22 @@ def at_bytes(curve, size):
     return math.nan  # outside the other side's ladder: no honest comparison
 
 
-def measure(paths, specs, ladder, names, decoder, pipeline=False):
+def measure(paths, specs, ladder, names, decoder, pipeline=False, only_at=None):
     """Return rows of (photo, size, name, quality, bytes, score, cpu_s).
 
     Without ``pipeline`` each encoder gets the reference pixels; with it, the
     engine and pyvips each render every spec from the file themselves (decode,
-    resize, encode), and the CPU is the whole render's.
+    resize, encode), and the CPU is the whole render's. With ``only_at``, all
+    but libvips run at that one quality (libvips' ladder is still needed to
+    compare at equal bytes).
     """
     rows = []
     for path in paths:
         data = path.read_bytes()
         references = [_flat(lanczos_reference(data, spec)) for spec in specs]
         for name in names:
-            for quality in ladder:
+            qualities = ladder if only_at is None or name == "libvips" else [only_at]
+            for quality in qualities:
                 specs_q = [dataclasses.replace(s, quality=quality) for s in specs]
                 if pipeline:
                     render = PIPELINES[name]
@@ -254,6 +263,11 @@ def main(argv=None):
     )
     parser.add_argument("--decoder", choices=("pillow", "vips"), default="pillow")
     parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="run the engine (and variants) at the preset quality only",
+    )
+    parser.add_argument(
         "--pipeline",
         action="store_true",
         help="render from the file (decode, resize, encode) instead of encoding "
@@ -273,7 +287,8 @@ def main(argv=None):
     started = time.monotonic()
     if args.pipeline:
         names = ["libvips", "engine"]
-    rows = measure(paths, specs, ladder, names, args.decoder, args.pipeline)
+    only_at = preset_quality if args.quick else None
+    rows = measure(paths, specs, ladder, names, args.decoder, args.pipeline, only_at)
     what = "whole renders" if args.pipeline else "encodes of the same pixels"
     print(
         f"== AVIF {what}: {len(paths)} photos × {len(specs)} sizes × qualities "
