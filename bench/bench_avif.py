@@ -105,6 +105,9 @@ VARIANTS = {
     "libyuv": lambda im, q: avif.encode(
         im, q, engine.AVIF_SPEED, downsampling="libyuv"
     ),
+    "exact-no-intrabc": lambda im, q: avif.encode(
+        im, q, engine.AVIF_SPEED, options={"enable-intrabc": "0"}
+    ),
     "exact-tune-ssim": lambda im, q: avif.encode(
         im, q, engine.AVIF_SPEED, options={"tune": "ssim"}
     ),
