@@ -107,6 +107,9 @@ REDUCING_GAP = cascade.REDUCING_GAP
 #        ``avif`` calls the same libavif with its exact conversion instead
 #        (parity, same CPU: ``python -m bench.bench_avif``). Sharp YUV scored
 #        +0.5 decoded by libavif but -0.8 by libheif, for 28% more CPU.
+#        aom's intra block copy (meant for screen content) took a third more
+#        CPU than libvips' encode on some photos, for no score at equal
+#        bytes, so it is off (AVIF_OPTIONS).
 #   WebP method 0: 1.40x bytes, 36 ms | 2: 1.04-1.08x, 60 ms | 3: 1.00x, 120-
 #        190 ms (0.1 dB less PSNR) | 4: 1.00x, 120-210 ms | 5: 0.94-1.00x,
 #        135-240 ms. Method 4 is libvips' default and gives its exact bytes;
@@ -118,6 +121,7 @@ REDUCING_GAP = cascade.REDUCING_GAP
 #        level 6 0.9 s, 2.64 MB. PNG is chosen for bytes-exact graphics, so
 #        optimize stays and specs.py caps PNG at 2560 px instead.
 AVIF_SPEED = 6
+AVIF_OPTIONS = {"enable-intrabc": "0"}
 WEBP_METHOD = 4
 # Nanoseconds of CPU per output pixel for each encoder above, and per source
 # pixel a LANCZOS resize reads (the same photos, 2 shared cores). Only their
@@ -396,7 +400,9 @@ def _encode(image: Image.Image, spec: RenditionSpec) -> bytes:
         image = flat
     image.info = {}
     quality = spec.quality
-    if spec.format == "avif" and (made := avif.encode(image, quality, AVIF_SPEED)):
+    if spec.format == "avif" and (
+        made := avif.encode(image, quality, AVIF_SPEED, options=AVIF_OPTIONS)
+    ):
         return made  # libavif's exact RGB to YUV, not libyuv's (see avif)
     options = {
         # Halved chroma is invisible in photos except at near-lossless quality.
@@ -404,7 +410,7 @@ def _encode(image: Image.Image, spec: RenditionSpec) -> bytes:
                      subsampling="4:4:4" if quality >= 90 else "4:2:0"),
         "png": dict(optimize=True),
         "webp": dict(quality=quality, method=WEBP_METHOD),
-        "avif": dict(quality=quality, speed=AVIF_SPEED),
+        "avif": dict(quality=quality, speed=AVIF_SPEED, advanced=AVIF_OPTIONS),
     }  # fmt: skip
     buffer = io.BytesIO()
     image.save(buffer, spec.format.upper(), **options[spec.format])
