@@ -82,10 +82,12 @@ lint: $(STAMP)
 # shared photos (MEDIAHUB_SHARED_DIR, default ../shared). MEDIAHUB_BENCH_PHOTOS=umang,opal
 # or =4 picks a subset; MEDIAHUB_BENCH_ROUNDS=3 repeats more. The admin requests
 # over 1,140 assets and the refusal of a header pixel bomb are timed here,
-# not in the suite.
+# not in the suite. The AVIF check runs its quick form at the two smaller
+# hero sizes; `python -m bench.bench_avif` alone runs the whole ladder.
 bench: $(STAMP) var
 	$(PY) -m bench.bench_engine
 	$(PY) -m bench.bench_quality
+	$(PY) -m bench.bench_avif --quick --qualities 70,80 --sizes 640,1024
 	$(PY) -m bench.bench_memory
 	$(PY) -m bench.bench_animation
 	$(PY) -m bench.bench_signing

@@ -19,6 +19,7 @@ PACKAGE = "transcoder"
 PIPELINE = [
     "animation",
     "autoquality",
+    "avif",
     "cascade",
     "colour",
     "cpus",

@@ -33,7 +33,7 @@ from collections.abc import Iterator, Sequence
 
 from PIL import Image, ImageFile, ImageOps
 
-from transcoder.imaging import animation, autoquality, cascade, cpus, edits, heif
+from transcoder.imaging import animation, autoquality, avif, cascade, cpus, edits, heif
 from transcoder.imaging.cascade import crop_box
 from transcoder.imaging.colour import to_srgb
 from transcoder.imaging.limits import (
@@ -103,13 +103,16 @@ REDUCING_GAP = cascade.REDUCING_GAP
 # photos at quality 80 (bytes relative to pyvips at matched effort, CPU ms of
 # one 800 px AVIF or 1920 px WebP; `python -m bench.bench_engine` compares):
 #   AVIF speed 6: 1.01x bytes, 150 ms | 7: 1.05x, 80 ms | 8: 1.09x, 42 ms |
-#        9: 1.17x, 15 ms. PSNR is 0.6-1.0 dB under libvips' at every speed:
-#        Pillow's libavif converts RGB to YUV in 8-bit fixed point (libyuv);
-#        at quality 100 and 4:4:4 its round trip stops at 48.6 dB where
-#        libvips' libheif reaches 53.6, and no aom option moves the bytes-
-#        versus-PSNR curve (tune, deltaq-mode, quality matrices: all measured).
-#        Speed 6 keeps the bytes within 3% of libvips' effort 3 (its own
-#        speed 6); 7 would save 70 ms an asset for 4.8% more bytes.
+#        9: 1.17x, 15 ms. Speed 6 keeps the bytes within 3% of libvips'
+#        effort 3 (its own speed 6); 7 would save 70 ms an asset for 4.8%
+#        more bytes. Pillow's plugin converts RGB to YUV with libyuv's 7-bit
+#        fixed point, 0.3 SSIMULACRA2 points under libvips at equal bytes;
+#        ``avif`` calls the same libavif with its exact conversion instead
+#        (parity, same CPU: ``python -m bench.bench_avif``). Sharp YUV scored
+#        +0.5 decoded by libavif but -0.8 by libheif, for 28% more CPU.
+#        aom's intra block copy (meant for screen content) took a third more
+#        CPU than libvips' encode on some photos, for no score at equal
+#        bytes, so it is off (AVIF_OPTIONS).
 #   WebP method 0: 1.40x bytes, 36 ms | 2: 1.04-1.08x, 60 ms | 3: 1.00x, 120-
 #        190 ms (0.1 dB less PSNR) | 4: 1.00x, 120-210 ms | 5: 0.94-1.00x,
 #        135-240 ms. Method 4 is libvips' default and gives its exact bytes;
@@ -127,6 +130,9 @@ AVIF_SPEED = 6
 # saved 4-6% of an AVIF's CPU (an 800 px one: 410 against 435 ms) but made it
 # the long pole of an asset: one asset alone took 13% longer on 2 cores
 # (`python -m bench.bench_engine`, engine / pyvips 0.78x against 0.88x).
+# aom's intra block copy is a tool for screen content; off, photos encode
+# faster at the same bytes and score (bench/bench_avif.py).
+AVIF_OPTIONS = {"enable-intrabc": "0"}
 WEBP_METHOD = 4
 # Nanoseconds of CPU per output pixel for each encoder above, and per source
 # pixel a LANCZOS resize reads (the same photos, 2 shared cores). Only their
@@ -507,6 +513,16 @@ def _encode(
         image = flat
     image.info = {}
     quality = quality or spec.quality
+    if spec.format == "avif" and (
+        made := avif.encode(
+            image,
+            quality,
+            AVIF_SPEED,
+            max_threads=default_threads(),
+            options=AVIF_OPTIONS,
+        )
+    ):
+        return made  # libavif's exact RGB to YUV, not libyuv's (see avif)
     options = {
         # Halved chroma is invisible in photos except at near-lossless quality.
         "jpeg": dict(quality=quality, optimize=True, progressive=True,
@@ -514,7 +530,7 @@ def _encode(
         "png": dict(optimize=True),
         "webp": dict(quality=quality, method=WEBP_METHOD),
         "avif": dict(quality=quality, speed=AVIF_SPEED,
-                     max_threads=default_threads()),
+                     max_threads=default_threads(), advanced=AVIF_OPTIONS),
     }  # fmt: skip
     buffer = io.BytesIO()
     image.save(buffer, spec.format.upper(), **options[spec.format])
