@@ -13,6 +13,7 @@ from tests.images import make_image
 from transcoder import services
 from transcoder.admin import gallery
 from transcoder.imaging import placeholder
+from transcoder.imaging.autoquality import DEFAULT_TARGET
 from transcoder.models import ApiToken, Asset, Preset, Rendition, SiteKey
 from transcoder.services import sitekeys
 
@@ -167,6 +168,8 @@ def test_presets_lists_widths_formats_and_aspect(client, hero, writer):
                 "height": 300,
                 "widths": [],
                 "formats": ["jpeg"],
+                "target": Preset.objects.get(slug="card").target,
+                "quality": 80,
                 "aspect": None,
                 "responsive": False,
                 "sizes": "(max-width: 300px) 100vw, 300px",
@@ -179,6 +182,8 @@ def test_presets_lists_widths_formats_and_aspect(client, hero, writer):
                 "height": 300,
                 "widths": [150, 300, 600],
                 "formats": ["webp", "jpeg"],
+                "target": DEFAULT_TARGET,
+                "quality": 80,
                 "aspect": 2.0,
                 "responsive": True,
                 "sizes": "(max-width: 600px) 100vw, 600px",
