@@ -1,9 +1,15 @@
 """Asset rows without files, made in bulk: for list, job and scale sizes."""
 
 
-def asset_rows(n, **fields):
-    """Insert ``n`` asset rows directly (no original is stored) and return them."""
+def asset_rows(n, model=None, **fields):
+    """Insert ``n`` asset rows directly (no original is stored) and return them.
+
+    ``model`` is the Asset model to use: a migration test passes the
+    historical one of the state it migrated to.
+    """
     from transcoder.models import Asset
+
+    Asset = model or Asset  # noqa: N806
 
     values = {
         "format": "jpeg",

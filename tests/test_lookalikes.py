@@ -147,7 +147,7 @@ def test_migration_0022_writes_five_bands_and_the_pairs():
     try:
         old = MigrationExecutor(connection).loader.project_state(before).apps
         hashes = _hashes()
-        assets = asset_rows(len(hashes) + 1)
+        assets = asset_rows(len(hashes) + 1, old.get_model("transcoder", "Asset"))
         values = {a.pk: v for a, v in zip(assets, hashes, strict=False)}
         trashed = assets[-1]
         values[trashed.pk] = hashes[0] ^ 1  # A look-alike of the first, trashed.
