@@ -57,8 +57,57 @@ class ApiTokenForm(forms.ModelForm):
         return cleaned
 
 
+class OwnKeysAdmin(admin.ModelAdmin):
+    """Keys a user made are theirs alone (a superuser sees all): someone else's
+    is not found (404), an action on a selection holding one is refused, and a
+    revoked key's page is read-only for everyone. ``get_queryset`` gives the
+    keys the user manages; ``not_yours`` is the 404's message."""
+
+    not_yours = None  # each admin says what it keeps
+
+    def response_action(self, request, queryset, **kwargs):
+        """Refuse an action on a selection that holds someone else's key."""
+        selected = request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)
+        if not all(pk.isascii() and pk.isdigit() for pk in selected):
+            raise PermissionDenied
+        found = self.get_queryset(request).filter(pk__in=selected).count()
+        if found != len(set(selected)):
+            raise PermissionDenied
+        return super().response_action(request, queryset, **kwargs)
+
+    def get_object(self, request, object_id, from_field=None):
+        """Answer 404 for a key that is not yours, as for one that is gone."""
+        obj = super().get_object(request, object_id, from_field)
+        if obj is None:
+            raise Http404(self.not_yours)
+        return obj
+
+    def _manages(self, request, obj):
+        return (
+            obj is None
+            or request.user.is_superuser
+            or obj.created_by_id == request.user.pk
+        )
+
+    def has_view_permission(self, request, obj=None):
+        return super().has_view_permission(request, obj) and self._manages(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        # A revoked key stays revoked: its page is read-only for everyone.
+        return (
+            super().has_change_permission(request, obj)
+            and self._manages(request, obj)
+            and (obj is None or obj.active)
+        )
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and self._manages(
+            request, obj
+        )
+
+
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(OwnKeysAdmin):
     """Each user sees and manages only the tokens they made; a superuser, all."""
 
     form = ApiTokenForm
@@ -76,6 +125,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
     list_select_related = ["created_by"]
     readonly_fields = ["prefix", "created_by", "created_at", "last_used_at"]
     actions = ["revoke"]
+    not_yours = _("There is no API token of yours with this id.")
 
     def get_fields(self, request, obj=None):
         if obj is None:  # a new token is active and made by whoever adds it
@@ -94,46 +144,6 @@ class ApiTokenAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return tokens.api_tokens_managed(
             user=request.user, queryset=super().get_queryset(request)
-        )
-
-    def response_action(self, request, queryset, **kwargs):
-        """Refuse an action on a selection that holds someone else's token."""
-        selected = request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)
-        if not all(pk.isascii() and pk.isdigit() for pk in selected):
-            raise PermissionDenied
-        found = self.get_queryset(request).filter(pk__in=selected).count()
-        if found != len(set(selected)):
-            raise PermissionDenied
-        return super().response_action(request, queryset, **kwargs)
-
-    def get_object(self, request, object_id, from_field=None):
-        """Answer 404 for a token that is not yours, as for one that is gone."""
-        obj = super().get_object(request, object_id, from_field)
-        if obj is None:
-            raise Http404(_("There is no API token of yours with this id."))
-        return obj
-
-    def _manages(self, request, obj):
-        return (
-            obj is None
-            or request.user.is_superuser
-            or (obj.created_by_id == request.user.pk)
-        )
-
-    def has_view_permission(self, request, obj=None):
-        return super().has_view_permission(request, obj) and self._manages(request, obj)
-
-    def has_change_permission(self, request, obj=None):
-        # A revoked token stays revoked: its page is read-only for everyone.
-        return (
-            super().has_change_permission(request, obj)
-            and self._manages(request, obj)
-            and (obj is None or obj.active)
-        )
-
-    def has_delete_permission(self, request, obj=None):
-        return super().has_delete_permission(request, obj) and self._manages(
-            request, obj
         )
 
     def get_form(self, request, obj=None, **kwargs):

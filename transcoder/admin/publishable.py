@@ -6,14 +6,13 @@ those its creator may view, and the service checks them again on save.
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin import helpers
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
+from django.core.exceptions import ValidationError
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from transcoder import permissions
+from transcoder.admin.keys import OwnKeysAdmin
 from transcoder.models import Collection, PublishableKey
 from transcoder.services import publishable
 
@@ -61,7 +60,7 @@ class PublishableKeyForm(forms.ModelForm):
 
 
 @admin.register(PublishableKey)
-class PublishableKeyAdmin(admin.ModelAdmin):
+class PublishableKeyAdmin(OwnKeysAdmin):
     form = PublishableKeyForm
     list_display = [
         "name",
@@ -84,6 +83,7 @@ class PublishableKeyAdmin(admin.ModelAdmin):
         "revoked_at",
     ]
     actions = ["revoke"]
+    not_yours = _("There is no publishable key of yours with this id.")
 
     def get_fields(self, request, obj=None):
         if obj is None:
@@ -121,52 +121,12 @@ class PublishableKeyAdmin(admin.ModelAdmin):
             user=request.user, queryset=super().get_queryset(request)
         )
 
-    def get_object(self, request, object_id, from_field=None):
-        """Answer 404 for a key that is not yours, as for one that is gone."""
-        obj = super().get_object(request, object_id, from_field)
-        if obj is None:
-            raise Http404(_("There is no publishable key of yours with this id."))
-        return obj
-
     def get_form(self, request, obj=None, **kwargs):
         form = super().get_form(request, obj, **kwargs)
         return type(form.__name__, (form,), {"user": request.user})
 
     def get_changeform_initial_data(self, request):
         return {}
-
-    def response_action(self, request, queryset, **kwargs):
-        """Refuse an action on a selection that holds someone else's key."""
-        selected = request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)
-        if not all(pk.isascii() and pk.isdigit() for pk in selected):
-            raise PermissionDenied
-        found = self.get_queryset(request).filter(pk__in=selected).count()
-        if found != len(set(selected)):
-            raise PermissionDenied
-        return super().response_action(request, queryset, **kwargs)
-
-    def _manages(self, request, obj):
-        return (
-            obj is None
-            or request.user.is_superuser
-            or obj.created_by_id == request.user.pk
-        )
-
-    def has_view_permission(self, request, obj=None):
-        return super().has_view_permission(request, obj) and self._manages(request, obj)
-
-    def has_change_permission(self, request, obj=None):
-        # A revoked key stays revoked: its page is read-only for everyone.
-        return (
-            super().has_change_permission(request, obj)
-            and self._manages(request, obj)
-            and (obj is None or obj.active)
-        )
-
-    def has_delete_permission(self, request, obj=None):
-        return super().has_delete_permission(request, obj) and self._manages(
-            request, obj
-        )
 
     def save_model(self, request, obj, form, change):
         chosen = list(form.cleaned_data["collections"])
