@@ -12,163 +12,26 @@ from django.views.decorators.csrf import csrf_exempt
 
 from transcoder.api import schema_edits, schema_layout
 from transcoder.api.errors import error_response
-from transcoder.api.views import EDITABLE, MAX_TAGS, METADATA_TEXT
+from transcoder.api.schema_parts import (
+    _CAPTURED_AT,
+    _ID,
+    _METADATA_TEXT,
+    _NO_NUL,
+    _NULLABLE_URI,
+    _READ_SECURITY,
+    _REF,
+    _STRING,
+    _body,
+    _error,
+    _errors,
+    _json,
+    _read,
+)
+from transcoder.api.schema_uploads import UPLOAD_PATHS, UPLOAD_SCHEMAS
+from transcoder.api.views import EDITABLE, MAX_TAGS
 from transcoder.api.widget_schema import WIDGET_PATHS, WIDGET_SCHEMAS
 from transcoder.conf import setting
-from transcoder.delivery.presign import ACCEPTED_TYPES
 from transcoder.delivery.serving import EMBED_PARAMETERS
-from transcoder.storage import keys
-
-_REF = "#/components/schemas/"
-_ID = {"name": "asset_id", "in": "path", "required": True}
-_ID["schema"] = {"type": "string", "format": "uuid"}
-
-
-def _error(description):
-    return {
-        "description": description,
-        "content": {"application/json": {"schema": {"$ref": _REF + "Error"}}},
-    }
-
-
-def _json(ref, description):
-    return {
-        "description": description,
-        "content": {"application/json": {"schema": {"$ref": _REF + ref}}},
-    }
-
-
-def _either(refs, description):
-    return {
-        "description": description,
-        "content": {
-            "application/json": {
-                "schema": {"oneOf": [{"$ref": _REF + ref} for ref in refs]}
-            }
-        },
-    }
-
-
-def _errors(*codes):
-    text = {
-        400: "The request is not valid, or has a query parameter this call "
-        "does not take.",
-        401: "No valid token.",
-        403: "The token lacks the scope, its owner may not do this (or is gone "
-        "or deactivated), or the URL or upload is not theirs; or a publishable "
-        "key is unknown, revoked, used from another origin, used to write, sent "
-        "with a bearer token, or its creator may no longer view any of its "
-        "collections.",
-        404: "Not found.",
-        409: "Already done.",
-        422: "The file is not an image mediahub takes (the reason says why; "
-        "the refusal is recorded and the upload deleted): send another file "
-        "with a new upload.",
-        410: "The image was deleted.",
-        413: "The body or file is too large.",
-        415: "The body is not JSON.",
-        429: "Too many requests for this token, or for this publishable key "
-        "or this visitor of it.",
-        500: "Storage or the database failed; no image was made or changed. "
-        "Try again (with a new upload if the key is refused as not found).",
-    }
-    # Every call refuses a query parameter it does not take (400).
-    answers = {str(code): _error(text[code]) for code in (400, 401, 403, 429, *codes)}
-    answers["429"]["headers"] = {
-        "Retry-After": _integer_header("Seconds until one more request fits."),
-        **_RATE_HEADERS,
-    }
-    return answers
-
-
-def _integer_header(description):
-    return {"schema": {"type": "integer"}, "required": True, "description": description}
-
-
-# The IETF draft's RateLimit fields, on every answer that was counted. The
-# window slides: the previous minute weighs by how much of it is within 60 s.
-_RATE_HEADERS = {
-    "RateLimit-Limit": _integer_header("Requests allowed in any 60 seconds."),
-    "RateLimit-Remaining": _integer_header("Requests left now."),
-    "RateLimit-Reset": _integer_header(
-        "Seconds until the requests counted so far no longer weigh."
-    ),
-}
-_READ_HEADERS = {
-    "ETag": {
-        "schema": {"type": "string"},
-        "required": True,
-        "description": "A strong validator of this answer: send it back as "
-        "If-None-Match to get 304 while nothing changed.",
-    },
-    "Cache-Control": {
-        "schema": {"type": "string"},
-        "required": True,
-        "description": "private, no-store for a token's answer; public, "
-        "max-age=N for a publishable key's (Vary: Origin).",
-    },
-    **_RATE_HEADERS,
-}
-# A read may use a bearer token or a publishable key.
-_READ_SECURITY = [{"bearer": []}, {"publishable": []}]
-
-
-def _read(ref, description):
-    """Return the 200 and 304 answers of a read that a publishable key may make."""
-    answer = _json(ref, description)
-    answer["headers"] = _READ_HEADERS
-    return {
-        "200": answer,
-        "304": {
-            "description": "Not modified: If-None-Match named this answer's ETag.",
-            "headers": {"ETag": _READ_HEADERS["ETag"]},
-        },
-    }
-
-
-def _body(ref):
-    return {
-        "required": True,
-        "content": {"application/json": {"schema": {"$ref": _REF + ref}}},
-    }
-
-
-_STRING = {"type": "string"}
-_NO_NUL = "^[^\\u0000]*$"
-_TEXT_255 = {"type": "string", "maxLength": 255, "pattern": _NO_NUL}
-_NULLABLE_URI = {"type": ["string", "null"], "format": "uri"}
-_CAPTURED_AT = {
-    "type": ["string", "null"],
-    "format": "date-time",
-    "description": "When the photo was taken, as its file said (EXIF, IPTC or "
-    "XMP) or an editor set it; null when unknown.",
-}
-# What the file said at upload (IPTC, XMP, EXIF; never GPS), editable; the
-# fields and their limits are the ones PATCH checks (api/views.py).
-_METADATA_TEXT = {
-    name: {"type": "string", "maxLength": limit, "pattern": _NO_NUL}
-    for name, limit in METADATA_TEXT.items()
-}
-
-
-def _upload_target(method, description, **properties):
-    """Return the schema of one way to send an upload's file (see Upload)."""
-    properties = {
-        "method": {"type": "string", "const": method},
-        "url": {"type": "string", "format": "uri"},
-        **properties,
-        "key": {"type": "string", "description": "What to finalize."},
-        "expires_in": {"type": "integer", "description": "Seconds the URL lives."},
-        "max_bytes": {"type": "integer"},
-    }
-    return {
-        "type": "object",
-        "description": description,
-        "required": list(properties),
-        "additionalProperties": False,
-        "properties": properties,
-    }
-
 
 SCHEMAS = {
     "Error": {
@@ -411,132 +274,7 @@ SCHEMAS = {
             },
         },
     },
-    "UploadRequest": {
-        "type": "object",
-        "required": ["content_type"],
-        "not": {"required": ["collection", "replace"]},
-        "properties": {
-            "filename": _TEXT_255,
-            "content_type": {
-                "type": "string",
-                "enum": sorted(ACCEPTED_TYPES),
-                "description": "The file's type; any other (SVG, BMP, ICO, "
-                "PSD...) is refused here, before anything is sent.",
-            },
-            "size": {"type": "integer", "minimum": 1},
-            "collection": {
-                "type": "integer",
-                "minimum": 1,
-                "description": "Collection id of the new image; "
-                "MEDIAHUB_DEFAULT_COLLECTION when left out. The token's owner "
-                "must be allowed to add images there.",
-            },
-            "replace": {
-                "type": "string",
-                "format": "uuid",
-                "description": "Upload a new file for this image instead "
-                "(then send the key to /api/assets/{asset_id}/replace/); the "
-                "token's owner must be allowed to change it. Not with "
-                "collection.",
-            },
-        },
-    },
-    "Upload": {
-        "description": "Where and how to send the file, by `method`: a PUT of "
-        "the bytes to this API (UploadPut, the embedded default) or a form POST "
-        "straight to the bucket (UploadPost, on S3). Then finalize `key`. The "
-        "key names the token's owner and what the upload is for (a new image in "
-        "a collection, or a new file for an image), under a signature; it is "
-        "finalized only for that.",
-        "oneOf": [{"$ref": _REF + "UploadPut"}, {"$ref": _REF + "UploadPost"}],
-        "discriminator": {
-            "propertyName": "method",
-            "mapping": {"PUT": _REF + "UploadPut", "POST": _REF + "UploadPost"},
-        },
-    },
-    "UploadPut": _upload_target(
-        "PUT",
-        "The embedded default: call putUploadContent with `upload` (the signed "
-        "last segment of `url`) and the file's bytes, with the same token, once.",
-        upload={
-            "type": "string",
-            "description": "The `upload` path parameter of putUploadContent.",
-        },
-        fields={
-            "type": "object",
-            "additionalProperties": False,
-            "description": "Always empty here.",
-        },
-    ),
-    "UploadPost": _upload_target(
-        "POST",
-        "On S3: a presigned POST straight to the bucket at `url`, not an "
-        "operation of this API and without the token. Send a multipart/form-data "
-        "body with every entry of `fields` as a form field, then the file as the "
-        "last field, named `file`. The bucket answers 201 (XML); a file larger "
-        "than max_bytes or of another Content-Type is refused there.",
-        fields={"type": "object", "additionalProperties": _STRING},
-    ),
-    "UploadAccepted": {
-        "type": "object",
-        "required": ["id", "collection", "detail"],
-        "additionalProperties": False,
-        "properties": {
-            "id": {"type": "string", "format": "uuid"},
-            "collection": {"type": "integer"},
-            "detail": _STRING,
-        },
-    },
-    "UploadReceived": {
-        "type": "object",
-        "required": ["key", "bytes"],
-        "properties": {"key": _STRING, "bytes": {"type": "integer"}},
-    },
-    "Finalize": {
-        "type": "object",
-        "required": ["key"],
-        "properties": {
-            "key": {
-                "type": "string",
-                "pattern": f"^{keys.MINTED_UPLOAD_PATTERN}$",
-            },
-            "filename": _TEXT_255,
-            "collection": {
-                "type": "integer",
-                "minimum": 1,
-                "description": "Optional: the collection given when the upload "
-                "was asked for (the key names it); any other is refused.",
-            },
-            "allow_duplicate": {
-                "type": "boolean",
-                "description": "Make an image even if one has the same file.",
-            },
-        },
-    },
-    "Replace": {
-        "type": "object",
-        "description": "`key` must come from /api/uploads/ asked with "
-        "`replace` set to this image, by this token's owner.",
-        "required": ["key"],
-        "properties": {
-            "key": {
-                "type": "string",
-                "pattern": f"^{keys.MINTED_UPLOAD_PATTERN}$",
-            },
-            "filename": _TEXT_255,
-        },
-    },
-    "Duplicate": {
-        "type": "object",
-        "description": "The file is in the library already as `asset`; nothing "
-        "was stored. Finalize a new upload with allow_duplicate to make a copy.",
-        "required": ["error", "status", "asset"],
-        "properties": {
-            "error": _STRING,
-            "status": {"type": "integer"},
-            "asset": {"$ref": _REF + "Asset"},
-        },
-    },
+    **UPLOAD_SCHEMAS,
     "Change": {
         "type": "object",
         "required": ["id", "event", "at", "asset_id", "moved_out", "asset"],
@@ -751,113 +489,9 @@ PATHS = {
             },
         }
     },
-    "/api/uploads/": {
-        "post": {
-            "operationId": "createUpload",
-            "summary": "Ask where to send one file, for a new image or to "
-            "replace an image's file (scope write).",
-            "requestBody": _body("UploadRequest"),
-            "responses": {
-                "201": _json("Upload", "Where and how to send the file."),
-                **_errors(400, 404, 410, 413, 415),
-            },
-        }
-    },
-    "/api/uploads/content/{upload}/": {
-        "parameters": [
-            {"name": "upload", "in": "path", "required": True, "schema": _STRING}
-        ],
-        "put": {
-            "operationId": "putUploadContent",
-            "summary": "Send the file's bytes, once (embedded default; scope write).",
-            "requestBody": {
-                "required": True,
-                "content": {
-                    "application/octet-stream": {
-                        "schema": {"type": "string", "format": "binary", "minLength": 1}
-                    }
-                },
-            },
-            "responses": {
-                "201": _json("UploadReceived", "Stored; now finalize the key."),
-                **_errors(400, 404, 409, 413),
-            },
-        },
-    },
-    "/api/uploads/finalize/": {
-        "post": {
-            "operationId": "finalizeUpload",
-            "summary": "Make an image of an upload; again gives the same image.",
-            "requestBody": _body("Finalize"),
-            "responses": {
-                "200": _either(
-                    ("Asset", "UploadAccepted"), "The image made by an earlier call."
-                ),
-                "201": _either(
-                    ("Asset", "UploadAccepted"),
-                    "The new image; renditions follow. A token whose owner may "
-                    "add to the collection but not view it gets UploadAccepted.",
-                ),
-                **_errors(400, 413, 415, 422, 500),
-                "409": {
-                    "description": "The same file is an image already "
-                    "(Duplicate); or (Error) no file was received for the key "
-                    "yet (or it expired), it was made into an image already, "
-                    "or it was asked for another purpose or collection.",
-                    "content": {
-                        "application/json": {
-                            "schema": {
-                                "oneOf": [
-                                    {"$ref": _REF + "Duplicate"},
-                                    {"$ref": _REF + "Error"},
-                                ]
-                            }
-                        }
-                    },
-                },
-            },
-        }
-    },
+    **UPLOAD_PATHS,
 }
 
-
-def _link(operation_id, description, *, parameters=None, body=None):
-    link = {"operationId": operation_id, "description": description}
-    if parameters:
-        link["parameters"] = parameters
-    if body:
-        # Exactly these fields: a generated client (or schemathesis' stateful
-        # phase) adds nothing to them, such as another collection.
-        link["requestBody"] = body
-        link["x-schemathesis"] = {"merge_body": False}
-    return link
-
-
-# How the answers lead on (OpenAPI links): create, send, finalize, then the image.
-_KEY = {"key": "$response.body#/key"}
-_ASSET = {"asset_id": "$response.body#/id"}
-PATHS["/api/uploads/"]["post"]["responses"]["201"]["links"] = {
-    "putUploadContent": _link(
-        "putUploadContent",
-        "With method PUT: send the bytes to this upload.",
-        parameters={"upload": "$response.body#/upload"},
-    ),
-    "finalizeUpload": _link(
-        "finalizeUpload",
-        "Once the bytes are sent: make the image of this key.",
-        body=_KEY,
-    ),
-}
-PATHS["/api/uploads/content/{upload}/"]["put"]["responses"]["201"]["links"] = {
-    "finalizeUpload": _link(
-        "finalizeUpload", "Make the image of the bytes just sent.", body=_KEY
-    ),
-}
-for _status in ("200", "201"):
-    PATHS["/api/uploads/finalize/"]["post"]["responses"][_status]["links"] = {
-        operation: _link(operation, "The image made.", parameters=_ASSET)
-        for operation in ("getAsset", "updateAsset", "deleteAsset")
-    }
 
 _EMBED_ERRORS = {
     400: "A bad or unknown parameter (embed links take "
