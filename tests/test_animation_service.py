@@ -7,9 +7,10 @@ from pathlib import Path
 import pytest
 from django.core.files.storage import storages
 from django.core.files.uploadedfile import SimpleUploadedFile
-from PIL import Image, ImageSequence
+from PIL import Image, ImageChops, ImageSequence, ImageStat
 
 from transcoder import services, status
+from transcoder.imaging import animation
 from transcoder.models import ApiToken, Asset, Preset, Rendition, RenditionStatus
 
 pytestmark = pytest.mark.django_db
@@ -207,28 +208,80 @@ def test_still_renditions_built_before_motion_keep_serving(
     assert moving.status == RenditionStatus.READY and moving.frames == 31
 
 
-def test_an_edited_animation_keeps_stills_of_the_edited_picture(commit, moving_presets):
-    """An edit is applied to one decode: a turned GIF's renditions are stills
-    of the turned first frame, under new names; restoring the unedited
-    version brings the motion back."""
+def _current(asset, **filters):
+    return Rendition.objects.filter(
+        asset=asset,
+        superseded_at__isnull=True,
+        status=RenditionStatus.READY,
+        **filters,
+    )
+
+
+def _diff(a, b):
+    """Return the mean absolute difference of two images, worst channel."""
+    a, b = a.convert("RGB"), b.convert("RGB")
+    return max(ImageStat.Stat(ImageChops.difference(a, b)).mean)
+
+
+def test_an_edited_animation_keeps_its_motion(commit, moving_presets):
+    """Turn, mirror and crop a GIF: the rebuilt WebP and AVIF renditions move
+    with every frame and the playing time, at the edited size, each frame
+    edited (the first is the edited still); restoring the first version
+    brings the unedited motion back."""
     with commit():
         asset = services.asset_create(content=GIF, filename="chi.gif")
-    moving = Rendition.objects.filter(asset=asset, frames__gt=1)
-    assert moving.exists()
-    width, height = asset.width, asset.height
+    before = {r.pk for r in _current(asset)}
     with commit():
-        services.asset_edit_apply(asset=asset, rotate=1)
+        services.asset_edit_apply(
+            asset=asset, rotate=1, flip="horizontal", crop=(20, 40, 200, 240)
+        )
     asset.refresh_from_db()
-    current = Rendition.objects.filter(
-        asset=asset, superseded_at__isnull=True, status=RenditionStatus.READY
-    )
-    webp = current.filter(format="webp", preset__slug="hero").order_by("-width")[0]
-    image = _stored(webp)
-    assert getattr(image, "n_frames", 1) == 1 and not webp.animated
-    # Turned: the picture is now taller than wide, as the source was wider.
-    assert (image.width < image.height) == (width > height)
+    assert (asset.width, asset.height) == (200, 240)
+    rows = _current(asset)
+    assert rows.count() == 10 and not before & {r.pk for r in rows}
+    for row in rows:
+        image = _stored(row)
+        assert image.size == (row.width, row.height)
+        if row.preset.slug == "hero":  # contained: the edited picture's shape
+            assert abs(row.width / row.height - 200 / 240) < 0.02
+        if row.format in ("webp", "avif"):
+            assert (row.frames, row.duration_ms) == (31, 3100)
+            assert 1 < image.n_frames <= 31 and _played_ms(image) == 3100
+        else:
+            assert getattr(image, "n_frames", 1) == 1 and not row.animated
+    # The first frame is the edited still (the lossless PNG of the same size).
+    webp = _stored(rows.get(preset__slug="hero", format="webp", width=200))
+    png = _stored(rows.get(preset__slug="hero", format="png", width=200))
+    assert _diff(webp, png) < 3
+    # A later frame is that frame of the GIF, edited the same way.
+    source = Image.open(io.BytesIO(GIF))
+    avif = _stored(rows.get(preset__slug="hero", format="avif", width=200))
+    for index in (10, 25):
+        source.seek(index)
+        avif.seek(index)
+        wanted = asset.recipe.apply(source.convert("RGB")).resize(avif.size)
+        assert _diff(avif, wanted) < 6
+        assert _diff(avif, source.convert("RGB").resize(avif.size)) > 20
+
     with commit():
         services.asset_version_restore(version=asset.versions.get())
-    assert Rendition.objects.filter(
-        asset=asset, superseded_at__isnull=True, frames__gt=1
-    ).exists()
+    asset.refresh_from_db()
+    assert (asset.edit, asset.width, asset.height) == ({}, 320, 240)
+    hero = _current(asset, preset__slug="hero", format="webp", width=320).get()
+    assert (hero.frames, hero.duration_ms) == (31, 3100)
+    assert _stored(hero).size == (320, 240)
+
+
+def test_motion_is_bounded_by_the_decoded_canvas_not_the_crop(
+    commit, moving_presets, monkeypatch
+):
+    """An animation too large a frame to move stays still even cropped small:
+    the whole canvas is decoded whatever the crop keeps."""
+    with commit():
+        asset = services.asset_create(content=GIF, filename="chi.gif")
+    hero = Preset.objects.get(slug="hero")
+    monkeypatch.setattr(animation, "MAX_MOVING_PIXELS", 320 * 240 - 1)
+    asset.edit = asset.recipe.cropped((0, 0, 100, 100)).to_json()
+    assert not any(s.animated for s in asset.rendition_specs(hero))
+    monkeypatch.setattr(animation, "MAX_MOVING_PIXELS", 320 * 240)
+    assert any(s.animated for s in asset.rendition_specs(hero))

@@ -7,7 +7,8 @@ before. The engine hands an opened source to ``render`` and keeps the stills.
 
 - One decode: frame after frame, each composited by Pillow (disposal and
   blending applied, so every frame is a whole canvas), turned upright once,
-  brought to sRGB, then resized to every spec by the same plan as a still
+  edited by the asset's recipe (``edits.Recipe``: crop, turns, mirror, as a
+  still is), brought to sRGB, then resized to every spec by the same plan as a still
   (``cascade.plan``: cover crops around the focal point, each size from the
   nearest larger one) and fed straight into each spec's encoder. Memory holds
   one decoded canvas and one resized frame per spec, whatever the length.
@@ -33,6 +34,7 @@ from PIL import Image
 
 from transcoder.imaging import cascade
 from transcoder.imaging.colour import to_srgb
+from transcoder.imaging.edits import Recipe
 from transcoder.imaging.limits import (
     ANIMATED_FORMATS,
     DeadlineReader,
@@ -189,25 +191,29 @@ def render(
     limits: Limits,
     *,
     orientation: int = 1,
+    recipe: Recipe | None = None,
     threads: int = 1,
     placeholder: bool = False,
     webp_method: int = 4,
 ) -> list[Moving]:
     """Decode ``image`` frame by frame and encode every spec's animation.
 
-    ``image`` is an opened, undecoded animation. Outputs come in the order of
-    ``specs``; with ``placeholder`` the first carries the first frame's.
+    ``image`` is an opened, undecoded animation; ``recipe`` edits every frame
+    (of the upright canvas). Outputs come in the order of ``specs``; with
+    ``placeholder`` the first carries the first frame's.
     """
     alpha = _has_alpha(image, fmt)
     loop = plays(fmt, image.info)
-    canvas = _upright(image.size, orientation)
+    canvas = edited_size(image.size, orientation, recipe)
     steps = cascade.plan(specs, canvas, canvas)
     encoders = [_encoder(step, alpha, loop, webp_method) for step in steps]
     made = None
     timestamp = count = 0
     workers = max(1, min(threads, len(steps)))
     with concurrent.futures.ThreadPoolExecutor(workers) as pool:
-        for frame, duration in frames(image, fmt, limits, orientation=orientation):
+        for frame, duration in frames(
+            image, fmt, limits, orientation=orientation, recipe=recipe
+        ):
             count += 1
             if placeholder and made is None:
                 made = placeholder_of(frame)
@@ -239,11 +245,17 @@ def render(
 
 
 def frames(
-    image: Image.Image, fmt: str, limits: Limits, *, orientation: int = 1
+    image: Image.Image,
+    fmt: str,
+    limits: Limits,
+    *,
+    orientation: int = 1,
+    recipe: Recipe | None = None,
 ) -> Iterator[tuple[Image.Image, int]]:
-    """Yield each frame browsers show, composited, upright, in sRGB, and its ms.
+    """Yield each frame browsers show, composited, upright, edited by
+    ``recipe``, in sRGB, and its ms.
 
-    Every frame has the first one's canvas and one mode: RGBA if any frame
+    Every frame has the first one's canvas (edited) and one mode: RGBA if any frame
     may be transparent, else RGB. A frame may share the decoder's pixels, so
     it is good until the next one is asked for. The playing time is refused
     past the limit.
@@ -263,7 +275,7 @@ def frames(
         elapsed += duration
         check_duration(elapsed, limits, whole=False)
         paused = time.monotonic()
-        yield _frame(image, canvas, orientation, alpha), duration
+        yield _frame(image, canvas, orientation, recipe, alpha), duration
         if isinstance(reader, DeadlineReader):
             reader.deadline += time.monotonic() - paused
 
@@ -293,6 +305,13 @@ def _check_deadline(started: float, limits: Limits) -> None:
 def _upright(size: tuple[int, int], orientation: int) -> tuple[int, int]:
     """Return the canvas size once turned upright."""
     return size[::-1] if orientation in (5, 6, 7, 8) else size
+
+
+def edited_size(
+    size: tuple[int, int], orientation: int, recipe: Recipe | None
+) -> tuple[int, int]:
+    """Return the size of every frame once upright and edited by ``recipe``."""
+    return recipe.size if recipe is not None else _upright(size, orientation)
 
 
 def _has_alpha(image: Image.Image, fmt: str) -> bool:
@@ -342,18 +361,26 @@ def _skip_sub_blocks(data: bytes, pos: int) -> int:
 
 
 def _frame(
-    image: Image.Image, canvas: tuple[int, int], orientation: int, alpha: bool
+    image: Image.Image,
+    canvas: tuple[int, int],
+    orientation: int,
+    recipe: Recipe | None,
+    alpha: bool,
 ) -> Image.Image:
-    """Return the decoded frame upright, in sRGB, on the first frame's canvas."""
+    """Return the decoded frame upright, on the first frame's canvas, edited
+    and in sRGB: the pixels a still of it gets (``engine._decode``)."""
     # A view of the decoder's pixels: later steps make new images, and the
     # decoder's own info (which the next frame's decode reads) is left alone.
     frame = image._new(image.im)
     if orientation in _TRANSPOSE:
         frame = frame.transpose(_TRANSPOSE[orientation])
-    frame = to_srgb(frame)
     if frame.size != canvas:
         # A GIF frame may grow the canvas; every frame keeps the first's.
         frame = frame.crop((0, 0, *canvas))
+    if recipe is not None:
+        # Before the colour conversion, as for a still: only kept pixels.
+        frame = recipe.apply(frame)
+    frame = to_srgb(frame)
     mode = "RGBA" if alpha else "RGB"
     if frame.mode != mode:
         frame = frame.convert(mode)

@@ -269,18 +269,12 @@ def render_iter(
     """
     specs = list(specs)
     recipe = _recipe_of(specs)
-    if recipe is None and any(spec.animated for spec in specs):
-        # An edited animation keeps stills (Asset.rendition_specs asks for
-        # no motion then): the recipe is applied to one decode only.
+    if any(spec.animated for spec in specs):
         yield from _render_moving(data, specs, limits, threads, placeholders)
         return
     _use_returnable_memory()
     with _opened(data, limits) as source:
-        size, fmt = source.size, source.format
-        if recipe is not None:
-            if recipe.source != size:
-                raise ImageError(_("The edit was made for another file."))
-            size = recipe.size
+        size, fmt = _edited_size(source, recipe), source.format
         image = _decode(source, specs, recipe)
     del source  # it holds the full decode; the nodes below free it sooner
     started = time.perf_counter()
@@ -320,16 +314,18 @@ def _render_moving(data, specs, limits, threads, placeholders) -> Iterator[Outpu
     The animations are made first, so a refusal still comes before any output.
     """
     moving = [i for i, spec in enumerate(specs) if spec.animated]
-    made = {}
+    made, recipe = {}, _recipe_of(specs)
     _use_returnable_memory()
     with _opened(data, limits) as source:
         if animation.is_animation(source.format, source.frames):
+            _edited_size(source, recipe)
             outs = animation.render(
                 source.image,
                 source.format,
                 [specs[i] for i in moving],
                 limits,
                 orientation=source.orientation,
+                recipe=recipe,
                 threads=threads or default_threads(),
                 placeholder=placeholders and len(moving) == len(specs),
                 webp_method=WEBP_METHOD,
@@ -445,6 +441,13 @@ def _orientation(image: Image.Image, fmt: str) -> int:
         logger.info("Ignoring unreadable EXIF: %r", exc)
         return 1
     return value if value in range(2, 9) else 1
+
+
+def _edited_size(source: _Source, recipe: edits.Recipe | None) -> tuple[int, int]:
+    """Return the size of the picture ``recipe`` makes of ``source``."""
+    if recipe is not None and recipe.source != source.size:
+        raise ImageError(_("The edit was made for another file."))
+    return recipe.size if recipe is not None else source.size
 
 
 def _recipe_of(specs: Sequence[RenditionSpec]) -> edits.Recipe | None:

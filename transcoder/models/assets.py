@@ -289,13 +289,14 @@ class Asset(models.Model):
 
     def rendition_specs(self, preset):
         """Return ``preset``'s specs for this asset: its crop point, its file,
-        and motion in the formats that keep it when the file is an animation
-        (not edited: an edit is applied to the first frame's still)."""
+        its edit, and motion in the formats that keep it when the file is an
+        animation (edited or not: the edit is applied to every frame)."""
         specs = preset.specs(self.crop_focal)
-        if not self.edit:
-            specs = animation.with_motion(
-                specs, self.format, self.frames, (self.width, self.height)
-            )
+        # The decoder holds the whole upright original's canvas, whatever the
+        # crop: that is the size whose memory MAX_MOVING_PIXELS bounds.
+        specs = animation.with_motion(
+            specs, self.format, self.frames, self.recipe.source
+        )
         if not self.spec_source and not self.edit:
             return specs
         edit = self.recipe.key
