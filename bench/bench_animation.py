@@ -28,12 +28,16 @@ Environment: ``MEDIAHUB_BENCH_PHOTOS`` picks the photos for the clips (see
 ``bench.workload``; default the first 3), ``MEDIAHUB_BENCH_ROUNDS`` the
 rounds (default 2; the median is shown). ``MEDIAHUB_BENCH_AVIF_SPEEDS=6,7,8``
 instead prints the AVIF bytes and CPU at each libaom speed, the measurement
-behind ``animation.AVIF_ANIMATION_SPEED``; ``MEDIAHUB_BENCH_WEBP_KEYFRAMES=3:5``
-runs with gif2webp's key frame interval instead of ``animation.WEBP_KMIN``
-and ``WEBP_KMAX``; ``MEDIAHUB_BENCH_STARTER=0`` skips the starter presets
-table.
+behind ``animation_encoders.AVIF_ANIMATION_SPEED``;
+``MEDIAHUB_BENCH_WEBP_KEYFRAMES=3:5`` runs with gif2webp's key frame interval
+instead of ``animation_encoders.WEBP_KMIN`` and ``WEBP_KMAX``;
+``MEDIAHUB_BENCH_EDITS=1`` instead prints what an edit costs (the workload
+turned and mirrored, then also cropped, against none) and what the stills'
+own decode of the first frame costs (the CPU one decode for both would save);
+``MEDIAHUB_BENCH_STARTER=0`` skips the starter presets table.
 """
 
+import dataclasses
 import io
 import multiprocessing
 import os
@@ -49,7 +53,8 @@ import pyvips  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from bench import workload  # noqa: E402
-from transcoder.imaging import animation, engine  # noqa: E402
+from transcoder.imaging import animation, animation_encoders, engine  # noqa: E402
+from transcoder.imaging.edits import Recipe  # noqa: E402
 from transcoder.imaging.specs import RenditionSpec  # noqa: E402
 
 REAL_DIR = Path(__file__).resolve().parents[1] / "tests" / "files" / "animated"
@@ -175,24 +180,61 @@ def peak_mb(ctx, data: bytes, specs) -> float:
 
 def avif_speeds(speeds: list[int], found) -> None:
     """Print bytes and CPU of the 320w AVIF at each libaom speed, per source."""
-    print(f"AVIF speed (animation.AVIF_ANIMATION_SPEED), 320w at quality {QUALITY}")
+    print(f"AVIF speed (animation_encoders.AVIF_ANIMATION_SPEED), 320w, q {QUALITY}")
     print(f"{'source':24} " + " ".join(f"{f'speed {s}':>17}" for s in speeds))
     spec = animation.with_motion(
         [RenditionSpec("contain", 320, None, "avif", quality=QUALITY)], "gif", 2
     )
-    chosen = animation.AVIF_ANIMATION_SPEED
+    chosen = animation_encoders.AVIF_ANIMATION_SPEED
     try:
         for label, data in found:
             cells = []
             for speed in speeds:
-                animation.AVIF_ANIMATION_SPEED = speed
+                animation_encoders.AVIF_ANIMATION_SPEED = speed
                 [out], cpu = engine_render(data, spec)
                 per_frame = cpu * 1000 / out.motion.frames
                 cells.append(f"{len(out.data) / 1024:7.1f} KB {per_frame:5.1f} ms")
             print(f"{label:24} " + " ".join(f"{c:>17}" for c in cells), flush=True)
     finally:
-        animation.AVIF_ANIMATION_SPEED = chosen
+        animation_encoders.AVIF_ANIMATION_SPEED = chosen
     print("(ms: CPU per source frame, one thread)\n")
+
+
+def edits_table(found, rounds: int) -> None:
+    """Print the CPU of the workload edited against unedited, per source, and
+    the stills' own open and first-frame decode against the whole render."""
+    print("Edits (CPU ÷ unedited) and the stills' second decode, one thread")
+    print(f"{'source':24} {'ms/frame':>8} {'turn+mirror':>11} {'+crop':>6} "
+          f"{'still decode ms':>15} {'share':>6}")  # fmt: skip
+    for label, data in found:
+        info = engine.inspect(data, workload.LIMITS)
+        whole = Recipe(source=(info.width, info.height))
+        turned = whole.rotated(1).flipped(horizontal=True)
+        # The central half of each side (a quarter of the pixels), turned.
+        w, h = turned.size
+        cropped = turned.cropped((w // 4, h // 4, w // 2, h // 2))
+        cpu = {}
+        for name, recipe in (("none", whole), ("turned", turned), ("crop", cropped)):
+            specs = [dataclasses.replace(s, edit=recipe.key) for s in specs_for(
+                recipe.size[0])]  # fmt: skip
+            cpu[name] = statistics.median(
+                engine_render(data, specs)[1] for _ in range(rounds)
+            )
+        still = specs_for(info.width)[-1:]
+        decode = []
+        for _ in range(rounds * 3):
+            started = time.process_time()
+            with engine._opened(data, workload.LIMITS) as source:
+                engine._decode(source, still)
+            decode.append(time.process_time() - started)
+        decode_ms = statistics.median(decode) * 1000
+        print(
+            f"{label:24} {cpu['none'] * 1000 / info.frames:>8.2f} "
+            f"{cpu['turned'] / cpu['none']:>11.2f} {cpu['crop'] / cpu['none']:>6.2f} "
+            f"{decode_ms:>15.2f} {decode_ms / 10 / cpu['none']:>5.2f}%",
+            flush=True,
+        )
+    print(f"load average at the end {os.getloadavg()[0]:.1f}\n")
 
 
 def starter_table(ctx) -> None:
@@ -239,10 +281,15 @@ def main() -> None:
     rounds = int(os.environ.get("MEDIAHUB_BENCH_ROUNDS", "2"))
     if keys := os.environ.get("MEDIAHUB_BENCH_WEBP_KEYFRAMES"):
         # "3:5" tries gif2webp's key frame interval instead of libvips'.
-        animation.WEBP_KMIN, animation.WEBP_KMAX = map(int, keys.split(":"))
+        animation_encoders.WEBP_KMIN, animation_encoders.WEBP_KMAX = map(
+            int, keys.split(":")
+        )
         print(f"WebP key frames every {keys} frames")
     if speeds := os.environ.get("MEDIAHUB_BENCH_AVIF_SPEEDS"):
         avif_speeds([int(s) for s in speeds.split(",")], sources())
+        return
+    if os.environ.get("MEDIAHUB_BENCH_EDITS") == "1":
+        edits_table(sources(), rounds)
         return
     ctx = multiprocessing.get_context("spawn")
     print("Animated sources: one engine thread; pyvips on one thread (WebP only)")

@@ -33,8 +33,9 @@ from collections.abc import Iterator, Sequence
 from PIL import Image
 
 from transcoder.imaging import cascade
+from transcoder.imaging.animation_encoders import frame_encoder
 from transcoder.imaging.colour import to_srgb
-from transcoder.imaging.edits import Recipe
+from transcoder.imaging.edits import Recipe, edited_size
 from transcoder.imaging.limits import (
     ANIMATED_FORMATS,
     DeadlineReader,
@@ -58,28 +59,11 @@ BROWSER_FRAME_MS = 100
 # (about 300 MB for the starter presets' eleven moving renditions). At 8.3 MP
 # that stays within the 600 MB any upload may peak at (bench.bench_animation
 # measures it); a 50 MP animation would not, so larger ones stay stills.
+# The decoder's canvases are the whole source's whatever an edit crops, so
+# this bounds the upright original's size (Asset.rendition_specs).
 MAX_MOVING_PIXELS = 3840 * 2160
 # WebP's loop count is 16 bits; 0 means forever.
 MAX_LOOP = 65535
-# AVIF's speed for animations. 320w AVIF per source frame, one thread, 2
-# loaded cores (MEDIAHUB_BENCH_AVIF_SPEEDS=6,7,8,9 python -m
-# bench.bench_animation; docs/benchmarks.md): speed 6, the stills' setting,
-# took 2-9x speed 8's CPU (13-94 ms a frame against 6-22), for 43-64% fewer
-# bytes on four of six sources but 2% and 16% more on the other two; 7 is no
-# smaller than 8, and 9 is 5-14% larger. At speed 6 the starter presets
-# would need most of Lambda's 300 s for an animation at the pixel-time limit.
-# Speed 6 with a lower MAX_ANIMATION_PIXELS is the lever if AVIF bytes matter
-# more than that (bump specs.ANIMATION_VERSION with it).
-AVIF_ANIMATION_SPEED = 8
-# Frames between WebP key frames. libwebp tries every frame from KMIN on both
-# as a key frame and as a change to the last, which costs a second encode;
-# browsers never seek, so key frames only cost bytes. These are libvips'
-# defaults (never a key frame after the first); gif2webp's are 3 and 5, which
-# measured 1.7x the bytes and 1.3-1.5x the CPU on chi.gif, 1.17x and 1.4x on
-# iss634.webp (MEDIAHUB_BENCH_WEBP_KEYFRAMES=3:5 python -m
-# bench.bench_animation; docs/benchmarks.md).
-WEBP_KMIN = 2**31 - 2
-WEBP_KMAX = 2**31 - 1
 # Each orientation's single transpose (the table of ImageOps.exif_transpose).
 _TRANSPOSE = {
     2: Image.Transpose.FLIP_LEFT_RIGHT,
@@ -204,9 +188,10 @@ def render(
     """
     alpha = _has_alpha(image, fmt)
     loop = plays(fmt, image.info)
-    canvas = edited_size(image.size, orientation, recipe)
+    # Refused before any frame is decoded if made for another file.
+    canvas = edited_size(recipe, _upright(image.size, orientation))
     steps = cascade.plan(specs, canvas, canvas)
-    encoders = [_encoder(step, alpha, loop, webp_method) for step in steps]
+    encoders = [frame_encoder(step, alpha, loop, webp_method) for step in steps]
     made = None
     timestamp = count = 0
     workers = max(1, min(threads, len(steps)))
@@ -307,13 +292,6 @@ def _upright(size: tuple[int, int], orientation: int) -> tuple[int, int]:
     return size[::-1] if orientation in (5, 6, 7, 8) else size
 
 
-def edited_size(
-    size: tuple[int, int], orientation: int, recipe: Recipe | None
-) -> tuple[int, int]:
-    """Return the size of every frame once upright and edited by ``recipe``."""
-    return recipe.size if recipe is not None else _upright(size, orientation)
-
-
 def _has_alpha(image: Image.Image, fmt: str) -> bool:
     """Tell whether any frame may be transparent, before decoding them all.
 
@@ -394,82 +372,3 @@ def _resize(steps: Sequence[cascade.Step], frame: Image.Image) -> list[Image.Ima
         source = frame if step.parent < 0 else done[step.parent]
         done.append(cascade.resize(source, step.size, step.box, cut=False))
     return [out.convert("RGBA") if out.mode == "RGBa" else out for out in done]
-
-
-class _WebP:
-    """libwebp's animation encoder through Pillow, fed one frame at a time.
-
-    ``Image.save(save_all=True)`` needs every frame at once (or an image that
-    seeks to them); this is its loop, taking frames as they are made.
-    """
-
-    def __init__(self, step: cascade.Step, loop: int, method: int):
-        self.quality = step.spec.quality
-        self.method = method
-        from PIL import _webp
-
-        # Transparent background, no minimize_size, no mixed lossy/lossless,
-        # quiet: Pillow's WebP _save_all defaults but the key frames.
-        self.encoder = _webp.WebPAnimEncoder(
-            step.size, 0, loop, False, WEBP_KMIN, WEBP_KMAX, False, False
-        )
-
-    def add(self, frame: Image.Image, timestamp: int, duration: int) -> None:
-        self.encoder.add(
-            frame.getim(), timestamp, False, self.quality, 100, self.method
-        )
-
-    def finish(self, timestamp: int) -> bytes:
-        self.encoder.add(None, timestamp, False, self.quality, 100, 0)
-        data = self.encoder.assemble(b"", b"", b"")
-        if data is None:
-            raise OSError("The WebP encoder returned nothing.")
-        return data
-
-
-class _Avif:
-    """libavif's sequence encoder through Pillow, fed one frame at a time."""
-
-    def __init__(self, step: cascade.Step, alpha: bool):
-        from PIL import AvifImagePlugin, _avif
-
-        self.mode = "RGBA" if alpha else "RGB"
-        # Pillow's AVIF _save arguments: 4:2:0, full range, automatic tiling,
-        # no metadata.
-        self.encoder = _avif.AvifEncoder(
-            step.size,
-            "4:2:0",
-            step.spec.quality,
-            AVIF_ANIMATION_SPEED,
-            AvifImagePlugin._get_default_max_threads(),
-            "auto",
-            "full",
-            0,
-            0,
-            False,
-            True,
-            b"",
-            b"",
-            1,
-            b"",
-            None,
-        )
-
-    def add(self, frame: Image.Image, timestamp: int, duration: int) -> None:
-        if frame.mode != self.mode:
-            frame = frame.convert(self.mode)
-        self.encoder.add(frame.tobytes("raw", self.mode), duration, frame.size,
-                         self.mode, False)  # fmt: skip
-
-    def finish(self, timestamp: int) -> bytes:
-        data = self.encoder.finish()
-        if data is None:
-            raise OSError("The AVIF encoder returned nothing.")
-        return data
-
-
-def _encoder(step: cascade.Step, alpha: bool, loop: int, webp_method: int):
-    """Return the frame-by-frame encoder of one step's format."""
-    if step.spec.format == "webp":
-        return _WebP(step, loop, webp_method)
-    return _Avif(step, alpha)

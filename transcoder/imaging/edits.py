@@ -26,6 +26,7 @@ import json
 
 from PIL import Image
 
+from transcoder.imaging.limits import ImageError
 from transcoder.imaging.messages import MessageError
 from transcoder.imaging.messages import gettext_noop as _
 
@@ -296,6 +297,16 @@ class Recipe:
             "flip_vertical": False,
             "crop": crop,
         }
+
+
+def edited_size(recipe: Recipe | None, upright: tuple[int, int]) -> tuple[int, int]:
+    """Return the size ``recipe`` makes of the ``upright`` original's size (no
+    recipe: that size); refuse, as the engine does, one made for another file."""
+    if recipe is None:
+        return upright
+    if recipe.source != tuple(upright):
+        raise ImageError(_("The edit was made for another file."))
+    return recipe.size
 
 
 def source_size(edit, width: int, height: int) -> tuple[int, int]:

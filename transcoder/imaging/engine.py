@@ -274,7 +274,7 @@ def render_iter(
         return
     _use_returnable_memory()
     with _opened(data, limits) as source:
-        size, fmt = _edited_size(source, recipe), source.format
+        size, fmt = edits.edited_size(recipe, source.size), source.format
         image = _decode(source, specs, recipe)
     del source  # it holds the full decode; the nodes below free it sooner
     started = time.perf_counter()
@@ -318,7 +318,6 @@ def _render_moving(data, specs, limits, threads, placeholders) -> Iterator[Outpu
     _use_returnable_memory()
     with _opened(data, limits) as source:
         if animation.is_animation(source.format, source.frames):
-            _edited_size(source, recipe)
             outs = animation.render(
                 source.image,
                 source.format,
@@ -441,13 +440,6 @@ def _orientation(image: Image.Image, fmt: str) -> int:
         logger.info("Ignoring unreadable EXIF: %r", exc)
         return 1
     return value if value in range(2, 9) else 1
-
-
-def _edited_size(source: _Source, recipe: edits.Recipe | None) -> tuple[int, int]:
-    """Return the size of the picture ``recipe`` makes of ``source``."""
-    if recipe is not None and recipe.source != source.size:
-        raise ImageError(_("The edit was made for another file."))
-    return recipe.size if recipe is not None else source.size
 
 
 def _recipe_of(specs: Sequence[RenditionSpec]) -> edits.Recipe | None:
