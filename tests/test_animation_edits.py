@@ -182,3 +182,12 @@ def test_limits_still_apply_to_an_edited_animation():
     few = dataclasses.replace(LIMITS, max_animation_pixels=20_000)
     with pytest.raises(engine.AnimationTooLongError, match="5 frames of 80 × 60"):
         engine.render(data, [spec("webp", animated=True)], few)
+
+
+def test_stills_of_an_edit_built_before_keep_serving():
+    """An animation edited before edits moved has still renditions under the
+    still spec's digest: the moving spec lists it among its earlier digests,
+    so they keep serving until a rebuild makes the moving ones."""
+    moving, still = spec("webp", animated=True), spec("webp")
+    assert moving.animated and moving.digest != still.digest
+    assert still.digest in moving.earlier_digests
