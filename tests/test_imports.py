@@ -18,6 +18,7 @@ PACKAGE = "transcoder"
 # The pure image pipeline: bytes in, bytes and facts out, no Django.
 PIPELINE = [
     "animation",
+    "animation_encoders",
     "autoquality",
     "avif",
     "cascade",
