@@ -8,10 +8,11 @@ before. The engine hands an opened source to ``render`` and keeps the stills.
 - One decode: frame after frame, each composited by Pillow (disposal and
   blending applied, so every frame is a whole canvas), turned upright once,
   edited by the asset's recipe (``edits.Recipe``: crop, turns, mirror, as a
-  still is), brought to sRGB, then resized to every spec by the same plan as a still
-  (``cascade.plan``: cover crops around the focal point, each size from the
-  nearest larger one) and fed straight into each spec's encoder. Memory holds
-  one decoded canvas and one resized frame per spec, whatever the length.
+  still is), brought to sRGB, then resized to every spec by the same plan as
+  a still (``cascade.plan``: cover crops around the focal point, each size
+  from the nearest larger one) and fed straight into each spec's encoder
+  (``animation_encoders``). Memory holds one decoded canvas and one resized
+  frame per spec, whatever the length.
 - Timing is what browsers show: Chromium, Firefox and WebKit play a frame of
   10 ms or less (0 and 1 in a GIF's hundredths) for 100 ms, so such frames are
   written as 100 ms and play at the speed the source played on the web.
@@ -22,6 +23,7 @@ before. The engine hands an opened source to ``render`` and keeps the stills.
 - Limits: the frame count and the pixel-time (frames x canvas pixels) are
   checked from headers before decoding (``limits.check_frames``); the playing
   time is checked while decoding (``survey`` at upload, ``render`` again).
+  An edit changes neither: the whole canvas is decoded whatever it crops.
 """
 
 import concurrent.futures
@@ -240,8 +242,8 @@ def frames(
     """Yield each frame browsers show, composited, upright, edited by
     ``recipe``, in sRGB, and its ms.
 
-    Every frame has the first one's canvas (edited) and one mode: RGBA if any frame
-    may be transparent, else RGB. A frame may share the decoder's pixels, so
+    Every frame has the first one's canvas (edited) and one mode: RGBA if any
+    frame may be transparent, else RGB. A frame may share the decoder's pixels, so
     it is good until the next one is asked for. The playing time is refused
     past the limit.
     """
