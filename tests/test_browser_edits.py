@@ -1,7 +1,8 @@
 """Editing the picture in Chromium: an editor turns a sideways photo, crops a
-scan's border, flips then restores the first version, and a focal area set
-before a turn follows it. Each step is checked on the built renditions and
-through an embed link drawn by a page on another origin.
+scan's border, flips then restores the first version, turns an animated GIF
+that keeps moving, and a focal area set before a turn follows it. Each step is
+checked on the built renditions and through an embed link drawn by a page on
+another origin (the GIF's on its renditions alone).
 
 The photos are recurser's EXIF orientation examples (../shared/testdata);
 "sideways" and "scan" are made from the upright one in memory.
@@ -252,6 +253,27 @@ def test_flip_then_restore_the_first_version(
     card = _rendition(restored)
     assert _diff(card, first_card) < 2 and _diff(card, mirrored) > 20
     assert _diff(_embedded(browser, site, embed), upright.resize((300, 200))) < 6
+
+
+def test_a_turned_animation_keeps_moving(presets, editor, live_server):
+    """Turn a GIF on its page: the rebuilt WebP moves, turned, and the page
+    badges it as before the edit."""
+    from pathlib import Path
+
+    from transcoder.models import Rendition
+
+    gif = Path(__file__).parent / "files" / "animated" / "chi.gif"
+    asset = services.asset_create(content=gif.read_bytes(), filename="chi.gif")
+    _open(editor, live_server, asset)
+    editor.click("[data-edit-turn='1']")
+    _save_edit(editor)
+    turned = Asset.objects.get(pk=asset.pk)
+    assert (turned.width, turned.height) == (240, 320)
+    webp = Rendition.objects.get(
+        asset=turned, preset__slug="thumb", format="webp", superseded_at__isnull=True
+    )
+    assert webp.status == RenditionStatus.READY and webp.frames == 31
+    assert "Animated: 31 frames, 3.1 s a play" in editor.content()
 
 
 def _original_path(asset):
