@@ -6,7 +6,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 from tests.conftest import SHARED_DIR
-from transcoder.imaging import autoquality, engine, ssimulacra
+from transcoder.imaging import autoquality, engine, specs, ssimulacra
 from transcoder.imaging.specs import RenditionSpec, SpecError
 
 PHOTOS = SHARED_DIR / "bench" / "photos"
@@ -223,6 +223,20 @@ def test_the_digest_includes_the_target_and_the_ceiling():
     assert RenditionSpec("contain", 640, None, "webp", target=80).digest != auto.digest
     lower = RenditionSpec("contain", 640, None, "webp", quality=50, target=75)
     assert lower.digest != auto.digest
+
+
+def test_a_new_search_renames_only_the_specs_with_a_target():
+    """A spec with a target gets a new digest from a new search, and the name
+    the first search gave it stays among its earlier digests (served until
+    rebuilt); a fixed-quality spec keeps its name."""
+    auto = RenditionSpec("contain", 640, None, "webp", target=75)
+    first = "0ad4c8cac84b538f"  # the digest under search 1, engine 4
+    assert auto.digest_for(specs.ENGINE_VERSION, 1) == first
+    assert auto.digest != first
+    assert auto.earlier_digests[0] == first
+    fixed = RenditionSpec("contain", 640, None, "webp")
+    assert fixed.digest == fixed.digest_for(specs.ENGINE_VERSION, 1)
+    assert first not in fixed.earlier_digests
 
 
 def test_png_ignores_the_target():
