@@ -7,9 +7,9 @@ high) instead of a fixed quality. ``choose`` then
 1. cuts a small *proxy* out of the rendition's own resized image: the image
    itself when small, else tiles at full resolution spread over it (codecs
    work on 8-64 px blocks, so a tile compresses as it would in place);
-2. encodes and decodes the proxy at a few qualities, each picked from the
-   ones before (a secant step on the quality-to-score curve, bracketed), and
-   scores each against the proxy's pixels;
+2. encodes and decodes the proxy at two qualities (a start per format, then
+   a step by the format's slope past the target; more only when neither
+   passes), and scores each against the proxy's pixels;
 3. returns the lowest quality whose score met the target, with that score.
 
 The score is SSIMULACRA2 itself, rebuilt from Pillow's float images
@@ -35,9 +35,10 @@ MAX_TARGET = 95
 DEFAULT_TARGET = 65
 # The quality range searched per format, and where the search starts for the
 # default target; other targets shift the start by START_SLOPE qualities per
-# point. The starts and slopes were fitted on the calibration photos' proxy
-# curves (bench/calibrate_quality.py search): with two encodes of the proxy
-# they came within 1-4% of an exact search's bytes there.
+# point. The starts and slopes were fitted on the calibration photos' curves
+# of proxy score against quality; ``python -m bench.calibrate_quality search``
+# compares the search with an exact one (docs/benchmarks.md: on those photos
+# 37.9% fewer bytes than quality 80 where the exact search saves 38.8%).
 QUALITY_RANGE = {"jpeg": (20, 95), "webp": (20, 95), "avif": (20, 90)}
 START = {"jpeg": 58, "webp": 56, "avif": 56}
 START_SLOPE = 1.6
@@ -66,12 +67,15 @@ RESCUE_POINTS = 2.0
 # The proxy: at most this many pixels, as square tiles of TILE pixels. With
 # 64 px tiles, or 32K pixels, the proxy's score strayed 10-16 points from the
 # whole image's on the benchmark photos; 128 px tiles and 128K pixels kept
-# within 1 (bench/calibrate_quality.py). AVIF encodes cost 20x JPEG's per
-# pixel (engine.ENCODE_NS_PER_PIXEL), so its proxy is smaller.
+# within 1 (bench/calibrate_quality.py).
 PROXY_PIXELS = {"jpeg": 128 * 1024, "webp": 128 * 1024, "avif": 128 * 1024}
 TILE = 128
-# WebP predicts each block from its neighbours and filters across them, so
-# a tile's edges cost it more than a JPEG's: its tiles are larger.
+# WebP and AVIF predict each block from its neighbours and filter across
+# them, so a tile's edges cost them more than a JPEG's: their tiles are
+# larger. With 128 px tiles an AVIF proxy scored 1.9 points under its
+# rendition on average and up to 18, with 256 px ones +0.1 (RMS 0.9). AVIF
+# encodes cost 20x JPEG's per pixel: the engine encodes its proxies at a
+# faster speed (``draft``, engine.AVIF_DRAFT_SPEED).
 TILES = {"jpeg": TILE, "webp": 256, "avif": 256}
 
 
