@@ -14,9 +14,19 @@ the same quality), and prints the error against SSIMULACRA2, held-out photos
 
 ``python -m bench.calibrate_quality oracle`` prints, per target, what an
 exact search would save against quality 80 and the median quality that meets
-it per format: the source of autoquality.DEFAULT_TARGET and START.
+it per format: the source of autoquality.DEFAULT_TARGET.
+
+``python -m bench.calibrate_quality search`` runs the runtime's search
+(autoquality.choose, ceiling 80) on each photo's renditions as the engine
+resizes them, and an exact search on the same image (the lowest quality whose
+whole-image runtime score meets the target, bisected), and prints bytes
+against quality 80 for both, the encodes of the proxy per rendition, and the
+worst whole-image score minus the lower of quality 80's and the target's.
+No package needed: it is how autoquality's START, SLOPE and MARGIN were
+judged, on the calibration photos (held-out photos apart).
 """
 
+import dataclasses
 import io
 import json
 import statistics
@@ -85,11 +95,18 @@ def check():
             if not mine:
                 continue
             ref = perceptual.reference(full, spec)
-            small = autoquality.proxy(ref, autoquality.PROXY_PIXELS[spec.format])
+            fmt = spec.format
+            small = autoquality.proxy(
+                ref, autoquality.PROXY_PIXELS[fmt], autoquality.TILES[fmt]
+            )
             for label, image in (("whole", ref), ("proxy", small)):
                 reference = ssimulacra.Reference(perceptual.flat(image))
+                # The runtime encodes an AVIF proxy at the draft speed.
+                speed = engine.AVIF_DRAFT_SPEED if label == "proxy" else None
                 for r in mine:
-                    data = engine._encode(image.copy(), spec, r["quality"])
+                    data = engine._encode(
+                        image.copy(), spec, r["quality"], speed or engine.AVIF_SPEED
+                    )
                     with Image.open(io.BytesIO(data)) as decoded:
                         score = reference.score(perceptual.flat(decoded))
                     key = (label, r["held_out"])
@@ -159,7 +176,74 @@ def _meet(points, target):
     return points[-1][0], points[-1][2]
 
 
+def search(target=autoquality.DEFAULT_TARGET, ceiling=80):
+    """Print the runtime search against an exact one, per format and photo set."""
+    totals = {}  # (held out, format) -> [bytes at ceiling, search, exact, encodes, n]
+    worst = {True: 99.0, False: 99.0}
+    for path in workload.photos():
+        held = perceptual.held_out(path)
+        specs = workload.workload(avif=True)
+        lossless = [dataclasses.replace(s, format="png") for s in specs]
+        outs = engine.render(path.read_bytes(), lossless, workload.LIMITS)
+        for spec, out in zip(specs, outs, strict=True):
+            image = Image.open(io.BytesIO(out.data))
+            image.load()
+            sizes, probes, margin = _search_one(image, spec, target, ceiling)
+            row = totals.setdefault((held, spec.format), [0, 0, 0, 0, 0])
+            for i, value in enumerate((*sizes, probes, 1)):
+                row[i] += value
+            worst[held] = min(worst[held], margin)
+        print(f"{path.name}: done", flush=True)
+    print(f"target {target}; bytes against quality {ceiling}: the search, exact")
+    for held in (False, True):
+        rows = {fmt: r for (h, fmt), r in totals.items() if h == held}
+        if not rows:
+            continue
+        fixed = sum(r[0] for r in rows.values())
+        line = ", ".join(
+            f"{fmt} {r[1] / r[0] - 1:+.1%} {r[2] / r[0] - 1:+.1%} "
+            f"({r[3] / r[4]:.2f} encodes)"
+            for fmt, r in sorted(rows.items())
+        )
+        print(
+            f"   {'held-out' if held else 'calibration'}: all "
+            f"{sum(r[1] for r in rows.values()) / fixed - 1:+.1%} "
+            f"{sum(r[2] for r in rows.values()) / fixed - 1:+.1%}; {line}; "
+            f"worst margin {worst[held]:+.1f}"
+        )
+
+
+def _search_one(image, spec, target, ceiling):
+    """Return one rendition's bytes (ceiling, search, exact), encodes, margin."""
+
+    def encode(small, quality):
+        return engine._encode(small.copy(), spec, quality)
+
+    def draft(small, quality):
+        return engine._encode(small.copy(), spec, quality, engine.AVIF_DRAFT_SPEED)
+
+    choice = autoquality.choose(
+        image, spec.format, target, encode, spec.background, ceiling, draft
+    )
+    reference = ssimulacra.Reference(perceptual.flat(image))
+    whole = {}
+
+    def score(quality):
+        if quality not in whole:
+            with Image.open(io.BytesIO(encode(image, quality))) as decoded:
+                whole[quality] = reference.score(perceptual.flat(decoded))
+        return whole[quality]
+
+    low, high = autoquality.QUALITY_RANGE[spec.format][0], ceiling
+    while low < high:  # bisect for the lowest quality meeting the target
+        middle = (low + high) // 2
+        low, high = (low, middle) if score(middle) >= target else (middle + 1, high)
+    sizes = [len(encode(image, q)) for q in (ceiling, choice.quality, low)]
+    margin = score(choice.quality) - min(score(ceiling), target)
+    return sizes, choice.probes, margin
+
+
 if __name__ == "__main__":
-    {"collect": collect, "check": check, "oracle": oracle}[
+    {"collect": collect, "check": check, "oracle": oracle, "search": search}[
         sys.argv[1] if len(sys.argv) > 1 else "check"
     ]()

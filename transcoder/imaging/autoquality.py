@@ -7,9 +7,9 @@ high) instead of a fixed quality. ``choose`` then
 1. cuts a small *proxy* out of the rendition's own resized image: the image
    itself when small, else tiles at full resolution spread over it (codecs
    work on 8-64 px blocks, so a tile compresses as it would in place);
-2. encodes and decodes the proxy at a few qualities, each picked from the
-   ones before (a secant step on the quality-to-score curve, bracketed), and
-   scores each against the proxy's pixels;
+2. encodes and decodes the proxy at two qualities (a start per format, then
+   a step by the format's slope past the target; more only when neither
+   passes), and scores each against the proxy's pixels;
 3. returns the lowest quality whose score met the target, with that score.
 
 The score is SSIMULACRA2 itself, rebuilt from Pillow's float images
@@ -34,32 +34,49 @@ MAX_TARGET = 95
 # What a new preset asks for (see docs/benchmarks.md for why this value).
 DEFAULT_TARGET = 65
 # The quality range searched per format, and where the search starts for the
-# default target: the median quality that met it on the calibration photos
-# (bench/calibrate_quality.py oracle); other targets shift the start by
-# START_SLOPE qualities per point, as the medians did from 65 to 75.
+# default target; other targets shift the start by START_SLOPE qualities per
+# point. The starts and slopes were fitted on the calibration photos' curves
+# of proxy score against quality; ``python -m bench.calibrate_quality search``
+# compares the search with an exact one (docs/benchmarks.md: on those photos
+# 37.9% fewer bytes than quality 80 where the exact search saves 38.8%).
 QUALITY_RANGE = {"jpeg": (20, 95), "webp": (20, 95), "avif": (20, 90)}
-START = {"jpeg": 64, "webp": 66, "avif": 47}
+START = {"jpeg": 58, "webp": 56, "avif": 56}
 START_SLOPE = 1.6
-# Score points gained per quality step, for the first step away from the start.
-SLOPE = 0.6
-# Score points the proxy's estimate must clear above the target: on the
-# held-out photos the proxy over-estimated JPEG by about 2 points (tiles
-# lose the gentle gradients where JPEG's blocks show most) and under-
-# estimated WebP and AVIF (bench/bench_quality.py, "est. err").
-MARGIN = {"jpeg": 2.0, "webp": 0.0, "avif": 0.0}
+# Score points gained per quality step near the target, the median over the
+# calibration photos' proxies, for the step from the first encode: WebP's
+# curve is flat below quality 75, AVIF's steep.
+SLOPE = {"jpeg": 0.6, "webp": 0.4, "avif": 1.0}
+# That step goes this many qualities past where the slope puts the target,
+# so the second encode passes (and is chosen) more often than not.
+OVERSHOOT = 2
+# Score points the proxy's estimate must clear above the target: the proxy
+# over-estimated JPEG by 0.6 on average, 2.4 at most, on the calibration
+# photos (tiles lose the gentle gradients where JPEG's blocks show most).
+MARGIN = {"jpeg": 1.5, "webp": 0.0, "avif": 0.0}
 # Stop when the lowest passing and highest failing quality are this close.
 TOLERANCE = {"jpeg": 3, "webp": 3, "avif": 3}
-MAX_PROBES = {"jpeg": 3, "webp": 3, "avif": 3}
+# Each encode of the proxy costs a score (about 12 ms at 128K pixels) and for
+# AVIF an encode of about 25 ms: two keep the search near a third of the
+# fixed-quality CPU.
+MAX_PROBES = {"jpeg": 2, "webp": 2, "avif": 2}
+# When no encode passed but the best fell at most RESCUE_POINTS short, one
+# more step before the ceiling, which costs the most bytes; further short,
+# the ceiling is likely what meets the target anyway.
+RESCUE = 1
+RESCUE_POINTS = 2.0
 # The proxy: at most this many pixels, as square tiles of TILE pixels. With
 # 64 px tiles, or 32K pixels, the proxy's score strayed 10-16 points from the
 # whole image's on the benchmark photos; 128 px tiles and 128K pixels kept
-# within 1 (bench/calibrate_quality.py). AVIF encodes cost 20x JPEG's per
-# pixel (engine.ENCODE_NS_PER_PIXEL), so its proxy is smaller.
-PROXY_PIXELS = {"jpeg": 128 * 1024, "webp": 128 * 1024, "avif": 96 * 1024}
+# within 1 (bench/calibrate_quality.py).
+PROXY_PIXELS = {"jpeg": 128 * 1024, "webp": 128 * 1024, "avif": 128 * 1024}
 TILE = 128
-# WebP predicts each block from its neighbours and filters across them, so
-# a tile's edges cost it more than a JPEG's: its tiles are larger.
-TILES = {"jpeg": TILE, "webp": 256, "avif": TILE}
+# WebP and AVIF predict each block from its neighbours and filter across
+# them, so a tile's edges cost them more than a JPEG's: their tiles are
+# larger. With 128 px tiles an AVIF proxy scored 1.9 points under its
+# rendition on average and up to 18, with 256 px ones +0.1 (RMS 0.9). AVIF
+# encodes cost 20x JPEG's per pixel: the engine encodes its proxies at a
+# faster speed (``draft``, engine.AVIF_DRAFT_SPEED).
+TILES = {"jpeg": TILE, "webp": 256, "avif": 256}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -86,6 +103,7 @@ def choose(
     encode: Callable[[Image.Image, int], bytes],
     background: str = "#ffffff",
     ceiling: int = 100,
+    draft: Callable[[Image.Image, int], bytes] | None = None,
 ) -> Choice:
     """Return the lowest quality whose ``encode`` of ``image`` scores ``target``.
 
@@ -95,7 +113,9 @@ def choose(
 
     ``encode(image, quality)`` must encode as the final output will be; it is
     called on the proxy only, except when the proxy is the whole image, whose
-    passing encode is returned as ``data``.
+    passing encode is returned as ``data``. ``draft``, if given, encodes the
+    proxy instead when it is not the whole image: a faster encoder setting
+    whose output scores about the same (engine.AVIF_DRAFT_SPEED).
     """
     lo, hi = QUALITY_RANGE[fmt]
     hi = min(hi, ceiling)
@@ -106,28 +126,33 @@ def choose(
     scores: dict[int, float] = {}
     kept: dict[int, bytes] = {}
 
+    coder = encode if whole or draft is None else draft
+
     def probe(quality):
-        data = encode(small, quality)
+        data = coder(small, quality)
         with Image.open(io.BytesIO(data)) as decoded:
             scores[quality] = reference.score(_flat(decoded, background))
         if whole:
             kept[quality] = data
         return scores[quality]
 
-    target += MARGIN[fmt]
     start = round(START[fmt] + START_SLOPE * (target - DEFAULT_TARGET))
+    target += MARGIN[fmt]
     quality = min(hi, max(lo, start))
     probe(quality)
-    while len(scores) < MAX_PROBES[fmt]:
+    while True:
         passing = [q for q, s in scores.items() if s >= target]
         failing = [q for q, s in scores.items() if s < target]
         best = min(passing, default=None)
         worst = max(failing, default=None)
+        near = not passing and target - scores[worst] <= RESCUE_POINTS
+        if len(scores) >= MAX_PROBES[fmt] + (RESCUE if near else 0):
+            break
         if best is not None and worst is not None and best - worst <= TOLERANCE[fmt]:
             break
         if best == lo or worst == hi:
             break
-        quality = _next(scores, target, best, worst, lo, hi)
+        quality = _next(scores, target, best, worst, lo, hi, fmt)
         if quality in scores:
             break
         probe(quality)
@@ -141,7 +166,7 @@ def choose(
     return Choice(chosen, round(scores[chosen], 1), kept.get(chosen), len(scores))
 
 
-def _next(scores, target, best, worst, lo, hi) -> int:
+def _next(scores, target, best, worst, lo, hi, fmt) -> int:
     """Return the next quality to probe: between the bracket, or a step beyond."""
     if best is not None and worst is not None:
         # Secant between the bracket's ends, kept strictly inside it.
@@ -151,13 +176,12 @@ def _next(scores, target, best, worst, lo, hi) -> int:
         return min(best - 1, max(worst + 1, math.ceil(guess)))
     quality, score = min(scores.items(), key=lambda qs: abs(qs[1] - target))
     ordered = sorted(scores.items())
-    slope = SLOPE
+    slope = SLOPE[fmt]
     if len(ordered) >= 2:
         (q1, s1), (q2, s2) = ordered[0], ordered[-1]
         slope = max((s2 - s1) / (q2 - q1), 0.1)
     step = (target - score) / slope
-    # Overshoot a little past the target, so the next probe brackets it.
-    step += 1 if step > 0 else -1
+    step += OVERSHOOT if step > 0 else -OVERSHOOT
     return min(hi, max(lo, round(quality + step)))
 
 

@@ -23,6 +23,11 @@ from transcoder.imaging.messages import gettext_noop as _
 # specs (``animated``), with digests of their own.
 # 4: AVIF converts RGB to YUV with libavif's exact path, not libyuv (avif.py).
 ENGINE_VERSION = 4
+# Bump when auto-quality's search (imaging.autoquality) chooses differently:
+# it is in the digests of specs with a target only, so fixed-quality
+# renditions keep their names. 1 (not in digests): three encodes of the proxy.
+# 2: two encodes, starts and slopes per format, AVIF proxies at a draft speed.
+SEARCH_VERSION = 2
 # Bump when imaging.animation's output changes (its AVIF speed, the frame
 # timing rule): it is in animated specs' digests only, so stills keep theirs.
 ANIMATION_VERSION = 1
@@ -214,21 +219,31 @@ class RenditionSpec:
 
     @property
     def earlier_digests(self) -> list[str]:
-        """Return the digests this spec had under earlier engines, newest first.
+        """Return the digests this spec had under earlier engines (and, with a
+        target, earlier searches), newest first.
 
         A rendition stored under one of them is this spec built by an older
         engine: still current and served, until something rebuilds it. An
         animated spec was a still before engines kept motion, so its still
         twin's digests count too.
         """
-        earlier = [self.digest_for(v) for v in range(ENGINE_VERSION - 1, 0, -1)]
+        # Newest first, this one first of all (a fixed-quality spec's digest
+        # has no search in it).
+        searches = range(SEARCH_VERSION, 0, -1) if self.target else [SEARCH_VERSION]
+        names = [
+            self.digest_for(engine, search)
+            for engine in range(ENGINE_VERSION, 0, -1)
+            for search in searches
+        ]
+        earlier = names[1:]
         if self.animated:
             still = dataclasses.replace(self, animated=False)
             earlier += [still.digest_for(v) for v in range(ENGINE_VERSION, 0, -1)]
         return earlier
 
-    def digest_for(self, engine: int) -> str:
-        """Return the digest this spec has under engine version ``engine``."""
+    def digest_for(self, engine: int, search: int = SEARCH_VERSION) -> str:
+        """Return the digest this spec has under engine version ``engine`` (and
+        auto-quality's search version ``search``, if it has a target)."""
         payload = dataclasses.asdict(self) | {"engine": engine}
         payload["fit"] = str(self.fit)
         if not self.source:
@@ -241,6 +256,8 @@ class RenditionSpec:
             del payload["animated"]
         if self.target is None:
             del payload["target"]
+        elif search > 1:
+            payload["search"] = search
         blob = json.dumps(payload, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 

@@ -58,6 +58,12 @@ def _eval(function, **images):
     return ImageMath.lambda_eval(function, **images)
 
 
+def _affine(plane: Image.Image, scale: float, offset: float = 0.0) -> Image.Image:
+    """Return ``plane * scale + offset``: one pass (ImageMath fills an image per
+    number it meets, then runs a second pass)."""
+    return plane.point(lambda v: v * scale + offset)
+
+
 _SRGB = [((i / 255 + 0.055) / 1.055) ** 2.4 for i in range(256)]
 
 
@@ -66,38 +72,56 @@ def _linear(image: Image.Image) -> list[Image.Image]:
     return [plane.point(_SRGB, "F") for plane in image.split()]
 
 
-def _xyb(linear: list[Image.Image], planes) -> list[Image.Image | None]:
+class _Constants:
+    """Images of 0 and 1/3 per size: the operands ImageMath would fill anew."""
+
+    def __init__(self):
+        self.made = {}
+
+    def __call__(self, size):
+        if size not in self.made:
+            self.made[size] = (
+                Image.new("F", size, 0.0),
+                Image.new("F", size, 1 / 3),
+            )
+        return self.made[size]
+
+
+def _xyb(linear: list[Image.Image], planes, constants) -> list[Image.Image | None]:
     """Return SSIMULACRA2's positive X, Y and B-Y planes from linear RGB.
 
     Only the planes in ``planes`` (0: X, 1: Y, 2: B-Y) are made; None for others.
+    The opsin mix of linear light is never negative (its weights and the
+    bias are positive), so SSIMULACRA2's clamp before the cube root is moot.
     """
     r, g, b = linear
+    _, third = constants(r.size)
 
-    def mixed(m):
+    def cube_root(m):
         return _eval(
-            lambda a: (
-                a["max"](a["r"] * m[0] + a["g"] * m[1] + a["b"] * m[2] + _BIAS, 0.0)
-                ** (1 / 3)
-                - _BIAS_CBRT
-            ),
-            r=r,
-            g=g,
-            b=b,
+            lambda a: (a["r"] + a["g"] + a["b"]) ** a["t"],
+            r=_affine(r, m[0], _BIAS),
+            g=_affine(g, m[1]),
+            b=_affine(b, m[2]),
+            t=third,
         )
 
-    m0, m1 = mixed(_M[0]), mixed(_M[1])
+    # With c_i the cube roots: X = (c0 - c1) * 7 + 0.42,
+    # Y = (c0 + c1) / 2 - cbrt(bias) + 0.01, B-Y = c2 - (c0 + c1) / 2 + 0.55.
+    c0, c1 = cube_root(_M[0]), cube_root(_M[1])
     out = [None, None, None]
     if 0 in planes:
-        out[0] = _eval(lambda a: (a["p"] - a["q"]) * 7.0 + 0.42, p=m0, q=m1)
-    if 1 in planes:
-        out[1] = _eval(lambda a: (a["p"] + a["q"]) * 0.5 + 0.01, p=m0, q=m1)
-    if 2 in planes:
-        out[2] = _eval(
-            lambda a: a["b"] - (a["p"] + a["q"]) * 0.5 + 0.55,
-            b=mixed(_M[2]),
-            p=m0,
-            q=m1,
-        )
+        out[0] = _affine(_eval(lambda a: a["p"] - a["q"], p=c0, q=c1), 7.0, 0.42)
+    if 1 in planes or 2 in planes:
+        both = _eval(lambda a: a["p"] + a["q"], p=c0, q=c1)
+        if 1 in planes:
+            out[1] = _affine(both, 0.5, 0.01 - _BIAS_CBRT)
+        if 2 in planes:
+            out[2] = _eval(
+                lambda a: a["c"] + a["h"],
+                c=cube_root(_M[2]),
+                h=_affine(both, -0.5, 0.55),
+            )
     return out
 
 
@@ -139,7 +163,7 @@ def _mean(plane: Image.Image) -> float:
 
 def _norms(plane: Image.Image) -> tuple[float, float]:
     """Return a map's mean and 4-norm."""
-    fourth = _eval(lambda a: a["d"] * a["d"] * a["d"] * a["d"], d=plane)
+    fourth = _eval(lambda a: (a["d"] * a["d"]) * (a["d"] * a["d"]), d=plane)
     return _mean(plane), max(_mean(fourth), 0.0) ** 0.25
 
 
@@ -147,21 +171,28 @@ _ZERO = (0.0, 0.0)
 
 
 class Reference:
-    """An image's XYB planes and blurs at every scale, kept for many comparisons."""
+    """An image's XYB planes and blurs at every scale, kept for many comparisons.
+
+    Everything that depends on the reference alone is made once here: its
+    planes, their blurs, variances and edges, and the SSIM denominator's
+    constant; a comparison then works on the candidate's side only.
+    """
 
     def __init__(self, image: Image.Image):
         self.scales = []
+        self.constants = _Constants()
         self.needed = _needed(_count_scales(image.size))
         for scale, linear in enumerate(_pyramid(image)):
             planes = {plane for (s, plane) in self.needed if s == scale}
             stats = {}
-            for plane, x in enumerate(_xyb(linear, planes)):
+            for plane, x in enumerate(_xyb(linear, planes, self.constants)):
                 if x is not None:
                     mu = _blur(x)
                     square = _blur(_eval(lambda a: a["x"] * a["x"], x=x))
                     variance = _eval(lambda a: a["s"] - a["m"] * a["m"], s=square, m=mu)
                     edge = _eval(lambda a: abs(a["x"] - a["m"]), x=x, m=mu)
-                    stats[plane] = (x, mu, variance, edge.point(lambda v: v + 1.0))
+                    stats[plane] = (x, mu, _affine(variance, 1.0, _C2), edge,
+                                    _affine(edge, 1.0, 1.0))  # fmt: skip
             self.scales.append(stats)
 
     def score(self, image: Image.Image) -> float:
@@ -172,50 +203,58 @@ class Reference:
             zip(self.scales, pyramid, strict=False)
         ):
             row = [(_ZERO, _ZERO, _ZERO)] * 3
-            planes = _xyb(linear, reference)
+            planes = _xyb(linear, reference, self.constants)
+            zero, _ = self.constants(linear[0].size)
             for plane, stats in reference.items():
                 needed = self.needed[scale, plane]
-                row[plane] = _compare(stats, planes[plane], needed)
+                row[plane] = _compare(stats, planes[plane], needed, zero)
             averages.append(row)
         return _final(averages)
 
 
-def _compare(stats, y, needed):
+def _compare(stats, y, needed, zero):
     """Return the pooled (ssim, ringing, lost) maps of one plane at one scale."""
-    x, mu1, variance1, edge1 = stats
+    x, mu1, variance1, edge1, edge1_plus = stats  # variance1 is v1 + C2
     want_ssim, want_ringing, want_lost = needed
     mu2 = _blur(y)
     out = [_ZERO, _ZERO, _ZERO]
     if want_ssim:
-        # SSIMULACRA2's SSIM without the luminance denominator, clamped at 0.
+        # SSIMULACRA2's SSIM without the luminance denominator, clamped at 0:
+        # 1 - (1 - (mu1 - mu2)^2) (2 (s12 - mu1 mu2) + C2) / (v1 + s22 - mu2^2 + C2)
         s22 = _blur(_eval(lambda a: a["y"] * a["y"], y=y))
         s12 = _blur(_eval(lambda a: a["x"] * a["y"], x=x, y=y))
         num_m = _eval(lambda a: (a["p"] - a["q"]) * (a["p"] - a["q"]), p=mu1, q=mu2)
         num_s = _eval(lambda a: a["s"] - a["p"] * a["q"], s=s12, p=mu1, q=mu2)
-        denom = _eval(
-            lambda a: a["v"] + a["s"] - a["q"] * a["q"], v=variance1, s=s22, q=mu2
-        )
         ratio = _eval(
-            lambda a: a["m"] * a["n"] / a["d"],
-            m=num_m.point(lambda v: 1.0 - v),
-            n=num_s.point(lambda v: v * 2.0 + _C2),
-            d=denom.point(lambda v: v + _C2),
+            lambda a: a["m"] * a["n"] / (a["v"] + a["s"] - a["q"] * a["q"]),
+            m=_affine(num_m, -1.0, 1.0),
+            n=_affine(num_s, 2.0, _C2),
+            v=variance1,
+            s=s22,
+            q=mu2,
         )
         out[0] = _norms(
-            _eval(lambda a: a["max"](a["r"], 0.0), r=ratio.point(lambda v: 1.0 - v))
+            _eval(
+                lambda a: a["max"](a["r"], a["z"]), r=_affine(ratio, -1.0, 1.0), z=zero
+            )  # fmt: skip
         )
     if want_ringing or want_lost:
-        edge2 = _eval(lambda a: abs(a["y"] - a["m"]), y=y, m=mu2).point(
-            lambda v: v + 1.0
+        # (|y - mu2| + 1) / (|x - mu1| + 1) - 1: ringing where above 0, detail
+        # lost where under.
+        ratio = _eval(
+            lambda a: (abs(a["y"] - a["m"]) - a["e"]) / a["f"],
+            y=y,
+            m=mu2,
+            e=edge1,
+            f=edge1_plus,
         )
-        ratio = _eval(lambda a: a["p"] / a["q"], p=edge2, q=edge1)
         if want_ringing:
-            out[1] = _norms(
-                _eval(lambda a: a["max"](a["r"], 0.0), r=ratio.point(lambda v: v - 1.0))
-            )
+            out[1] = _norms(_eval(lambda a: a["max"](a["r"], a["z"]), r=ratio, z=zero))
         if want_lost:
             out[2] = _norms(
-                _eval(lambda a: a["max"](a["r"], 0.0), r=ratio.point(lambda v: 1.0 - v))
+                _eval(
+                    lambda a: a["max"](a["r"], a["z"]), r=_affine(ratio, -1.0), z=zero
+                )  # fmt: skip
             )
     return tuple(out)
 
