@@ -16,7 +16,6 @@ output comes back as a new Pillow image of the output's size.
 import ctypes
 import functools
 
-import pyvips
 from PIL import Image
 
 # Pillow's raw mode of each mode's pixels as stored, and so as libvips reads
@@ -58,22 +57,20 @@ _ArrowArray._fields_ = [
     ("release", ctypes.c_void_p),
     ("private_data", ctypes.c_void_p),
 ]
-_flags = pyvips.GLogLevelFlags
-_WARNINGS_AND_WORSE = (
-    _flags.LEVEL_WARNING
-    | _flags.LEVEL_CRITICAL
-    | _flags.LEVEL_ERROR
-    | _flags.FLAG_FATAL
-    | _flags.FLAG_RECURSION
-)
 _capsule_pointer = ctypes.pythonapi.PyCapsule_GetPointer
 _capsule_pointer.restype = ctypes.c_void_p
 _capsule_pointer.argtypes = [ctypes.py_object, ctypes.c_char_p]
 
 
 @functools.cache
-def _setup() -> None:
-    """Configure libvips once per process for pixels it is handed, not files."""
+def _setup():
+    """Import and configure libvips once per process; return pyvips.
+
+    Imported on the first resize, not with the engine: loading libvips takes
+    30 ms, which the web requests of a cold Lambda never need.
+    """
+    import pyvips
+
     # Every image is seen once: cached operations would only hold memory.
     pyvips.cache_set_max(0)
     pyvips.cache_set_max_mem(0)
@@ -84,19 +81,24 @@ def _setup() -> None:
     # few a resize, each taking the GIL from a libvips worker thread. Only
     # warnings and errors still do (pyvips 3.2's own handler, re-registered);
     # GLib drops the rest.
+    flags = pyvips.GLogLevelFlags
     pyvips._remove_log_handler()
     pyvips._log_handler_id = pyvips.glib_lib.g_log_set_handler(
         b"VIPS",
-        _WARNINGS_AND_WORSE,
+        flags.LEVEL_WARNING
+        | flags.LEVEL_CRITICAL
+        | flags.LEVEL_ERROR
+        | flags.FLAG_FATAL
+        | flags.FLAG_RECURSION,
         pyvips._log_handler_cb,
         pyvips.ffi.NULL,
     )
+    return pyvips
 
 
 def use_threads(threads: int) -> None:
     """Let each libvips resize run on ``threads`` threads (the engine's budget)."""
-    _setup()
-    pyvips.concurrency_set(max(1, threads))
+    _setup().concurrency_set(max(1, threads))
 
 
 def resize(
@@ -111,10 +113,10 @@ def resize(
     whole factor (a box filter) while the rest stays at least that factor.
     The box is rounded to whole pixels, as libvips crops.
     """
-    _setup()
+    pyvips = _setup()
     if source.mode not in _RAW:
         raise ValueError(f"libvips resizes no {source.mode} images here.")
-    image = _shared(source)
+    image = _shared(pyvips, source)
     width, height = source.size
     left, top = min(round(box[0]), width - 1), min(round(box[1]), height - 1)
     right, bottom = max(round(box[2]), left + 1), max(round(box[3]), top + 1)
@@ -138,7 +140,7 @@ def resize(
     return Image.frombytes(source.mode, size, data, "raw", _RAW[source.mode])
 
 
-def _shared(source: Image.Image) -> pyvips.Image:
+def _shared(pyvips, source: Image.Image):
     """Return ``source``'s pixels as a libvips image, without copying if it can.
 
     Pillow exports an image in one block of memory through Arrow (the engine
