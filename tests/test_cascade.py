@@ -160,10 +160,14 @@ def test_the_resize_reads_its_source_in_place_and_never_writes_it():
     assert smaller.size == (150, 100)
 
 
-def test_libvips_refuses_to_parse_files():
-    """Only Pillow parses uploads: every libvips loader is blocked."""
+@pytest.mark.parametrize("fmt", ["JPEG", "WEBP", "GIF", "TIFF", "AVIF"])
+def test_libvips_refuses_to_parse_files(fmt):
+    """Pillow parses uploads: every libvips loader but libspng's is blocked.
+
+    The PNG one is used by ``libvips.decode_png`` only (tests/test_png.py).
+    """
     libvips.use_threads(1)
-    data = images.encode(noisy((64, 64)), "PNG")
+    data = images.encode(noisy((64, 64)), fmt)
     with pytest.raises(pyvips.Error):
         pyvips.Image.new_from_buffer(data, "")
 

@@ -511,9 +511,16 @@ def test_render_opens_and_decodes_the_source_once(monkeypatch):
         decodes.append(size)
         return real_still(data, size)
 
+    real_png = libvips.decode_png
+
+    def png_spy(data, size, mode):
+        decodes.append(size)
+        return real_png(data, size, mode)
+
     monkeypatch.setattr(Image, "open", open_spy)
     monkeypatch.setattr(ImageFile.ImageFile, "load", load_spy)
     monkeypatch.setattr(engine, "decode_still", still_spy)
+    monkeypatch.setattr(libvips, "decode_png", png_spy)
     specs = [spec("cover", 200, 200), spec("contain", 640), spec("contain", 1000)]
     for fmt in ("JPEG", "PNG", "WEBP"):
         opened.clear()

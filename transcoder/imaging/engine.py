@@ -42,6 +42,7 @@ from transcoder.imaging import (
     edits,
     heif,
     libvips,
+    png,
 )
 from transcoder.imaging.cascade import crop_box
 from transcoder.imaging.colour import to_srgb
@@ -450,13 +451,15 @@ def _opened(data: bytes, limits: Limits) -> Iterator[_Source]:
         image.decodermaxblock = DECODE_BLOCK
         check_pixels(*image.size, limits, label)
         frames = check_frames(image, fmt, data, limits)
-        yield _Source(image, fmt, frames, _orientation(image, fmt), data)
+        yield _Source(image, fmt, frames, _orientation(image, fmt, data), data)
 
 
-def _orientation(image: Image.Image, fmt: str) -> int:
+def _orientation(image: Image.Image, fmt: str, data: bytes) -> int:
     """Return the EXIF/XMP orientation to undo, 1 when none or invalid."""
     if fmt in _SELF_ORIENTING:
         return 1
+    if fmt == "png" and not png.may_orient(data):
+        return 1  # asking Pillow would decode the whole image (see png)
     try:
         value = image.getexif().get(0x0112, 1)
     except (SyntaxError, ValueError, TypeError, struct.error) as exc:
@@ -499,6 +502,11 @@ def _decode(
         if still is not None:
             still.info = image.info
             image = still
+    if source.format == "png" and png.plain(image):
+        decoded = libvips.decode_png(source.data, image.size, image.mode)
+        if decoded is not None:
+            decoded.info = image.info
+            image = decoded
     if image is source.image:
         image.load()
     if source.orientation != 1:

@@ -75,8 +75,10 @@ def _setup():
     pyvips.cache_set_max(0)
     pyvips.cache_set_max_mem(0)
     pyvips.cache_set_max_files(0)
-    # Untrusted bytes are parsed by Pillow behind the engine's checks only.
+    # Untrusted bytes are parsed by Pillow behind the engine's checks only,
+    # but for the PNGs ``decode_png`` is given.
     pyvips.operation_block_set("VipsForeignLoad", True)
+    pyvips.operation_block_set("VipsForeignLoadPngBuffer", False)
     # pyvips passes every libvips message to Python logging, info included: a
     # few a resize, each taking the GIL from a libvips worker thread. Only
     # warnings and errors still do (pyvips 3.2's own handler, re-registered);
@@ -138,6 +140,38 @@ def resize(
             raise MemoryError(str(exc)) from exc
         raise
     return Image.frombytes(source.mode, size, data, "raw", _RAW[source.mode])
+
+
+def decode_png(data: bytes, size: tuple[int, int], mode: str) -> Image.Image | None:
+    """Decode an 8-bit RGB or RGBA PNG with libspng into a new Pillow image.
+
+    Only for what ``png.plain`` accepted, after Pillow checked the header and
+    the limits. libspng writes straight into the Pillow image's memory. Return
+    None when libspng refuses the file, finds it damaged, or it is not what
+    Pillow's header said: Pillow decodes it then, and refuses it if it must.
+    """
+    pyvips = _setup()
+    bands = {"RGB": 3, "RGBA": 4}[mode]
+    width, height = size
+    try:
+        decoded = pyvips.Image.pngload_buffer(
+            data, access="sequential", fail_on="warning"
+        )
+        if (decoded.width, decoded.height, decoded.bands) != (width, height, bands):
+            return None
+        if decoded.format != "uchar":
+            return None
+        if bands == 3:
+            decoded = decoded.bandjoin(255)  # Pillow's RGB is 4 bytes a pixel
+        image = Image.new(mode, size, None)  # not cleared: every byte is written
+        schema, array = image.__arrow_c_array__()
+        target = pyvips.Image.new_from_memory(
+            _pixels(schema, array, width * height * 4), width, height, 4, "uchar"
+        )
+        decoded.write(target)
+    except (pyvips.Error, ValueError):
+        return None
+    return image
 
 
 def _shared(pyvips, source: Image.Image):
