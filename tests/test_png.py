@@ -29,6 +29,7 @@ def with_chunk_before_iend(data: bytes, kind: bytes, body: bytes) -> bytes:
 PLAIN = images.encode(images.quadrants((80, 40)), "PNG")
 EXIF = images.exif_bytes(orientation=6)
 XMP = b"XML:com.adobe.xmp\0\0\0\0\0<x/>"
+RAW_EXIF = b"Raw profile type exif\0\n exif\n 6\n457869660000"
 
 
 @pytest.mark.parametrize(
@@ -38,13 +39,16 @@ XMP = b"XML:com.adobe.xmp\0\0\0\0\0<x/>"
         (images.encode(images.quadrants((80, 40)), "PNG", orientation=6), True),
         (with_chunk_before_iend(PLAIN, b"eXIf", EXIF), True),
         (with_chunk_before_iend(PLAIN, b"iTXt", XMP), True),
-        (with_chunk_before_iend(PLAIN, b"tEXt", b"Comment\0hello"), True),
+        (with_chunk_before_iend(PLAIN, b"tEXt", RAW_EXIF), True),
+        (with_chunk_before_iend(PLAIN, b"zTXt", b"XML:com.adobe.xmp\0\0x"), True),
+        (with_chunk_before_iend(PLAIN, b"tEXt", b"Software\0GIMP"), False),
+        (with_chunk_before_iend(PLAIN, b"iTXt", b"Comment\0\0\0\0\0hi"), False),
         (PLAIN[: PLAIN.rindex(b"IEND") - 4], True),  # no IEND: Pillow decides
         (with_chunk_before_iend(PLAIN, b"pHYs", b"\0" * 9), False),
     ],
 )
 def test_may_orient_finds_every_chunk_pillow_reads_an_orientation_from(data, expected):
-    """eXIf and text chunks anywhere, even after the pixels; a cut file counts."""
+    """eXIf, XMP and EXIF text anywhere, even after the pixels; a cut file counts."""
     assert png.may_orient(data) is expected
 
 

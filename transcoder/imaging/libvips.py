@@ -75,10 +75,7 @@ def _setup():
     pyvips.cache_set_max(0)
     pyvips.cache_set_max_mem(0)
     pyvips.cache_set_max_files(0)
-    # Untrusted bytes are parsed by Pillow behind the engine's checks only,
-    # but for the PNGs ``decode_png`` is given.
-    pyvips.operation_block_set("VipsForeignLoad", True)
-    pyvips.operation_block_set("VipsForeignLoadPngBuffer", False)
+    block_loaders(pyvips)
     # pyvips passes every libvips message to Python logging, info included: a
     # few a resize, each taking the GIL from a libvips worker thread. Only
     # warnings and errors still do (pyvips 3.2's own handler, re-registered);
@@ -96,6 +93,16 @@ def _setup():
         pyvips.ffi.NULL,
     )
     return pyvips
+
+
+def block_loaders(pyvips) -> None:
+    """Block every libvips loader but libspng's from memory.
+
+    Untrusted bytes are parsed by Pillow behind the engine's checks only, but
+    for the PNGs ``decode_png`` is given. Call it again after unblocking.
+    """
+    pyvips.operation_block_set("VipsForeignLoad", True)
+    pyvips.operation_block_set("VipsForeignLoadPngBuffer", False)
 
 
 def use_threads(threads: int) -> None:

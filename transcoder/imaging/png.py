@@ -9,7 +9,8 @@ file libspng refuses: Pillow's decode is the one that refuses an upload.
 Pillow reads an orientation from an ``eXIf`` chunk, or from XMP or an EXIF
 "raw profile" in a text chunk, wherever they are, even after the pixels, so
 asking it for the orientation decodes the whole image. A PNG with none of
-those chunks has no orientation to read, and is handed over undecoded.
+those chunks has no orientation to read, and is handed over undecoded; other
+text chunks (a "Software" line, say) do not count.
 """
 
 import struct
@@ -17,9 +18,10 @@ import struct
 from PIL import Image
 
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
-# Chunks Pillow may read an orientation from (eXIf, XMP in iTXt, an EXIF
-# "raw profile" in tEXt or zTXt).
-_ORIENTING = {b"eXIf", b"iTXt", b"tEXt", b"zTXt"}
+_TEXT = {b"iTXt", b"tEXt", b"zTXt"}
+# The text keywords Pillow's getexif reads: XMP and ImageMagick's EXIF
+# "raw profile". A keyword is 1-79 bytes ending in a NUL.
+_ORIENTING_KEYWORDS = {b"XML:com.adobe.xmp", b"Raw profile type exif"}
 # Pillow's raw modes for 8-bit RGB and RGBA, the only ones handed over.
 _PLAIN = {"RGB": 3, "RGBA": 4}
 
@@ -33,8 +35,12 @@ def may_orient(data: bytes) -> bool:
     pos = len(SIGNATURE)
     while pos + 8 <= len(data):
         length, kind = struct.unpack(">I4s", data[pos : pos + 8])
-        if kind in _ORIENTING:
+        if kind == b"eXIf":
             return True
+        if kind in _TEXT:
+            keyword = data[pos + 8 : pos + 8 + min(length, 80)].partition(b"\0")[0]
+            if keyword in _ORIENTING_KEYWORDS:
+                return True
         if kind == b"IEND":
             return False
         pos += 12 + length
