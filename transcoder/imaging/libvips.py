@@ -7,10 +7,11 @@ resampler is scalar C; on the benchmark photos Pillow's resizes cost 2.8 to
 3.6 times libvips' CPU, the whole gap between the engine and libvips
 (docs/benchmarks.md).
 
-libvips never parses a file here: its loaders are blocked, and it only reads
-pixels Pillow has decoded and checked. It reads them in place, through the
-Arrow C interface Pillow exports (an image in one block of memory), and each
-output comes back as a new Pillow image of the output's size.
+libvips parses one kind of file here, plain 8-bit PNGs that Pillow has
+sniffed and checked (``decode_png``, see ``png``); its other loaders are
+blocked. It reads Pillow's pixels in place, through the Arrow C interface
+Pillow exports (an image in one block of memory), and writes each output
+into a new Pillow image's memory the same way.
 """
 
 import ctypes
