@@ -144,6 +144,8 @@ def engine_render(data: bytes, specs) -> tuple[list[engine.Output], float]:
 
 def vips_webp(data: bytes, specs) -> tuple[list[bytes], float]:
     """Render contained WebP specs with pyvips, every page, one thumbnail each."""
+    # The engine blocks libvips' loaders; this reference decodes with them.
+    pyvips.operation_block_set("VipsForeignLoad", False)
     started = time.process_time()
     outs = []
     for spec in specs:

@@ -123,6 +123,8 @@ def decode(data: bytes, decoder: str) -> Image.Image:
         return _flat(Image.open(io.BytesIO(data)))
     import pyvips
 
+    # The engine blocks libvips' loaders; this reference decodes with them.
+    pyvips.operation_block_set("VipsForeignLoad", False)
     image = pyvips.Image.new_from_buffer(data, "")
     mode = {3: "RGB", 4: "RGBA"}[image.bands]
     return _flat(

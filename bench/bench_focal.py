@@ -9,7 +9,8 @@ subject (to within 0.5% of the frame):
 - **suggested**: centred on mediahub's suggestion (imaging.saliency), made from
   the same reduced decode an upload makes (imaging.perceptual.dhash_and_look);
 - **libvips attention**: pyvips' ``smartcrop(interesting="attention")`` point
-  (bench-only reference, requirements/bench.txt), placed the same way.
+  (pyvips ships with the app for its resizes; only the benchmark calls
+  smartcrop), placed the same way.
 
 Then it times the cost per upload on one thread: the decode an upload already
 made for its perceptual hash, with and without the suggestion, on a 12 MP
@@ -88,6 +89,8 @@ def _attention_point(data, shape):
         import pyvips
     except ImportError:
         return None
+    # The engine blocks libvips' loaders; this reference decodes with them.
+    pyvips.operation_block_set("VipsForeignLoad", False)
     image = pyvips.Image.new_from_buffer(data, "").autorot()
     width, height = image.width, image.height
     crop_w = min(width, round(height * shape[0] / shape[1]))

@@ -4,7 +4,8 @@ Run with ``python -m bench.profile_steps [photo name fragments]`` (default:
 every benchmark photo). Each photo is rendered step by step the way
 ``engine.render`` and ``reference.vips_cascaded`` do it, on one thread each
 (``VIPS_CONCURRENCY=1``), and the process CPU time of each step is printed in
-ms: open and decode (with the colour conversion), then per output its resize
+ms: open and decode (with the colour conversion; plain PNGs through libspng
+as the engine does), then per output its resize (libvips in both)
 and its encode. pyvips' resize is forced into memory before its encode so the
 two can be told apart; together they cost what the streamed pipeline does
 to within a few percent. Best of ``MEDIAHUB_PROFILE_REPEAT`` runs (default 3).
@@ -98,7 +99,8 @@ def best(function, data, specs, repeat):
 
 def main():
     """Print the per-step CPU table for each photo asked for."""
-    reference.set_threads(1)
+    reference.set_threads(1)  # libvips' one thread count, the engine's resizes too
+    engine._use_returnable_memory(workload.LIMITS)  # as render: images in one block
     wanted = sys.argv[1:]
     paths = [
         p for p in workload.photos() if not wanted or any(w in p.name for w in wanted)

@@ -1,8 +1,10 @@
 """The recipes the engine is measured against: pyvips cascaded, pyvips from the
 full decode (the old reference) and plain Pillow.
 
-pyvips is a benchmark-only dependency (``requirements/bench.txt``); it never
-ships in the Lambda zip. Every recipe makes the same geometry as the engine
+pyvips ships with the app now (the engine resizes through it,
+``transcoder/imaging/libvips.py``), but the engine never lets it load a file;
+these recipes decode with it, so ``_vips`` unblocks its loaders in the
+benchmark's own processes. Every recipe makes the same geometry as the engine
 (``RenditionSpec.target_size`` and ``engine.crop_box``) so that bytes and PSNR
 compare like with like, and uses matched encoder settings: JPEG optimized and
 progressive, WebP effort 4, AVIF effort 3 (aom speed 6).
@@ -46,6 +48,9 @@ def _vips():
     import pyvips
 
     pyvips.cache_set_max(0)  # each photo is seen once; keep memory honest
+    # The engine blocks libvips' loaders (only Pillow parses uploads); the
+    # reference decodes with them, in the benchmark's processes only.
+    pyvips.operation_block_set("VipsForeignLoad", False)
     return pyvips
 
 

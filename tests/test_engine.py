@@ -17,7 +17,7 @@ from PIL.PngImagePlugin import PngInfo
 from tests import images
 from tests.images import noisy
 from tests.support import LIMITS, MIB
-from transcoder.imaging import engine
+from transcoder.imaging import engine, libvips
 from transcoder.imaging.specs import RenditionSpec
 
 HINT = r"upload a JPEG, PNG, WebP, AVIF, GIF, TIFF or HEIC image\.$"
@@ -413,15 +413,15 @@ def test_crop_box_and_output_size(source, rendition, size, box):
 def test_render_resizes_once_per_spec_with_the_crop_box(
     monkeypatch, source, rendition, size, box
 ):
-    """Render asks Pillow for exactly the planned resize, with a reducing gap."""
+    """Render asks libvips for exactly the planned resize, with a reducing gap."""
     calls = []
-    real_resize = Image.Image.resize
+    real_resize = libvips.resize
 
-    def recorder(self, size, resample=None, box=None, reducing_gap=None):
+    def recorder(source, size, box, reducing_gap):
         calls.append((size, box, reducing_gap))
-        return real_resize(self, size, resample, box, reducing_gap)
+        return real_resize(source, size, box, reducing_gap)
 
-    monkeypatch.setattr(Image.Image, "resize", recorder)
+    monkeypatch.setattr(libvips, "resize", recorder)
     data = images.make_image("PNG", size=source)
     output = engine.render(data, [rendition], LIMITS)[0]
     assert (output.width, output.height) == size
@@ -511,9 +511,16 @@ def test_render_opens_and_decodes_the_source_once(monkeypatch):
         decodes.append(size)
         return real_still(data, size)
 
+    real_png = libvips.decode_png
+
+    def png_spy(data, size, mode):
+        decodes.append(size)
+        return real_png(data, size, mode)
+
     monkeypatch.setattr(Image, "open", open_spy)
     monkeypatch.setattr(ImageFile.ImageFile, "load", load_spy)
     monkeypatch.setattr(engine, "decode_still", still_spy)
+    monkeypatch.setattr(libvips, "decode_png", png_spy)
     specs = [spec("cover", 200, 200), spec("contain", 640), spec("contain", 1000)]
     for fmt in ("JPEG", "PNG", "WEBP"):
         opened.clear()
@@ -866,12 +873,16 @@ def test_still_webp_decode_declines_what_it_cannot_read():
     assert decode_still(animated, (16, 16)) is None
 
 
-def test_pyvips_is_a_benchmark_only_dependency():
-    """pyvips is pinned for make bench only: not for Lambda, not imported by the app."""
+def test_pyvips_is_a_runtime_dependency_the_pipeline_alone_imports():
+    """pyvips ships (runtime.txt, so the Lambda zip); only imaging/libvips uses it."""
     root = Path(__file__).resolve().parents[1]
-    for name in ("runtime.txt", "deploy.txt"):
-        assert "pyvips" not in (root / "requirements" / name).read_text().lower()
-    assert "pyvips" in (root / "requirements" / "bench.txt").read_text()
-    for package in ("transcoder", "mediahub"):
-        for path in (root / package).rglob("*.py"):
-            assert "import pyvips" not in path.read_text(), path
+    runtime = (root / "requirements" / "runtime.txt").read_text()
+    assert "pyvips==" in runtime and "pyvips-binary==" in runtime
+    assert "pyvips" not in (root / "requirements" / "bench.txt").read_text()
+    users = {
+        path.relative_to(root).as_posix()
+        for package in ("transcoder", "mediahub")
+        for path in (root / package).rglob("*.py")
+        if "import pyvips" in path.read_text()
+    }
+    assert users == {"transcoder/imaging/libvips.py"}

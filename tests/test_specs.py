@@ -85,17 +85,21 @@ def test_invalid_spec_is_refused_with_a_clear_message(changes, message):
 def test_digest_is_stable():
     """The digest of a given spec never changes, so stored names stay valid."""
     spec = RenditionSpec(**BASE)
-    assert ENGINE_VERSION == 4
+    assert ENGINE_VERSION == 5
     assert spec.digest == RenditionSpec(**BASE).digest
-    assert spec.digest == "d3ced63079c391bd"
+    assert spec.digest == "cf1941629d55058f"
     assert len(spec.digest) == 16
 
 
 def test_earlier_digests_are_the_names_earlier_engines_gave():
-    """Engines 3 and 2 named this spec 6d3f7d9e19bf3a04 and 2f566fc4d5f75b40."""
+    """Engines 4, 3 and 2 named this spec d3ced630..., 6d3f7d9e... and 2f566fc4..."""
     spec = RenditionSpec(**BASE)
     assert spec.digest_for(ENGINE_VERSION) == spec.digest
-    assert spec.earlier_digests[:2] == ["6d3f7d9e19bf3a04", "2f566fc4d5f75b40"]
+    assert spec.earlier_digests[:3] == [
+        "d3ced63079c391bd",
+        "6d3f7d9e19bf3a04",
+        "2f566fc4d5f75b40",
+    ]
     assert len(set(spec.earlier_digests)) == ENGINE_VERSION - 1
     assert spec.digest not in spec.earlier_digests
 

@@ -372,5 +372,5 @@ def _resize(steps: Sequence[cascade.Step], frame: Image.Image) -> list[Image.Ima
     done: list[Image.Image] = []
     for step in steps:
         source = frame if step.parent < 0 else done[step.parent]
-        done.append(cascade.resize(source, step.size, step.box, cut=False))
+        done.append(cascade.resize(source, step.size, step.box))
     return [out.convert("RGBA") if out.mode == "RGBa" else out for out in done]

@@ -1,25 +1,27 @@
 """Plan and run the resizes of one decode: largest first, each from the nearest
 larger output, encodes in a bounded thread pool.
 
-No Django. Pillow releases the GIL while it resizes and encodes, so threads
-overlap one output's encode with the next one's resize. The plan is a pure
-function of the specs and sizes, every output is resized from the same image
-whatever thread runs it, and the first resize is cut into strips by its sizes
-alone, so the bytes never depend on scheduling or on the number of threads.
+No Django. The resizes run in libvips (see ``libvips``), on its own threads,
+and Pillow's encoders after them; both release the GIL, so threads overlap
+one output's encode with the next one's resize. The plan is a pure function
+of the specs and sizes, and every output is resized from the same image
+whatever thread runs it, so the bytes never depend on scheduling or on the
+number of threads.
 """
 
 import concurrent.futures
 import dataclasses
-import itertools
 import threading
 from collections.abc import Callable, Iterator, Sequence
 
 from PIL import Image
 
+from transcoder.imaging import libvips
 from transcoder.imaging.specs import Fit, RenditionSpec
 
 # Shrink by whole factors (fast box filter) until within this factor of the
-# target, then finish with LANCZOS: Pillow documents 3 as indistinguishable.
+# target, then finish with LANCZOS: Pillow documents 3 as indistinguishable,
+# and libvips' ``gap`` is the same rule.
 REDUCING_GAP = 3.0
 # A spec is resized from an earlier, smaller output only when that output has
 # at least this many times the pixels it needs on each side. Measured on the
@@ -27,19 +29,6 @@ REDUCING_GAP = 3.0
 # rendition kind lost more than 0.04 dB of PSNR against a LANCZOS reference
 # from the full image (both stayed above pyvips).
 CASCADE_MIN = 1.5
-# The first resize to start (the costliest, from the decode) is the one every
-# cascaded output waits for, while the other threads have nothing to do. When
-# it reads at least this many source pixels it is cut into STRIPS horizontal
-# strips resized side by side. Pillow computes each output row from the whole
-# source whatever the box, so the strips make the image one resize makes, to
-# within rounding: Pillow fits the precision of its fixed-point weights to
-# each pass and picks which pass runs first by cost, so a strip may land one
-# or two levels off where one resize would not (tests/test_cascade.py).
-# Measured on the benchmark JPEGs: the 1920 px resize from a 2560 px draft,
-# 61 ms in one piece, 36-40 ms in two strips on 2 vCPUs. Later resizes stay
-# whole: cut while another thread encodes, they only slow that encode.
-STRIP_MIN_PIXELS = 1_000_000
-STRIPS = 2
 
 
 @dataclasses.dataclass(frozen=True)
@@ -192,22 +181,11 @@ def run(
         nodes[-1].parent.children += 1
     starts = order(steps, cost) if cost else list(range(len(steps)))
     workers = max(1, workers)
-    with (
-        concurrent.futures.ThreadPoolExecutor(workers) as pool,
-        concurrent.futures.ThreadPoolExecutor(max(1, workers - 1)) as helpers,
-    ):
-        strips = helpers if workers > 1 else None
+    with concurrent.futures.ThreadPoolExecutor(workers) as pool:
         # Steps are submitted parents first and the pool starts them in that
         # order, so a step waiting on its parent never waits on a queued one.
         futures = {
-            p: pool.submit(
-                _resize_then_finish,
-                steps[p],
-                nodes[p + 1],
-                finish,
-                strips if p == starts[0] else None,
-                cut=p == starts[0],
-            )
+            p: pool.submit(_resize_then_finish, steps[p], nodes[p + 1], finish)
             for p in starts
         }
         del nodes
@@ -235,54 +213,12 @@ def resize(
     source: Image.Image,
     size: tuple[int, int],
     box: tuple[float, float, float, float],
-    helpers: concurrent.futures.Executor | None = None,
-    *,
-    cut: bool = True,
 ) -> Image.Image:
-    """LANCZOS-resize ``box`` of ``source`` to ``size``; if ``cut``, big ones in strips.
-
-    The strips are cut the same whether ``helpers`` runs some of them or this
-    thread runs them all, so the result never depends on threads.
-    """
-    width, height = size
-    box_width, box_height = box[2] - box[0], box[3] - box[1]
-    # Pillow's reduce() before the LANCZOS pass would start its blocks at
-    # each strip's own edge, so a resize that reduces stays in one piece.
-    reduces = max(box_width / width, box_height / height) >= 2 * REDUCING_GAP
-    small = box_width * box_height < STRIP_MIN_PIXELS or height < 2 * STRIPS
-    if not cut or small or reduces:
-        return source.resize(
-            size, Image.Resampling.LANCZOS, box=box, reducing_gap=REDUCING_GAP
-        )
-    scale = box_height / height
-    rows = [height * i // STRIPS for i in range(STRIPS + 1)]
-    parts = [
-        (box[0], box[1] + top * scale, box[2], box[1] + bottom * scale)
-        if bottom < height
-        else (box[0], box[1] + top * scale, box[2], box[3])
-        for top, bottom in itertools.pairwise(rows)
-    ]
-
-    def strip(i):
-        return source.resize(
-            (width, rows[i + 1] - rows[i]),
-            Image.Resampling.LANCZOS,
-            box=parts[i],
-            reducing_gap=REDUCING_GAP,
-        )
-
-    others = [helpers.submit(strip, i) if helpers else None for i in range(1, STRIPS)]
-    done = [strip(0)]
-    for i, future in enumerate(others, start=1):
-        # A strip no helper has started yet is cheaper done here than waited for.
-        done.append(future.result() if future and not future.cancel() else strip(i))
-    out = Image.new(source.mode, size)
-    for top, part in zip(rows[:-1], done, strict=True):
-        out.paste(part, (0, top))
-    return out
+    """LANCZOS-resize ``box`` of ``source`` to ``size``, in libvips (see libvips)."""
+    return libvips.resize(source, size, box, REDUCING_GAP)
 
 
-def _resize_then_finish(step: Step, node: _Node, finish, helpers=None, *, cut=False):
+def _resize_then_finish(step: Step, node: _Node, finish):
     """Resize ``step`` from its parent's image, publish it, then finish it."""
     parent = node.parent
     try:
@@ -290,7 +226,7 @@ def _resize_then_finish(step: Step, node: _Node, finish, helpers=None, *, cut=Fa
         source = parent.image
         if source is None:
             raise _ParentFailedError
-        out = resize(source, step.size, step.box, helpers, cut=cut)
+        out = resize(source, step.size, step.box)
         del source
         parent.release()
         if node.children:

@@ -57,8 +57,9 @@ def opaque_as_rgb(image: Image.Image) -> Image.Image:
     Pillow keeps RGB in four bytes a pixel, the fourth unused: an all-opaque
     RGBA image already is an RGB one byte for byte, and reading it as such
     through the Arrow interface saves a full-size copy (on a 15 MP PNG, 53 ms
-    of CPU and 59 MB). Pixels in more than one block (over 64 MiB, see
-    ``engine.PILLOW_BLOCK_SIZE``) cannot be shared, and are converted.
+    of CPU and 59 MB). Pixels in more than one block (the engine's blocks
+    hold any image its limits allow, see ``engine._use_returnable_memory``)
+    cannot be shared, and are converted.
     """
     try:
         return Image.fromarrow(image, "RGB", image.size)

@@ -33,7 +33,17 @@ from collections.abc import Iterator, Sequence
 
 from PIL import Image, ImageFile, ImageOps
 
-from transcoder.imaging import animation, autoquality, avif, cascade, cpus, edits, heif
+from transcoder.imaging import (
+    animation,
+    autoquality,
+    avif,
+    cascade,
+    cpus,
+    edits,
+    heif,
+    libvips,
+    png,
+)
 from transcoder.imaging.cascade import crop_box
 from transcoder.imaging.colour import to_srgb
 from transcoder.imaging.limits import (
@@ -139,14 +149,16 @@ AVIF_OPTIONS = {"enable-intrabc": "0"}
 AVIF_DRAFT_SPEED = 8
 WEBP_METHOD = 4
 # Nanoseconds of CPU per output pixel for each encoder above, and per source
-# pixel a LANCZOS resize reads (the same photos, 2 shared cores). Only their
-# proportions matter: they order the steps so the longest start first.
+# pixel a LANCZOS resize reads (the same photos, 2 shared cores; the resize
+# in libvips, a quarter of Pillow's 16). Only their proportions matter: they
+# order the steps so the longest start first.
 ENCODE_NS_PER_PIXEL = {"avif": 250, "jpeg": 12, "png": 1500, "webp": 80}
-RESIZE_NS_PER_PIXEL = 16
+RESIZE_NS_PER_PIXEL = 4
 # Encodes run in threads (Pillow releases the GIL while resizing and
 # encoding); more than this gains nothing and costs memory.
 MAX_THREADS = 4
 PILLOW_BLOCK_SIZE = 64 * 1024 * 1024
+_PAGE = 4096  # Pillow's block size is a whole number of these
 # The same words as limits.guarded, for memory that runs out after decoding.
 _NO_MEMORY = _(
     "The image needs more memory than the server may use for one file. "
@@ -215,7 +227,7 @@ def sniff(data: bytes) -> str:
 
 def inspect(data: bytes, limits: Limits) -> SourceInfo:
     """Validate an upload fully and describe it; raise ``ImageError`` if refused."""
-    _use_returnable_memory()
+    _use_returnable_memory(limits)
     with _opened(data, limits) as source:
         # Decoding the whole first frame is the only sure test for damage.
         if not (
@@ -276,7 +288,7 @@ def render_iter(
     if any(spec.animated for spec in specs):
         yield from _render_moving(data, specs, limits, threads, placeholders)
         return
-    _use_returnable_memory()
+    _use_returnable_memory(limits)
     with _opened(data, limits) as source:
         size, fmt = edits.edited_size(recipe, source.size), source.format
         image = _decode(source, specs, recipe)
@@ -292,7 +304,9 @@ def render_iter(
     # time; doing it once saves most of the time on big RGBA images.
     if image.mode == "RGBA":
         image = image.convert("RGBa")
-    workers = min(len(specs), threads or default_threads())
+    threads = threads or default_threads()
+    libvips.use_threads(threads)
+    workers = min(len(specs), threads)
     finish = functools.partial(_finish, placeholder_step=chosen)
     outputs = cascade.run(steps, image, finish, workers, _cost)
     del image  # so the decode is freed as soon as no resize needs it
@@ -319,7 +333,8 @@ def _render_moving(data, specs, limits, threads, placeholders) -> Iterator[Outpu
     """
     moving = [i for i, spec in enumerate(specs) if spec.animated]
     made, recipe = {}, _recipe_of(specs)
-    _use_returnable_memory()
+    _use_returnable_memory(limits)
+    libvips.use_threads(threads or default_threads())
     with _opened(data, limits) as source:
         if animation.is_animation(source.format, source.frames):
             outs = animation.render(
@@ -389,15 +404,19 @@ def _finish(
     return Output(spec, data, *image.size, made, quality=quality, score=score)
 
 
-def _use_returnable_memory() -> None:
+def _use_returnable_memory(limits: Limits) -> None:
     """Make Pillow allocate big images in blocks the C library gives back.
 
     glibc serves blocks under its mmap threshold (at most 32 MiB) from per-
     thread heaps that keep freed memory, so with encodes in threads a 50 MP
     image measured 130-160 MB more peak RSS. Pillow's default blocks are
-    16 MiB; 64 MiB blocks are always mapped, and unmapped when freed.
+    16 MiB; blocks of 64 MiB and more are always mapped, and unmapped when
+    freed. A block holds the largest image the limits allow (four bytes a
+    pixel), so every image is in one piece that libvips reads in place.
+    Pillow allocates only the rows an image needs, so small ones stay small.
     """
-    Image.core.set_block_size(PILLOW_BLOCK_SIZE)
+    largest = -(-4 * limits.max_pixels // _PAGE) * _PAGE  # whole pages
+    Image.core.set_block_size(max(PILLOW_BLOCK_SIZE, largest))
 
 
 def default_threads() -> int:
@@ -432,13 +451,15 @@ def _opened(data: bytes, limits: Limits) -> Iterator[_Source]:
         image.decodermaxblock = DECODE_BLOCK
         check_pixels(*image.size, limits, label)
         frames = check_frames(image, fmt, data, limits)
-        yield _Source(image, fmt, frames, _orientation(image, fmt), data)
+        yield _Source(image, fmt, frames, _orientation(image, fmt, data), data)
 
 
-def _orientation(image: Image.Image, fmt: str) -> int:
+def _orientation(image: Image.Image, fmt: str, data: bytes) -> int:
     """Return the EXIF/XMP orientation to undo, 1 when none or invalid."""
     if fmt in _SELF_ORIENTING:
         return 1
+    if fmt == "png" and not png.may_orient(data):
+        return 1  # asking Pillow would decode the whole image (see png)
     try:
         value = image.getexif().get(0x0112, 1)
     except (SyntaxError, ValueError, TypeError, struct.error) as exc:
@@ -481,6 +502,11 @@ def _decode(
         if still is not None:
             still.info = image.info
             image = still
+    if source.format == "png" and png.plain(image):
+        decoded = libvips.decode_png(source.data, image.size, image.mode)
+        if decoded is not None:
+            decoded.info = image.info
+            image = decoded
     if image is source.image:
         image.load()
     if source.orientation != 1:

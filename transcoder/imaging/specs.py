@@ -22,7 +22,8 @@ from transcoder.imaging.messages import gettext_noop as _
 # Animated WebP and AVIF (imaging.animation) did not bump it: they are new
 # specs (``animated``), with digests of their own.
 # 4: AVIF converts RGB to YUV with libavif's exact path, not libyuv (avif.py).
-ENGINE_VERSION = 4
+# 5: the resizes run in libvips (LANCZOS3, libvips.py), stills and animations.
+ENGINE_VERSION = 5
 # Bump when auto-quality's search (imaging.autoquality) chooses differently:
 # it is in the digests of specs with a target only, so fixed-quality
 # renditions keep their names. 1 (not in digests): three encodes of the proxy.
