@@ -21,6 +21,7 @@ sets the same limits, so concurrent calls with one set of settings are safe.
 """
 
 import contextlib
+import ctypes
 import dataclasses
 import functools
 import io
@@ -159,6 +160,7 @@ RESIZE_NS_PER_PIXEL = 4
 MAX_THREADS = 4
 PILLOW_BLOCK_SIZE = 64 * 1024 * 1024
 _PAGE = 4096  # Pillow's block size is a whole number of these
+_M_ARENA_MAX = -8  # glibc's malloc.h
 # The same words as limits.guarded, for memory that runs out after decoding.
 _NO_MEMORY = _(
     "The image needs more memory than the server may use for one file. "
@@ -417,6 +419,27 @@ def _use_returnable_memory(limits: Limits) -> None:
     """
     largest = -(-4 * limits.max_pixels // _PAGE) * _PAGE  # whole pages
     Image.core.set_block_size(max(PILLOW_BLOCK_SIZE, largest))
+    _share_heaps()
+
+
+@functools.cache
+def _share_heaps() -> None:
+    """Let all threads' small allocations share two glibc heaps, not one each.
+
+    glibc gives each new thread its own heap ("arena", up to 8 per core) and
+    keeps what is freed in it; libvips' worker threads beside the encode
+    threads made five or more, and a 50 MP RGBA PNG or WebP import measured
+    50-60 MB more peak RSS (586 MB), with no more memory in use. Two heaps
+    cost no CPU measurably (renders of the benchmark photos, 0.99-1.01x);
+    returning freed memory sooner (trim thresholds, ``malloc_trim``) cost
+    3-8% of it. Threads started before this call keep their heaps; elsewhere
+    than glibc (no ``mallopt``) nothing changes.
+    """
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        return
+    mallopt(_M_ARENA_MAX, 2)
 
 
 def default_threads() -> int:
