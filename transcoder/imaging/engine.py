@@ -428,12 +428,13 @@ def _share_heaps() -> None:
 
     glibc gives each new thread its own heap ("arena", up to 8 per core) and
     keeps what is freed in it; libvips' worker threads beside the encode
-    threads made five or more, and a 50 MP RGBA PNG or WebP import measured
-    50-60 MB more peak RSS (586 MB), with no more memory in use. Two heaps
-    cost no CPU measurably (renders of the benchmark photos, 0.99-1.01x);
-    returning freed memory sooner (trim thresholds, ``malloc_trim``) cost
-    3-8% of it. Threads started before this call keep their heaps; elsewhere
-    than glibc (no ``mallopt``) nothing changes.
+    threads made six in a render, and a 50 MP RGBA PNG or WebP import measured
+    50-70 MB more peak RSS (586 MB against 517), with no more memory in use.
+    Two heaps cost no CPU measurably (renders of the benchmark photos, 1.00x
+    over 10 rounds); returning freed memory sooner (trim thresholds,
+    ``malloc_trim``) cost 3-8% more (docs/benchmarks.md). Threads started
+    before this call keep their heaps; elsewhere than glibc (no ``mallopt``)
+    nothing changes.
     """
     try:
         mallopt = ctypes.CDLL(None).mallopt
