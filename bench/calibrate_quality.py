@@ -263,7 +263,7 @@ def proxies(qualities=range(40, 81, 5)):
         lossless = [dataclasses.replace(s, format="png") for _, s in kinds]
         outs = engine.render(path.read_bytes(), lossless, workload.LIMITS)
         for (kind, spec), out in zip(kinds, outs, strict=True):
-            image = Image.open(io.BytesIO(out.data)).convert("RGB")
+            image = perceptual.flat(Image.open(io.BytesIO(out.data)))
             if image.width * image.height <= pixels:
                 continue  # searched whole
             images = {"whole": image}
