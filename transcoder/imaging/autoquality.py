@@ -177,7 +177,8 @@ def choose(
         passing = [hi]
     chosen = min(passing)
     score, checks = scores[chosen], 0
-    if not whole and fmt in NARROW and score < target + NARROW[fmt]:
+    # At the ceiling there is nothing to raise: no check.
+    if not whole and fmt in NARROW and chosen < hi and score < target + NARROW[fmt]:
         second = proxy(image, PROXY_PIXELS[fmt], CHECK_TILES[fmt])
         other = ssimulacra.Reference(_flat(second, background))
 
@@ -186,7 +187,7 @@ def choose(
                 return other.score(_flat(decoded, background))
 
         score, checks = min(score, check(chosen)), 1
-        if score < target and chosen < hi:
+        if score < target:
             step = max(1, math.ceil((target - score) / SLOPE[fmt]))
             chosen = min(hi, chosen + step)
             score, checks = check(chosen), 2
