@@ -115,18 +115,19 @@ def check():
                     )
                     with Image.open(io.BytesIO(data)) as decoded:
                         score = reference.score(perceptual.flat(decoded))
-                    key = (label, r["held_out"])
-                    errors.setdefault(key, []).append(
-                        (score - r["ssimulacra2"], r["ssimulacra2"])
-                    )
+                    for k in (kind, "all"):  # per kind, and all kinds
+                        key = (label, r["held_out"], k)
+                        errors.setdefault(key, []).append(
+                            (score - r["ssimulacra2"], r["ssimulacra2"])
+                        )
     print("runtime score minus SSIMULACRA2, on encodes scoring 60-90:")
-    for (label, held), pairs in sorted(errors.items()):
+    for (label, held, kind), pairs in sorted(errors.items()):
         near = [e for e, s in pairs if 60 <= s <= 90]
         if not near:
             continue
         rms = statistics.fmean(e * e for e in near) ** 0.5
         print(
-            f"   {label:5} {'held-out' if held else 'other':8} {len(near):4} "
+            f"   {label:5} {'held-out' if held else 'other':8} {kind:22} {len(near):4} "
             f"encodes: mean {statistics.fmean(near):+.2f}, RMS {rms:.2f}, "
             f"over by > 2: {sum(e > 2 for e in near)}, "
             f"under by > 2: {sum(e < -2 for e in near)}"
