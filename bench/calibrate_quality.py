@@ -24,6 +24,12 @@ against quality 80 for both, the encodes of the proxy per rendition, and the
 worst whole-image score minus the lower of quality 80's and the target's.
 No package needed: it is how autoquality's START, SLOPE and MARGIN were
 judged, on the calibration photos (held-out photos apart).
+
+``python -m bench.calibrate_quality proxies`` scores the large JPEG
+renditions (as the engine resizes them) at qualities 40-80 whole and on both
+proxies (autoquality.TILES and CHECK_TILES), with the runtime score, and
+prints the proxies' over-estimate on encodes scoring 55-80: the source of
+autoquality's MARGIN and NARROW. No package needed.
 """
 
 import dataclasses
@@ -109,18 +115,19 @@ def check():
                     )
                     with Image.open(io.BytesIO(data)) as decoded:
                         score = reference.score(perceptual.flat(decoded))
-                    key = (label, r["held_out"])
-                    errors.setdefault(key, []).append(
-                        (score - r["ssimulacra2"], r["ssimulacra2"])
-                    )
+                    for k in (kind, "all"):  # per kind, and all kinds
+                        key = (label, r["held_out"], k)
+                        errors.setdefault(key, []).append(
+                            (score - r["ssimulacra2"], r["ssimulacra2"])
+                        )
     print("runtime score minus SSIMULACRA2, on encodes scoring 60-90:")
-    for (label, held), pairs in sorted(errors.items()):
+    for (label, held, kind), pairs in sorted(errors.items()):
         near = [e for e, s in pairs if 60 <= s <= 90]
         if not near:
             continue
         rms = statistics.fmean(e * e for e in near) ** 0.5
         print(
-            f"   {label:5} {'held-out' if held else 'other':8} {len(near):4} "
+            f"   {label:5} {'held-out' if held else 'other':8} {kind:22} {len(near):4} "
             f"encodes: mean {statistics.fmean(near):+.2f}, RMS {rms:.2f}, "
             f"over by > 2: {sum(e > 2 for e in near)}, "
             f"under by > 2: {sum(e < -2 for e in near)}"
@@ -243,7 +250,54 @@ def _search_one(image, spec, target, ceiling):
     return sizes, choice.probes, margin
 
 
+def proxies(qualities=range(40, 81, 5)):
+    """Print the proxies' over-estimate of large JPEGs: first, second, lower."""
+    errors = {}  # (held out, kind, proxy) -> [proxy score - whole score]
+    pixels = autoquality.PROXY_PIXELS["jpeg"]
+    tiles = {
+        "first": autoquality.TILES["jpeg"],
+        "second": autoquality.CHECK_TILES["jpeg"],
+    }
+    for path in workload.photos():
+        held = perceptual.held_out(path)
+        # All six, as an upload renders them: smaller ones resize larger ones.
+        lossless = [dataclasses.replace(s, format="png") for _, s in workload.WORKLOAD]
+        outs = engine.render(path.read_bytes(), lossless, workload.LIMITS)
+        for (kind, spec), out in zip(workload.WORKLOAD, outs, strict=True):
+            image = perceptual.flat(Image.open(io.BytesIO(out.data)))
+            if spec.format != "jpeg" or image.width * image.height <= pixels:
+                continue  # searched whole
+            images = {"whole": image}
+            for name, tile in tiles.items():
+                images[name] = autoquality.proxy(image, pixels, tile)
+            references = {n: ssimulacra.Reference(i) for n, i in images.items()}
+            for quality in qualities:
+                score = {}
+                for name, small in images.items():
+                    data = engine._encode(small.copy(), spec, quality)
+                    with Image.open(io.BytesIO(data)) as decoded:
+                        score[name] = references[name].score(decoded.convert("RGB"))
+                if not 55 <= score["whole"] <= 80:
+                    continue
+                score["lower"] = min(score["first"], score["second"])
+                for name in ("first", "second", "lower"):
+                    for k in (kind, "all"):
+                        errors.setdefault((held, k, name), []).append(
+                            score[name] - score["whole"]
+                        )
+        print(f"{path.name}: done", flush=True)
+    print("proxy score minus whole-image score (runtime metric), scores 55-80:")
+    for (held, kind, name), values in sorted(errors.items()):
+        values.sort()
+        p95 = values[round(0.95 * (len(values) - 1))]
+        print(
+            f"   {'held-out' if held else 'calibration':11} {kind:22} {name:6} "
+            f"{len(values):3} encodes: mean {statistics.fmean(values):+.2f}, "
+            f"95th percentile {p95:+.2f}, most {values[-1]:+.2f}"
+        )
+
+
 if __name__ == "__main__":
-    {"collect": collect, "check": check, "oracle": oracle, "search": search}[
-        sys.argv[1] if len(sys.argv) > 1 else "check"
-    ]()
+    commands = {"collect": collect, "check": check, "oracle": oracle}
+    commands |= {"search": search, "proxies": proxies}
+    commands[sys.argv[1] if len(sys.argv) > 1 else "check"]()

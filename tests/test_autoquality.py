@@ -166,14 +166,34 @@ def test_a_draft_encodes_the_proxy_and_never_the_output(fmt):
 def test_the_search_encodes_the_proxy_twice_unless_it_falls_short(name, fmt):
     """Two encodes of the proxy; a third only when neither met the target
     (one step more when the nearer fell short by at most RESCUE_POINTS, and
-    the ceiling)."""
+    the ceiling); for JPEG at most CHECKS more, of the second proxy."""
     if not (PHOTOS / name).exists():
         pytest.skip("the benchmark photos are not here")
     image = _photo(name, 1280)
     choice = _choose(image, fmt, autoquality.DEFAULT_TARGET)
+    checks = autoquality.CHECKS if fmt in autoquality.NARROW else 0
+    most = autoquality.MAX_PROBES[fmt] + autoquality.RESCUE + checks
     if choice.score >= autoquality.DEFAULT_TARGET + autoquality.MARGIN[fmt]:
-        assert choice.probes <= autoquality.MAX_PROBES[fmt] + autoquality.RESCUE
-    assert choice.probes <= autoquality.MAX_PROBES[fmt] + autoquality.RESCUE + 1
+        assert choice.probes <= most
+    assert choice.probes <= most + 1
+
+
+def test_a_narrow_jpeg_pass_is_checked_on_a_second_proxy():
+    """A photo whose 128 px tiles over-estimate its JPEGs by 3 points (held
+    out of the tuning): the check on 256 px tiles raises the quality, and the
+    whole image then meets the target within the margin's reach."""
+    name = "volna_progressive.jpg"
+    if not (PHOTOS / name).exists():
+        pytest.skip("the benchmark photos are not here")
+    image = _photo(name, 1280)
+    target = autoquality.DEFAULT_TARGET
+    choice = _choose(image, "jpeg", target)
+    assert choice.probes > autoquality.MAX_PROBES["jpeg"]  # it was checked
+    spec = RenditionSpec("contain", 1280, None, "jpeg")
+    reference = ssimulacra.Reference(image)
+    data = engine._encode(image.copy(), spec, choice.quality)
+    with Image.open(io.BytesIO(data)) as decoded:
+        assert reference.score(decoded.convert("RGB")) >= target
 
 
 def test_the_proxy_is_tiles_of_the_image_at_full_resolution():
@@ -236,8 +256,12 @@ def test_a_new_search_renames_only_the_specs_with_a_target():
     assert auto.digest_for(4, 1) == first
     assert auto.digest != first
     assert first in auto.earlier_digests
-    # Newest first: this engine under the first search comes before any older engine.
-    assert auto.earlier_digests[0] == auto.digest_for(specs.ENGINE_VERSION, 1)
+    # Newest first: this engine under the earlier searches, newest first,
+    # comes before any older engine.
+    searches = range(specs.SEARCH_VERSION - 1, 0, -1)
+    newest = [auto.digest_for(specs.ENGINE_VERSION, s) for s in searches]
+    assert auto.earlier_digests[: len(newest)] == newest
+    assert len(set(newest + [auto.digest])) == specs.SEARCH_VERSION
     fixed = RenditionSpec("contain", 640, None, "webp")
     assert fixed.digest == fixed.digest_for(specs.ENGINE_VERSION, 1)
     assert first not in fixed.earlier_digests

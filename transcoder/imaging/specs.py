@@ -28,7 +28,9 @@ ENGINE_VERSION = 5
 # it is in the digests of specs with a target only, so fixed-quality
 # renditions keep their names. 1 (not in digests): three encodes of the proxy.
 # 2: two encodes, starts and slopes per format, AVIF proxies at a draft speed.
-SEARCH_VERSION = 2
+# 3: a narrow JPEG pass checked on a second proxy; tiles on the 16 px grid at
+#    the edges too.
+SEARCH_VERSION = 3
 # Bump when imaging.animation's output changes (its AVIF speed, the frame
 # timing rule): it is in animated specs' digests only, so stills keep theirs.
 ANIMATION_VERSION = 1
