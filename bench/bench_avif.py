@@ -33,8 +33,8 @@ import time
 from PIL import Image
 
 from bench import workload
-from bench.reference import VIPS_AVIF_EFFORT, _flat, lanczos_reference, vips_render
-from transcoder.imaging import avif, engine
+from bench.reference import VIPS_AVIF_EFFORT, _flat, lanczos_reference, vips_cascaded
+from transcoder.imaging import avif, encode, engine
 from transcoder.imaging.specs import build_specs
 from transcoder.starter_presets import STARTER_PRESETS
 
@@ -63,7 +63,7 @@ def starter_avif_specs(quality=None):
 
 def _pillow(image, quality, **options):
     buffer = io.BytesIO()
-    image.save(buffer, "AVIF", quality=quality, speed=engine.AVIF_SPEED, **options)
+    image.save(buffer, "AVIF", quality=quality, speed=encode.AVIF_SPEED, **options)
     return buffer.getvalue()
 
 
@@ -82,7 +82,7 @@ def _engine(image, quality):
     spec = build_specs(
         fit="contain", width=image.width, formats=["avif"], quality=quality
     )[0]
-    return engine._encode(image, spec)
+    return encode.encode(image, spec)
 
 
 # Whole renders from the file (``--pipeline``): the engine, and pyvips
@@ -91,7 +91,7 @@ PIPELINES = {
     "engine": lambda data, specs: [
         o.data for o in engine.render(data, specs, workload.LIMITS)
     ],
-    "libvips": vips_render,
+    "libvips": vips_cascaded,
 }
 
 # Encoders to compare; "engine" and "libvips" are the headline.
@@ -100,19 +100,19 @@ VARIANTS = {
     "libvips": _vips,
     "pillow": _pillow,
     "pillow-tune-ssim": lambda im, q: _pillow(im, q, advanced={"tune": "ssim"}),
-    "exact": lambda im, q: avif.encode(im, q, engine.AVIF_SPEED),
-    "sharp": lambda im, q: avif.encode(im, q, engine.AVIF_SPEED, downsampling="sharp"),
+    "exact": lambda im, q: avif.encode(im, q, encode.AVIF_SPEED),
+    "sharp": lambda im, q: avif.encode(im, q, encode.AVIF_SPEED, downsampling="sharp"),
     "libyuv": lambda im, q: avif.encode(
-        im, q, engine.AVIF_SPEED, downsampling="libyuv"
+        im, q, encode.AVIF_SPEED, downsampling="libyuv"
     ),
     "exact-no-intrabc": lambda im, q: avif.encode(
-        im, q, engine.AVIF_SPEED, options={"enable-intrabc": "0"}
+        im, q, encode.AVIF_SPEED, options={"enable-intrabc": "0"}
     ),
     "exact-tune-ssim": lambda im, q: avif.encode(
-        im, q, engine.AVIF_SPEED, options={"tune": "ssim"}
+        im, q, encode.AVIF_SPEED, options={"tune": "ssim"}
     ),
     "sharp-tune-ssim": lambda im, q: avif.encode(
-        im, q, engine.AVIF_SPEED, downsampling="sharp", options={"tune": "ssim"}
+        im, q, encode.AVIF_SPEED, downsampling="sharp", options={"tune": "ssim"}
     ),
 }
 
