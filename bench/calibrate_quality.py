@@ -43,7 +43,7 @@ from pathlib import Path
 from PIL import Image
 
 from bench import perceptual, workload
-from transcoder.imaging import autoquality, engine, ssimulacra
+from transcoder.imaging import autoquality, encode, engine, ssimulacra
 from transcoder.imaging.specs import RenditionSpec
 
 DATA = Path("var") / "autoquality-calibration.json"
@@ -71,7 +71,7 @@ def collect():
         for kind, spec in kinds():
             ref = perceptual.reference(full, spec)
             for quality in QUALITIES:
-                data = engine._encode(ref.copy(), spec, quality)
+                data = encode.encode(ref.copy(), spec, quality)
                 rows.append(
                     {
                         "photo": path.name,
@@ -108,10 +108,10 @@ def check():
             for label, image in (("whole", ref), ("proxy", small)):
                 reference = ssimulacra.Reference(perceptual.flat(image))
                 # The runtime encodes an AVIF proxy at the draft speed.
-                speed = engine.AVIF_DRAFT_SPEED if label == "proxy" else None
+                speed = encode.AVIF_DRAFT_SPEED if label == "proxy" else None
                 for r in mine:
-                    data = engine._encode(
-                        image.copy(), spec, r["quality"], speed or engine.AVIF_SPEED
+                    data = encode.encode(
+                        image.copy(), spec, r["quality"], speed or encode.AVIF_SPEED
                     )
                     with Image.open(io.BytesIO(data)) as decoded:
                         score = reference.score(perceptual.flat(decoded))
@@ -223,14 +223,14 @@ def search(target=autoquality.DEFAULT_TARGET, ceiling=80):
 def _search_one(image, spec, target, ceiling):
     """Return one rendition's bytes (ceiling, search, exact), encodes, margin."""
 
-    def encode(small, quality):
-        return engine._encode(small.copy(), spec, quality)
+    def final(small, quality):
+        return encode.encode(small.copy(), spec, quality)
 
     def draft(small, quality):
-        return engine._encode(small.copy(), spec, quality, engine.AVIF_DRAFT_SPEED)
+        return encode.encode(small.copy(), spec, quality, encode.AVIF_DRAFT_SPEED)
 
     choice = autoquality.choose(
-        image, spec.format, target, encode, spec.background, ceiling, draft
+        image, spec.format, target, final, spec.background, ceiling, draft
     )
     reference = ssimulacra.Reference(perceptual.flat(image))
     whole = {}
@@ -274,7 +274,7 @@ def proxies(qualities=range(40, 81, 5)):
             for quality in qualities:
                 score = {}
                 for name, small in images.items():
-                    data = engine._encode(small.copy(), spec, quality)
+                    data = encode.encode(small.copy(), spec, quality)
                     with Image.open(io.BytesIO(data)) as decoded:
                         score[name] = references[name].score(decoded.convert("RGB"))
                 if not 55 <= score["whole"] <= 80:

@@ -17,7 +17,7 @@ import sys
 import time
 
 from bench import reference, workload
-from transcoder.imaging import cascade, engine
+from transcoder.imaging import cascade, engine, memory
 
 cpu = time.process_time
 
@@ -100,7 +100,7 @@ def best(function, data, specs, repeat):
 def main():
     """Print the per-step CPU table for each photo asked for."""
     reference.set_threads(1)  # libvips' one thread count, the engine's resizes too
-    engine._use_returnable_memory(workload.LIMITS)  # as render: images in one block
+    memory.use_returnable_memory(workload.LIMITS)  # as render: images in one block
     wanted = sys.argv[1:]
     paths = [
         p for p in workload.photos() if not wanted or any(w in p.name for w in wanted)

@@ -6,7 +6,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 from tests.conftest import SHARED_DIR
-from transcoder.imaging import autoquality, engine, specs, ssimulacra
+from transcoder.imaging import autoquality, encode, engine, specs, ssimulacra
 from transcoder.imaging.specs import RenditionSpec, SpecError
 
 PHOTOS = SHARED_DIR / "bench" / "photos"
@@ -37,7 +37,7 @@ def _graphic(size=(640, 400)):
 def _choose(image, fmt, target):
     spec = RenditionSpec("contain", image.width, None, fmt, target=target)
     return autoquality.choose(
-        image, fmt, target, lambda small, q: engine._encode(small, spec, q)
+        image, fmt, target, lambda small, q: encode.encode(small, spec, q)
     )
 
 
@@ -61,13 +61,13 @@ def test_the_search_meets_the_target_on_real_photos(name, fmt):
     assert low <= out.quality <= high
     assert out.score >= target or out.quality == high
     ssimulacra2 = pytest.importorskip("ssimulacra2")
-    fixed = engine._encode(image.copy(), spec, spec.quality)
+    fixed = encode.encode(image.copy(), spec, spec.quality)
     floor = min(target, _ssimulacra2(ssimulacra2, image, fixed))
     assert _ssimulacra2(ssimulacra2, image, out.data) >= floor - 2
     # One step lower would not have met the target: the quality is not wasted.
     lower = max(low, out.quality - 2 * autoquality.TOLERANCE[fmt])
     if lower < out.quality:
-        cheaper = engine._encode(image.copy(), spec, lower)
+        cheaper = encode.encode(image.copy(), spec, lower)
         assert len(cheaper) < len(out.data)
 
 
@@ -100,7 +100,7 @@ def test_the_preset_quality_caps_the_search():
     noise = Image.merge("RGB", [Image.effect_noise((256, 256), 120)] * 3)
     spec = RenditionSpec("contain", 256, None, "jpeg", quality=60, target=90)
     choice = autoquality.choose(
-        noise, "jpeg", 90, lambda s, q: engine._encode(s, spec, q), ceiling=60
+        noise, "jpeg", 90, lambda s, q: encode.encode(s, spec, q), ceiling=60
     )
     assert choice.quality == 60
 
@@ -128,7 +128,7 @@ def test_a_small_image_is_its_own_proxy_and_its_probe_is_the_output():
     choice = _choose(image, "jpeg", 80)
     assert choice.data is not None
     spec = RenditionSpec("cover", 160, 160, "jpeg")
-    assert choice.data == engine._encode(image.copy(), spec, choice.quality)
+    assert choice.data == encode.encode(image.copy(), spec, choice.quality)
 
 
 @pytest.mark.parametrize("fmt", ["jpeg", "webp", "avif"])
@@ -140,11 +140,11 @@ def test_a_draft_encodes_the_proxy_and_never_the_output(fmt):
     spec = RenditionSpec("contain", 640, None, fmt)
 
     def counted(name):
-        def encode(small, quality):
+        def encoder(small, quality):
             calls[name] += 1
-            return engine._encode(small.copy(), spec, quality)
+            return encode.encode(small.copy(), spec, quality)
 
-        return encode
+        return encoder
 
     large = _graphic((640, 400))
     choice = autoquality.choose(
@@ -158,7 +158,7 @@ def test_a_draft_encodes_the_proxy_and_never_the_output(fmt):
         small, fmt, 65, counted("encode"), draft=counted("draft")
     )
     assert calls == {"encode": choice.probes, "draft": 0}
-    assert choice.data == engine._encode(small.copy(), spec, choice.quality)
+    assert choice.data == encode.encode(small.copy(), spec, choice.quality)
 
 
 @pytest.mark.parametrize("name", HELD_OUT)
@@ -191,7 +191,7 @@ def test_a_narrow_jpeg_pass_is_checked_on_a_second_proxy():
     assert choice.probes > autoquality.MAX_PROBES["jpeg"]  # it was checked
     spec = RenditionSpec("contain", 1280, None, "jpeg")
     reference = ssimulacra.Reference(image)
-    data = engine._encode(image.copy(), spec, choice.quality)
+    data = encode.encode(image.copy(), spec, choice.quality)
     with Image.open(io.BytesIO(data)) as decoded:
         assert reference.score(decoded.convert("RGB")) >= target
 
@@ -222,7 +222,7 @@ def test_identical_images_score_100_and_worse_encodes_score_lower():
     spec = RenditionSpec("contain", 640, None, "jpeg")
     scores = []
     for quality in (90, 60, 30):
-        with Image.open(io.BytesIO(engine._encode(image.copy(), spec, quality))) as d:
+        with Image.open(io.BytesIO(encode.encode(image.copy(), spec, quality))) as d:
             scores.append(reference.score(d.convert("RGB")))
     assert scores == sorted(scores, reverse=True)
     assert scores[0] - scores[-1] > 5
@@ -301,7 +301,7 @@ def test_the_pillow_ssimulacra2_agrees_with_the_package(quality):
         pytest.skip("the benchmark photos are not here")
     image = _photo(name, 640)
     spec = RenditionSpec("contain", 640, None, "jpeg")
-    data = engine._encode(image.copy(), spec, quality)
+    data = encode.encode(image.copy(), spec, quality)
     with Image.open(io.BytesIO(data)) as decoded:
         mine = ssimulacra.Reference(image).score(decoded.convert("RGB"))
     theirs = _ssimulacra2(ssimulacra2, image, data)

@@ -14,7 +14,7 @@ from PIL import Image, ImageChops, ImageStat
 
 from tests.conftest import TESTDATA
 from tests.support import LIMITS
-from transcoder.imaging import avif, engine, libvips
+from transcoder.imaging import avif, encode, engine, libvips
 from transcoder.imaging.colour import to_srgb
 from transcoder.imaging.specs import RenditionSpec
 
@@ -39,7 +39,7 @@ def photo_rgb(size=(600, 400)) -> Image.Image:
 
 def pillow_avif(image, quality=75, **options) -> bytes:
     buffer = io.BytesIO()
-    image.save(buffer, "AVIF", quality=quality, speed=engine.AVIF_SPEED, **options)
+    image.save(buffer, "AVIF", quality=quality, speed=encode.AVIF_SPEED, **options)
     return buffer.getvalue()
 
 
@@ -84,10 +84,10 @@ def test_ctypes_path_with_libyuv_is_pillows_encoder_byte_for_byte(mode):
     image = photo_rgb((160, 120)).convert(mode)
     if mode == "RGBA":
         image.putalpha(Image.linear_gradient("L").resize(image.size))
-    ours = avif.encode(image, 75, engine.AVIF_SPEED, downsampling="libyuv")
+    ours = avif.encode(image, 75, encode.AVIF_SPEED, downsampling="libyuv")
     assert ours == pillow_avif(image)
     # The exact conversion is another file, of about the same size.
-    exact = avif.encode(image, 75, engine.AVIF_SPEED)
+    exact = avif.encode(image, 75, encode.AVIF_SPEED)
     assert exact != ours and 0.9 < len(exact) / len(ours) < 1.1
 
 
@@ -114,7 +114,7 @@ def test_the_conversion_is_more_exact_than_pillows(subsampling):
     """At quality 100 the AV1 coding is lossless, so only the RGB-YUV-RGB round
     trip's error is left: libavif's own conversion loses less than libyuv's."""
     image = photo_rgb((300, 200))
-    exact = avif.encode(image, 100, engine.AVIF_SPEED, subsampling=subsampling)
+    exact = avif.encode(image, 100, encode.AVIF_SPEED, subsampling=subsampling)
     pillows = pillow_avif(image, quality=100, subsampling=subsampling)
     for decode in (decode_pillow, decode_vips):
         ours = sum(mean_error(decode(exact), image))

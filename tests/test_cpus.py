@@ -147,6 +147,6 @@ def test_threads_only_where_a_whole_cpu_is_free(available, threads):
 
 def test_the_engine_default_follows_this_machine():
     """The engine's default is the quota of the real machine, bounded."""
-    expected = cpus.threads(cpus.available(), engine.MAX_THREADS)
+    expected = cpus.threads(cpus.available(), cpus.MAX_THREADS)
     assert engine.default_threads() == expected
-    assert 1 <= expected <= min(engine.MAX_THREADS, len(os.sched_getaffinity(0)))
+    assert 1 <= expected <= min(cpus.MAX_THREADS, len(os.sched_getaffinity(0)))

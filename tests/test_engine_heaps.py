@@ -1,4 +1,4 @@
-"""The engine's threads share two glibc heaps (see ``engine._share_heaps``)."""
+"""The engine's threads share two glibc heaps (see ``memory.share_heaps``)."""
 
 import platform
 import subprocess
@@ -15,11 +15,11 @@ RENDER = """
 import ctypes, sys
 from tests import images
 from tests.support import LIMITS
-from transcoder.imaging import engine
+from transcoder.imaging import engine, memory
 from transcoder.imaging.specs import Fit, RenditionSpec
 
 if sys.argv[1] == "unshared":
-    engine._share_heaps = lambda: None
+    memory.share_heaps = lambda: None
 image = images.noisy((1200, 800)).convert("RGBA")
 data = images.encode(image, "PNG")
 specs = [RenditionSpec(Fit.CONTAIN, w, None, f) for w in (800, 400, 200)

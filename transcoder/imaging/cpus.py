@@ -25,6 +25,9 @@ from pathlib import Path
 LAMBDA_MB_PER_VCPU = 1769
 # Tolerance for quotas set as a fraction of a period that is not quite whole.
 _WHOLE = 0.05
+# Encodes run in threads (Pillow releases the GIL while resizing and
+# encoding); more than this gains nothing and costs memory.
+MAX_THREADS = 4
 
 
 def threads(cpus: float, most: int) -> int:
@@ -160,3 +163,12 @@ def _v1_limit(folder: Path) -> float | None:
         return int(quota) / int(period)
     except (ValueError, ZeroDivisionError):
         return None
+
+
+def default_threads() -> int:
+    """Return how many encodes run at once: one per whole CPU of the quota.
+
+    The quota, not the core count (see ``cpus``): on Lambda at 2,048 MB,
+    about 1.16 vCPU, one thread; at most ``MAX_THREADS``.
+    """
+    return threads(available(), MAX_THREADS)

@@ -21,10 +21,8 @@ sets the same limits, so concurrent calls with one set of settings are safe.
 """
 
 import contextlib
-import ctypes
 import dataclasses
 import functools
-import io
 import logging
 import math
 import struct
@@ -37,16 +35,17 @@ from PIL import Image, ImageFile, ImageOps
 from transcoder.imaging import (
     animation,
     autoquality,
-    avif,
     cascade,
-    cpus,
     edits,
+    encode,
     heif,
     libvips,
+    memory,
     png,
 )
 from transcoder.imaging.cascade import crop_box
 from transcoder.imaging.colour import to_srgb
+from transcoder.imaging.cpus import default_threads
 from transcoder.imaging.limits import (
     AnimationTooLongError,
     CorruptImageError,
@@ -110,57 +109,12 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 REDUCING_GAP = cascade.REDUCING_GAP
-# Encoder settings, from bytes-versus-time curves measured on the benchmark
-# photos at quality 80 (bytes relative to pyvips at matched effort, CPU ms of
-# one 800 px AVIF or 1920 px WebP; `python -m bench.bench_engine` compares):
-#   AVIF speed 6: 1.01x bytes, 150 ms | 7: 1.05x, 80 ms | 8: 1.09x, 42 ms |
-#        9: 1.17x, 15 ms. Speed 6 keeps the bytes within 3% of libvips'
-#        effort 3 (its own speed 6); 7 would save 70 ms an asset for 4.8%
-#        more bytes. Pillow's plugin converts RGB to YUV with libyuv's 7-bit
-#        fixed point, 0.3 SSIMULACRA2 points under libvips at equal bytes;
-#        ``avif`` calls the same libavif with its exact conversion instead
-#        (parity, same CPU: ``python -m bench.bench_avif``). Sharp YUV scored
-#        +0.5 decoded by libavif but -0.8 by libheif, for 28% more CPU.
-#        aom's intra block copy (meant for screen content) took a third more
-#        CPU than libvips' encode on some photos, for no score at equal
-#        bytes, so it is off (AVIF_OPTIONS).
-#   WebP method 0: 1.40x bytes, 36 ms | 2: 1.04-1.08x, 60 ms | 3: 1.00x, 120-
-#        190 ms (0.1 dB less PSNR) | 4: 1.00x, 120-210 ms | 5: 0.94-1.00x,
-#        135-240 ms. Method 4 is libvips' default and gives its exact bytes;
-#        the largest WebP is the longest step of an asset, so 5's 10% more
-#        time there costs the asset 10% too.
-#   JPEG: progressive needs optimised Huffman tables anyway; encoding is under
-#        5% of the time, so there is nothing to trade.
-#   PNG (a 2048 px photo): optimize 3.4 s, 2.46 MB | level 9 2.8 s, 2.58 MB |
-#        level 6 0.9 s, 2.64 MB. PNG is chosen for bytes-exact graphics, so
-#        optimize stays and specs.py caps PNG at 2560 px instead.
-AVIF_SPEED = 6
-# libavif's own threads follow the CPU quota (default_threads), not Pillow's
-# default of one per core: on Lambda at 2,048 MB (1.16 vCPU, two cores seen)
-# a second aom thread would only compete for the share. One thread always
-# saved 4-6% of an AVIF's CPU (an 800 px one: 410 against 435 ms) but made it
-# the long pole of an asset: one asset alone took 13% longer on 2 cores
-# (`python -m bench.bench_engine`, engine / pyvips 0.78x against 0.88x).
-# aom's intra block copy is a tool for screen content; off, photos encode
-# faster at the same bytes and score (bench/bench_avif.py).
-AVIF_OPTIONS = {"enable-intrabc": "0"}
-# Auto-quality's proxies of AVIF renditions (never output) encode at speed 8:
-# 3.3x faster than 6, scoring 1.1 points lower on average (-2.9 to +1.7) on
-# the calibration photos' proxies, so the search errs towards quality.
-AVIF_DRAFT_SPEED = 8
-WEBP_METHOD = 4
-# Nanoseconds of CPU per output pixel for each encoder above, and per source
+# Nanoseconds of CPU per output pixel for each encoder (``encode``), and per source
 # pixel a LANCZOS resize reads (the same photos, 2 shared cores; the resize
 # in libvips, a quarter of Pillow's 16). Only their proportions matter: they
 # order the steps so the longest start first.
 ENCODE_NS_PER_PIXEL = {"avif": 250, "jpeg": 12, "png": 1500, "webp": 80}
 RESIZE_NS_PER_PIXEL = 4
-# Encodes run in threads (Pillow releases the GIL while resizing and
-# encoding); more than this gains nothing and costs memory.
-MAX_THREADS = 4
-PILLOW_BLOCK_SIZE = 64 * 1024 * 1024
-_PAGE = 4096  # Pillow's block size is a whole number of these
-_M_ARENA_MAX = -8  # glibc's malloc.h
 # The same words as limits.guarded, for memory that runs out after decoding.
 _NO_MEMORY = _(
     "The image needs more memory than the server may use for one file. "
@@ -229,7 +183,7 @@ def sniff(data: bytes) -> str:
 
 def inspect(data: bytes, limits: Limits) -> SourceInfo:
     """Validate an upload fully and describe it; raise ``ImageError`` if refused."""
-    _use_returnable_memory(limits)
+    memory.use_returnable_memory(limits)
     with _opened(data, limits) as source:
         # Decoding the whole first frame is the only sure test for damage.
         if not (
@@ -290,7 +244,7 @@ def render_iter(
     if any(spec.animated for spec in specs):
         yield from _render_moving(data, specs, limits, threads, placeholders)
         return
-    _use_returnable_memory(limits)
+    memory.use_returnable_memory(limits)
     with _opened(data, limits) as source:
         size, fmt = edits.edited_size(recipe, source.size), source.format
         image = _decode(source, specs, recipe)
@@ -335,7 +289,7 @@ def _render_moving(data, specs, limits, threads, placeholders) -> Iterator[Outpu
     """
     moving = [i for i, spec in enumerate(specs) if spec.animated]
     made, recipe = {}, _recipe_of(specs)
-    _use_returnable_memory(limits)
+    memory.use_returnable_memory(limits)
     libvips.use_threads(threads or default_threads())
     with _opened(data, limits) as source:
         if animation.is_animation(source.format, source.frames):
@@ -348,7 +302,7 @@ def _render_moving(data, specs, limits, threads, placeholders) -> Iterator[Outpu
                 recipe=recipe,
                 threads=threads or default_threads(),
                 placeholder=placeholders and len(moving) == len(specs),
-                webp_method=WEBP_METHOD,
+                webp_method=encode.WEBP_METHOD,
             )
             for i, out in zip(moving, outs, strict=True):
                 made[i] = Output(specs[i], out.data, *out.size, out.placeholder,
@@ -394,62 +348,18 @@ def _finish(
             image,
             spec.format,
             spec.target,
-            lambda small, q: _encode(small, spec, q),
+            lambda small, q: encode.encode(small, spec, q),
             spec.background,
             ceiling=spec.quality,
-            draft=lambda small, q: _encode(small, spec, q, AVIF_DRAFT_SPEED),
+            draft=lambda small, q: encode.encode(
+                small, spec, q, encode.AVIF_DRAFT_SPEED
+            ),
         )
         quality, score = choice.quality, choice.score
-        data = choice.data or _encode(image, spec, quality)
+        data = choice.data or encode.encode(image, spec, quality)
     else:
-        data = _encode(image, spec)
+        data = encode.encode(image, spec)
     return Output(spec, data, *image.size, made, quality=quality, score=score)
-
-
-def _use_returnable_memory(limits: Limits) -> None:
-    """Make Pillow allocate big images in blocks the C library gives back.
-
-    glibc serves blocks under its mmap threshold (at most 32 MiB) from per-
-    thread heaps that keep freed memory, so with encodes in threads a 50 MP
-    image measured 130-160 MB more peak RSS. Pillow's default blocks are
-    16 MiB; blocks of 64 MiB and more are always mapped, and unmapped when
-    freed. A block holds the largest image the limits allow (four bytes a
-    pixel), so every image is in one piece that libvips reads in place.
-    Pillow allocates only the rows an image needs, so small ones stay small.
-    """
-    largest = -(-4 * limits.max_pixels // _PAGE) * _PAGE  # whole pages
-    Image.core.set_block_size(max(PILLOW_BLOCK_SIZE, largest))
-    _share_heaps()
-
-
-@functools.cache
-def _share_heaps() -> None:
-    """Let all threads' small allocations share two glibc heaps, not one each.
-
-    glibc gives each new thread its own heap ("arena", up to 8 per core) and
-    keeps what is freed in it; libvips' worker threads beside the encode
-    threads made six in a render, and a 50 MP RGBA PNG or WebP import measured
-    50-70 MB more peak RSS (586 MB against 517), with no more memory in use.
-    Two heaps cost no CPU measurably (renders of the benchmark photos, 1.00x
-    over 10 rounds); returning freed memory sooner (trim thresholds,
-    ``malloc_trim``) cost 3-8% more (docs/benchmarks.md). Threads started
-    before this call keep their heaps; elsewhere than glibc (no ``mallopt``)
-    nothing changes.
-    """
-    try:
-        mallopt = ctypes.CDLL(None).mallopt
-    except (OSError, AttributeError):
-        return
-    mallopt(_M_ARENA_MAX, 2)
-
-
-def default_threads() -> int:
-    """Return how many encodes run at once: one per whole CPU of the quota.
-
-    The quota, not the core count (see ``cpus``): on Lambda at 2,048 MB,
-    about 1.16 vCPU, one thread; at most ``MAX_THREADS``.
-    """
-    return cpus.threads(cpus.available(), MAX_THREADS)
 
 
 @contextlib.contextmanager
@@ -551,40 +461,3 @@ def _scale_needed(spec: RenditionSpec, width: int, height: int) -> float:
     target = spec.target_size(width, height)
     left, top, right, bottom = crop_box(spec, target, width, height)
     return max(target[0] / (right - left), target[1] / (bottom - top))
-
-
-def _encode(
-    image: Image.Image,
-    spec: RenditionSpec,
-    quality: int | None = None,
-    avif_speed: int = AVIF_SPEED,
-) -> bytes:
-    """Encode ``image`` for ``spec`` (at ``quality`` if given) without metadata."""
-    if spec.format == "jpeg" and image.mode == "RGBA":
-        flat = Image.new("RGB", image.size, spec.background)
-        flat.paste(image, mask=image.getchannel("A"))
-        image = flat
-    image.info = {}
-    quality = quality or spec.quality
-    if spec.format == "avif" and (
-        made := avif.encode(
-            image,
-            quality,
-            avif_speed,
-            max_threads=default_threads(),
-            options=AVIF_OPTIONS,
-        )
-    ):
-        return made  # libavif's exact RGB to YUV, not libyuv's (see avif)
-    options = {
-        # Halved chroma is invisible in photos except at near-lossless quality.
-        "jpeg": dict(quality=quality, optimize=True, progressive=True,
-                     subsampling="4:4:4" if quality >= 90 else "4:2:0"),
-        "png": dict(optimize=True),
-        "webp": dict(quality=quality, method=WEBP_METHOD),
-        "avif": dict(quality=quality, speed=avif_speed,
-                     max_threads=default_threads(), advanced=AVIF_OPTIONS),
-    }  # fmt: skip
-    buffer = io.BytesIO()
-    image.save(buffer, spec.format.upper(), **options[spec.format])
-    return buffer.getvalue()

@@ -1,0 +1,91 @@
+"""Encode a rendition's pixels with Pillow's encoders, and their settings.
+
+No Django. JPEG, PNG and WebP through Pillow; AVIF through Pillow's own
+libavif with its exact RGB to YUV conversion (``avif``), Pillow's plugin
+where that path is not available. No metadata is written.
+"""
+
+import io
+
+from PIL import Image
+
+from transcoder.imaging import avif
+from transcoder.imaging.cpus import default_threads
+from transcoder.imaging.specs import RenditionSpec
+
+# Encoder settings, from bytes-versus-time curves measured on the benchmark
+# photos at quality 80 (bytes relative to pyvips at matched effort, CPU ms of
+# one 800 px AVIF or 1920 px WebP; `python -m bench.bench_engine` compares):
+#   AVIF speed 6: 1.01x bytes, 150 ms | 7: 1.05x, 80 ms | 8: 1.09x, 42 ms |
+#        9: 1.17x, 15 ms. Speed 6 keeps the bytes within 3% of libvips'
+#        effort 3 (its own speed 6); 7 would save 70 ms an asset for 4.8%
+#        more bytes. Pillow's plugin converts RGB to YUV with libyuv's 7-bit
+#        fixed point, 0.3 SSIMULACRA2 points under libvips at equal bytes;
+#        ``avif`` calls the same libavif with its exact conversion instead
+#        (parity, same CPU: ``python -m bench.bench_avif``). Sharp YUV scored
+#        +0.5 decoded by libavif but -0.8 by libheif, for 28% more CPU.
+#        aom's intra block copy (meant for screen content) took a third more
+#        CPU than libvips' encode on some photos, for no score at equal
+#        bytes, so it is off (AVIF_OPTIONS).
+#   WebP method 0: 1.40x bytes, 36 ms | 2: 1.04-1.08x, 60 ms | 3: 1.00x, 120-
+#        190 ms (0.1 dB less PSNR) | 4: 1.00x, 120-210 ms | 5: 0.94-1.00x,
+#        135-240 ms. Method 4 is libvips' default and gives its exact bytes;
+#        the largest WebP is the longest step of an asset, so 5's 10% more
+#        time there costs the asset 10% too.
+#   JPEG: progressive needs optimised Huffman tables anyway; encoding is under
+#        5% of the time, so there is nothing to trade.
+#   PNG (a 2048 px photo): optimize 3.4 s, 2.46 MB | level 9 2.8 s, 2.58 MB |
+#        level 6 0.9 s, 2.64 MB. PNG is chosen for bytes-exact graphics, so
+#        optimize stays and specs.py caps PNG at 2560 px instead.
+AVIF_SPEED = 6
+# libavif's own threads follow the CPU quota (default_threads), not Pillow's
+# default of one per core: on Lambda at 2,048 MB (1.16 vCPU, two cores seen)
+# a second aom thread would only compete for the share. One thread always
+# saved 4-6% of an AVIF's CPU (an 800 px one: 410 against 435 ms) but made it
+# the long pole of an asset: one asset alone took 13% longer on 2 cores
+# (`python -m bench.bench_engine`, engine / pyvips 0.78x against 0.88x).
+# aom's intra block copy is a tool for screen content; off, photos encode
+# faster at the same bytes and score (bench/bench_avif.py).
+AVIF_OPTIONS = {"enable-intrabc": "0"}
+# Auto-quality's proxies of AVIF renditions (never output) encode at speed 8:
+# 3.3x faster than 6, scoring 1.1 points lower on average (-2.9 to +1.7) on
+# the calibration photos' proxies, so the search errs towards quality.
+AVIF_DRAFT_SPEED = 8
+WEBP_METHOD = 4
+
+
+def encode(
+    image: Image.Image,
+    spec: RenditionSpec,
+    quality: int | None = None,
+    avif_speed: int = AVIF_SPEED,
+) -> bytes:
+    """Encode ``image`` for ``spec`` (at ``quality`` if given) without metadata."""
+    if spec.format == "jpeg" and image.mode == "RGBA":
+        flat = Image.new("RGB", image.size, spec.background)
+        flat.paste(image, mask=image.getchannel("A"))
+        image = flat
+    image.info = {}
+    quality = quality or spec.quality
+    if spec.format == "avif" and (
+        made := avif.encode(
+            image,
+            quality,
+            avif_speed,
+            max_threads=default_threads(),
+            options=AVIF_OPTIONS,
+        )
+    ):
+        return made  # libavif's exact RGB to YUV, not libyuv's (see avif)
+    options = {
+        # Halved chroma is invisible in photos except at near-lossless quality.
+        "jpeg": dict(quality=quality, optimize=True, progressive=True,
+                     subsampling="4:4:4" if quality >= 90 else "4:2:0"),
+        "png": dict(optimize=True),
+        "webp": dict(quality=quality, method=WEBP_METHOD),
+        "avif": dict(quality=quality, speed=avif_speed,
+                     max_threads=default_threads(), advanced=AVIF_OPTIONS),
+    }  # fmt: skip
+    buffer = io.BytesIO()
+    image.save(buffer, spec.format.upper(), **options[spec.format])
+    return buffer.getvalue()
