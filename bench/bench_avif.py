@@ -249,6 +249,12 @@ def report(rows, preset_quality, names, baseline="libvips"):
     print("-- mean over photos and sizes (Δ at the preset quality; Δ over the ladder)")
     for name in others:
         d, ld = deltas[name], ladder_deltas[name]
+        if not d or not ld:
+            print(
+                f"   {name:18} no output within {baseline}'s range of bytes: "
+                "widen --qualities"
+            )
+            continue
         print(
             f"   {name:18} Δ {statistics.mean(d):+.2f} (min {min(d):+.2f}, "
             f"n={len(d)})   ladder Δ {statistics.mean(ld):+.2f}   encode CPU "
