@@ -122,6 +122,15 @@ def _body(ref):
 
 
 _STRING = {"type": "string"}
+# A request body of raw bytes (a file sent with PUT), never empty.
+_BINARY_BODY = {
+    "required": True,
+    "content": {
+        "application/octet-stream": {
+            "schema": {"type": "string", "format": "binary", "minLength": 1}
+        }
+    },
+}
 _NO_NUL = "^[^\\u0000]*$"
 _TEXT_255 = {"type": "string", "maxLength": 255, "pattern": _NO_NUL}
 _NULLABLE_URI = {"type": ["string", "null"], "format": "uri"}

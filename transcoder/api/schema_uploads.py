@@ -5,6 +5,7 @@ Kept beside ``schema.py``, which merges them into the document in place.
 """
 
 from transcoder.api.schema_parts import (
+    _BINARY_BODY,
     _REF,
     _STRING,
     _TEXT_255,
@@ -16,6 +17,9 @@ from transcoder.api.schema_parts import (
 )
 from transcoder.delivery.presign import ACCEPTED_TYPES
 from transcoder.storage import keys
+
+# An upload key the server minted (ask), as finalize and replace take it.
+_MINTED_KEY = {"type": "string", "pattern": f"^{keys.MINTED_UPLOAD_PATTERN}$"}
 
 UPLOAD_SCHEMAS = {
     "UploadRequest": {
@@ -103,10 +107,7 @@ UPLOAD_SCHEMAS = {
         "type": "object",
         "required": ["key"],
         "properties": {
-            "key": {
-                "type": "string",
-                "pattern": f"^{keys.MINTED_UPLOAD_PATTERN}$",
-            },
+            "key": _MINTED_KEY,
             "filename": _TEXT_255,
             "collection": {
                 "type": "integer",
@@ -126,10 +127,7 @@ UPLOAD_SCHEMAS = {
         "`replace` set to this image, by this token's owner.",
         "required": ["key"],
         "properties": {
-            "key": {
-                "type": "string",
-                "pattern": f"^{keys.MINTED_UPLOAD_PATTERN}$",
-            },
+            "key": _MINTED_KEY,
             "filename": _TEXT_255,
         },
     },
@@ -166,14 +164,7 @@ UPLOAD_PATHS = {
         "put": {
             "operationId": "putUploadContent",
             "summary": "Send the file's bytes, once (embedded default; scope write).",
-            "requestBody": {
-                "required": True,
-                "content": {
-                    "application/octet-stream": {
-                        "schema": {"type": "string", "format": "binary", "minLength": 1}
-                    }
-                },
-            },
+            "requestBody": _BINARY_BODY,
             "responses": {
                 "201": _json("UploadReceived", "Stored; now finalize the key."),
                 **_errors(400, 404, 409, 413),

@@ -4,6 +4,8 @@ They take no token (``security: []``): the body or the query carries a public
 upload key, checked with the request's ``Origin``.
 """
 
+from transcoder.api.schema_parts import _BINARY_BODY
+
 _REF = "#/components/schemas/"
 _KEY = {"type": "string", "maxLength": 40, "description": "An upload key, uk_..."}
 
@@ -145,14 +147,7 @@ WIDGET_PATHS = {
                     "schema": {"type": "string"},
                 }
             ],
-            "requestBody": {
-                "required": True,
-                "content": {
-                    "application/octet-stream": {
-                        "schema": {"type": "string", "format": "binary", "minLength": 1}
-                    }
-                },
-            },
+            "requestBody": _BINARY_BODY,
             "responses": {
                 "201": {
                     "description": "Received; now finalize.",
