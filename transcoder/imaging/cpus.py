@@ -17,6 +17,7 @@ Lambda function may use only a share of them. The share is the smallest of:
 ``proc`` and ``sys`` trees; ``threads`` turns the share into a thread count.
 """
 
+import functools
 import math
 import os
 from collections.abc import Iterator, Mapping
@@ -165,10 +166,12 @@ def _v1_limit(folder: Path) -> float | None:
         return None
 
 
+@functools.cache
 def default_threads() -> int:
     """Return how many encodes run at once: one per whole CPU of the quota.
 
     The quota, not the core count (see ``cpus``): on Lambda at 2,048 MB,
-    about 1.16 vCPU, one thread; at most ``MAX_THREADS``.
+    about 1.16 vCPU, one thread; at most ``MAX_THREADS``. Read once a
+    process: every encode asks, and the quota's files do not change under it.
     """
     return threads(available(), MAX_THREADS)
