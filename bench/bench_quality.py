@@ -4,8 +4,10 @@ Run with ``python -m bench.bench_quality`` (part of ``make bench``). Each
 photo is rendered twice as an upload is (the workload's six renditions, with
 the placeholder, the engine's own threads): once at the workload's fixed
 quality (80) and once with the perceptual target (``MEDIAHUB_BENCH_TARGET``,
-default autoquality.DEFAULT_TARGET). The two renders alternate, twice each,
-and the lower CPU time (user + system, all threads) of each is kept.
+default autoquality.DEFAULT_TARGET). The two renders alternate, three times each
+(fixed, auto, auto, fixed, fixed, auto), and the lowest CPU time (user +
+system, all threads) of each is kept: with two each, the ratio moved by up
+to 0.12 between runs of the same code on 2 shared cores.
 
 Each rendition is scored with SSIMULACRA2 against a LANCZOS resize of the
 full decode (bench.perceptual). The issue's targets, on photos held out of
@@ -13,7 +15,8 @@ the metric's calibration (marked *): total bytes at least 25% lower; no
 rendition more than 2 points below the lower of its fixed-quality score and
 the target; CPU per upload at most 1.5x the fixed-quality figure.
 
-Environment: ``MEDIAHUB_BENCH_PHOTOS`` picks a subset (bench.workload).
+Environment: ``MEDIAHUB_BENCH_PHOTOS`` picks a subset (bench.workload);
+``MEDIAHUB_BENCH_DETAIL=1`` also prints each photo's renditions.
 """
 
 import dataclasses
@@ -46,7 +49,7 @@ def measure(path, target):
 
     cpu = {"fixed": [], "auto": []}
     outputs = {}
-    for name in ("fixed", "auto", "auto", "fixed"):
+    for name in ("fixed", "auto", "auto", "fixed", "fixed", "auto"):
         outputs[name], seconds = _cpu(
             lambda n=name: render(fixed_specs if n == "fixed" else auto_specs)
         )
@@ -98,12 +101,25 @@ def main():
             f"{cpu['auto'] * 1000:4.0f}ms {cpu['auto'] / cpu['fixed']:5.2f}x "
             f"{worst:+12.1f}"
         )
+        if os.environ.get("MEDIAHUB_BENCH_DETAIL"):
+            _detail(kinds, target)
         sys.stdout.flush()
     for label, held in (("held-out photos", True), ("calibration photos", False)):
         chosen = {p: r for p, r in results.items() if perceptual.held_out(p) == held}
         if chosen:
             _kind_table(label, chosen, target)
     print(f"\nload average at the end {os.getloadavg()[0]:.1f}. {RERUN}")
+
+
+def _detail(kinds, target):
+    """Print one photo's renditions: bytes and score, fixed and auto."""
+    for kind, row in kinds.items():
+        print(
+            f"     {kind:24} {row['fixed'][0] / 1024:7.0f} KB {row['fixed'][1]:5.1f}"
+            f" -> q{row['quality']:<3} {row['auto'][0] / 1024:7.0f} KB "
+            f"{row['auto'][1]:5.1f} (estimate {row['estimate']:5.1f}, margin "
+            f"{margin(row, target):+.1f})"
+        )
 
 
 def _kind_table(label, results, target):

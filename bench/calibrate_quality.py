@@ -108,10 +108,9 @@ def check():
             for label, image in (("whole", ref), ("proxy", small)):
                 reference = ssimulacra.Reference(perceptual.flat(image))
                 # The runtime encodes an AVIF proxy at the draft speed.
-                speed = encode.AVIF_DRAFT_SPEED if label == "proxy" else None
                 for r in mine:
                     data = encode.encode(
-                        image.copy(), spec, r["quality"], speed or encode.AVIF_SPEED
+                        image.copy(), spec, r["quality"], draft=label == "proxy"
                     )
                     with Image.open(io.BytesIO(data)) as decoded:
                         score = reference.score(perceptual.flat(decoded))
@@ -221,13 +220,17 @@ def search(target=autoquality.DEFAULT_TARGET, ceiling=80):
 
 
 def _search_one(image, spec, target, ceiling):
-    """Return one rendition's bytes (ceiling, search, exact), encodes, margin."""
+    """Return one rendition's bytes (ceiling, search, exact), encodes, margin.
+
+    The ceiling is the fixed quality's encode; the search and the exact one
+    encode as the engine does with a target (perceptual JPEG tables).
+    """
 
     def final(small, quality):
-        return encode.encode(small.copy(), spec, quality)
+        return encode.encode(small.copy(), spec, quality, tuned=True)
 
     def draft(small, quality):
-        return encode.encode(small.copy(), spec, quality, encode.AVIF_DRAFT_SPEED)
+        return encode.encode(small.copy(), spec, quality, tuned=True, draft=True)
 
     choice = autoquality.choose(
         image, spec.format, target, final, spec.background, ceiling, draft
@@ -235,18 +238,22 @@ def _search_one(image, spec, target, ceiling):
     reference = ssimulacra.Reference(perceptual.flat(image))
     whole = {}
 
-    def score(quality):
+    def score(data):
+        with Image.open(io.BytesIO(data)) as decoded:
+            return reference.score(perceptual.flat(decoded))
+
+    def scored(quality):
         if quality not in whole:
-            with Image.open(io.BytesIO(encode(image, quality))) as decoded:
-                whole[quality] = reference.score(perceptual.flat(decoded))
+            whole[quality] = score(final(image, quality))
         return whole[quality]
 
     low, high = autoquality.QUALITY_RANGE[spec.format][0], ceiling
     while low < high:  # bisect for the lowest quality meeting the target
         middle = (low + high) // 2
-        low, high = (low, middle) if score(middle) >= target else (middle + 1, high)
-    sizes = [len(encode(image, q)) for q in (ceiling, choice.quality, low)]
-    margin = score(choice.quality) - min(score(ceiling), target)
+        low, high = (low, middle) if scored(middle) >= target else (middle + 1, high)
+    fixed = encode.encode(image.copy(), spec, ceiling)
+    sizes = [len(fixed)] + [len(final(image, q)) for q in (choice.quality, low)]
+    margin = scored(choice.quality) - min(score(fixed), target)
     return sizes, choice.probes, margin
 
 
@@ -274,7 +281,7 @@ def proxies(qualities=range(40, 81, 5)):
             for quality in qualities:
                 score = {}
                 for name, small in images.items():
-                    data = encode.encode(small.copy(), spec, quality)
+                    data = encode.encode(small.copy(), spec, quality, tuned=True)
                     with Image.open(io.BytesIO(data)) as decoded:
                         score[name] = references[name].score(decoded.convert("RGB"))
                 if not 55 <= score["whole"] <= 80:

@@ -37,7 +37,10 @@ def _graphic(size=(640, 400)):
 def _choose(image, fmt, target):
     spec = RenditionSpec("contain", image.width, None, fmt, target=target)
     return autoquality.choose(
-        image, fmt, target, lambda small, q: encode.encode(small, spec, q)
+        image,
+        fmt,
+        target,
+        lambda small, q: encode.encode(small, spec, q, tuned=True),
     )
 
 
@@ -59,7 +62,8 @@ def test_the_search_meets_the_target_on_real_photos(name, fmt):
     low, high = autoquality.QUALITY_RANGE[fmt]
     high = min(high, spec.quality)
     assert low <= out.quality <= high
-    assert out.score >= target or out.quality == high
+    # An AVIF proxy may fall short by its (negative) margin: it under-estimates.
+    assert out.score >= target + min(0, autoquality.MARGIN[fmt]) or out.quality == high
     ssimulacra2 = pytest.importorskip("ssimulacra2")
     fixed = encode.encode(image.copy(), spec, spec.quality)
     floor = min(target, _ssimulacra2(ssimulacra2, image, fixed))
@@ -67,7 +71,7 @@ def test_the_search_meets_the_target_on_real_photos(name, fmt):
     # One step lower would not have met the target: the quality is not wasted.
     lower = max(low, out.quality - 2 * autoquality.TOLERANCE[fmt])
     if lower < out.quality:
-        cheaper = encode.encode(image.copy(), spec, lower)
+        cheaper = encode.encode(image.copy(), spec, lower, tuned=True)
         assert len(cheaper) < len(out.data)
 
 
@@ -80,6 +84,65 @@ def _ssimulacra2(module, reference, data):
 
     with Image.open(io.BytesIO(data)) as decoded:
         return float(module.compute_ssimulacra2(ppm(reference), ppm(decoded)))
+
+
+def test_a_target_quantises_jpeg_with_perceptual_tables_a_fixed_quality_with_libjpegs():
+    """A JPEG made for a target carries encode.perceptual_tables at its chosen
+    quality; one at a fixed quality carries libjpeg's own (Annex K) tables,
+    the same file as a plain Pillow encode at that quality."""
+    data = io.BytesIO()
+    _graphic((320, 200)).save(data, "PNG")
+    fixed_spec = RenditionSpec("contain", 320, None, "jpeg", quality=70)
+    auto_spec = RenditionSpec("contain", 320, None, "jpeg", quality=70, target=70)
+    fixed, auto = engine.render(data.getvalue(), [fixed_spec, auto_spec], LIMITS)
+    with Image.open(io.BytesIO(auto.data)) as made:
+        tables = [list(t) for t in made.quantization.values()]
+    assert tables == encode.perceptual_tables(auto.quality)
+    with Image.open(io.BytesIO(fixed.data)) as made:
+        fixed_tables = [list(t) for t in made.quantization.values()]
+        plain = io.BytesIO()
+        made.convert("RGB").save(plain, "JPEG", quality=70)
+    with Image.open(plain) as standard:
+        assert fixed_tables == [list(t) for t in standard.quantization.values()]
+    assert fixed_tables != encode.perceptual_tables(70)
+
+
+def test_the_perceptual_tables_scale_as_libjpegs_do():
+    """Quality 50 is the table itself, 100 all ones, and lower qualities
+    coarser, clipped to baseline JPEG's 1-255."""
+    luma, chroma = encode.perceptual_tables(50)
+    assert luma == chroma == [min(255, v) for v in encode.PERCEPTUAL_TABLE]
+    assert encode.perceptual_tables(100)[0] == [1] * 64
+    coarse, fine = encode.perceptual_tables(30)[0], encode.perceptual_tables(80)[0]
+    assert all(c >= f for c, f in zip(coarse, fine, strict=True))
+    assert max(coarse) == 255 and min(fine) >= 1
+
+
+@pytest.mark.parametrize("name", HELD_OUT)
+def test_the_perceptual_tables_take_fewer_bytes_for_the_same_score(name):
+    """At the default target's score by SSIMULACRA2 (the package), a JPEG with
+    the perceptual tables takes at least 5% fewer bytes than one with
+    libjpeg's, on photos held out of the tables' choice: bytes at the score
+    interpolated between the qualities around it."""
+    if not (PHOTOS / name).exists():
+        pytest.skip("the benchmark photos are not here")
+    ssimulacra2 = pytest.importorskip("ssimulacra2")
+    image = _photo(name, 640)
+    spec = RenditionSpec("contain", 640, None, "jpeg")
+    target = autoquality.DEFAULT_TARGET
+
+    def bytes_at_target(tuned):
+        curve = []
+        for quality in range(30, 96, 5):
+            data = encode.encode(image.copy(), spec, quality, tuned=tuned)
+            curve.append((_ssimulacra2(ssimulacra2, image, data), len(data)))
+            if curve[-1][0] >= target:
+                break
+        (s0, b0), (s1, b1) = curve[-2], curve[-1]
+        assert s0 < target <= s1
+        return b0 + (b1 - b0) * (target - s0) / (s1 - s0)
+
+    assert bytes_at_target(True) < 0.95 * bytes_at_target(False)
 
 
 @pytest.mark.parametrize("fmt", ["jpeg", "webp", "avif"])
@@ -128,7 +191,7 @@ def test_a_small_image_is_its_own_proxy_and_its_probe_is_the_output():
     choice = _choose(image, "jpeg", 80)
     assert choice.data is not None
     spec = RenditionSpec("cover", 160, 160, "jpeg")
-    assert choice.data == encode.encode(image.copy(), spec, choice.quality)
+    assert choice.data == encode.encode(image.copy(), spec, choice.quality, tuned=True)
 
 
 @pytest.mark.parametrize("fmt", ["jpeg", "webp", "avif"])
@@ -179,19 +242,21 @@ def test_the_search_encodes_the_proxy_twice_unless_it_falls_short(name, fmt):
 
 
 def test_a_narrow_jpeg_pass_is_checked_on_a_second_proxy():
-    """A photo whose 128 px tiles over-estimate its JPEGs by 3 points (held
-    out of the tuning): the check on 256 px tiles raises the quality, and the
-    whole image then meets the target within the margin's reach."""
+    """A photo whose 128 px tiles over-estimate its JPEGs (held out of the
+    tuning), at a target its first pass clears narrowly: the check on 256 px
+    tiles falls short and raises the quality, and the whole image then meets
+    the target."""
     name = "volna_progressive.jpg"
     if not (PHOTOS / name).exists():
         pytest.skip("the benchmark photos are not here")
     image = _photo(name, 1280)
-    target = autoquality.DEFAULT_TARGET
+    target = 64
     choice = _choose(image, "jpeg", target)
-    assert choice.probes > autoquality.MAX_PROBES["jpeg"]  # it was checked
+    # Two encodes of the first proxy, two of the second: checked and raised.
+    assert choice.probes == autoquality.MAX_PROBES["jpeg"] + autoquality.CHECKS
     spec = RenditionSpec("contain", 1280, None, "jpeg")
     reference = ssimulacra.Reference(image)
-    data = encode.encode(image.copy(), spec, choice.quality)
+    data = encode.encode(image.copy(), spec, choice.quality, tuned=True)
     with Image.open(io.BytesIO(data)) as decoded:
         assert reference.score(decoded.convert("RGB")) >= target
 

@@ -348,15 +348,15 @@ def _finish(
             image,
             spec.format,
             spec.target,
-            lambda small, q: encode.encode(small, spec, q),
+            lambda small, q: encode.encode(small, spec, q, tuned=True),
             spec.background,
             ceiling=spec.quality,
             draft=lambda small, q: encode.encode(
-                small, spec, q, encode.AVIF_DRAFT_SPEED
+                small, spec, q, tuned=True, draft=True
             ),
         )
         quality, score = choice.quality, choice.score
-        data = choice.data or encode.encode(image, spec, quality)
+        data = choice.data or encode.encode(image, spec, quality, tuned=True)
     else:
         data = encode.encode(image, spec)
     return Output(spec, data, *image.size, made, quality=quality, score=score)

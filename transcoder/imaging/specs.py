@@ -30,7 +30,9 @@ ENGINE_VERSION = 5
 # 2: two encodes, starts and slopes per format, AVIF proxies at a draft speed.
 # 3: a narrow JPEG pass checked on a second proxy; tiles on the 16 px grid at
 #    the edges too.
-SEARCH_VERSION = 3
+# 4: JPEGs quantised with perceptual tables (encode.PERCEPTUAL_TABLE); the
+#    JPEG search's start and margin moved to them; AVIF's margin -1.
+SEARCH_VERSION = 4
 # Bump when imaging.animation's output changes (its AVIF speed, the frame
 # timing rule): it is in animated specs' digests only, so stills keep theirs.
 ANIMATION_VERSION = 1
