@@ -25,6 +25,12 @@ worst whole-image score minus the lower of quality 80's and the target's.
 No package needed: it is how autoquality's START, SLOPE and MARGIN were
 judged, on the calibration photos (held-out photos apart).
 
+``python -m bench.calibrate_quality tables`` encodes each photo's 1280w JPEG
+(the bench's LANCZOS resize) at qualities 40-88 with libjpeg's tables and
+with auto-quality's perceptual ones (encode.PERCEPTUAL_TABLE), scores each
+with SSIMULACRA2 (the package), and prints the perceptual tables' bytes at
+scores 60-75 against libjpeg's, interpolated between qualities.
+
 ``python -m bench.calibrate_quality proxies`` scores the large JPEG
 renditions (as the engine resizes them) at qualities 40-80 whole and on both
 proxies (autoquality.TILES and CHECK_TILES), with the runtime score, and
@@ -35,6 +41,7 @@ autoquality's MARGIN and NARROW. No package needed.
 import dataclasses
 import io
 import json
+import math
 import statistics
 import sys
 import time
@@ -304,7 +311,49 @@ def proxies(qualities=range(40, 81, 5)):
         )
 
 
+def tables(scores=(60, 65, 70, 75)):
+    """Print the perceptual tables' bytes at equal scores against libjpeg's."""
+    spec = RenditionSpec("contain", 1280, None, "jpeg")
+    ratios = {}  # (held out, score) -> [ratio]
+    for path in workload.photos():
+        ref = perceptual.reference(perceptual.upright(path.read_bytes()), spec)
+        ref = perceptual.flat(ref)
+        curves = {}
+        for tuned in (False, True):
+            curves[tuned] = [
+                (perceptual.ssimulacra2(ref, data), len(data))
+                for q in range(40, 92, 6)
+                for data in [encode.encode(ref.copy(), spec, q, tuned=tuned)]
+            ]
+        held = perceptual.held_out(path)
+        line = []
+        for score in scores:
+            plain, tuned = (_bytes_at(curves[t], score) for t in (False, True))
+            if plain and tuned:
+                ratios.setdefault((held, score), []).append(tuned / plain)
+                line.append(f"{score}: {tuned / plain:.3f}")
+        print(f"{path.name}: {', '.join(line) or 'out of range'}", flush=True)
+    print("perceptual tables' bytes at equal SSIMULACRA2, against libjpeg's:")
+    for (held, score), values in sorted(ratios.items()):
+        mean = math.exp(statistics.fmean(math.log(v) for v in values))
+        print(
+            f"   {'held-out' if held else 'calibration':11} score {score}: "
+            f"{mean:.3f}x (geometric mean of {len(values)}, "
+            f"{min(values):.3f}-{max(values):.3f})"
+        )
+
+
+def _bytes_at(curve, score):
+    """Return the bytes at ``score``, interpolated in log bytes, or None."""
+    ordered = sorted(curve)
+    for (s0, b0), (s1, b1) in zip(ordered, ordered[1:], strict=False):
+        if s0 <= score <= s1 and s1 > s0:
+            share = (score - s0) / (s1 - s0)
+            return math.exp(math.log(b0) + share * (math.log(b1) - math.log(b0)))
+    return None
+
+
 if __name__ == "__main__":
     commands = {"collect": collect, "check": check, "oracle": oracle}
-    commands |= {"search": search, "proxies": proxies}
+    commands |= {"search": search, "proxies": proxies, "tables": tables}
     commands[sys.argv[1] if len(sys.argv) > 1 else "check"]()
