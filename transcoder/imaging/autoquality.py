@@ -67,10 +67,10 @@ MARGIN = {"jpeg": 1.0, "webp": 0.0, "avif": -1.0}
 # (passes under 2 points above the target; 2.5 in search 3, whose margin was
 # 1.5): the lower of the two scores over-estimated the whole image by 0.1 on
 # average, 1.05 at the 95th percentile and 1.3 at most on the calibration
-# photos (with libjpeg's tables 0.4, 1.4 and 2.1). A clearer pass is left alone: an over-estimate of 3.5 (a held-out photo's
-# 128 px tiles over-estimated it by 3) still leaves it within a point of the
-# target. When the check falls short, one step up by the slope, scored on
-# the second proxy.
+# photos (with libjpeg's tables 0.4, 1.4 and 2.1). A clearer pass is left
+# alone: an over-estimate of 3.5 (a held-out photo's 128 px tiles
+# over-estimated it by 3) still leaves it within a point of the target. When
+# the check falls short, one step up by the slope, scored on the second proxy.
 NARROW = {"jpeg": 1.0}
 CHECK_TILES = {"jpeg": 256}
 CHECKS = 2  # encodes of the second proxy, at most
