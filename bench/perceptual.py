@@ -13,6 +13,7 @@ from PIL import Image, ImageOps
 
 from bench import workload
 from transcoder.imaging import engine
+from transcoder.imaging.colour import flatten as flat  # as the runtime scores
 from transcoder.imaging.colour import to_srgb
 from transcoder.imaging.specs import RenditionSpec
 
@@ -39,16 +40,6 @@ def reference(full: Image.Image, spec: RenditionSpec) -> Image.Image:
     source = full.convert("RGBa") if full.mode == "RGBA" else full
     out = source.resize(target, Image.Resampling.LANCZOS, box=box)
     return out.convert("RGBA") if out.mode == "RGBa" else out
-
-
-def flat(image: Image.Image, background="#ffffff") -> Image.Image:
-    """Return ``image`` as RGB, laid on ``background`` where transparent."""
-    if image.mode == "RGB":
-        return image
-    rgba = image.convert("RGBA")
-    out = Image.new("RGB", rgba.size, background)
-    out.paste(rgba, mask=rgba.getchannel("A"))
-    return out
 
 
 def _ppm(image: Image.Image) -> io.BytesIO:

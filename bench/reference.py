@@ -26,6 +26,7 @@ import os
 from PIL import Image, ImageOps
 
 from transcoder.imaging import cascade
+from transcoder.imaging.colour import flatten as _flat  # onto white by default
 from transcoder.imaging.engine import crop_box
 
 VIPS_AVIF_EFFORT = 3
@@ -236,9 +237,7 @@ def naive_render(data: bytes, specs) -> list[bytes]:
 def _pillow_encode(image, spec) -> bytes:
     """Encode with the settings the engine used before it was tuned."""
     if spec.format == "jpeg" and image.mode == "RGBA":
-        flat = Image.new("RGB", image.size, spec.background)
-        flat.paste(image, mask=image.getchannel("A"))
-        image = flat
+        image = _flat(image, spec.background)
     q = spec.quality
     options = {
         "jpeg": dict(quality=q, optimize=True, progressive=True),
@@ -263,14 +262,6 @@ def psnr(output: bytes, reference: Image.Image) -> float:
     diff = ImageChops.difference(image, reference)
     mse = sum(v * v for v in ImageStat.Stat(diff).rms) / 3
     return 99.0 if mse == 0 else 10 * math.log10(255 * 255 / mse)
-
-
-def _flat(image: Image.Image) -> Image.Image:
-    """Flatten onto white, as a page shows it, and return RGB."""
-    image = image.convert("RGBA")
-    flat = Image.new("RGB", image.size, (255, 255, 255))
-    flat.paste(image, mask=image.getchannel("A"))
-    return flat
 
 
 def lanczos_reference(data: bytes, spec) -> Image.Image:

@@ -27,6 +27,7 @@ from collections.abc import Callable
 from PIL import Image
 
 from transcoder.imaging import ssimulacra
+from transcoder.imaging.colour import flatten
 
 # The targets a preset may ask for, on the SSIMULACRA2 scale.
 MIN_TARGET = 30
@@ -143,7 +144,7 @@ def choose(
     lo = min(lo, hi)
     whole = image.width * image.height <= PROXY_PIXELS[fmt]
     small = image if whole else proxy(image, PROXY_PIXELS[fmt], TILES[fmt])
-    reference = ssimulacra.Reference(_flat(small, background))
+    reference = ssimulacra.Reference(flatten(small, background))
     scores: dict[int, float] = {}
     kept: dict[int, bytes] = {}
 
@@ -151,8 +152,7 @@ def choose(
 
     def probe(quality):
         data = coder(small, quality)
-        with Image.open(io.BytesIO(data)) as decoded:
-            scores[quality] = reference.score(_flat(decoded, background))
+        scores[quality] = _score(reference, data, background)
         if whole:
             kept[quality] = data
         return scores[quality]
@@ -188,11 +188,10 @@ def choose(
     # At the ceiling there is nothing to raise: no check.
     if not whole and fmt in NARROW and chosen < hi and score < target + NARROW[fmt]:
         second = proxy(image, PROXY_PIXELS[fmt], CHECK_TILES[fmt])
-        other = ssimulacra.Reference(_flat(second, background))
+        other = ssimulacra.Reference(flatten(second, background))
 
         def check(quality):
-            with Image.open(io.BytesIO(coder(second, quality))) as decoded:
-                return other.score(_flat(decoded, background))
+            return _score(other, coder(second, quality), background)
 
         score, checks = min(score, check(chosen)), 1
         if score < target:
@@ -248,13 +247,7 @@ def proxy(image: Image.Image, pixels: int, tile: int = TILE) -> Image.Image:
     return out
 
 
-def _flat(image: Image.Image, background: str) -> Image.Image:
-    """Return ``image`` as RGB, any transparency laid on ``background``."""
-    if image.mode == "RGB":
-        return image
-    if "A" in image.mode or "transparency" in image.info:
-        rgba = image.convert("RGBA")
-        flat = Image.new("RGB", rgba.size, background)
-        flat.paste(rgba, mask=rgba.getchannel("A"))
-        return flat
-    return image.convert("RGB")
+def _score(reference: ssimulacra.Reference, data: bytes, background: str) -> float:
+    """Return the score of encoded ``data`` against ``reference``."""
+    with Image.open(io.BytesIO(data)) as decoded:
+        return reference.score(flatten(decoded, background))

@@ -51,6 +51,21 @@ def to_srgb(image: Image.Image) -> Image.Image:
     return image
 
 
+def flatten(image: Image.Image, background="#ffffff") -> Image.Image:
+    """Return ``image`` as RGB, any transparency laid on ``background``.
+
+    How a page shows it: what a JPEG rendition and SSIMULACRA2 see.
+    """
+    if image.mode == "RGB":
+        return image
+    if "A" in image.mode.upper() or "transparency" in image.info:
+        rgba = image.convert("RGBA")
+        flat = Image.new("RGB", rgba.size, background)
+        flat.paste(rgba, mask=rgba.getchannel("A"))
+        return flat
+    return image.convert("RGB")
+
+
 def opaque_as_rgb(image: Image.Image) -> Image.Image:
     """Return an RGBA image whose alpha is all 255 as RGB, sharing its pixels.
 

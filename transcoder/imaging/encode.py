@@ -10,6 +10,7 @@ import io
 from PIL import Image
 
 from transcoder.imaging import avif
+from transcoder.imaging.colour import flatten
 from transcoder.imaging.cpus import default_threads
 from transcoder.imaging.specs import RenditionSpec
 
@@ -108,9 +109,7 @@ def encode(
     """
     avif_speed = AVIF_DRAFT_SPEED if draft else AVIF_SPEED
     if spec.format == "jpeg" and image.mode == "RGBA":
-        flat = Image.new("RGB", image.size, spec.background)
-        flat.paste(image, mask=image.getchannel("A"))
-        image = flat
+        image = flatten(image, spec.background)
     image.info = {}
     quality = quality or spec.quality
     if spec.format == "avif" and (
