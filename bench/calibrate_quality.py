@@ -31,11 +31,12 @@ with auto-quality's perceptual ones (encode.PERCEPTUAL_TABLE), scores each
 with SSIMULACRA2 (the package), and prints the perceptual tables' bytes at
 scores 60-75 against libjpeg's, interpolated between qualities.
 
-``python -m bench.calibrate_quality proxies`` scores the large JPEG
-renditions (as the engine resizes them) at qualities 40-80 whole and on both
-proxies (autoquality.TILES and CHECK_TILES), with the runtime score, and
-prints the proxies' over-estimate on encodes scoring 55-80: the source of
-autoquality's MARGIN and NARROW. No package needed.
+``python -m bench.calibrate_quality proxies`` scores the large JPEG and
+WebP renditions (as the engine resizes them) at qualities 40-80 whole, on
+the proxy, and as a check on the whole output would (the proxy's two finest
+scales with the whole output's coarser ones; docs/benchmarks.md, "Search
+5"), with the runtime score, and prints each estimate's error on encodes
+scoring 55-80: the source of autoquality's MARGIN. No package needed.
 """
 
 import dataclasses
@@ -55,6 +56,8 @@ from transcoder.imaging.specs import RenditionSpec
 
 DATA = Path("var") / "autoquality-calibration.json"
 QUALITIES = (45, 60, 70, 80, 88)
+# The scales a check on the whole output takes from the proxy (``proxies``).
+FINE_SCALES = 2
 EXTRA = [("160² cover AVIF", RenditionSpec("cover", 160, 160, "avif"))]
 # Left out: the 2 MP 1920w WebP is half the collection's time on a shared
 # machine (bench_quality scores it).
@@ -265,50 +268,59 @@ def _search_one(image, spec, target, ceiling):
 
 
 def proxies(qualities=range(40, 81, 5)):
-    """Print the proxies' over-estimate of large JPEGs: first, second, lower."""
-    errors = {}  # (held out, kind, proxy) -> [proxy score - whole score]
-    pixels = autoquality.PROXY_PIXELS["jpeg"]
-    tiles = {
-        "first": autoquality.TILES["jpeg"],
-        "second": autoquality.CHECK_TILES["jpeg"],
-    }
+    """Print the proxy's over-estimate of large JPEGs and WebPs, and a check's.
+
+    The check scores the proxy's FINE_SCALES finest scales with the whole
+    output's coarser ones.
+    """
+    errors = {}  # (held out, kind, estimate) -> [estimate - whole score]
+    first = FINE_SCALES
     for path in workload.photos():
         held = perceptual.held_out(path)
         # All six, as an upload renders them: smaller ones resize larger ones.
         lossless = [dataclasses.replace(s, format="png") for _, s in workload.WORKLOAD]
         outs = engine.render(path.read_bytes(), lossless, workload.LIMITS)
         for (kind, spec), out in zip(workload.WORKLOAD, outs, strict=True):
+            fmt = spec.format
             image = perceptual.flat(Image.open(io.BytesIO(out.data)))
-            if spec.format != "jpeg" or image.width * image.height <= pixels:
-                continue  # searched whole
-            images = {"whole": image}
-            for name, tile in tiles.items():
-                images[name] = autoquality.proxy(image, pixels, tile)
-            references = {n: ssimulacra.Reference(i) for n, i in images.items()}
+            pixels = autoquality.PROXY_PIXELS.get(fmt, 0)
+            if fmt not in ("jpeg", "webp") or image.width * image.height <= pixels:
+                continue  # searched whole, or AVIF
+            small = autoquality.proxy(image, pixels, autoquality.TILES[fmt])
+            whole = ssimulacra.Reference(image)
+            fine = ssimulacra.Reference(small, also=image.size)
+            coarse = ssimulacra.Reference(image, first=first)
             for quality in qualities:
-                score = {}
-                for name, small in images.items():
-                    data = encode.encode(small.copy(), spec, quality, tuned=True)
-                    with Image.open(io.BytesIO(data)) as decoded:
-                        score[name] = references[name].score(decoded.convert("RGB"))
-                if not 55 <= score["whole"] <= 80:
+                big = _decoded(encode.encode(image.copy(), spec, quality, tuned=True))
+                score = whole.score(big)
+                if not 55 <= score <= 80:
                     continue
-                score["lower"] = min(score["first"], score["second"])
-                for name in ("first", "second", "lower"):
+                draft = encode.encode(
+                    small.copy(), spec, quality, tuned=True, draft=True
+                )
+                maps = fine.maps(_decoded(draft))
+                estimates = {
+                    "proxy": ssimulacra.weigh(maps),
+                    "check": ssimulacra.combine(maps, coarse.maps(big), first),
+                }
+                for name, estimate in estimates.items():
                     for k in (kind, "all"):
-                        errors.setdefault((held, k, name), []).append(
-                            score[name] - score["whole"]
-                        )
+                        errors.setdefault((held, k, name), []).append(estimate - score)
         print(f"{path.name}: done", flush=True)
-    print("proxy score minus whole-image score (runtime metric), scores 55-80:")
+    print("estimate minus whole-image score (runtime metric), scores 55-80:")
     for (held, kind, name), values in sorted(errors.items()):
         values.sort()
         p95 = values[round(0.95 * (len(values) - 1))]
         print(
-            f"   {'held-out' if held else 'calibration':11} {kind:22} {name:6} "
+            f"   {'held-out' if held else 'calibration':11} {kind:22} {name:5} "
             f"{len(values):3} encodes: mean {statistics.fmean(values):+.2f}, "
             f"95th percentile {p95:+.2f}, most {values[-1]:+.2f}"
         )
+
+
+def _decoded(data):
+    with Image.open(io.BytesIO(data)) as decoded:
+        return decoded.convert("RGB")
 
 
 def tables(scores=(60, 65, 70, 75)):

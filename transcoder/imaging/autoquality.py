@@ -13,8 +13,8 @@ high) instead of a fixed quality. ``choose`` then
 3. returns the lowest quality whose score met the target, with that score.
 
 The score is SSIMULACRA2 itself, rebuilt from Pillow's float images
-(``ssimulacra``), within about a point of the ``ssimulacra2`` package and a
-little under it (``python -m bench.calibrate_quality check``;
+(``ssimulacra``), within a few tenths of a point of the ``ssimulacra2``
+package on whole images (``python -m bench.calibrate_quality check``;
 docs/benchmarks.md has the figures). The search is deterministic: the same
 image and target give the same quality whatever thread runs it.
 """
@@ -52,34 +52,27 @@ SLOPE = {"jpeg": 0.6, "webp": 0.4, "avif": 1.0}
 # That step goes this many qualities past where the slope puts the target,
 # so the second encode passes (and is chosen) more often than not.
 OVERSHOOT = 2
-# Score points the proxy's estimate must clear above the target. With the
-# perceptual tables (encode.PERCEPTUAL_TABLE) the proxy over-estimated JPEG by
-# 0.35 on average, 1.3 at the 95th percentile and 1.6 at most on the
-# calibration photos' large JPEGs scoring 55-80 (tiles lose the gentle
-# gradients where JPEG's blocks show most; with libjpeg's tables 0.6, 1.8 and
-# 3.4, and the margin was 1.5): within the margin + 2 (``python -m
-# bench.calibrate_quality proxies``). An AVIF proxy, encoded at the draft
-# speed, under-estimated its rendition by 1.9 on average and over-estimated it
-# by 0.7 at most on the calibration photos' 800w AVIFs scoring 55-80 (23
-# encodes, runtime metric): it may fall a point short.
-MARGIN = {"jpeg": 1.0, "webp": 0.0, "avif": -1.0}
-# A JPEG whose chosen quality cleared the margin by less than NARROW points is
-# checked on a second proxy of CHECK_TILES px tiles, placed differently
-# (passes under 2 points above the target; 2.5 in search 3, whose margin was
-# 1.5): the lower of the two scores over-estimated the whole image by 0.1 on
-# average, 1.05 at the 95th percentile and 1.3 at most on the calibration
-# photos (with libjpeg's tables 0.4, 1.4 and 2.1). A clearer pass is left
-# alone: an over-estimate of 3.5 (a held-out photo's 128 px tiles
-# over-estimated it by 3) still leaves it within a point of the target. When
-# the check falls short, one step up by the slope, scored on the second proxy.
-NARROW = {"jpeg": 1.0}
-CHECK_TILES = {"jpeg": 256}
-CHECKS = 2  # encodes of the second proxy, at most
+# Score points the proxy's estimate must clear above the target. The proxy's
+# tiles, side by side, keep the fine detail but lose the image's coarse
+# structure (gentle gradients, where JPEG's blocks show most, and WebP's
+# smoothing of large areas), so it over-estimates: on the calibration photos'
+# large JPEGs by 1.8 on average, 3.5 at the 95th percentile and 3.9 at most,
+# on their 1920w WebPs by 2.5, 4.9 and 5.4; their 640w WebPs it
+# under-estimated by 0.7 (``python -m bench.calibrate_quality proxies``,
+# runtime metric, encodes scoring 55-80). JPEG's margin keeps the worst within
+# 2 points of the target, WebP's the 95th percentile. An AVIF proxy, encoded
+# at the draft speed, under-estimated its rendition by 1.9 on average and
+# over-estimated it by 0.7 at most on the calibration photos' 800w AVIFs
+# scoring 55-80 (23 encodes): it may fall a point short. Checking the choice
+# on the whole output's coarse scales instead was measured and not kept (see
+# docs/benchmarks.md, "Search 5"): it kept the estimate within 0.2 points on
+# average and cost 0.2-0.4x the fixed-quality CPU more.
+MARGIN = {"jpeg": 2.0, "webp": 3.0, "avif": -1.0}
 # Stop when the lowest passing and highest failing quality are this close.
 TOLERANCE = {"jpeg": 3, "webp": 3, "avif": 3}
-# Each encode of the proxy costs a score (about 12 ms at 128K pixels) and for
-# AVIF an encode of about 25 ms: two keep the search near a third of the
-# fixed-quality CPU.
+# Each encode of the proxy costs a decode and a score (about 20 ms at 96-128K
+# pixels) and for AVIF an encode of about 25 ms: two keep the search near
+# 0.4x the fixed-quality CPU.
 MAX_PROBES = {"jpeg": 2, "webp": 2, "avif": 2}
 # When no encode passed but the best fell at most RESCUE_POINTS short, one
 # more step before the ceiling, which costs the most bytes; further short,
@@ -89,8 +82,10 @@ RESCUE_POINTS = 2.0
 # The proxy: at most this many pixels, as square tiles of TILE pixels. With
 # 64 px tiles, or 32K pixels, the proxy's score strayed 10-16 points from the
 # whole image's on the benchmark photos; 128 px tiles and 128K pixels kept
-# within 1 (bench/calibrate_quality.py).
-PROXY_PIXELS = {"jpeg": 128 * 1024, "webp": 128 * 1024, "avif": 128 * 1024}
+# within 1 (bench/calibrate_quality.py). JPEG's 96K pixels (six tiles of a
+# 16:9 image, in two rows) saved more bytes than 128K within the same rule on
+# both sets of photos (docs/benchmarks.md, "Search 5").
+PROXY_PIXELS = {"jpeg": 96 * 1024, "webp": 128 * 1024, "avif": 128 * 1024}
 TILE = 128
 # WebP and AVIF predict each block from its neighbours and filter across
 # them, so a tile's edges cost them more than a JPEG's: their tiles are
@@ -184,22 +179,7 @@ def choose(
             probe(hi)
         passing = [hi]
     chosen = min(passing)
-    score, checks = scores[chosen], 0
-    # At the ceiling there is nothing to raise: no check.
-    if not whole and fmt in NARROW and chosen < hi and score < target + NARROW[fmt]:
-        second = proxy(image, PROXY_PIXELS[fmt], CHECK_TILES[fmt])
-        other = ssimulacra.Reference(flatten(second, background))
-
-        def check(quality):
-            return _score(other, coder(second, quality), background)
-
-        score, checks = min(score, check(chosen)), 1
-        if score < target:
-            step = max(1, math.ceil((target - score) / SLOPE[fmt]))
-            chosen = min(hi, chosen + step)
-            score, checks = check(chosen), 2
-    data = kept.get(chosen)
-    return Choice(chosen, round(score, 1), data, len(scores) + checks)
+    return Choice(chosen, round(scores[chosen], 1), kept.get(chosen), len(scores))
 
 
 def _next(scores, target, best, worst, lo, hi, fmt) -> int:

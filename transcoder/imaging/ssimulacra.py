@@ -4,12 +4,13 @@ The structure and the 108 weights are SSIMULACRA2's (libjxl's
 tools/ssimulacra2.cc, as the ``ssimulacra2`` package ports it): sRGB to
 linear light to XYB, six scales halved in linear light, and at each scale and
 XYB plane an SSIM map without its luminance term and two edge maps (ringing
-added, detail lost), each pooled as a mean and a 4-norm. Two things differ,
-to stay cheap in pure Pillow: the Gaussian blur (sigma 1.5) is a bilinear
-shrink by BLUR_FACTOR and bilinear enlarge back, and sRGB decoding uses its
-power curve throughout (the linear toe differs by under 0.1% of full scale).
-``bench/calibrate_quality.py`` measures what that costs against the package
-on the benchmark photos.
+added, detail lost), each pooled as a mean and a 4-norm. The Gaussian blur
+(sigma 1.5) pads the left and right edges with zeros, as the package does.
+Two things differ, to stay cheap in pure Pillow: the blur itself is a
+bilinear shrink by BLUR_FACTOR and bilinear enlarge back, and sRGB decoding
+uses its power curve throughout (the linear toe differs by under 0.1% of full
+scale). ``bench/calibrate_quality.py`` measures what that costs against the
+package on the benchmark photos.
 """
 
 import functools
@@ -25,9 +26,18 @@ _M = (
 )
 _BIAS = 0.0037930732552754493
 _BIAS_CBRT = _BIAS ** (1 / 3)
-# Shrinking by 2.5 and enlarging back, both bilinear, spreads a pixel about
-# as far as a Gaussian of sigma 1.5 (variance 2 x 2.5^2 / 6 = 2.08 vs 2.25).
-BLUR_FACTOR = 2.5
+# Shrinking by BLUR_FACTOR and enlarging back, both bilinear, spreads a pixel
+# about as far as a Gaussian of sigma 1.5. Against the package on 30 encodes
+# (1280w JPEGs and 640w WebPs of five calibration photos, a one-off script),
+# with the zeros below: 2.6 scored 0.29 under it on average, 2.7 0.14 under
+# (RMS 0.21, never more than 0.03 over), 2.75 0.01 under but up to 0.26 over.
+# Without the zeros, 2.5 scored 0.96 under.
+BLUR_FACTOR = 2.7
+# The package blurs with scipy over zeros beyond the left and right edges
+# (its planes are transposed: it pads their first axis) out to its radius,
+# round(3.2795 x 1.5 + 0.2546) px, and mirrors the top and bottom. Without the
+# zeros this one scored about half a point under it.
+BLUR_PAD = 5
 # SSIMULACRA2's weights, in its order: plane, scale, norm (mean, 4-norm),
 # then SSIM, ringing, detail lost.
 WEIGHTS = (
@@ -44,7 +54,7 @@ WEIGHTS = (
     19.213238186143016, 0.0011401524586618361, 0.001237755635509985,
     176.39317598450694, 0.0, 0.0, 24.43300999870476, 0.28520802612117757,
     0.0004485436923833408, 0.0, 0.0, 0.0, 34.77906344483772, 44.835625328877896,
-    0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0008680556573291698, 0.0,
+    0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0008680556573291698, 0.0,
     0.0, 0.0, 0.0, 0.0, 0.0005313191874358747, 0.0, 0.00016533814161379112,
     0.0, 0.0, 0.0, 0.0, 0.0, 0.0004179171803251336, 0.0017290828234722833, 0.0,
     0.0020827005846636437, 0.0, 0.0, 8.826982764996862, 23.19243343998926, 0.0,
@@ -126,35 +136,45 @@ def _xyb(linear: list[Image.Image], planes, constants) -> list[Image.Image | Non
 
 
 @functools.cache
-def _needed(scales: int):
+def _needed(*counts: int):
     """Return {(scale, plane): (ssim, ringing, lost) needed}: weights of 0.01 up.
 
     SSIMULACRA2 numbers its weights over the scales an image has, so an image
-    under 256 px (fewer than six scales) weighs its maps with other weights.
+    under 256 px (fewer than six scales) weighs its maps with other weights;
+    given several scale counts, the maps any of them needs.
 
     SSIMULACRA2 fitted most of its 108 weights to about 0 (1e-3 and less, on
     maps that stay under 1): leaving those maps out moves a score by less
     than 0.01, and skips X and B-Y at full size, most of the work.
     """
     out = {}
-    for plane in range(3):
-        for scale in range(scales):
-            base = (plane * scales + scale) * 6
-            kinds = tuple(
-                max(WEIGHTS[base + k], WEIGHTS[base + 3 + k]) >= 0.01 for k in range(3)
-            )
-            if any(kinds):
-                out[scale, plane] = kinds
+    for scales in counts:
+        for plane in range(3):
+            for scale in range(scales):
+                base = (plane * scales + scale) * 6
+                kinds = tuple(
+                    max(WEIGHTS[base + k], WEIGHTS[base + 3 + k]) >= 0.01
+                    for k in range(3)
+                )
+                had = out.get((scale, plane), (False, False, False))
+                kinds = tuple(a or b for a, b in zip(had, kinds, strict=True))
+                if any(kinds):
+                    out[scale, plane] = kinds
     return out
 
 
 def _blur(plane: Image.Image) -> Image.Image:
+    """Return ``plane`` blurred: zeros beyond its left and right edges."""
+    width, height = plane.size
+    padded = Image.new("F", (width + 2 * BLUR_PAD, height), 0.0)
+    padded.paste(plane, (BLUR_PAD, 0))
     small = (
-        max(1, round(plane.width / BLUR_FACTOR)),
-        max(1, round(plane.height / BLUR_FACTOR)),
+        max(1, round(padded.width / BLUR_FACTOR)),
+        max(1, round(height / BLUR_FACTOR)),
     )
-    shrunk = plane.resize(small, Image.Resampling.BILINEAR)
-    return shrunk.resize(plane.size, Image.Resampling.BILINEAR)
+    shrunk = padded.resize(small, Image.Resampling.BILINEAR)
+    enlarged = shrunk.resize(padded.size, Image.Resampling.BILINEAR)
+    return enlarged.crop((BLUR_PAD, 0, BLUR_PAD + width, height))
 
 
 def _mean(plane: Image.Image) -> float:
@@ -176,15 +196,26 @@ class Reference:
     Everything that depends on the reference alone is made once here: its
     planes, their blurs, variances and edges, and the SSIM denominator's
     constant; a comparison then works on the candidate's side only.
+
+    ``first`` skips the finer scales (their maps come from elsewhere: see
+    ``combine``); ``also`` makes the maps an image of that size would need
+    too, so that these can stand in for its finer scales.
     """
 
-    def __init__(self, image: Image.Image):
+    def __init__(self, image: Image.Image, first: int = 0, also=None):
         self.scales = []
+        self.first = first
         self.constants = _Constants()
-        self.needed = _needed(_count_scales(image.size))
+        counts = [count_scales(image.size)]
+        if also is not None:
+            counts.append(count_scales(also))
+        self.needed = _needed(*counts)
         for scale, linear in enumerate(_pyramid(image)):
-            planes = {plane for (s, plane) in self.needed if s == scale}
             stats = {}
+            planes = {plane for (s, plane) in self.needed if s == scale}
+            if scale < first or not planes:
+                self.scales.append(stats)
+                continue
             for plane, x in enumerate(_xyb(linear, planes, self.constants)):
                 if x is not None:
                     mu = _blur(x)
@@ -195,21 +226,34 @@ class Reference:
                                     _affine(edge, 1.0, 1.0))  # fmt: skip
             self.scales.append(stats)
 
-    def score(self, image: Image.Image) -> float:
-        """Return the SSIMULACRA2 score of ``image`` (RGB, same size) against this."""
-        averages = []  # [scale][plane] -> (ssim, ringing, lost), each (mean, 4-norm)
+    def maps(self, image: Image.Image) -> list:
+        """Return the pooled maps of ``image`` (RGB, same size) at every scale:
+        [scale][plane] -> (ssim, ringing, lost), each (mean, 4-norm); zeros
+        for the scales under ``first``."""
+        averages = []
         pyramid = _pyramid(image)
         for scale, (reference, linear) in enumerate(
             zip(self.scales, pyramid, strict=False)
         ):
             row = [(_ZERO, _ZERO, _ZERO)] * 3
-            planes = _xyb(linear, reference, self.constants)
-            zero, _ = self.constants(linear[0].size)
-            for plane, stats in reference.items():
-                needed = self.needed[scale, plane]
-                row[plane] = _compare(stats, planes[plane], needed, zero)
+            if reference:
+                planes = _xyb(linear, reference, self.constants)
+                zero, _ = self.constants(linear[0].size)
+                for plane, stats in reference.items():
+                    needed = self.needed[scale, plane]
+                    row[plane] = _compare(stats, planes[plane], needed, zero)
             averages.append(row)
-        return _final(averages)
+        return averages
+
+    def score(self, image: Image.Image) -> float:
+        """Return the SSIMULACRA2 score of ``image`` (RGB, same size) against this."""
+        return weigh(self.maps(image))
+
+
+def combine(fine: list, coarse: list, first: int) -> float:
+    """Return the score of ``fine``'s maps under scale ``first`` and ``coarse``'s
+    from there on (``Reference.maps``), weighed by ``coarse``'s scale count."""
+    return weigh(fine[:first] + coarse[first:])
 
 
 def _compare(stats, y, needed, zero):
@@ -259,7 +303,7 @@ def _compare(stats, y, needed, zero):
     return tuple(out)
 
 
-def _count_scales(size):
+def count_scales(size):
     """Return how many scales of at least 8 px an image of ``size`` has."""
     width, height = size
     count = 0
@@ -280,7 +324,7 @@ def _pyramid(image: Image.Image):
             linear = [plane.reduce(2) for plane in linear]
 
 
-def _final(averages) -> float:
+def weigh(averages) -> float:
     """Weigh the pooled maps as SSIMULACRA2 does and map onto its scale."""
     total, i = 0.0, 0
     scales = len(averages)
