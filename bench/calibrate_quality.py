@@ -274,7 +274,6 @@ def proxies(qualities=range(40, 81, 5)):
     output's coarser ones.
     """
     errors = {}  # (held out, kind, estimate) -> [estimate - whole score]
-    first = FINE_SCALES
     for path in workload.photos():
         held = perceptual.held_out(path)
         # All six, as an upload renders them: smaller ones resize larger ones.
@@ -288,21 +287,22 @@ def proxies(qualities=range(40, 81, 5)):
                 continue  # searched whole, or AVIF
             small = autoquality.proxy(image, pixels, autoquality.TILES[fmt])
             whole = ssimulacra.Reference(image)
-            fine = ssimulacra.Reference(small, also=image.size)
-            coarse = ssimulacra.Reference(image, first=first)
+            fine = ssimulacra.Reference(small)
             for quality in qualities:
                 big = _decoded(encode.encode(image.copy(), spec, quality, tuned=True))
-                score = whole.score(big)
+                coarse = whole.maps(big)
+                score = ssimulacra.weigh(coarse)
                 if not 55 <= score <= 80:
                     continue
                 draft = encode.encode(
                     small.copy(), spec, quality, tuned=True, draft=True
                 )
                 maps = fine.maps(_decoded(draft))
-                estimates = {
-                    "proxy": ssimulacra.weigh(maps),
-                    "check": ssimulacra.combine(maps, coarse.maps(big), first),
-                }
+                estimates = {"proxy": ssimulacra.weigh(maps)}
+                if len(maps) == len(coarse):  # the same weights at each scale
+                    estimates["check"] = ssimulacra.weigh(
+                        maps[:FINE_SCALES] + coarse[FINE_SCALES:]
+                    )
                 for name, estimate in estimates.items():
                     for k in (kind, "all"):
                         errors.setdefault((held, k, name), []).append(estimate - score)

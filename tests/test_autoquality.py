@@ -270,9 +270,9 @@ def test_the_margin_covers_a_proxy_that_over_estimates(monkeypatch):
 
 def test_the_hybrid_score_follows_the_whole_image_where_the_proxy_strays():
     """The proxy's two finest scales with the whole output's coarser ones
-    (``Reference(first=...)``, ``combine``: the check measured by
-    ``bench.calibrate_quality proxies``) score within a point of the whole
-    image, closer than the proxy alone."""
+    (``Reference.maps`` spliced, then ``weigh``: the check that ``python -m
+    bench.calibrate_quality proxies`` measures) score within a point of the
+    whole image, closer than the proxy alone."""
     name = HELD_OUT[0]
     if not (PHOTOS / name).exists():
         pytest.skip("the benchmark photos are not here")
@@ -284,12 +284,11 @@ def test_the_hybrid_score_follows_the_whole_image_where_the_proxy_strays():
         data = encode.encode(picture.copy(), spec, 45, tuned=True)
         return Image.open(io.BytesIO(data)).convert("RGB")
 
-    whole = ssimulacra.Reference(image).score(decoded(image))
-    fine = ssimulacra.Reference(small, also=image.size).maps(decoded(small))
-    coarse_reference = ssimulacra.Reference(image, first=2)
-    coarse = coarse_reference.maps(decoded(image))
-    assert coarse[0] == [((0.0, 0.0),) * 3] * 3  # the fine scales are left out
-    hybrid = ssimulacra.combine(fine, coarse, 2)
+    coarse = ssimulacra.Reference(image).maps(decoded(image))
+    whole = ssimulacra.weigh(coarse)
+    fine = ssimulacra.Reference(small).maps(decoded(small))
+    assert len(fine) == len(coarse)  # the same weights at each scale
+    hybrid = ssimulacra.weigh(fine[:2] + coarse[2:])
     proxy_alone = ssimulacra.weigh(fine)
     assert abs(hybrid - whole) <= 1
     assert abs(hybrid - whole) < abs(proxy_alone - whole)

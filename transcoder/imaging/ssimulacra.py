@@ -136,30 +136,25 @@ def _xyb(linear: list[Image.Image], planes, constants) -> list[Image.Image | Non
 
 
 @functools.cache
-def _needed(*counts: int):
+def _needed(scales: int):
     """Return {(scale, plane): (ssim, ringing, lost) needed}: weights of 0.01 up.
 
     SSIMULACRA2 numbers its weights over the scales an image has, so an image
-    under 256 px (fewer than six scales) weighs its maps with other weights;
-    given several scale counts, the maps any of them needs.
+    under 256 px (fewer than six scales) weighs its maps with other weights.
 
     SSIMULACRA2 fitted most of its 108 weights to about 0 (1e-3 and less, on
     maps that stay under 1): leaving those maps out moves a score by less
     than 0.01, and skips X and B-Y at full size, most of the work.
     """
     out = {}
-    for scales in counts:
-        for plane in range(3):
-            for scale in range(scales):
-                base = (plane * scales + scale) * 6
-                kinds = tuple(
-                    max(WEIGHTS[base + k], WEIGHTS[base + 3 + k]) >= 0.01
-                    for k in range(3)
-                )
-                had = out.get((scale, plane), (False, False, False))
-                kinds = tuple(a or b for a, b in zip(had, kinds, strict=True))
-                if any(kinds):
-                    out[scale, plane] = kinds
+    for plane in range(3):
+        for scale in range(scales):
+            base = (plane * scales + scale) * 6
+            kinds = tuple(
+                max(WEIGHTS[base + k], WEIGHTS[base + 3 + k]) >= 0.01 for k in range(3)
+            )
+            if any(kinds):
+                out[scale, plane] = kinds
     return out
 
 
@@ -196,24 +191,16 @@ class Reference:
     Everything that depends on the reference alone is made once here: its
     planes, their blurs, variances and edges, and the SSIM denominator's
     constant; a comparison then works on the candidate's side only.
-
-    ``first`` skips the finer scales (their maps come from elsewhere: see
-    ``combine``); ``also`` makes the maps an image of that size would need
-    too, so that these can stand in for its finer scales.
     """
 
-    def __init__(self, image: Image.Image, first: int = 0, also=None):
+    def __init__(self, image: Image.Image):
         self.scales = []
-        self.first = first
         self.constants = _Constants()
-        counts = [count_scales(image.size)]
-        if also is not None:
-            counts.append(count_scales(also))
-        self.needed = _needed(*counts)
+        self.needed = _needed(_count_scales(image.size))
         for scale, linear in enumerate(_pyramid(image)):
             stats = {}
             planes = {plane for (s, plane) in self.needed if s == scale}
-            if scale < first or not planes:
+            if not planes:  # the coarsest scale weighs nothing
                 self.scales.append(stats)
                 continue
             for plane, x in enumerate(_xyb(linear, planes, self.constants)):
@@ -229,7 +216,7 @@ class Reference:
     def maps(self, image: Image.Image) -> list:
         """Return the pooled maps of ``image`` (RGB, same size) at every scale:
         [scale][plane] -> (ssim, ringing, lost), each (mean, 4-norm); zeros
-        for the scales under ``first``."""
+        where no weight needs them (``weigh`` makes the score)."""
         averages = []
         pyramid = _pyramid(image)
         for scale, (reference, linear) in enumerate(
@@ -248,12 +235,6 @@ class Reference:
     def score(self, image: Image.Image) -> float:
         """Return the SSIMULACRA2 score of ``image`` (RGB, same size) against this."""
         return weigh(self.maps(image))
-
-
-def combine(fine: list, coarse: list, first: int) -> float:
-    """Return the score of ``fine``'s maps under scale ``first`` and ``coarse``'s
-    from there on (``Reference.maps``), weighed by ``coarse``'s scale count."""
-    return weigh(fine[:first] + coarse[first:])
 
 
 def _compare(stats, y, needed, zero):
@@ -303,7 +284,7 @@ def _compare(stats, y, needed, zero):
     return tuple(out)
 
 
-def count_scales(size):
+def _count_scales(size):
     """Return how many scales of at least 8 px an image of ``size`` has."""
     width, height = size
     count = 0
