@@ -49,12 +49,18 @@ def test_collection_move_takes_the_subtree(tree):
     """Moving a collection moves what is inside it; never into itself."""
     root, marketing, events = tree
     sales = services.collection_create(parent=root, name="Sales")
-    moved = services.collection_update(collection=marketing, name="Mkt", parent=sales)
+    # No grant above either place: the move changes no one's reach, so it
+    # needs no right to grant (user None holds none).
+    moved = services.collection_update(
+        collection=marketing, name="Mkt", parent=sales, user=None
+    )
     assert moved.path_names() == "Root/Sales/Mkt"
     events.refresh_from_db()
     assert events.path_names() == "Root/Sales/Mkt/Events"
     with pytest.raises(services.CollectionError, match="into itself"):
-        services.collection_update(collection=moved, name="Mkt", parent=events)
+        services.collection_update(
+            collection=moved, name="Mkt", parent=events, user=None
+        )
 
 
 @pytest.mark.parametrize(

@@ -266,6 +266,66 @@ def test_editor_may_pass_on_only_what_they_hold(library, collection_editor):
     }
 
 
+def _parent(collection):
+    return Collection.objects.get_parent(Collection.objects.get(pk=collection.pk))
+
+
+def test_a_move_that_would_widen_ones_own_reach_is_refused(library, collection_editor):
+    """mkt holds nothing in Sales. Moving a Sales collection under Marketing
+    would give Marketing editors (their own group) its images: the form names
+    the field and the service refuses too; the tree and the grants stay."""
+    leads = services.collection_create(parent=library["sales"], name="Leads")
+    assert not permissions.may_in(collection_editor, "view", leads)
+    before = everything()
+    response = post_grid(
+        logged_in(collection_editor), leads, {}, parent=library["marketing"].pk
+    )
+    body = response.content.decode()
+    assert response.status_code == 200  # the form again, not a redirect
+    for action in ("view", "add", "change", "delete"):
+        assert f"Moving Leads under Marketing would give or take away {action}" in body
+    assert _parent(leads) == library["sales"]
+    assert everything() == before
+    assert not permissions.may_in(collection_editor, "view", _parent(leads))
+    with pytest.raises(services.CollectionError, match="would give or take away"):
+        services.collection_update(
+            collection=leads,
+            name="Leads",
+            parent=library["marketing"],
+            user=collection_editor,
+        )
+    assert _parent(leads) == library["sales"]
+
+
+def test_a_move_passes_on_only_what_the_mover_holds(library, collection_editor):
+    """mkt holds every action in Events: moving it under Sales takes it from
+    Marketing editors and gives view to Sales viewers, which they may do."""
+    events = library["events"]
+    response = post_grid(
+        logged_in(collection_editor), events, {}, parent=library["sales"].pk
+    )
+    assert response.status_code == 302
+    assert _parent(events) == library["sales"]
+    viewer = User.objects.create_user("sv", is_staff=True)
+    viewer.groups.add(Group.objects.get(name="Sales viewers"))
+    assert permissions.may_in(viewer, "view", Collection.objects.get(pk=events.pk))
+
+
+def test_a_move_that_changes_no_reach_needs_no_grant_rights(library):
+    """Who may change collections but not grants may move one between places
+    with the same inherited grants, and not where the grants differ."""
+    editor = library["editor"]
+    model_perms(editor, "view_collection", "change_collection")
+    a = services.collection_create(parent=library["marketing"], name="A")
+    b = services.collection_create(parent=library["marketing"], name="B")
+    client = logged_in(editor)
+    assert post_grid(client, a, {}, parent=b.pk).status_code == 302
+    assert _parent(a) == b
+    response = post_grid(client, a, {}, parent=library["sales"].pk)
+    assert "would give or take away view" in response.content.decode()
+    assert _parent(a) == b
+
+
 def test_moving_then_granting_is_checked_at_the_new_place(library, collection_editor):
     """Moving a Marketing collection under Sales and granting there is refused."""
     press = services.collection_create(parent=library["marketing"], name="Press")

@@ -310,6 +310,47 @@ def may_grant(user, action, collection, *, parent=None):
     )
 
 
+def _inherited(collection):
+    """Return {(group id, action)} granted at ``collection`` or above it."""
+    step = Collection.steplen
+    ancestry = [
+        collection.path[:end] for end in range(step, len(collection.path) + 1, step)
+    ]
+    rows = GroupCollectionPermission.objects.filter(
+        collection__path__in=ancestry,
+        permission__content_type__app_label="transcoder",
+    ).values_list("group_id", "permission__codename")
+    return {
+        (group, action)
+        for group, codename in rows
+        for action in ACTIONS
+        if codename in _codenames(action)
+    }
+
+
+def move_refusals(user, collection, parent):
+    """Return the actions ``user`` may not pass on by moving ``collection``
+    (with its subtree) under ``parent``, in ACTIONS order; [] if none.
+
+    A collection inherits the grants above it: moving it gives its assets to
+    the groups granted along the new path and takes them from those granted
+    along the old one only. Each action whose holders change is given or
+    taken away as the grid does, and so only by who may grant it there
+    (``may_grant``): no one widens their own or anyone's reach by a move.
+    """
+    if collection.pk is None or collection.is_root() or parent is None:
+        return []
+    if collection.is_child_of(parent):
+        return []
+    before = _inherited(Collection.objects.get_parent(collection))
+    changed = {action for _, action in before ^ _inherited(parent)}
+    return [
+        action
+        for action in ACTIONS
+        if action in changed and not may_grant(user, action, collection)
+    ]
+
+
 def may_any(user, actions=ACTIONS):
     """Tell whether ``user`` may do any of ``actions`` to some asset."""
     return any(may(user, action) for action in actions)

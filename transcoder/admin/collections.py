@@ -19,7 +19,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext, gettext_lazy, ngettext
 
 from transcoder import permissions, selectors, services
-from transcoder.admin.permission_grid import PermissionGridMixin
+from transcoder.admin.permission_grid import TITLES, PermissionGridMixin
 from transcoder.models import Asset, Collection, root_collection
 
 # Assets named on a collection's delete page, for a user with limited reach.
@@ -169,6 +169,7 @@ class CollectionForm(PermissionGridMixin, forms.ModelForm):
         parent, name = data.get("parent"), (data.get("name") or "").strip()
         if self.instance.pk:
             self.clean_grid(self.instance, parent)
+            self.clean_move(parent)
         elif parent is not None:
             self.clean_grid(None, parent)
         if parent is not None and name:
@@ -181,6 +182,24 @@ class CollectionForm(PermissionGridMixin, forms.ModelForm):
                     % {"parent": parent.name, "name": name}
                 )
         return data
+
+    def clean_move(self, parent):
+        """Refuse a move that would give or take away what this user may not
+        grant: the collection's assets inherit the grants of the new place."""
+        for action in permissions.move_refusals(self.mh_user, self.instance, parent):
+            self.add_error(
+                "parent",
+                gettext(
+                    "Moving %(name)s under %(parent)s would give or take away "
+                    "%(action)s on its images: only who holds a permission there "
+                    "may pass it on."
+                )
+                % {
+                    "name": self.instance.name,
+                    "parent": parent.name,
+                    "action": TITLES[action].lower(),
+                },
+            )
 
 
 @admin.register(Collection)
@@ -233,7 +252,9 @@ class CollectionAdmin(admin.ModelAdmin):
             obj.numchild = made.numchild
             obj._state.adding = False
             return
-        made = services.collection_update(collection=obj, name=obj.name, parent=parent)
+        made = services.collection_update(
+            collection=obj, name=obj.name, parent=parent, user=request.user
+        )
         obj.path, obj.depth = made.path, made.depth
 
     def save_related(self, request, form, formsets, change):

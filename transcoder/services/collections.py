@@ -91,8 +91,12 @@ def collection_create(*, parent, name):
         return Collection.objects.add_child(parent, create_kwargs={"name": name})
 
 
-def collection_update(*, collection, name, parent=None):
-    """Rename ``collection`` and, with ``parent``, move it (with its subtree) there."""
+def collection_update(*, collection, name, user, parent=None):
+    """Rename ``collection`` and, with ``parent``, move it (with its subtree) there.
+
+    A move changes the grants its assets inherit: ``user`` must be allowed to
+    give or take away each action whose holders change (``move_refusals``).
+    """
     name = _clean_name(name)
     with transaction.atomic():
         collection = Collection.objects.get(pk=collection.pk)
@@ -104,6 +108,16 @@ def collection_update(*, collection, name, parent=None):
             target = None
         elif target.pk == collection.pk or target.is_descendant_of(collection):
             raise CollectionError(_("A collection cannot move into itself."))
+        refused = permissions.move_refusals(user, collection, target)
+        if refused:
+            raise CollectionError(
+                _(
+                    "Moving %(name)s under %(parent)s would give or take away "
+                    "%(action)s on its images: only who holds a permission there "
+                    "may pass it on."
+                )
+                % {"name": collection.name, "parent": target.name, "action": refused[0]}
+            )
         if target is not None:
             _check_sibling(target, name, exclude=collection)
         if collection.name != name:
