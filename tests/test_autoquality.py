@@ -209,7 +209,7 @@ def test_a_draft_encodes_the_proxy_and_never_the_output(fmt):
 
         return encoder
 
-    large = _graphic((640, 400))
+    large = _graphic((1024, 640))  # over every format's WHOLE_PIXELS
     choice = autoquality.choose(
         large, fmt, 65, counted("encode"), draft=counted("draft")
     )
@@ -222,6 +222,42 @@ def test_a_draft_encodes_the_proxy_and_never_the_output(fmt):
     )
     assert calls == {"encode": choice.probes, "draft": 0}
     assert choice.data == encode.encode(small.copy(), spec, choice.quality)
+
+
+def test_an_image_searched_whole_meets_the_target_without_the_margin(monkeypatch):
+    """The margin covers a proxy's error: an image searched whole is scored as
+    itself, so a margin changes nothing there and does change a proxy's pick."""
+    small, large = _graphic((160, 160)), _graphic((1024, 640))
+    before = [_choose(image, "jpeg", 60) for image in (small, large)]
+    monkeypatch.setitem(autoquality.MARGIN, "jpeg", 25.0)
+    after = [_choose(image, "jpeg", 60) for image in (small, large)]
+    assert after[0] == before[0]
+    assert after[1].quality > before[1].quality
+
+
+def test_a_640w_webp_is_searched_whole_and_scores_as_its_output():
+    """libwebp's quantiser segments span the whole image, so tiles encoded
+    alone stray: a 640w WebP (within WHOLE_PIXELS) is probed whole, and the
+    score shown is its output's own, within a point of the package; its tiles
+    alone would have been more than 2 points off on this photo."""
+    ssimulacra2 = pytest.importorskip("ssimulacra2")
+    name = "volna_progressive.jpg"
+    if not (PHOTOS / name).exists():
+        pytest.skip("the benchmark photos are not here")
+    image = _photo(name, 640)
+    assert image.width * image.height > autoquality.PROXY_PIXELS["webp"]
+    spec = RenditionSpec("contain", 640, None, "webp")
+
+    def final(picture, quality):
+        return encode.encode(picture.copy(), spec, quality)
+
+    choice = autoquality.choose(image, "webp", 65, final)
+    assert choice.data == final(image, choice.quality)
+    assert abs(_ssimulacra2(ssimulacra2, image, choice.data) - choice.score) <= 1
+    tiles = autoquality.proxy(image, autoquality.PROXY_PIXELS["webp"], 256)
+    with Image.open(io.BytesIO(final(tiles, choice.quality))) as decoded:
+        alone = ssimulacra.Reference(tiles).score(decoded.convert("RGB"))
+    assert abs(alone - choice.score) > 2
 
 
 @pytest.mark.parametrize("name", HELD_OUT)

@@ -87,6 +87,18 @@ RESCUE_POINTS = 2.0
 # both sets of photos (docs/benchmarks.md, "Search 5").
 PROXY_PIXELS = {"jpeg": 96 * 1024, "webp": 128 * 1024, "avif": 128 * 1024}
 TILE = 128
+# Up to this many pixels the search probes the image itself, not a proxy:
+# PROXY_PIXELS, and for WebP more. libwebp shares its quantisers among
+# segments of blocks it clusters over the whole image, so tiles encoded on
+# their own strayed from their own place in the whole encode (on the 12
+# benchmark photos' 640w WebPs by -6.6 to +2.4 points; docs/benchmarks.md,
+# search 6); probing the whole image also saves the final encode, which its
+# passing probe already is. An image probed whole adds no MARGIN.
+WHOLE_PIXELS = {
+    "jpeg": PROXY_PIXELS["jpeg"],
+    "webp": 448 * 1024,
+    "avif": PROXY_PIXELS["avif"],
+}
 # WebP and AVIF predict each block from its neighbours and filter across
 # them, so a tile's edges cost them more than a JPEG's: their tiles are
 # larger. With 128 px tiles an AVIF proxy scored 1.9 points under its
@@ -137,7 +149,7 @@ def choose(
     lo, hi = QUALITY_RANGE[fmt]
     hi = min(hi, ceiling)
     lo = min(lo, hi)
-    whole = image.width * image.height <= PROXY_PIXELS[fmt]
+    whole = image.width * image.height <= WHOLE_PIXELS[fmt]
     small = image if whole else proxy(image, PROXY_PIXELS[fmt], TILES[fmt])
     reference = ssimulacra.Reference(flatten(small, background))
     scores: dict[int, float] = {}
@@ -153,7 +165,8 @@ def choose(
         return scores[quality]
 
     start = round(START[fmt] + START_SLOPE * (target - DEFAULT_TARGET))
-    target += MARGIN[fmt]
+    if not whole:  # the whole image's score is the rendition's own
+        target += MARGIN[fmt]
     quality = min(hi, max(lo, start))
     probe(quality)
     while True:
