@@ -26,7 +26,7 @@ import os
 from PIL import Image, ImageOps
 
 from transcoder.imaging import cascade
-from transcoder.imaging.colour import flatten as _flat  # onto white by default
+from transcoder.imaging.decode.colour import flatten as _flat  # onto white by default
 from transcoder.imaging.engine import crop_box
 
 VIPS_AVIF_EFFORT = 3
@@ -266,7 +266,7 @@ def psnr(output: bytes, reference: Image.Image) -> float:
 
 def lanczos_reference(data: bytes, spec) -> Image.Image:
     """Return the spec resized with LANCZOS from the full-size upright decode."""
-    from transcoder.imaging.colour import to_srgb
+    from transcoder.imaging.decode.colour import to_srgb
 
     image = ImageOps.exif_transpose(Image.open(io.BytesIO(data)))
     image = to_srgb(image)

@@ -136,7 +136,7 @@ def test_inspect_and_render_refuse_the_same_way(data, error, message):
 def test_heic_is_refused_clearly_without_pillow_heif(monkeypatch):
     """Without pillow-heif, a HEIC photo gets its own message, not a crash."""
     data = images.make_image("HEIF")
-    from transcoder.imaging import heif
+    from transcoder.imaging.decode import heif
 
     monkeypatch.setattr(heif, "SUPPORTED", False)
     monkeypatch.setattr(heif, "_registered", False)
@@ -833,7 +833,7 @@ def test_engine_and_specs_import_no_django():
     """engine and specs load in a fresh interpreter without importing Django."""
     code = (
         "import sys, transcoder.imaging.engine, transcoder.imaging.specs, "
-        "transcoder.imaging.sniff; "
+        "transcoder.imaging.decode.sniff; "
         "print(sorted(m for m in sys.modules if m.startswith('django')))"
     )
     env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
@@ -851,7 +851,7 @@ def test_engine_and_specs_import_no_django():
 @pytest.mark.parametrize("mode", ["RGB", "RGBA"])
 def test_still_webp_decodes_to_the_same_pixels_as_pillow(mode):
     """The one-buffer WebP decode gives exactly Pillow's pixels."""
-    from transcoder.imaging.webp import decode_still
+    from transcoder.imaging.decode.webp import decode_still
 
     source = noisy((120, 80)).convert(mode)
     if mode == "RGBA":
@@ -865,7 +865,7 @@ def test_still_webp_decodes_to_the_same_pixels_as_pillow(mode):
 
 def test_still_webp_decode_declines_what_it_cannot_read():
     """Damaged and animated WebP files are left to Pillow, which names the fault."""
-    from transcoder.imaging.webp import decode_still
+    from transcoder.imaging.decode.webp import decode_still
 
     data = images.encode(noisy((64, 48)), "WEBP")
     assert decode_still(data[: len(data) // 2], (64, 48)) is None

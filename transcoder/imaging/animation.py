@@ -36,7 +36,7 @@ from PIL import Image
 
 from transcoder.imaging import cascade
 from transcoder.imaging.animation_encoders import frame_encoder
-from transcoder.imaging.colour import to_srgb
+from transcoder.imaging.decode.colour import to_srgb
 from transcoder.imaging.edits import Recipe, edited_size
 from transcoder.imaging.limits import (
     ANIMATED_FORMATS,

@@ -27,7 +27,7 @@ from collections.abc import Callable
 from PIL import Image
 
 from transcoder.imaging import ssimulacra
-from transcoder.imaging.colour import flatten
+from transcoder.imaging.decode.colour import flatten
 
 # The targets a preset may ask for, on the SSIMULACRA2 scale.
 MIN_TARGET = 30

@@ -14,7 +14,7 @@ the same way, decodes it once and builds every spec from that one decode.
   Outputs are 8-bit RGB(A), carry no metadata and are deterministic.
 
 The checks and refusals live in ``limits``, the colour conversion in
-``colour``, and the byte-level sniffing in ``sniff``.
+``decode.colour``, and the byte-level sniffing in ``decode.sniff``.
 
 ``Image.MAX_IMAGE_PIXELS`` and the warning filters are process-wide; every call
 sets the same limits, so concurrent calls with one set of settings are safe.
@@ -38,14 +38,24 @@ from transcoder.imaging import (
     cascade,
     edits,
     encode,
-    heif,
     libvips,
     memory,
-    png,
 )
 from transcoder.imaging.cascade import crop_box
-from transcoder.imaging.colour import to_srgb
 from transcoder.imaging.cpus import default_threads
+from transcoder.imaging.decode import heif, png
+from transcoder.imaging.decode.colour import to_srgb
+from transcoder.imaging.decode.sniff import (
+    ACCEPTED,
+    LABELS,
+    MIME_TYPES,
+    PILLOW_FORMATS,
+    classify,
+    header_size,
+    is_cut_short,
+    refusal_message,
+)
+from transcoder.imaging.decode.webp import decode_still
 from transcoder.imaging.limits import (
     AnimationTooLongError,
     CorruptImageError,
@@ -68,20 +78,9 @@ from transcoder.imaging.limits import (
 from transcoder.imaging.messages import gettext_noop as _
 from transcoder.imaging.placeholder import Placeholder
 from transcoder.imaging.placeholder import from_image as placeholder_of
-from transcoder.imaging.sniff import (
-    ACCEPTED,
-    LABELS,
-    MIME_TYPES,
-    PILLOW_FORMATS,
-    classify,
-    header_size,
-    is_cut_short,
-    refusal_message,
-)
 from transcoder.imaging.specs import RenditionSpec
-from transcoder.imaging.webp import decode_still
 
-# pillow-heif is imported the first time a HEIF file turns up (see heif).
+# pillow-heif is imported the first time a HEIF file turns up (see decode.heif).
 HEIF_SUPPORTED = heif.SUPPORTED
 
 __all__ = [

@@ -18,9 +18,9 @@ from collections.abc import Iterator
 
 from PIL import Image
 
+from transcoder.imaging.decode.sniff import apng_frame_sizes, gif_frame_sizes
 from transcoder.imaging.messages import Message, MessageError
 from transcoder.imaging.messages import gettext_noop as _
-from transcoder.imaging.sniff import apng_frame_sizes, gif_frame_sizes
 
 logger = logging.getLogger(__name__)
 

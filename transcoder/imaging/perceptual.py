@@ -20,8 +20,8 @@ import io
 
 from PIL import Image, ImageOps
 
-from transcoder.imaging import heif, webp
-from transcoder.imaging.sniff import PILLOW_FORMATS, classify
+from transcoder.imaging.decode import heif, webp
+from transcoder.imaging.decode.sniff import PILLOW_FORMATS, classify
 
 SIZE = 8
 BAND_WIDTHS = (13, 13, 13, 13, 12)
@@ -114,7 +114,7 @@ def dhash_and_look(data, look):
             image.draft("RGB", (64, 64))
             image.seek(0)
             if kind == "webp" and not getattr(image, "is_animated", False):
-                # Pillow's WebP path holds the pixels four times; see webp.py.
+                # Pillow's WebP path holds the pixels four times; see decode/webp.py.
                 still = webp.decode_still(data, image.size)
                 if still is not None:
                     still.info = image.info
