@@ -17,7 +17,8 @@ import sys
 import time
 
 from bench import reference, workload
-from transcoder.imaging import cascade, engine, memory
+from transcoder.imaging import engine
+from transcoder.imaging.resize import cascade, memory
 
 cpu = time.process_time
 

@@ -17,7 +17,8 @@ from PIL.PngImagePlugin import PngInfo
 from tests import images
 from tests.images import noisy
 from tests.support import LIMITS, MIB
-from transcoder.imaging import engine, libvips
+from transcoder.imaging import engine
+from transcoder.imaging.resize import libvips
 from transcoder.imaging.specs import RenditionSpec
 
 HINT = r"upload a JPEG, PNG, WebP, AVIF, GIF, TIFF or HEIC image\.$"
@@ -874,7 +875,8 @@ def test_still_webp_decode_declines_what_it_cannot_read():
 
 
 def test_pyvips_is_a_runtime_dependency_the_pipeline_alone_imports():
-    """pyvips ships (runtime.txt, so the Lambda zip); only imaging/libvips uses it."""
+    """pyvips ships (runtime.txt, so the Lambda zip); only imaging/resize/libvips
+    uses it."""
     root = Path(__file__).resolve().parents[1]
     runtime = (root / "requirements" / "runtime.txt").read_text()
     assert "pyvips==" in runtime and "pyvips-binary==" in runtime
@@ -885,4 +887,4 @@ def test_pyvips_is_a_runtime_dependency_the_pipeline_alone_imports():
         for path in (root / package).rglob("*.py")
         if "import pyvips" in path.read_text()
     }
-    assert users == {"transcoder/imaging/libvips.py"}
+    assert users == {"transcoder/imaging/resize/libvips.py"}

@@ -41,7 +41,7 @@ DEFAULTS = {
     "REBUILD_BATCH": 20,
     "REBUILD_SECONDS": 60,
     # Encodes run at once per build; 0 means one per whole CPU of the quota
-    # (transcoder/imaging/cpus.py), at most 4.
+    # (transcoder/imaging/resize/cpus.py), at most 4.
     "ENGINE_THREADS": 0,
     # Where the API, the S3 upload event and `ingest` put assets when nobody
     # chose: a path of collection names such as "Root/Inbox" ("": the root).

@@ -32,17 +32,7 @@ from collections.abc import Iterator, Sequence
 
 from PIL import Image, ImageFile, ImageOps
 
-from transcoder.imaging import (
-    animation,
-    autoquality,
-    cascade,
-    edits,
-    encode,
-    libvips,
-    memory,
-)
-from transcoder.imaging.cascade import crop_box
-from transcoder.imaging.cpus import default_threads
+from transcoder.imaging import animation, autoquality, edits, encode
 from transcoder.imaging.decode import heif, png
 from transcoder.imaging.decode.colour import to_srgb
 from transcoder.imaging.decode.sniff import (
@@ -78,6 +68,9 @@ from transcoder.imaging.limits import (
 from transcoder.imaging.messages import gettext_noop as _
 from transcoder.imaging.placeholder import Placeholder
 from transcoder.imaging.placeholder import from_image as placeholder_of
+from transcoder.imaging.resize import cascade, libvips, memory
+from transcoder.imaging.resize.cascade import crop_box
+from transcoder.imaging.resize.cpus import default_threads
 from transcoder.imaging.specs import RenditionSpec
 
 # pillow-heif is imported the first time a HEIF file turns up (see decode.heif).

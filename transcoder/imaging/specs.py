@@ -16,13 +16,13 @@ from transcoder.imaging.messages import gettext_noop as _
 
 # Bump when the engine's output for the same spec changes, so every rendition
 # gets a new content-addressed name instead of silently changing under an old one.
-# 2: outputs cascade from larger ones (cascade.CASCADE_MIN); WebP method 5.
+# 2: outputs cascade from larger ones (resize.cascade.CASCADE_MIN); WebP method 5.
 # 3: WebP method 4 and AVIF speed 6, libvips' settings (engine.py); the first
-#    resize in strips (cascade.py).
+#    resize in strips (resize/cascade.py).
 # Animated WebP and AVIF (imaging.animation) did not bump it: they are new
 # specs (``animated``), with digests of their own.
 # 4: AVIF converts RGB to YUV with libavif's exact path, not libyuv (avif.py).
-# 5: the resizes run in libvips (LANCZOS3, libvips.py), stills and animations.
+# 5: the resizes run in libvips (LANCZOS3, resize/libvips.py), stills and animations.
 ENGINE_VERSION = 5
 # Bump when auto-quality's search (imaging.autoquality) chooses differently:
 # it is in the digests of specs with a target only, so fixed-quality
