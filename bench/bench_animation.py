@@ -53,8 +53,9 @@ import pyvips  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from bench import workload  # noqa: E402
-from transcoder.imaging import animation, animation_encoders, engine  # noqa: E402
+from transcoder.imaging import engine  # noqa: E402
 from transcoder.imaging.edits import Recipe  # noqa: E402
+from transcoder.imaging.encoding import animation, animation_encoders  # noqa: E402
 from transcoder.imaging.specs import RenditionSpec  # noqa: E402
 
 REAL_DIR = Path(__file__).resolve().parents[1] / "tests" / "files" / "animated"

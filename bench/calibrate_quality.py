@@ -51,7 +51,8 @@ from pathlib import Path
 from PIL import Image
 
 from bench import perceptual, workload
-from transcoder.imaging import autoquality, encode, engine, ssimulacra
+from transcoder.imaging import autoquality, engine, ssimulacra
+from transcoder.imaging.encoding import encode
 from transcoder.imaging.specs import RenditionSpec
 
 DATA = Path("var") / "autoquality-calibration.json"

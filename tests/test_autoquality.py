@@ -6,7 +6,8 @@ import pytest
 from PIL import Image, ImageDraw
 
 from tests.conftest import SHARED_DIR
-from transcoder.imaging import autoquality, encode, engine, specs, ssimulacra
+from transcoder.imaging import autoquality, engine, specs, ssimulacra
+from transcoder.imaging.encoding import encode
 from transcoder.imaging.specs import RenditionSpec, SpecError
 
 PHOTOS = SHARED_DIR / "bench" / "photos"

@@ -17,10 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = "transcoder"
 # The pure image pipeline: bytes in, bytes and facts out, no Django.
 PIPELINE = [
-    "animation",
-    "animation_encoders",
     "autoquality",
-    "avif",
     "decode.colour",
     "decode.heif",
     "decode.metadata",
@@ -29,7 +26,10 @@ PIPELINE = [
     "decode.webp",
     "dedupe",
     "edits",
-    "encode",
+    "encoding.animation",
+    "encoding.animation_encoders",
+    "encoding.avif",
+    "encoding.encode",
     "engine",
     "focal",
     "limits",

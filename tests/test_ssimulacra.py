@@ -7,7 +7,8 @@ import pytest
 from PIL import Image
 
 from tests.test_autoquality import HELD_OUT, PHOTOS, _graphic, _photo, _ssimulacra2
-from transcoder.imaging import autoquality, encode, ssimulacra
+from transcoder.imaging import autoquality, ssimulacra
+from transcoder.imaging.encoding import encode
 from transcoder.imaging.specs import RenditionSpec
 
 

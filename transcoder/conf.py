@@ -10,7 +10,7 @@ DEFAULTS = {
     "MAX_PIXELS": 50_000_000,
     "MAX_FRAMES": 1000,
     # An animation's playing time, and its frames times canvas pixels (what
-    # decoding and encoding every frame costs; see imaging.animation).
+    # decoding and encoding every frame costs; see imaging.encoding.animation).
     "MAX_ANIMATION_SECONDS": 60,
     "MAX_ANIMATION_PIXELS": 200_000_000,
     "MAX_DECODE_SECONDS": 15,

@@ -92,7 +92,7 @@ TILE = 128
 # larger. With 128 px tiles an AVIF proxy scored 1.9 points under its
 # rendition on average and up to 18, with 256 px ones +0.1 (RMS 0.9). AVIF
 # encodes cost 20x JPEG's per pixel: the engine encodes its proxies at a
-# faster speed (``draft``, encode.AVIF_DRAFT_SPEED).
+# faster speed (``draft``, encoding.encode.AVIF_DRAFT_SPEED).
 TILES = {"jpeg": TILE, "webp": 256, "avif": 256}
 
 
@@ -132,7 +132,7 @@ def choose(
     called on the proxy only, except when the proxy is the whole image, whose
     passing encode is returned as ``data``. ``draft``, if given, encodes the
     proxy instead when it is not the whole image: a faster encoder setting
-    whose output scores about the same (encode.AVIF_DRAFT_SPEED).
+    whose output scores about the same (encoding.encode.AVIF_DRAFT_SPEED).
     """
     lo, hi = QUALITY_RANGE[fmt]
     hi = min(hi, ceiling)

@@ -8,7 +8,7 @@ the same way, decodes it once and builds every spec from that one decode.
   Pillow's bomb guard stays on behind that, its warning raised as an error.
   Decoding stops at a wall-clock deadline checked on every read.
 - Multi-page files become stills of their first page; animations too, except
-  in specs asking for motion (``RenditionSpec.animated``), which ``animation``
+  in specs asking for motion (``RenditionSpec.animated``), which ``encoding.animation``
   builds from every frame.
 - Orientation is applied exactly once; colours are converted once to sRGB.
   Outputs are 8-bit RGB(A), carry no metadata and are deterministic.
@@ -32,7 +32,7 @@ from collections.abc import Iterator, Sequence
 
 from PIL import Image, ImageFile, ImageOps
 
-from transcoder.imaging import animation, autoquality, edits, encode
+from transcoder.imaging import autoquality, edits
 from transcoder.imaging.decode import heif, png
 from transcoder.imaging.decode.colour import to_srgb
 from transcoder.imaging.decode.sniff import (
@@ -46,6 +46,7 @@ from transcoder.imaging.decode.sniff import (
     refusal_message,
 )
 from transcoder.imaging.decode.webp import decode_still
+from transcoder.imaging.encoding import animation, encode
 from transcoder.imaging.limits import (
     AnimationTooLongError,
     CorruptImageError,
@@ -101,10 +102,10 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 REDUCING_GAP = cascade.REDUCING_GAP
-# Nanoseconds of CPU per output pixel for each encoder (``encode``), and per source
-# pixel a LANCZOS resize reads (the same photos, 2 shared cores; the resize
-# in libvips, a quarter of Pillow's 16). Only their proportions matter: they
-# order the steps so the longest start first.
+# Nanoseconds of CPU per output pixel for each encoder (``encoding.encode``),
+# and per source pixel a LANCZOS resize reads (the same photos, 2 shared
+# cores; the resize in libvips, a quarter of Pillow's 16). Only their
+# proportions matter: they order the steps so the longest start first.
 ENCODE_NS_PER_PIXEL = {"avif": 250, "jpeg": 12, "png": 1500, "webp": 80}
 RESIZE_NS_PER_PIXEL = 4
 # The same words as limits.guarded, for memory that runs out after decoding.

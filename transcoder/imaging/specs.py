@@ -19,9 +19,9 @@ from transcoder.imaging.messages import gettext_noop as _
 # 2: outputs cascade from larger ones (resize.cascade.CASCADE_MIN); WebP method 5.
 # 3: WebP method 4 and AVIF speed 6, libvips' settings (engine.py); the first
 #    resize in strips (resize/cascade.py).
-# Animated WebP and AVIF (imaging.animation) did not bump it: they are new
+# Animated WebP and AVIF (imaging.encoding.animation) did not bump it: they are new
 # specs (``animated``), with digests of their own.
-# 4: AVIF converts RGB to YUV with libavif's exact path, not libyuv (avif.py).
+# 4: AVIF converts RGB to YUV with libavif's exact path, not libyuv (encoding/avif.py).
 # 5: the resizes run in libvips (LANCZOS3, resize/libvips.py), stills and animations.
 ENGINE_VERSION = 5
 # Bump when auto-quality's search (imaging.autoquality) chooses differently:
@@ -30,10 +30,10 @@ ENGINE_VERSION = 5
 # 2: two encodes, starts and slopes per format, AVIF proxies at a draft speed.
 # 3: a narrow JPEG pass checked on a second proxy; tiles on the 16 px grid at
 #    the edges too.
-# 4: JPEGs quantised with perceptual tables (encode.PERCEPTUAL_TABLE); the
+# 4: JPEGs quantised with perceptual tables (encoding.encode.PERCEPTUAL_TABLE); the
 #    JPEG search's start and margin moved to them; AVIF's margin -1.
 SEARCH_VERSION = 4
-# Bump when imaging.animation's output changes (its AVIF speed, the frame
+# Bump when imaging.encoding.animation's output changes (its AVIF speed, the frame
 # timing rule): it is in animated specs' digests only, so stills keep theirs.
 ANIMATION_VERSION = 1
 
@@ -79,7 +79,7 @@ FORMATS = {
     )
 }
 
-# Output formats that keep an animated source's motion (imaging.animation).
+# Output formats that keep an animated source's motion (imaging.encoding.animation).
 MOVING_FORMATS = ("webp", "avif")
 
 _HEX_COLOUR = re.compile(r"^#[0-9a-f]{6}$")
@@ -120,7 +120,7 @@ class RenditionSpec:
     # left out of the digest, so existing digests never change.
     edit: str = ""
     # Every frame of an animated source, not the first alone (see
-    # imaging.animation); only WebP and AVIF can move, so other formats drop
+    # imaging.encoding.animation); only WebP and AVIF can move, so other formats drop
     # it. Left out of the digest when False, so still digests never change.
     animated: bool = False
 

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from taggit.managers import TaggableManager
 
-from transcoder.imaging import animation
+from transcoder.imaging.encoding import animation
 from transcoder.models.collections import root_collection_id
 
 

@@ -107,7 +107,7 @@ class Rendition(models.Model):
     height = models.PositiveIntegerField(null=True)
     bytes = models.PositiveBigIntegerField(null=True)
     # An animated rendition's frames (the source's) and playing time as
-    # browsers play it (imaging.animation); 1 and None for a still.
+    # browsers play it (imaging.encoding.animation); 1 and None for a still.
     frames = models.PositiveIntegerField(default=1)
     duration_ms = models.PositiveIntegerField(null=True, blank=True)
     # The encoder quality used, and the score it reached when the preset

@@ -34,9 +34,9 @@ from collections.abc import Iterator, Sequence
 
 from PIL import Image
 
-from transcoder.imaging.animation_encoders import frame_encoder
 from transcoder.imaging.decode.colour import to_srgb
 from transcoder.imaging.edits import Recipe, edited_size
+from transcoder.imaging.encoding.animation_encoders import frame_encoder
 from transcoder.imaging.limits import (
     ANIMATED_FORMATS,
     DeadlineReader,

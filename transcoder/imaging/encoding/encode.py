@@ -9,8 +9,8 @@ import io
 
 from PIL import Image
 
-from transcoder.imaging import avif
 from transcoder.imaging.decode.colour import flatten
+from transcoder.imaging.encoding import avif
 from transcoder.imaging.resize.cpus import default_threads
 from transcoder.imaging.specs import RenditionSpec
 
