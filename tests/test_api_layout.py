@@ -13,7 +13,7 @@ from tests.images import make_image
 from transcoder import services
 from transcoder.admin import gallery
 from transcoder.imaging import placeholder
-from transcoder.imaging.autoquality import DEFAULT_TARGET
+from transcoder.imaging.quality.autoquality import DEFAULT_TARGET
 from transcoder.models import ApiToken, Asset, Preset, Rendition, SiteKey
 from transcoder.services import sitekeys
 

@@ -17,7 +17,6 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = "transcoder"
 # The pure image pipeline: bytes in, bytes and facts out, no Django.
 PIPELINE = [
-    "autoquality",
     "decode.colour",
     "decode.heif",
     "decode.metadata",
@@ -36,13 +35,14 @@ PIPELINE = [
     "messages",
     "perceptual",
     "placeholder",
+    "quality.autoquality",
+    "quality.ssimulacra",
     "resize.cascade",
     "resize.cpus",
     "resize.libvips",
     "resize.memory",
     "saliency",
     "specs",
-    "ssimulacra",
 ]
 
 

@@ -32,7 +32,7 @@ from collections.abc import Iterator, Sequence
 
 from PIL import Image, ImageFile, ImageOps
 
-from transcoder.imaging import autoquality, edits
+from transcoder.imaging import edits
 from transcoder.imaging.decode import heif, png
 from transcoder.imaging.decode.colour import to_srgb
 from transcoder.imaging.decode.sniff import (
@@ -69,6 +69,7 @@ from transcoder.imaging.limits import (
 from transcoder.imaging.messages import gettext_noop as _
 from transcoder.imaging.placeholder import Placeholder
 from transcoder.imaging.placeholder import from_image as placeholder_of
+from transcoder.imaging.quality import autoquality
 from transcoder.imaging.resize import cascade, libvips, memory
 from transcoder.imaging.resize.cascade import crop_box
 from transcoder.imaging.resize.cpus import default_threads
@@ -144,7 +145,7 @@ class Output:
     # Frames, playing time and loops of an animated output; None for a still.
     motion: animation.Motion | None = None
     # The encoder quality used (None for PNG) and, when the spec asked for a
-    # perceptual target, the score that quality reached (see autoquality).
+    # perceptual target, the score that quality reached (see quality.autoquality).
     quality: int | None = None
     score: float | None = None
 

@@ -9,10 +9,10 @@ import hashlib
 import json
 import re
 
-from transcoder.imaging.autoquality import MAX_TARGET, MIN_TARGET, target_error
 from transcoder.imaging.edits import EditError, Recipe
 from transcoder.imaging.messages import MessageError
 from transcoder.imaging.messages import gettext_noop as _
+from transcoder.imaging.quality.autoquality import MAX_TARGET, MIN_TARGET, target_error
 
 # Bump when the engine's output for the same spec changes, so every rendition
 # gets a new content-addressed name instead of silently changing under an old one.
@@ -24,7 +24,7 @@ from transcoder.imaging.messages import gettext_noop as _
 # 4: AVIF converts RGB to YUV with libavif's exact path, not libyuv (encoding/avif.py).
 # 5: the resizes run in libvips (LANCZOS3, resize/libvips.py), stills and animations.
 ENGINE_VERSION = 5
-# Bump when auto-quality's search (imaging.autoquality) chooses differently:
+# Bump when auto-quality's search (imaging.quality.autoquality) chooses differently:
 # it is in the digests of specs with a target only, so fixed-quality
 # renditions keep their names. 1 (not in digests): three encodes of the proxy.
 # 2: two encodes, starts and slopes per format, AVIF proxies at a draft speed.
@@ -105,7 +105,7 @@ class RenditionSpec:
     height: int | None
     format: str
     quality: int = 80
-    # A perceptual target (SSIMULACRA2 scale, see autoquality): each output
+    # A perceptual target (SSIMULACRA2 scale, see quality.autoquality): each output
     # gets the lowest quality that meets it, ``quality`` at most. None (fixed
     # quality) is left out of the digest, so existing digests stay.
     target: int | None = None

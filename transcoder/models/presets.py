@@ -6,7 +6,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from transcoder.i18n import worded
-from transcoder.imaging import autoquality, specs
+from transcoder.imaging import specs
+from transcoder.imaging.quality import autoquality
 
 
 class Fit(models.TextChoices):
@@ -111,7 +112,7 @@ class Rendition(models.Model):
     frames = models.PositiveIntegerField(default=1)
     duration_ms = models.PositiveIntegerField(null=True, blank=True)
     # The encoder quality used, and the score it reached when the preset
-    # asked for a perceptual target (SSIMULACRA2 scale; imaging.autoquality).
+    # asked for a perceptual target (SSIMULACRA2 scale; imaging.quality.autoquality).
     quality = models.PositiveSmallIntegerField(_("quality"), null=True, blank=True)
     score = models.FloatField(_("score"), null=True, blank=True)
     name = models.CharField(max_length=255)

@@ -26,8 +26,8 @@ from collections.abc import Callable
 
 from PIL import Image
 
-from transcoder.imaging import ssimulacra
 from transcoder.imaging.decode.colour import flatten
+from transcoder.imaging.quality import ssimulacra
 
 # The targets a preset may ask for, on the SSIMULACRA2 scale.
 MIN_TARGET = 30
