@@ -10,7 +10,8 @@ from PIL import Image
 def test_importing_the_app_modules_leaves_pillow_heif_unloaded():
     """A fresh interpreter importing the engine has not loaded pillow_heif."""
     code = (
-        "import sys, transcoder.imaging.engine, transcoder.imaging.perceptual, "
+        "import sys, transcoder.imaging.engine, "
+        "transcoder.imaging.analysis.perceptual, "
         "transcoder.imaging.decode.heif as h; "
         "print(h.SUPPORTED, 'pillow_heif' in sys.modules)"
     )

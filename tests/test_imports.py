@@ -17,6 +17,10 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = "transcoder"
 # The pure image pipeline: bytes in, bytes and facts out, no Django.
 PIPELINE = [
+    "analysis.focal",
+    "analysis.perceptual",
+    "analysis.placeholder",
+    "analysis.saliency",
     "decode.colour",
     "decode.heif",
     "decode.metadata",
@@ -30,18 +34,14 @@ PIPELINE = [
     "encoding.avif",
     "encoding.encode",
     "engine",
-    "focal",
     "limits",
     "messages",
-    "perceptual",
-    "placeholder",
     "quality.autoquality",
     "quality.ssimulacra",
     "resize.cascade",
     "resize.cpus",
     "resize.libvips",
     "resize.memory",
-    "saliency",
     "specs",
 ]
 

@@ -33,6 +33,8 @@ from collections.abc import Iterator, Sequence
 from PIL import Image, ImageFile, ImageOps
 
 from transcoder.imaging import edits
+from transcoder.imaging.analysis.placeholder import Placeholder
+from transcoder.imaging.analysis.placeholder import from_image as placeholder_of
 from transcoder.imaging.decode import heif, png
 from transcoder.imaging.decode.colour import to_srgb
 from transcoder.imaging.decode.sniff import (
@@ -67,8 +69,6 @@ from transcoder.imaging.limits import (
     guarded,
 )
 from transcoder.imaging.messages import gettext_noop as _
-from transcoder.imaging.placeholder import Placeholder
-from transcoder.imaging.placeholder import from_image as placeholder_of
 from transcoder.imaging.quality import autoquality
 from transcoder.imaging.resize import cascade, libvips, memory
 from transcoder.imaging.resize.cascade import crop_box

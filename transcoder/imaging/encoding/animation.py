@@ -34,6 +34,8 @@ from collections.abc import Iterator, Sequence
 
 from PIL import Image
 
+from transcoder.imaging.analysis.placeholder import Placeholder
+from transcoder.imaging.analysis.placeholder import from_image as placeholder_of
 from transcoder.imaging.decode.colour import to_srgb
 from transcoder.imaging.edits import Recipe, edited_size
 from transcoder.imaging.encoding.animation_encoders import frame_encoder
@@ -45,8 +47,6 @@ from transcoder.imaging.limits import (
     check_duration,
 )
 from transcoder.imaging.messages import gettext_noop as _
-from transcoder.imaging.placeholder import Placeholder
-from transcoder.imaging.placeholder import from_image as placeholder_of
 from transcoder.imaging.resize import cascade
 from transcoder.imaging.specs import MOVING_FORMATS, RenditionSpec
 

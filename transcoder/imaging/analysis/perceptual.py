@@ -96,7 +96,7 @@ def dhash_and_look(data, look):
 
     ``look`` gets the upright decoded image (JPEG at a draft scale) once the
     hash is taken, for other cheap facts of the same decode (the suggested
-    focal area, imaging.saliency); None skips it.
+    focal area, imaging.analysis.saliency); None skips it.
     """
 
     def both(image):
