@@ -18,6 +18,7 @@ from tests import images
 from tests.images import noisy
 from tests.support import LIMITS, MIB
 from transcoder.imaging import engine
+from transcoder.imaging.decode import opening
 from transcoder.imaging.resize import libvips
 from transcoder.imaging.specs import RenditionSpec
 
@@ -83,7 +84,7 @@ ACCEPTED = [
 @pytest.mark.parametrize(("expected", "make"), ACCEPTED)
 def test_sniff_names_each_accepted_format(expected, make):
     """Each accepted format is recognised from its bytes alone."""
-    assert engine.sniff(make()) == expected
+    assert opening.sniff(make()) == expected
 
 
 def zip_document():
@@ -122,7 +123,7 @@ REFUSED = [
 def test_sniff_refuses_other_files_by_kind(data, error, message):
     """Other files are refused with a message naming what they are."""
     with pytest.raises(error, match=message):
-        engine.sniff(data)
+        opening.sniff(data)
 
 
 @pytest.mark.parametrize(("data", "error", "message"), REFUSED[:8])
@@ -506,7 +507,7 @@ def test_render_opens_and_decodes_the_source_once(monkeypatch):
             decodes.append(self)
         return real_load(self)
 
-    real_still = engine.decode_still
+    real_still = opening.decode_still
 
     def still_spy(data, size):
         decodes.append(size)
@@ -520,7 +521,7 @@ def test_render_opens_and_decodes_the_source_once(monkeypatch):
 
     monkeypatch.setattr(Image, "open", open_spy)
     monkeypatch.setattr(ImageFile.ImageFile, "load", load_spy)
-    monkeypatch.setattr(engine, "decode_still", still_spy)
+    monkeypatch.setattr(opening, "decode_still", still_spy)
     monkeypatch.setattr(libvips, "decode_png", png_spy)
     specs = [spec("cover", 200, 200), spec("contain", 640), spec("contain", 1000)]
     for fmt in ("JPEG", "PNG", "WEBP"):

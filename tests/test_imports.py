@@ -24,6 +24,7 @@ PIPELINE = [
     "decode.colour",
     "decode.heif",
     "decode.metadata",
+    "decode.opening",
     "decode.png",
     "decode.sniff",
     "decode.webp",

@@ -348,7 +348,7 @@ def _frame(
     alpha: bool,
 ) -> Image.Image:
     """Return the decoded frame upright, on the first frame's canvas, edited
-    and in sRGB: the pixels a still of it gets (``engine._decode``)."""
+    and in sRGB: the pixels a still of it gets (``decode.opening.decode``)."""
     # A view of the decoder's pixels: later steps make new images, and the
     # decoder's own info (which the next frame's decode reads) is left alone.
     frame = image._new(image.im)
