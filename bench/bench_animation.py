@@ -53,8 +53,10 @@ import pyvips  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from bench import workload  # noqa: E402
-from transcoder.imaging import animation, animation_encoders, engine  # noqa: E402
+from transcoder.imaging import engine  # noqa: E402
+from transcoder.imaging.decode import opening  # noqa: E402
 from transcoder.imaging.edits import Recipe  # noqa: E402
+from transcoder.imaging.encoding import animation, animation_encoders  # noqa: E402
 from transcoder.imaging.specs import RenditionSpec  # noqa: E402
 
 REAL_DIR = Path(__file__).resolve().parents[1] / "tests" / "files" / "animated"
@@ -229,8 +231,8 @@ def edits_table(found, rounds: int) -> None:
         decode = []
         for _ in range(rounds * 3):
             started = time.process_time()
-            with engine._opened(data, workload.LIMITS) as source:
-                engine._decode(source, still)
+            with opening.opened(data, workload.LIMITS) as source:
+                opening.decode(source, still)
             decode.append(time.process_time() - started)
         decode_ms = statistics.median(decode) * 1000
         print(

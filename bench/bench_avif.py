@@ -34,7 +34,8 @@ from PIL import Image
 
 from bench import workload
 from bench.reference import VIPS_AVIF_EFFORT, _flat, lanczos_reference, vips_cascaded
-from transcoder.imaging import avif, encode, engine
+from transcoder.imaging import engine
+from transcoder.imaging.encoding import avif, encode
 from transcoder.imaging.specs import build_specs
 from transcoder.starter_presets import STARTER_PRESETS
 

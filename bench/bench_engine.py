@@ -356,7 +356,8 @@ def placeholder_table(paths, repeats=5):
     """
     from PIL import Image
 
-    from transcoder.imaging import engine, placeholder
+    from transcoder.imaging import engine
+    from transcoder.imaging.analysis import placeholder
 
     specs = workload.workload(True)
     smallest = min((s for s in specs if s.fit == "contain"), key=lambda s: s.width or 0)

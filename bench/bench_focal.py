@@ -6,8 +6,8 @@ places the crop three ways and asks whether the crop holds the whole marked
 subject (to within 0.5% of the frame):
 
 - **centre**: no focal point, what every crop did before;
-- **suggested**: centred on mediahub's suggestion (imaging.saliency), made from
-  the same reduced decode an upload makes (imaging.perceptual.dhash_and_look);
+- **suggested**: centred on mediahub's suggestion (imaging.analysis.saliency), made from
+  the same reduced decode an upload makes (imaging.analysis.perceptual.dhash_and_look);
 - **libvips attention**: pyvips' ``smartcrop(interesting="attention")`` point
   (pyvips ships with the app for its resizes; only the benchmark calls
   smartcrop), placed the same way.
@@ -34,7 +34,7 @@ from pathlib import Path
 from PIL import Image
 
 from bench.workload import SHARED_DIR
-from transcoder.imaging import focal, perceptual, saliency
+from transcoder.imaging.analysis import focal, perceptual, saliency
 from transcoder.starter_presets import STARTER_PRESETS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -204,7 +204,7 @@ def zip_cost():
     import zlib
 
     files = [
-        ROOT / "transcoder" / "imaging" / "saliency.py",
+        ROOT / "transcoder" / "imaging" / "analysis" / "saliency.py",
         ROOT / "transcoder" / "services" / "focal_suggestions.py",
     ]
     raw = sum(p.stat().st_size for p in files)

@@ -26,7 +26,8 @@ import sys
 import time
 
 from bench import perceptual, workload
-from transcoder.imaging import autoquality, engine
+from transcoder.imaging import engine
+from transcoder.imaging.quality import autoquality
 
 RERUN = "Rerun: python -m bench.bench_quality   (MEDIAHUB_BENCH_TARGET=70 to vary)"
 

@@ -1,4 +1,4 @@
-"""Calibrate the near-duplicate threshold of imaging.perceptual on real photos.
+"""Calibrate the near-duplicate threshold of imaging.analysis.perceptual on real photos.
 
 For each photo, hash copies that are resized, recompressed and lightly cropped,
 and print the largest distance to the original; then the smallest distance
@@ -14,7 +14,7 @@ from PIL import Image, ImageOps
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
-from transcoder.imaging import perceptual  # noqa: E402
+from transcoder.imaging.analysis import perceptual  # noqa: E402
 
 
 def _jpeg(image, quality):

@@ -7,7 +7,7 @@ score of each whole output against its reference resize (bench.perceptual),
 in var/autoquality-calibration.json; photos already there are kept.
 
 ``python -m bench.calibrate_quality check`` then scores the same encodes the
-way the runtime does (transcoder/imaging/ssimulacra.py, Pillow only): on the
+way the runtime does (transcoder/imaging/quality/ssimulacra.py, Pillow only): on the
 whole image, and on the proxy the search uses (autoquality.proxy, encoded at
 the same quality), and prints the error against SSIMULACRA2, held-out photos
 (bench.perceptual.held_out) apart.
@@ -51,7 +51,9 @@ from pathlib import Path
 from PIL import Image
 
 from bench import perceptual, workload
-from transcoder.imaging import autoquality, encode, engine, ssimulacra
+from transcoder.imaging import engine
+from transcoder.imaging.encoding import encode
+from transcoder.imaging.quality import autoquality, ssimulacra
 from transcoder.imaging.specs import RenditionSpec
 
 DATA = Path("var") / "autoquality-calibration.json"

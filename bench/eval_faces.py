@@ -23,7 +23,7 @@ import zlib
 from pathlib import Path
 
 from bench.bench_focal import MARKS, photo_bytes
-from transcoder.imaging import perceptual
+from transcoder.imaging.analysis import perceptual
 
 
 def _size(paths):

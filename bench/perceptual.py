@@ -13,8 +13,8 @@ from PIL import Image, ImageOps
 
 from bench import workload
 from transcoder.imaging import engine
-from transcoder.imaging.colour import flatten as flat  # as the runtime scores
-from transcoder.imaging.colour import to_srgb
+from transcoder.imaging.decode.colour import flatten as flat  # as the runtime scores
+from transcoder.imaging.decode.colour import to_srgb
 from transcoder.imaging.specs import RenditionSpec
 
 # Every third photo by name is held out of the calibration: its figures show

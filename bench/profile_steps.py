@@ -17,7 +17,9 @@ import sys
 import time
 
 from bench import reference, workload
-from transcoder.imaging import cascade, engine, memory
+from transcoder.imaging import engine
+from transcoder.imaging.decode import opening
+from transcoder.imaging.resize import cascade, memory
 
 cpu = time.process_time
 
@@ -26,9 +28,9 @@ def engine_steps(data, specs):
     """Return {step: CPU seconds} for the engine's decode, resizes and encodes."""
     took = {}
     started = cpu()
-    with engine._opened(data, workload.LIMITS) as source:
+    with opening.opened(data, workload.LIMITS) as source:
         size = source.size
-        image = engine._decode(source, specs)
+        image = opening.decode(source, specs)
     took["open, decode, sRGB"] = cpu() - started
     started = cpu()
     steps = cascade.plan(specs, size, image.size)

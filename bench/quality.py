@@ -12,7 +12,7 @@ from PIL import Image, ImageOps
 from bench import workload
 from bench.reference import naive_render, psnr, vips_cascaded, vips_direct
 from transcoder.imaging import engine
-from transcoder.imaging.colour import to_srgb
+from transcoder.imaging.decode.colour import to_srgb
 
 RECIPES = {
     "engine": lambda data, specs: [

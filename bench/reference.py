@@ -2,7 +2,7 @@
 full decode (the old reference) and plain Pillow.
 
 pyvips ships with the app now (the engine resizes through it,
-``transcoder/imaging/libvips.py``), but the engine never lets it load a file;
+``transcoder/imaging/resize/libvips.py``), but the engine never lets it load a file;
 these recipes decode with it, so ``_vips`` unblocks its loaders in the
 benchmark's own processes. Every recipe makes the same geometry as the engine
 (``RenditionSpec.target_size`` and ``engine.crop_box``) so that bytes and PSNR
@@ -25,9 +25,9 @@ import os
 
 from PIL import Image, ImageOps
 
-from transcoder.imaging import cascade
-from transcoder.imaging.colour import flatten as _flat  # onto white by default
+from transcoder.imaging.decode.colour import flatten as _flat  # onto white by default
 from transcoder.imaging.engine import crop_box
+from transcoder.imaging.resize import cascade
 
 VIPS_AVIF_EFFORT = 3
 VIPS_WEBP_EFFORT = 4
@@ -266,7 +266,7 @@ def psnr(output: bytes, reference: Image.Image) -> float:
 
 def lanczos_reference(data: bytes, spec) -> Image.Image:
     """Return the spec resized with LANCZOS from the full-size upright decode."""
-    from transcoder.imaging.colour import to_srgb
+    from transcoder.imaging.decode.colour import to_srgb
 
     image = ImageOps.exif_transpose(Image.open(io.BytesIO(data)))
     image = to_srgb(image)

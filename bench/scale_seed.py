@@ -274,8 +274,8 @@ DERIVED_COLUMNS = {}
 
 
 def insert_bands(cursor, size):
-    """Insert the bands of every asset's hash (see imaging.perceptual)."""
-    from transcoder.imaging.perceptual import BAND_WIDTHS
+    """Insert the bands of every asset's hash (see imaging.analysis.perceptual)."""
+    from transcoder.imaging.analysis.perceptual import BAND_WIDTHS
 
     starts, at = [], 1
     for width in BAND_WIDTHS:

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from PIL import Image, ImageCms
 
-from transcoder.imaging import heif
+from transcoder.imaging.decode import heif
 
 RED = (200, 40, 30)
 

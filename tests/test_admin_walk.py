@@ -218,7 +218,7 @@ def test_upload_answer_names_a_look_alike_within_reach():
 )
 def test_accepted_formats_are_one_list_with_heic_when_readable(heif, text):
     """Refusals, presigned uploads and the upload page name the same formats."""
-    from transcoder.imaging import sniff
+    from transcoder.imaging.decode import sniff
 
     assert sniff.accepted_text(heif) == text
     assert sniff.upload_hint(heif) == f"upload a {text} image."
@@ -227,7 +227,7 @@ def test_accepted_formats_are_one_list_with_heic_when_readable(heif, text):
 def test_refusals_and_upload_page_name_heic_here(admin_user):
     """pillow-heif is installed here: every list of formats includes HEIC."""
     from transcoder.delivery import presign
-    from transcoder.imaging import sniff
+    from transcoder.imaging.decode import sniff
 
     assert "or HEIC image." in str(sniff.refusal_message("svg"))
     with pytest.raises(presign.DirectUploadError, match=r"TIFF or HEIC image\."):

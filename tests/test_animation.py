@@ -15,7 +15,8 @@ from PIL import Image, ImageChops, ImageSequence, ImageStat
 
 from tests import images
 from tests.support import LIMITS, MIB
-from transcoder.imaging import animation, engine, limits
+from transcoder.imaging import engine, limits
+from transcoder.imaging.encoding import animation
 from transcoder.imaging.messages import Message
 from transcoder.imaging.specs import RenditionSpec
 

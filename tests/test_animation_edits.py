@@ -13,8 +13,9 @@ from PIL import Image, ImageChops, ImageSequence, ImageStat
 
 from tests import images
 from tests.support import LIMITS
-from transcoder.imaging import animation, engine
+from transcoder.imaging import engine
 from transcoder.imaging.edits import Recipe
+from transcoder.imaging.encoding import animation
 from transcoder.imaging.specs import RenditionSpec
 
 # Every frame's quadrants (top left, top right, bottom left, bottom right)

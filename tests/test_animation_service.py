@@ -10,7 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image, ImageChops, ImageSequence, ImageStat
 
 from transcoder import services, status
-from transcoder.imaging import animation
+from transcoder.imaging.encoding import animation
 from transcoder.models import ApiToken, Asset, Preset, Rendition, RenditionStatus
 
 pytestmark = pytest.mark.django_db

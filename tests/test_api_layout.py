@@ -12,8 +12,8 @@ from django.template import Context, Template
 from tests.images import make_image
 from transcoder import services
 from transcoder.admin import gallery
-from transcoder.imaging import placeholder
-from transcoder.imaging.autoquality import DEFAULT_TARGET
+from transcoder.imaging.analysis import placeholder
+from transcoder.imaging.quality.autoquality import DEFAULT_TARGET
 from transcoder.models import ApiToken, Asset, Preset, Rendition, SiteKey
 from transcoder.services import sitekeys
 

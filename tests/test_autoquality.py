@@ -1,4 +1,5 @@
-"""Perceptual auto-quality (imaging.autoquality): the search, its metric, the spec."""
+"""Perceptual auto-quality (imaging.quality.autoquality): the search, its metric,
+the spec."""
 
 import io
 
@@ -6,7 +7,9 @@ import pytest
 from PIL import Image, ImageDraw
 
 from tests.conftest import SHARED_DIR
-from transcoder.imaging import autoquality, encode, engine, specs, ssimulacra
+from transcoder.imaging import engine, specs
+from transcoder.imaging.encoding import encode
+from transcoder.imaging.quality import autoquality, ssimulacra
 from transcoder.imaging.specs import RenditionSpec, SpecError
 
 PHOTOS = SHARED_DIR / "bench" / "photos"

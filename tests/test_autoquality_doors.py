@@ -6,7 +6,7 @@ from django.urls import reverse
 from tests.images import encode
 from tests.test_autoquality import _graphic
 from transcoder import services
-from transcoder.imaging import autoquality
+from transcoder.imaging.quality import autoquality
 from transcoder.models import ApiToken, Preset, Rendition, RenditionStatus
 
 pytestmark = pytest.mark.django_db

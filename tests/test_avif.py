@@ -14,8 +14,10 @@ from PIL import Image, ImageChops, ImageStat
 
 from tests.conftest import TESTDATA
 from tests.support import LIMITS
-from transcoder.imaging import avif, encode, engine, libvips
-from transcoder.imaging.colour import to_srgb
+from transcoder.imaging import engine
+from transcoder.imaging.decode.colour import to_srgb
+from transcoder.imaging.encoding import avif, encode
+from transcoder.imaging.resize import libvips
 from transcoder.imaging.specs import RenditionSpec
 
 PHOTO = TESTDATA / "photos" / "orientation" / "Landscape_1.jpg"

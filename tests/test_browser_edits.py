@@ -19,7 +19,7 @@ from tests.conftest import ORIENTATION_PHOTOS
 from tests.fixtures_browser import SCREENSHOTS
 from tests.test_browser_embed import site  # noqa: F401  (fixture)
 from transcoder import services
-from transcoder.imaging.focal import crop_box
+from transcoder.imaging.analysis.focal import crop_box
 from transcoder.models import Asset, RenditionStatus
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -11,7 +11,7 @@ from PIL import Image, ImageDraw
 from tests.fixtures_browser import serious_violations
 from tests.images import encode
 from transcoder import services
-from transcoder.imaging import focal
+from transcoder.imaging.analysis import focal
 from transcoder.models import Asset, Rendition, RenditionStatus
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

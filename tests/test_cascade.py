@@ -10,7 +10,8 @@ from PIL import Image, ImageChops, ImageFilter, ImageStat
 from tests import images
 from tests.images import noisy
 from tests.support import LIMITS
-from transcoder.imaging import cascade, engine, libvips
+from transcoder.imaging import engine
+from transcoder.imaging.resize import cascade, libvips
 from transcoder.imaging.specs import RenditionSpec
 
 WORKLOAD = [

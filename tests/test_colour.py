@@ -7,7 +7,7 @@ from tests import images
 from tests.images import noisy
 from tests.support import LIMITS
 from transcoder.imaging import engine
-from transcoder.imaging.colour import opaque_as_rgb, to_srgb
+from transcoder.imaging.decode.colour import opaque_as_rgb, to_srgb
 from transcoder.imaging.specs import RenditionSpec
 
 SPECS = [

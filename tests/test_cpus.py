@@ -9,7 +9,8 @@ import os
 
 import pytest
 
-from transcoder.imaging import cpus, engine
+from transcoder.imaging import engine
+from transcoder.imaging.resize import cpus
 
 V2_MOUNT = "30 23 0:27 / /sys/fs/cgroup rw,nosuid - cgroup2 cgroup2 rw,nsdelegate\n"
 V1_MOUNTS = (

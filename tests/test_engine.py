@@ -17,7 +17,9 @@ from PIL.PngImagePlugin import PngInfo
 from tests import images
 from tests.images import noisy
 from tests.support import LIMITS, MIB
-from transcoder.imaging import engine, libvips
+from transcoder.imaging import engine
+from transcoder.imaging.decode import opening
+from transcoder.imaging.resize import libvips
 from transcoder.imaging.specs import RenditionSpec
 
 HINT = r"upload a JPEG, PNG, WebP, AVIF, GIF, TIFF or HEIC image\.$"
@@ -82,7 +84,7 @@ ACCEPTED = [
 @pytest.mark.parametrize(("expected", "make"), ACCEPTED)
 def test_sniff_names_each_accepted_format(expected, make):
     """Each accepted format is recognised from its bytes alone."""
-    assert engine.sniff(make()) == expected
+    assert opening.sniff(make()) == expected
 
 
 def zip_document():
@@ -121,7 +123,7 @@ REFUSED = [
 def test_sniff_refuses_other_files_by_kind(data, error, message):
     """Other files are refused with a message naming what they are."""
     with pytest.raises(error, match=message):
-        engine.sniff(data)
+        opening.sniff(data)
 
 
 @pytest.mark.parametrize(("data", "error", "message"), REFUSED[:8])
@@ -136,7 +138,7 @@ def test_inspect_and_render_refuse_the_same_way(data, error, message):
 def test_heic_is_refused_clearly_without_pillow_heif(monkeypatch):
     """Without pillow-heif, a HEIC photo gets its own message, not a crash."""
     data = images.make_image("HEIF")
-    from transcoder.imaging import heif
+    from transcoder.imaging.decode import heif
 
     monkeypatch.setattr(heif, "SUPPORTED", False)
     monkeypatch.setattr(heif, "_registered", False)
@@ -505,7 +507,7 @@ def test_render_opens_and_decodes_the_source_once(monkeypatch):
             decodes.append(self)
         return real_load(self)
 
-    real_still = engine.decode_still
+    real_still = opening.decode_still
 
     def still_spy(data, size):
         decodes.append(size)
@@ -519,7 +521,7 @@ def test_render_opens_and_decodes_the_source_once(monkeypatch):
 
     monkeypatch.setattr(Image, "open", open_spy)
     monkeypatch.setattr(ImageFile.ImageFile, "load", load_spy)
-    monkeypatch.setattr(engine, "decode_still", still_spy)
+    monkeypatch.setattr(opening, "decode_still", still_spy)
     monkeypatch.setattr(libvips, "decode_png", png_spy)
     specs = [spec("cover", 200, 200), spec("contain", 640), spec("contain", 1000)]
     for fmt in ("JPEG", "PNG", "WEBP"):
@@ -833,7 +835,7 @@ def test_engine_and_specs_import_no_django():
     """engine and specs load in a fresh interpreter without importing Django."""
     code = (
         "import sys, transcoder.imaging.engine, transcoder.imaging.specs, "
-        "transcoder.imaging.sniff; "
+        "transcoder.imaging.decode.sniff; "
         "print(sorted(m for m in sys.modules if m.startswith('django')))"
     )
     env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
@@ -851,7 +853,7 @@ def test_engine_and_specs_import_no_django():
 @pytest.mark.parametrize("mode", ["RGB", "RGBA"])
 def test_still_webp_decodes_to_the_same_pixels_as_pillow(mode):
     """The one-buffer WebP decode gives exactly Pillow's pixels."""
-    from transcoder.imaging.webp import decode_still
+    from transcoder.imaging.decode.webp import decode_still
 
     source = noisy((120, 80)).convert(mode)
     if mode == "RGBA":
@@ -865,7 +867,7 @@ def test_still_webp_decodes_to_the_same_pixels_as_pillow(mode):
 
 def test_still_webp_decode_declines_what_it_cannot_read():
     """Damaged and animated WebP files are left to Pillow, which names the fault."""
-    from transcoder.imaging.webp import decode_still
+    from transcoder.imaging.decode.webp import decode_still
 
     data = images.encode(noisy((64, 48)), "WEBP")
     assert decode_still(data[: len(data) // 2], (64, 48)) is None
@@ -874,7 +876,8 @@ def test_still_webp_decode_declines_what_it_cannot_read():
 
 
 def test_pyvips_is_a_runtime_dependency_the_pipeline_alone_imports():
-    """pyvips ships (runtime.txt, so the Lambda zip); only imaging/libvips uses it."""
+    """pyvips ships (runtime.txt, so the Lambda zip); only imaging/resize/libvips
+    uses it."""
     root = Path(__file__).resolve().parents[1]
     runtime = (root / "requirements" / "runtime.txt").read_text()
     assert "pyvips==" in runtime and "pyvips-binary==" in runtime
@@ -885,4 +888,4 @@ def test_pyvips_is_a_runtime_dependency_the_pipeline_alone_imports():
         for path in (root / package).rglob("*.py")
         if "import pyvips" in path.read_text()
     }
-    assert users == {"transcoder/imaging/libvips.py"}
+    assert users == {"transcoder/imaging/resize/libvips.py"}

@@ -15,7 +15,8 @@ RENDER = """
 import ctypes, sys
 from tests import images
 from tests.support import LIMITS
-from transcoder.imaging import engine, memory
+from transcoder.imaging import engine
+from transcoder.imaging.resize import memory
 from transcoder.imaging.specs import Fit, RenditionSpec
 
 if sys.argv[1] == "unshared":

@@ -7,7 +7,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from transcoder.imaging import engine, focal
+from transcoder.imaging import engine
+from transcoder.imaging.analysis import focal
 from transcoder.imaging.specs import RenditionSpec
 
 SIZES = [(4000, 3000), (3000, 4000), (640, 480), (801, 799)]
@@ -84,9 +85,10 @@ def test_area_corners_and_centre_round_trip():
 
 
 def test_focal_imports_no_django():
-    """transcoder.imaging.focal is pure geometry: importing it loads no Django."""
+    """transcoder.imaging.analysis.focal is pure geometry: importing it loads no
+    Django."""
     code = (
-        "import sys, transcoder.imaging.focal; "
+        "import sys, transcoder.imaging.analysis.focal; "
         "print(any(m.startswith('django') for m in sys.modules))"
     )
     out = subprocess.run(

@@ -1,4 +1,4 @@
-"""imaging.heif: pillow-heif is imported on the first HEIF file, not at start."""
+"""imaging.decode.heif: pillow-heif is imported on the first HEIF file, not at start."""
 
 import subprocess
 import sys
@@ -10,8 +10,9 @@ from PIL import Image
 def test_importing_the_app_modules_leaves_pillow_heif_unloaded():
     """A fresh interpreter importing the engine has not loaded pillow_heif."""
     code = (
-        "import sys, transcoder.imaging.engine, transcoder.imaging.perceptual, "
-        "transcoder.imaging.heif as h; "
+        "import sys, transcoder.imaging.engine, "
+        "transcoder.imaging.analysis.perceptual, "
+        "transcoder.imaging.decode.heif as h; "
         "print(h.SUPPORTED, 'pillow_heif' in sys.modules)"
     )
     out = subprocess.run(
@@ -22,7 +23,7 @@ def test_importing_the_app_modules_leaves_pillow_heif_unloaded():
 
 def test_register_lets_pillow_open_heif_once():
     """register() adds the HEIF opener to Pillow and is safe to call again."""
-    from transcoder.imaging import heif
+    from transcoder.imaging.decode import heif
 
     assert heif.register() is True
     assert heif.register() is True

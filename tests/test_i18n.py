@@ -14,7 +14,7 @@ from django.urls import reverse
 from tests.images import make_image
 from transcoder import services
 from transcoder.i18n import worded
-from transcoder.imaging import sniff
+from transcoder.imaging.decode import sniff
 from transcoder.models import Asset, Preset
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -17,32 +17,33 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = "transcoder"
 # The pure image pipeline: bytes in, bytes and facts out, no Django.
 PIPELINE = [
-    "animation",
-    "animation_encoders",
-    "autoquality",
-    "avif",
-    "cascade",
-    "colour",
-    "cpus",
+    "analysis.focal",
+    "analysis.perceptual",
+    "analysis.placeholder",
+    "analysis.saliency",
+    "decode.colour",
+    "decode.heif",
+    "decode.metadata",
+    "decode.opening",
+    "decode.png",
+    "decode.sniff",
+    "decode.webp",
     "dedupe",
     "edits",
-    "encode",
+    "encoding.animation",
+    "encoding.animation_encoders",
+    "encoding.avif",
+    "encoding.encode",
     "engine",
-    "focal",
-    "heif",
-    "libvips",
     "limits",
-    "memory",
     "messages",
-    "metadata",
-    "perceptual",
-    "placeholder",
-    "png",
-    "saliency",
-    "sniff",
+    "quality.autoquality",
+    "quality.ssimulacra",
+    "resize.cascade",
+    "resize.cpus",
+    "resize.libvips",
+    "resize.memory",
     "specs",
-    "ssimulacra",
-    "webp",
 ]
 
 
@@ -161,9 +162,10 @@ def test_the_graph_sees_a_function_level_import(tmp_path, monkeypatch):
 
 def test_the_pipeline_package_lists_its_modules():
     """PIPELINE names every module of transcoder/imaging, so each is checked."""
+    imaging = ROOT / PACKAGE / "imaging"
     found = sorted(
-        path.stem
-        for path in (ROOT / PACKAGE / "imaging").glob("*.py")
+        ".".join(path.relative_to(imaging).with_suffix("").parts)
+        for path in imaging.rglob("*.py")
         if path.stem != "__init__"
     )
     assert found == sorted(PIPELINE)

@@ -1,6 +1,6 @@
 """Recall of the look-alike lookup: every pair within the threshold is found.
 
-The bands are probed at one bit (imaging.perceptual.probes); a hash up to
+The bands are probed at one bit (imaging.analysis.perceptual.probes); a hash up to
 THRESHOLD bits away always shares a probed band value, however its differing
 bits fall across the bands. The kept pairs (AssetLookalike) and counts must
 equal a brute-force comparison of every two live hashes, after any order of
@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from tests.seed import asset_rows
 from transcoder import services
-from transcoder.imaging import perceptual
+from transcoder.imaging.analysis import perceptual
 from transcoder.models import Asset, AssetHashBand, AssetLookalike
 from transcoder.services.duplicates import asset_hash_set
 

@@ -1,4 +1,4 @@
-"""Reading XMP, IPTC and EXIF (transcoder.imaging.metadata): real files from a
+"""Reading XMP, IPTC and EXIF (transcoder.imaging.decode.metadata): real files from a
 camera and an agency workflow, precedence, encodings, bounds, hostile packets."""
 
 import io
@@ -16,8 +16,8 @@ from tests.photo_metadata import (
     real,
     xmp_packet,
 )
-from transcoder.imaging import metadata
-from transcoder.imaging.metadata import Metadata, read_bytes
+from transcoder.imaging.decode import metadata
+from transcoder.imaging.decode.metadata import Metadata, read_bytes
 
 REAL_FILES = [
     (
@@ -213,7 +213,7 @@ HOSTILE_XMP = [
 def test_a_bad_xmp_packet_is_ignored_with_a_log_line(packet, caplog):
     """A malformed or hostile XMP packet is skipped (logged); IPTC still reads."""
     data = photo(xmp=packet, iptc=iptc_segment({(2, 5): b"From IPTC"}))
-    with caplog.at_level(logging.INFO, logger="transcoder.imaging.metadata"):
+    with caplog.at_level(logging.INFO, logger="transcoder.imaging.decode.metadata"):
         found = read_bytes(data, "jpeg")
     assert found.title == "From IPTC"
     assert "Ignoring malformed metadata (_from_xmp)" in caplog.text
@@ -223,14 +223,14 @@ def test_an_oversized_xmp_packet_is_not_parsed(monkeypatch, caplog):
     """A packet over MAX_XMP_BYTES is skipped before any parsing."""
     monkeypatch.setattr(metadata, "MAX_XMP_BYTES", 500)
     packet = xmp_packet(title="t" * 600)
-    with caplog.at_level(logging.INFO, logger="transcoder.imaging.metadata"):
+    with caplog.at_level(logging.INFO, logger="transcoder.imaging.decode.metadata"):
         assert read_bytes(photo(xmp=packet), "jpeg").title == ""
     assert "over the limit" in caplog.text
 
 
 def test_an_unreadable_file_gives_empty_metadata(caplog):
     """Bytes Pillow cannot open give an empty Metadata and a log line."""
-    with caplog.at_level(logging.INFO, logger="transcoder.imaging.metadata"):
+    with caplog.at_level(logging.INFO, logger="transcoder.imaging.decode.metadata"):
         assert read_bytes(b"\xff\xd8\xff garbage", "jpeg") == Metadata()
     assert "unreadable jpeg" in caplog.text
 

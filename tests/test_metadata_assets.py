@@ -108,7 +108,7 @@ def test_a_malformed_packet_never_fails_the_upload(caplog):
     broken = photo(
         xmp=b"<x:xmpmeta <<< not xml", iptc=iptc_segment({(2, 80): b"By IPTC"})
     )
-    with caplog.at_level(logging.INFO, logger="transcoder.imaging.metadata"):
+    with caplog.at_level(logging.INFO, logger="transcoder.imaging.decode.metadata"):
         asset = services.asset_create(content=broken, filename="broken.jpg")
         other = services.asset_create(
             content=real("photoshop-corrupt-exif.jpg"), filename="corrupt.jpg"

@@ -10,7 +10,7 @@ from PIL import Image
 
 from tests.conftest import SHARED_DIR
 from transcoder import services
-from transcoder.imaging import perceptual
+from transcoder.imaging.analysis import perceptual
 from transcoder.models import Asset, AssetHashBand, AssetLookalike
 
 PHOTOS = sorted((SHARED_DIR / "bench" / "photos").glob("*"))
@@ -38,7 +38,7 @@ def _edited(data, edit):
 def test_perceptual_imports_no_django():
     """The hash module runs without Django (it is small enough for Lambda)."""
     code = (
-        "import sys, transcoder.imaging.perceptual; "
+        "import sys, transcoder.imaging.analysis.perceptual; "
         "print(any(m.startswith('django') for m in sys.modules))"
     )
     out = subprocess.run(

@@ -11,7 +11,8 @@ from PIL import Image
 
 from tests.images import make_image
 from transcoder import services
-from transcoder.imaging import engine, placeholder
+from transcoder.imaging import engine
+from transcoder.imaging.analysis import placeholder
 from transcoder.imaging.specs import RenditionSpec
 from transcoder.models import Asset
 

@@ -10,7 +10,9 @@ from PIL import Image
 from tests import images
 from tests.images import noisy
 from tests.support import LIMITS
-from transcoder.imaging import engine, libvips, png
+from transcoder.imaging import engine
+from transcoder.imaging.decode import png
+from transcoder.imaging.resize import libvips
 from transcoder.imaging.specs import RenditionSpec
 
 

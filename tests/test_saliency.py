@@ -1,4 +1,5 @@
-"""The automatic focal area on pictures whose subject is known (imaging.saliency).
+"""The automatic focal area on pictures whose subject is known
+(imaging.analysis.saliency).
 
 Pure: no Django. A small saturated, skin-toned or detailed subject off centre
 on a plain background must land inside the suggestion, and the cover crops
@@ -12,7 +13,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 from tests.images import encode
-from transcoder.imaging import focal, perceptual, saliency
+from transcoder.imaging.analysis import focal, perceptual, saliency
 
 SIZE = (1200, 800)
 # (left, top, right, bottom) in pixels: off centre, towards the top right.

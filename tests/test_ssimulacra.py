@@ -1,4 +1,4 @@
-"""The runtime's SSIMULACRA2 (imaging.ssimulacra): Pillow only, against the
+"""The runtime's SSIMULACRA2 (imaging.quality.ssimulacra): Pillow only, against the
 ``ssimulacra2`` package."""
 
 import io
@@ -7,7 +7,8 @@ import pytest
 from PIL import Image
 
 from tests.test_autoquality import HELD_OUT, PHOTOS, _graphic, _photo, _ssimulacra2
-from transcoder.imaging import autoquality, encode, ssimulacra
+from transcoder.imaging.encoding import encode
+from transcoder.imaging.quality import autoquality, ssimulacra
 from transcoder.imaging.specs import RenditionSpec
 
 

@@ -10,7 +10,7 @@ DEFAULTS = {
     "MAX_PIXELS": 50_000_000,
     "MAX_FRAMES": 1000,
     # An animation's playing time, and its frames times canvas pixels (what
-    # decoding and encoding every frame costs; see imaging.animation).
+    # decoding and encoding every frame costs; see imaging.encoding.animation).
     "MAX_ANIMATION_SECONDS": 60,
     "MAX_ANIMATION_PIXELS": 200_000_000,
     "MAX_DECODE_SECONDS": 15,
@@ -41,7 +41,7 @@ DEFAULTS = {
     "REBUILD_BATCH": 20,
     "REBUILD_SECONDS": 60,
     # Encodes run at once per build; 0 means one per whole CPU of the quota
-    # (transcoder/imaging/cpus.py), at most 4.
+    # (transcoder/imaging/resize/cpus.py), at most 4.
     "ENGINE_THREADS": 0,
     # Where the API, the S3 upload event and `ingest` put assets when nobody
     # chose: a path of collection names such as "Root/Inbox" ("": the root).

@@ -6,7 +6,7 @@ widest rendition, a ``srcset`` of its stored widths, the ``sizes`` its box
 implies, and the inline placeholder shown until the image loads.
 """
 
-from transcoder.imaging import placeholder
+from transcoder.imaging.analysis import placeholder
 
 PLACEHOLDER_KINDS = ("colour", "color", "blur")
 

@@ -283,7 +283,7 @@ SEARCHED = (
     "title",
     "alt_text",
     "original_filename",
-    # Read from the file's IPTC, XMP and EXIF at upload (imaging.metadata).
+    # Read from the file's IPTC, XMP and EXIF at upload (imaging.decode.metadata).
     "caption",
     "creator",
     "credit",

@@ -28,7 +28,7 @@ from transcoder.admin import views as admin_views
 from transcoder.admin.forms import METADATA_FIELDS, AssetChangeForm
 from transcoder.admin.views import request_origin
 from transcoder.delivery import serving
-from transcoder.imaging import sniff
+from transcoder.imaging.decode import sniff
 from transcoder.models import Asset, Rendition, RenditionState
 from transcoder.web.pagination import BoundedCountPaginator
 

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from taggit.forms import TagWidget
 
 from transcoder.i18n import worded
-from transcoder.imaging import autoquality
+from transcoder.imaging.quality import autoquality
 from transcoder.imaging.specs import FORMATS, SpecError, build_specs
 from transcoder.models import Asset, Preset
 

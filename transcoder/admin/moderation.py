@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from transcoder import permissions
-from transcoder.imaging import sniff
+from transcoder.imaging.decode import sniff
 from transcoder.models.widget import WIDGET_FORMATS, UploadWidgetKey, WidgetUpload
 from transcoder.services import moderation
 from transcoder.services import widget as service

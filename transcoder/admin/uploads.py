@@ -19,7 +19,7 @@ from transcoder.admin.forms import UploadForm
 from transcoder.conf import setting
 from transcoder.delivery.presign import DirectUploadError, upload_presign
 from transcoder.i18n import worded
-from transcoder.imaging import sniff
+from transcoder.imaging.decode import sniff
 from transcoder.storage import keys
 
 

@@ -3,7 +3,7 @@
 Kept beside ``schema.py``, which merges them into the OpenAPI document.
 """
 
-from transcoder.imaging import autoquality
+from transcoder.imaging.quality import autoquality
 
 _REF = "#/components/schemas/"
 _INT = {"type": "integer"}

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from transcoder import services
 from transcoder.conf import image_limits, setting
 from transcoder.i18n import worded
-from transcoder.imaging import sniff
+from transcoder.imaging.decode import sniff
 from transcoder.imaging.limits import FileTooLargeError, check_size
 from transcoder.storage import keys
 from transcoder.web import params

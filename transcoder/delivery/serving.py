@@ -32,7 +32,7 @@ from storages.utils import clean_name
 
 from transcoder import permissions, selectors
 from transcoder.conf import setting
-from transcoder.imaging.sniff import MIME_TYPES
+from transcoder.imaging.decode.sniff import MIME_TYPES
 from transcoder.models import Asset, DeletedAsset
 from transcoder.services import sitekeys, usage
 from transcoder.storage import keys

@@ -8,48 +8,38 @@ the same way, decodes it once and builds every spec from that one decode.
   Pillow's bomb guard stays on behind that, its warning raised as an error.
   Decoding stops at a wall-clock deadline checked on every read.
 - Multi-page files become stills of their first page; animations too, except
-  in specs asking for motion (``RenditionSpec.animated``), which ``animation``
+  in specs asking for motion (``RenditionSpec.animated``), which ``encoding.animation``
   builds from every frame.
 - Orientation is applied exactly once; colours are converted once to sRGB.
   Outputs are 8-bit RGB(A), carry no metadata and are deterministic.
 
 The checks and refusals live in ``limits``, the colour conversion in
-``colour``, and the byte-level sniffing in ``sniff``.
+``decode.colour``, and the byte-level sniffing in ``decode.sniff``; opening a
+checked source and its one decode in ``decode.opening``.
 
 ``Image.MAX_IMAGE_PIXELS`` and the warning filters are process-wide; every call
 sets the same limits, so concurrent calls with one set of settings are safe.
 """
 
-import contextlib
 import dataclasses
 import functools
 import logging
-import math
-import struct
 import time
-import warnings
 from collections.abc import Iterator, Sequence
 
-from PIL import Image, ImageFile, ImageOps
+from PIL import Image
 
-from transcoder.imaging import (
-    animation,
-    autoquality,
-    cascade,
-    edits,
-    encode,
-    heif,
-    libvips,
-    memory,
-    png,
-)
-from transcoder.imaging.cascade import crop_box
-from transcoder.imaging.colour import to_srgb
-from transcoder.imaging.cpus import default_threads
+from transcoder.imaging import edits
+from transcoder.imaging.analysis.placeholder import Placeholder
+from transcoder.imaging.analysis.placeholder import from_image as placeholder_of
+from transcoder.imaging.decode import heif
+from transcoder.imaging.decode.opening import decode, opened
+from transcoder.imaging.decode.sniff import MIME_TYPES
+from transcoder.imaging.decode.webp import decode_still
+from transcoder.imaging.encoding import animation, encode
 from transcoder.imaging.limits import (
     AnimationTooLongError,
     CorruptImageError,
-    DeadlineReader,
     DecodeTimeoutError,
     EmptyFileError,
     FileTooLargeError,
@@ -60,28 +50,15 @@ from transcoder.imaging.limits import (
     TooManyPixelsError,
     TruncatedImageError,
     UnsupportedFormatError,
-    check_bytes,
-    check_frames,
-    check_pixels,
-    guarded,
 )
 from transcoder.imaging.messages import gettext_noop as _
-from transcoder.imaging.placeholder import Placeholder
-from transcoder.imaging.placeholder import from_image as placeholder_of
-from transcoder.imaging.sniff import (
-    ACCEPTED,
-    LABELS,
-    MIME_TYPES,
-    PILLOW_FORMATS,
-    classify,
-    header_size,
-    is_cut_short,
-    refusal_message,
-)
+from transcoder.imaging.quality import autoquality
+from transcoder.imaging.resize import cascade, libvips, memory
+from transcoder.imaging.resize.cascade import crop_box
+from transcoder.imaging.resize.cpus import default_threads
 from transcoder.imaging.specs import RenditionSpec
-from transcoder.imaging.webp import decode_still
 
-# pillow-heif is imported the first time a HEIF file turns up (see heif).
+# pillow-heif is imported the first time a HEIF file turns up (see decode.heif).
 HEIF_SUPPORTED = heif.SUPPORTED
 
 __all__ = [
@@ -103,16 +80,15 @@ __all__ = [
     "inspect",
     "render",
     "render_iter",
-    "sniff",
 ]
 
 logger = logging.getLogger(__name__)
 
 REDUCING_GAP = cascade.REDUCING_GAP
-# Nanoseconds of CPU per output pixel for each encoder (``encode``), and per source
-# pixel a LANCZOS resize reads (the same photos, 2 shared cores; the resize
-# in libvips, a quarter of Pillow's 16). Only their proportions matter: they
-# order the steps so the longest start first.
+# Nanoseconds of CPU per output pixel for each encoder (``encoding.encode``),
+# and per source pixel a LANCZOS resize reads (the same photos, 2 shared
+# cores; the resize in libvips, a quarter of Pillow's 16). Only their
+# proportions matter: they order the steps so the longest start first.
 ENCODE_NS_PER_PIXEL = {"avif": 250, "jpeg": 12, "png": 1500, "webp": 80}
 RESIZE_NS_PER_PIXEL = 4
 # The same words as limits.guarded, for memory that runs out after decoding.
@@ -120,12 +96,6 @@ _NO_MEMORY = _(
     "The image needs more memory than the server may use for one file. "
     "Upload a smaller image."
 )
-# Bytes handed to a decoder per read; see DeadlineReader.
-DECODE_BLOCK = 4096
-# Decoders that turn the image upright themselves: libheif applies the HEIF
-# rotation (pillow-heif then resets the tag) and Pillow's TIFF plugin reports
-# the turned size and transposes on load. Turning these again would be twice.
-_SELF_ORIENTING = {"heif", "tiff"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -151,40 +121,15 @@ class Output:
     # Frames, playing time and loops of an animated output; None for a still.
     motion: animation.Motion | None = None
     # The encoder quality used (None for PNG) and, when the spec asked for a
-    # perceptual target, the score that quality reached (see autoquality).
+    # perceptual target, the score that quality reached (see quality.autoquality).
     quality: int | None = None
     score: float | None = None
-
-
-@dataclasses.dataclass
-class _Source:
-    image: ImageFile.ImageFile
-    format: str
-    frames: int
-    orientation: int
-    data: bytes
-
-    @property
-    def size(self) -> tuple[int, int]:
-        """Return the upright size of the first frame, before any draft."""
-        width, height = self.image.size
-        return (height, width) if self.orientation in (5, 6, 7, 8) else (width, height)
-
-
-def sniff(data: bytes) -> str:
-    """Return the accepted format of ``data`` from its magic bytes alone."""
-    if not data:
-        raise EmptyFileError(_("The file is empty. Choose the image again and upload."))
-    kind = classify(data)
-    if kind not in ACCEPTED or (kind == "heif" and not heif.register()):
-        raise UnsupportedFormatError(refusal_message(kind))
-    return kind
 
 
 def inspect(data: bytes, limits: Limits) -> SourceInfo:
     """Validate an upload fully and describe it; raise ``ImageError`` if refused."""
     memory.use_returnable_memory(limits)
-    with _opened(data, limits) as source:
+    with opened(data, limits) as source:
         # Decoding the whole first frame is the only sure test for damage.
         if not (
             source.format == "webp"
@@ -245,9 +190,9 @@ def render_iter(
         yield from _render_moving(data, specs, limits, threads, placeholders)
         return
     memory.use_returnable_memory(limits)
-    with _opened(data, limits) as source:
+    with opened(data, limits) as source:
         size, fmt = edits.edited_size(recipe, source.size), source.format
-        image = _decode(source, specs, recipe)
+        image = decode(source, specs, recipe)
     del source  # it holds the full decode; the nodes below free it sooner
     started = time.perf_counter()
     steps = cascade.plan(specs, size, image.size)
@@ -291,7 +236,7 @@ def _render_moving(data, specs, limits, threads, placeholders) -> Iterator[Outpu
     made, recipe = {}, _recipe_of(specs)
     memory.use_returnable_memory(limits)
     libvips.use_threads(threads or default_threads())
-    with _opened(data, limits) as source:
+    with opened(data, limits) as source:
         if animation.is_animation(source.format, source.frames):
             outs = animation.render(
                 source.image,
@@ -362,102 +307,9 @@ def _finish(
     return Output(spec, data, *image.size, made, quality=quality, score=score)
 
 
-@contextlib.contextmanager
-def _opened(data: bytes, limits: Limits) -> Iterator[_Source]:
-    """Check ``data`` against the limits and yield it opened but not decoded.
-
-    Pillow errors raised inside the block come out as ``ImageError``.
-    """
-    check_bytes(data, limits)
-    fmt = sniff(data)
-    label = LABELS[fmt]
-    if declared := header_size(data, fmt):
-        check_pixels(*declared, limits, label)
-    with guarded(limits, label, cut_short=is_cut_short(data, fmt)):
-        with warnings.catch_warnings():
-            # Only the header is read here; the exact check below names the
-            # size, which Pillow's warning cannot.
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            reader = DeadlineReader(data, time.monotonic() + limits.max_seconds)
-            image = Image.open(reader, formats=PILLOW_FORMATS[fmt])
-        # Feed decoders small blocks, so the deadline is checked often: one
-        # 64 KiB block of a hostile JPEG can hold a thousand full-image scans.
-        image.decodermaxblock = DECODE_BLOCK
-        check_pixels(*image.size, limits, label)
-        frames = check_frames(image, fmt, data, limits)
-        yield _Source(image, fmt, frames, _orientation(image, fmt, data), data)
-
-
-def _orientation(image: Image.Image, fmt: str, data: bytes) -> int:
-    """Return the EXIF/XMP orientation to undo, 1 when none or invalid."""
-    if fmt in _SELF_ORIENTING:
-        return 1
-    if fmt == "png" and not png.may_orient(data):
-        return 1  # asking Pillow would decode the whole image (see png)
-    try:
-        value = image.getexif().get(0x0112, 1)
-    except (SyntaxError, ValueError, TypeError, struct.error) as exc:
-        logger.info("Ignoring unreadable EXIF: %r", exc)
-        return 1
-    return value if value in range(2, 9) else 1
-
-
 def _recipe_of(specs: Sequence[RenditionSpec]) -> edits.Recipe | None:
     """Return the one edit all ``specs`` are of (None: the original as is)."""
     keys = {spec.edit for spec in specs}
     if len(keys) > 1:
         raise ValueError("One render makes renditions of one edit.")
     return edits.Recipe.from_key(keys.pop()) if keys else None
-
-
-def _decode(
-    source: _Source,
-    specs: Sequence[RenditionSpec],
-    recipe: edits.Recipe | None = None,
-) -> Image.Image:
-    """Decode the first frame once, upright, edited, in 8-bit sRGB."""
-    image = source.image
-    if source.format == "jpeg":
-        # Let libjpeg scale down while decoding, to the largest size any
-        # spec needs (in stored orientation, which may be turned). The specs
-        # see the edited picture: a crop keeps fewer pixels, so the whole
-        # decode may be drafted only by what the crop needs.
-        width, height = source.size
-        edited = recipe.size if recipe is not None else (width, height)
-        scale = max((_scale_needed(spec, *edited) for spec in specs), default=1)
-        if scale < 1:
-            need = (math.ceil(width * scale), math.ceil(height * scale))
-            if source.orientation in (5, 6, 7, 8):
-                need = need[::-1]
-            image.draft("RGB", need)
-    if source.format == "webp" and source.frames == 1:
-        # Only the first frame's header is checked when Pillow is not used.
-        still = decode_still(source.data, image.size)
-        if still is not None:
-            still.info = image.info
-            image = still
-    if source.format == "png" and png.plain(image):
-        decoded = libvips.decode_png(source.data, image.size, image.mode)
-        if decoded is not None:
-            decoded.info = image.info
-            image = decoded
-    if image is source.image:
-        image.load()
-    if source.orientation != 1:
-        ImageOps.exif_transpose(image, in_place=True)
-    # Keep the pixels but not the file object: some plugins hold the whole
-    # decoded frame a second and third time (WebP keeps its decoder's canvas
-    # and a bytes copy), which would live as long as the image.
-    image = image._new(image.im)
-    source.image = None
-    if recipe is not None:
-        # Before the colour conversion: only the kept pixels are converted.
-        image = recipe.apply(image)
-    return to_srgb(image)
-
-
-def _scale_needed(spec: RenditionSpec, width: int, height: int) -> float:
-    """Return the fraction of the full-size source that ``spec`` needs."""
-    target = spec.target_size(width, height)
-    left, top, right, bottom = crop_box(spec, target, width, height)
-    return max(target[0] / (right - left), target[1] / (bottom - top))

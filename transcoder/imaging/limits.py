@@ -18,9 +18,9 @@ from collections.abc import Iterator
 
 from PIL import Image
 
+from transcoder.imaging.decode.sniff import apng_frame_sizes, gif_frame_sizes
 from transcoder.imaging.messages import Message, MessageError
 from transcoder.imaging.messages import gettext_noop as _
-from transcoder.imaging.sniff import apng_frame_sizes, gif_frame_sizes
 
 logger = logging.getLogger(__name__)
 
@@ -101,7 +101,7 @@ class Limits:
     max_seconds: float = 15.0
     # An animation's playing time, and its "pixel-time": frames times canvas
     # pixels, which is what decoding and encoding every frame costs (see
-    # imaging.animation and docs/editors.md, "Animations").
+    # imaging.encoding.animation and docs/editors.md, "Animations").
     max_animation_seconds: float = 60.0
     max_animation_pixels: int = 200_000_000
 

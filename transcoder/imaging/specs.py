@@ -9,31 +9,31 @@ import hashlib
 import json
 import re
 
-from transcoder.imaging.autoquality import MAX_TARGET, MIN_TARGET, target_error
 from transcoder.imaging.edits import EditError, Recipe
 from transcoder.imaging.messages import MessageError
 from transcoder.imaging.messages import gettext_noop as _
+from transcoder.imaging.quality.autoquality import MAX_TARGET, MIN_TARGET, target_error
 
 # Bump when the engine's output for the same spec changes, so every rendition
 # gets a new content-addressed name instead of silently changing under an old one.
-# 2: outputs cascade from larger ones (cascade.CASCADE_MIN); WebP method 5.
+# 2: outputs cascade from larger ones (resize.cascade.CASCADE_MIN); WebP method 5.
 # 3: WebP method 4 and AVIF speed 6, libvips' settings (engine.py); the first
-#    resize in strips (cascade.py).
-# Animated WebP and AVIF (imaging.animation) did not bump it: they are new
+#    resize in strips (resize/cascade.py).
+# Animated WebP and AVIF (imaging.encoding.animation) did not bump it: they are new
 # specs (``animated``), with digests of their own.
-# 4: AVIF converts RGB to YUV with libavif's exact path, not libyuv (avif.py).
-# 5: the resizes run in libvips (LANCZOS3, libvips.py), stills and animations.
+# 4: AVIF converts RGB to YUV with libavif's exact path, not libyuv (encoding/avif.py).
+# 5: the resizes run in libvips (LANCZOS3, resize/libvips.py), stills and animations.
 ENGINE_VERSION = 5
-# Bump when auto-quality's search (imaging.autoquality) chooses differently:
+# Bump when auto-quality's search (imaging.quality.autoquality) chooses differently:
 # it is in the digests of specs with a target only, so fixed-quality
 # renditions keep their names. 1 (not in digests): three encodes of the proxy.
 # 2: two encodes, starts and slopes per format, AVIF proxies at a draft speed.
 # 3: a narrow JPEG pass checked on a second proxy; tiles on the 16 px grid at
 #    the edges too.
-# 4: JPEGs quantised with perceptual tables (encode.PERCEPTUAL_TABLE); the
+# 4: JPEGs quantised with perceptual tables (encoding.encode.PERCEPTUAL_TABLE); the
 #    JPEG search's start and margin moved to them; AVIF's margin -1.
 SEARCH_VERSION = 4
-# Bump when imaging.animation's output changes (its AVIF speed, the frame
+# Bump when imaging.encoding.animation's output changes (its AVIF speed, the frame
 # timing rule): it is in animated specs' digests only, so stills keep theirs.
 ANIMATION_VERSION = 1
 
@@ -79,7 +79,7 @@ FORMATS = {
     )
 }
 
-# Output formats that keep an animated source's motion (imaging.animation).
+# Output formats that keep an animated source's motion (imaging.encoding.animation).
 MOVING_FORMATS = ("webp", "avif")
 
 _HEX_COLOUR = re.compile(r"^#[0-9a-f]{6}$")
@@ -105,7 +105,7 @@ class RenditionSpec:
     height: int | None
     format: str
     quality: int = 80
-    # A perceptual target (SSIMULACRA2 scale, see autoquality): each output
+    # A perceptual target (SSIMULACRA2 scale, see quality.autoquality): each output
     # gets the lowest quality that meets it, ``quality`` at most. None (fixed
     # quality) is left out of the digest, so existing digests stay.
     target: int | None = None
@@ -120,7 +120,7 @@ class RenditionSpec:
     # left out of the digest, so existing digests never change.
     edit: str = ""
     # Every frame of an animated source, not the first alone (see
-    # imaging.animation); only WebP and AVIF can move, so other formats drop
+    # imaging.encoding.animation); only WebP and AVIF can move, so other formats drop
     # it. Left out of the digest when False, so still digests never change.
     animated: bool = False
 

@@ -2,7 +2,7 @@
 
 The perceptual hash's bands go from ten of 6-7 bits (a band value shared by
 one hash in 64 to 128) to five of 12-13 bits probed with their one-bit
-neighbours (shared by one in 4,096 to 8,192; see imaging.perceptual). Every
+neighbours (shared by one in 4,096 to 8,192; see imaging.analysis.perceptual). Every
 live asset's band rows are written again, a batch of assets at a time. The
 look-alike pairs are then worked out once among the assets whose kept count
 says they have one, and kept from now on with the hashes

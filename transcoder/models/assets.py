@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from taggit.managers import TaggableManager
 
-from transcoder.imaging import animation
+from transcoder.imaging.encoding import animation
 from transcoder.models.collections import root_collection_id
 
 
@@ -99,7 +99,7 @@ class Asset(models.Model):
     )
     # An optional focal area, centred on the focal point: its width and height
     # as fractions of the image. Crops keep all of it in view where their shape
-    # allows (see transcoder.imaging.focal).
+    # allows (see transcoder.imaging.analysis.focal).
     focal_width = models.FloatField(
         _("focal area width"),
         null=True,
@@ -112,7 +112,7 @@ class Asset(models.Model):
         blank=True,
         validators=[MinValueValidator(0), MaxValueValidator(1)],
     )
-    # The automatic focal area (imaging.saliency), made from the upload's
+    # The automatic focal area (imaging.analysis.saliency), made from the upload's
     # proxy decode: {"x", "y", "width", "height"} fractions; {} when the
     # picture gave none, None when not made yet (services.focal_suggestions).
     # Cover crops use it until the editor decides (focal_decided): sets,
@@ -133,14 +133,15 @@ class Asset(models.Model):
         related_name="+",
         editable=False,
     )
-    # The perceptual difference hash (16 hex digits, see transcoder.imaging.perceptual)
-    # and how many other assets look alike; kept up to date at upload, so the
-    # "has near duplicates" filter is one indexed comparison.
+    # The perceptual difference hash (16 hex digits, see
+    # transcoder.imaging.analysis.perceptual) and how many other assets look
+    # alike; kept up to date at upload, so the "has near duplicates" filter is
+    # one indexed comparison.
     dhash = models.CharField(max_length=16, blank=True, db_index=True, editable=False)
     near_duplicates = models.PositiveIntegerField(
         default=0, db_index=True, editable=False
     )
-    # The placeholder pages show before the image loads (imaging.placeholder):
+    # The placeholder pages show before the image loads (imaging.analysis.placeholder):
     # a base64 ThumbHash and the dominant colour as #rrggbb. Made with the
     # renditions; blank until then, and again while a replaced file builds.
     thumbhash = models.CharField(max_length=64, blank=True, editable=False)
@@ -318,7 +319,7 @@ class Asset(models.Model):
         """Return the focal area as (left, top, right, bottom) fractions, or None."""
         if self.focal is None or not self.focal_width or not self.focal_height:
             return None
-        from transcoder.imaging.focal import area_from_centre
+        from transcoder.imaging.analysis.focal import area_from_centre
 
         return area_from_centre(
             self.focal_x, self.focal_y, self.focal_width, self.focal_height

@@ -6,7 +6,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from transcoder.i18n import worded
-from transcoder.imaging import autoquality, specs
+from transcoder.imaging import specs
+from transcoder.imaging.quality import autoquality
 
 
 class Fit(models.TextChoices):
@@ -107,11 +108,11 @@ class Rendition(models.Model):
     height = models.PositiveIntegerField(null=True)
     bytes = models.PositiveBigIntegerField(null=True)
     # An animated rendition's frames (the source's) and playing time as
-    # browsers play it (imaging.animation); 1 and None for a still.
+    # browsers play it (imaging.encoding.animation); 1 and None for a still.
     frames = models.PositiveIntegerField(default=1)
     duration_ms = models.PositiveIntegerField(null=True, blank=True)
     # The encoder quality used, and the score it reached when the preset
-    # asked for a perceptual target (SSIMULACRA2 scale; imaging.autoquality).
+    # asked for a perceptual target (SSIMULACRA2 scale; imaging.quality.autoquality).
     quality = models.PositiveSmallIntegerField(_("quality"), null=True, blank=True)
     score = models.FloatField(_("score"), null=True, blank=True)
     name = models.CharField(max_length=255)

@@ -55,8 +55,8 @@ class AssetHashBand(models.Model):
     )
     band = models.PositiveSmallIntegerField()
     value = models.PositiveSmallIntegerField()
-    # The whole hash (perceptual.to_signed): the lookup compares candidates
-    # from the index alone, without reading their assets.
+    # The whole hash (imaging.analysis.perceptual.to_signed): the lookup
+    # compares candidates from the index alone, without reading their assets.
     hash = models.BigIntegerField(default=0)
 
     class Meta:

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from transcoder.models.keys import OriginBoundKey
 
-# The formats a key may allow: sniffed format names of imaging.sniff.
+# The formats a key may allow: sniffed format names of imaging.decode.sniff.
 WIDGET_FORMATS = ("jpeg", "png", "webp", "avif", "gif", "heif")
 
 

@@ -12,7 +12,7 @@ from django.db import connection, transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils.translation import gettext
 
-from transcoder.imaging import perceptual
+from transcoder.imaging.analysis import perceptual
 from transcoder.models import Asset, AssetHashBand, AssetLookalike
 
 logger = logging.getLogger(__name__)
@@ -72,7 +72,7 @@ def dhash_of(data):
 def _neighbours(value, exclude_id):
     """Return ``{asset id: distance}`` of the live assets within THRESHOLD of
     the hash ``value``: one index lookup of the bands' probes (see
-    imaging.perceptual), exhaustive up to the threshold."""
+    imaging.analysis.perceptual), exhaustive up to the threshold."""
     # Only live assets have bands (the Trash takes them away); each row holds
     # the whole hash, so the covering index answers alone: one index-only
     # scan a band (UNION ALL; an OR of the bands would read the table's rows).

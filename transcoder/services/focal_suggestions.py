@@ -1,7 +1,7 @@
 """The automatic focal area: made at upload, offered until the editor decides.
 
-An upload's suggestion (imaging.saliency) is made from the reduced decode the
-perceptual hash already makes (imaging.perceptual.dhash_and_look), stored on
+An upload's suggestion (imaging.analysis.saliency) is made from the reduced decode the
+perceptual hash already makes (imaging.analysis.perceptual.dhash_and_look), stored on
 the asset (``focal_suggestion``) and on its version when it is replaced, and
 used by cover crops (``Asset.crop_focal``) while ``focal_decided`` is False.
 The editor decides by setting, accepting, moving or clearing the focal area
@@ -23,7 +23,7 @@ from django.core.files.storage import storages
 from django.db import transaction
 
 from transcoder.conf import image_limits
-from transcoder.imaging import perceptual, saliency
+from transcoder.imaging.analysis import perceptual, saliency
 from transcoder.imaging.edits import Recipe, carry_focal
 from transcoder.models import Asset
 from transcoder.services.duplicates import library_write_lock

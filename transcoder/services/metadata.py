@@ -1,11 +1,11 @@
 """What the file says about itself: fill an asset's blank fields, tag its keywords.
 
-The reading is ``imaging.metadata`` (XMP, then IPTC, then EXIF; never GPS).
+The reading is ``imaging.decode.metadata`` (XMP, then IPTC, then EXIF; never GPS).
 Here its findings meet the asset: they only ever fill what is blank, so an
 upload never loses the uploader's title and a replaced file never overwrites
 what an editor wrote. Keywords become tags, as in Lightroom and Bridge, whose
 users keyword on purpose and search by those words; at most
-``imaging.metadata.MAX_KEYWORDS`` of them, each as ``tags_parse`` reads a tag.
+``imaging.decode.metadata.MAX_KEYWORDS`` of them, each as ``tags_parse`` reads a tag.
 """
 
 import logging
@@ -13,13 +13,13 @@ import logging
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 
-from transcoder.imaging import metadata
+from transcoder.imaging.decode import metadata
 from transcoder.models import TaggedAsset
 from transcoder.services.tags import TagError, tags_add, tags_parse
 
 logger = logging.getLogger(__name__)
 
-# The asset's text fields the file may fill, all named as in imaging.metadata.
+# The asset's text fields the file may fill, all named as in imaging.decode.metadata.
 TEXT_FIELDS = ("title", "caption", "creator", "credit", "copyright", "camera")
 
 

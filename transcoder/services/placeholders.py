@@ -11,7 +11,7 @@ from django.core.files.storage import storages
 from django.db.models import F
 
 from transcoder import permissions
-from transcoder.imaging import placeholder
+from transcoder.imaging.analysis import placeholder
 from transcoder.models import Asset, Rendition, RenditionStatus
 
 logger = logging.getLogger(__name__)

@@ -22,7 +22,8 @@ from django.utils.translation import gettext as _
 
 from transcoder import permissions
 from transcoder.conf import image_limits
-from transcoder.imaging import engine, sniff
+from transcoder.imaging import engine
+from transcoder.imaging.decode import sniff
 from transcoder.imaging.limits import ImageError
 from transcoder.models.widget import (
     UploadWidgetKey,

@@ -20,8 +20,8 @@ import io
 
 from PIL import Image, ImageOps
 
-from transcoder.imaging import heif, webp
-from transcoder.imaging.sniff import PILLOW_FORMATS, classify
+from transcoder.imaging.decode import heif, webp
+from transcoder.imaging.decode.sniff import PILLOW_FORMATS, classify
 
 SIZE = 8
 BAND_WIDTHS = (13, 13, 13, 13, 12)
@@ -96,7 +96,7 @@ def dhash_and_look(data, look):
 
     ``look`` gets the upright decoded image (JPEG at a draft scale) once the
     hash is taken, for other cheap facts of the same decode (the suggested
-    focal area, imaging.saliency); None skips it.
+    focal area, imaging.analysis.saliency); None skips it.
     """
 
     def both(image):
@@ -114,7 +114,7 @@ def dhash_and_look(data, look):
             image.draft("RGB", (64, 64))
             image.seek(0)
             if kind == "webp" and not getattr(image, "is_animated", False):
-                # Pillow's WebP path holds the pixels four times; see webp.py.
+                # Pillow's WebP path holds the pixels four times; see decode/webp.py.
                 still = webp.decode_still(data, image.size)
                 if still is not None:
                     still.info = image.info

@@ -56,7 +56,7 @@ def accepted_labels(heif_readable: bool | None = None) -> list[str]:
     defaults to ``heif.SUPPORTED``).
     """
     if heif_readable is None:
-        from transcoder.imaging import heif
+        from transcoder.imaging.decode import heif
 
         heif_readable = heif.SUPPORTED
     return [_HINT_LABELS[kind] for kind in ACCEPTED if kind != "heif" or heif_readable]

@@ -9,7 +9,7 @@ before. The engine hands an opened source to ``render`` and keeps the stills.
   blending applied, so every frame is a whole canvas), turned upright once,
   edited by the asset's recipe (``edits.Recipe``: crop, turns, mirror, as a
   still is), brought to sRGB, then resized to every spec by the same plan as
-  a still (``cascade.plan``: cover crops around the focal point, each size
+  a still (``resize.cascade.plan``: cover crops around the focal point, each size
   from the nearest larger one) and fed straight into each spec's encoder
   (``animation_encoders``). Memory holds one decoded canvas and one resized
   frame per spec, whatever the length.
@@ -34,10 +34,11 @@ from collections.abc import Iterator, Sequence
 
 from PIL import Image
 
-from transcoder.imaging import cascade
-from transcoder.imaging.animation_encoders import frame_encoder
-from transcoder.imaging.colour import to_srgb
+from transcoder.imaging.analysis.placeholder import Placeholder
+from transcoder.imaging.analysis.placeholder import from_image as placeholder_of
+from transcoder.imaging.decode.colour import to_srgb
 from transcoder.imaging.edits import Recipe, edited_size
+from transcoder.imaging.encoding.animation_encoders import frame_encoder
 from transcoder.imaging.limits import (
     ANIMATED_FORMATS,
     DeadlineReader,
@@ -46,8 +47,7 @@ from transcoder.imaging.limits import (
     check_duration,
 )
 from transcoder.imaging.messages import gettext_noop as _
-from transcoder.imaging.placeholder import Placeholder
-from transcoder.imaging.placeholder import from_image as placeholder_of
+from transcoder.imaging.resize import cascade
 from transcoder.imaging.specs import MOVING_FORMATS, RenditionSpec
 
 # Changing what this module writes (these constants, the timing rule) changes
@@ -348,7 +348,7 @@ def _frame(
     alpha: bool,
 ) -> Image.Image:
     """Return the decoded frame upright, on the first frame's canvas, edited
-    and in sRGB: the pixels a still of it gets (``engine._decode``)."""
+    and in sRGB: the pixels a still of it gets (``decode.opening.decode``)."""
     # A view of the decoder's pixels: later steps make new images, and the
     # decoder's own info (which the next frame's decode reads) is left alone.
     frame = image._new(image.im)

@@ -15,7 +15,7 @@ pixels count for nothing (a product cut out on a transparent PNG is the
 subject). libvips centres the crop on the grid's maximum. Here the suggestion
 is an *area*: the cells around the maximum that reach ``KEEP`` of it, so the
 editor sees what was found, and crops centre on the area's centre exactly as
-they do for an editor's area (see ``transcoder.imaging.focal``).
+they do for an editor's area (see ``transcoder.imaging.analysis.focal``).
 
 Everything runs on a proxy of at most ``PROXY`` pixels a side, made from
 whatever decode the caller has (the upload's draft decode for the perceptual

@@ -1,7 +1,7 @@
 """Which PNGs libspng decodes in the engine's place of Pillow's decoder.
 
 No Django. Pillow opens every PNG (its sniffing, limits and header checks),
-and ``libvips.decode_png`` then decodes the plainest ones, 8-bit RGB or RGBA
+and ``resize.libvips.decode_png`` then decodes the plainest ones, 8-bit RGB or RGBA
 in one pass, through libspng: 1.3-1.5 times faster than Pillow's zlib and
 unfilter (docs/benchmarks.md). Anything else stays with Pillow, as does any
 file libspng refuses: Pillow's decode is the one that refuses an upload.

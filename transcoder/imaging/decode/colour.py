@@ -73,7 +73,7 @@ def opaque_as_rgb(image: Image.Image) -> Image.Image:
     RGBA image already is an RGB one byte for byte, and reading it as such
     through the Arrow interface saves a full-size copy (on a 15 MP PNG, 53 ms
     of CPU and 59 MB). Pixels in more than one block (the engine's blocks
-    hold any image its limits allow, see ``memory.use_returnable_memory``)
+    hold any image its limits allow, see ``resize.memory.use_returnable_memory``)
     cannot be shared, and are converted.
     """
     try:

@@ -9,9 +9,9 @@ import io
 
 from PIL import Image
 
-from transcoder.imaging import avif
-from transcoder.imaging.colour import flatten
-from transcoder.imaging.cpus import default_threads
+from transcoder.imaging.decode.colour import flatten
+from transcoder.imaging.encoding import avif
+from transcoder.imaging.resize.cpus import default_threads
 from transcoder.imaging.specs import RenditionSpec
 
 # Encoder settings, from bytes-versus-time curves measured on the benchmark

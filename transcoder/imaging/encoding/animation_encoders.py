@@ -8,7 +8,7 @@ holds one frame per rendition whatever the length.
 
 from PIL import Image
 
-from transcoder.imaging import cascade
+from transcoder.imaging.resize import cascade
 
 # Changing what this module writes (these constants, the encoders' settings)
 # changes the bytes under a name: bump specs.ANIMATION_VERSION with it.

@@ -8,7 +8,7 @@ resampler is scalar C; on the benchmark photos Pillow's resizes cost 2.8 to
 (docs/benchmarks.md).
 
 libvips parses one kind of file here, plain 8-bit PNGs that Pillow has
-sniffed and checked (``decode_png``, see ``png``); its other loaders are
+sniffed and checked (``decode_png``, see ``decode.png``); its other loaders are
 blocked. It reads Pillow's pixels in place, through the Arrow C interface
 Pillow exports (an image in one block of memory), and writes each output
 into a new Pillow image's memory the same way.
@@ -152,7 +152,7 @@ def resize(
 def decode_png(data: bytes, size: tuple[int, int], mode: str) -> Image.Image | None:
     """Decode an 8-bit RGB or RGBA PNG with libspng into a new Pillow image.
 
-    Only for what ``png.plain`` accepted, after Pillow checked the header and
+    Only for what ``decode.png.plain`` accepted, after Pillow checked the header and
     the limits. libspng writes straight into the Pillow image's memory. Return
     None when libspng refuses the file, finds it damaged, or it is not what
     Pillow's header said: Pillow decodes it then, and refuses it if it must.

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator, Sequence
 
 from PIL import Image
 
-from transcoder.imaging import libvips
+from transcoder.imaging.resize import libvips
 from transcoder.imaging.specs import Fit, RenditionSpec
 
 # Shrink by whole factors (fast box filter) until within this factor of the

@@ -5,7 +5,7 @@ conversion settings, so libavif converts to 8-bit YUV with libyuv: 7-bit
 fixed-point coefficients, truncated. That costs about 0.5 dB PSNR at every
 quality (libheif, which libvips uses, converts exactly). Pillow has no option
 to change it. This module calls the same libavif (the copy Pillow bundles and
-has already loaded, as ``webp`` does for libwebp) with the same encoder
+has already loaded, as ``decode.webp`` does for libwebp) with the same encoder
 settings as Pillow, and asks libavif for its own exact conversion instead of
 libyuv's. The file is the same kind of AVIF as Pillow's: 8-bit, full range,
 BT.601 matrix, sRGB (CICP 1/13/6), with alpha where the image has it.

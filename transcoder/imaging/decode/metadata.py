@@ -24,7 +24,7 @@ from datetime import datetime, timedelta, timezone
 from defusedxml.ElementTree import fromstring
 from PIL import Image, IptcImagePlugin
 
-from transcoder.imaging.sniff import PILLOW_FORMATS
+from transcoder.imaging.decode.sniff import PILLOW_FORMATS
 
 logger = logging.getLogger(__name__)
 

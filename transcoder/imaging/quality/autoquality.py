@@ -26,8 +26,8 @@ from collections.abc import Callable
 
 from PIL import Image
 
-from transcoder.imaging import ssimulacra
-from transcoder.imaging.colour import flatten
+from transcoder.imaging.decode.colour import flatten
+from transcoder.imaging.quality import ssimulacra
 
 # The targets a preset may ask for, on the SSIMULACRA2 scale.
 MIN_TARGET = 30
@@ -104,7 +104,7 @@ WHOLE_PIXELS = {
 # larger. With 128 px tiles an AVIF proxy scored 1.9 points under its
 # rendition on average and up to 18, with 256 px ones +0.1 (RMS 0.9). AVIF
 # encodes cost 20x JPEG's per pixel: the engine encodes its proxies at a
-# faster speed (``draft``, encode.AVIF_DRAFT_SPEED).
+# faster speed (``draft``, encoding.encode.AVIF_DRAFT_SPEED).
 TILES = {"jpeg": TILE, "webp": 256, "avif": 256}
 
 
@@ -144,7 +144,7 @@ def choose(
     called on the proxy only, except when the proxy is the whole image, whose
     passing encode is returned as ``data``. ``draft``, if given, encodes the
     proxy instead when it is not the whole image: a faster encoder setting
-    whose output scores about the same (encode.AVIF_DRAFT_SPEED).
+    whose output scores about the same (encoding.encode.AVIF_DRAFT_SPEED).
     """
     lo, hi = QUALITY_RANGE[fmt]
     hi = min(hi, ceiling)

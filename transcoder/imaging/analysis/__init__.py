@@ -1,0 +1,1 @@
+"""Reading the picture: perceptual hashes, placeholders, saliency, focal areas."""

@@ -1,0 +1,1 @@
+"""Reading sources: sniffing formats, decoders, colour and metadata."""

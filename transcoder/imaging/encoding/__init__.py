@@ -1,0 +1,1 @@
+"""Encoding: the still encoders, libavif, and animations frame by frame."""

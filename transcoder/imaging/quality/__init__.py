@@ -1,0 +1,1 @@
+"""Perceptual quality: the auto-quality search and its SSIMULACRA2 metric."""

@@ -1,0 +1,1 @@
+"""Resizing: the cascade of resizes, libvips, threads and memory."""
