@@ -122,7 +122,18 @@ def test_one_patch_is_one_change(hooks_world, client):
 
 
 @pytest.mark.parametrize(
-    "since", ["nonsense", "Y2hnMTp4", "", "chg1:5", "Y2hnMTotMQ", "%00"]
+    "since",
+    [
+        "nonsense",
+        "Y2hnMTp4",
+        "",
+        "chg1:5",
+        "Y2hnMTotMQ",
+        "%00",
+        "Y2hnMjo1Lnp6",  # chg2:5.zz, no reach mark
+        "Y2hnMjo1",  # chg2:5
+        "Y2hnMjp4LmFsbA",  # chg2:x.all
+    ],
 )
 def test_a_cursor_not_given_out_is_not_found(hooks_world, client, since):
     api = _client(client, hooks_world["boss"])
@@ -181,3 +192,55 @@ def test_old_changes_are_pruned_and_old_cursors_told_so(hooks_world, client):
     assert [
         c["asset"]["title"] for c in api.get("/api/changes/").json()["results"]
     ] == ["new"]
+
+
+def test_a_change_of_reach_tells_the_follower_to_list_again(hooks_world, client):
+    """The feed is filtered by what the token's owner may view. When that
+    changes (a grant given, then taken away), a cursor read with the old
+    reach answers 410, as a pruned one does: read on, the follower would keep
+    images it may no longer view and never hear of ones it now may. A grant
+    elsewhere leaves the cursor good; a cursor from before cursors kept the
+    reach (chg1) is still read."""
+    from django.contrib.auth.models import Group
+
+    from transcoder.api.changes import cursor_for, cursor_position
+
+    viewer, boss = hooks_world["viewer"], hooks_world["boss"]
+    api = _client(client, viewer)
+    _, cursor = _follow(api)
+    a = hooks_world["asset_a"]
+    # Another group's grant on A changes nothing the viewer sees.
+    others = Group.objects.create(name="others")
+    services.collection_permissions_set(
+        collection=hooks_world["A"], grants={others: {"view"}}, user=boss
+    )
+    assert _follow(api, cursor) == ([], cursor)
+    viewers = Group.objects.get(name="B viewers")
+    services.collection_permissions_set(
+        collection=hooks_world["A"], grants={viewers: {"view"}}, user=boss
+    )
+    services.asset_update(asset=_asset(a.pk), title="a-now", alt_text="", focal=None)
+    stale = api.get(f"/api/changes/?since={cursor}")
+    assert stale.status_code == 410
+    assert "list the images again" in stale.json()["error"]
+    # Listed again from now: A's changes arrive.
+    fresh = api.get("/api/changes/?since=now").json()["next_cursor"]
+    services.asset_update(asset=_asset(a.pk), title="a-later", alt_text="", focal=None)
+    changes, fresh = _follow(api, fresh)
+    assert [c["asset"]["title"] for c in changes] == ["a-later"]
+    # Joining a group that views A too changes nothing more; taking the grant
+    # on A away shrinks the reach: told again.
+    also = Group.objects.create(name="A watchers")
+    services.collection_permissions_set(
+        collection=hooks_world["A"], grants={also: {"view"}}, user=boss
+    )
+    viewer.groups.add(also)
+    assert api.get(f"/api/changes/?since={fresh}").status_code == 200
+    services.collection_permissions_set(
+        collection=hooks_world["A"], grants={viewers: set(), also: set()}, user=boss
+    )
+    assert api.get(f"/api/changes/?since={fresh}").status_code == 410
+    # A cursor that kept no reach is read as before.
+    position, mark = cursor_position(fresh)
+    assert mark is not None
+    assert api.get(f"/api/changes/?since={cursor_for(position)}").status_code == 200

@@ -17,6 +17,7 @@ original download and API query asks this module; none filters by collection
 on its own.
 """
 
+import hashlib
 from functools import reduce
 from operator import or_
 
@@ -219,6 +220,20 @@ def changes(user, queryset=None):
         return queryset.none()
     ids = collections(user, "view").values("pk")
     return queryset.filter(Q(collection_id__in=ids) | Q(previous_collection_id__in=ids))
+
+
+def reach_mark(user, action="view"):
+    """Return a short mark of the collections where ``user`` may ``action``:
+    the same mark for the same collections ("all" everywhere).
+
+    A follower of the change feed keeps it in its cursor: anything that
+    changes the set (a grant, a collection moved or made, the owner's groups)
+    changes the mark, and the feed's filter with it.
+    """
+    if _paths(user, action) is None:
+        return "all"
+    ids = sorted(collections(user, action).values_list("pk", flat=True))
+    return hashlib.sha256(",".join(map(str, ids)).encode()).hexdigest()[:16]
 
 
 def may(user, action, asset=None):

@@ -7,6 +7,7 @@ within the token's reach (``permissions.changes``): a follower that stores
 
 import base64
 import binascii
+import re
 
 from django.http import JsonResponse
 
@@ -25,17 +26,25 @@ from transcoder.web import params
 
 PAGE_SIZE = 100
 MAX_PAGE_SIZE = 500
+# chg1:<id> was given out before cursors kept the reach; chg2:<id>.<mark>
+# keeps the reach it was read with (permissions.reach_mark).
 _PREFIX = "chg1:"
+_REACH_PREFIX = "chg2:"
+_MARK = re.compile(r"all|[0-9a-f]{16}")
 
 
-def cursor_for(change_id):
-    """Return the opaque cursor just after change ``change_id``."""
-    raw = f"{_PREFIX}{change_id}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+def cursor_for(change_id, reach=None):
+    """Return the opaque cursor just after change ``change_id``, read within
+    the reach marked ``reach`` (None: an older cursor, which kept none)."""
+    if reach is None:
+        raw = f"{_PREFIX}{change_id}"
+    else:
+        raw = f"{_REACH_PREFIX}{change_id}.{reach}"
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
 def cursor_position(cursor):
-    """Return the change id a cursor stands after, or raise a 404.
+    """Return (change id, reach mark or None) of a cursor, or raise a 404.
 
     As for the asset list's cursor: one this API did not give out is not
     found, as a page past the end is.
@@ -45,14 +54,22 @@ def cursor_position(cursor):
         raw = base64.urlsafe_b64decode(padded.encode("ascii")).decode("ascii")
     except (UnicodeError, ValueError, binascii.Error):
         raw = ""
-    number = raw.removeprefix(_PREFIX)
-    if not raw.startswith(_PREFIX) or not number.isdigit() or len(number) > 19:
+    number, mark = raw.removeprefix(_PREFIX), None
+    if raw.startswith(_REACH_PREFIX):
+        number, _, mark = raw.removeprefix(_REACH_PREFIX).partition(".")
+    known = raw.startswith((_PREFIX, _REACH_PREFIX))
+    if (
+        not known
+        or not number.isdigit()
+        or len(number) > 19
+        or (mark is not None and not _MARK.fullmatch(mark))
+    ):
         raise ApiError(
             404,
             "There is no such cursor: since must be a next_cursor this API gave "
             "out, or now; leave it out to start from the oldest change.",
         )
-    return int(number)
+    return int(number), mark
 
 
 def _changes(request, *, token):
@@ -64,11 +81,17 @@ def _changes(request, *, token):
     since = request.GET.get("since")
     limit = params.optional_integer(request.GET, "limit", low=1, high=MAX_PAGE_SIZE)
     limit = limit or PAGE_SIZE
+    user = token.created_by
+    mark = permissions.reach_mark(user)
     if since == "now":
         return JsonResponse(
-            {"results": [], "next_cursor": cursor_for(changes_head()), "more": False}
+            {
+                "results": [],
+                "next_cursor": cursor_for(changes_head(), mark),
+                "more": False,
+            }
         )
-    after = cursor_position(since) if since is not None else 0
+    after, seen = cursor_position(since) if since is not None else (0, None)
     if since is not None and after < changes_pruned_through():
         raise ApiError(
             410,
@@ -76,7 +99,15 @@ def _changes(request, *, token):
             f"({setting('CHANGES_DAYS')} days): list the images again, then "
             "follow from since=now.",
         )
-    user = token.created_by
+    if seen is not None and seen != mark:
+        # The feed is filtered by reach: read on, a follower would keep images
+        # it may no longer view and never hear of ones it now may.
+        raise ApiError(
+            410,
+            "The collections this token may view have changed since this "
+            "cursor (a grant, a collection moved or made, or its owner's "
+            "groups): list the images again, then follow from since=now.",
+        )
     rows = list(
         permissions.changes(user, Change.objects.filter(event__in=ASSET_EVENTS))
         .filter(id__gt=after)
@@ -94,7 +125,7 @@ def _changes(request, *, token):
     results = [_item(request, row, visible, assets) for row in rows]
     position = rows[-1].id if rows else after
     return JsonResponse(
-        {"results": results, "next_cursor": cursor_for(position), "more": more}
+        {"results": results, "next_cursor": cursor_for(position, mark), "more": more}
     )
 
 

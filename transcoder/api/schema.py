@@ -484,7 +484,9 @@ PATHS = {
                 **_errors(400, 404),
                 "410": _error(
                     "The cursor is older than the changes kept "
-                    "(MEDIAHUB_CHANGES_DAYS): list the images again."
+                    "(MEDIAHUB_CHANGES_DAYS), or the collections the token "
+                    "may view have changed since it was given out: list the "
+                    "images again."
                 ),
             },
         }
