@@ -15,7 +15,7 @@ from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
-from django.utils.text import capfirst
+from django.utils.text import capfirst, get_text_list
 from django.utils.translation import gettext, gettext_lazy, ngettext
 
 from transcoder import permissions, selectors, services
@@ -186,18 +186,20 @@ class CollectionForm(PermissionGridMixin, forms.ModelForm):
     def clean_move(self, parent):
         """Refuse a move that would give or take away what this user may not
         grant: the collection's assets inherit the grants of the new place."""
-        for action in permissions.move_refusals(self.mh_user, self.instance, parent):
+        refused = permissions.move_refusals(self.mh_user, self.instance, parent)
+        if refused:
+            actions = [str(TITLES[action]).lower() for action in refused]
             self.add_error(
                 "parent",
                 gettext(
                     "Moving %(name)s under %(parent)s would give or take away "
-                    "%(action)s on its images: only who holds a permission there "
-                    "may pass it on."
+                    "%(actions)s on its images: only who holds a permission "
+                    "there may pass it on."
                 )
                 % {
                     "name": self.instance.name,
                     "parent": parent.name,
-                    "action": TITLES[action].lower(),
+                    "actions": get_text_list(actions, gettext("and")),
                 },
             )
 

@@ -7,6 +7,7 @@ from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -113,10 +114,14 @@ def collection_update(*, collection, name, user, parent=None):
             raise CollectionError(
                 _(
                     "Moving %(name)s under %(parent)s would give or take away "
-                    "%(action)s on its images: only who holds a permission there "
-                    "may pass it on."
+                    "%(actions)s on its images: only who holds a permission "
+                    "there may pass it on."
                 )
-                % {"name": collection.name, "parent": target.name, "action": refused[0]}
+                % {
+                    "name": collection.name,
+                    "parent": target.name,
+                    "actions": get_text_list(refused, _("and")),
+                }
             )
         if target is not None:
             _check_sibling(target, name, exclude=collection)
