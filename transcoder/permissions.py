@@ -223,13 +223,9 @@ def changes(user, queryset=None):
 
 
 def reach_mark(user, action="view"):
-    """Return a short mark of the collections where ``user`` may ``action``:
-    the same mark for the same collections ("all" everywhere).
-
-    A follower of the change feed keeps it in its cursor: anything that
-    changes the set (a grant, a collection moved or made, the owner's groups)
-    changes the mark, and the feed's filter with it.
-    """
+    """Return a short mark of the collections where ``user`` may ``action``,
+    "all" everywhere: the change feed's cursors keep it, so that a grant, a
+    collection moved or made, or the owner's groups changing it is seen."""
     if _paths(user, action) is None:
         return "all"
     ids = sorted(collections(user, action).values_list("pk", flat=True))
@@ -327,33 +323,23 @@ def may_grant(user, action, collection, *, parent=None):
 
 def _inherited(collection):
     """Return {(group id, action)} granted at ``collection`` or above it."""
-    step = Collection.steplen
-    ancestry = [
-        collection.path[:end] for end in range(step, len(collection.path) + 1, step)
-    ]
     rows = GroupCollectionPermission.objects.filter(
-        collection__path__in=ancestry,
+        Q(collection=collection)
+        | Q(collection__in=Collection.objects.get_ancestors(collection)),
         permission__content_type__app_label="transcoder",
     ).values_list("group_id", "permission__codename")
-    return {
-        (group, action)
-        for group, codename in rows
-        for action in ACTIONS
-        if codename in _codenames(action)
-    }
+    return {(g, a) for g, code in rows for a in ACTIONS if code in _codenames(a)}
 
 
 def move_refusals(user, collection, parent):
     """Return the actions ``user`` may not pass on by moving ``collection``
     (with its subtree) under ``parent``, in ACTIONS order; [] if none.
 
-    A collection inherits the grants above it: moving it gives its assets to
-    the groups granted along the new path and takes them from those granted
-    along the old one only. Each action whose holders change is given or
-    taken away as the grid does, and so only by who may grant it there
-    (``may_grant``): no one widens their own or anyone's reach by a move.
+    A move gives the subtree's assets to the groups granted along the new
+    path and takes them from those granted along the old one only: each
+    action whose holders change needs ``may_grant``, as in the grid.
     """
-    if collection.pk is None or collection.is_root() or parent is None:
+    if collection.pk is None or parent is None or collection.is_root():
         return []
     if collection.is_child_of(parent):
         return []
