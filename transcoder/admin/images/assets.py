@@ -13,20 +13,12 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
 from transcoder import permissions, selectors, services
-from transcoder.admin import (
-    collections,
-    edits,
-    gallery,
-    grid,
-    html,
-    library,
-    quick,
-    trash,
-    uploads,
-)
-from transcoder.admin import views as admin_views
-from transcoder.admin.forms import METADATA_FIELDS, AssetChangeForm
-from transcoder.admin.views import request_origin
+from transcoder.admin.access import collections, trash
+from transcoder.admin.images import edits, gallery, grid, library, quick, uploads
+from transcoder.admin.shell import html
+from transcoder.admin.shell import views as admin_views
+from transcoder.admin.shell.forms import METADATA_FIELDS, AssetChangeForm
+from transcoder.admin.shell.views import request_origin
 from transcoder.delivery import serving
 from transcoder.imaging.decode import sniff
 from transcoder.models import Asset, Rendition, RenditionState
@@ -239,7 +231,7 @@ class AssetAdmin(admin.ModelAdmin):
                 library.restore_view,
                 "transcoder_asset_restore",
             ),
-            # --- issue 22: turn, mirror and crop the picture (admin/edits.py) ---
+            # --- issue 22: turn, mirror and crop the picture (admin/images/edits.py)
             ("<uuid:object_id>/edit/", edits.edit_view, "transcoder_asset_edit"),
             # --- issue 20: quick edit beside the grid, one-image rebuild ---
             ("<uuid:object_id>/quick/", quick.quick_view, "transcoder_asset_quick"),
@@ -332,7 +324,7 @@ class AssetAdmin(admin.ModelAdmin):
             request, {"mh_view": mode, "mh_drop": drop, **(extra_context or {})}
         )
 
-    # --- the collection picker of the asset page (admin/quick.py) -------------
+    # --- the collection picker of the asset page (admin/images/quick.py) ------
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)
         may_change = obj is not None and self.has_change_permission(request, obj)
