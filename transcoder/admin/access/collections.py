@@ -1,6 +1,6 @@
 """The collection tree in the admin, its group permissions, and moving assets.
 
-Imported from transcoder.admin.images.assets. Who may see or move which asset
+Imported from transcoder.admin.images.listing. Who may see or move which asset
 is decided by transcoder.permissions; this module only shows and asks.
 """
 
