@@ -1,4 +1,4 @@
-"""The asset page's "Edit the picture" panel and its view (admin/edits.py)."""
+"""The asset page's "Edit the picture" panel and its view (admin/images/edits.py)."""
 
 import pytest
 from django.contrib.auth.models import Group, User

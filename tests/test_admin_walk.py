@@ -76,8 +76,8 @@ def test_asset_form_and_bulk_form_keep_spaces_in_a_tag(presets):
     """The asset's tag field and the bulk "Add tags" form save "still life" once."""
     from tests.images import encode, quadrants
     from transcoder import services
-    from transcoder.admin.forms import AssetChangeForm
-    from transcoder.admin.grid import TagsForm
+    from transcoder.admin.images.grid import TagsForm
+    from transcoder.admin.shell.forms import AssetChangeForm
 
     asset = services.asset_create(
         content=encode(quadrants((64, 48)), "JPEG"), filename="a.jpg"
@@ -106,7 +106,7 @@ def test_bulk_delete_names_the_selected_images_sites_embed():
     from tests.seed import asset_rows
     from tests.support import grant
     from transcoder import services
-    from transcoder.admin.grid import USAGE_SHOWN
+    from transcoder.admin.images.grid import USAGE_SHOWN
     from transcoder.models import Asset, root_collection
 
     root = root_collection()
@@ -267,14 +267,14 @@ def test_preset_preview_mentions_estimates_only_when_a_row_is_estimated(presets)
 )
 def test_crop_label_says_the_size_once(name, label):
     """A preset named with its size does not get the size appended again."""
-    from transcoder.admin.html import crop_label
+    from transcoder.admin.shell.html import crop_label
 
     assert crop_label(name, 1200, 630) == label
 
 
 def test_rebuild_and_bulk_messages_count_in_words():
     """ "1 image", never "1 images"."""
-    from transcoder.admin import html
+    from transcoder.admin.shell import html
 
     one = {"finished": False, "done": 0, "total_renditions": 1, "total_assets": 1}
     one |= {"label": "Add tags", "id": 1}

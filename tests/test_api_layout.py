@@ -11,7 +11,7 @@ from django.template import Context, Template
 
 from tests.images import make_image
 from transcoder import services
-from transcoder.admin import gallery
+from transcoder.admin.images import gallery
 from transcoder.imaging.analysis import placeholder
 from transcoder.imaging.quality.autoquality import DEFAULT_TARGET
 from transcoder.models import ApiToken, Asset, Preset, Rendition, SiteKey

@@ -107,7 +107,7 @@ def test_crop_rule_in_the_browser_matches_the_engine(admin_page, live_server, pr
         )
         for _, out, point in cases
     ]
-    # The page is handed each preset's output size (admin.html.crop_presets).
+    # The page is handed each preset's output size (admin.shell.html.crop_presets).
     got = admin_page.evaluate(
         "cases => cases.map(([s, o, p]) => window.mediahubCrop.cropBox("
         "o[0], o[1], s[0], s[1], p, null))",

@@ -2,7 +2,7 @@
 
 import pytest
 
-from transcoder.admin.forms import PresetForm
+from transcoder.admin.shell.forms import PresetForm
 
 BASE = {
     "name": "Hero",

@@ -295,7 +295,7 @@ def test_refusals_stay_english_without_a_request():
 
 # --- nothing editor-facing escapes marking ----------------------------------------
 
-ADMIN = sorted((ROOT / "transcoder/admin").glob("*.py")) + [ROOT / "mediahub/admin.py"]
+ADMIN = sorted((ROOT / "transcoder/admin").rglob("*.py")) + [ROOT / "mediahub/admin.py"]
 MARKERS = {
     "_",
     "gettext",

@@ -12,7 +12,7 @@ from django.test import Client
 
 from tests import token_personas
 from tests.token_personas import auth, issue
-from transcoder.admin.keys import ApiTokenForm
+from transcoder.admin.integrations.keys import ApiTokenForm
 from transcoder.models import ApiToken
 from transcoder.services import tokens
 

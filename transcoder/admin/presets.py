@@ -9,8 +9,9 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from transcoder import selectors, services
-from transcoder.admin import html, library, views
-from transcoder.admin.forms import PresetForm
+from transcoder.admin.images import library
+from transcoder.admin.shell import html, views
+from transcoder.admin.shell.forms import PresetForm
 from transcoder.models import Preset, Rendition
 
 

@@ -1,8 +1,8 @@
 """Direct uploads: the server-made key, the accepted content types and the
 presigned POST a browser or API client posts one file to.
 
-Used by the admin's upload page (``transcoder.admin.uploads``) and the API's
-upload endpoints; the object posted is treated as untrusted until
+Used by the admin's upload page (``transcoder.admin.images.uploads``) and the
+API's upload endpoints; the object posted is treated as untrusted until
 ``services.asset_finalize_upload`` has checked it.
 """
 

@@ -1,8 +1,8 @@
-"""{% media_home %}: the editor's panels on the admin index (see admin.home)."""
+"""{% media_home %}: the editor's panels on the admin index (see admin.shell.home)."""
 
 from django import template
 
-from transcoder.admin.home import media_home as home_panels
+from transcoder.admin.shell.home import media_home as home_panels
 
 register = template.Library()
 
@@ -17,6 +17,6 @@ def media_home(context):
 @register.simple_tag
 def asset_thumbnail(asset):
     """Return the list's thumbnail of ``asset`` (from existing renditions only)."""
-    from transcoder.admin import html
+    from transcoder.admin.shell import html
 
     return html.thumbnail(asset)

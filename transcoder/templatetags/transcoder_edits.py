@@ -1,8 +1,8 @@
-"""The asset page's edit panel and the words for an edit (admin/edits.py)."""
+"""The asset page's edit panel and the words for an edit (admin/images/edits.py)."""
 
 from django import template
 
-from transcoder.admin import edits
+from transcoder.admin.images import edits
 
 register = template.Library()
 

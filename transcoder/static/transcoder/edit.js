@@ -1,4 +1,4 @@
-// The "Edit the picture" panel (admin/edits.py): buttons to turn and mirror,
+// The "Edit the picture" panel (admin/images/edits.py): buttons to turn and mirror,
 // a preview drawn on a canvas as the picture will look, and a crop rectangle
 // dragged over it. The form's own fields hold the edit (turn, then mirror,
 // then the crop in pixels of the turned and mirrored picture), so the page

@@ -3,7 +3,7 @@
 // WordPress's Attachment Details does. A field saves on blur or Enter (or with
 // Save); J/→ and K/← move to the next and previous card when focus is not in a
 // text field; Escape leaves a field, then closes the panel and returns focus
-// to the card. The panel is admin/quick.py's HTML; saves answer in JSON.
+// to the card. The panel is admin/images/quick.py's HTML; saves answer in JSON.
 (function () {
   "use strict";
   // Django's JavaScript catalog (admin:jsi18n, which admin/base_site.html loads

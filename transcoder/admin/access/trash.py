@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from transcoder import permissions, services
-from transcoder.admin import html
+from transcoder.admin.shell import html
 from transcoder.models import Rendition, TrashedAsset
 from transcoder.services.objects import ErasureDeniedError
 

@@ -13,8 +13,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from transcoder import permissions, selectors, services
-from transcoder.admin import gallery, previews
-from transcoder.admin.forms import PresetForm
+from transcoder.admin import previews
+from transcoder.admin.images import gallery
+from transcoder.admin.shell.forms import PresetForm
 from transcoder.models import Job, Preset
 from transcoder.status import asset_states
 

@@ -1,6 +1,6 @@
 """The admin's HTML: plain functions from model objects to ``format_html`` output.
 
-The ModelAdmins in admin.py stay declarative and delegate their display
+The ModelAdmins in transcoder.admin stay declarative and delegate their display
 columns and read-only fields here.
 """
 

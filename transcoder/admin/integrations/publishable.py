@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from transcoder import permissions
-from transcoder.admin.keys import OwnKeysAdmin
+from transcoder.admin.integrations.keys import OwnKeysAdmin
 from transcoder.models import Collection, PublishableKey
 from transcoder.services import publishable
 

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from transcoder import permissions, services
-from transcoder.admin.forms import UploadForm
+from transcoder.admin.shell.forms import UploadForm
 from transcoder.conf import setting
 from transcoder.delivery.presign import DirectUploadError, upload_presign
 from transcoder.i18n import worded

@@ -1,7 +1,7 @@
 """The collection tree in the admin, its group permissions, and moving assets.
 
-Imported from transcoder.admin.assets. Who may see or move which asset is decided
-by transcoder.permissions; this module only shows and asks.
+Imported from transcoder.admin.images.listing. Who may see or move which asset
+is decided by transcoder.permissions; this module only shows and asks.
 """
 
 from functools import wraps
@@ -19,7 +19,7 @@ from django.utils.text import capfirst, get_text_list
 from django.utils.translation import gettext, gettext_lazy, ngettext
 
 from transcoder import permissions, selectors, services
-from transcoder.admin.permission_grid import TITLES, PermissionGridMixin
+from transcoder.admin.access.permission_grid import TITLES, PermissionGridMixin
 from transcoder.models import Asset, Collection, root_collection
 
 # Assets named on a collection's delete page, for a user with limited reach.

@@ -19,9 +19,10 @@ from django.utils.translation import gettext_lazy, gettext_noop
 from django.views.decorators.http import require_POST
 
 from transcoder import permissions, selectors, services
-from transcoder.admin import gallery, html
-from transcoder.admin.forms import AssetChangeForm
-from transcoder.admin.views import request_origin
+from transcoder.admin.images import gallery
+from transcoder.admin.shell import html
+from transcoder.admin.shell.forms import AssetChangeForm
+from transcoder.admin.shell.views import request_origin
 from transcoder.conf import setting
 from transcoder.delivery import serving
 from transcoder.models import Collection, collection_at, root_collection

@@ -16,7 +16,7 @@ from taggit import admin as taggit_admin  # noqa: F401 - registers first
 from taggit.models import Tag
 
 from transcoder import permissions, selectors, services
-from transcoder.admin import html
+from transcoder.admin.shell import html
 from transcoder.models import TaggedAsset
 
 VIEWS = ("grid", "table")

@@ -15,8 +15,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from transcoder import selectors, services
-from transcoder.admin.html import BROWSER_FORMATS
-from transcoder.admin.library import _changeable
+from transcoder.admin.images.library import _changeable
+from transcoder.admin.shell.html import BROWSER_FORMATS
 from transcoder.delivery import serving
 from transcoder.imaging.edits import MIN_SIDE, Recipe, source_size
 

@@ -1,0 +1,1 @@
+"""Collections: the tree, its group permissions, the Trash, refusals, moderation."""

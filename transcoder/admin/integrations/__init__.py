@@ -1,0 +1,1 @@
+"""What outside sites hold and hear: API tokens, site and publishable keys, webhooks."""
