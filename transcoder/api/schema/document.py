@@ -10,9 +10,10 @@ from django.http import JsonResponse
 from django.urls import get_script_prefix
 from django.views.decorators.csrf import csrf_exempt
 
-from transcoder.api import schema_edits, schema_layout
-from transcoder.api.errors import error_response
-from transcoder.api.schema_parts import (
+from transcoder.api.core.errors import error_response
+from transcoder.api.schema import edits as schema_edits
+from transcoder.api.schema import layout as schema_layout
+from transcoder.api.schema.parts import (
     _CAPTURED_AT,
     _ID,
     _METADATA_TEXT,
@@ -27,9 +28,9 @@ from transcoder.api.schema_parts import (
     _json,
     _read,
 )
-from transcoder.api.schema_uploads import UPLOAD_PATHS, UPLOAD_SCHEMAS
-from transcoder.api.views import EDITABLE, MAX_TAGS
-from transcoder.api.widget_schema import WIDGET_PATHS, WIDGET_SCHEMAS
+from transcoder.api.schema.uploads import UPLOAD_PATHS, UPLOAD_SCHEMAS
+from transcoder.api.schema.widget import WIDGET_PATHS, WIDGET_SCHEMAS
+from transcoder.api.views.assets import EDITABLE, MAX_TAGS
 from transcoder.conf import setting
 from transcoder.delivery.serving import EMBED_PARAMETERS
 

@@ -10,9 +10,9 @@ from django.db import transaction
 from django.http import HttpResponse, JsonResponse
 
 from transcoder import permissions, selectors
-from transcoder.api.auth import endpoint
+from transcoder.api.core.auth import endpoint
+from transcoder.api.core.errors import ApiError, json_too_large
 from transcoder.api.edits import edit_of
-from transcoder.api.errors import ApiError, json_too_large
 from transcoder.api.representation import asset_json, asset_states, assets_for_api
 from transcoder.conf import setting
 from transcoder.models import Asset, DeletedAsset, TaggedAsset
