@@ -285,7 +285,7 @@ def _sample(path, w):
 def _provokers():
     """Yield (operation, status, provoke) for every row, and for every status
     of ANYWHERE on every operation of the paths /api/schema/ serves."""
-    from transcoder.api.schema.document import PATHS
+    from transcoder.api.schema.paths import PATHS
 
     yield from ROWS
     for path, item in PATHS.items():
@@ -391,7 +391,7 @@ METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
 
 def _wrong_methods():
-    from transcoder.api.schema.document import PATHS
+    from transcoder.api.schema.paths import PATHS
 
     for path, item in PATHS.items():
         allowed = {m.upper() for m in item if m != "parameters"}

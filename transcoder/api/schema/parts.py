@@ -1,8 +1,8 @@
 """The pieces both halves of the OpenAPI document are written with: answer and
 error shapes, shared field schemas, the read headers.
 
-``document.py`` (images, presets, changes, embed links) and ``uploads.py``
-(uploads, finalize, replace's bodies) build on them.
+``components.py`` and ``paths.py`` (images, presets, changes, embed links)
+and ``uploads.py`` (uploads, finalize, replace's bodies) build on them.
 """
 
 from transcoder.api.views.assets import METADATA_TEXT
