@@ -5,14 +5,10 @@ from django.http import JsonResponse
 
 from transcoder import permissions
 from transcoder.api.core.auth import endpoint
+from transcoder.api.core.bodies import json_body, text_field
 from transcoder.api.core.errors import ApiError
 from transcoder.api.representation import asset_json
-from transcoder.api.views.assets import (
-    _asset_or_error,
-    json_body,
-    text_field,
-    token_assets,
-)
+from transcoder.api.views.assets import _asset_or_error, token_assets
 from transcoder.api.views.uploads import (
     token_owner,
     upload_api_error,

@@ -24,12 +24,11 @@ from django.urls import reverse
 
 from transcoder import permissions
 from transcoder.api.core.auth import endpoint
+from transcoder.api.core.bodies import json_body, text_field
 from transcoder.api.core.errors import ApiError
 from transcoder.api.representation import asset_json, assets_for_api
 from transcoder.api.views.assets import (
     _asset_or_error,
-    json_body,
-    text_field,
     token_assets,
     token_collection,
 )
