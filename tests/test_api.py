@@ -372,7 +372,7 @@ def test_rate_limit_answers_429_with_retry_after(
     """Past MEDIAHUB_API_RATE_LIMIT in a sliding minute, a token gets 429 with
     Retry-After and the RateLimit headers; the next minute still weighs this
     one, so the limit comes back gradually, when Retry-After said."""
-    from transcoder.api import ratelimit
+    from transcoder.api.core import ratelimit
 
     settings.MEDIAHUB_API_RATE_LIMIT = 3
     monkeypatch.setattr(ratelimit, "clock", lambda: 600.0 + 17.25)
@@ -396,7 +396,7 @@ def test_rate_limit_answers_429_with_retry_after(
 def test_rate_limit_counts_one_row_per_bucket_and_minute(asset, token):
     """The counter is an atomic upsert per bucket and minute; a refused request
     is taken back; a new minute clears the rows that no longer weigh."""
-    from transcoder.api.ratelimit import rate_limit_take
+    from transcoder.api.core.ratelimit import rate_limit_take
     from transcoder.models import RateWindow
 
     def rows():
@@ -580,7 +580,7 @@ def test_asset_list_queries_do_not_grow_with_the_page(
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from transcoder.api import ratelimit
+    from transcoder.api.core import ratelimit
 
     # One minute throughout: a minute's first request also clears old windows.
     monkeypatch.setattr(ratelimit, "clock", lambda: 600.0)

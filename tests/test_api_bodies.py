@@ -5,8 +5,8 @@ import json
 import pytest
 
 from transcoder import services
-from transcoder.api.errors import ApiError
-from transcoder.api.views import MAX_JSON_DEPTH, text_field
+from transcoder.api.core.bodies import MAX_JSON_DEPTH, text_field
+from transcoder.api.core.errors import ApiError
 from transcoder.models import ApiToken, Asset, TaggedAsset
 
 pytestmark = pytest.mark.django_db

@@ -170,7 +170,7 @@ def _pruned_cursor(w):
 
     from django.utils import timezone
 
-    from transcoder.api.changes import cursor_for
+    from transcoder.api.views.changes import cursor_for
     from transcoder.models import Change
 
     first = Change.objects.order_by("id").first()
@@ -285,7 +285,7 @@ def _sample(path, w):
 def _provokers():
     """Yield (operation, status, provoke) for every row, and for every status
     of ANYWHERE on every operation of the paths /api/schema/ serves."""
-    from transcoder.api.schema import PATHS
+    from transcoder.api.schema.paths import PATHS
 
     yield from ROWS
     for path, item in PATHS.items():
@@ -379,7 +379,7 @@ def test_error_has_the_documented_shape(client, settings, request, op, status, p
     _check_shape(response, status, _documented(document, op, status))
     assert _library(w) == before
     if status == 500:  # logged with its traceback, not only answered
-        (record,) = [r for r in caplog.records if r.name == "transcoder.api.auth"]
+        (record,) = [r for r in caplog.records if r.name == "transcoder.api.core.auth"]
         assert record.levelname == "ERROR" and "PutObject" in record.exc_text
     if status == 429:
         assert int(response["Retry-After"]) >= 1
@@ -391,7 +391,7 @@ METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
 
 def _wrong_methods():
-    from transcoder.api.schema import PATHS
+    from transcoder.api.schema.paths import PATHS
 
     for path, item in PATHS.items():
         allowed = {m.upper() for m in item if m != "parameters"}

@@ -7,7 +7,7 @@ from openapi_spec_validator import validate
 from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 
 from transcoder import services
-from transcoder.api.schema import openapi_document
+from transcoder.api.schema.document import openapi_document
 from transcoder.models import ApiToken
 
 
@@ -197,7 +197,7 @@ def _query_names(path, method):
 
 def _handlers(view):
     """Return the ``{METHOD: (scope, function[, query names])}`` an
-    ``api.auth.endpoint`` view was built from, found in its closures."""
+    ``api.core.auth.endpoint`` view was built from, found in its closures."""
     import inspect
 
     seen = set()
@@ -297,13 +297,13 @@ def test_every_answer_object_is_closed():
 
 # Which view function reads which request body, and the schema of that body.
 BODY_READERS = {
-    "AssetChange": [("transcoder.api.views", "_patch")],
+    "AssetChange": [("transcoder.api.views.assets", "_patch")],
     "UploadRequest": [
-        ("transcoder.api.uploads", "_create"),
-        ("transcoder.api.uploads", "_purpose"),
+        ("transcoder.api.views.uploads", "_create"),
+        ("transcoder.api.views.uploads", "_purpose"),
     ],
-    "Finalize": [("transcoder.api.uploads", "_finalize")],
-    "Replace": [("transcoder.api.replace", "_replace")],
+    "Finalize": [("transcoder.api.views.uploads", "_finalize")],
+    "Replace": [("transcoder.api.views.replace", "_replace")],
 }
 
 
@@ -374,15 +374,17 @@ def test_request_bodies_name_exactly_the_fields_the_views_read(schema_name):
 
 def test_the_field_scan_sees_a_new_field():
     """The scan above is not blind: it finds each way a view reads a field."""
-    from transcoder.api import views
+    from transcoder.api.views import assets as views
 
     assert {"title", "alt", "caption", "tags", "decorative", "captured_at"} <= (
-        _fields_read("transcoder.api.views", "_patch")
+        _fields_read("transcoder.api.views.assets", "_patch")
     )
-    assert set(views.METADATA_TEXT) <= _fields_read("transcoder.api.views", "_patch")
+    assert set(views.METADATA_TEXT) <= _fields_read(
+        "transcoder.api.views.assets", "_patch"
+    )
     assert {"replace", "collection", "size", "filename", "content_type"} <= (
-        _fields_read("transcoder.api.uploads", "_create")
-        | _fields_read("transcoder.api.uploads", "_purpose")
+        _fields_read("transcoder.api.views.uploads", "_create")
+        | _fields_read("transcoder.api.views.uploads", "_purpose")
     )
 
 

@@ -174,7 +174,7 @@ def test_old_changes_are_pruned_and_old_cursors_told_so(hooks_world, client):
 
     from django.utils import timezone
 
-    from transcoder.api.changes import cursor_for
+    from transcoder.api.views.changes import cursor_for
 
     api = _client(client, hooks_world["boss"])
     a = hooks_world["asset_a"]
@@ -203,7 +203,7 @@ def test_a_change_of_reach_tells_the_follower_to_list_again(hooks_world, client)
     reach (chg1) is still read."""
     from django.contrib.auth.models import Group
 
-    from transcoder.api.changes import cursor_for, cursor_position
+    from transcoder.api.views.changes import cursor_for, cursor_position
 
     viewer, boss = hooks_world["viewer"], hooks_world["boss"]
     api = _client(client, viewer)

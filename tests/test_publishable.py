@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 
 from tests.support import grant
 from transcoder import services
-from transcoder.api import ratelimit
+from transcoder.api.core import ratelimit
 from transcoder.models import Asset, PublishableKey, RateWindow, root_collection
 from transcoder.services import publishable
 
@@ -466,7 +466,7 @@ def test_the_admin_shows_and_revokes_only_your_own_keys(client, library, admin_u
 def test_an_endpoint_takes_a_key_only_when_it_says_so(rf, library):
     """A read endpoint that does not opt in refuses a publishable key, and its
     handler never runs."""
-    from transcoder.api.auth import endpoint
+    from transcoder.api.core.auth import endpoint
 
     ran = []
     view = endpoint(GET=("read", lambda request, *, token: ran.append(token)))

@@ -13,10 +13,10 @@ class TranscoderConfig(AppConfig):
             checks,  # noqa: F401  (registers system checks)
             tasks,  # noqa: F401  (registers the tasks services queue)
         )
-        from transcoder.api import (
+        from transcoder.api.core import (
             publishable,  # noqa: F401  (lets publishable keys' origins use CORS)
         )
-        from transcoder.api.widget import cors_enabled
+        from transcoder.api.views.widget import cors_enabled
         from transcoder.web.cors import site_key_origin_allowed
 
         # Embed links and /media/ answer CORS for origins on active site keys.

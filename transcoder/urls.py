@@ -1,13 +1,13 @@
 from django.urls import path, re_path
 
-from transcoder.api import changes as api_changes
-from transcoder.api import errors as api_errors
-from transcoder.api import presets as api_presets
-from transcoder.api import replace as api_replace
-from transcoder.api import schema as api_schema
-from transcoder.api import uploads as api_uploads
-from transcoder.api import views as api_views
-from transcoder.api import widget as api_widget
+from transcoder.api.core import errors as api_errors
+from transcoder.api.schema import document as api_schema
+from transcoder.api.views import assets as api_views
+from transcoder.api.views import changes as api_changes
+from transcoder.api.views import presets as api_presets
+from transcoder.api.views import replace as api_replace
+from transcoder.api.views import uploads as api_uploads
+from transcoder.api.views import widget as api_widget
 from transcoder.delivery import serving
 from transcoder.web import errors as web_errors
 

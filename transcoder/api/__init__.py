@@ -1,6 +1,7 @@
 """JSON API v1 for sites that embed images: token auth with scopes, signed URLs.
 
-``auth`` authenticates and dispatches, ``views`` serves assets, ``uploads``
-takes new files, ``schema`` describes it all as OpenAPI 3.1, ``errors``
-keeps every answer JSON and ``ratelimit`` counts requests per token.
+``core.auth`` authenticates and dispatches, ``views.assets`` serves assets,
+``views.uploads`` takes new files, ``schema`` describes it all as OpenAPI 3.1,
+``core.errors`` keeps every answer JSON and ``core.ratelimit`` counts requests
+per token.
 """

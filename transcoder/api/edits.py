@@ -8,7 +8,7 @@ original. ``null`` shows the original as uploaded. Either way the picture
 before is kept as a version and the original's bytes never change.
 """
 
-from transcoder.api.errors import ApiError
+from transcoder.api.core.errors import ApiError
 from transcoder.imaging.edits import EditError, Recipe
 
 

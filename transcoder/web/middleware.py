@@ -39,7 +39,7 @@ from django.contrib.auth import get_user
 from django.http import HttpResponse
 from django.urls import Resolver404, resolve
 
-from transcoder.api.errors import ApiError, error_response, json_too_large
+from transcoder.api.core.errors import ApiError, error_response, json_too_large
 from transcoder.conf import setting
 
 logger = logging.getLogger(__name__)
@@ -49,7 +49,7 @@ FORM_OVERHEAD = 1024 * 1024
 # API routes that take a file in the body, by URL name: the one-time PUT of
 # the embedded default. Every other API call is a small JSON object.
 LARGE_BODY_ROUTES = frozenset({"transcoder:api-upload-content"})
-# The upload widget's one-time PUT: no token, a signed URL (api/widget.py).
+# The upload widget's one-time PUT: no token, a signed URL (api/views/widget.py).
 SIGNED_BODY_ROUTES = frozenset({"transcoder:api-widget-content"})
 KEYED_ROUTES = frozenset(
     {
@@ -116,8 +116,8 @@ def _api_refusal(request, match):
     The token is checked first, as the API does: a bad token is a 401 whatever
     the body. The endpoint checks it again before it reads the body.
     """
-    from transcoder.api import publishable
-    from transcoder.api.auth import authenticate
+    from transcoder.api.core import publishable
+    from transcoder.api.core.auth import authenticate
 
     if publishable.presented(request) and not request.headers.get("Authorization"):
         # A page's read key never sends a body: the API's own 403, not a 401.

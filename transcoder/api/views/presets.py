@@ -3,7 +3,7 @@
 from django.http import JsonResponse
 
 from transcoder import layout
-from transcoder.api.auth import endpoint
+from transcoder.api.core.auth import endpoint
 from transcoder.models import Preset
 
 

@@ -19,8 +19,8 @@ from corsheaders.signals import check_request_enabled
 from django.dispatch import receiver
 from django.utils.cache import patch_vary_headers
 
-from transcoder.api import ratelimit
-from transcoder.api.errors import ApiError
+from transcoder.api.core import ratelimit
+from transcoder.api.core.errors import ApiError
 from transcoder.conf import setting
 from transcoder.models import PublishableKey
 from transcoder.services import publishable

@@ -12,8 +12,8 @@ import re
 from django.http import JsonResponse
 
 from transcoder import permissions
-from transcoder.api.auth import endpoint
-from transcoder.api.errors import ApiError
+from transcoder.api.core.auth import endpoint
+from transcoder.api.core.errors import ApiError
 from transcoder.api.representation import asset_json, assets_for_api
 from transcoder.conf import setting
 from transcoder.models import Change, Event

@@ -1,10 +1,10 @@
-"""The upload widget's operations in the OpenAPI document (``api/schema.py``).
+"""The upload widget's operations in the OpenAPI document (``document.py``).
 
 They take no token (``security: []``): the body or the query carries a public
 upload key, checked with the request's ``Origin``.
 """
 
-from transcoder.api.schema_parts import _BINARY_BODY
+from transcoder.api.schema.parts import _BINARY_BODY
 
 _REF = "#/components/schemas/"
 _KEY = {"type": "string", "maxLength": 40, "description": "An upload key, uk_..."}

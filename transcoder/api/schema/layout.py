@@ -1,6 +1,6 @@
 """Schema pieces of placeholders, processing status, layout and presets.
 
-Kept beside ``schema.py``, which merges them into the OpenAPI document.
+Kept beside ``components.py``, which merges them into the OpenAPI document.
 """
 
 from transcoder.imaging.quality import autoquality

@@ -1,10 +1,11 @@
 """The OpenAPI document's uploads: ask, send, finalize (and the bodies of
 replace), with the links from one answer to the next call.
 
-Kept beside ``schema.py``, which merges them into the document in place.
+Kept beside ``components.py`` and ``paths.py``, which merge them into the
+document in place.
 """
 
-from transcoder.api.schema_parts import (
+from transcoder.api.schema.parts import (
     _BINARY_BODY,
     _REF,
     _STRING,

@@ -23,13 +23,12 @@ from django.http import JsonResponse
 from django.urls import reverse
 
 from transcoder import permissions
-from transcoder.api.auth import endpoint
-from transcoder.api.errors import ApiError
+from transcoder.api.core.auth import endpoint
+from transcoder.api.core.bodies import json_body, text_field
+from transcoder.api.core.errors import ApiError
 from transcoder.api.representation import asset_json, assets_for_api
-from transcoder.api.views import (
+from transcoder.api.views.assets import (
     _asset_or_error,
-    json_body,
-    text_field,
     token_assets,
     token_collection,
 )

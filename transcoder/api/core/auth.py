@@ -9,9 +9,9 @@ from django.utils import timezone
 from django.utils.cache import get_conditional_response, set_response_etag
 from django.views.decorators.csrf import csrf_exempt
 
-from transcoder.api import publishable
-from transcoder.api.errors import ApiError, error_response
-from transcoder.api.ratelimit import rate_limit_take, token_bucket
+from transcoder.api.core import publishable
+from transcoder.api.core.errors import ApiError, error_response
+from transcoder.api.core.ratelimit import rate_limit_take, token_bucket
 from transcoder.conf import setting
 from transcoder.models import ApiToken
 from transcoder.services.tokens import (
@@ -64,7 +64,7 @@ def endpoint(*, publishable_reads=False, **handlers):
     exception is logged and answered with a JSON 500. Tokens, not
     cookies, authenticate, so CSRF does not apply. With
     ``publishable_reads``, its read operations also take a publishable key
-    (``api/publishable.py``); every other endpoint refuses one.
+    (``api/core/publishable.py``); every other endpoint refuses one.
 
     A successful read carries a strong ETag and answers 304 to a matching
     ``If-None-Match``; every answer that was counted carries the RateLimit

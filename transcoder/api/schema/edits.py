@@ -1,6 +1,6 @@
 """Schema pieces of edits: the ``edit`` of an image and of a PATCH body.
 
-Kept beside ``schema.py``, which merges them into the OpenAPI document.
+Kept beside ``components.py``, which merges them into the OpenAPI document.
 """
 
 from transcoder.imaging.edits import MIN_SIDE

@@ -17,9 +17,9 @@ from django.http import JsonResponse
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 
-from transcoder.api.errors import ApiError, error_response
-from transcoder.api.uploads import body_length, body_store
-from transcoder.api.views import json_body, text_field
+from transcoder.api.core.bodies import json_body, text_field
+from transcoder.api.core.errors import ApiError, error_response
+from transcoder.api.views.uploads import body_length, body_store
 from transcoder.conf import setting
 from transcoder.delivery import presign
 from transcoder.models.widget import WidgetUpload, WidgetUploadState

@@ -4,11 +4,16 @@ from django.core.exceptions import ValidationError
 from django.http import JsonResponse
 
 from transcoder import permissions
-from transcoder.api.auth import endpoint
-from transcoder.api.errors import ApiError
+from transcoder.api.core.auth import endpoint
+from transcoder.api.core.bodies import json_body, text_field
+from transcoder.api.core.errors import ApiError
 from transcoder.api.representation import asset_json
-from transcoder.api.uploads import token_owner, upload_api_error, upload_key_or_error
-from transcoder.api.views import _asset_or_error, json_body, text_field, token_assets
+from transcoder.api.views.assets import _asset_or_error, token_assets
+from transcoder.api.views.uploads import (
+    token_owner,
+    upload_api_error,
+    upload_key_or_error,
+)
 from transcoder.services import asset_replace_upload
 
 

@@ -1,11 +1,11 @@
 """The pieces both halves of the OpenAPI document are written with: answer and
 error shapes, shared field schemas, the read headers.
 
-``schema.py`` (images, presets, changes, embed links) and ``schema_uploads.py``
-(uploads, finalize, replace's bodies) build on them.
+``components.py`` and ``paths.py`` (images, presets, changes, embed links)
+and ``uploads.py`` (uploads, finalize, replace's bodies) build on them.
 """
 
-from transcoder.api.views import METADATA_TEXT
+from transcoder.api.views.assets import METADATA_TEXT
 
 _REF = "#/components/schemas/"
 _ID = {"name": "asset_id", "in": "path", "required": True}
@@ -141,7 +141,7 @@ _CAPTURED_AT = {
     "XMP) or an editor set it; null when unknown.",
 }
 # What the file said at upload (IPTC, XMP, EXIF; never GPS), editable; the
-# fields and their limits are the ones PATCH checks (api/views.py).
+# fields and their limits are the ones PATCH checks (api/views/assets.py).
 _METADATA_TEXT = {
     name: {"type": "string", "maxLength": limit, "pattern": _NO_NUL}
     for name, limit in METADATA_TEXT.items()

@@ -1,0 +1,1 @@
+"""The request machinery every API call passes: auth, errors, limits, bodies."""
