@@ -293,6 +293,17 @@ def test_refusals_stay_english_without_a_request():
     assert worded(sniff.refusal_message("pdf")) == str(sniff.refusal_message("pdf"))
 
 
+def test_an_editors_language_does_not_outlive_the_request(german, presets):
+    """After a German admin page, work the same thread runs outside a request
+    (a task, an S3 event on a warm Lambda) is worded in the default language."""
+    from django.conf import settings
+    from django.utils import translation
+
+    assert german.get("/admin/")["Content-Language"] == "de"
+    assert translation.get_language() == settings.LANGUAGE_CODE
+    assert str(sniff.refusal_message("pdf")).startswith("This file is a PDF")
+
+
 # --- nothing editor-facing escapes marking ----------------------------------------
 
 ADMIN = sorted((ROOT / "transcoder/admin").rglob("*.py")) + [ROOT / "mediahub/admin.py"]

@@ -28,5 +28,9 @@ class EditorLocaleMiddleware(LocaleMiddleware):
 
     def process_response(self, request, response):
         if request.path_info.startswith(EDITOR_PREFIXES):
-            return super().process_response(request, response)
+            response = super().process_response(request, response)
+            # The page is rendered: the thread goes back to the default, so work
+            # it runs next outside a request (a task, an S3 event on a warm
+            # Lambda) is not worded in the last editor's language.
+            translation.deactivate()
         return response
