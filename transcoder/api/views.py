@@ -352,7 +352,7 @@ def _patch(request, asset_id, *, token):
         asset.decorative = body["decorative"]
     recipe = edit_of(body["edit"], asset) if "edit" in body else None
     try:
-        # One PATCH is one change (services.changes), whatever it touched.
+        # One PATCH is one change (services.outbox.changes), whatever it touched.
         with changes_batch(), transaction.atomic():
             if recipe is not None and asset_edit(asset=asset, recipe=recipe):
                 # The focal point followed the edit; one given here is of

@@ -15,13 +15,6 @@ from transcoder.services.assets import (
     objects_delete,
     validate_image,
 )
-from transcoder.services.changes import (
-    changes_batch,
-    changes_head,
-    changes_prune,
-    changes_record,
-    event_emit,
-)
 from transcoder.services.collections import (
     CollectionError,
     assets_move,
@@ -54,6 +47,26 @@ from transcoder.services.jobs import (
 )
 from transcoder.services.maintenance import orphans_purge, orphans_purge_step
 from transcoder.services.objects import object_delete, objects_erase
+from transcoder.services.outbox.changes import (
+    changes_batch,
+    changes_head,
+    changes_prune,
+    changes_record,
+    event_emit,
+)
+from transcoder.services.outbox.webhook_http import (
+    SignatureError,
+    WebhookUrlError,
+    signature_verify,
+)
+from transcoder.services.outbox.webhooks import (
+    WebhookError,
+    webhook_deliver,
+    webhook_endpoint_save,
+    webhook_resend,
+    webhooks_dispatch,
+    webhooks_due,
+)
 from transcoder.services.presets import preset_save
 from transcoder.services.refusals import upload_refusal_record, upload_refused
 from transcoder.services.renditions import (
@@ -92,19 +105,6 @@ from transcoder.services.usage import usage_by_asset, usage_record, usage_summar
 from transcoder.services.versions import (
     asset_replace,
     asset_version_restore,
-)
-from transcoder.services.webhook_http import (
-    SignatureError,
-    WebhookUrlError,
-    signature_verify,
-)
-from transcoder.services.webhooks import (
-    WebhookError,
-    webhook_deliver,
-    webhook_endpoint_save,
-    webhook_resend,
-    webhooks_dispatch,
-    webhooks_due,
 )
 from transcoder.storage.keys import is_upload_key, original_name
 

@@ -19,7 +19,6 @@ from transcoder.i18n import worded
 from transcoder.imaging import engine
 from transcoder.imaging.limits import check_size
 from transcoder.models import Asset, Event
-from transcoder.services.changes import changes_record
 from transcoder.services.collections import collection_default
 from transcoder.services.duplicates import (
     DuplicateAssetError,
@@ -35,6 +34,7 @@ from transcoder.services.metadata import (
     metadata_tags_apply,
 )
 from transcoder.services.objects import object_delete, objects_erase
+from transcoder.services.outbox.changes import changes_record
 from transcoder.services.refusals import (
     duplicate_refusal_record,
     upload_refusal_record,
@@ -321,7 +321,7 @@ def asset_update(
     if asset.focal_x is None:
         asset.focal_width = asset.focal_height = None
     with transaction.atomic():
-        library_write_lock()  # before any row: see services.changes
+        library_write_lock()  # before any row: see services.outbox.changes
         asset.full_clean()
         asset.save()
         changes_record(event=Event.UPDATED, assets=[(asset.pk, asset.collection_id)])
@@ -344,7 +344,7 @@ def asset_erase(*, asset_id, versions=True):
     """
     names = []
     with transaction.atomic():
-        library_write_lock()  # before any row: see services.changes
+        library_write_lock()  # before any row: see services.outbox.changes
         asset = Asset.all_objects.select_for_update().filter(pk=asset_id).first()
         if asset is not None:
             names = [name for _, name in asset_object_names(asset)]

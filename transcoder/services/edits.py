@@ -21,8 +21,8 @@ from django.utils.translation import gettext as _
 
 from transcoder.imaging.edits import EditError, Recipe
 from transcoder.models import Asset, Event, RenditionState
-from transcoder.services.changes import changes_record
 from transcoder.services.duplicates import library_write_lock
+from transcoder.services.outbox.changes import changes_record
 from transcoder.services.renditions import renditions_enqueue
 from transcoder.services.versions import _version_of_current, focal_carry
 
@@ -65,7 +65,7 @@ def asset_edit(*, asset, recipe):
     if not isinstance(recipe, Recipe):
         raise TypeError("recipe must be an imaging.edits.Recipe")
     with transaction.atomic():
-        library_write_lock()  # before any row: see services.changes
+        library_write_lock()  # before any row: see services.outbox.changes
         current = Asset.objects.select_for_update().get(pk=asset.pk)
         old = current.recipe
         if recipe.source != old.source:

@@ -16,7 +16,7 @@ from transcoder import permissions
 from transcoder.models import Event
 from transcoder.models.widget import WidgetUpload, WidgetUploadState
 from transcoder.services.assets import asset_create
-from transcoder.services.changes import event_emit
+from transcoder.services.outbox.changes import event_emit
 from transcoder.services.widget import read_held, widget_upload_json
 
 

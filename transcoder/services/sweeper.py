@@ -41,11 +41,11 @@ from transcoder.models import (
     RenditionStatus,
     UploadRefusal,
 )
-from transcoder.services.changes import changes_prune
 from transcoder.services.cursors import cursor_get, cursor_set
 from transcoder.services.duplicates import DuplicateAssetError
 from transcoder.services.jobs import jobs_requeue_stalled
 from transcoder.services.maintenance import listed_page
+from transcoder.services.outbox.changes import changes_prune
 from transcoder.services.renditions import renditions_enqueue, renditions_plan
 from transcoder.services.states import asset_state_refresh
 from transcoder.services.uploads import upload_finalize_by_key

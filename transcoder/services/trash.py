@@ -21,12 +21,12 @@ from django.utils.translation import gettext as _
 
 from transcoder.conf import setting
 from transcoder.models import Asset, AssetHashBand, Event
-from transcoder.services.changes import changes_record
 from transcoder.services.duplicates import (
     asset_hash_forget,
     asset_hash_set,
     library_write_lock,
 )
+from transcoder.services.outbox.changes import changes_record
 from transcoder.services.renditions import renditions_enqueue
 
 logger = logging.getLogger(__name__)

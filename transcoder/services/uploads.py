@@ -34,9 +34,9 @@ from transcoder.services.assets import (
     _title_from_filename,
     not_received,
 )
-from transcoder.services.changes import changes_record
 from transcoder.services.collections import collection_default
 from transcoder.services.duplicates import library_write_lock
+from transcoder.services.outbox.changes import changes_record
 from transcoder.services.refusals import upload_refusal_record
 from transcoder.services.versions import asset_replace
 from transcoder.storage import keys
@@ -207,7 +207,7 @@ def _with_late_details(asset, *, filename, title, alt_text):
     if changes:
         # Filter on blank again: an editor's save that raced this one wins.
         with transaction.atomic():
-            library_write_lock()  # before any row: see services.changes
+            library_write_lock()  # before any row: see services.outbox.changes
             filled = False
             for field, value in changes.items():
                 blank = {field: ""}

@@ -26,7 +26,6 @@ from transcoder.services.assets import (
     _read_limited,
     validate_image,
 )
-from transcoder.services.changes import changes_record
 from transcoder.services.duplicates import (
     asset_hash_set,
     library_write_lock,
@@ -40,6 +39,7 @@ from transcoder.services.metadata import (
     metadata_fill,
     metadata_tags_apply,
 )
+from transcoder.services.outbox.changes import changes_record
 from transcoder.services.renditions import renditions_enqueue
 from transcoder.storage.keys import original_name
 
@@ -130,7 +130,7 @@ def asset_replace(*, asset, content, filename="", uploaded_by=None):
     }
     try:
         with transaction.atomic():
-            library_write_lock()  # before any row: see services.changes
+            library_write_lock()  # before any row: see services.outbox.changes
             locked = Asset.objects.select_for_update().get(pk=asset.pk)
             if locked.content_hash == content_hash:
                 # A racing replace with the same upload (the S3 event and the
@@ -175,7 +175,7 @@ def focal_carry(*, asset, old, new):
 def asset_version_restore(*, version):
     """Make an earlier file current again; the current file becomes a version."""
     with transaction.atomic():
-        library_write_lock()  # before any row: see services.changes
+        library_write_lock()  # before any row: see services.outbox.changes
         asset = Asset.objects.select_for_update().get(pk=version.asset_id)
         version = AssetVersion.objects.select_for_update().get(pk=version.pk)
         facts = {f: getattr(version, f) for f in FILE_FIELDS}
