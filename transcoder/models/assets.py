@@ -184,7 +184,7 @@ class Asset(models.Model):
         default=RenditionState.PENDING,
         editable=False,
     )
-    # In the Trash since then (services.trash); None for a live asset. The
+    # In the Trash since then (services.library.trash); None for a live asset. The
     # default manager leaves trashed assets out, so no door filters on its own.
     trashed_at = models.DateTimeField(null=True, blank=True, editable=False)
     trashed_by = models.ForeignKey(

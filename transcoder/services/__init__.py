@@ -15,21 +15,6 @@ from transcoder.services.assets import (
     objects_delete,
     validate_image,
 )
-from transcoder.services.collections import (
-    CollectionError,
-    assets_move,
-    collection_by_path,
-    collection_create,
-    collection_default,
-    collection_delete,
-    collection_permissions_set,
-    collection_update,
-)
-from transcoder.services.duplicates import (
-    DuplicateAssetError,
-    duplicate_of,
-    near_duplicates,
-)
 from transcoder.services.edits import (
     AssetEditError,
     asset_edit,
@@ -44,6 +29,36 @@ from transcoder.services.jobs import (
     job_step,
     jobs_requeue_stalled,
     rebuild_start,
+)
+from transcoder.services.library.collections import (
+    CollectionError,
+    assets_move,
+    collection_by_path,
+    collection_create,
+    collection_default,
+    collection_delete,
+    collection_permissions_set,
+    collection_update,
+)
+from transcoder.services.library.duplicates import (
+    DuplicateAssetError,
+    duplicate_of,
+    near_duplicates,
+)
+from transcoder.services.library.tags import (
+    TagError,
+    tags_add,
+    tags_parse,
+    tags_remove,
+    tags_set,
+)
+from transcoder.services.library.trash import (
+    asset_delete,
+    asset_restore,
+    trash_days,
+    trash_days_left,
+    trash_erase,
+    trash_expired,
 )
 from transcoder.services.maintenance import orphans_purge, orphans_purge_step
 from transcoder.services.objects import object_delete, objects_erase
@@ -77,22 +92,7 @@ from transcoder.services.renditions import (
 )
 from transcoder.services.states import asset_state_refresh, asset_states_refresh_all
 from transcoder.services.sweeper import sweep
-from transcoder.services.tags import (
-    TagError,
-    tags_add,
-    tags_parse,
-    tags_remove,
-    tags_set,
-)
 from transcoder.services.tokens import api_token_issue
-from transcoder.services.trash import (
-    asset_delete,
-    asset_restore,
-    trash_days,
-    trash_days_left,
-    trash_erase,
-    trash_expired,
-)
 from transcoder.services.uploads import (
     UploadPurposeError,
     asset_finalize_upload,

@@ -1,6 +1,6 @@
 """Assets: take an upload in (direct or through Django), edit it, erase it.
 
-Deleting moves an asset to the Trash (services.trash); erasing is for good.
+Deleting moves an asset to the Trash (services.library.trash); erasing is for good.
 """
 
 import contextlib
@@ -19,15 +19,15 @@ from transcoder.i18n import worded
 from transcoder.imaging import engine
 from transcoder.imaging.limits import check_size
 from transcoder.models import Asset, Event
-from transcoder.services.collections import collection_default
-from transcoder.services.duplicates import (
+from transcoder.services.focal_suggestions import decision, hash_and_suggestion
+from transcoder.services.library.collections import collection_default
+from transcoder.services.library.duplicates import (
     DuplicateAssetError,
     asset_hash_forget,
     asset_hash_set,
     duplicate_check,
     library_write_lock,
 )
-from transcoder.services.focal_suggestions import decision, hash_and_suggestion
 from transcoder.services.metadata import (
     file_metadata,
     metadata_fill,

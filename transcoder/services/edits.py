@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from transcoder.imaging.edits import EditError, Recipe
 from transcoder.models import Asset, Event, RenditionState
-from transcoder.services.duplicates import library_write_lock
+from transcoder.services.library.duplicates import library_write_lock
 from transcoder.services.outbox.changes import changes_record
 from transcoder.services.renditions import renditions_enqueue
 from transcoder.services.versions import _version_of_current, focal_carry

@@ -26,7 +26,7 @@ from transcoder.conf import image_limits
 from transcoder.imaging.analysis import perceptual, saliency
 from transcoder.imaging.edits import Recipe, carry_focal
 from transcoder.models import Asset
-from transcoder.services.duplicates import library_write_lock
+from transcoder.services.library.duplicates import library_write_lock
 from transcoder.services.renditions import renditions_enqueue
 
 logger = logging.getLogger(__name__)

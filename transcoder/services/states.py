@@ -30,7 +30,7 @@ from transcoder.models import (
     RenditionState,
     RenditionStatus,
 )
-from transcoder.services.duplicates import library_write_lock
+from transcoder.services.library.duplicates import library_write_lock
 from transcoder.services.outbox.changes import changes_record
 
 

@@ -42,8 +42,8 @@ from transcoder.models import (
     UploadRefusal,
 )
 from transcoder.services.cursors import cursor_get, cursor_set
-from transcoder.services.duplicates import DuplicateAssetError
 from transcoder.services.jobs import jobs_requeue_stalled
+from transcoder.services.library.duplicates import DuplicateAssetError
 from transcoder.services.maintenance import listed_page
 from transcoder.services.outbox.changes import changes_prune
 from transcoder.services.renditions import renditions_enqueue, renditions_plan

@@ -34,8 +34,8 @@ from transcoder.services.assets import (
     _title_from_filename,
     not_received,
 )
-from transcoder.services.collections import collection_default
-from transcoder.services.duplicates import library_write_lock
+from transcoder.services.library.collections import collection_default
+from transcoder.services.library.duplicates import library_write_lock
 from transcoder.services.outbox.changes import changes_record
 from transcoder.services.refusals import upload_refusal_record
 from transcoder.services.versions import asset_replace

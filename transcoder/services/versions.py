@@ -26,13 +26,13 @@ from transcoder.services.assets import (
     _read_limited,
     validate_image,
 )
-from transcoder.services.duplicates import (
-    asset_hash_set,
-    library_write_lock,
-)
 from transcoder.services.focal_suggestions import (
     hash_and_suggestion,
     suggestion_carried,
+)
+from transcoder.services.library.duplicates import (
+    asset_hash_set,
+    library_write_lock,
 )
 from transcoder.services.metadata import (
     file_metadata,

@@ -5,7 +5,7 @@ from django.utils.translation import gettext
 from taggit.models import Tag
 
 from transcoder.models import Asset, Event, TaggedAsset
-from transcoder.services.duplicates import library_write_lock
+from transcoder.services.library.duplicates import library_write_lock
 from transcoder.services.outbox.changes import changes_record
 
 MAX_TAG_LENGTH = 100

@@ -21,7 +21,7 @@ from transcoder.models import (
     collection_at,
     root_collection,
 )
-from transcoder.services.duplicates import library_write_lock
+from transcoder.services.library.duplicates import library_write_lock
 from transcoder.services.outbox.changes import changes_record
 
 logger = logging.getLogger(__name__)

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from transcoder.conf import setting
 from transcoder.models import Asset, AssetHashBand, Event
-from transcoder.services.duplicates import (
+from transcoder.services.library.duplicates import (
     asset_hash_forget,
     asset_hash_set,
     library_write_lock,
