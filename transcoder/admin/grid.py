@@ -189,7 +189,7 @@ def _usage_context(queryset):
         "mh_usage_rows": [{**r, "asset": titles[r["asset_id"]]} for r in rows],
         "mh_usage_in_use": in_use,
         "mh_usage_more": in_use - len(rows),
-        "mh_usage_days": services.usage.WINDOW_DAYS,
+        "mh_usage_days": services.access.usage.WINDOW_DAYS,
     }
 
 

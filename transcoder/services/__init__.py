@@ -4,6 +4,8 @@ Callers use the package (``services.asset_create(...)``); the modules below
 split it by concern.
 """
 
+from transcoder.services.access.tokens import api_token_issue
+from transcoder.services.access.usage import usage_by_asset, usage_record, usage_summary
 from transcoder.services.assets import (
     AssetRefusedError,
     UploadNotFoundError,
@@ -92,7 +94,6 @@ from transcoder.services.renditions import (
 )
 from transcoder.services.states import asset_state_refresh, asset_states_refresh_all
 from transcoder.services.sweeper import sweep
-from transcoder.services.tokens import api_token_issue
 from transcoder.services.uploads import (
     UploadPurposeError,
     asset_finalize_upload,
@@ -101,7 +102,6 @@ from transcoder.services.uploads import (
     upload_key_user,
     upload_refuse,
 )
-from transcoder.services.usage import usage_by_asset, usage_record, usage_summary
 from transcoder.services.versions import (
     asset_replace,
     asset_version_restore,

@@ -41,6 +41,7 @@ from transcoder.models import (
     RenditionStatus,
     UploadRefusal,
 )
+from transcoder.services.access.widget import widget_uploads_expire
 from transcoder.services.cursors import cursor_get, cursor_set
 from transcoder.services.jobs import jobs_requeue_stalled
 from transcoder.services.library.duplicates import DuplicateAssetError
@@ -49,7 +50,6 @@ from transcoder.services.outbox.changes import changes_prune
 from transcoder.services.renditions import renditions_enqueue, renditions_plan
 from transcoder.services.states import asset_state_refresh
 from transcoder.services.uploads import upload_finalize_by_key
-from transcoder.services.widget import widget_uploads_expire
 from transcoder.storage import keys
 
 logger = logging.getLogger(__name__)

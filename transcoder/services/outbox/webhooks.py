@@ -40,6 +40,7 @@ from transcoder.models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
+from transcoder.services.access.tokens import token_creator_usable
 from transcoder.services.outbox.changes import changes_head
 from transcoder.services.outbox.webhook_http import (
     HEADER,
@@ -47,7 +48,6 @@ from transcoder.services.outbox.webhook_http import (
     signature_header,
     url_check,
 )
-from transcoder.services.tokens import token_creator_usable
 
 logger = logging.getLogger(__name__)
 
