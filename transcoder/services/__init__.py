@@ -17,13 +17,7 @@ from transcoder.services.assets import (
     objects_delete,
     validate_image,
 )
-from transcoder.services.edits import (
-    AssetEditError,
-    asset_edit,
-    asset_edit_apply,
-    edit_error,
-)
-from transcoder.services.jobs import (
+from transcoder.services.background.jobs import (
     JobActionError,
     job_progress,
     job_register,
@@ -31,6 +25,14 @@ from transcoder.services.jobs import (
     job_step,
     jobs_requeue_stalled,
     rebuild_start,
+)
+from transcoder.services.background.maintenance import orphans_purge, orphans_purge_step
+from transcoder.services.background.sweeper import sweep
+from transcoder.services.edits import (
+    AssetEditError,
+    asset_edit,
+    asset_edit_apply,
+    edit_error,
 )
 from transcoder.services.library.collections import (
     CollectionError,
@@ -62,7 +64,6 @@ from transcoder.services.library.trash import (
     trash_erase,
     trash_expired,
 )
-from transcoder.services.maintenance import orphans_purge, orphans_purge_step
 from transcoder.services.objects import object_delete, objects_erase
 from transcoder.services.outbox.changes import (
     changes_batch,
@@ -93,7 +94,6 @@ from transcoder.services.renditions import (
     renditions_generate,
 )
 from transcoder.services.states import asset_state_refresh, asset_states_refresh_all
-from transcoder.services.sweeper import sweep
 from transcoder.services.uploads import (
     UploadPurposeError,
     asset_finalize_upload,

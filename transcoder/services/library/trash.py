@@ -6,7 +6,7 @@ all stay, so ``asset_restore`` gives back the very same asset and its embed
 links work again. While it is in the Trash, ``Asset.objects`` leaves it out
 (every list, search, count, filter and door), its embed links answer 410 and
 it is no one's duplicate or look-alike. ``asset_erase`` (services.assets)
-removes it at once; the purge (services.maintenance) erases what has been in
+removes it at once; the purge (services.background.maintenance) erases what has been in
 the Trash longer than MEDIAHUB_TRASH_DAYS.
 """
 

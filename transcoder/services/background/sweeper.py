@@ -42,10 +42,10 @@ from transcoder.models import (
     UploadRefusal,
 )
 from transcoder.services.access.widget import widget_uploads_expire
-from transcoder.services.cursors import cursor_get, cursor_set
-from transcoder.services.jobs import jobs_requeue_stalled
+from transcoder.services.background.cursors import cursor_get, cursor_set
+from transcoder.services.background.jobs import jobs_requeue_stalled
+from transcoder.services.background.maintenance import listed_page
 from transcoder.services.library.duplicates import DuplicateAssetError
-from transcoder.services.maintenance import listed_page
 from transcoder.services.outbox.changes import changes_prune
 from transcoder.services.renditions import renditions_enqueue, renditions_plan
 from transcoder.services.states import asset_state_refresh
