@@ -44,7 +44,7 @@ class RenditionStatusFilter(admin.SimpleListFilter):
             ("ready", _("All ready")),
         ]
 
-    # Each choice is an indexed WHERE on the state services.states keeps
+    # Each choice is an indexed WHERE on the state services.rendering.states keeps
     # (not a GROUP BY over every rendition, which grew with the library).
     STATES = {
         "failed": [RenditionState.FAILED, RenditionState.FAILED_PENDING],

@@ -17,7 +17,8 @@ from transcoder.models.collections import root_collection_id
 
 
 class RenditionState(models.TextChoices):
-    """An asset's renditions of the active presets, summed up (services.states)."""
+    """An asset's renditions of the active presets, summed up
+    (services.rendering.states)."""
 
     READY = "ready", _("All ready")
     PENDING = "pending", _("Some pending")
@@ -176,7 +177,7 @@ class Asset(models.Model):
         help_text=_("Free tags, separated by commas."),
     )
     # Denormalised for the list's status filter (an indexed WHERE instead of a
-    # GROUP BY over every rendition): kept by services.states.
+    # GROUP BY over every rendition): kept by services.rendering.states.
     rendition_state = models.CharField(
         _("renditions"),
         max_length=16,

@@ -85,15 +85,18 @@ from transcoder.services.outbox.webhooks import (
     webhooks_dispatch,
     webhooks_due,
 )
-from transcoder.services.presets import preset_save
 from transcoder.services.refusals import upload_refusal_record, upload_refused
-from transcoder.services.renditions import (
+from transcoder.services.rendering.presets import preset_save
+from transcoder.services.rendering.renditions import (
     RenditionStorageError,
     rendition_name,
     renditions_enqueue,
     renditions_generate,
 )
-from transcoder.services.states import asset_state_refresh, asset_states_refresh_all
+from transcoder.services.rendering.states import (
+    asset_state_refresh,
+    asset_states_refresh_all,
+)
 from transcoder.services.uploads import (
     UploadPurposeError,
     asset_finalize_upload,

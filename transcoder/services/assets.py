@@ -39,7 +39,7 @@ from transcoder.services.refusals import (
     duplicate_refusal_record,
     upload_refusal_record,
 )
-from transcoder.services.renditions import renditions_enqueue
+from transcoder.services.rendering.renditions import renditions_enqueue
 from transcoder.storage.keys import original_name
 
 logger = logging.getLogger(__name__)

@@ -7,7 +7,7 @@ with that picture's recipe, so any version restores in one click
 (``services.versions.asset_version_restore``), as after a replace. The recipe
 enters every rendition digest, so the edited picture's renditions get new
 names and are built in the background; the old ones keep serving (embed links
-too) until every new one of a preset is ready (services.renditions).
+too) until every new one of a preset is ready (services.rendering.renditions).
 
 The focal point or area follows the edit (``imaging.edits.carry_focal``).
 """
@@ -23,7 +23,7 @@ from transcoder.imaging.edits import EditError, Recipe
 from transcoder.models import Asset, Event, RenditionState
 from transcoder.services.library.duplicates import library_write_lock
 from transcoder.services.outbox.changes import changes_record
-from transcoder.services.renditions import renditions_enqueue
+from transcoder.services.rendering.renditions import renditions_enqueue
 from transcoder.services.versions import _version_of_current, focal_carry
 
 logger = logging.getLogger(__name__)

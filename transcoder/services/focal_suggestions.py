@@ -27,7 +27,7 @@ from transcoder.imaging.analysis import perceptual, saliency
 from transcoder.imaging.edits import Recipe, carry_focal
 from transcoder.models import Asset
 from transcoder.services.library.duplicates import library_write_lock
-from transcoder.services.renditions import renditions_enqueue
+from transcoder.services.rendering.renditions import renditions_enqueue
 
 logger = logging.getLogger(__name__)
 

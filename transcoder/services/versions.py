@@ -40,7 +40,7 @@ from transcoder.services.metadata import (
     metadata_tags_apply,
 )
 from transcoder.services.outbox.changes import changes_record
-from transcoder.services.renditions import renditions_enqueue
+from transcoder.services.rendering.renditions import renditions_enqueue
 from transcoder.storage.keys import original_name
 
 logger = logging.getLogger(__name__)

@@ -47,8 +47,8 @@ from transcoder.services.background.jobs import jobs_requeue_stalled
 from transcoder.services.background.maintenance import listed_page
 from transcoder.services.library.duplicates import DuplicateAssetError
 from transcoder.services.outbox.changes import changes_prune
-from transcoder.services.renditions import renditions_enqueue, renditions_plan
-from transcoder.services.states import asset_state_refresh
+from transcoder.services.rendering.renditions import renditions_enqueue, renditions_plan
+from transcoder.services.rendering.states import asset_state_refresh
 from transcoder.services.uploads import upload_finalize_by_key
 from transcoder.storage import keys
 

@@ -27,7 +27,7 @@ from transcoder.services.library.duplicates import (
     library_write_lock,
 )
 from transcoder.services.outbox.changes import changes_record
-from transcoder.services.renditions import renditions_enqueue
+from transcoder.services.rendering.renditions import renditions_enqueue
 
 logger = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ from django.db import transaction
 
 from transcoder.models import Preset
 from transcoder.services.background.jobs import rebuild_start
-from transcoder.services.states import asset_states_refresh_all
+from transcoder.services.rendering.states import asset_states_refresh_all
 
 
 def _digests(preset):
