@@ -93,7 +93,7 @@ ORIGINAL_FIELDS = [
 ]
 
 
-# The file's own words are searched too; GPS is never stored (services.metadata).
+# The file's own words are searched too; GPS is never stored (services.assets.metadata).
 METADATA_SEARCH = ["caption", "creator", "credit", "copyright", "camera"]
 EDITOR_FIELDS = [f for f in AssetChangeForm.Meta.fields if f not in METADATA_FIELDS]
 # The picker's hidden "decided" flag rides after the focal area's fields.

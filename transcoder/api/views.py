@@ -161,7 +161,7 @@ def _detail(request, asset_id, *, token):
 
 
 EDITABLE = {"title": 255, "alt": 500}
-# What the file said at upload (services.metadata): text an editor may change.
+# What the file said at upload (services.assets.metadata): text an editor may change.
 METADATA_TEXT = {
     "caption": 2000,
     "creator": 255,

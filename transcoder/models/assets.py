@@ -64,7 +64,7 @@ class Asset(models.Model):
         ),
     )
     # What the file said about itself at upload (IPTC, XMP, EXIF; see
-    # services.metadata), editable like the rest. GPS is never kept.
+    # services.assets.metadata), editable like the rest. GPS is never kept.
     caption = models.CharField(_("caption"), max_length=2000, blank=True)
     creator = models.CharField(_("creator"), max_length=255, blank=True)
     credit = models.CharField(_("credit"), max_length=255, blank=True)
@@ -115,7 +115,7 @@ class Asset(models.Model):
     )
     # The automatic focal area (imaging.analysis.saliency), made from the upload's
     # proxy decode: {"x", "y", "width", "height"} fractions; {} when the
-    # picture gave none, None when not made yet (services.focal_suggestions).
+    # picture gave none, None when not made yet (services.assets.focal_suggestions).
     # Cover crops use it until the editor decides (focal_decided): sets,
     # accepts, moves or clears an area. See Asset.crop_focal.
     focal_suggestion = models.JSONField(null=True, blank=True, editable=False)

@@ -6,7 +6,7 @@ split it by concern.
 
 from transcoder.services.access.tokens import api_token_issue
 from transcoder.services.access.usage import usage_by_asset, usage_record, usage_summary
-from transcoder.services.assets import (
+from transcoder.services.assets.assets import (
     AssetRefusedError,
     UploadNotFoundError,
     UploadOwnerError,
@@ -16,6 +16,26 @@ from transcoder.services.assets import (
     asset_update,
     objects_delete,
     validate_image,
+)
+from transcoder.services.assets.edits import (
+    AssetEditError,
+    asset_edit,
+    asset_edit_apply,
+    edit_error,
+)
+from transcoder.services.assets.objects import object_delete, objects_erase
+from transcoder.services.assets.refusals import upload_refusal_record, upload_refused
+from transcoder.services.assets.uploads import (
+    UploadPurposeError,
+    asset_finalize_upload,
+    asset_replace_upload,
+    upload_finalize_by_key,
+    upload_key_user,
+    upload_refuse,
+)
+from transcoder.services.assets.versions import (
+    asset_replace,
+    asset_version_restore,
 )
 from transcoder.services.background.jobs import (
     JobActionError,
@@ -28,12 +48,6 @@ from transcoder.services.background.jobs import (
 )
 from transcoder.services.background.maintenance import orphans_purge, orphans_purge_step
 from transcoder.services.background.sweeper import sweep
-from transcoder.services.edits import (
-    AssetEditError,
-    asset_edit,
-    asset_edit_apply,
-    edit_error,
-)
 from transcoder.services.library.collections import (
     CollectionError,
     assets_move,
@@ -64,7 +78,6 @@ from transcoder.services.library.trash import (
     trash_erase,
     trash_expired,
 )
-from transcoder.services.objects import object_delete, objects_erase
 from transcoder.services.outbox.changes import (
     changes_batch,
     changes_head,
@@ -85,7 +98,6 @@ from transcoder.services.outbox.webhooks import (
     webhooks_dispatch,
     webhooks_due,
 )
-from transcoder.services.refusals import upload_refusal_record, upload_refused
 from transcoder.services.rendering.presets import preset_save
 from transcoder.services.rendering.renditions import (
     RenditionStorageError,
@@ -96,18 +108,6 @@ from transcoder.services.rendering.renditions import (
 from transcoder.services.rendering.states import (
     asset_state_refresh,
     asset_states_refresh_all,
-)
-from transcoder.services.uploads import (
-    UploadPurposeError,
-    asset_finalize_upload,
-    asset_replace_upload,
-    upload_finalize_by_key,
-    upload_key_user,
-    upload_refuse,
-)
-from transcoder.services.versions import (
-    asset_replace,
-    asset_version_restore,
 )
 from transcoder.storage.keys import is_upload_key, original_name
 

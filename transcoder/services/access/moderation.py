@@ -16,7 +16,7 @@ from transcoder import permissions
 from transcoder.models import Event
 from transcoder.models.widget import WidgetUpload, WidgetUploadState
 from transcoder.services.access.widget import read_held, widget_upload_json
-from transcoder.services.assets import asset_create
+from transcoder.services.assets.assets import asset_create
 from transcoder.services.outbox.changes import event_emit
 
 

@@ -5,7 +5,7 @@ versions, tags, focal area, collection, renditions, usage and stored objects
 all stay, so ``asset_restore`` gives back the very same asset and its embed
 links work again. While it is in the Trash, ``Asset.objects`` leaves it out
 (every list, search, count, filter and door), its embed links answer 410 and
-it is no one's duplicate or look-alike. ``asset_erase`` (services.assets)
+it is no one's duplicate or look-alike. ``asset_erase`` (services.assets.assets)
 removes it at once; the purge (services.background.maintenance) erases what has been in
 the Trash longer than MEDIAHUB_TRASH_DAYS.
 """
@@ -145,7 +145,7 @@ def asset_restore(*, asset):
 def trash_erase(*, asset_id):
     """Erase an asset at once ("Erase now", the purge): its row and its current
     objects, and every version of them with MEDIAHUB_ERASE_VERSIONS."""
-    from transcoder.services.assets import asset_erase
+    from transcoder.services.assets.assets import asset_erase
 
     return asset_erase(asset_id=asset_id, versions=setting("ERASE_VERSIONS"))
 

@@ -3,7 +3,7 @@
 The asset row always describes the current file; each earlier file is an
 AssetVersion. Replacing or restoring keeps the asset's id, title, alt text,
 focal point and embed links (a replacing file's metadata fills only blank
-fields, see services.metadata), and gives its renditions new content-addressed
+fields, see services.assets.metadata), and gives its renditions new content-addressed
 names (``Asset.spec_source`` enters every spec digest), so the old renditions
 are superseded as for a preset edit and old signed URLs keep working until
 purge_orphans.
@@ -21,23 +21,23 @@ from django.utils.translation import gettext as _
 from transcoder.conf import image_limits
 from transcoder.imaging.edits import Recipe, carry_focal, source_size
 from transcoder.models import Asset, AssetVersion, Event, RenditionState
-from transcoder.services.assets import (
+from transcoder.services.assets.assets import (
     AssetRefusedError,
     _read_limited,
     validate_image,
 )
-from transcoder.services.focal_suggestions import (
+from transcoder.services.assets.focal_suggestions import (
     hash_and_suggestion,
     suggestion_carried,
+)
+from transcoder.services.assets.metadata import (
+    file_metadata,
+    metadata_fill,
+    metadata_tags_apply,
 )
 from transcoder.services.library.duplicates import (
     asset_hash_set,
     library_write_lock,
-)
-from transcoder.services.metadata import (
-    file_metadata,
-    metadata_fill,
-    metadata_tags_apply,
 )
 from transcoder.services.outbox.changes import changes_record
 from transcoder.services.rendering.renditions import renditions_enqueue
@@ -59,7 +59,7 @@ FILE_FIELDS = (
     "dhash",
     "focal_suggestion",
     "uploaded_by_id",
-    # The edit recipe (services.edits): a version may be the same original
+    # The edit recipe (services.assets.edits): a version may be the same original
     # shown turned, mirrored or cropped; width and height are that picture's.
     "edit",
 )

@@ -19,7 +19,17 @@ from transcoder.i18n import worded
 from transcoder.imaging import engine
 from transcoder.imaging.limits import check_size
 from transcoder.models import Asset, Event
-from transcoder.services.focal_suggestions import decision, hash_and_suggestion
+from transcoder.services.assets.focal_suggestions import decision, hash_and_suggestion
+from transcoder.services.assets.metadata import (
+    file_metadata,
+    metadata_fill,
+    metadata_tags_apply,
+)
+from transcoder.services.assets.objects import object_delete, objects_erase
+from transcoder.services.assets.refusals import (
+    duplicate_refusal_record,
+    upload_refusal_record,
+)
 from transcoder.services.library.collections import collection_default
 from transcoder.services.library.duplicates import (
     DuplicateAssetError,
@@ -28,17 +38,7 @@ from transcoder.services.library.duplicates import (
     duplicate_check,
     library_write_lock,
 )
-from transcoder.services.metadata import (
-    file_metadata,
-    metadata_fill,
-    metadata_tags_apply,
-)
-from transcoder.services.objects import object_delete, objects_erase
 from transcoder.services.outbox.changes import changes_record
-from transcoder.services.refusals import (
-    duplicate_refusal_record,
-    upload_refusal_record,
-)
 from transcoder.services.rendering.renditions import renditions_enqueue
 from transcoder.storage.keys import original_name
 
@@ -301,7 +301,7 @@ def asset_update(
     form sets them on ``asset`` itself; the grid's quick edit passes them).
     Setting, moving or removing the focal area, or ``focal_decided=True``
     (the editor accepted or cleared the suggested one), decides it: the
-    suggestion no longer counts (services.focal_suggestions).
+    suggestion no longer counts (services.assets.focal_suggestions).
     """
     # The row as saved: the change form has already set its fields on ``asset``.
     saved = Asset.objects.filter(pk=asset.pk).only(
