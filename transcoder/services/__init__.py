@@ -1,7 +1,8 @@
 """The only writers: every change to assets, presets and renditions.
 
-Callers use the package (``services.asset_create(...)``); the modules below
-split it by concern.
+Callers use the package (``services.asset_create(...)``); its packages split
+it by concern (assets, rendering, library, access, outbox, background) and
+this module re-exports their public names.
 """
 
 from transcoder.services.access.tokens import api_token_issue
