@@ -25,7 +25,7 @@ def main():
     from tests.images import make_image
     from transcoder import services
     from transcoder.models import Preset, SiteKey
-    from transcoder.services import sitekeys
+    from transcoder.services.access import sitekeys
 
     services.preset_save(
         preset=Preset(
@@ -47,7 +47,7 @@ def main():
     assert anonymous().status_code == keyed().status_code == 302
     for _ in range(50):
         anonymous(), keyed()
-    from transcoder.services import usage
+    from transcoder.services.access import usage
 
     real_record = usage.usage_record
 

@@ -205,7 +205,7 @@ def zip_cost():
 
     files = [
         ROOT / "transcoder" / "imaging" / "analysis" / "saliency.py",
-        ROOT / "transcoder" / "services" / "focal_suggestions.py",
+        ROOT / "transcoder" / "services" / "assets" / "focal_suggestions.py",
     ]
     raw = sum(p.stat().st_size for p in files)
     packed = sum(len(zlib.compress(p.read_bytes(), 9)) for p in files)

@@ -228,7 +228,8 @@ ASSET_COLUMNS = {
     "created_at": "now() - (((i::bigint * 7919) %% 1024) * interval '17 hours')"
     " - i * interval '1 millisecond'",
     "updated_at": "now()",
-    # What files said of themselves (services.metadata): synthetic files say nothing.
+    # What files said of themselves (services.assets.metadata): synthetic files
+    # say nothing.
     "caption": "''",
     "creator": "''",
     "credit": "''",

@@ -289,8 +289,8 @@ STORAGES["staticfiles"] = {
 # "Beach" and "beach" are one tag.
 TAGGIT_CASE_INSENSITIVE = True
 # Tags are separated by commas only: "still life" is one tag, not two.
-TAGGIT_TAGS_FROM_STRING = "transcoder.services.tags.tags_split"
-TAGGIT_STRING_FROM_TAGS = "transcoder.services.tags.tags_join"
+TAGGIT_TAGS_FROM_STRING = "transcoder.services.library.tags.tags_split"
+TAGGIT_STRING_FROM_TAGS = "transcoder.services.library.tags.tags_join"
 
 TASKS = {
     "default": {

@@ -12,7 +12,7 @@ from django.core import signing
 from tests.images import make_image
 from transcoder.conf import setting
 from transcoder.models import UploadWidgetKey
-from transcoder.services import widget
+from transcoder.services.access import widget
 
 SITE = "https://errors-site.example"
 ASK = "POST /api/widget/uploads/"

@@ -15,7 +15,7 @@ from django.urls import reverse
 from tests.doors import Probe, Row
 from tests.personas import WIDGET_SITE, may, picture
 from transcoder.models import Asset, WidgetUpload, WidgetUploadState
-from transcoder.services import widget
+from transcoder.services.access import widget
 
 QUEUE = "admin:transcoder_widgetupload_changelist"
 

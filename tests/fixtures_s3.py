@@ -243,7 +243,7 @@ def faulty_s3(s3, settings, monkeypatch):
     """S3 on moto whose requests from the app fail on demand, then succeed.
 
     Every boto3 session django-storages makes (both storage aliases, in any
-    thread, and so also the client ``services.objects`` and the presigned
+    thread, and so also the client ``services.assets.objects`` and the presigned
     POST use) gets ``S3Faults.before_send`` on its event system, so a fault
     travels up through botocore, s3transfer and django-storages as a real
     one would. The test's own ``faulty_s3.client`` is never faulted.

@@ -172,7 +172,7 @@ def media_events(zappa_handler, s3, caplog, settings):
     # Django's LOGGING, applied again by the handler, drops caplog's handler.
     loggers = [
         logging.getLogger(name)
-        for name in ("transcoder.aws.events", "transcoder.services.uploads")
+        for name in ("transcoder.aws.events", "transcoder.services.assets.uploads")
     ]
     for logger in loggers:
         logger.addHandler(caplog.handler)

@@ -136,7 +136,7 @@ def build_world():
 
     from transcoder import services
     from transcoder.models import Job, Preset, PublishableKey, SiteKey, root_collection
-    from transcoder.services import publishable, sitekeys
+    from transcoder.services.access import publishable, sitekeys
     from transcoder.storage import keys
 
     for slug, fit, size, formats in [
@@ -307,7 +307,7 @@ def _widget_world(w, users):
     from django.core.files.storage import storages
 
     from transcoder.models import UploadWidgetKey
-    from transcoder.services import widget
+    from transcoder.services.access import widget
 
     w.widget_key, w.widget_upload = {}, {}
     for n, (t, editor) in enumerate((("A", "ed_a"), ("B", "ed_b"))):

@@ -1,5 +1,5 @@
 """Edits through the API: PATCH /api/assets/{id}/ with "edit", checked like any
-input, answered in the documented shape, applied through services.edits."""
+input, answered in the documented shape, applied through services.assets.edits."""
 
 import hashlib
 import io

@@ -15,7 +15,7 @@ from transcoder.admin.images import gallery
 from transcoder.imaging.analysis import placeholder
 from transcoder.imaging.quality.autoquality import DEFAULT_TARGET
 from transcoder.models import ApiToken, Asset, Preset, Rendition, SiteKey
-from transcoder.services import sitekeys
+from transcoder.services.access import sitekeys
 
 pytestmark = pytest.mark.django_db
 

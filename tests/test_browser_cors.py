@@ -10,7 +10,7 @@ import pytest
 
 from tests.test_browser_embed import hero, site  # noqa: F401  (fixtures)
 from transcoder.models import SiteKey
-from transcoder.services import sitekeys
+from transcoder.services.access import sitekeys
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -13,7 +13,7 @@ import pytest
 
 from transcoder import services
 from transcoder.models import Preset, SiteKey
-from transcoder.services import sitekeys
+from transcoder.services.access import sitekeys
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -19,7 +19,7 @@ from django.contrib.auth.models import Group, User
 from tests.support import grant
 from transcoder import services
 from transcoder.models import PublishableKey, root_collection
-from transcoder.services import publishable
+from transcoder.services.access import publishable
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -20,7 +20,7 @@ from transcoder.models import (
     root_collection,
 )
 from transcoder.services import collection_create
-from transcoder.services import widget as service
+from transcoder.services.access import widget as service
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 site = test_browser_embed.site  # the site on another origin, as there

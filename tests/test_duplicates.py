@@ -10,7 +10,7 @@ from tests.support import run_ingest
 from transcoder import services
 from transcoder.delivery import presign
 from transcoder.models import ApiToken, Asset
-from transcoder.services.duplicates import duplicate_of
+from transcoder.services.library.duplicates import duplicate_of
 
 # Plain django_db; the tests that go through Zappa's handler or the S3 event
 # entry point take transaction=True, because both call close_old_connections,

@@ -1,4 +1,4 @@
-"""Edits as versions (services.edits): the original untouched byte for byte, a
+"""Edits as versions (services.assets.edits): the original untouched byte for byte, a
 version per edit with its recipe, new rendition names, restore in one click,
 the focal area following; on local storage and S3."""
 

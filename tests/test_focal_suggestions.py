@@ -10,7 +10,7 @@ from PIL import Image, ImageDraw
 from tests.images import encode
 from transcoder import services
 from transcoder.models import Asset, AssetVersion, Rendition
-from transcoder.services import focal_suggestions
+from transcoder.services.assets import focal_suggestions
 
 pytestmark = pytest.mark.django_db
 

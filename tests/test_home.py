@@ -18,7 +18,7 @@ def _index(user):
 def _failed_in_sales(library):
     """Give the Sales asset renditions, then mark them failed.
 
-    The home reads the state services.states keeps (as the list filter its
+    The home reads the state services.rendering.states keeps (as the list filter its
     link opens does), so it is worked out again after the raw update.
     """
     from transcoder import services

@@ -18,7 +18,7 @@ from tests.seed import asset_rows
 from transcoder import services
 from transcoder.imaging.analysis import perceptual
 from transcoder.models import Asset, AssetHashBand, AssetLookalike
-from transcoder.services.duplicates import asset_hash_set
+from transcoder.services.library.duplicates import asset_hash_set
 
 BITS = 64
 

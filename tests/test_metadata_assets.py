@@ -1,4 +1,4 @@
-"""What the file says reaches the asset (services.metadata): at upload through
+"""What the file says reaches the asset (services.assets.metadata): at upload through
 either door, on replace only where blank, in the API, the admin and search;
 GPS reaches nothing."""
 
@@ -23,7 +23,7 @@ from tests.photo_metadata import (
 from tests.support import logged_in
 from transcoder import services
 from transcoder.models import ApiToken, Asset, RenditionStatus
-from transcoder.services.metadata import keyword_tags
+from transcoder.services.assets.metadata import keyword_tags
 
 pytestmark = pytest.mark.django_db
 

@@ -193,7 +193,7 @@ def test_erasure_without_the_grant_says_which_stack_parameter_is_missing(
     """A role without AllowVersionErasure: a clear error, and every version stays."""
     from django.core.files.storage import storages
 
-    from transcoder.services.objects import ErasureDeniedError
+    from transcoder.services.assets.objects import ErasureDeniedError
 
     asset, _ = _asset_with_history(versioned, jpeg, commit)
     before = versioned.versions()

@@ -9,7 +9,7 @@ from tests.support import grant
 from transcoder import services
 from transcoder.api.core import ratelimit
 from transcoder.models import Asset, PublishableKey, RateWindow, root_collection
-from transcoder.services import publishable
+from transcoder.services.access import publishable
 
 pytestmark = pytest.mark.django_db
 

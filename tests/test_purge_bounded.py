@@ -19,7 +19,7 @@ from django.utils import timezone
 from transcoder import services
 from transcoder.delivery import presign
 from transcoder.models import Rendition, ScheduledCursor
-from transcoder.services import maintenance
+from transcoder.services.background import maintenance
 
 pytestmark = pytest.mark.django_db
 

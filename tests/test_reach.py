@@ -21,7 +21,10 @@ from transcoder.models import (
     Job,
     root_collection,
 )
-from transcoder.services.duplicates import lookalikes_none_within, lookalikes_within
+from transcoder.services.library.duplicates import (
+    lookalikes_none_within,
+    lookalikes_within,
+)
 
 LIST = "/admin/transcoder/asset/"
 

@@ -49,7 +49,7 @@ def test_daily_rule_runs_purge_orphans(
     """The scheduled event deletes a rendition object no row refers to once
     MEDIAHUB_URL_TTL has passed, and keeps every object a row refers to."""
     from transcoder import services
-    from transcoder.services import maintenance
+    from transcoder.services.background import maintenance
 
     settings.MEDIAHUB_URL_TTL = url_ttl
     asset = services.asset_create(content=jpeg, filename="a.jpg")
@@ -84,7 +84,7 @@ def test_sweep_rule_finalizes_an_upload_nobody_finalized(
     from tests.lambda_helpers import upload_photo
     from transcoder.delivery import presign
     from transcoder.models import Asset
-    from transcoder.services import sweeper
+    from transcoder.services.background import sweeper
 
     key = presign.upload_key_new(user=admin_user)
     upload_photo(s3, key)

@@ -5,7 +5,7 @@ from django.contrib.auth.models import Permission, User
 
 from transcoder import services
 from transcoder.models import ApiToken, SiteKey
-from transcoder.services import sitekeys
+from transcoder.services.access import sitekeys
 
 pytestmark = pytest.mark.django_db
 

@@ -1,4 +1,5 @@
-"""services.states: each asset's rendition state, kept as renditions change."""
+"""services.rendering.states: each asset's rendition state, kept as renditions
+change."""
 
 import pytest
 from django.test.utils import CaptureQueriesContext

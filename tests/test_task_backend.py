@@ -71,7 +71,7 @@ def test_off_lambda_a_failing_task_is_recorded_on_its_result(
 
     assert result.status == TaskResultStatus.FAILED
     assert result.errors[0].exception_class_path == (
-        "transcoder.services.renditions.RenditionStorageError"
+        "transcoder.services.rendering.renditions.RenditionStorageError"
     )
     assert "Read timeout on endpoint URL" in result.errors[0].traceback
     assert result.finished_at is not None

@@ -14,7 +14,7 @@ from tests import token_personas
 from tests.token_personas import auth, issue
 from transcoder.admin.integrations.keys import ApiTokenForm
 from transcoder.models import ApiToken
-from transcoder.services import tokens
+from transcoder.services.access import tokens
 
 pytestmark = pytest.mark.django_db
 world = token_personas.world  # the personas fixture

@@ -12,7 +12,7 @@ from django.test import Client
 from tests import token_personas
 from tests.token_personas import auth, group, issue, staff
 from transcoder.models import ApiToken, Asset
-from transcoder.services import tokens
+from transcoder.services.access import tokens
 
 pytestmark = pytest.mark.django_db
 world = token_personas.world  # the personas fixture

@@ -11,7 +11,7 @@ from tests.support import race
 from transcoder import services
 from transcoder.conf import setting
 from transcoder.models import UsageDay
-from transcoder.services import usage
+from transcoder.services.access import usage
 
 # Plain django_db; the race takes transaction=True, for its threads count
 # over their own connections.
@@ -190,7 +190,7 @@ def test_an_origin_bound_to_a_site_key_is_always_counted(client, asset, settings
     like anyone's.
     """
     from transcoder.models import SiteKey
-    from transcoder.services import sitekeys
+    from transcoder.services.access import sitekeys
 
     settings.MEDIAHUB_USAGE_MAX_ORIGINS = 2
     bound = sitekeys.site_key_issue(

@@ -13,7 +13,7 @@ SECRET = "whsec_test"
 
 def test_signature_verifies_and_refuses_tampering_and_old_timestamps():
     body = json.dumps({"id": "evt_1"}).encode()
-    header = services.webhook_http.signature_header(SECRET, body, 1_700_000_000)
+    header = services.outbox.webhook_http.signature_header(SECRET, body, 1_700_000_000)
     now = 1_700_000_100
     assert services.signature_verify(SECRET, header, body, now=now) == 1_700_000_000
     cases = [
@@ -50,7 +50,7 @@ REFUSED_URLS = [
 def test_urls_refused_in_production(url, message, settings):
     settings.MEDIAHUB_WEBHOOK_ALLOW_PRIVATE = False
     with pytest.raises(services.WebhookUrlError, match=message):
-        services.webhooks.webhook_url_check(url)
+        services.outbox.webhooks.webhook_url_check(url)
 
 
 def test_the_receivers_example_in_the_docs_agrees():
@@ -64,7 +64,7 @@ def test_the_receivers_example_in_the_docs_agrees():
     webhooks = text[text.index("## Webhooks") :]
     example = {}
     exec(re.search(r"```python\n(.*?)```", webhooks, re.S).group(1), example)  # noqa: S102
-    verify, sign = example["verify"], services.webhook_http.signature_header
+    verify, sign = example["verify"], services.outbox.webhook_http.signature_header
     body = b'{"id":"evt_1"}'
     header = sign(SECRET, body, time.time())
     assert verify(SECRET, header, body)

@@ -18,8 +18,9 @@ from transcoder.models import (
     WidgetUploadState,
     root_collection,
 )
-from transcoder.services import collection_create, moderation
-from transcoder.services import widget as service
+from transcoder.services import collection_create
+from transcoder.services.access import moderation
+from transcoder.services.access import widget as service
 
 pytestmark = pytest.mark.django_db
 
@@ -138,7 +139,7 @@ def test_upload_waits_for_review_then_becomes_an_asset(client, world, caplog, co
         "status": "pending",
     }
     with (
-        caplog.at_level(logging.INFO, logger="transcoder.services.moderation"),
+        caplog.at_level(logging.INFO, logger="transcoder.services.access.moderation"),
         commit(),
     ):
         response = _moderate(world.moderator, [upload_id], "approve")

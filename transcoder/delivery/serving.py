@@ -34,7 +34,7 @@ from transcoder import permissions, selectors
 from transcoder.conf import setting
 from transcoder.imaging.decode.sniff import MIME_TYPES
 from transcoder.models import Asset, DeletedAsset
-from transcoder.services import sitekeys, usage
+from transcoder.services.access import sitekeys, usage
 from transcoder.storage import keys
 from transcoder.storage.headers import IMMUTABLE, MIME_BY_EXT, SERVED_CSP
 from transcoder.web import params

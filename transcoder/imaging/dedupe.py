@@ -4,7 +4,7 @@ A responsive preset (hero at 640, 1024, 1440 and 1920 px) asked of an 800 px
 original comes out as the same 800 px image for every width above 800, since
 nothing is ever enlarged. The output depends on the spec's fit, format,
 quality, background, focal point and the *effective* size, not on the width
-asked. No Django: services/renditions.py can call ``distinct_outputs`` before
+asked. No Django: services/rendering/renditions.py can call ``distinct_outputs`` before
 ``engine.render`` and write one encoded output under each equal spec's name.
 """
 

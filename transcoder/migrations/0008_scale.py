@@ -37,7 +37,7 @@ trigram_indexes, drop_trigram_indexes = trigram_runner(TRIGRAM_COLUMNS)
 
 
 def backfill_states(apps, schema_editor):
-    """The same rule as services.states, on the historical models."""
+    """The same rule as services.rendering.states, on the historical models."""
     Asset = apps.get_model("transcoder", "Asset")
     Preset = apps.get_model("transcoder", "Preset")
     Rendition = apps.get_model("transcoder", "Rendition")

@@ -1,5 +1,5 @@
 """Assets keep what their file said about itself: caption, creator, credit,
-copyright, capture date and camera (see services.metadata).
+copyright, capture date and camera (see services.assets.metadata).
 
 Only columns are added, all blank or null: no existing asset is read or
 rewritten here. Older assets keep blank fields until their file is replaced.

@@ -1,4 +1,4 @@
-"""Deleting moves an asset to the Trash (services.trash): when, by whom, and
+"""Deleting moves an asset to the Trash (services.library.trash): when, by whom, and
 whether its collection went meanwhile; a partial index on the trashed rows.
 
 Only columns are added, all null or false: every existing asset stays live.

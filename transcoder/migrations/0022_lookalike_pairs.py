@@ -6,7 +6,7 @@ neighbours (shared by one in 4,096 to 8,192; see imaging.analysis.perceptual). E
 live asset's band rows are written again, a batch of assets at a time. The
 look-alike pairs are then worked out once among the assets whose kept count
 says they have one, and kept from now on with the hashes
-(services.duplicates). Each band row holds the whole hash too, and on
+(services.library.duplicates). Each band row holds the whole hash too, and on
 PostgreSQL the (band, value) index includes it and the asset's id, so a
 lookup reads the index alone. Reversing writes the ten bands again.
 

@@ -17,7 +17,8 @@ from transcoder.models.collections import root_collection_id
 
 
 class RenditionState(models.TextChoices):
-    """An asset's renditions of the active presets, summed up (services.states)."""
+    """An asset's renditions of the active presets, summed up
+    (services.rendering.states)."""
 
     READY = "ready", _("All ready")
     PENDING = "pending", _("Some pending")
@@ -63,7 +64,7 @@ class Asset(models.Model):
         ),
     )
     # What the file said about itself at upload (IPTC, XMP, EXIF; see
-    # services.metadata), editable like the rest. GPS is never kept.
+    # services.assets.metadata), editable like the rest. GPS is never kept.
     caption = models.CharField(_("caption"), max_length=2000, blank=True)
     creator = models.CharField(_("creator"), max_length=255, blank=True)
     credit = models.CharField(_("credit"), max_length=255, blank=True)
@@ -114,7 +115,7 @@ class Asset(models.Model):
     )
     # The automatic focal area (imaging.analysis.saliency), made from the upload's
     # proxy decode: {"x", "y", "width", "height"} fractions; {} when the
-    # picture gave none, None when not made yet (services.focal_suggestions).
+    # picture gave none, None when not made yet (services.assets.focal_suggestions).
     # Cover crops use it until the editor decides (focal_decided): sets,
     # accepts, moves or clears an area. See Asset.crop_focal.
     focal_suggestion = models.JSONField(null=True, blank=True, editable=False)
@@ -176,7 +177,7 @@ class Asset(models.Model):
         help_text=_("Free tags, separated by commas."),
     )
     # Denormalised for the list's status filter (an indexed WHERE instead of a
-    # GROUP BY over every rendition): kept by services.states.
+    # GROUP BY over every rendition): kept by services.rendering.states.
     rendition_state = models.CharField(
         _("renditions"),
         max_length=16,
@@ -184,7 +185,7 @@ class Asset(models.Model):
         default=RenditionState.PENDING,
         editable=False,
     )
-    # In the Trash since then (services.trash); None for a live asset. The
+    # In the Trash since then (services.library.trash); None for a live asset. The
     # default manager leaves trashed assets out, so no door filters on its own.
     trashed_at = models.DateTimeField(null=True, blank=True, editable=False)
     trashed_by = models.ForeignKey(

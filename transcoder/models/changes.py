@@ -1,7 +1,7 @@
 """The change log (an outbox), and the webhook endpoints and deliveries it feeds.
 
 Each change to an asset is one ``Change`` row, written in the transaction that
-makes the change (services.changes). ``GET /api/changes/`` reads it with a
+makes the change (services.outbox.changes). ``GET /api/changes/`` reads it with a
 cursor; the webhook dispatcher turns it into ``WebhookDelivery`` rows.
 """
 

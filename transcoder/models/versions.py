@@ -75,7 +75,7 @@ class AssetHashBand(models.Model):
 class AssetLookalike(models.Model):
     """Two live assets within the perceptual threshold, kept once each way.
 
-    Written with the hashes (services.duplicates): the asset page and a
+    Written with the hashes (services.library.duplicates): the asset page and a
     collection editor's "has near duplicates" read an asset's look-alikes
     by index, however large the library.
     """

@@ -1,10 +1,13 @@
 """The only writers: every change to assets, presets and renditions.
 
-Callers use the package (``services.asset_create(...)``); the modules below
-split it by concern.
+Callers use the package (``services.asset_create(...)``); its packages split
+it by concern (assets, rendering, library, access, outbox, background) and
+this module re-exports their public names.
 """
 
-from transcoder.services.assets import (
+from transcoder.services.access.tokens import api_token_issue
+from transcoder.services.access.usage import usage_by_asset, usage_record, usage_summary
+from transcoder.services.assets.assets import (
     AssetRefusedError,
     UploadNotFoundError,
     UploadOwnerError,
@@ -15,14 +18,38 @@ from transcoder.services.assets import (
     objects_delete,
     validate_image,
 )
-from transcoder.services.changes import (
-    changes_batch,
-    changes_head,
-    changes_prune,
-    changes_record,
-    event_emit,
+from transcoder.services.assets.edits import (
+    AssetEditError,
+    asset_edit,
+    asset_edit_apply,
+    edit_error,
 )
-from transcoder.services.collections import (
+from transcoder.services.assets.objects import object_delete, objects_erase
+from transcoder.services.assets.refusals import upload_refusal_record, upload_refused
+from transcoder.services.assets.uploads import (
+    UploadPurposeError,
+    asset_finalize_upload,
+    asset_replace_upload,
+    upload_finalize_by_key,
+    upload_key_user,
+    upload_refuse,
+)
+from transcoder.services.assets.versions import (
+    asset_replace,
+    asset_version_restore,
+)
+from transcoder.services.background.jobs import (
+    JobActionError,
+    job_progress,
+    job_register,
+    job_start,
+    job_step,
+    jobs_requeue_stalled,
+    rebuild_start,
+)
+from transcoder.services.background.maintenance import orphans_purge, orphans_purge_step
+from transcoder.services.background.sweeper import sweep
+from transcoder.services.library.collections import (
     CollectionError,
     assets_move,
     collection_by_path,
@@ -32,47 +59,19 @@ from transcoder.services.collections import (
     collection_permissions_set,
     collection_update,
 )
-from transcoder.services.duplicates import (
+from transcoder.services.library.duplicates import (
     DuplicateAssetError,
     duplicate_of,
     near_duplicates,
 )
-from transcoder.services.edits import (
-    AssetEditError,
-    asset_edit,
-    asset_edit_apply,
-    edit_error,
-)
-from transcoder.services.jobs import (
-    JobActionError,
-    job_progress,
-    job_register,
-    job_start,
-    job_step,
-    jobs_requeue_stalled,
-    rebuild_start,
-)
-from transcoder.services.maintenance import orphans_purge, orphans_purge_step
-from transcoder.services.objects import object_delete, objects_erase
-from transcoder.services.presets import preset_save
-from transcoder.services.refusals import upload_refusal_record, upload_refused
-from transcoder.services.renditions import (
-    RenditionStorageError,
-    rendition_name,
-    renditions_enqueue,
-    renditions_generate,
-)
-from transcoder.services.states import asset_state_refresh, asset_states_refresh_all
-from transcoder.services.sweeper import sweep
-from transcoder.services.tags import (
+from transcoder.services.library.tags import (
     TagError,
     tags_add,
     tags_parse,
     tags_remove,
     tags_set,
 )
-from transcoder.services.tokens import api_token_issue
-from transcoder.services.trash import (
+from transcoder.services.library.trash import (
     asset_delete,
     asset_restore,
     trash_days,
@@ -80,31 +79,36 @@ from transcoder.services.trash import (
     trash_erase,
     trash_expired,
 )
-from transcoder.services.uploads import (
-    UploadPurposeError,
-    asset_finalize_upload,
-    asset_replace_upload,
-    upload_finalize_by_key,
-    upload_key_user,
-    upload_refuse,
+from transcoder.services.outbox.changes import (
+    changes_batch,
+    changes_head,
+    changes_prune,
+    changes_record,
+    event_emit,
 )
-from transcoder.services.usage import usage_by_asset, usage_record, usage_summary
-from transcoder.services.versions import (
-    asset_replace,
-    asset_version_restore,
-)
-from transcoder.services.webhook_http import (
+from transcoder.services.outbox.webhook_http import (
     SignatureError,
     WebhookUrlError,
     signature_verify,
 )
-from transcoder.services.webhooks import (
+from transcoder.services.outbox.webhooks import (
     WebhookError,
     webhook_deliver,
     webhook_endpoint_save,
     webhook_resend,
     webhooks_dispatch,
     webhooks_due,
+)
+from transcoder.services.rendering.presets import preset_save
+from transcoder.services.rendering.renditions import (
+    RenditionStorageError,
+    rendition_name,
+    renditions_enqueue,
+    renditions_generate,
+)
+from transcoder.services.rendering.states import (
+    asset_state_refresh,
+    asset_states_refresh_all,
 )
 from transcoder.storage.keys import is_upload_key, original_name
 

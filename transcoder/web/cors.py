@@ -14,7 +14,7 @@ the header only lets an allowed page read pixels it may already show.
 import re
 
 from transcoder.models import SiteKey
-from transcoder.services.sitekeys import request_origin
+from transcoder.services.access.sitekeys import request_origin
 
 PIXEL_PATHS = re.compile(r"^/(e|media)/")
 

@@ -21,8 +21,8 @@ from django.utils.translation import gettext_lazy, ngettext
 from transcoder import permissions
 from transcoder.imaging.decode import sniff
 from transcoder.models.widget import WIDGET_FORMATS, UploadWidgetKey, WidgetUpload
-from transcoder.services import moderation
-from transcoder.services import widget as service
+from transcoder.services.access import moderation
+from transcoder.services.access import widget as service
 
 
 class UploadWidgetKeyForm(forms.ModelForm):

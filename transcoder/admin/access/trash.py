@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from transcoder import permissions, services
 from transcoder.admin.shell import html
 from transcoder.models import Rendition, TrashedAsset
-from transcoder.services.objects import ErasureDeniedError
+from transcoder.services.assets.objects import ErasureDeniedError
 
 
 def moved_message(obj_display):

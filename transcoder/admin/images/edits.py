@@ -1,7 +1,7 @@
 """The asset page's "Edit the picture" panel: turn, mirror and crop.
 
 The panel (templates/admin/transcoder/asset/_edit.html, with edit.js drawing
-the preview) posts to ``edit_view``, which edits through services.edits and
+the preview) posts to ``edit_view``, which edits through services.assets.edits and
 needs the change permission on the asset, as a replace does. The page works
 without JavaScript: the form's own fields say the turn, mirror and crop.
 """

@@ -130,7 +130,7 @@ def bulk_action(
     ``job_params()`` returns them as JSON. Without one the page only confirms
     (a warning, as for delete). Nothing here touches each asset: the job stores
     the selection's ids and a task works through them in batches
-    (services.jobs). Other actions ("move to collection") reuse this with
+    (services.background.jobs). Other actions ("move to collection") reuse this with
     their own form and a handler given to ``services.job_register``.
     ``params`` are given to the job besides the form's; ``extra_context`` to
     the page. ``title`` is an English msgid (``gettext_noop``): the page shows
@@ -189,7 +189,7 @@ def _usage_context(queryset):
         "mh_usage_rows": [{**r, "asset": titles[r["asset_id"]]} for r in rows],
         "mh_usage_in_use": in_use,
         "mh_usage_more": in_use - len(rows),
-        "mh_usage_days": services.usage.WINDOW_DAYS,
+        "mh_usage_days": services.access.usage.WINDOW_DAYS,
     }
 
 

@@ -17,7 +17,8 @@ from django.views.decorators.http import require_POST
 
 from transcoder import selectors, services
 from transcoder.models import AssetVersion, Rendition
-from transcoder.services import duplicates, usage
+from transcoder.services.access import usage
+from transcoder.services.library import duplicates
 
 SIMILAR_SHOWN = 12
 

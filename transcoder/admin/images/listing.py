@@ -32,7 +32,7 @@ class RenditionStatusFilter(admin.SimpleListFilter):
             ("ready", _("All ready")),
         ]
 
-    # Each choice is an indexed WHERE on the state services.states keeps
+    # Each choice is an indexed WHERE on the state services.rendering.states keeps
     # (not a GROUP BY over every rendition, which grew with the library).
     STATES = {
         "failed": [RenditionState.FAILED, RenditionState.FAILED_PENDING],
@@ -68,7 +68,7 @@ class FormatFilter(admin.SimpleListFilter):
         return queryset
 
 
-# The file's own words are searched too; GPS is never stored (services.metadata).
+# The file's own words are searched too; GPS is never stored (services.assets.metadata).
 METADATA_SEARCH = ["caption", "creator", "credit", "copyright", "camera"]
 
 

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from transcoder.models import ApiToken, SiteKey
-from transcoder.services import sitekeys, tokens
+from transcoder.services.access import sitekeys, tokens
 
 
 class ApiTokenForm(forms.ModelForm):

@@ -14,7 +14,7 @@ from django.utils.translation import ngettext
 from transcoder import permissions
 from transcoder.admin.integrations.keys import OwnKeysAdmin
 from transcoder.models import Collection, PublishableKey
-from transcoder.services import publishable
+from transcoder.services.access import publishable
 
 
 class PublishableKeyForm(forms.ModelForm):

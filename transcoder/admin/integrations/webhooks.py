@@ -34,7 +34,7 @@ class WebhookEndpointForm(forms.ModelForm):
     def clean_url(self):
         url = self.cleaned_data["url"]
         try:
-            services.webhooks.webhook_url_check(url)
+            services.outbox.webhooks.webhook_url_check(url)
         except services.WebhookUrlError as e:
             raise ValidationError(e.messages[0]) from None
         return url

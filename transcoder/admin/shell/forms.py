@@ -184,13 +184,13 @@ class FocalPointWidget(forms.HiddenInput):
     """A hidden coordinate, set by clicking the image (see the change form template)."""
 
 
-# What the file said at upload (services.metadata), editable; shown apart.
+# What the file said at upload (services.assets.metadata), editable; shown apart.
 METADATA_FIELDS = ["caption", "creator", "credit", "copyright", "captured_at", "camera"]
 
 
 class AssetChangeForm(forms.ModelForm):
     # Set by the picker when the editor accepts or clears the suggested area
-    # (services.focal_suggestions); setting or moving one decides as well.
+    # (services.assets.focal_suggestions); setting or moving one decides as well.
     focal_decision = forms.BooleanField(
         label=_("focal area decided"),
         required=False,

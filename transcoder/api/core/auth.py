@@ -14,7 +14,7 @@ from transcoder.api.core.errors import ApiError, error_response
 from transcoder.api.core.ratelimit import rate_limit_take, token_bucket
 from transcoder.conf import setting
 from transcoder.models import ApiToken
-from transcoder.services.tokens import (
+from transcoder.services.access.tokens import (
     SCOPE_ACTIONS,
     api_token_scope_allowed,
     token_creator_usable,

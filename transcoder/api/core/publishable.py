@@ -23,8 +23,8 @@ from transcoder.api.core import ratelimit
 from transcoder.api.core.errors import ApiError
 from transcoder.conf import setting
 from transcoder.models import PublishableKey
-from transcoder.services import publishable
-from transcoder.services.sitekeys import request_origin
+from transcoder.services.access import publishable
+from transcoder.services.access.sitekeys import request_origin
 from transcoder.web.client_ip import client_ip
 
 PARAMETER = "key"

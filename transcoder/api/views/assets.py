@@ -157,7 +157,7 @@ def _detail(request, asset_id, *, token):
 
 
 EDITABLE = {"title": 255, "alt": 500}
-# What the file said at upload (services.metadata): text an editor may change.
+# What the file said at upload (services.assets.metadata): text an editor may change.
 METADATA_TEXT = {
     "caption": 2000,
     "creator": 255,
@@ -260,7 +260,7 @@ def _patch(request, asset_id, *, token):
         asset.decorative = body["decorative"]
     recipe = edit_of(body["edit"], asset) if "edit" in body else None
     try:
-        # One PATCH is one change (services.changes), whatever it touched.
+        # One PATCH is one change (services.outbox.changes), whatever it touched.
         with changes_batch(), transaction.atomic():
             if recipe is not None and asset_edit(asset=asset, recipe=recipe):
                 # The focal point followed the edit; one given here is of

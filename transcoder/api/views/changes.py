@@ -1,6 +1,6 @@
 """GET /api/changes/: what changed since a cursor, for sites and search indexes.
 
-The change log (services.changes) is read in id order, which is commit order,
+The change log (services.outbox.changes) is read in id order, which is commit order,
 within the token's reach (``permissions.changes``): a follower that stores
 ``next_cursor`` and asks again never misses a change nor sees one twice.
 """
@@ -17,7 +17,7 @@ from transcoder.api.core.errors import ApiError
 from transcoder.api.representation import asset_json, assets_for_api
 from transcoder.conf import setting
 from transcoder.models import Change, Event
-from transcoder.services.changes import (
+from transcoder.services.outbox.changes import (
     ASSET_EVENTS,
     changes_head,
     changes_pruned_through,

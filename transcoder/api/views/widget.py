@@ -2,7 +2,7 @@
 
 No token: the page holds an upload key (``uk_...``), public like a site key
 and bound to origins, so every call checks the key and the request's
-``Origin`` (``services.widget.widget_key_check``). Cross-origin calls get
+``Origin`` (``services.access.widget.widget_key_check``). Cross-origin calls get
 CORS headers only from the origins of a key (``cors_enabled``).
 On S3 the bytes go straight to the bucket with a presigned POST; on the
 embedded default they go to a one-time signed PUT under /api/widget/.
@@ -23,8 +23,8 @@ from transcoder.api.views.uploads import body_length, body_store
 from transcoder.conf import setting
 from transcoder.delivery import presign
 from transcoder.models.widget import WidgetUpload, WidgetUploadState
-from transcoder.services import widget as service
-from transcoder.services.sitekeys import request_origin
+from transcoder.services.access import widget as service
+from transcoder.services.access.sitekeys import request_origin
 from transcoder.web import params
 from transcoder.web.client_ip import client_ip
 from transcoder.web.errors import SERVER_FAULT, unknown_parameters

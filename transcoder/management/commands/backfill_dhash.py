@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand
 
 from transcoder.conf import image_limits
 from transcoder.models import Asset
-from transcoder.services.duplicates import asset_hash_set, dhash_of
+from transcoder.services.library.duplicates import asset_hash_set, dhash_of
 
 
 class Command(BaseCommand):

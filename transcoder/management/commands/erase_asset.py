@@ -5,7 +5,7 @@ import uuid
 from django.core.management.base import BaseCommand, CommandError
 
 from transcoder import services
-from transcoder.services.objects import ErasureDeniedError
+from transcoder.services.assets.objects import ErasureDeniedError
 
 
 def _asset_id(value):

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from transcoder.services.placeholders import placeholders_fill
+from transcoder.services.rendering.placeholders import placeholders_fill
 
 
 class Command(BaseCommand):

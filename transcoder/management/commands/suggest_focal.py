@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from transcoder.services.focal_suggestions import focal_suggest_missing
+from transcoder.services.assets.focal_suggestions import focal_suggest_missing
 
 
 class Command(BaseCommand):

@@ -3,7 +3,7 @@
 // arrows move the point, + and - grow or shrink the area. Values are fractions.
 // Without an editor's area the automatic suggestion (data-suggest-*) is shown,
 // dotted: crops use it until the editor accepts, moves or clears it, which sets
-// the hidden "decided" input (services.focal_suggestions).
+// the hidden "decided" input (services.assets.focal_suggestions).
 (function () {
   "use strict";
   function gettext(s) { return window.gettext ? window.gettext(s) : s; }

@@ -15,9 +15,9 @@ from django.utils.translation import gettext as _
 from transcoder import permissions
 from transcoder.models import Event
 from transcoder.models.widget import WidgetUpload, WidgetUploadState
-from transcoder.services.assets import asset_create
-from transcoder.services.changes import event_emit
-from transcoder.services.widget import read_held, widget_upload_json
+from transcoder.services.access.widget import read_held, widget_upload_json
+from transcoder.services.assets.assets import asset_create
+from transcoder.services.outbox.changes import event_emit
 
 
 class ModerationError(ValidationError):

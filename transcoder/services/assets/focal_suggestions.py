@@ -5,7 +5,7 @@ perceptual hash already makes (imaging.analysis.perceptual.dhash_and_look), stor
 the asset (``focal_suggestion``) and on its version when it is replaced, and
 used by cover crops (``Asset.crop_focal``) while ``focal_decided`` is False.
 The editor decides by setting, accepting, moving or clearing the focal area
-(services.assets.asset_update); from then on their choice alone counts.
+(services.assets.assets.asset_update); from then on their choice alone counts.
 
 Assets uploaded before suggestions existed get one from ``focal_suggest_missing``
 (the ``suggest_focal`` command, bounded by ``--limit``), which reads each
@@ -26,8 +26,8 @@ from transcoder.conf import image_limits
 from transcoder.imaging.analysis import perceptual, saliency
 from transcoder.imaging.edits import Recipe, carry_focal
 from transcoder.models import Asset
-from transcoder.services.duplicates import library_write_lock
-from transcoder.services.renditions import renditions_enqueue
+from transcoder.services.library.duplicates import library_write_lock
+from transcoder.services.rendering.renditions import renditions_enqueue
 
 logger = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from transcoder.conf import image_limits, setting
 from transcoder.imaging import dedupe, engine
 from transcoder.imaging.specs import SpecError
 from transcoder.models import Asset, Preset, Rendition, RenditionStatus
-from transcoder.services.states import asset_state_refresh
+from transcoder.services.rendering.states import asset_state_refresh
 
 logger = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from transcoder.imaging.decode import metadata
 from transcoder.models import TaggedAsset
-from transcoder.services.tags import TagError, tags_add, tags_parse
+from transcoder.services.library.tags import TagError, tags_add, tags_parse
 
 logger = logging.getLogger(__name__)
 

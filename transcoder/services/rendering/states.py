@@ -30,8 +30,8 @@ from transcoder.models import (
     RenditionState,
     RenditionStatus,
 )
-from transcoder.services.changes import changes_record
-from transcoder.services.duplicates import library_write_lock
+from transcoder.services.library.duplicates import library_write_lock
+from transcoder.services.outbox.changes import changes_record
 
 
 def _conditions():
@@ -84,7 +84,7 @@ def asset_state_refresh(*, asset_id):
     """
     failed, pending, missing = _conditions()
     with transaction.atomic():
-        library_write_lock()  # before the row: see services.changes
+        library_write_lock()  # before the row: see services.outbox.changes
         turned = (
             Asset.objects.filter(pk=asset_id)
             .exclude(rendition_state=RenditionState.READY)

@@ -7,7 +7,7 @@ finalizes it (``widget_upload_finalize``: the bytes are sniffed and checked
 against the key's scope again). The file then waits in the moderation queue
 until an editor approves it into a collection (it becomes an asset there) or
 rejects it. The key acts as its creator: whenever they may no longer add to
-the key's collection, the key refuses. Moderation is ``services.moderation``.
+the key's collection, the key refuses. Moderation is ``services.access.moderation``.
 """
 
 import logging

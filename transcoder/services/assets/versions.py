@@ -3,7 +3,7 @@
 The asset row always describes the current file; each earlier file is an
 AssetVersion. Replacing or restoring keeps the asset's id, title, alt text,
 focal point and embed links (a replacing file's metadata fills only blank
-fields, see services.metadata), and gives its renditions new content-addressed
+fields, see services.assets.metadata), and gives its renditions new content-addressed
 names (``Asset.spec_source`` enters every spec digest), so the old renditions
 are superseded as for a preset edit and old signed URLs keep working until
 purge_orphans.
@@ -21,26 +21,26 @@ from django.utils.translation import gettext as _
 from transcoder.conf import image_limits
 from transcoder.imaging.edits import Recipe, carry_focal, source_size
 from transcoder.models import Asset, AssetVersion, Event, RenditionState
-from transcoder.services.assets import (
+from transcoder.services.assets.assets import (
     AssetRefusedError,
     _read_limited,
     validate_image,
 )
-from transcoder.services.changes import changes_record
-from transcoder.services.duplicates import (
-    asset_hash_set,
-    library_write_lock,
-)
-from transcoder.services.focal_suggestions import (
+from transcoder.services.assets.focal_suggestions import (
     hash_and_suggestion,
     suggestion_carried,
 )
-from transcoder.services.metadata import (
+from transcoder.services.assets.metadata import (
     file_metadata,
     metadata_fill,
     metadata_tags_apply,
 )
-from transcoder.services.renditions import renditions_enqueue
+from transcoder.services.library.duplicates import (
+    asset_hash_set,
+    library_write_lock,
+)
+from transcoder.services.outbox.changes import changes_record
+from transcoder.services.rendering.renditions import renditions_enqueue
 from transcoder.storage.keys import original_name
 
 logger = logging.getLogger(__name__)
@@ -59,7 +59,7 @@ FILE_FIELDS = (
     "dhash",
     "focal_suggestion",
     "uploaded_by_id",
-    # The edit recipe (services.edits): a version may be the same original
+    # The edit recipe (services.assets.edits): a version may be the same original
     # shown turned, mirrored or cropped; width and height are that picture's.
     "edit",
 )
@@ -130,7 +130,7 @@ def asset_replace(*, asset, content, filename="", uploaded_by=None):
     }
     try:
         with transaction.atomic():
-            library_write_lock()  # before any row: see services.changes
+            library_write_lock()  # before any row: see services.outbox.changes
             locked = Asset.objects.select_for_update().get(pk=asset.pk)
             if locked.content_hash == content_hash:
                 # A racing replace with the same upload (the S3 event and the
@@ -175,7 +175,7 @@ def focal_carry(*, asset, old, new):
 def asset_version_restore(*, version):
     """Make an earlier file current again; the current file becomes a version."""
     with transaction.atomic():
-        library_write_lock()  # before any row: see services.changes
+        library_write_lock()  # before any row: see services.outbox.changes
         asset = Asset.objects.select_for_update().get(pk=version.asset_id)
         version = AssetVersion.objects.select_for_update().get(pk=version.pk)
         facts = {f: getattr(version, f) for f in FILE_FIELDS}

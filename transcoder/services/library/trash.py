@@ -5,8 +5,8 @@ versions, tags, focal area, collection, renditions, usage and stored objects
 all stay, so ``asset_restore`` gives back the very same asset and its embed
 links work again. While it is in the Trash, ``Asset.objects`` leaves it out
 (every list, search, count, filter and door), its embed links answer 410 and
-it is no one's duplicate or look-alike. ``asset_erase`` (services.assets)
-removes it at once; the purge (services.maintenance) erases what has been in
+it is no one's duplicate or look-alike. ``asset_erase`` (services.assets.assets)
+removes it at once; the purge (services.background.maintenance) erases what has been in
 the Trash longer than MEDIAHUB_TRASH_DAYS.
 """
 
@@ -21,13 +21,13 @@ from django.utils.translation import gettext as _
 
 from transcoder.conf import setting
 from transcoder.models import Asset, AssetHashBand, Event
-from transcoder.services.changes import changes_record
-from transcoder.services.duplicates import (
+from transcoder.services.library.duplicates import (
     asset_hash_forget,
     asset_hash_set,
     library_write_lock,
 )
-from transcoder.services.renditions import renditions_enqueue
+from transcoder.services.outbox.changes import changes_record
+from transcoder.services.rendering.renditions import renditions_enqueue
 
 logger = logging.getLogger(__name__)
 
@@ -145,7 +145,7 @@ def asset_restore(*, asset):
 def trash_erase(*, asset_id):
     """Erase an asset at once ("Erase now", the purge): its row and its current
     objects, and every version of them with MEDIAHUB_ERASE_VERSIONS."""
-    from transcoder.services.assets import asset_erase
+    from transcoder.services.assets.assets import asset_erase
 
     return asset_erase(asset_id=asset_id, versions=setting("ERASE_VERSIONS"))
 

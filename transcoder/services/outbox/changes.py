@@ -32,7 +32,7 @@ from transcoder.models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
-from transcoder.services.duplicates import library_write_lock
+from transcoder.services.library.duplicates import library_write_lock
 
 ASSET_EVENTS = tuple(e for e in Event.values if e.startswith("asset."))
 

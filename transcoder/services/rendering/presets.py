@@ -3,8 +3,8 @@
 from django.db import transaction
 
 from transcoder.models import Preset
-from transcoder.services.jobs import rebuild_start
-from transcoder.services.states import asset_states_refresh_all
+from transcoder.services.background.jobs import rebuild_start
+from transcoder.services.rendering.states import asset_states_refresh_all
 
 
 def _digests(preset):

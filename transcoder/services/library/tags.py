@@ -5,8 +5,8 @@ from django.utils.translation import gettext
 from taggit.models import Tag
 
 from transcoder.models import Asset, Event, TaggedAsset
-from transcoder.services.changes import changes_record
-from transcoder.services.duplicates import library_write_lock
+from transcoder.services.library.duplicates import library_write_lock
+from transcoder.services.outbox.changes import changes_record
 
 MAX_TAG_LENGTH = 100
 
@@ -82,7 +82,7 @@ def tags_add(*, asset_ids, names):
     if not names:
         return 0
     with transaction.atomic():
-        library_write_lock()  # before any row: see services.changes
+        library_write_lock()  # before any row: see services.outbox.changes
         tags = _tags_for(names, create=True)
         where = dict(
             Asset.objects.filter(pk__in=asset_ids).values_list("pk", "collection_id")
@@ -122,7 +122,7 @@ def tags_remove(*, asset_ids, names):
         content_object_id__in=list(asset_ids), tag__in=tags
     )
     with transaction.atomic():
-        library_write_lock()  # before any row: see services.changes
+        library_write_lock()  # before any row: see services.outbox.changes
         changed = Asset.objects.filter(
             pk__in=links.values("content_object_id")
         ).values_list("pk", "collection_id")
@@ -134,7 +134,7 @@ def tags_remove(*, asset_ids, names):
 def tags_set(*, asset, names):
     """Replace an asset's tags with ``names``, reusing existing tags."""
     with transaction.atomic():
-        library_write_lock()  # before any row: see services.changes
+        library_write_lock()  # before any row: see services.outbox.changes
         tags = _tags_for(names, create=True)
         TaggedAsset.objects.filter(content_object=asset).exclude(tag__in=tags).delete()
         TaggedAsset.objects.bulk_create(

@@ -19,10 +19,10 @@ from django.utils import timezone
 
 from transcoder.conf import setting
 from transcoder.models import Asset, AssetVersion, Rendition, UploadRefusal
-from transcoder.services.assets import asset_object_names
-from transcoder.services.cursors import cursor_get, cursor_set
-from transcoder.services.objects import object_delete, s3_client
-from transcoder.services.trash import trash_days, trash_erase, trash_expired
+from transcoder.services.assets.assets import asset_object_names
+from transcoder.services.assets.objects import object_delete, s3_client
+from transcoder.services.background.cursors import cursor_get, cursor_set
+from transcoder.services.library.trash import trash_days, trash_erase, trash_expired
 from transcoder.storage import keys
 
 logger = logging.getLogger(__name__)

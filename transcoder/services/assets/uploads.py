@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from transcoder import permissions
 from transcoder.conf import image_limits
 from transcoder.models import Asset, Collection, Event
-from transcoder.services.assets import (
+from transcoder.services.assets.assets import (
     AssetRefusedError,
     UploadNotFoundError,
     UploadOwnerError,
@@ -34,11 +34,11 @@ from transcoder.services.assets import (
     _title_from_filename,
     not_received,
 )
-from transcoder.services.changes import changes_record
-from transcoder.services.collections import collection_default
-from transcoder.services.duplicates import library_write_lock
-from transcoder.services.refusals import upload_refusal_record
-from transcoder.services.versions import asset_replace
+from transcoder.services.assets.refusals import upload_refusal_record
+from transcoder.services.assets.versions import asset_replace
+from transcoder.services.library.collections import collection_default
+from transcoder.services.library.duplicates import library_write_lock
+from transcoder.services.outbox.changes import changes_record
 from transcoder.storage import keys
 
 logger = logging.getLogger(__name__)
@@ -207,7 +207,7 @@ def _with_late_details(asset, *, filename, title, alt_text):
     if changes:
         # Filter on blank again: an editor's save that raced this one wins.
         with transaction.atomic():
-            library_write_lock()  # before any row: see services.changes
+            library_write_lock()  # before any row: see services.outbox.changes
             filled = False
             for field, value in changes.items():
                 blank = {field: ""}

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from transcoder import permissions
 from transcoder.models import PublishableKey
-from transcoder.services.tokens import token_creator_usable
+from transcoder.services.access.tokens import token_creator_usable
 
 PREFIX = "pk_"
 

@@ -21,8 +21,8 @@ from transcoder.models import (
     collection_at,
     root_collection,
 )
-from transcoder.services.changes import changes_record
-from transcoder.services.duplicates import library_write_lock
+from transcoder.services.library.duplicates import library_write_lock
+from transcoder.services.outbox.changes import changes_record
 
 logger = logging.getLogger(__name__)
 
@@ -176,7 +176,7 @@ def assets_move(*, asset_ids, collection):
     to (see transcoder.permissions).
     """
     with transaction.atomic():
-        library_write_lock()  # before any row: see services.changes
+        library_write_lock()  # before any row: see services.outbox.changes
         moving = list(
             Asset.objects.filter(pk__in=list(asset_ids))
             .exclude(collection=collection)

@@ -1,6 +1,6 @@
 """Assets: take an upload in (direct or through Django), edit it, erase it.
 
-Deleting moves an asset to the Trash (services.trash); erasing is for good.
+Deleting moves an asset to the Trash (services.library.trash); erasing is for good.
 """
 
 import contextlib
@@ -19,27 +19,27 @@ from transcoder.i18n import worded
 from transcoder.imaging import engine
 from transcoder.imaging.limits import check_size
 from transcoder.models import Asset, Event
-from transcoder.services.changes import changes_record
-from transcoder.services.collections import collection_default
-from transcoder.services.duplicates import (
+from transcoder.services.assets.focal_suggestions import decision, hash_and_suggestion
+from transcoder.services.assets.metadata import (
+    file_metadata,
+    metadata_fill,
+    metadata_tags_apply,
+)
+from transcoder.services.assets.objects import object_delete, objects_erase
+from transcoder.services.assets.refusals import (
+    duplicate_refusal_record,
+    upload_refusal_record,
+)
+from transcoder.services.library.collections import collection_default
+from transcoder.services.library.duplicates import (
     DuplicateAssetError,
     asset_hash_forget,
     asset_hash_set,
     duplicate_check,
     library_write_lock,
 )
-from transcoder.services.focal_suggestions import decision, hash_and_suggestion
-from transcoder.services.metadata import (
-    file_metadata,
-    metadata_fill,
-    metadata_tags_apply,
-)
-from transcoder.services.objects import object_delete, objects_erase
-from transcoder.services.refusals import (
-    duplicate_refusal_record,
-    upload_refusal_record,
-)
-from transcoder.services.renditions import renditions_enqueue
+from transcoder.services.outbox.changes import changes_record
+from transcoder.services.rendering.renditions import renditions_enqueue
 from transcoder.storage.keys import original_name
 
 logger = logging.getLogger(__name__)
@@ -301,7 +301,7 @@ def asset_update(
     form sets them on ``asset`` itself; the grid's quick edit passes them).
     Setting, moving or removing the focal area, or ``focal_decided=True``
     (the editor accepted or cleared the suggested one), decides it: the
-    suggestion no longer counts (services.focal_suggestions).
+    suggestion no longer counts (services.assets.focal_suggestions).
     """
     # The row as saved: the change form has already set its fields on ``asset``.
     saved = Asset.objects.filter(pk=asset.pk).only(
@@ -321,7 +321,7 @@ def asset_update(
     if asset.focal_x is None:
         asset.focal_width = asset.focal_height = None
     with transaction.atomic():
-        library_write_lock()  # before any row: see services.changes
+        library_write_lock()  # before any row: see services.outbox.changes
         asset.full_clean()
         asset.save()
         changes_record(event=Event.UPDATED, assets=[(asset.pk, asset.collection_id)])
@@ -344,7 +344,7 @@ def asset_erase(*, asset_id, versions=True):
     """
     names = []
     with transaction.atomic():
-        library_write_lock()  # before any row: see services.changes
+        library_write_lock()  # before any row: see services.outbox.changes
         asset = Asset.all_objects.select_for_update().filter(pk=asset_id).first()
         if asset is not None:
             names = [name for _, name in asset_object_names(asset)]

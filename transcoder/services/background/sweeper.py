@@ -41,15 +41,15 @@ from transcoder.models import (
     RenditionStatus,
     UploadRefusal,
 )
-from transcoder.services.changes import changes_prune
-from transcoder.services.cursors import cursor_get, cursor_set
-from transcoder.services.duplicates import DuplicateAssetError
-from transcoder.services.jobs import jobs_requeue_stalled
-from transcoder.services.maintenance import listed_page
-from transcoder.services.renditions import renditions_enqueue, renditions_plan
-from transcoder.services.states import asset_state_refresh
-from transcoder.services.uploads import upload_finalize_by_key
-from transcoder.services.widget import widget_uploads_expire
+from transcoder.services.access.widget import widget_uploads_expire
+from transcoder.services.assets.uploads import upload_finalize_by_key
+from transcoder.services.background.cursors import cursor_get, cursor_set
+from transcoder.services.background.jobs import jobs_requeue_stalled
+from transcoder.services.background.maintenance import listed_page
+from transcoder.services.library.duplicates import DuplicateAssetError
+from transcoder.services.outbox.changes import changes_prune
+from transcoder.services.rendering.renditions import renditions_enqueue, renditions_plan
+from transcoder.services.rendering.states import asset_state_refresh
 from transcoder.storage import keys
 
 logger = logging.getLogger(__name__)

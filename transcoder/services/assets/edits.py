@@ -4,10 +4,10 @@ An edit is a recipe (``imaging.edits.Recipe``) kept on the asset, never
 changed bytes: the original stays byte for byte under its storage key. Each
 edit keeps the picture before it as an ``AssetVersion`` of the same original
 with that picture's recipe, so any version restores in one click
-(``services.versions.asset_version_restore``), as after a replace. The recipe
+(``services.assets.versions.asset_version_restore``), as after a replace. The recipe
 enters every rendition digest, so the edited picture's renditions get new
 names and are built in the background; the old ones keep serving (embed links
-too) until every new one of a preset is ready (services.renditions).
+too) until every new one of a preset is ready (services.rendering.renditions).
 
 The focal point or area follows the edit (``imaging.edits.carry_focal``).
 """
@@ -21,10 +21,10 @@ from django.utils.translation import gettext as _
 
 from transcoder.imaging.edits import EditError, Recipe
 from transcoder.models import Asset, Event, RenditionState
-from transcoder.services.changes import changes_record
-from transcoder.services.duplicates import library_write_lock
-from transcoder.services.renditions import renditions_enqueue
-from transcoder.services.versions import _version_of_current, focal_carry
+from transcoder.services.assets.versions import _version_of_current, focal_carry
+from transcoder.services.library.duplicates import library_write_lock
+from transcoder.services.outbox.changes import changes_record
+from transcoder.services.rendering.renditions import renditions_enqueue
 
 logger = logging.getLogger(__name__)
 
@@ -65,7 +65,7 @@ def asset_edit(*, asset, recipe):
     if not isinstance(recipe, Recipe):
         raise TypeError("recipe must be an imaging.edits.Recipe")
     with transaction.atomic():
-        library_write_lock()  # before any row: see services.changes
+        library_write_lock()  # before any row: see services.outbox.changes
         current = Asset.objects.select_for_update().get(pk=asset.pk)
         old = current.recipe
         if recipe.source != old.source:

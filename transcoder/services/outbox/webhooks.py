@@ -1,6 +1,6 @@
 """Webhooks: the change log turned into signed POSTs, retried with backoff.
 
-1. A change commits with its ``Change`` row (services.changes), which queues
+1. A change commits with its ``Change`` row (services.outbox.changes), which queues
    ``webhooks_dispatch`` by name.
 2. ``webhooks_dispatch`` reads the log after its stored cursor and makes one
    ``WebhookDelivery`` per subscribed endpoint whose creator may view the
@@ -40,9 +40,9 @@ from transcoder.models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
-from transcoder.services.changes import changes_head
-from transcoder.services.tokens import token_creator_usable
-from transcoder.services.webhook_http import (
+from transcoder.services.access.tokens import token_creator_usable
+from transcoder.services.outbox.changes import changes_head
+from transcoder.services.outbox.webhook_http import (
     HEADER,
     post,
     signature_header,

@@ -1,6 +1,6 @@
 """Placeholders of assets stored before they were kept, filled in batches.
 
-New files get theirs with their renditions (``services.renditions``). Older
+New files get theirs with their renditions (``services.rendering.renditions``). Older
 assets are filled from their smallest whole-frame rendition: a few kilobytes
 to decode, never the original.
 """

@@ -66,13 +66,13 @@ def job_register(action, handler, *, needs, worker=False):
 
 
 def _tags_add(asset_ids, params):
-    from transcoder.services.tags import tags_add
+    from transcoder.services.library.tags import tags_add
 
     tags_add(asset_ids=asset_ids, names=params["tags"])
 
 
 def _tags_remove(asset_ids, params):
-    from transcoder.services.tags import tags_remove
+    from transcoder.services.library.tags import tags_remove
 
     tags_remove(asset_ids=asset_ids, names=params["tags"])
 
@@ -81,7 +81,7 @@ def _delete(asset_ids, params):
     """Move a batch to the Trash, as deleted by the job's starter (``params["by"]``)."""
     from django.contrib.auth import get_user_model
 
-    from transcoder.services.trash import asset_delete
+    from transcoder.services.library.trash import asset_delete
 
     by = get_user_model().objects.filter(pk=params.get("by")).first()
     for asset in Asset.objects.filter(pk__in=asset_ids):

@@ -1,0 +1,1 @@
+"""Reach from outside: API tokens, site and publishable keys, the widget, usage."""

@@ -1,0 +1,1 @@
+"""Assets and their files: uploads, versions, edits, metadata, focal areas, erasure."""

@@ -1,0 +1,1 @@
+"""Background work: jobs in bounded batches, the purge, the sweeper, their cursors."""

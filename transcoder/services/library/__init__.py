@@ -1,0 +1,1 @@
+"""The library's order: collections, tags, the Trash, duplicates, the write lock."""

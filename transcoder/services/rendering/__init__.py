@@ -1,0 +1,1 @@
+"""Renditions: presets, queueing and building them, each asset's state, placeholders."""
