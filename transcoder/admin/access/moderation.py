@@ -7,8 +7,6 @@ collections they may add to; they approve them into a collection they may
 add to, or reject them with a reason, one or many at once.
 """
 
-from urllib.parse import urlsplit
-
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -21,7 +19,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from transcoder import permissions
 from transcoder.imaging.decode import sniff
 from transcoder.models.widget import WIDGET_FORMATS, UploadWidgetKey, WidgetUpload
-from transcoder.services.access import moderation
+from transcoder.services.access import moderation, sitekeys
 from transcoder.services.access import widget as service
 
 
@@ -46,23 +44,10 @@ class UploadWidgetKeyForm(forms.ModelForm):
         self.fields["collection"].queryset = permissions.collections(creator, "add")
 
     def clean_allowed_origins(self):
-        lines = self.cleaned_data["allowed_origins"].split()
-        if not lines:
-            raise ValidationError(_("Give at least one origin."))
-        for line in lines:
-            parts = urlsplit(line)
-            if (
-                parts.scheme not in ("http", "https")
-                or not parts.netloc
-                or parts.path not in ("", "/")
-                or parts.query
-                or parts.fragment
-            ):
-                raise ValidationError(
-                    _("%(line)r is not an origin; write it as https://www.example.com.")
-                    % {"line": line}
-                )
-        return "\n".join(line.rstrip("/").lower() for line in lines)
+        return sitekeys.origins_clean(
+            self.cleaned_data["allowed_origins"],
+            empty=_("Give at least one origin."),
+        )
 
     def clean_formats(self):
         chosen = self.cleaned_data["formats"].lower().split()

@@ -1,7 +1,5 @@
 """Admin for what sites hold: API tokens (scoped) and embed site keys."""
 
-from urllib.parse import urlsplit
-
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
@@ -209,21 +207,7 @@ class SiteKeyForm(forms.ModelForm):
         fields = ["name", "allowed_origins"]
 
     def clean_allowed_origins(self):
-        lines = self.cleaned_data["allowed_origins"].split()
-        for line in lines:
-            parts = urlsplit(line)
-            if (
-                parts.scheme not in ("http", "https")
-                or not parts.netloc
-                or parts.path not in ("", "/")
-                or parts.query
-                or parts.fragment
-            ):
-                raise ValidationError(
-                    _("%(line)r is not an origin; write it as https://www.example.com.")
-                    % {"line": line}
-                )
-        return "\n".join(line.rstrip("/").lower() for line in lines)
+        return sitekeys.origins_clean(self.cleaned_data["allowed_origins"])
 
 
 @admin.register(SiteKey)

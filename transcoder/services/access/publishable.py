@@ -9,7 +9,6 @@ revoking is final: the next request is refused.
 """
 
 import secrets
-from urllib.parse import urlsplit
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -18,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from transcoder import permissions
 from transcoder.models import PublishableKey
+from transcoder.services.access.sitekeys import origins_clean
 from transcoder.services.access.tokens import token_creator_usable
 
 PREFIX = "pk_"
@@ -39,25 +39,9 @@ def looks_publishable(value):
 
 def publishable_origins_clean(text):
     """Return ``text`` as one lower-case origin a line, or raise ValidationError."""
-    lines = text.split()
-    if not lines:
-        raise ValidationError(
-            _("Name at least one origin, such as https://www.example.com.")
-        )
-    for line in lines:
-        parts = urlsplit(line)
-        if (
-            parts.scheme not in ("http", "https")
-            or not parts.netloc
-            or parts.path not in ("", "/")
-            or parts.query
-            or parts.fragment
-        ):
-            raise ValidationError(
-                _("%(line)r is not an origin; write it as https://www.example.com.")
-                % {"line": line}
-            )
-    return "\n".join(line.rstrip("/").lower() for line in lines)
+    return origins_clean(
+        text, empty=_("Name at least one origin, such as https://www.example.com.")
+    )
 
 
 def publishable_collections_check(*, user, collections):

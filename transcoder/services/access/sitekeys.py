@@ -3,9 +3,10 @@
 import secrets
 from urllib.parse import urlsplit
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from transcoder.models import SiteKey
 
@@ -42,6 +43,31 @@ def request_origin(*, origin, referer):
         if parts.scheme in ("http", "https") and parts.netloc:
             return f"{parts.scheme}://{parts.netloc}".lower()
     return ""
+
+
+def origins_clean(text, *, empty=None):
+    """Return ``text`` as one lower-case origin a line, or raise ValidationError.
+
+    Each line must be a bare origin (``https://www.example.com``); none at
+    all raises ``empty`` when given (a site key may name none: any site).
+    """
+    lines = text.split()
+    if not lines and empty:
+        raise ValidationError(empty)
+    for line in lines:
+        parts = urlsplit(line)
+        if (
+            parts.scheme not in ("http", "https")
+            or not parts.netloc
+            or parts.path not in ("", "/")
+            or parts.query
+            or parts.fragment
+        ):
+            raise ValidationError(
+                _("%(line)r is not an origin; write it as https://www.example.com.")
+                % {"line": line}
+            )
+    return "\n".join(line.rstrip("/").lower() for line in lines)
 
 
 def site_key_check(*, key, origin):
