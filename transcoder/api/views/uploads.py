@@ -146,16 +146,21 @@ def _purpose(body, token):
     return {"collection": collection}
 
 
-def _content(request, signed, *, token):
-    """Take the bytes of one upload on the embedded default, once."""
-    if setting("STORAGE") != "local":
-        raise ApiError(404, "Uploads go straight to S3 here; ask /api/uploads/.")
+def signed_upload(signed, salt):
+    """Return what a signed upload URL carries, or raise 403 (expired) or 404."""
     try:
-        data = signing.loads(signed, salt=_SALT, max_age=setting("UPLOAD_URL_TTL"))
+        return signing.loads(signed, salt=salt, max_age=setting("UPLOAD_URL_TTL"))
     except signing.SignatureExpired:
         raise ApiError(403, "This upload URL has expired; ask for a new one.") from None
     except signing.BadSignature:
         raise ApiError(404, "There is no such upload URL.") from None
+
+
+def _content(request, signed, *, token):
+    """Take the bytes of one upload on the embedded default, once."""
+    if setting("STORAGE") != "local":
+        raise ApiError(404, "Uploads go straight to S3 here; ask /api/uploads/.")
+    data = signed_upload(signed, _SALT)
     if data.get("t") != token.pk or not keys.is_minted_upload_key(data.get("k")):
         raise ApiError(403, "This upload URL belongs to another token.")
     key = data["k"]

@@ -19,7 +19,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from transcoder.api.core.bodies import json_body, text_field
 from transcoder.api.core.errors import ApiError, error_response
-from transcoder.api.views.uploads import body_length, body_store
+from transcoder.api.views.uploads import body_length, body_store, signed_upload
 from transcoder.conf import setting
 from transcoder.delivery import presign
 from transcoder.models.widget import WidgetUpload, WidgetUploadState
@@ -155,12 +155,7 @@ def _content(request, signed):
     """Take the bytes of one widget upload on the embedded default, once."""
     if setting("STORAGE") != "local":
         raise ApiError(404, "Uploads go straight to S3 here.")
-    try:
-        data = signing.loads(signed, salt=_SALT, max_age=setting("UPLOAD_URL_TTL"))
-    except signing.SignatureExpired:
-        raise ApiError(403, "This upload URL has expired; ask for a new one.") from None
-    except signing.BadSignature:
-        raise ApiError(404, "There is no such upload URL.") from None
+    data = signed_upload(signed, _SALT)
     upload = (
         WidgetUpload.objects.select_related("widget_key")
         .filter(pk=uuid.UUID(hex=data["u"]))
