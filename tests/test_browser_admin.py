@@ -78,6 +78,38 @@ def test_upload_page_sends_many_files_and_reports_each(
     assert admin_page.input_value("#id_title") == "diagram"
 
 
+DROP = """
+async ([name, b64]) => {
+  const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+  const data = new DataTransfer();
+  data.items.add(new File([bytes], name, { type: "image/png" }));
+  const zone = document.querySelector("#mh-upload .mh-drop");
+  const init = { bubbles: true, cancelable: true, dataTransfer: data };
+  zone.dispatchEvent(new DragEvent("dragenter", init));
+  const over = zone.classList.contains("is-over");
+  zone.dispatchEvent(new DragEvent("dragover", init));
+  const drop = new DragEvent("drop", init);
+  zone.dispatchEvent(drop);
+  return [over, zone.classList.contains("is-over"), drop.defaultPrevented];
+}
+"""
+
+
+@pytest.mark.browser
+def test_files_dropped_on_the_upload_page_upload(admin_page, live_server, presets):
+    """A file dragged onto the upload page's zone lights it, and dropped there
+    is queued and uploaded like a chosen one; the browser does not open it."""
+    import base64
+
+    admin_page.goto(f"{live_server.url}/admin/transcoder/asset/upload/")
+    png = base64.b64encode(make_image("PNG", size=(320, 240))).decode()
+    lit, still_lit, kept = admin_page.evaluate(DROP, ["dropped.png", png])
+    assert (lit, still_lit, kept) == (True, False, True)
+    rows = _finished_rows(admin_page, 1)
+    assert "is-done" in rows.nth(0).get_attribute("class"), rows.nth(0).inner_text()
+    assert Asset.objects.get().original_filename == "dropped.png"
+
+
 def _pixel(data, xy):
     return Image.open(io.BytesIO(data)).convert("RGB").getpixel(xy)
 

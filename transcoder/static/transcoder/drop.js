@@ -137,31 +137,12 @@
     });
   }
 
-  function hasFiles(e) { return e.dataTransfer && Array.from(e.dataTransfer.types || []).includes("Files"); }
-  let depth = 0;
-  zone.addEventListener("dragenter", function (e) {
-    if (!hasFiles(e)) return;
-    e.preventDefault(); depth += 1;
-    zone.classList.add("mh-drop-over");
-    zone.dataset.dropHint = d.mayAdd === "1" ? d.hint : d.refusal;
-  });
-  zone.addEventListener("dragover", function (e) {
-    if (!hasFiles(e)) return;
-    e.preventDefault();
-    e.dataTransfer.dropEffect = d.mayAdd === "1" ? "copy" : "none";
-  });
-  zone.addEventListener("dragleave", function () {
-    depth = Math.max(0, depth - 1);
-    if (!depth) zone.classList.remove("mh-drop-over");
-  });
-  zone.addEventListener("drop", function (e) {
-    if (!e.dataTransfer || !e.dataTransfer.files || !e.dataTransfer.files.length) return;
-    e.preventDefault(); depth = 0; zone.classList.remove("mh-drop-over");
-    if (d.mayAdd !== "1") { finish(line(d.refusal, "is-refusal"), false, ""); return; }
-    Array.from(e.dataTransfer.files).forEach(run);
-  });
-  // A file dropped beside the grid must not make the browser leave the page.
-  ["dragover", "drop"].forEach(function (t) {
-    window.addEventListener(t, function (e) { if (hasFiles(e)) e.preventDefault(); });
+  window.mediahubTransfer.dropZone(zone, "mh-drop-over", {
+    enter: function () { zone.dataset.dropHint = d.mayAdd === "1" ? d.hint : d.refusal; },
+    effect: function () { return d.mayAdd === "1" ? "copy" : "none"; },
+    files: function (files) {
+      if (d.mayAdd !== "1") { finish(line(d.refusal, "is-refusal"), false, ""); return; }
+      Array.from(files).forEach(run);
+    },
   });
 })();

@@ -386,29 +386,7 @@
 
   input.addEventListener("change", function () { add(input.files); input.value = ""; });
 
-  // Counting enter/leave keeps the highlight steady while the pointer crosses children.
-  let depth = 0;
-  function hasFiles(e) { return e.dataTransfer && Array.from(e.dataTransfer.types).includes("Files"); }
-  drop.addEventListener("dragenter", function (e) {
-    if (!hasFiles(e)) return;
-    e.preventDefault(); depth += 1; drop.classList.add("is-over");
-  });
-  drop.addEventListener("dragover", function (e) {
-    if (!hasFiles(e)) return;
-    e.preventDefault(); e.dataTransfer.dropEffect = "copy";
-  });
-  drop.addEventListener("dragleave", function () {
-    depth = Math.max(0, depth - 1);
-    if (!depth) drop.classList.remove("is-over");
-  });
-  drop.addEventListener("drop", function (e) {
-    e.preventDefault(); depth = 0; drop.classList.remove("is-over");
-    add(e.dataTransfer.files);
-  });
-  // A file dropped just outside the zone must not make the browser leave the page.
-  ["dragover", "drop"].forEach(function (t) {
-    window.addEventListener(t, function (e) { if (hasFiles(e)) e.preventDefault(); });
-  });
+  window.mediahubTransfer.dropZone(drop, "is-over", { files: add });
   window.addEventListener("beforeunload", function (e) {
     if (running || waiting.length || held.length) { e.preventDefault(); e.returnValue = ""; }
     // Leaving while renditions are built is fine: the worker goes on.
