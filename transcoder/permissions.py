@@ -222,14 +222,14 @@ def changes(user, queryset=None):
     return queryset.filter(Q(collection_id__in=ids) | Q(previous_collection_id__in=ids))
 
 
-def reach_mark(user, action="view"):
-    """Return a short mark of the collections where ``user`` may ``action``,
-    "all" everywhere: the change feed's cursors keep it, so that a grant, a
-    collection moved or made, or the owner's groups changing it is seen."""
+def reach_mark(user, ids, action="view"):
+    """Return a short mark of ``ids``, the collections where ``user`` may
+    ``action`` (``collections``), "all" everywhere: the change feed's cursors
+    keep it, so that a grant, a collection moved or made, or the owner's
+    groups changing it is seen."""
     if _paths(user, action) is None:
         return "all"
-    ids = sorted(collections(user, action).values_list("pk", flat=True))
-    return hashlib.sha256(",".join(map(str, ids)).encode()).hexdigest()[:16]
+    return hashlib.sha256(",".join(map(str, sorted(ids))).encode()).hexdigest()[:16]
 
 
 def may(user, action, asset=None):

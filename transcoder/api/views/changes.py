@@ -82,7 +82,8 @@ def _changes(request, *, token):
     limit = params.optional_integer(request.GET, "limit", low=1, high=MAX_PAGE_SIZE)
     limit = limit or PAGE_SIZE
     user = token.created_by
-    mark = permissions.reach_mark(user)
+    visible = set(permissions.collections(user, "view").values_list("pk", flat=True))
+    mark = permissions.reach_mark(user, visible)
     if since == "now":
         return JsonResponse(
             {
@@ -115,7 +116,6 @@ def _changes(request, *, token):
     )
     more = len(rows) > limit
     rows = rows[:limit]
-    visible = set(permissions.collections(user, "view").values_list("pk", flat=True))
     assets = {
         a.pk: a
         for a in permissions.assets(
