@@ -20,14 +20,19 @@ Environment: ``MEDIAHUB_BENCH_PHOTOS`` picks a subset (bench.workload);
 """
 
 import dataclasses
+import io
 import os
 import statistics
 import sys
 import time
 
+from PIL import Image
+
 from bench import perceptual, workload
 from transcoder.imaging import engine
-from transcoder.imaging.quality import autoquality
+from transcoder.imaging.encoding import avif
+from transcoder.imaging.quality import autoquality, ssimulacra
+from transcoder.imaging.specs import RenditionSpec
 
 RERUN = "Rerun: python -m bench.bench_quality   (MEDIAHUB_BENCH_TARGET=70 to vary)"
 
@@ -109,7 +114,45 @@ def main():
         chosen = {p: r for p, r in results.items() if perceptual.held_out(p) == held}
         if chosen:
             _kind_table(label, chosen, target)
+    vector_state()
     print(f"\nload average at the end {os.getloadavg()[0]:.1f}. {RERUN}")
+
+
+def vector_state(repeats=5):
+    """Print the score's cost on a thread that has just encoded an AVIF.
+
+    libaom leaves the calling thread's vector registers dirty, which slows
+    the SSE code that runs on it after (encoding.avif.settle): here one
+    Reference and score of a 640w photo, after a fresh JPEG encode, after
+    libavif's encode alone, and after it with ``settle``, as the engine does.
+    """
+    (out,) = engine.render(
+        (workload.PHOTOS_DIR / "volna_progressive.jpg").read_bytes(),
+        [RenditionSpec("contain", 640, 400, "png")],
+        workload.LIMITS,
+    )
+    image = Image.open(io.BytesIO(out.data)).convert("RGB")
+
+    def score_after(before):
+        seconds = []
+        for _ in range(repeats):
+            before()
+            started = time.thread_time()
+            ssimulacra.Reference(image).score(image)
+            seconds.append(time.thread_time() - started)
+        return min(seconds) * 1000
+
+    fresh = score_after(lambda: image.save(io.BytesIO(), "JPEG"))
+    dirty = score_after(lambda: avif.encode(image, 60, 8, max_threads=1))
+    settled = score_after(
+        lambda: (avif.encode(image, 60, 8, max_threads=1), avif.settle())
+    )
+    print(
+        f"\n-- the score of a 640w photo on a thread that has just encoded an AVIF"
+        f" (thread CPU, best of {repeats})\n   after a JPEG encode {fresh:.0f} ms; "
+        f"after an AVIF encode {dirty:.0f} ms ({dirty / fresh:.1f}x); "
+        f"the same with avif.settle {settled:.0f} ms ({settled / fresh:.1f}x)"
+    )
 
 
 def _detail(kinds, target):

@@ -8,6 +8,7 @@ holds one frame per rendition whatever the length.
 
 from PIL import Image
 
+from transcoder.imaging.encoding import avif
 from transcoder.imaging.resize import cascade
 
 # Changing what this module writes (these constants, the encoders' settings)
@@ -95,9 +96,11 @@ class _Avif:
             frame = frame.convert(self.mode)
         self.encoder.add(frame.tobytes("raw", self.mode), duration, frame.size,
                          self.mode, False)  # fmt: skip
+        avif.settle()
 
     def finish(self, timestamp: int) -> bytes:
         data = self.encoder.finish()
+        avif.settle()
         if data is None:
             raise OSError("The AVIF encoder returned nothing.")
         return data

@@ -17,6 +17,7 @@ do returns ``None`` and the caller uses Pillow's plugin.
 
 import ctypes
 import functools
+import io
 import logging
 import os
 import re
@@ -177,6 +178,25 @@ def _libavif() -> ctypes.CDLL | None:
         "libavif %s is not the 1.x ABI this expects; using Pillow's plugin", version
     )
     return None
+
+
+# An 8x8 image whose JPEG encode ends the thread's dirty vector state (settle).
+_SETTLE = Image.new("RGB", (8, 8))
+
+
+def settle() -> None:
+    """Leave the calling thread's vector registers as SSE code needs them.
+
+    An AVIF encode (libaom) leaves its thread slow at SSE code until some
+    library clears the state, by every sign the upper halves of the AVX
+    registers left in use (no ``vzeroupper``): here glibc's
+    ``powf`` (auto-quality's cube root) ran 23x slower and Pillow's resize
+    1.5x slower on whatever thread had encoded an AVIF, until it ran some
+    library that clears them (libjpeg-turbo's and dav1d's AVX2 code do). An
+    8x8 JPEG encode, about 40 us, is the cheapest such call Pillow offers;
+    docs/benchmarks.md ("Vector state after AVIF") has the figures.
+    """
+    _SETTLE.save(io.BytesIO(), "JPEG")
 
 
 def available() -> bool:

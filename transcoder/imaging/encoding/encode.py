@@ -107,11 +107,20 @@ def encode(
     ``draft``: a faster encode that scores about the same, for auto-quality's
     proxies: AVIF at AVIF_DRAFT_SPEED.
     """
+    try:
+        return _encode(image, spec, quality or spec.quality, tuned, draft)
+    finally:
+        if spec.format == "avif":
+            avif.settle()  # libaom leaves this thread's SSE code slow
+
+
+def _encode(
+    image: Image.Image, spec: RenditionSpec, quality: int, tuned: bool, draft: bool
+) -> bytes:
     avif_speed = AVIF_DRAFT_SPEED if draft else AVIF_SPEED
     if spec.format == "jpeg" and image.mode == "RGBA":
         image = flatten(image, spec.background)
     image.info = {}
-    quality = quality or spec.quality
     if spec.format == "avif" and (
         made := avif.encode(
             image,
