@@ -187,6 +187,31 @@ def test_the_quality_stays_within_the_range():
         assert loud.probes <= most
 
 
+@pytest.mark.parametrize("fmt", ["jpeg", "webp", "avif"])
+def test_after_a_pass_the_step_down_stops_short_for_webp_and_avif(fmt):
+    """A first encode that passed by 10 points: the second probe goes down by
+    the format's slope, and for WebP and AVIF stops OVERSHOOT qualities short
+    of where the slope puts the target, so that it passes more often (a
+    failing second probe leaves the first, higher quality); JPEG's goes past
+    it. After a fall short, every format goes past the estimate."""
+    target, start = 65, 56
+    lo, hi = autoquality.QUALITY_RANGE[fmt]
+    estimate = start + (target - (target + 10)) / autoquality.SLOPE[fmt]
+    after_pass = autoquality._next(
+        {start: target + 10.0}, target, start, None, lo, hi, fmt
+    )
+    if fmt == "jpeg":
+        assert after_pass == round(estimate - autoquality.OVERSHOOT)
+    else:
+        assert after_pass == round(estimate + autoquality.OVERSHOOT)
+    assert after_pass < start
+    short = start + (target - (target - 4)) / autoquality.SLOPE[fmt]
+    after_short = autoquality._next(
+        {start: target - 4.0}, target, None, start, lo, hi, fmt
+    )
+    assert after_short == min(hi, round(short + autoquality.OVERSHOOT))
+
+
 def test_a_small_image_is_its_own_proxy_and_its_probe_is_the_output():
     """An image within the proxy budget is searched whole; the passing encode
     is returned, so the engine does not encode it again."""
