@@ -212,6 +212,21 @@ def test_after_a_pass_the_step_down_stops_short_for_webp_and_avif(fmt):
     assert after_short == min(hi, round(short + autoquality.OVERSHOOT))
 
 
+def test_a_webp_step_follows_libwebps_knee_at_75():
+    """libwebp's quantiser moves 3 times as fast per quality above 75, so a
+    step that crosses 75 is a third as long there: after a WebP probe at 72
+    falling 5 points short, the slope's estimate is 78.2 (not 84.5), and the
+    next probe 2 past it; a bracket's secant is drawn on the same scale."""
+    assert autoquality._units("webp", 80) == 90
+    assert autoquality._quality("webp", 90) == 80
+    assert autoquality._units("jpeg", 80) == 80
+    lo, hi = autoquality.QUALITY_RANGE["webp"]
+    assert autoquality._next({72: 60.0}, 65, None, 72, lo, hi, "webp") == 80
+    assert autoquality._next({72: 60.0}, 65, None, 72, lo, hi, "avif") == 79
+    bracket = {70: 62.0, 85: 75.0}
+    assert autoquality._next(bracket, 65, 85, 70, lo, hi, "webp") == 77
+
+
 def test_a_small_image_is_its_own_proxy_and_its_probe_is_the_output():
     """An image within the proxy budget is searched whole; the passing encode
     is returned, so the engine does not encode it again."""

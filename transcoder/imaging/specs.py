@@ -34,8 +34,9 @@ ENGINE_VERSION = 5
 #    JPEG search's start and margin moved to them; AVIF's margin -1.
 # 5: the metric's weights and blur mended, an image up to WHOLE_PIXELS
 #    searched whole without the margin (these two changed choices without a
-#    bump), and after a pass WebP's and AVIF's step down stops short of the
-#    slope's estimate (docs/benchmarks.md, searches 5-7).
+#    bump), after a pass WebP's and AVIF's step down stops short of the
+#    slope's estimate, and WebP's steps follow libwebp's knee at quality 75
+#    (docs/benchmarks.md, searches 5-7).
 SEARCH_VERSION = 5
 # Bump when imaging.encoding.animation's output changes (its AVIF speed, the frame
 # timing rule): it is in animated specs' digests only, so stills keep theirs.

@@ -49,6 +49,8 @@ START_SLOPE = 1.6
 # calibration photos' proxies, for the step from the first encode: WebP's
 # curve is flat below quality 75, AVIF's steep.
 SLOPE = {"jpeg": 0.6, "webp": 0.4, "avif": 1.0}
+# libwebp's knee: above this quality its quantiser moves 3 times as fast.
+WEBP_KNEE = 75
 # After an encode that fell short, the step goes this many qualities past
 # where the slope puts the target, so the second encode passes (and is
 # chosen) more often than not.
@@ -208,22 +210,48 @@ def choose(
 
 
 def _next(scores, target, best, worst, lo, hi, fmt) -> int:
-    """Return the next quality to probe: between the bracket, or a step beyond."""
+    """Return the next quality to probe: between the bracket, or a step beyond.
+
+    Slopes are per unit of ``_units``: for WebP, qualities as libwebp's scale
+    below its knee at 75.
+    """
+    units = {q: _units(fmt, q) for q in scores}
     if best is not None and worst is not None:
         # Secant between the bracket's ends, kept strictly inside it.
         s_best, s_worst = scores[best], scores[worst]
-        slope = max((s_best - s_worst) / (best - worst), 1e-3)
-        guess = worst + (target - s_worst) / slope
+        slope = max((s_best - s_worst) / (units[best] - units[worst]), 1e-3)
+        guess = _quality(fmt, units[worst] + (target - s_worst) / slope)
         return min(best - 1, max(worst + 1, math.ceil(guess)))
     quality, score = min(scores.items(), key=lambda qs: abs(qs[1] - target))
     ordered = sorted(scores.items())
     slope = SLOPE[fmt]
     if len(ordered) >= 2:
         (q1, s1), (q2, s2) = ordered[0], ordered[-1]
-        slope = max((s2 - s1) / (q2 - q1), 0.1)
+        slope = max((s2 - s1) / (units[q2] - units[q1]), 0.1)
     step = (target - score) / slope
-    step += OVERSHOOT if step > 0 else SHORT_OF[fmt]
-    return min(hi, max(lo, round(quality + step)))
+    estimate = _quality(fmt, units[quality] + step)
+    estimate += OVERSHOOT if step > 0 else SHORT_OF[fmt]
+    return min(hi, max(lo, round(estimate)))
+
+
+def _units(fmt: str, quality: float) -> float:
+    """Return ``quality`` on a scale where the encoder's quantiser moves evenly.
+
+    libwebp maps quality to its compression factor piecewise: a quality
+    above 75 moves it 3 times as far as one below (``QualityToCompression``
+    in its src/enc/quant_enc.c), so a WebP's score climbs about 3 times as
+    fast per quality there. WebP's units are qualities below 75.
+    """
+    if fmt == "webp" and quality > WEBP_KNEE:
+        return WEBP_KNEE + 3 * (quality - WEBP_KNEE)
+    return quality
+
+
+def _quality(fmt: str, units: float) -> float:
+    """Return the quality at ``units`` (the inverse of ``_units``)."""
+    if fmt == "webp" and units > WEBP_KNEE:
+        return WEBP_KNEE + (units - WEBP_KNEE) / 3
+    return units
 
 
 def proxy(image: Image.Image, pixels: int, tile: int = TILE) -> Image.Image:
