@@ -121,8 +121,8 @@ def main():
 def vector_state(repeats=5):
     """Print the score's cost on a thread that has just encoded an AVIF.
 
-    libaom leaves the calling thread's vector registers dirty, which slows
-    the SSE code that runs on it after (encoding.avif.settle): here one
+    An AVIF encode leaves its thread slow at the SSE code that runs on it
+    after (encoding.avif.settle, which says why): here one
     Reference and score of a 640w photo, after a fresh JPEG encode, after
     libavif's encode alone, and after it with ``settle``, as the engine does.
     """

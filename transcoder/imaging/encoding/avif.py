@@ -187,13 +187,12 @@ _SETTLE = Image.new("RGB", (8, 8))
 def settle() -> None:
     """Leave the calling thread's vector registers as SSE code needs them.
 
-    An AVIF encode (libaom) leaves its thread slow at SSE code until some
-    library clears the state, by every sign the upper halves of the AVX
-    registers left in use (no ``vzeroupper``): here glibc's
-    ``powf`` (auto-quality's cube root) ran 23x slower and Pillow's resize
-    1.5x slower on whatever thread had encoded an AVIF, until it ran some
-    library that clears them (libjpeg-turbo's and dav1d's AVX2 code do). An
-    8x8 JPEG encode, about 40 us, is the cheapest such call Pillow offers;
+    An AVIF encode (libaom) leaves its thread slow at SSE code, by every
+    sign the upper halves of the AVX registers left in use (no
+    ``vzeroupper``): here glibc's ``powf`` (auto-quality's cube root) ran 23x
+    slower and Pillow's resize 1.5x slower on that thread, until it ran code
+    that clears them (libjpeg-turbo's and dav1d's AVX2 code do). An 8x8 JPEG
+    encode, about 40 us, is the cheapest such call Pillow offers;
     docs/benchmarks.md ("Vector state after AVIF") has the figures.
     """
     _SETTLE.save(io.BytesIO(), "JPEG")
