@@ -244,9 +244,13 @@ def _search_one(image, spec, target, ceiling):
     def draft(small, quality):
         return encode.encode(small.copy(), spec, quality, tuned=True, draft=True)
 
+    def sharp(small, quality):
+        return encode.encode(small.copy(), spec, quality, tuned=True, sharp=True)
+
     choice = autoquality.choose(
-        image, spec.format, target, final, spec.background, ceiling, draft
-    )
+        image, spec.format, target, final, spec.background, ceiling, draft,
+        sharp if spec.format == "webp" else None,
+    )  # fmt: skip
     reference = ssimulacra.Reference(perceptual.flat(image))
     whole = {}
 
@@ -264,8 +268,9 @@ def _search_one(image, spec, target, ceiling):
         middle = (low + high) // 2
         low, high = (low, middle) if scored(middle) >= target else (middle + 1, high)
     fixed = encode.encode(image.copy(), spec, ceiling)
-    sizes = [len(fixed)] + [len(final(image, q)) for q in (choice.quality, low)]
-    margin = scored(choice.quality) - min(score(fixed), target)
+    chosen = (sharp if choice.alternate else final)(image, choice.quality)
+    sizes = [len(fixed), len(chosen), len(final(image, low))]
+    margin = score(chosen) - min(score(fixed), target)
     return sizes, choice.probes, margin
 
 

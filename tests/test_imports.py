@@ -34,6 +34,7 @@ PIPELINE = [
     "encoding.animation_encoders",
     "encoding.avif",
     "encoding.encode",
+    "encoding.webp",
     "engine",
     "limits",
     "messages",

@@ -36,7 +36,7 @@ from transcoder.imaging.decode import heif
 from transcoder.imaging.decode.opening import decode, opened
 from transcoder.imaging.decode.sniff import MIME_TYPES
 from transcoder.imaging.decode.webp import decode_still
-from transcoder.imaging.encoding import animation, encode
+from transcoder.imaging.encoding import animation, encode, webp
 from transcoder.imaging.limits import (
     AnimationTooLongError,
     CorruptImageError,
@@ -299,12 +299,22 @@ def _finish(
             draft=lambda small, q: encode.encode(
                 small, spec, q, tuned=True, draft=True
             ),
+            alternate=_alternate(spec),
         )
         quality, score = choice.quality, choice.score
-        data = choice.data or encode.encode(image, spec, quality, tuned=True)
+        data = choice.data or encode.encode(
+            image, spec, quality, tuned=True, sharp=choice.alternate
+        )
     else:
         data = encode.encode(image, spec)
     return Output(spec, data, *image.size, made, quality=quality, score=score)
+
+
+def _alternate(spec: RenditionSpec):
+    """Return auto-quality's second encoder for ``spec``: WebP's sharp YUV."""
+    if spec.format != "webp" or not webp.available():
+        return None
+    return lambda small, q: encode.encode(small, spec, q, tuned=True, sharp=True)
 
 
 def _recipe_of(specs: Sequence[RenditionSpec]) -> edits.Recipe | None:

@@ -37,7 +37,9 @@ ENGINE_VERSION = 5
 #    bump), after a pass WebP's and AVIF's step down stops short of the
 #    slope's estimate, and WebP's steps follow libwebp's knee at quality 75
 #    (docs/benchmarks.md, searches 5-7).
-SEARCH_VERSION = 5
+# 6: a WebP that misses the target even at the ceiling may be encoded with
+#    sharp YUV a little under it (autoquality.ALTERNATE_BELOW; search 8).
+SEARCH_VERSION = 6
 # Bump when imaging.encoding.animation's output changes (its AVIF speed, the frame
 # timing rule): it is in animated specs' digests only, so stills keep theirs.
 ANIMATION_VERSION = 1

@@ -22,7 +22,7 @@ logger = logging.getLogger(__name__)
 
 
 @functools.cache
-def _libwebp():
+def library() -> ctypes.CDLL | None:
     """Return libwebp through ctypes, preferring the one bundled with Pillow."""
     bundled = Path(PIL.__file__).resolve().parent.parent / "pillow.libs"
     candidates = sorted(bundled.glob("libwebp-*.so*")) if bundled.is_dir() else []
@@ -38,21 +38,21 @@ def _libwebp():
             ctypes.c_char_p, ctypes.c_size_t, ctypes.c_void_p, ctypes.c_size_t,
             ctypes.c_int,
         ]  # fmt: skip
-        return decode
-    logger.info("libwebp not found through ctypes; WebP decodes use Pillow's path")
+        return lib
+    logger.info("libwebp not found through ctypes; WebP uses Pillow's paths")
     return None
 
 
 def decode_still(data: bytes, size: tuple[int, int]) -> Image.Image | None:
     """Return the still WebP ``data`` of ``size`` as an RGBA image, or ``None``."""
-    decode = _libwebp()
-    if decode is None:
+    lib = library()
+    if lib is None:
         return None
     width, height = size
     stride = width * 4
     buffer = bytearray(stride * height)
     target = (ctypes.c_char * len(buffer)).from_buffer(buffer)
-    if not decode(data, len(data), target, len(buffer), stride):
+    if not lib.WebPDecodeRGBAInto(data, len(data), target, len(buffer), stride):
         return None  # animated, damaged or unsupported: Pillow says which
     del target  # the image below must own the only view of the buffer
     return Image.frombuffer("RGBA", size, buffer, "raw", "RGBA", 0, 1)

@@ -10,7 +10,7 @@ import io
 from PIL import Image
 
 from transcoder.imaging.decode.colour import flatten
-from transcoder.imaging.encoding import avif
+from transcoder.imaging.encoding import avif, webp
 from transcoder.imaging.resize.cpus import default_threads
 from transcoder.imaging.specs import RenditionSpec
 
@@ -98,6 +98,7 @@ def encode(
     quality: int | None = None,
     tuned: bool = False,
     draft: bool = False,
+    sharp: bool = False,
 ) -> bytes:
     """Encode ``image`` for ``spec`` (at ``quality`` if given) without metadata.
 
@@ -106,16 +107,23 @@ def encode(
     ``perceptual_tables`` instead of libjpeg's.
     ``draft``: a faster encode that scores about the same, for auto-quality's
     proxies: AVIF at AVIF_DRAFT_SPEED.
+    ``sharp``: a WebP's chroma made with libwebp's sharp YUV (see ``webp``;
+    Pillow's plain conversion where that module cannot work).
     """
     try:
-        return _encode(image, spec, quality or spec.quality, tuned, draft)
+        return _encode(image, spec, quality or spec.quality, tuned, draft, sharp)
     finally:
         if spec.format == "avif":
             avif.settle()  # libaom leaves this thread's SSE code slow
 
 
 def _encode(
-    image: Image.Image, spec: RenditionSpec, quality: int, tuned: bool, draft: bool
+    image: Image.Image,
+    spec: RenditionSpec,
+    quality: int,
+    tuned: bool,
+    draft: bool,
+    sharp: bool,
 ) -> bytes:
     avif_speed = AVIF_DRAFT_SPEED if draft else AVIF_SPEED
     if spec.format == "jpeg" and image.mode == "RGBA":
@@ -131,6 +139,12 @@ def _encode(
         )
     ):
         return made  # libavif's exact RGB to YUV, not libyuv's (see avif)
+    if (
+        spec.format == "webp"
+        and sharp
+        and (made := webp.encode(image, quality, WEBP_METHOD, sharp_yuv=True))
+    ):
+        return made
     options = {
         # Halved chroma is invisible in photos except at near-lossless quality.
         "jpeg": dict(quality=quality, optimize=True, progressive=True,
