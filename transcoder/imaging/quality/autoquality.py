@@ -10,7 +10,9 @@ high) instead of a fixed quality. ``choose`` then
 2. encodes and decodes the proxy at two qualities (a start per format, then
    a step by the format's slope towards the target; more only when neither
    passes), and scores each against the proxy's pixels;
-3. returns the lowest quality whose score met the target, with that score.
+3. returns the lowest quality whose score met the target, with that score;
+   where nothing met it, not even the ceiling, it first tries the caller's
+   *alternate* encoder a little under the ceiling (WebP's sharp YUV).
 
 The score is SSIMULACRA2 itself, rebuilt from Pillow's float images
 (``ssimulacra``), within a few tenths of a point of the ``ssimulacra2``
