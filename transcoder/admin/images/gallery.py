@@ -108,10 +108,26 @@ def _quality(r):
         return ""  # PNG (lossless), or built before qualities were kept
     if r.score is None:
         return _("quality %(quality)s") % {"quality": r.quality}
-    return _("quality %(quality)s, score %(score)s") % {
+    values = {
         "quality": r.quality,
         "score": number_format(r.score, 1),
+        "target": r.preset.target,
     }
+    if (
+        r.preset.target is not None
+        and r.quality == r.preset.quality
+        and r.score < r.preset.target
+    ):
+        # The search stopped at its ceiling: the rendition looks as the fixed
+        # quality would, and a low score is the photo's, not a fault.
+        return (
+            _(
+                "quality %(quality)s (the preset's), score %(score)s: "
+                "under the target of %(target)s"
+            )
+            % values
+        )
+    return _("quality %(quality)s, score %(score)s") % values
 
 
 def _box(r):
