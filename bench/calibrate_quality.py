@@ -244,12 +244,9 @@ def _search_one(image, spec, target, ceiling):
     def draft(small, quality):
         return encode.encode(small.copy(), spec, quality, tuned=True, draft=True)
 
-    def sharp(small, quality):
-        return encode.encode(small.copy(), spec, quality, tuned=True, sharp=True)
-
     choice = autoquality.choose(
         image, spec.format, target, final, spec.background, ceiling, draft,
-        sharp if spec.format == "webp" else None,
+        engine.alternate_encoder(spec),
     )  # fmt: skip
     reference = ssimulacra.Reference(perceptual.flat(image))
     whole = {}
@@ -268,7 +265,9 @@ def _search_one(image, spec, target, ceiling):
         middle = (low + high) // 2
         low, high = (low, middle) if scored(middle) >= target else (middle + 1, high)
     fixed = encode.encode(image.copy(), spec, ceiling)
-    chosen = (sharp if choice.alternate else final)(image, choice.quality)
+    chosen = encode.encode(
+        image.copy(), spec, choice.quality, tuned=True, sharp=choice.alternate
+    )
     sizes = [len(fixed), len(chosen), len(final(image, low))]
     margin = score(chosen) - min(score(fixed), target)
     return sizes, choice.probes, margin

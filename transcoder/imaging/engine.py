@@ -299,7 +299,7 @@ def _finish(
             draft=lambda small, q: encode.encode(
                 small, spec, q, tuned=True, draft=True
             ),
-            alternate=_alternate(spec),
+            alternate=alternate_encoder(spec),
         )
         quality, score = choice.quality, choice.score
         data = choice.data or encode.encode(
@@ -310,8 +310,9 @@ def _finish(
     return Output(spec, data, *image.size, made, quality=quality, score=score)
 
 
-def _alternate(spec: RenditionSpec):
-    """Return auto-quality's second encoder for ``spec``: WebP's sharp YUV."""
+def alternate_encoder(spec: RenditionSpec):
+    """Return auto-quality's second encoder for ``spec`` (WebP's sharp YUV), or
+    None; ``bench.calibrate_quality`` searches with the same one."""
     if spec.format != "webp" or not webp.available():
         return None
     return lambda small, q: encode.encode(small, spec, q, tuned=True, sharp=True)
