@@ -96,3 +96,43 @@ def test_the_pillow_ssimulacra2_agrees_on_colour_loss_alone():
     theirs = _ssimulacra2(ssimulacra2, image, buffer.getvalue())
     assert theirs < 90  # the damage shows
     assert abs(mine - theirs) <= 1
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        lambda a: a["x"] + a["y"],
+        lambda a: a["x"] - a["y"],
+        lambda a: a["x"] * a["y"],
+        lambda a: a["x"] / a["y"],
+        lambda a: a["x"] ** a["y"],
+        lambda a: abs(a["x"] - a["y"]),
+        lambda a: a["max"](a["x"] - a["y"], a["z"]),
+        lambda a: (a["x"] * a["y"]) / (a["y"] + a["z"] - a["x"]),
+    ],
+)
+def test_the_metrics_arithmetic_is_imagemaths(expression):
+    """``ssimulacra._eval`` calls Pillow's C operations without ImageMath's
+    wrappers: each operation gives ImageMath's pixels, bit for bit."""
+    from PIL import ImageMath, ImageStat
+
+    x = _graphic().convert("L").point(lambda v: v / 255 + 0.01, "F")
+    y = _graphic().rotate(90).resize(x.size).convert("L").point(
+        lambda v: v / 200 + 0.5, "F"
+    )
+    z = Image.new("F", x.size, 0.25)
+    ours = ssimulacra._eval(expression, x=x, y=y, z=z)
+    theirs = ImageMath.lambda_eval(expression, x=x, y=y, z=z)
+    assert ours.mode == "F" and ours.size == x.size
+    assert ImageStat.Stat(theirs).stddev[0] > 0  # not a constant that hides faults
+    assert ours.tobytes() == theirs.tobytes()
+
+
+def test_the_metrics_arithmetic_refuses_planes_it_cannot_combine():
+    """Pillow's C operations read both planes in full: a smaller one or one
+    of another mode is refused, not read past its end."""
+    x = Image.new("F", (64, 48), 1.0)
+    with pytest.raises(ValueError, match="size"):
+        ssimulacra._eval(lambda a: a["x"] + a["y"], x=x, y=Image.new("F", (32, 48)))
+    with pytest.raises(ValueError, match="float"):
+        ssimulacra._eval(lambda a: a["x"] * a["y"], x=x, y=Image.new("L", (64, 48)))
