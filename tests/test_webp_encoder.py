@@ -137,3 +137,39 @@ def test_the_engine_encodes_the_output_with_sharp_yuv_when_chosen():
     assert out.quality == 80 - autoquality.ALTERNATE_BELOW
     assert out.data == encode.encode(image, spec, out.quality, tuned=True, sharp=True)
     assert out.score >= 65
+
+
+def _pillow_webp(image, quality, method):
+    out = io.BytesIO()
+    image.save(out, "WEBP", quality=quality, method=method)
+    return out.getvalue()
+
+
+def test_auto_qualitys_webps_are_method_5_and_its_proxies_method_4():
+    """A WebP made for a target (``tuned``) takes method 5's trellis
+    quantisation; the search's proxies (``draft``) and fixed qualities stay
+    at method 4, whose bytes are libvips' and cwebp's."""
+    image = _photo_like(size=(640, 400))
+    spec = RenditionSpec("contain", 640, None, "webp")
+    method_4, method_5 = _pillow_webp(image, 70, 4), _pillow_webp(image, 70, 5)
+    assert method_4 != method_5
+    assert encode.encode(image, spec, 70, tuned=True) == method_5
+    assert encode.encode(image, spec, 70, tuned=True, draft=True) == method_4
+    assert encode.encode(image, spec, 70) == method_4
+    assert encode.encode(image, spec, 70, tuned=True, sharp=True) == webp.encode(
+        image, 70, 5, sharp_yuv=True
+    )
+
+
+def test_the_engine_encodes_a_proxied_webp_at_method_5():
+    """A WebP too large to be probed whole is searched on method 4 proxies,
+    then made at method 5 at the quality chosen."""
+    image = _photo_like(size=(1024, 640))
+    assert image.width * image.height > autoquality.WHOLE_PIXELS["webp"]
+    source = io.BytesIO()
+    image.save(source, "PNG")
+    spec = RenditionSpec("contain", 1024, None, "webp", quality=80, target=60)
+    (out,) = engine.render(source.getvalue(), [spec], LIMITS)
+    assert out.quality < 80
+    assert out.data == _pillow_webp(image, out.quality, 5)
+    assert out.data != _pillow_webp(image, out.quality, 4)

@@ -48,18 +48,25 @@ AVIF_SPEED = 6
 # aom's intra block copy is a tool for screen content; off, photos encode
 # faster at the same bytes and score (bench/bench_avif.py).
 AVIF_OPTIONS = {"enable-intrabc": "0"}
-# Auto-quality's proxies of AVIF renditions (never output) encode at speed 8:
-# 3.3x faster than 6, scoring 1.1 points lower on average (-2.9 to +1.7) on
-# the calibration photos' proxies, so the search errs towards quality.
-AVIF_DRAFT_SPEED = 8
+# Auto-quality's proxies of AVIF renditions (never output) encode at speed 9:
+# 2.6x faster than 8 (which is 3.3x faster than 6). Against the 800w AVIF at
+# speed 6, the 12 photos' proxies at qualities 40-80 scoring 55-80 (a
+# one-off script, runtime metric) scored on average 0.81 under it at speed 8
+# (at most 1.46 over) and 1.45 under at speed 9 (at most 1.09 over), so the
+# search errs towards quality; autoquality.MARGIN["avif"] follows.
+AVIF_DRAFT_SPEED = 9
 WEBP_METHOD = 4
-# Auto-quality's WebPs stay at method 4 too. Method 5's trellis quantisation
-# took 1.5-5% fewer bytes at the same quality and SSIMULACRA2 (the package's)
-# on 1280w WebPs of three photos (-22.0% of the held-out photos' total bytes
-# with a target, against -20.1% with 4), but its encode of the 1920w WebP
-# took the CPU per upload with a target to 1.47-1.52x the fixed quality's
-# (1.40-1.43x with 4; bench.bench_quality, two runs each), at the issue's
-# limit of 1.5; 6 took 3-8% fewer bytes for twice the CPU.
+# Auto-quality's WebPs (``tuned``) are made at method 5, its proxies
+# (``draft``) at 4. At the qualities a target of 65 chose, method 5's
+# trellis quantisation scored about as 4 did (the 12 photos' 1920w WebPs:
+# -1.4 to +1.7, +0.1 on average; a one-off script, runtime metric) and its
+# bytes moved by +3.1% to -6.5% a photo: the held-out photos' 1920w WebPs
+# 564 KB at 4, 537 KB at 5 (6: 523 KB), the calibration photos' 688 and
+# 685 KB; the 640w WebPs -4.6% and -2.8%. It costs a 1920w WebP 0-50 ms (6:
+# 100-260 ms) and a 640w one about 2 ms. Making the proxies at 5 too (an
+# earlier search) cost 0.07x of the CPU per upload, for scores that barely
+# move. Where a WebP is probed whole, its probes are method 5's, its output.
+WEBP_TUNED_METHOD = 5
 # JPEG quantisation for auto-quality: Klein, Silverstein and Carney's table
 # ("Relevance of human vision to JPEG-DCT compression", 1992; one of
 # MozJPEG's table sets), for luma and chroma alike, scaled by quality as
@@ -106,7 +113,8 @@ def encode(
     rather than what the quality means elsewhere: a JPEG is quantised with
     ``perceptual_tables`` instead of libjpeg's.
     ``draft``: a faster encode that scores about the same, for auto-quality's
-    proxies: AVIF at AVIF_DRAFT_SPEED.
+    proxies: AVIF at AVIF_DRAFT_SPEED, WebP at WEBP_METHOD, not
+    WEBP_TUNED_METHOD.
     ``sharp``: a WebP's chroma made with libwebp's sharp YUV (see ``webp``;
     Pillow's plain conversion where that module cannot work).
     """
@@ -126,6 +134,7 @@ def _encode(
     sharp: bool,
 ) -> bytes:
     avif_speed = AVIF_DRAFT_SPEED if draft else AVIF_SPEED
+    webp_method = WEBP_TUNED_METHOD if tuned and not draft else WEBP_METHOD
     if spec.format == "jpeg" and image.mode == "RGBA":
         image = flatten(image, spec.background)
     image.info = {}
@@ -142,7 +151,7 @@ def _encode(
     if (
         spec.format == "webp"
         and sharp
-        and (made := webp.encode(image, quality, WEBP_METHOD, sharp_yuv=True))
+        and (made := webp.encode(image, quality, webp_method, sharp_yuv=True))
     ):
         return made
     options = {
@@ -150,7 +159,7 @@ def _encode(
         "jpeg": dict(quality=quality, optimize=True, progressive=True,
                      subsampling="4:4:4" if quality >= 90 else "4:2:0"),
         "png": dict(optimize=True),
-        "webp": dict(quality=quality, method=WEBP_METHOD),
+        "webp": dict(quality=quality, method=webp_method),
         "avif": dict(quality=quality, speed=avif_speed,
                      max_threads=default_threads(), advanced=AVIF_OPTIONS),
     }  # fmt: skip
