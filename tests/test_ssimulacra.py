@@ -4,7 +4,7 @@
 import io
 
 import pytest
-from PIL import Image
+from PIL import Image, ImageMath, ImageStat
 
 from tests.test_autoquality import HELD_OUT, PHOTOS, _graphic, _photo, _ssimulacra2
 from transcoder.imaging.encoding import encode
@@ -114,11 +114,13 @@ def test_the_pillow_ssimulacra2_agrees_on_colour_loss_alone():
 def test_the_metrics_arithmetic_is_imagemaths(expression):
     """``ssimulacra._eval`` calls Pillow's C operations without ImageMath's
     wrappers: each operation gives ImageMath's pixels, bit for bit."""
-    from PIL import ImageMath, ImageStat
-
     x = _graphic().convert("L").point(lambda v: v / 255 + 0.01, "F")
-    y = _graphic().rotate(90).resize(x.size).convert("L").point(
-        lambda v: v / 200 + 0.5, "F"
+    y = (
+        _graphic()
+        .rotate(90)
+        .resize(x.size)
+        .convert("L")
+        .point(lambda v: v / 200 + 0.5, "F")
     )
     z = Image.new("F", x.size, 0.25)
     ours = ssimulacra._eval(expression, x=x, y=y, z=z)
