@@ -216,13 +216,27 @@ def test_a_webp_step_follows_libwebps_knee_at_75():
     """libwebp's quantiser moves 3 times as fast per quality above 75, so a
     step that crosses 75 is a third as long there: after a WebP probe at 72
     falling 5 points short, the slope's estimate is 78.2 (not 84.5), and the
-    next probe 2 past it; a bracket's secant is drawn on the same scale."""
+    next probe OVERSHOOT units past it, two thirds of a quality there (78.8,
+    not 80.2); a bracket's secant is drawn on the same scale.
+
+    An editor's upload of infinite-sea, its 1600 px WebP (ceiling 82): a
+    first probe at 56 scoring 55.2 against 68 (the target and the margin) put
+    the estimate at 79.4; 2 qualities past it, 81 scored 72.1, 4 points more
+    than needed; 2 units past it is 80. A rescue (the third probe) still goes
+    2 qualities past its estimate."""
     assert autoquality._units("webp", 80) == 90
     assert autoquality._quality("webp", 90) == 80
     assert autoquality._units("jpeg", 80) == 80
     lo, hi = autoquality.QUALITY_RANGE["webp"]
-    assert autoquality._next({72: 60.0}, 65, None, 72, lo, hi, "webp") == 80
+    assert autoquality._next({72: 60.0}, 65, None, 72, lo, hi, "webp") == 79
     assert autoquality._next({72: 60.0}, 65, None, 72, lo, hi, "avif") == 79
+    assert autoquality._next({56: 55.17}, 68, None, 56, lo, 82, "webp") == 80
+    # Below the knee a unit is a quality: the step is as it was.
+    assert autoquality._next({40: 50.0}, 55, None, 40, lo, hi, "webp") == 54
+    # A rescue: the slope through 56 and 76 (78 units) puts 68 at 79.3;
+    # 2 qualities past it is 81 (2 units past, 80).
+    rescue = {56: 55.0, 76: 64.0}
+    assert autoquality._next(rescue, 68, None, 76, lo, 82, "webp") == 81
     bracket = {70: 62.0, 85: 75.0}
     assert autoquality._next(bracket, 65, 85, 70, lo, hi, "webp") == 77
 

@@ -40,7 +40,8 @@ ENGINE_VERSION = 5
 # 6: a WebP that misses the target even at the ceiling may be encoded with
 #    sharp YUV a little under it (autoquality.ALTERNATE_BELOW; search 8).
 # 7: WebPs for a target made at method 5 (a whole image's probes too), AVIF
-#    proxies at speed 9 with a margin of -1.5 (search 9).
+#    proxies at speed 9 with a margin of -1.5, the first step past its
+#    estimate in libwebp's units (search 9).
 SEARCH_VERSION = 7
 # Bump when imaging.encoding.animation's output changes (its AVIF speed, the frame
 # timing rule): it is in animated specs' digests only, so stills keep theirs.

@@ -258,8 +258,16 @@ def _next(scores, target, best, worst, lo, hi, fmt) -> int:
         (q1, s1), (q2, s2) = ordered[0], ordered[-1]
         slope = max((s2 - s1) / (units[q2] - units[q1]), 0.1)
     step = (target - score) / slope
-    estimate = _quality(fmt, units[quality] + step)
-    estimate += OVERSHOOT if step > 0 else SHORT_OF[fmt]
+    past = OVERSHOOT if step > 0 else SHORT_OF[fmt]
+    if len(ordered) == 1:
+        # The first step goes past the estimate in units: above WebP's knee
+        # two qualities are 6 units, about 2.4 points more than needed.
+        estimate = _quality(fmt, units[quality] + step + past)
+    else:
+        # A rescue, the last step before the ceiling, goes past in
+        # qualities: 2 units there fell short more often, which costs the
+        # ceiling (docs/benchmarks.md, search 9).
+        estimate = _quality(fmt, units[quality] + step) + past
     return min(hi, max(lo, round(estimate)))
 
 
