@@ -39,6 +39,7 @@ PIPELINE = [
     "limits",
     "messages",
     "quality.autoquality",
+    "quality.planes",
     "quality.ssimulacra",
     "resize.cascade",
     "resize.cpus",
