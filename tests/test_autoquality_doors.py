@@ -98,14 +98,19 @@ def test_the_gallery_shows_the_quality_and_the_score(admin_client, built):
     # One met the target under its ceiling; another stopped at the ceiling
     # under the target, which the gallery says is the preset's quality.
     met, capped = rows[0], rows[1]
+    url = reverse("admin:transcoder_asset_change", args=[built.pk])
     Rendition.objects.filter(pk=met.pk).update(quality=52, score=71.24)
     Rendition.objects.filter(pk=capped.pk).update(quality=80, score=61.04)
-    html = admin_client.get(
-        reverse("admin:transcoder_asset_change", args=[built.pk])
-    ).content.decode()
+    html = admin_client.get(url).content.decode()
     assert "quality 52, score 71.2" in html
     assert "quality 80 (the preset&#x27;s), score 61.0: under the target of 70" in html
     assert "quality 83<" in html
+    # One that missed it under the ceiling (WebP's sharp YUV, kept because it
+    # beat the ceiling) is under the target too, but not at the preset's.
+    Rendition.objects.filter(pk=capped.pk).update(quality=78, score=63.04)
+    html = admin_client.get(url).content.decode()
+    assert "quality 78, score 63.0: under the target of 70" in html
+    assert "the preset&#x27;s" not in html
 
 
 def test_the_preset_form_takes_a_target_and_refuses_one_out_of_range(admin_client):

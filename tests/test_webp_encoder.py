@@ -113,6 +113,22 @@ def test_sharp_yuv_is_chosen_where_nothing_else_meets_the_target(size):
     assert len(output) <= len(ceiling)
 
 
+@pytest.mark.parametrize("size", [(384, 256), (1024, 640)])  # whole, proxied
+def test_sharp_yuv_is_chosen_where_it_beats_the_ceiling_but_misses_the_target(size):
+    """A target of 80 that neither encode reaches on these stripes: sharp YUV
+    at 78 still looks far better than plain WebP at the ceiling (about 70
+    against 40) in fewer bytes, so it is chosen rather than the ceiling."""
+    image = _stripes(size)
+    spec = RenditionSpec("contain", image.width, None, "webp")
+    ceiling = encode.encode(image, spec, 80, tuned=True)
+    choice, calls = _choose(image, target=80)
+    assert choice.alternate
+    assert calls == [choice.quality] == [80 - autoquality.ALTERNATE_BELOW]
+    output = encode.encode(image, spec, choice.quality, tuned=True, sharp=True)
+    assert _score(image, ceiling) + 20 < _score(image, output) < 80
+    assert len(output) <= len(ceiling)
+
+
 def test_sharp_yuv_is_not_tried_when_plain_webp_meets_the_target():
     image = _photo_like(size=(640, 400))
     choice, calls = _choose(image, target=50)

@@ -42,7 +42,9 @@ ENGINE_VERSION = 5
 # 7: WebPs for a target made at method 5 (a whole image's probes too), AVIF
 #    proxies at speed 9 with a margin of -1.5, the first step past its
 #    estimate in libwebp's units (search 9).
-SEARCH_VERSION = 7
+# 8: sharp YUV kept where it scores at least the ceiling in no more bytes,
+#    whether or not it meets the target (search 10).
+SEARCH_VERSION = 8
 # Bump when imaging.encoding.animation's output changes (its AVIF speed, the frame
 # timing rule): it is in animated specs' digests only, so stills keep theirs.
 ANIMATION_VERSION = 1

@@ -113,11 +113,9 @@ def _quality(r):
         "score": number_format(r.score, 1),
         "target": r.preset.target,
     }
-    if (
-        r.preset.target is not None
-        and r.quality == r.preset.quality
-        and r.score < r.preset.target
-    ):
+    if r.preset.target is None or r.score >= r.preset.target:
+        return _("quality %(quality)s, score %(score)s") % values
+    if r.quality == r.preset.quality:
         # The search stopped at its ceiling: the rendition looks as the fixed
         # quality would, and a low score is the photo's, not a fault.
         return (
@@ -127,7 +125,12 @@ def _quality(r):
             )
             % values
         )
-    return _("quality %(quality)s, score %(score)s") % values
+    # Nothing met the target, and a second encoder (WebP's sharp YUV) looked
+    # better than the ceiling in fewer bytes.
+    return (
+        _("quality %(quality)s, score %(score)s: under the target of %(target)s")
+        % values
+    )
 
 
 def _box(r):

@@ -12,7 +12,8 @@ high) instead of a fixed quality. ``choose`` then
    passes), and scores each against the proxy's pixels;
 3. returns the lowest quality whose score met the target, with that score;
    where nothing met it, not even the ceiling, it first tries the caller's
-   *alternate* encoder a little under the ceiling (WebP's sharp YUV).
+   *alternate* encoder a little under the ceiling (WebP's sharp YUV), kept
+   where it looks better than the ceiling in no more bytes.
 
 The score is SSIMULACRA2 itself, rebuilt from Pillow's float images
 (``ssimulacra``), within a few tenths of a point of the ``ssimulacra2``
@@ -130,8 +131,12 @@ TILES = {"jpeg": TILE, "webp": 256, "avif": 256}
 # the caller's ``alternate`` encoder this many qualities under the ceiling:
 # WebP's sharp YUV, which costs about 7% more bytes at equal quality (a
 # quality above libwebp's knee costs 4-5%) but can score 5 points more on
-# edges between saturated colours. It is kept only if it meets the target in
-# no more bytes than the ceiling's encode of the proxy.
+# edges between saturated colours. It is kept if it scores at least what the
+# ceiling's encode of the proxy scored (which missed the target) in no more
+# bytes: better looking and lighter than the ceiling, whether or not it meets
+# the target (until search 10 it had to meet it; on the held-out photos that
+# kept safelanding's 1920w WebP at the ceiling, 334 KB scoring 63.3 where
+# sharp YUV at 78 scores 67.5 in 317 KB; docs/benchmarks.md, search 10).
 ALTERNATE_BELOW = 2
 
 
@@ -175,7 +180,8 @@ def choose(
     proxy instead when it is not the whole image: a faster encoder setting
     whose output scores about the same (encoding.encode.AVIF_DRAFT_SPEED).
     ``alternate``, if given, is a second way to encode as the final output
-    would, tried only when nothing else met the target (ALTERNATE_BELOW); the
+    would, tried only when nothing else met the target (ALTERNATE_BELOW) and
+    kept where it scores at least the ceiling's encode in no more bytes; the
     choice then says ``alternate``.
     """
     lo, hi = QUALITY_RANGE[fmt]
@@ -228,7 +234,7 @@ def choose(
         if alternate is not None and quality < hi:
             data = alternate(small, quality)
             score = _score(reference, data, background)
-            if score >= target and len(data) <= sizes[hi]:
+            if score >= scores[hi] and len(data) <= sizes[hi]:
                 return Choice(
                     quality, round(score, 1), data if whole else None,
                     len(scores) + 1, alternate=True,
