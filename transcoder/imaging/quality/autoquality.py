@@ -135,8 +135,8 @@ TILES = {"jpeg": TILE, "webp": 256, "avif": 256}
 # ceiling's encode of the proxy scored (which missed the target) in no more
 # bytes: better looking and lighter than the ceiling, whether or not it meets
 # the target (until search 10 it had to meet it; on the held-out photos that
-# kept safelanding's 1920w WebP at the ceiling, 334 KB scoring 63.3 where
-# sharp YUV at 78 scores 67.5 in 317 KB; docs/benchmarks.md, search 10).
+# kept safelanding's 1920w WebP at the ceiling, 334 KB scoring 63.1 where
+# sharp YUV at 78 scores 65.8 in 317 KB; docs/benchmarks.md, search 10).
 ALTERNATE_BELOW = 2
 
 
@@ -171,8 +171,10 @@ def choose(
     """Return the lowest quality whose ``encode`` of ``image`` scores ``target``.
 
     ``ceiling`` caps the quality: a preset's own quality, so that a target
-    never costs more bytes than the fixed quality would have, and where that
-    quality scores under the target, the rendition looks as it did.
+    costs no more bytes than the fixed quality would have (give or take what
+    ``encode`` does differently at the same quality: the engine's JPEG tables
+    can weigh a little more there), and where that quality scores under the
+    target, the rendition looks about as it did.
 
     ``encode(image, quality)`` must encode as the final output will be; it is
     called on the proxy only, except when the proxy is the whole image, whose
