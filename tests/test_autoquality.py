@@ -440,3 +440,17 @@ def test_outputs_say_their_quality_and_score():
     assert 20 <= auto.quality <= 80  # the spec's quality is the ceiling
     assert auto.score >= 75 or auto.quality == 80
     assert (png.quality, png.score) == (None, None)
+
+
+def test_a_proxied_avifs_score_meets_the_target_from_its_margin_under_it():
+    """The gallery's "under the target" follows the search's own rule."""
+    floor = 65 + autoquality.MARGIN["avif"]
+    assert autoquality.MARGIN["avif"] < 0
+    assert autoquality.meets(floor, 65, "avif")
+    assert not autoquality.meets(floor - 0.1, 65, "avif")
+    # WebP's and JPEG's positive margins are what the proxy must clear, not
+    # what the score shown must: 65 meets 65.
+    assert autoquality.meets(65.0, 65, "webp")
+    assert not autoquality.meets(64.9, 65, "webp")
+    assert autoquality.meets(65.0, 65, "jpeg")
+    assert not autoquality.meets(64.9, 65, "png")

@@ -16,6 +16,7 @@ from django.utils.translation import ngettext
 
 from transcoder import layout, selectors
 from transcoder.delivery import serving
+from transcoder.imaging.quality import autoquality
 from transcoder.imaging.specs import FORMATS
 from transcoder.models import Preset, RenditionStatus, SiteKey
 from transcoder.selectors import FORMAT_PREFERENCE, STILL_FORMATS
@@ -113,7 +114,7 @@ def _quality(r):
         "score": number_format(r.score, 1),
         "target": r.preset.target,
     }
-    if r.preset.target is None or r.score >= r.preset.target:
+    if r.preset.target is None or autoquality.meets(r.score, r.preset.target, r.format):
         return _("quality %(quality)s, score %(score)s") % values
     if r.quality == r.preset.quality:
         # The search stopped at its ceiling: the rendition looks as the fixed

@@ -151,6 +151,15 @@ class Choice:
     alternate: bool = False
 
 
+def meets(score: float, target: int, fmt: str) -> bool:
+    """Tell whether a choice's ``score`` counts as meeting ``target``.
+
+    A proxied AVIF's score is its proxy's, which under-estimates the
+    rendition: the search takes it from MARGIN["avif"] under the target.
+    """
+    return score >= target + min(0.0, MARGIN.get(fmt, 0.0))
+
+
 def target_error(target) -> str | None:
     """Return why ``target`` is not a valid target, or None if it is."""
     if isinstance(target, bool) or not isinstance(target, int):
