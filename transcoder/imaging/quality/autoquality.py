@@ -151,13 +151,25 @@ class Choice:
     alternate: bool = False
 
 
-def meets(score: float, target: int, fmt: str) -> bool:
-    """Tell whether a choice's ``score`` counts as meeting ``target``.
+def meets(score: float, target: int, fmt: str, pixels: int | None = None) -> bool:
+    """Tell whether a choice's ``score`` counts as meeting ``target``, for an
+    image of ``pixels`` (None: one searched on a proxy).
 
-    A proxied AVIF's score is its proxy's, which under-estimates the
-    rendition: the search takes it from MARGIN["avif"] under the target.
+    The search's own bar (``_bar``) but never above the target: a proxied
+    AVIF's score is its proxy's, which under-estimates the rendition, and the
+    search takes it from MARGIN["avif"] under the target; WebP's and JPEG's
+    margins are what a proxy must clear, not what its score shown must.
     """
-    return score >= target + min(0.0, MARGIN.get(fmt, 0.0))
+    return score >= min(target, _bar(target, fmt, pixels))
+
+
+def _bar(target: float, fmt: str, pixels: int | None) -> float:
+    """Return the score a probe must reach: the target for an image searched
+    whole (its score is the rendition's own), the target and MARGIN for a
+    proxy."""
+    if pixels is not None and pixels <= WHOLE_PIXELS.get(fmt, 0):
+        return target
+    return target + MARGIN.get(fmt, 0.0)
 
 
 def target_error(target) -> str | None:
@@ -198,7 +210,8 @@ def choose(
     lo, hi = QUALITY_RANGE[fmt]
     hi = min(hi, ceiling)
     lo = min(lo, hi)
-    whole = image.width * image.height <= WHOLE_PIXELS[fmt]
+    pixels = image.width * image.height
+    whole = pixels <= WHOLE_PIXELS[fmt]
     small = image if whole else proxy(image, PROXY_PIXELS[fmt], TILES[fmt])
     reference = ssimulacra.Reference(flatten(small, background))
     scores: dict[int, float] = {}
@@ -216,8 +229,7 @@ def choose(
         return scores[quality]
 
     start = round(START[fmt] + START_SLOPE * (target - DEFAULT_TARGET))
-    if not whole:  # the whole image's score is the rendition's own
-        target += MARGIN[fmt]
+    target = _bar(target, fmt, pixels)
     quality = min(hi, max(lo, start))
     probe(quality)
     while True:
