@@ -454,3 +454,12 @@ def test_a_proxied_avifs_score_meets_the_target_from_its_margin_under_it():
     assert not autoquality.meets(64.9, 65, "webp")
     assert autoquality.meets(65.0, 65, "jpeg")
     assert not autoquality.meets(64.9, 65, "png")
+
+
+def test_an_image_searched_whole_meets_the_target_only_at_the_target():
+    """Its score is the rendition's own: no margin either way."""
+    whole = autoquality.WHOLE_PIXELS["avif"]
+    floor = 65 + autoquality.MARGIN["avif"]
+    assert not autoquality.meets(floor, 65, "avif", whole)
+    assert autoquality.meets(65.0, 65, "avif", whole)
+    assert autoquality.meets(floor, 65, "avif", whole + 1)

@@ -114,11 +114,15 @@ def test_the_gallery_shows_the_quality_and_the_score(admin_client, built):
     # A proxied AVIF's score is its proxy's, which the search takes from
     # MARGIN["avif"] under the target: that met it.
     Rendition.objects.filter(pk=capped.pk).update(
-        format="avif", quality=52, score=69.04
+        format="avif", quality=52, score=69.04, width=800, height=500
     )
     html = admin_client.get(url).content.decode()
     assert "quality 52, score 69.0<" in html
     assert "under the target" not in html
+    # An AVIF small enough to be searched whole needs the target itself.
+    Rendition.objects.filter(pk=capped.pk).update(width=200, height=200)
+    html = admin_client.get(url).content.decode()
+    assert "quality 52, score 69.0: under the target of 70" in html
 
 
 def test_the_preset_form_takes_a_target_and_refuses_one_out_of_range(admin_client):

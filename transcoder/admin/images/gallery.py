@@ -114,7 +114,10 @@ def _quality(r):
         "score": number_format(r.score, 1),
         "target": r.preset.target,
     }
-    if r.preset.target is None or autoquality.meets(r.score, r.preset.target, r.format):
+    pixels = r.width * r.height if r.width and r.height else None
+    if r.preset.target is None or autoquality.meets(
+        r.score, r.preset.target, r.format, pixels
+    ):
         return _("quality %(quality)s, score %(score)s") % values
     if r.quality == r.preset.quality:
         # The search stopped at its ceiling: the rendition looks as the fixed
